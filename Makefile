@@ -1,0 +1,112 @@
+# sbr — session-based recommendation toolkit. See README.md.
+#
+#   make            build every tool into build/
+#   make test       check dependencies, build, run every test (the CI command)
+#   make pipeline   prep -> graph -> cluster -> train -> infer -> score
+#   make bench      speed/memory benchmarks, table in docs/BENCH.md
+#   make deps       install the Debian packages sbr needs (root), or print how
+#   make fuzz       build and run the libFuzzer harnesses (clang)
+#   make test-cuda  GPU-vs-CPU checks (skips when no GPU is visible)
+
+SHELL   := /bin/bash
+BUILD   := build
+CC      := gcc
+OPT     ?= -O2
+CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -D_GNU_SOURCE -Icommon $(EXTRA_CFLAGS)
+LDLIBS  := -lzstd -ligraph -lopenblas -lm -lpthread
+# Sanitizer build of the unit tests (CPU path only).
+ASAN_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -fopenmp -D_GNU_SOURCE -Icommon \
+               -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# --- CUDA: on when nvcc is found (CUDA=0 turns it off) -----------------------
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA ?= $(if $(NVCC),1,0)
+ifeq ($(CUDA),1)
+CUDA_HOME  := $(abspath $(dir $(NVCC))..)
+CFLAGS     += -DSBR_HAVE_CUDA=1
+NVCCFLAGS  := -O2 -std=c++17 -arch=sm_90 -Icommon -DSBR_HAVE_CUDA=1 -Xcompiler -Wall,-Wextra,-fPIC
+LDLIBS     += -L$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++ -Wl,-rpath,$(CUDA_HOME)/lib64
+endif
+
+# --- sources ------------------------------------------------------------------
+COMMON_C   := $(sort $(wildcard common/*.c common/*/*.c))
+COMMON_CU  := $(sort $(wildcard common/*.cu common/*/*.cu))
+COMMON_OBJ := $(COMMON_C:%.c=$(BUILD)/obj/%.o)
+ifeq ($(CUDA),1)
+COMMON_OBJ += $(COMMON_CU:%.cu=$(BUILD)/obj/%.cu.o)
+endif
+LIB        := $(BUILD)/libsbr.a
+TOOLS      := $(patsubst tools/%/,%,$(sort $(wildcard tools/sbr-*/)))
+TOOL_BINS  := $(TOOLS:%=$(BUILD)/%)
+UNIT_C     := $(sort $(wildcard tests/unit/*.c))
+UNIT_BIN   := $(BUILD)/unit-tests
+UNIT_ASAN  := $(BUILD)/unit-tests-asan
+
+# Fragments of later stages (extra targets, benchmarks, pipelines).
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: all tools test test-unit test-asan test-cli test-cuda bench fuzz deps deps-check \
+        pipeline clean help
+.DEFAULT_GOAL := all
+
+all: tools $(UNIT_BIN)
+	@if [ "$(CUDA)" = 1 ]; then echo "sbr: built with the CUDA path (sm_90, $(NVCC))"; \
+	 else echo "sbr: nvcc not found: built without the GPU path (CPU only)"; fi
+
+tools: $(TOOL_BINS)
+
+help:
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+
+# --- compile ------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.cu.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+.SECONDEXPANSION:
+$(BUILD)/sbr-%: $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard tools/sbr-%/*.c)) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+
+$(UNIT_BIN): $(UNIT_C:%.c=$(BUILD)/obj/%.o) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+
+$(UNIT_ASAN): $(UNIT_C:%.c=$(BUILD)/asan/%.o) $(COMMON_C:%.c=$(BUILD)/asan/%.o)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(filter-out -L% -lcublas -lcudart -lstdc++ -Wl%,$(LDLIBS))
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- dependencies -------------------------------------------------------------
+deps:
+	@bash mk/deps.sh install
+
+deps-check:
+	@bash mk/deps.sh check
+
+# --- tests --------------------------------------------------------------------
+test: deps-check
+	@$(MAKE) --no-print-directory all $(UNIT_ASAN)
+	@bash tests/run.sh
+
+test-unit: $(UNIT_BIN)
+	$(UNIT_BIN)
+
+test-asan: $(UNIT_ASAN)
+	$(UNIT_ASAN)
+
+test-cli: tools
+	@bash tests/cli/run.sh
+
+clean:
+	rm -rf $(BUILD)
