@@ -1,0 +1,7 @@
+/* The single-precision CPU ops: each op body (*.inc) compiled with
+ * real = float and names suffixed _f32. One #include per op file. */
+#include "nn/ops_common.h"
+
+#include "nn/real_f32.h"
+
+#include "nn/linear.inc"

@@ -1,0 +1,8 @@
+/* The double-precision CPU ops (the reference of the gradient checks): each
+ * op body (*.inc) compiled with real = double and names suffixed _f64. Keep
+ * the #include list identical to ops_f32.c. */
+#include "nn/ops_common.h"
+
+#include "nn/real_f64.h"
+
+#include "nn/linear.inc"
