@@ -13,4 +13,10 @@
 #include "nn/nn.h"
 #include "rng.h"
 
+/* A parallel loop over `work` elements that stays serial below ~64K: the
+ * threads' start-up costs more than small loops. schedule(static) keeps the
+ * split fixed; loops under it must not reduce across iterations. */
+#define NN_PRAGMA(x) _Pragma(#x)
+#define NN_PAR(work) NN_PRAGMA(omp parallel for schedule(static) if ((size_t)(work) > 65536))
+
 #endif

@@ -5,3 +5,5 @@
 #include "nn/real_f32.h"
 
 #include "nn/linear.inc"
+#include "nn/activations.inc"
+#include "nn/elementwise.inc"

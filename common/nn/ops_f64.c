@@ -6,3 +6,5 @@
 #include "nn/real_f64.h"
 
 #include "nn/linear.inc"
+#include "nn/activations.inc"
+#include "nn/elementwise.inc"
