@@ -36,11 +36,13 @@ ifeq ($(CUDA),1)
 COMMON_OBJ += $(COMMON_CU:%.cu=$(BUILD)/obj/%.cu.o)
 endif
 LIB        := $(BUILD)/libsbr.a
-TOOLS      := $(patsubst tools/%/,%,$(sort $(wildcard tools/sbr-*/)))
+TOOLS      := $(patsubst tools/%/main.c,%,$(sort $(wildcard tools/sbr-*/main.c)))
 TOOL_BINS  := $(TOOLS:%=$(BUILD)/%)
 UNIT_C     := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN   := $(BUILD)/unit-tests
 UNIT_ASAN  := $(BUILD)/unit-tests-asan
+# Small programs the CLI tests use (tests/helpers/NAME.c -> build/test-helpers/NAME).
+HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/test-helpers/%,$(wildcard tests/helpers/*.c))
 
 # Fragments of later stages (extra targets, benchmarks, pipelines).
 include $(sort $(wildcard mk/*.mk))
@@ -49,7 +51,7 @@ include $(sort $(wildcard mk/*.mk))
         pipeline clean help
 .DEFAULT_GOAL := all
 
-all: tools $(UNIT_BIN)
+all: tools $(UNIT_BIN) $(HELPERS)
 	@if [ "$(CUDA)" = 1 ]; then echo "sbr: built with the CUDA path (sm_90, $(NVCC))"; \
 	 else echo "sbr: nvcc not found: built without the GPU path (CPU only)"; fi
 
@@ -75,9 +77,16 @@ $(LIB): $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-.SECONDEXPANSION:
-$(BUILD)/sbr-%: $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard tools/sbr-%/*.c)) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
+# One link rule per tool: every .c in tools/NAME/ plus the library.
+define tool_rule
+$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tools/$(1)/*.c)) $(LIB)
+	$$(CC) $$(CFLAGS) -o $$@ $$(filter %.o,$$^) $(LIB) $$(LDLIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+$(BUILD)/test-helpers/%: $(BUILD)/obj/tests/helpers/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(UNIT_BIN): $(UNIT_C:%.c=$(BUILD)/obj/%.o) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)

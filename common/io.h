@@ -13,6 +13,8 @@
  * of the stored bytes) for provenance. *out is NUL-terminated (not counted in
  * *n). Returns 0, or -1 with e set. */
 int sbr_read_all(const char *path, uint8_t **out, size_t *n, sbr_err *e);
+/* Same, also saying whether the stored bytes were a zstd frame. */
+int sbr_read_all_z(const char *path, uint8_t **out, size_t *n, int *was_zstd, sbr_err *e);
 /* Same on bytes already in memory (for fuzzers): decompresses if zstd. */
 int sbr_maybe_decompress(const uint8_t *in, size_t n, uint8_t **out, size_t *outn, int *was_zstd,
                          sbr_err *e);
@@ -49,6 +51,8 @@ void sbr_out_abort(sbr_out *o);
 
 /* Records an input of this process (path, SHA-256 hex). */
 void sbr_inputs_add(const char *path, const char *sha256_hex);
+/* SHA-256 of the last input registered under this path; 0, or -1 if none. */
+int sbr_inputs_sha(const char *path, char out[65]);
 /* JSON array [{"path":..., "sha256":...}, ...] of the inputs read so far;
  * the caller frees it. */
 char *sbr_inputs_json(void);

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Conventions every tool must keep: --help, --version, misuse, exit codes.
+. "$(dirname "$0")/lib.sh"
+
+for tool in "$B"/sbr-*; do
+    name=$(basename "$tool")
+    check "$name --help exits 0" 0 "$tool" --help
+    check_out "$name --help prints usage to stdout" "^Usage: $name"
+    check_out "$name --help documents exit codes" "Exit status"
+    check "$name -h exits 0" 0 "$tool" -h
+    check "$name --version exits 0" 0 "$tool" --version
+    check_out "$name --version names the tool" "^$name [0-9]"
+    check "$name --no-such-option is misuse" 2 "$tool" --no-such-option
+    check_err "$name misuse hints at --help" "Try '$name --help'"
+    check_no_out "$name misuse prints nothing on stdout"
+done
+t_end
