@@ -1,0 +1,646 @@
+/* Readers of raw click logs: see clicklog.h. One function per layout turns a
+ * line into a click; the driver handles headers, bad rows and counting. */
+#include "clicklog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io.h"
+
+const char *const sbr_format_names[SBR_NFORMATS + 1] = {
+    "auto", "srgnn", "kaggle", "diginetica", "yoochoose", "sessionrec", "recbole", "csv", NULL};
+
+/* --- numbers and times ---------------------------------------------------- */
+
+int sbr_parse_i64(const char *s, int64_t len, int64_t *out)
+{
+    int64_t i = 0;
+    int neg = 0;
+    if (len > 0 && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i == len || len - i > 19)
+        return -1;
+    uint64_t v = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (v > (uint64_t)INT64_MAX)
+        return -1;
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return 0;
+}
+
+int sbr_parse_scaled(const char *s, int64_t len, int64_t scale, int64_t *out)
+{
+    int64_t dot = -1;
+    for (int64_t i = 0; i < len; i++)
+        if (s[i] == '.') {
+            dot = i;
+            break;
+        }
+    if (dot < 0) {
+        int64_t v;
+        if (sbr_parse_i64(s, len, &v) < 0 || (v != 0 && (v > INT64_MAX / scale || v < INT64_MIN / scale)))
+            return -1;
+        *out = v * scale;
+        return 0;
+    }
+    int64_t ip = 0;
+    int neg = len > 0 && s[0] == '-';
+    if (dot > 0 && !(dot == 1 && (s[0] == '-' || s[0] == '+')) &&
+        sbr_parse_i64(s, dot, &ip) < 0)
+        return -1;
+    if (dot == len - 1 && dot == 0)
+        return -1;
+    if (ip > INT64_MAX / scale || ip < -(INT64_MAX / scale))
+        return -1;
+    /* fraction: digits after the dot, scaled, rounded towards zero */
+    int64_t frac = 0, unit = scale;
+    for (int64_t i = dot + 1; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9)
+            return -1;
+        if (unit >= 10) {
+            unit /= 10;
+            frac += (int64_t)d * unit;
+        }
+    }
+    int64_t v = ip * scale;
+    *out = neg ? v - frac : v + frac;
+    return 0;
+}
+
+static int digits(const char *s, int k, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < k; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9)
+            return -1;
+        v = v * 10 + (int)d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int sbr_parse_date(const char *s, int64_t len, int64_t *out)
+{
+    int y, m, d;
+    if (len != 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &y) < 0 ||
+        digits(s + 5, 2, &m) < 0 || digits(s + 8, 2, &d) < 0 || m < 1 || m > 12 || d < 1 ||
+        d > 31)
+        return -1;
+    *out = days_from_civil(y, m, d) * 86400;
+    return 0;
+}
+
+int sbr_parse_iso_ms(const char *s, int64_t len, int64_t *out)
+{
+    int64_t day;
+    int hh, mm, ss, ms = 0;
+    if (len < 19 || sbr_parse_date(s, 10, &day) < 0 || (s[10] != 'T' && s[10] != ' ') ||
+        s[13] != ':' || s[16] != ':' || digits(s + 11, 2, &hh) < 0 ||
+        digits(s + 14, 2, &mm) < 0 || digits(s + 17, 2, &ss) < 0 || hh > 23 || mm > 59 ||
+        ss > 60)
+        return -1;
+    int64_t i = 19;
+    if (i < len && s[i] == '.') {
+        int k = 0;
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, k++)
+            if (k < 3)
+                ms = ms * 10 + (s[i] - '0');
+        if (k == 0)
+            return -1;
+        for (; k < 3; k++)
+            ms *= 10;
+    }
+    if (i < len && s[i] == 'Z')
+        i++;
+    if (i != len)
+        return -1;
+    *out = (day + hh * 3600 + mm * 60 + ss) * 1000 + ms;
+    return 0;
+}
+
+/* --- the table ------------------------------------------------------------ */
+
+static void push_click(sbr_clicklog *g, int32_t key, int32_t item, int64_t t)
+{
+    if (g->n == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 1 << 16;
+        g->key = sbr_xrealloc(g->key, (size_t)g->cap * sizeof *g->key);
+        g->item = sbr_xrealloc(g->item, (size_t)g->cap * sizeof *g->item);
+        g->t = sbr_xrealloc(g->t, (size_t)g->cap * sizeof *g->t);
+    }
+    g->key[g->n] = key;
+    g->item[g->n] = item;
+    g->t[g->n] = t;
+    g->n++;
+}
+
+/* Dense key of a session (or user) id, growing the per-key arrays. */
+static int32_t key_of(sbr_clicklog *g, int64_t id)
+{
+    int64_t before = g->keys.n;
+    int32_t k = sbr_idmap_get(&g->keys, id);
+    if (g->keys.n > before) {
+        if (g->keys.n > g->key_cap) {
+            g->key_cap = g->key_cap ? 2 * g->key_cap : 1 << 12;
+            g->key_user = sbr_xrealloc(g->key_user, (size_t)g->key_cap * sizeof *g->key_user);
+            if (g->format == SBR_FMT_DIGINETICA)
+                g->key_date = sbr_xrealloc(g->key_date, (size_t)g->key_cap * sizeof *g->key_date);
+        }
+        g->key_user[k] = g->keys_are_users ? id : -1;
+    }
+    return k;
+}
+
+void sbr_log_free(sbr_clicklog *g)
+{
+    free(g->key);
+    free(g->item);
+    free(g->t);
+    free(g->key_user);
+    free(g->key_date);
+    sbr_idmap_free(&g->keys);
+    sbr_idmap_free(&g->items);
+    memset(g, 0, sizeof *g);
+}
+
+/* --- fields --------------------------------------------------------------- */
+
+#define MAX_FIELDS 64
+
+typedef struct {
+    const char *p;
+    int64_t n;
+} field;
+
+static int split(const char *s, int64_t len, char sep, field *f)
+{
+    int k = 0;
+    int64_t start = 0;
+    for (int64_t i = 0; i <= len; i++)
+        if (i == len || s[i] == sep) {
+            if (k == MAX_FIELDS)
+                return MAX_FIELDS + 1;
+            f[k].p = s + start;
+            f[k].n = i - start;
+            k++;
+            start = i + 1;
+        }
+    return k;
+}
+
+static int field_is(const field *f, const char *name)
+{
+    size_t n = strlen(name);
+    return (size_t)f->n == n && memcmp(f->p, name, n) == 0;
+}
+
+/* Quoted copy of a field for messages. */
+static const char *show(const field *f)
+{
+    static char b[48];
+    int n = f->n > 40 ? 40 : (int)f->n;
+    snprintf(b, sizeof b, "'%.*s%s'", n, f->p, f->n > 40 ? "..." : "");
+    return b;
+}
+
+/* --- reader state ---------------------------------------------------------- */
+
+typedef struct {
+    const sbr_log_opts *o;
+    sbr_clicklog *g;
+    char sep;
+    int nf;                           /* fields expected (0: at least the columns used) */
+    int c_sess, c_user, c_item, c_time; /* 0-based columns, -1 = absent */
+    int time_kind;                    /* 0 numeric scaled, 1 ISO/date */
+    int64_t time_scale;               /* ms per unit */
+    sbr_err *e;
+} reader;
+
+static int bad(reader *r, const char *fmt, const char *arg)
+{
+    return sbr_errf(r->e, fmt, arg);
+}
+
+static int get_i64(reader *r, const field *f, const char *what, int64_t *v)
+{
+    if (sbr_parse_i64(f->p, f->n, v) < 0) {
+        sbr_errf(r->e, "%s %s is not an integer", what, show(f));
+        return -1;
+    }
+    return 0;
+}
+
+/* A time field: ISO-8601 / date, or a number of units. */
+static int get_time(reader *r, const field *f, int64_t *t)
+{
+    int iso = f->n >= 10 && f->p[4] == '-';
+    if (iso) {
+        if (sbr_parse_iso_ms(f->p, f->n, t) == 0)
+            return 0;
+        if (sbr_parse_date(f->p, f->n, t) == 0) {
+            *t *= 1000;
+            return 0;
+        }
+    } else if (sbr_parse_scaled(f->p, f->n, r->time_scale, t) == 0)
+        return 0;
+    return bad(r, "time %s is not a number or an ISO-8601 date", show(f));
+}
+
+/* --- one row per layout: 0 kept, 1 skipped by a rule, -1 malformed ------- */
+
+static int row_kaggle(reader *r, const char *s, int64_t len)
+{
+    field f[MAX_FIELDS];
+    int k = split(s, len, ',', f);
+    if (k != 5) {
+        char m[32];
+        snprintf(m, sizeof m, "%d", k);
+        return bad(r, "expected 5 comma-separated fields, found %s", m);
+    }
+    int64_t ts, vis, item;
+    if (get_i64(r, &f[0], "timestamp", &ts) < 0 || get_i64(r, &f[1], "visitorid", &vis) < 0 ||
+        get_i64(r, &f[3], "itemid", &item) < 0)
+        return -1;
+    unsigned ev;
+    if (field_is(&f[2], "view"))
+        ev = SBR_EV_VIEW;
+    else if (field_is(&f[2], "addtocart"))
+        ev = SBR_EV_CART;
+    else if (field_is(&f[2], "transaction"))
+        ev = SBR_EV_TRANSACTION;
+    else
+        return bad(r, "event %s is not view, addtocart or transaction", show(&f[2]));
+    if (!(r->o->events & ev)) {
+        r->g->skipped_events++;
+        return 1;
+    }
+    push_click(r->g, key_of(r->g, vis), sbr_idmap_get(&r->g->items, item), ts);
+    return 0;
+}
+
+static int row_diginetica(reader *r, const char *s, int64_t len)
+{
+    field f[MAX_FIELDS];
+    int k = split(s, len, ';', f);
+    if (k != 5) {
+        char m[32];
+        snprintf(m, sizeof m, "%d", k);
+        return bad(r, "expected 5 ';'-separated fields, found %s", m);
+    }
+    int64_t sess, user = -1, item, tf, date;
+    if (get_i64(r, &f[0], "session_id", &sess) < 0)
+        return -1;
+    if (!field_is(&f[1], "NA") && f[1].n > 0 && get_i64(r, &f[1], "user_id", &user) < 0)
+        return -1;
+    if (get_i64(r, &f[2], "item_id", &item) < 0 || get_i64(r, &f[3], "timeframe", &tf) < 0)
+        return -1;
+    if (sbr_parse_date(f[4].p, f[4].n, &date) < 0)
+        return bad(r, "eventdate %s is not a YYYY-MM-DD date", show(&f[4]));
+    int32_t key = key_of(r->g, sess);
+    r->g->key_date[key] = date; /* the last row in file order wins (SR-GNN) */
+    if (user >= 0)
+        r->g->key_user[key] = user;
+    push_click(r->g, key, sbr_idmap_get(&r->g->items, item), tf);
+    return 0;
+}
+
+static int row_yoochoose(reader *r, const char *s, int64_t len)
+{
+    field f[MAX_FIELDS];
+    int k = split(s, len, ',', f);
+    if (k != 4) {
+        char m[32];
+        snprintf(m, sizeof m, "%d", k);
+        return bad(r, "expected 4 comma-separated fields (session,time,item,category), found %s", m);
+    }
+    int64_t sess, item, t;
+    if (get_i64(r, &f[0], "session id", &sess) < 0)
+        return -1;
+    if (sbr_parse_iso_ms(f[1].p, f[1].n, &t) < 0)
+        return bad(r, "timestamp %s is not ISO-8601 (YYYY-MM-DDTHH:MM:SS.sssZ)", show(&f[1]));
+    if (get_i64(r, &f[2], "item id", &item) < 0)
+        return -1;
+    push_click(r->g, key_of(r->g, sess), sbr_idmap_get(&r->g->items, item), t);
+    return 0;
+}
+
+/* sessionrec, recbole and csv: columns found from the header or options. */
+static int row_columns(reader *r, const char *s, int64_t len)
+{
+    field f[MAX_FIELDS];
+    int k = split(s, len, r->sep, f);
+    if (k < r->nf) {
+        char m[64];
+        snprintf(m, sizeof m, "%d, found %d", r->nf, k > MAX_FIELDS ? MAX_FIELDS : k);
+        return bad(r, "expected at least %s fields", m);
+    }
+    int64_t key_id, user = -1, item, t = 0;
+    int c_key = r->c_sess >= 0 ? r->c_sess : r->c_user;
+    if (get_i64(r, &f[c_key], r->c_sess >= 0 ? "session id" : "user id", &key_id) < 0)
+        return -1;
+    if (r->c_user >= 0 && r->c_user != c_key && get_i64(r, &f[r->c_user], "user id", &user) < 0)
+        return -1;
+    if (r->c_sess < 0)
+        user = key_id;
+    if (get_i64(r, &f[r->c_item], "item id", &item) < 0)
+        return -1;
+    if (r->c_time >= 0 && get_time(r, &f[r->c_time], &t) < 0)
+        return -1;
+    int32_t key = key_of(r->g, key_id);
+    if (user >= 0)
+        r->g->key_user[key] = user;
+    /* Without a time column the file order orders the clicks. */
+    push_click(r->g, key, sbr_idmap_get(&r->g->items, item), r->c_time >= 0 ? t : r->g->n);
+    return 0;
+}
+
+/* --- headers --------------------------------------------------------------- */
+
+/* Column index named by an option: a header name or a 1-based number. */
+static int find_col(reader *r, const field *h, int nh, const char *spec, const char *opt, int *c)
+{
+    *c = -1;
+    if (!spec)
+        return 0;
+    int64_t v;
+    if (sbr_parse_i64(spec, (int64_t)strlen(spec), &v) == 0) {
+        if (v < 1 || v > MAX_FIELDS)
+            return sbr_errf(r->e, "%s %s: column numbers start at 1", opt, spec);
+        *c = (int)v - 1;
+        return 0;
+    }
+    for (int i = 0; i < nh; i++) {
+        /* RecBole names carry a type: "item_id:token". */
+        int64_t n = h[i].n;
+        for (int64_t j = 0; j < h[i].n; j++)
+            if (h[i].p[j] == ':') {
+                n = j;
+                break;
+            }
+        if ((size_t)n == strlen(spec) && memcmp(h[i].p, spec, (size_t)n) == 0) {
+            *c = i;
+            return 0;
+        }
+    }
+    return sbr_errf(r->e, "%s %s: no such column in the header", opt, spec);
+}
+
+static int setup_columns(reader *r, const char *line, int64_t len, int *header_consumed)
+{
+    const sbr_log_opts *o = r->o;
+    field h[MAX_FIELDS];
+    int nh = 0;
+    const char *ss = o->session_col, *us = o->user_col, *is = o->item_col, *ts = o->time_col;
+    *header_consumed = 0;
+    r->time_scale = o->time_scale > 0 ? (int64_t)o->time_scale : 1000;
+    if (r->g->format == SBR_FMT_SESSIONREC) {
+        r->sep = '\t';
+        ss = ss ? ss : "SessionId";
+        is = is ? is : "ItemId";
+        ts = ts ? ts : "Time";
+    } else if (r->g->format == SBR_FMT_RECBOLE) {
+        r->sep = '\t';
+        is = is ? is : "item_id";
+        ts = ts ? ts : "timestamp";
+    } else
+        r->sep = o->sep ? o->sep : ',';
+    if (r->g->format != SBR_FMT_CSV || !o->no_header) {
+        nh = split(line, len, r->sep, h);
+        if (nh > MAX_FIELDS)
+            return sbr_errf(r->e, "header has more than %d columns", MAX_FIELDS);
+        *header_consumed = 1;
+        if (r->g->format == SBR_FMT_RECBOLE && !ss && !us) {
+            int c;
+            ss = find_col(r, h, nh, "session_id", "", &c) == 0 ? "session_id" : NULL;
+            us = find_col(r, h, nh, "user_id", "", &c) == 0 ? "user_id" : NULL;
+            if (!ss && !us)
+                return sbr_errf(r->e, "RecBole header has neither session_id nor user_id");
+        }
+    }
+    if (find_col(r, h, nh, ss, "--session-col", &r->c_sess) < 0 ||
+        find_col(r, h, nh, us, "--user-col", &r->c_user) < 0 ||
+        find_col(r, h, nh, is, "--item-col", &r->c_item) < 0 ||
+        find_col(r, h, nh, ts, "--time-col", &r->c_time) < 0)
+        return -1;
+    if (r->c_item < 0)
+        return sbr_errf(r->e, "no item column: give --item-col");
+    if (r->c_sess < 0 && r->c_user < 0)
+        return sbr_errf(r->e, "no session column: give --session-col (or --user-col to cut "
+                              "sessions by --gap)");
+    /* RecBole sequential files use the user as the session when no session id. */
+    r->g->keys_are_users = r->c_sess < 0 && r->g->format == SBR_FMT_CSV;
+    r->g->has_user = r->c_user >= 0;
+    r->g->has_time = r->c_time >= 0;
+    int m = r->c_item;
+    if (r->c_sess > m) m = r->c_sess;
+    if (r->c_user > m) m = r->c_user;
+    if (r->c_time > m) m = r->c_time;
+    r->nf = m + 1;
+    return 0;
+}
+
+sbr_format sbr_log_sniff(const char *s, int64_t len)
+{
+    if (len > 0 && (unsigned char)s[0] == 0x80)
+        return SBR_FMT_SRGNN;
+#define STARTS(lit) (len >= (int64_t)sizeof(lit) - 1 && memcmp(s, lit, sizeof(lit) - 1) == 0)
+    if (STARTS("timestamp,visitorid,event,itemid"))
+        return SBR_FMT_KAGGLE;
+    if (STARTS("session_id;user_id;item_id;timeframe;eventdate"))
+        return SBR_FMT_DIGINETICA;
+    if (memchr(s, '\t', (size_t)len) && memmem(s, (size_t)len, "SessionId", 9) &&
+        memmem(s, (size_t)len, "ItemId", 6))
+        return SBR_FMT_SESSIONREC;
+    if (memmem(s, (size_t)len, "item_id:token", 13))
+        return SBR_FMT_RECBOLE;
+#undef STARTS
+    /* yoochoose: digits,YYYY-MM-DDT...,digits,... */
+    field f[MAX_FIELDS];
+    int k = split(s, len, ',', f);
+    int64_t v, t;
+    if (k == 4 && sbr_parse_i64(f[0].p, f[0].n, &v) == 0 &&
+        sbr_parse_iso_ms(f[1].p, f[1].n, &t) == 0 && sbr_parse_i64(f[2].p, f[2].n, &v) == 0)
+        return SBR_FMT_YOOCHOOSE;
+    return SBR_FMT_AUTO;
+}
+
+/* --- driver ---------------------------------------------------------------- */
+
+typedef struct {
+    reader r;
+    int started;
+    const char *name;
+} driver;
+
+static int start(driver *d, const char *line, int64_t len, int *consumed)
+{
+    sbr_clicklog *g = d->r.g;
+    *consumed = 0;
+    if (g->format == SBR_FMT_AUTO) {
+        g->format = sbr_log_sniff(line, len);
+        if (g->format == SBR_FMT_AUTO)
+            return sbr_errf(d->r.e, "cannot tell the layout from the first line; give --format");
+    }
+    switch (g->format) {
+    case SBR_FMT_SRGNN:
+        return sbr_errf(d->r.e, "is a pickle: read SR-GNN files with --format srgnn");
+    case SBR_FMT_KAGGLE:
+        g->keys_are_users = 1;
+        g->has_user = g->has_time = 1;
+        *consumed = len > 0 && !(line[0] >= '0' && line[0] <= '9');
+        if (*consumed && !(len >= 14 && memcmp(line, "timestamp,visi", 14) == 0))
+            return sbr_errf(d->r.e, "header is not timestamp,visitorid,event,itemid,transactionid");
+        return 0;
+    case SBR_FMT_DIGINETICA:
+        g->has_user = 1;
+        g->has_time = 1;
+        *consumed = len > 0 && !(line[0] >= '0' && line[0] <= '9');
+        if (*consumed && !(len >= 27 && memcmp(line, "session_id;user_id;item_id;", 27) == 0))
+            return sbr_errf(d->r.e, "header is not session_id;user_id;item_id;timeframe;eventdate");
+        return 0;
+    case SBR_FMT_YOOCHOOSE:
+        g->has_time = 1;
+        return 0;
+    default:
+        return setup_columns(&d->r, line, len, consumed);
+    }
+}
+
+/* One line; returns -1 only on a fatal error (already formatted). */
+static int feed(driver *d, const char *line, int64_t len, int64_t lineno)
+{
+    sbr_clicklog *g = d->r.g;
+    g->lines++;
+    if (!d->started) {
+        int consumed;
+        if (start(d, line, len, &consumed) < 0)
+            return sbr_err_prefix(d->r.e, "%s:%lld", d->name, (long long)lineno);
+        d->started = 1;
+        if (consumed)
+            return 0;
+    }
+    if (len == 0) {
+        g->blank_lines++;
+        return 0;
+    }
+    int rc;
+    switch (g->format) {
+    case SBR_FMT_KAGGLE: rc = row_kaggle(&d->r, line, len); break;
+    case SBR_FMT_DIGINETICA: rc = row_diginetica(&d->r, line, len); break;
+    case SBR_FMT_YOOCHOOSE: rc = row_yoochoose(&d->r, line, len); break;
+    default: rc = row_columns(&d->r, line, len); break;
+    }
+    if (rc >= 0) {
+        g->rows++;
+        return 0;
+    }
+    sbr_err_prefix(d->r.e, "%s:%lld", d->name, (long long)lineno);
+    if (!d->r.o->skip_bad)
+        return -1;
+    if (!g->bad_rows)
+        memcpy(g->first_bad, d->r.e->msg, sizeof g->first_bad);
+    g->bad_rows++;
+    return 0;
+}
+
+static void driver_init(driver *d, const char *name, const sbr_log_opts *o, sbr_clicklog *g,
+                        sbr_err *e)
+{
+    memset(g, 0, sizeof *g);
+    memset(d, 0, sizeof *d);
+    sbr_idmap_init(&g->keys);
+    sbr_idmap_init(&g->items);
+    g->format = o->format;
+    d->r.o = o;
+    d->r.g = g;
+    d->r.e = e;
+    d->r.c_sess = d->r.c_user = d->r.c_item = d->r.c_time = -1;
+    d->name = name;
+}
+
+static int finish(driver *d)
+{
+    if (!d->started || d->r.g->n == 0) {
+        const char *why = !d->started ? "empty input" : "no click rows in the input";
+        if (d->r.g->bad_rows)
+            return sbr_errf(d->r.e, "%s: %s (%lld malformed rows skipped; first: %s)", d->name,
+                            why, (long long)d->r.g->bad_rows, d->r.g->first_bad);
+        return sbr_errf(d->r.e, "%s: %s", d->name, why);
+    }
+    return 0;
+}
+
+int sbr_log_parse_buffer(const char *name, const char *text, int64_t n, const sbr_log_opts *o,
+                         sbr_clicklog *g, sbr_err *e)
+{
+    driver d;
+    driver_init(&d, name, o, g, e);
+    int64_t pos = 0, lineno = 0;
+    while (pos < n) {
+        const char *nl = memchr(text + pos, '\n', (size_t)(n - pos));
+        int64_t end = nl ? nl - text : n, len = end - pos;
+        if (len > 0 && text[pos + len - 1] == '\r')
+            len--;
+        if (feed(&d, text + pos, len, ++lineno) < 0) {
+            sbr_log_free(g);
+            return -1;
+        }
+        pos = end + 1;
+    }
+    if (finish(&d) < 0) {
+        sbr_log_free(g);
+        return -1;
+    }
+    return 0;
+}
+
+int sbr_log_read(const char *path, const sbr_log_opts *o, sbr_clicklog *g, sbr_err *e)
+{
+    driver d;
+    driver_init(&d, path, o, g, e);
+    sbr_lines *L = sbr_lines_open(path, e);
+    if (!L)
+        return sbr_err_prefix(e, "%s", path);
+    size_t len;
+    char *line;
+    while ((line = sbr_lines_next(L, &len))) {
+        if (feed(&d, line, (int64_t)len, sbr_lines_lineno(L)) < 0) {
+            sbr_lines_close(L);
+            sbr_log_free(g);
+            return -1;
+        }
+    }
+    if (sbr_lines_error(L)) {
+        sbr_errf(e, "%s: %s", path, sbr_lines_error(L));
+        sbr_lines_close(L);
+        sbr_log_free(g);
+        return -1;
+    }
+    sbr_lines_close(L);
+    if (finish(&d) < 0) {
+        sbr_log_free(g);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,513 @@
+/* The preparation protocol for raw logs: see prep.h for the steps. */
+#include "prep.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sbr_prep_defaults(sbr_format f, sbr_prep_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->gap_s = 1800;
+    o->pre_min_len = 2;
+    o->min_support = 5;
+    o->min_len = 2;
+    o->test_days = 7;
+    o->valid_frac = 0.1;
+    o->min_prefix = 1;
+    switch (f) {
+    case SBR_FMT_KAGGLE: /* RetailRocket as in COTREC / DMI-GNN */
+        o->min_len = 3;
+        o->min_prefix = 2;
+        o->dedup = 1;
+        break;
+    case SBR_FMT_YOOCHOOSE: /* SR-GNN: the last day is the test */
+    case SBR_FMT_SESSIONREC:
+        o->test_days = 1;
+        break;
+    case SBR_FMT_SRGNN: /* the pickles are already filtered and split */
+        o->unseen_keep = 1;
+        o->min_prefix = 0; /* inferred */
+        break;
+    default:
+        break;
+    }
+}
+
+void sbr_counts_add(sbr_counts *c, const char *name, int64_t v)
+{
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->c[i].name, name) == 0) {
+            c->c[i].v += v;
+            return;
+        }
+    if (c->n == SBR_MAX_COUNTS)
+        return;
+    snprintf(c->c[c->n].name, sizeof c->c[c->n].name, "%s", name);
+    c->c[c->n].v = v;
+    c->n++;
+}
+
+int64_t sbr_counts_get(const sbr_counts *c, const char *name)
+{
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->c[i].name, name) == 0)
+            return c->c[i].v;
+    return 0;
+}
+
+/* Working sessions: CSR over clicks, plus per-session attributes. */
+typedef struct {
+    int64_t S;
+    int64_t *off;   /* [S + 1] */
+    int32_t *item;  /* [off[S]] dense item ids of the log */
+    int64_t *t;     /* [off[S]] ms */
+    int64_t *user;  /* [S] */
+    int64_t *date;  /* [S] seconds */
+    int64_t *order; /* [S] first-appearance rank (ties in date) */
+} wset;
+
+static void wset_free(wset *w)
+{
+    free(w->off);
+    free(w->item);
+    free(w->t);
+    free(w->user);
+    free(w->date);
+    free(w->order);
+    memset(w, 0, sizeof *w);
+}
+
+/* --- 1. grouping ------------------------------------------------------------ */
+
+typedef struct {
+    int64_t t, pos;
+    int32_t item;
+} tclick;
+
+static int cmp_tclick(const void *a, const void *b)
+{
+    const tclick *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Stable sort of one group's clicks by time, when they are not in order. */
+static void sort_group(int32_t *item, int64_t *t, int64_t m, tclick **tmp, int64_t *tmp_cap)
+{
+    int64_t i = 1;
+    while (i < m && t[i - 1] <= t[i])
+        i++;
+    if (i >= m)
+        return;
+    if (m > *tmp_cap) {
+        *tmp_cap = m;
+        *tmp = sbr_xrealloc(*tmp, (size_t)m * sizeof **tmp);
+    }
+    tclick *c = *tmp;
+    for (int64_t j = 0; j < m; j++) {
+        c[j].t = t[j];
+        c[j].pos = j;
+        c[j].item = item[j];
+    }
+    qsort(c, (size_t)m, sizeof *c, cmp_tclick);
+    for (int64_t j = 0; j < m; j++) {
+        t[j] = c[j].t;
+        item[j] = c[j].item;
+    }
+}
+
+/* Counting sort of the clicks by key (stable), then by time within a key.
+ * Fills koff [K+1]. Frees g->key, g->item, g->t. */
+static void group(sbr_clicklog *g, int64_t **koff_out, int32_t **item_out, int64_t **t_out)
+{
+    int64_t K = g->keys.n, n = g->n;
+    int64_t *koff = sbr_xcalloc((size_t)K + 1, sizeof *koff);
+    for (int64_t i = 0; i < n; i++)
+        koff[g->key[i] + 1]++;
+    for (int64_t k = 0; k < K; k++)
+        koff[k + 1] += koff[k];
+    /* scatter positions: pos[i] = where click i goes */
+    int64_t *fill = sbr_xmalloc((size_t)K * sizeof *fill);
+    memcpy(fill, koff, (size_t)K * sizeof *fill);
+    int32_t *item = sbr_xmalloc((size_t)n * sizeof *item);
+    for (int64_t i = 0; i < n; i++)
+        item[fill[g->key[i]]++] = g->item[i];
+    free(g->item);
+    g->item = NULL;
+    int64_t *t = sbr_xmalloc((size_t)n * sizeof *t);
+    memcpy(fill, koff, (size_t)K * sizeof *fill);
+    for (int64_t i = 0; i < n; i++)
+        t[fill[g->key[i]]++] = g->t[i];
+    free(g->t);
+    g->t = NULL;
+    free(g->key);
+    g->key = NULL;
+    free(fill);
+    tclick *tmp = NULL;
+    int64_t tmp_cap = 0;
+    for (int64_t k = 0; k < K; k++)
+        sort_group(item + koff[k], t + koff[k], koff[k + 1] - koff[k], &tmp, &tmp_cap);
+    free(tmp);
+    *koff_out = koff;
+    *item_out = item;
+    *t_out = t;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Sessions from the key groups: one per key, or cut at gaps for user keys.
+ * Dedup drops a click equal (item and time) to an earlier one of the same
+ * time in its session. Compacts item/t in place. */
+static void build_sessions(sbr_clicklog *g, const sbr_prep_opts *o, int64_t *koff, int32_t *item,
+                           int64_t *t, wset *w, sbr_counts *cnt)
+{
+    int64_t K = g->keys.n, n = koff[K];
+    int64_t cap = K + 16;
+    w->off = sbr_xmalloc((size_t)(cap + 1) * sizeof *w->off);
+    w->user = sbr_xmalloc((size_t)cap * sizeof *w->user);
+    w->date = sbr_xmalloc((size_t)cap * sizeof *w->date);
+    int64_t gap_ms = (int64_t)llround(o->gap_s * 1000.0);
+    int64_t S = 0, wr = 0, dups = 0;
+    w->off[0] = 0;
+    for (int64_t k = 0; k < K; k++) {
+        int64_t start = wr; /* first click of the current session in the output */
+        for (int64_t i = koff[k]; i < koff[k + 1]; i++) {
+            if (g->keys_are_users && wr > start && t[i] - t[wr - 1] > gap_ms) {
+                if (S + 1 >= cap) {
+                    cap *= 2;
+                    w->off = sbr_xrealloc(w->off, (size_t)(cap + 1) * sizeof *w->off);
+                    w->user = sbr_xrealloc(w->user, (size_t)cap * sizeof *w->user);
+                    w->date = sbr_xrealloc(w->date, (size_t)cap * sizeof *w->date);
+                }
+                w->user[S] = g->key_user[k];
+                w->date[S] = floor_div(t[wr - 1], 1000);
+                w->off[++S] = wr;
+                start = wr;
+            }
+            if (o->dedup) {
+                int dup = 0;
+                for (int64_t j = wr - 1; j >= start && t[j] == t[i]; j--)
+                    if (item[j] == item[i]) {
+                        dup = 1;
+                        break;
+                    }
+                if (dup) {
+                    dups++;
+                    continue;
+                }
+            }
+            item[wr] = item[i];
+            t[wr] = t[i];
+            wr++;
+        }
+        if (wr > start) {
+            if (S + 1 >= cap) {
+                cap *= 2;
+                w->off = sbr_xrealloc(w->off, (size_t)(cap + 1) * sizeof *w->off);
+                w->user = sbr_xrealloc(w->user, (size_t)cap * sizeof *w->user);
+                w->date = sbr_xrealloc(w->date, (size_t)cap * sizeof *w->date);
+            }
+            w->user[S] = g->key_user[k];
+            w->date[S] = g->key_date ? g->key_date[k] : floor_div(t[wr - 1], 1000);
+            w->off[++S] = wr;
+        }
+    }
+    (void)n;
+    w->S = S;
+    w->item = item;
+    w->t = t;
+    w->order = sbr_xmalloc((size_t)(S > 0 ? S : 1) * sizeof *w->order);
+    for (int64_t s = 0; s < S; s++)
+        w->order[s] = s;
+    if (o->dedup)
+        sbr_counts_add(cnt, "duplicate_clicks", dups);
+}
+
+/* --- 2. filters --------------------------------------------------------------- */
+
+/* Keeps sessions with keep(s) != 0, compacting in place. */
+static void keep_sessions(wset *w, const uint8_t *keep)
+{
+    int64_t S = 0, wr = 0;
+    for (int64_t s = 0; s < w->S; s++) {
+        if (!keep[s])
+            continue;
+        int64_t a = w->off[s], b = w->off[s + 1];
+        memmove(w->item + wr, w->item + a, (size_t)(b - a) * sizeof *w->item);
+        memmove(w->t + wr, w->t + a, (size_t)(b - a) * sizeof *w->t);
+        w->user[S] = w->user[s];
+        w->date[S] = w->date[s];
+        w->order[S] = w->order[s];
+        w->off[S] = wr;
+        wr += b - a;
+        S++;
+    }
+    w->off[S] = wr;
+    w->S = S;
+}
+
+/* Drops sessions shorter than min_len; counts them under `name`. */
+static int64_t drop_short(wset *w, int min_len, const char *name, sbr_counts *cnt)
+{
+    uint8_t *keep = sbr_xmalloc((size_t)(w->S > 0 ? w->S : 1));
+    int64_t ds = 0, dc = 0;
+    for (int64_t s = 0; s < w->S; s++) {
+        int64_t len = w->off[s + 1] - w->off[s];
+        keep[s] = len >= min_len;
+        if (!keep[s]) {
+            ds++;
+            dc += len;
+        }
+    }
+    keep_sessions(w, keep);
+    free(keep);
+    char nm[48];
+    snprintf(nm, sizeof nm, "%s.sessions", name);
+    sbr_counts_add(cnt, nm, ds);
+    snprintf(nm, sizeof nm, "%s.clicks", name);
+    sbr_counts_add(cnt, nm, dc);
+    return ds;
+}
+
+/* Drops clicks on items seen fewer than min_support times. */
+static int64_t drop_rare(wset *w, int64_t n_items, int min_support, sbr_counts *cnt)
+{
+    int64_t *count = sbr_xcalloc((size_t)(n_items > 0 ? n_items : 1), sizeof *count);
+    int64_t nnz = w->off[w->S];
+    for (int64_t j = 0; j < nnz; j++)
+        count[w->item[j]]++;
+    int64_t wr = 0, dropped = 0;
+    for (int64_t s = 0; s < w->S; s++) {
+        int64_t a = w->off[s], b = w->off[s + 1];
+        w->off[s] = wr;
+        for (int64_t j = a; j < b; j++) {
+            if (count[w->item[j]] < min_support) {
+                dropped++;
+                continue;
+            }
+            w->item[wr] = w->item[j];
+            w->t[wr] = w->t[j];
+            wr++;
+        }
+    }
+    w->off[w->S] = wr;
+    free(count);
+    sbr_counts_add(cnt, "rare_item.clicks", dropped);
+    return dropped;
+}
+
+static void truncate_long(wset *w, int max_len, sbr_counts *cnt)
+{
+    int64_t wr = 0, dropped = 0, touched = 0;
+    for (int64_t s = 0; s < w->S; s++) {
+        int64_t a = w->off[s], b = w->off[s + 1];
+        if (b - a > max_len) {
+            dropped += b - a - max_len;
+            touched++;
+            a = b - max_len;
+        }
+        w->off[s] = wr;
+        memmove(w->item + wr, w->item + a, (size_t)(b - a) * sizeof *w->item);
+        memmove(w->t + wr, w->t + a, (size_t)(b - a) * sizeof *w->t);
+        wr += b - a;
+    }
+    w->off[w->S] = wr;
+    sbr_counts_add(cnt, "max_len.clicks", dropped);
+    sbr_counts_add(cnt, "max_len.sessions_truncated", touched);
+}
+
+/* --- 3. split ------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t date, order, s;
+} dkey;
+
+static int cmp_dkey(const void *a, const void *b)
+{
+    const dkey *x = a, *y = b;
+    if (x->date != y->date)
+        return x->date < y->date ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Session indices of one side of the split, ordered by (date, order). */
+static int64_t *ordered(const wset *w, const uint8_t *side, uint8_t want, int64_t *n)
+{
+    int64_t k = 0;
+    for (int64_t s = 0; s < w->S; s++)
+        k += side[s] == want;
+    dkey *d = sbr_xmalloc((size_t)(k > 0 ? k : 1) * sizeof *d);
+    k = 0;
+    for (int64_t s = 0; s < w->S; s++)
+        if (side[s] == want) {
+            d[k].date = w->date[s];
+            d[k].order = w->order[s];
+            d[k].s = s;
+            k++;
+        }
+    qsort(d, (size_t)k, sizeof *d, cmp_dkey);
+    int64_t *idx = sbr_xmalloc((size_t)(k > 0 ? k : 1) * sizeof *idx);
+    for (int64_t i = 0; i < k; i++)
+        idx[i] = d[i].s;
+    free(d);
+    *n = k;
+    return idx;
+}
+
+/* Copies sessions idx[0..n) of w into a split, mapping items through newid
+ * (0 = drop the click). Sessions left shorter than min_keep are dropped and
+ * counted in *drop_s / *drop_c; clicks with newid 0 in *drop_unseen. */
+static void emit(const wset *w, const int64_t *idx, int64_t n, const int32_t *newid,
+                 int min_keep, int with_times, int with_users, const int64_t *key_date_sec,
+                 sbr_split *sp, int64_t *drop_unseen, int64_t *drop_s, int64_t *drop_c)
+{
+    int64_t nnz = 0;
+    for (int64_t i = 0; i < n; i++)
+        nnz += w->off[idx[i] + 1] - w->off[idx[i]];
+    memset(sp, 0, sizeof *sp);
+    sp->offsets = sbr_xmalloc((size_t)(n + 1) * sizeof *sp->offsets);
+    sp->items = sbr_xmalloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *sp->items);
+    if (with_times)
+        sp->times = sbr_xmalloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *sp->times);
+    if (with_users)
+        sp->users = sbr_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *sp->users);
+    int64_t S = 0, wr = 0;
+    sp->offsets[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t s = idx[i], start = wr;
+        for (int64_t j = w->off[s]; j < w->off[s + 1]; j++) {
+            int32_t v = newid[w->item[j]];
+            if (!v) {
+                (*drop_unseen)++;
+                continue;
+            }
+            sp->items[wr] = v;
+            if (with_times)
+                sp->times[wr] = key_date_sec ? w->date[s] : floor_div(w->t[j], 1000);
+            wr++;
+        }
+        if (wr - start < min_keep) {
+            (*drop_s)++;
+            *drop_c += wr - start;
+            wr = start;
+            continue;
+        }
+        if (with_users)
+            sp->users[S] = w->user[s];
+        sp->offsets[++S] = wr;
+    }
+    sp->n_sessions = S;
+}
+
+int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr_counts *cnt,
+                 sbr_err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (o->min_prefix < 1)
+        return sbr_errf(e, "min_prefix must be at least 1");
+    sbr_counts_add(cnt, "clicks_in", g->n);
+    int64_t *koff;
+    int32_t *item;
+    int64_t *t;
+    group(g, &koff, &item, &t);
+    wset w = {0};
+    build_sessions(g, o, koff, item, t, &w, cnt);
+    free(koff);
+    sbr_counts_add(cnt, "sessions_built", w.S);
+
+    if (o->pre_min_len > 1)
+        drop_short(&w, o->pre_min_len, "short_pre", cnt);
+    int rounds = 0;
+    for (;;) {
+        rounds++;
+        int64_t d = o->min_support > 1 ? drop_rare(&w, g->items.n, o->min_support, cnt) : 0;
+        int64_t ds = drop_short(&w, o->min_len > 1 ? o->min_len : 1, "short", cnt);
+        if (!o->iterate || (d == 0 && ds == 0) || rounds >= 1000)
+            break;
+    }
+    sbr_counts_add(cnt, "filter_rounds", rounds);
+    if (o->max_len > 0)
+        truncate_long(&w, o->max_len, cnt);
+
+    /* Split by date: 0 train, 1 test, 2 neither (dated exactly at the split). */
+    uint8_t *side = sbr_xcalloc((size_t)(w.S > 0 ? w.S : 1), 1);
+    int64_t split_at = INT64_MAX;
+    if (o->test_days > 0 && w.S > 0) {
+        int64_t maxd = w.date[0];
+        for (int64_t s = 1; s < w.S; s++)
+            if (w.date[s] > maxd)
+                maxd = w.date[s];
+        split_at = maxd - (int64_t)llround(o->test_days * 86400.0);
+        int64_t ds = 0, dc = 0;
+        for (int64_t s = 0; s < w.S; s++) {
+            side[s] = w.date[s] < split_at ? 0 : w.date[s] > split_at ? 1 : 2;
+            if (side[s] == 2) {
+                ds++;
+                dc += w.off[s + 1] - w.off[s];
+            }
+        }
+        sbr_counts_add(cnt, "at_split_date.sessions", ds);
+        sbr_counts_add(cnt, "at_split_date.clicks", dc);
+    }
+    int64_t n_tr, n_te;
+    int64_t *tr = ordered(&w, side, 0, &n_tr);
+    int64_t *te = ordered(&w, side, 1, &n_te);
+    free(side);
+    if (n_tr == 0) {
+        free(tr);
+        free(te);
+        wset_free(&w);
+        return sbr_errf(e, "no training sessions are left after the filters");
+    }
+    int64_t n_va = (int64_t)floor(o->valid_frac * (double)n_tr);
+    if (n_va >= n_tr)
+        n_va = n_tr - 1;
+
+    /* Item ids by first appearance over train then valid (tr is in order). */
+    int64_t n_dense = g->items.n;
+    int32_t *newid = sbr_xcalloc((size_t)(n_dense > 0 ? n_dense : 1), sizeof *newid);
+    int64_t *orig = sbr_xmalloc((size_t)(n_dense + 1) * sizeof *orig);
+    orig[0] = -1;
+    int32_t next = 1;
+    for (int64_t i = 0; i < n_tr; i++)
+        for (int64_t j = w.off[tr[i]]; j < w.off[tr[i] + 1]; j++)
+            if (!newid[w.item[j]]) {
+                orig[next] = g->items.original[w.item[j]];
+                newid[w.item[j]] = next++;
+            }
+    out->n_items = next - 1;
+    if (o->unseen_keep)
+        for (int64_t i = 0; i < n_te; i++)
+            for (int64_t j = w.off[te[i]]; j < w.off[te[i] + 1]; j++)
+                if (!newid[w.item[j]]) {
+                    orig[next] = g->items.original[w.item[j]];
+                    newid[w.item[j]] = next++;
+                }
+    out->n_ids = next - 1;
+    out->original = orig;
+    out->min_prefix = o->min_prefix;
+
+    int wt = g->has_time, wu = g->has_user;
+    const int64_t *kd = g->key_date;
+    int64_t unseen = 0, ds = 0, dc = 0, none = 0;
+    emit(&w, tr, n_tr - n_va, newid, 1, wt, wu, kd, &out->split[SBR_TRAIN], &none, &ds, &dc);
+    emit(&w, tr + (n_tr - n_va), n_va, newid, 1, wt, wu, kd, &out->split[SBR_VALID], &none, &ds,
+         &dc);
+    emit(&w, te, n_te, newid, o->min_prefix + 1, wt, wu, kd, &out->split[SBR_TEST], &unseen, &ds,
+         &dc);
+    sbr_counts_add(cnt, "unseen_test_item.clicks", unseen);
+    sbr_counts_add(cnt, "short_test.sessions", ds);
+    sbr_counts_add(cnt, "short_test.clicks", dc);
+    free(newid);
+    free(tr);
+    free(te);
+    wset_free(&w);
+    return 0;
+}

@@ -1,0 +1,76 @@
+/* The preparation protocol: from clicks (clicklog.h) or benchmark pickles to
+ * the train/valid/test session splits of a sessions file (sessions.h).
+ *
+ * Raw logs, in this order (docs/PREP.md):
+ *   1. group clicks by session key, order each session's clicks by time
+ *      (stable: ties keep file order); with a user key, cut sessions at
+ *      inactivity gaps longer than gap_s;
+ *   2. drop repeated identical clicks (same item, same time) when dedup;
+ *   3. drop sessions shorter than pre_min_len;
+ *   4. drop clicks on items seen fewer than min_support times, then sessions
+ *      shorter than min_len (repeated until nothing changes when iterate);
+ *   5. keep the last max_len clicks of longer sessions (0: no limit);
+ *   6. date each session (its last click, or the date the file gives) and
+ *      split: test = dated after max date - test_days, train = before;
+ *      sessions dated exactly at the split time go to neither (SR-GNN);
+ *   7. order each split by date (ties: first appearance in the file);
+ *      valid = the last valid_frac of the training sessions;
+ *   8. number items 1..N by first appearance over train then valid; test
+ *      items unseen there are dropped (then test sessions left with fewer
+ *      than min_prefix + 1 items) or kept as ids N+1...
+ * Every rule that drops something adds a named count. */
+#ifndef SBR_PREP_H
+#define SBR_PREP_H
+
+#include <stdint.h>
+
+#include "clicklog.h"
+#include "err.h"
+#include "sessions.h"
+
+typedef struct {
+    double gap_s;       /* inactivity gap that ends a session (user-keyed logs) */
+    int dedup;          /* drop repeated identical clicks */
+    int pre_min_len;    /* sessions shorter than this dropped before counting support */
+    int min_support;    /* clicks on items seen fewer times dropped */
+    int min_len;        /* sessions shorter than this dropped after the item filter */
+    int iterate;        /* repeat the support and length filters until stable */
+    int max_len;        /* keep the last max_len clicks (0 = no limit) */
+    double test_days;   /* test = sessions dated after max date - test_days (0: no test) */
+    double valid_frac;  /* last fraction of the training sessions -> valid */
+    int unseen_keep;    /* keep test items unseen in training (ids n_items+1..) */
+    int min_prefix;     /* the prefix rule recorded in the file */
+} sbr_prep_opts;
+
+/* Defaults of the published recipe of a layout. */
+void sbr_prep_defaults(sbr_format f, sbr_prep_opts *o);
+
+/* Named counts of what each rule dropped (and a few totals). */
+#define SBR_MAX_COUNTS 40
+typedef struct {
+    int n;
+    struct {
+        char name[48];
+        int64_t v;
+    } c[SBR_MAX_COUNTS];
+} sbr_counts;
+
+void sbr_counts_add(sbr_counts *c, const char *name, int64_t v);
+int64_t sbr_counts_get(const sbr_counts *c, const char *name); /* 0 if absent */
+
+/* Raw log -> sessions. Consumes the clicks (their arrays are freed as soon
+ * as they are no longer needed, to keep the peak memory low); g's id maps
+ * stay valid until sbr_log_free. */
+int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr_counts *cnt,
+                 sbr_err *e);
+
+/* SR-GNN pickles -> sessions. train_seq: all_train_seq.txt bytes; test:
+ * test.txt bytes (NULL: no test split). min_prefix <= 0: inferred as the
+ * shortest test prefix (1 without a test file); *min_prefix_inferred says
+ * which. Names are used in messages. */
+int sbr_prep_srgnn(const uint8_t *train_seq, size_t n_train, const char *train_name,
+                   const uint8_t *test, size_t n_test, const char *test_name,
+                   const sbr_prep_opts *o, sbr_sessions *out, sbr_counts *cnt,
+                   int *min_prefix_inferred, sbr_err *e);
+
+#endif
