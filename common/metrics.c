@@ -1,0 +1,84 @@
+#include "metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+const char *const sbr_len_bucket_names[SBR_LEN_BUCKETS] = {"1", "2", "3", "4", "5-6", "7-9", "10+"};
+
+int sbr_len_bucket(int prefix_len)
+{
+    if (prefix_len <= 4)
+        return prefix_len < 1 ? 0 : prefix_len - 1;
+    return prefix_len <= 6 ? 4 : prefix_len <= 9 ? 5 : 6;
+}
+
+/* 1-based rank of the target in the row, 0 when absent. */
+static int rank_of(const int32_t *row, int k, int32_t target)
+{
+    for (int j = 0; j < k; j++)
+        if (row[j] == target)
+            return j + 1;
+    return 0;
+}
+
+static void add(sbr_metric_row *r, int rank, int cutoff)
+{
+    r->n++;
+    if (rank && rank <= cutoff) {
+        r->hr += 1;
+        r->mrr += 1.0 / rank;
+        r->ndcg += 1.0 / log2(rank + 1.0);
+    }
+}
+
+static void finish(sbr_metric_row *r)
+{
+    if (r->n) {
+        r->hr /= (double)r->n;
+        r->mrr /= (double)r->n;
+        r->ndcg /= (double)r->n;
+    }
+}
+
+void sbr_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, int next_unseen,
+                         sbr_metrics *m)
+{
+    memset(m, 0, sizeof *m);
+    m->n_cutoffs = n_cutoffs;
+    memcpy(m->cutoffs, cutoffs, sizeof(int) * (size_t)n_cutoffs);
+    /* seen[c][item]: item appeared in some top-cutoff list. */
+    uint8_t *seen = sbr_xcalloc((size_t)(t->n_items + 1), 1);
+    for (int64_t i = 0; i < t->n; i++) {
+        if (next_unseen && t->repeat[i]) {
+            m->n_skipped++;
+            continue;
+        }
+        m->n_samples++;
+        m->n_unseen_targets += t->targets[i] > t->n_items;
+        const int32_t *row = t->items + (size_t)i * (size_t)t->k;
+        int rank = rank_of(row, t->k, t->targets[i]);
+        int b = sbr_len_bucket(t->prefix_len[i]);
+        for (int c = 0; c < n_cutoffs; c++) {
+            add(&m->all[c], rank, cutoffs[c]);
+            add(&m->by_len[b][c], rank, cutoffs[c]);
+        }
+        /* bit c of seen[item]: in a top-cutoffs[c] list */
+        for (int j = 0; j < t->k && row[j]; j++)
+            for (int c = 0; c < n_cutoffs && c < 8; c++)
+                if (j < cutoffs[c])
+                    seen[row[j]] |= (uint8_t)(1u << c);
+    }
+    for (int c = 0; c < n_cutoffs; c++) {
+        finish(&m->all[c]);
+        for (int b = 0; b < SBR_LEN_BUCKETS; b++)
+            finish(&m->by_len[b][c]);
+        int64_t cnt = 0;
+        for (int64_t it = 1; it <= t->n_items; it++)
+            cnt += (seen[it] >> c) & 1;
+        m->coverage[c] = t->n_items ? (double)cnt / (double)t->n_items : 0;
+    }
+    free(seen);
+}

@@ -1,0 +1,40 @@
+/* Top-K files (kind "sbr.topk"), written by sbr-infer and read by sbr-score:
+ * for each evaluated sample, the K best items with their scores, the target
+ * and what the metrics need to know about the sample.
+ *
+ *   items      I32 [S, K]  internal item ids, best first; 0 pads a short list
+ *   scores     F32 [S, K]  their scores (same order)
+ *   targets    I32 [S]     the next item (> n_items: unseen in training, a miss)
+ *   prefix_len I32 [S]     length of the session prefix
+ *   repeat     U8  [S]     1 when the target already occurs in the prefix
+ * Metadata: n_items, k, split, exclude_seen (0/1), model. */
+#ifndef SBR_TOPK_H
+#define SBR_TOPK_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "tfile.h"
+
+typedef struct {
+    int64_t n;        /* samples S */
+    int k;            /* list length K */
+    int64_t n_items;  /* catalogue size */
+    int exclude_seen; /* prefix items were masked out of the ranking */
+    int32_t *items;   /* [n, k] */
+    float *scores;    /* [n, k] */
+    int32_t *targets; /* [n] */
+    int32_t *prefix_len; /* [n] */
+    uint8_t *repeat;  /* [n] */
+    sbr_tfile file;   /* backing storage when read */
+} sbr_topk;
+
+/* Reads and validates a top-K file (kind, shapes, ids in 0..n_items, no id
+ * twice in a row, padding only at the end of a row, finite scores in
+ * non-increasing order). */
+int sbr_topk_read(const char *path, sbr_topk *t, sbr_err *e);
+/* Adds the tensors and metadata of t to a writer. */
+void sbr_topk_add_to(const sbr_topk *t, sbr_tw *w);
+void sbr_topk_free(sbr_topk *t);
+
+#endif
