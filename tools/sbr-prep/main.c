@@ -320,9 +320,6 @@ int main(int argc, char **argv)
         sbr_info("read %s: %s layout, %lld lines, %lld click rows kept%s", input,
                  sbr_format_names[g.format], (long long)g.lines, (long long)g.n,
                  g.keys_are_users ? " (sessions cut by the inactivity gap)" : "");
-        if (g.skipped_events)
-            sbr_info("dropped %lld rows of other event types (--events)",
-                     (long long)g.skipped_events);
         if (g.blank_lines)
             sbr_info("skipped %lld blank lines", (long long)g.blank_lines);
         if (g.bad_rows)
