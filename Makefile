@@ -44,6 +44,9 @@ UNIT_ASAN  := $(BUILD)/unit-tests-asan
 # Small programs the CLI tests use (tests/helpers/NAME.c -> build/test-helpers/NAME).
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/test-helpers/%,$(wildcard tests/helpers/*.c))
 
+# Programs the benchmarks need beyond `all` (fragments append to it).
+BENCH_DEPS :=
+
 # Fragments of later stages (extra targets, benchmarks, pipelines).
 include $(sort $(wildcard mk/*.mk))
 
@@ -113,6 +116,10 @@ test-unit: $(UNIT_BIN)
 
 test-asan: $(UNIT_ASAN)
 	$(UNIT_ASAN)
+
+# make bench: every tests/bench/bench_*.sh, assembled into docs/BENCH.md.
+bench: all $(BENCH_DEPS)
+	@bash tests/bench/run.sh
 
 test-cli: tools
 	@bash tests/cli/run.sh
