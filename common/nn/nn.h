@@ -49,6 +49,12 @@ void sbr_nn_fail(const char *op, const char *fmt, ...)
             sbr_nn_fail(op, __VA_ARGS__);                                          \
     } while (0)
 
+/* Adam hyper-parameters (see the optimisation section of api.inc). */
+typedef struct {
+    double lr, beta1, beta2, eps, weight_decay;
+    int decoupled; /* 0: Adam with coupled L2 (torch Adam); 1: AdamW */
+} sbr_nn_adam_cfg;
+
 /* Step decay of the learning rate: lr0 * gamma^floor(epoch / step_size)
  * (torch StepLR; SR-GNN: gamma 0.1 every 3 epochs). step_size <= 0: lr0. */
 double sbr_nn_lr_step(double lr0, double gamma, int step_size, int epoch);

@@ -14,3 +14,7 @@
 #include "nn/l2norm.inc"
 #include "nn/pooling.inc"
 #include "nn/attention.inc"
+#include "nn/score_ce.inc"
+#include "nn/topk.inc"
+#include "nn/optim.inc"
+#include "nn/init.inc"
