@@ -1,0 +1,428 @@
+/* Leiden clustering through igraph, and sbr.clusters files. */
+#include "cluster.h"
+
+#include <igraph/igraph.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *const sbr_isolated_names[] = {"single", "frequent", NULL};
+
+/* igraph's default error handler aborts the process; library code must
+ * return instead, so errors are caught here and turned into sbr_err. */
+static char igraph_msg[256];
+
+static void on_igraph_error(const char *reason, const char *file, int line, igraph_error_t err)
+{
+    (void)file;
+    (void)line;
+    snprintf(igraph_msg, sizeof igraph_msg, "%s (%s)", reason ? reason : "?",
+             igraph_strerror(err));
+    IGRAPH_FINALLY_FREE();
+}
+
+static void on_igraph_warning(const char *reason, const char *file, int line)
+{
+    (void)reason;
+    (void)file;
+    (void)line;
+}
+
+static int igraph_fail(sbr_err *e, const char *what)
+{
+    return sbr_errf(e, "igraph %s failed: %s", what, igraph_msg[0] ? igraph_msg : "unknown error");
+}
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Relabels m[0..n) by first appearance (0, 1, ...) into out; returns the
+ * number of labels. Two partitions are equal iff their canonical forms are. */
+static int64_t canonical(const igraph_vector_int_t *m, int64_t n, int32_t *out, int32_t *map,
+                         int64_t n_labels)
+{
+    for (int64_t i = 0; i < n_labels; i++)
+        map[i] = -1;
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++) {
+        igraph_integer_t l = VECTOR(*m)[i];
+        if (map[l] < 0)
+            map[l] = (int32_t)k++;
+        out[i] = map[l];
+    }
+    return k;
+}
+
+typedef struct {
+    int64_t size, first; /* first = smallest item in the cluster */
+    int32_t label;
+} label_order;
+
+static int cmp_label_order(const void *pa, const void *pb)
+{
+    const label_order *a = pa, *b = pb;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/* The Leiden iterations on an igraph graph; fills canon[0..nv) with the
+ * final partition in first-appearance labels. */
+static int run_leiden(const igraph_t *ig, const igraph_vector_t *ew, const igraph_vector_t *nw,
+                      double res, const sbr_leiden_opts *o, int64_t nv, int32_t *canon,
+                      sbr_clusters *c, sbr_leiden_cb cb, void *cb_arg, sbr_err *e)
+{
+    igraph_vector_int_t memb;
+    if (igraph_vector_int_init(&memb, nv) != IGRAPH_SUCCESS)
+        return igraph_fail(e, "vector");
+    int32_t *prev = sbr_xmalloc((size_t)nv * sizeof *prev);
+    int32_t *map = sbr_xmalloc((size_t)nv * sizeof *map);
+    int64_t cap = o->max_iterations < 0 ? SBR_LEIDEN_STABLE_CAP : o->max_iterations;
+    int rc = 0;
+    igraph_rng_seed(igraph_rng_default(), (igraph_uint_t)o->seed);
+    c->stable = 0;
+    int64_t it;
+    for (it = 0; it < cap; it++) {
+        igraph_integer_t nb = 0;
+        igraph_real_t quality = 0;
+        /* One iteration at a time, each starting from the last partition:
+         * igraph's own "until stable" loop does the same, but this way the
+         * iterations are counted and shown. */
+        if (igraph_community_leiden(ig, ew, nw, res, o->beta, it > 0, 1, &memb, &nb, &quality) !=
+            IGRAPH_SUCCESS) {
+            rc = igraph_fail(e, "community_leiden");
+            break;
+        }
+        c->quality = quality;
+        c->n_graph_clusters = canonical(&memb, nv, canon, map, nv);
+        if (cb)
+            cb(it + 1, c->n_graph_clusters, quality, cb_arg);
+        if (it > 0 && memcmp(prev, canon, (size_t)nv * sizeof *prev) == 0) {
+            c->stable = 1;
+            it++;
+            break;
+        }
+        memcpy(prev, canon, (size_t)nv * sizeof *prev);
+    }
+    c->iterations = it;
+    if (rc == 0) {
+        igraph_real_t q;
+        if (igraph_modularity(ig, &memb, ew, o->resolution, IGRAPH_UNDIRECTED, &q) !=
+            IGRAPH_SUCCESS)
+            rc = igraph_fail(e, "modularity");
+        else
+            c->modularity = q;
+    }
+    free(prev);
+    free(map);
+    igraph_vector_int_destroy(&memb);
+    return rc;
+}
+
+/* From Leiden labels over the non-isolated items to cluster ids of every
+ * item (see cluster.h for the numbering and the isolated rule). */
+static void assign_ids(const sbr_graph *ug, const int64_t *vid, const int32_t *canon,
+                       const double *strength, const sbr_leiden_opts *o, sbr_clusters *c)
+{
+    const int64_t n_items = ug->n_items, L = c->n_graph_clusters;
+    label_order *ord = sbr_xcalloc((size_t)L, sizeof *ord);
+    for (int64_t l = 0; l < L; l++) {
+        ord[l].label = (int32_t)l;
+        ord[l].first = -1;
+    }
+    for (int64_t u = 1; u <= n_items; u++)
+        if (vid[u] >= 0) {
+            label_order *x = &ord[canon[vid[u]]];
+            x->size++;
+            if (x->first < 0)
+                x->first = u;
+        }
+    qsort(ord, (size_t)L, sizeof *ord, cmp_label_order);
+    int32_t *id_of = sbr_xmalloc((size_t)L * sizeof *id_of);
+    for (int64_t r = 0; r < L; r++)
+        id_of[ord[r].label] = (int32_t)(r + 1);
+    free(ord);
+
+    c->cluster = sbr_xcalloc((size_t)n_items + 1, sizeof *c->cluster);
+    double *volume = sbr_xcalloc((size_t)L + 1, sizeof *volume);
+    for (int64_t u = 1; u <= n_items; u++)
+        if (vid[u] >= 0) {
+            c->cluster[u] = id_of[canon[vid[u]]];
+            volume[c->cluster[u]] += strength[vid[u]];
+        }
+    free(id_of);
+    c->frequent = 1;
+    for (int64_t k = 2; k <= L; k++)
+        if (volume[k] > volume[c->frequent])
+            c->frequent = (int32_t)k;
+    free(volume);
+
+    int64_t next = L;
+    for (int64_t u = 1; u <= n_items; u++)
+        if (vid[u] < 0)
+            c->cluster[u] = o->isolated == SBR_ISOLATED_SINGLE ? (int32_t)++next : c->frequent;
+    c->n_clusters = next;
+    c->sizes = sbr_xcalloc((size_t)next + 1, sizeof *c->sizes);
+    for (int64_t u = 1; u <= n_items; u++)
+        c->sizes[c->cluster[u]]++;
+}
+
+int sbr_cluster_leiden(const sbr_graph *g, const sbr_leiden_opts *o, sbr_clusters *c,
+                       sbr_leiden_cb iter_cb, void *cb_arg, sbr_err *e)
+{
+    memset(c, 0, sizeof *c);
+    if (!(o->resolution > 0) || !isfinite(o->resolution))
+        return sbr_errf(e, "resolution must be positive (got %g)", o->resolution);
+    if (!(o->beta > 0) || !isfinite(o->beta))
+        return sbr_errf(e, "beta must be positive (got %g)", o->beta);
+    if (g->nnz == 0)
+        return sbr_errf(e, "empty graph: no edges to cluster (%lld items)",
+                        (long long)g->n_items);
+    sbr_graph tmp, *ug = &tmp;
+    int own = !g->symmetric;
+    if (own)
+        sbr_graph_undirected(g, &tmp);
+    else
+        ug = (sbr_graph *)g;
+    const double t0 = wall_seconds();
+
+    /* Only items with an edge become igraph vertices, in item order. */
+    int64_t *vid = sbr_xmalloc((size_t)ug->n_nodes * sizeof *vid);
+    int64_t nv = 0, ne = 0;
+    for (int64_t u = 0; u < ug->n_nodes; u++) {
+        vid[u] = ug->offsets[u + 1] > ug->offsets[u] ? nv++ : -1;
+        for (int64_t p = ug->offsets[u]; p < ug->offsets[u + 1]; p++)
+            ne += ug->neighbors[p] >= u;
+    }
+    igraph_set_error_handler(on_igraph_error);
+    igraph_set_warning_handler(on_igraph_warning);
+    igraph_msg[0] = 0;
+    igraph_vector_int_t edges;
+    igraph_vector_t ew, nw;
+    igraph_t ig;
+    int rc = -1;
+    int have_edges = 0, have_ew = 0, have_nw = 0, have_graph = 0;
+    double *strength = sbr_xcalloc((size_t)nv, sizeof *strength);
+    int32_t *canon = sbr_xmalloc((size_t)nv * sizeof *canon);
+    if (igraph_vector_int_init(&edges, 2 * ne) != IGRAPH_SUCCESS) {
+        igraph_fail(e, "vector");
+        goto done;
+    }
+    have_edges = 1;
+    if (igraph_vector_init(&ew, ne) != IGRAPH_SUCCESS) {
+        igraph_fail(e, "vector");
+        goto done;
+    }
+    have_ew = 1;
+    int64_t k = 0;
+    for (int64_t u = 0; u < ug->n_nodes; u++)
+        for (int64_t p = ug->offsets[u]; p < ug->offsets[u + 1]; p++) {
+            int32_t v = ug->neighbors[p];
+            if (v < u)
+                continue;
+            VECTOR(edges)[2 * k] = vid[u];
+            VECTOR(edges)[2 * k + 1] = vid[v];
+            VECTOR(ew)[k] = ug->weights[p];
+            strength[vid[u]] += ug->weights[p];
+            strength[vid[v]] += ug->weights[p]; /* a self-loop counts twice */
+            k++;
+        }
+    double two_m = 0;
+    if (igraph_vector_init(&nw, nv) != IGRAPH_SUCCESS) {
+        igraph_fail(e, "vector");
+        goto done;
+    }
+    have_nw = 1;
+    for (int64_t i = 0; i < nv; i++) {
+        VECTOR(nw)[i] = strength[i];
+        two_m += strength[i];
+    }
+    if (igraph_create(&ig, &edges, nv, IGRAPH_UNDIRECTED) != IGRAPH_SUCCESS) {
+        igraph_fail(e, "create");
+        goto done;
+    }
+    have_graph = 1;
+    /* Modularity as igraph documents it for Leiden: node weights = strength,
+     * resolution = gamma / 2m. */
+    if (run_leiden(&ig, &ew, &nw, o->resolution / two_m, o, nv, canon, c, iter_cb, cb_arg, e) < 0)
+        goto done;
+    c->n_items = ug->n_items;
+    c->n_isolated = ug->n_items - (nv - (vid[0] >= 0));
+    c->resolution = o->resolution;
+    c->beta = o->beta;
+    c->seed = o->seed;
+    c->isolated = o->isolated;
+    assign_ids(ug, vid, canon, strength, o, c);
+    c->seconds = wall_seconds() - t0;
+    rc = 0;
+done:
+    if (have_graph)
+        igraph_destroy(&ig);
+    if (have_nw)
+        igraph_vector_destroy(&nw);
+    if (have_ew)
+        igraph_vector_destroy(&ew);
+    if (have_edges)
+        igraph_vector_int_destroy(&edges);
+    free(strength);
+    free(canon);
+    free(vid);
+    if (own)
+        sbr_graph_free(&tmp);
+    if (rc < 0)
+        sbr_clusters_free(c);
+    return rc;
+}
+
+/* --- files ------------------------------------------------------------------ */
+
+static int meta_double(const sbr_tfile *f, const char *key, double *out, sbr_err *e)
+{
+    const char *v = sbr_tfile_meta(f, key);
+    char *end;
+    if (!v)
+        return sbr_errf(e, "metadata %s is missing", key);
+    *out = strtod(v, &end);
+    if (end == v || *end || !isfinite(*out))
+        return sbr_errf(e, "metadata %s is not a number: \"%.40s\"", key, v);
+    return 0;
+}
+
+int sbr_clusters_from_tfile(const sbr_tfile *f, sbr_clusters *c, sbr_err *e)
+{
+    memset(c, 0, sizeof *c);
+    if (sbr_tfile_expect_kind(f, "sbr.clusters", e) < 0)
+        return -1;
+    int64_t n_items, n_clusters, frequent, iterations, stable, seed;
+    if (sbr_tfile_meta_i64(f, "n_items", &n_items, e) < 0 ||
+        sbr_tfile_meta_i64(f, "n_clusters", &n_clusters, e) < 0 ||
+        sbr_tfile_meta_i64(f, "clusters.frequent", &frequent, e) < 0 ||
+        sbr_tfile_meta_i64(f, "clusters.iterations", &iterations, e) < 0 ||
+        sbr_tfile_meta_i64(f, "clusters.stable", &stable, e) < 0 ||
+        sbr_tfile_meta_i64(f, "clusters.seed", &seed, e) < 0 ||
+        meta_double(f, "clusters.modularity", &c->modularity, e) < 0 ||
+        meta_double(f, "clusters.resolution", &c->resolution, e) < 0)
+        return -1;
+    if (n_items < 1 || n_items >= INT32_MAX)
+        return sbr_errf(e, "n_items %lld out of range", (long long)n_items);
+    if (n_clusters < 1 || n_clusters > n_items)
+        return sbr_errf(e, "n_clusters %lld out of range 1..%lld", (long long)n_clusters,
+                        (long long)n_items);
+    if (frequent < 1 || frequent > n_clusters)
+        return sbr_errf(e, "clusters.frequent %lld out of range 1..%lld", (long long)frequent,
+                        (long long)n_clusters);
+    const sbr_tensor *tc = sbr_tfile_need(f, "cluster", SBR_I32, 1, e);
+    if (!tc)
+        return -1;
+    const sbr_tensor *ts = sbr_tfile_need(f, "sizes", SBR_I64, 1, e);
+    if (!ts)
+        return -1;
+    if (tc->shape[0] != n_items + 1)
+        return sbr_errf(e, "cluster has %lld entries, expected n_items + 1 = %lld",
+                        (long long)tc->shape[0], (long long)n_items + 1);
+    if (ts->shape[0] != n_clusters + 1)
+        return sbr_errf(e, "sizes has %lld entries, expected n_clusters + 1 = %lld",
+                        (long long)ts->shape[0], (long long)n_clusters + 1);
+    const int32_t *cl = tc->data;
+    const int64_t *sz = ts->data;
+    if (cl[0] != 0)
+        return sbr_errf(e, "cluster[0] (padding) is %d, expected 0", cl[0]);
+    if (sz[0] != 0)
+        return sbr_errf(e, "sizes[0] is %lld, expected 0", (long long)sz[0]);
+    int64_t *count = sbr_xcalloc((size_t)n_clusters + 1, sizeof *count);
+    for (int64_t u = 1; u <= n_items; u++) {
+        if (cl[u] < 1 || cl[u] > n_clusters) {
+            free(count);
+            return sbr_errf(e, "cluster of item %lld is %d, out of range 1..%lld", (long long)u,
+                            cl[u], (long long)n_clusters);
+        }
+        count[cl[u]]++;
+    }
+    for (int64_t k = 1; k <= n_clusters; k++)
+        if (count[k] != sz[k] || count[k] == 0) {
+            int64_t got = count[k];
+            free(count);
+            return sbr_errf(e, "cluster %lld holds %lld items but sizes says %lld", (long long)k,
+                            (long long)got, (long long)sz[k]);
+        }
+    free(count);
+    c->n_items = n_items;
+    c->n_clusters = n_clusters;
+    c->cluster = (int32_t *)cl;
+    c->sizes = (int64_t *)sz;
+    c->frequent = (int32_t)frequent;
+    c->iterations = iterations;
+    c->stable = stable != 0;
+    c->seed = (uint64_t)seed;
+    const char *iso = sbr_tfile_meta(f, "clusters.isolated");
+    c->isolated = iso && !strcmp(iso, "frequent") ? SBR_ISOLATED_FREQUENT : SBR_ISOLATED_SINGLE;
+    return 0;
+}
+
+int sbr_clusters_read(const char *path, sbr_clusters *c, sbr_err *e)
+{
+    sbr_tfile *f = sbr_xcalloc(1, sizeof *f);
+    if (sbr_tfile_read(path, f, e) < 0 || sbr_clusters_from_tfile(f, c, e) < 0) {
+        sbr_tfile_free(f);
+        free(f);
+        memset(c, 0, sizeof *c);
+        return -1;
+    }
+    c->file = f;
+    return 0;
+}
+
+void sbr_clusters_add_to(const sbr_clusters *c, sbr_tw *w)
+{
+    sbr_tw_add1(w, "cluster", SBR_I32, c->n_items + 1, c->cluster);
+    sbr_tw_add1(w, "sizes", SBR_I64, c->n_clusters + 1, c->sizes);
+    sbr_tw_metaf(w, "n_items", "%lld", (long long)c->n_items);
+    sbr_tw_metaf(w, "n_clusters", "%lld", (long long)c->n_clusters);
+    sbr_tw_meta(w, "clusters.method", "leiden-modularity (igraph)");
+    sbr_tw_metaf(w, "clusters.modularity", "%.17g", c->modularity);
+    sbr_tw_metaf(w, "clusters.quality", "%.17g", c->quality);
+    sbr_tw_metaf(w, "clusters.resolution", "%.17g", c->resolution);
+    sbr_tw_metaf(w, "clusters.beta", "%.17g", c->beta);
+    sbr_tw_metaf(w, "clusters.seed", "%llu", (unsigned long long)c->seed);
+    sbr_tw_metaf(w, "clusters.iterations", "%lld", (long long)c->iterations);
+    sbr_tw_metaf(w, "clusters.stable", "%d", c->stable);
+    sbr_tw_metaf(w, "clusters.graph_clusters", "%lld", (long long)c->n_graph_clusters);
+    sbr_tw_metaf(w, "clusters.isolated_items", "%lld", (long long)c->n_isolated);
+    sbr_tw_meta(w, "clusters.isolated", sbr_isolated_names[c->isolated]);
+    sbr_tw_metaf(w, "clusters.frequent", "%d", c->frequent);
+}
+
+void sbr_clusters_free(sbr_clusters *c)
+{
+    if (c->file) {
+        sbr_tfile_free(c->file);
+        free(c->file);
+    } else {
+        free(c->cluster);
+        free(c->sizes);
+    }
+    memset(c, 0, sizeof *c);
+}
+
+int64_t sbr_clusters_largest(const sbr_clusters *c)
+{
+    int64_t m = 0;
+    for (int64_t k = 1; k <= c->n_clusters; k++)
+        if (c->sizes[k] > m)
+            m = c->sizes[k];
+    return m;
+}
+
+int64_t sbr_clusters_singletons(const sbr_clusters *c)
+{
+    int64_t n = 0;
+    for (int64_t k = 1; k <= c->n_clusters; k++)
+        n += c->sizes[k] == 1;
+    return n;
+}
