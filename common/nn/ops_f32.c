@@ -17,3 +17,4 @@
 #include "nn/topk.inc"
 #include "nn/optim.inc"
 #include "nn/init.inc"
+#include "nn/gru.inc"
