@@ -18,3 +18,4 @@
 #include "nn/optim.inc"
 #include "nn/init.inc"
 #include "nn/gru.inc"
+#include "nn/ggnn.inc"

@@ -19,3 +19,4 @@
 #include "nn/optim.inc"
 #include "nn/init.inc"
 #include "nn/gru.inc"
+#include "nn/ggnn.inc"
