@@ -20,3 +20,5 @@
 #include "nn/init.inc"
 #include "nn/gru.inc"
 #include "nn/ggnn.inc"
+#include "nn/gaussian.inc"
+#include "nn/hinge.inc"
