@@ -2,11 +2,17 @@
  * line into a click; the driver handles headers, bad rows and counting. */
 #include "clicklog.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "io.h"
+#include "sha256.h"
 
 const char *const sbr_format_names[SBR_NFORMATS + 1] = {
     "auto", "srgnn", "kaggle", "diginetica", "yoochoose", "sessionrec", "recbole", "csv", NULL};
@@ -158,6 +164,9 @@ static void push_click(sbr_clicklog *g, int32_t key, int32_t item, int64_t t)
 /* Dense key of a session (or user) id, growing the per-key arrays. */
 static int32_t key_of(sbr_clicklog *g, int64_t id)
 {
+    /* Consecutive rows mostly share their key: skip the map for them. */
+    if (g->keys.n > 0 && id == g->last_key_id)
+        return g->last_key;
     int64_t before = g->keys.n;
     int32_t k = sbr_idmap_get(&g->keys, id);
     if (g->keys.n > before) {
@@ -169,6 +178,8 @@ static int32_t key_of(sbr_clicklog *g, int64_t id)
         }
         g->key_user[k] = g->keys_are_users ? id : -1;
     }
+    g->last_key_id = id;
+    g->last_key = k;
     return k;
 }
 
@@ -269,8 +280,63 @@ static int get_time(reader *r, const field *f, int64_t *t)
 
 /* --- one row per layout: 0 kept, 1 skipped by a rule, -1 malformed ------- */
 
+/* Unsigned decimal up to the separator: advances *p; -1 when malformed. */
+static inline int next_u64(const char **p, const char *end, char sep, int64_t *out)
+{
+    const char *q = *p;
+    uint64_t v = 0;
+    int k = 0;
+    while (q < end && *q != sep) {
+        unsigned d = (unsigned)(*q - '0');
+        if (d > 9 || ++k > 18)
+            return -1;
+        v = v * 10 + d;
+        q++;
+    }
+    if (k == 0 || (q < end ? 0 : sep != 0))
+        return -1;
+    *out = (int64_t)v;
+    *p = q < end ? q + 1 : q;
+    return 0;
+}
+
+/* The common case of a Kaggle row in one pass; 1 when it needs the
+ * general path (which also words the error). */
+static int row_kaggle_fast(reader *r, const char *s, int64_t len)
+{
+    const char *p = s, *end = s + len;
+    int64_t ts, vis, item;
+    if (next_u64(&p, end, ',', &ts) < 0 || next_u64(&p, end, ',', &vis) < 0)
+        return 1;
+    unsigned ev;
+    if (end - p >= 5 && memcmp(p, "view,", 5) == 0) {
+        ev = SBR_EV_VIEW;
+        p += 5;
+    } else if (end - p >= 10 && memcmp(p, "addtocart,", 10) == 0) {
+        ev = SBR_EV_CART;
+        p += 10;
+    } else if (end - p >= 12 && memcmp(p, "transaction,", 12) == 0) {
+        ev = SBR_EV_TRANSACTION;
+        p += 12;
+    } else
+        return 1;
+    if (next_u64(&p, end, ',', &item) < 0)
+        return 1;
+    int64_t txn;
+    if (p < end && (memchr(p, ',', (size_t)(end - p)) || next_u64(&p, end, 0, &txn) < 0))
+        return 1;
+    if (!(r->o->events & ev)) {
+        r->g->skipped_events++;
+        return 0;
+    }
+    push_click(r->g, key_of(r->g, vis), sbr_idmap_get(&r->g->items, item), ts);
+    return 0;
+}
+
 static int row_kaggle(reader *r, const char *s, int64_t len)
 {
+    if (row_kaggle_fast(r, s, len) == 0)
+        return 0;
     field f[MAX_FIELDS];
     int k = split(s, len, ',', f);
     if (k != 5) {
@@ -615,32 +681,203 @@ int sbr_log_parse_buffer(const char *name, const char *text, int64_t n, const sb
     return 0;
 }
 
-int sbr_log_read(const char *path, const sbr_log_opts *o, sbr_clicklog *g, sbr_err *e)
+/* Plain files are read in blocks by this thread while a helper thread
+ * computes their SHA-256 for provenance: hashing a large log costs as much
+ * as parsing it, and the two run side by side on two cores. */
+#define RB_BLOCK ((size_t)8 << 20)
+#define RB_N 3
+
+typedef struct {
+    uint8_t *buf[RB_N]; /* [RB_BLOCK] each */
+    size_t len[RB_N];
+    int64_t filled, hashed; /* blocks read, blocks hashed */
+    int eof;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sbr_sha256 sha;
+} blocks;
+
+static void *hash_thread(void *arg)
 {
-    driver d;
-    driver_init(&d, path, o, g, e);
+    blocks *b = arg;
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        while (b->hashed == b->filled && !b->eof)
+            pthread_cond_wait(&b->cv, &b->mu);
+        if (b->hashed == b->filled) {
+            pthread_mutex_unlock(&b->mu);
+            return NULL;
+        }
+        int slot = (int)(b->hashed % RB_N);
+        size_t len = b->len[slot];
+        pthread_mutex_unlock(&b->mu);
+        sbr_sha256_update(&b->sha, b->buf[slot], len);
+        pthread_mutex_lock(&b->mu);
+        b->hashed++;
+        pthread_cond_broadcast(&b->cv);
+        pthread_mutex_unlock(&b->mu);
+    }
+}
+
+/* Fills buf from fd; returns bytes read (< cap only at the end), -1 on error. */
+static ssize_t read_full(int fd, uint8_t *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap) {
+        ssize_t k = read(fd, buf + n, cap - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -1;
+        if (k == 0)
+            break;
+        n += (size_t)k;
+    }
+    return (ssize_t)n;
+}
+
+/* Feeds the lines of one block; a line cut by the block end waits in carry. */
+static int feed_block(driver *d, const char *p, size_t n, char **carry, size_t *clen,
+                      size_t *ccap, int64_t *lineno)
+{
+    size_t pos = 0;
+    while (pos < n) {
+        const char *nl = memchr(p + pos, '\n', n - pos);
+        size_t end = nl ? (size_t)(nl - p) : n;
+        const char *line = p + pos;
+        size_t len = end - pos;
+        if (*clen || !nl) { /* join with the carried start of the line */
+            if (*clen + len > *ccap) {
+                *ccap = 2 * (*clen + len) + 64;
+                *carry = sbr_xrealloc(*carry, *ccap);
+            }
+            memcpy(*carry + *clen, line, len);
+            *clen += len;
+            if (!nl)
+                return 0;
+            line = *carry;
+            len = *clen;
+            *clen = 0;
+        }
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        if (feed(d, line, (int64_t)len, ++*lineno) < 0)
+            return -1;
+        pos = end + 1;
+    }
+    return 0;
+}
+
+static int read_blocks(driver *d, const char *path, int fd, sbr_err *e)
+{
+    blocks *b = sbr_xcalloc(1, sizeof *b);
+    for (int i = 0; i < RB_N; i++)
+        b->buf[i] = sbr_xmalloc(RB_BLOCK);
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    sbr_sha256_init(&b->sha);
+    pthread_t th;
+    int threaded = pthread_create(&th, NULL, hash_thread, b) == 0;
+    char *carry = NULL;
+    size_t clen = 0, ccap = 0;
+    int64_t lineno = 0, k = 0;
+    int rc = 0;
+    for (;; k++) {
+        int slot = (int)(k % RB_N);
+        pthread_mutex_lock(&b->mu);
+        while (threaded && k - b->hashed >= RB_N)
+            pthread_cond_wait(&b->cv, &b->mu);
+        pthread_mutex_unlock(&b->mu);
+        ssize_t n = read_full(fd, b->buf[slot], RB_BLOCK);
+        if (n < 0) {
+            rc = sbr_errf(e, "%s: read error: %s", path, strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        pthread_mutex_lock(&b->mu);
+        b->len[slot] = (size_t)n;
+        b->filled++;
+        pthread_cond_broadcast(&b->cv);
+        pthread_mutex_unlock(&b->mu);
+        if (!threaded) {
+            sbr_sha256_update(&b->sha, b->buf[slot], (size_t)n);
+            b->hashed++;
+        }
+        if (feed_block(d, (const char *)b->buf[slot], (size_t)n, &carry, &clen, &ccap,
+                       &lineno) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && clen > 0) { /* last line without '\n' */
+        if (carry[clen - 1] == '\r')
+            clen--;
+        rc = feed(d, carry, (int64_t)clen, ++lineno);
+    }
+    pthread_mutex_lock(&b->mu);
+    b->eof = 1;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    if (threaded)
+        pthread_join(th, NULL);
+    if (rc == 0) {
+        char hex[65];
+        sbr_sha256_hex(&b->sha, hex);
+        sbr_inputs_add(path, hex);
+    }
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->cv);
+    for (int i = 0; i < RB_N; i++)
+        free(b->buf[i]);
+    free(b);
+    free(carry);
+    return rc;
+}
+
+/* Through the library's line reader: stdin and zstd-compressed files. */
+static int read_lines(driver *d, const char *path, sbr_err *e)
+{
     sbr_lines *L = sbr_lines_open(path, e);
     if (!L)
         return sbr_err_prefix(e, "%s", path);
     size_t len;
     char *line;
     while ((line = sbr_lines_next(L, &len))) {
-        if (feed(&d, line, (int64_t)len, sbr_lines_lineno(L)) < 0) {
+        if (feed(d, line, (int64_t)len, sbr_lines_lineno(L)) < 0) {
             sbr_lines_close(L);
-            sbr_log_free(g);
             return -1;
         }
     }
     if (sbr_lines_error(L)) {
         sbr_errf(e, "%s: %s", path, sbr_lines_error(L));
         sbr_lines_close(L);
-        sbr_log_free(g);
         return -1;
     }
     sbr_lines_close(L);
-    if (finish(&d) < 0) {
-        sbr_log_free(g);
-        return -1;
-    }
     return 0;
+}
+
+int sbr_log_read(const char *path, const sbr_log_opts *o, sbr_clicklog *g, sbr_err *e)
+{
+    driver d;
+    driver_init(&d, path, o, g, e);
+    int rc;
+    int fd = strcmp(path, "-") == 0 ? -1 : open(path, O_RDONLY);
+    uint8_t magic[4] = {0};
+    struct stat st;
+    int plain = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                pread(fd, magic, 4, 0) >= 0 &&
+                !(magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd);
+    if (plain)
+        rc = read_blocks(&d, path, fd, e);
+    else
+        rc = read_lines(&d, path, e);
+    if (fd >= 0)
+        close(fd);
+    if (rc == 0)
+        rc = finish(&d);
+    if (rc < 0)
+        sbr_log_free(g);
+    return rc;
 }

@@ -59,6 +59,8 @@ typedef struct {
     int64_t *key_date; /* [keys.n] session date in seconds given by the file (diginetica:
                           eventdate of the key's last row in file order), else NULL */
     int64_t key_cap;
+    int64_t last_key_id; /* the previous row's key id and its dense key */
+    int32_t last_key;
     int keys_are_users; /* sessions are cut from each user's clicks by an inactivity gap */
     int has_time, has_user;
     sbr_format format;  /* the layout actually read */

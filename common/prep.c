@@ -1,6 +1,8 @@
 /* The preparation protocol for raw logs: see prep.h for the steps. */
 #include "prep.h"
 
+#include "progress.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,14 +135,20 @@ static void group(sbr_clicklog *g, int64_t **koff_out, int32_t **item_out, int64
     int64_t *fill = sbr_xmalloc((size_t)K * sizeof *fill);
     memcpy(fill, koff, (size_t)K * sizeof *fill);
     int32_t *item = sbr_xmalloc((size_t)n * sizeof *item);
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < n; i++) {
+        if (i + 16 < n)
+            __builtin_prefetch(&item[fill[g->key[i + 16]]], 1);
         item[fill[g->key[i]]++] = g->item[i];
+    }
     free(g->item);
     g->item = NULL;
     int64_t *t = sbr_xmalloc((size_t)n * sizeof *t);
     memcpy(fill, koff, (size_t)K * sizeof *fill);
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = 0; i < n; i++) {
+        if (i + 16 < n)
+            __builtin_prefetch(&t[fill[g->key[i + 16]]], 1);
         t[fill[g->key[i]]++] = g->t[i];
+    }
     free(g->t);
     g->t = NULL;
     free(g->key);
@@ -325,8 +333,37 @@ static void truncate_long(wset *w, int max_len, sbr_counts *cnt)
 
 /* --- 3. split ------------------------------------------------------------------- */
 
+/* LSD radix sort of 64-bit keys, 16-bit digits, skipping digits that are
+ * the same in every key. tmp: [n]. */
+static void radix_u64(uint64_t *a, uint64_t *tmp, int64_t n)
+{
+    uint64_t all_or = 0, all_and = ~(uint64_t)0;
+    for (int64_t i = 0; i < n; i++) {
+        all_or |= a[i];
+        all_and &= a[i];
+    }
+    int64_t *cnt = sbr_xmalloc(65536 * sizeof *cnt);
+    for (int shift = 0; shift < 64; shift += 16) {
+        if ((((all_or ^ all_and) >> shift) & 0xffff) == 0)
+            continue; /* every key has this digit */
+        memset(cnt, 0, 65536 * sizeof *cnt);
+        for (int64_t i = 0; i < n; i++)
+            cnt[(a[i] >> shift) & 0xffff]++;
+        int64_t sum = 0;
+        for (int d = 0; d < 65536; d++) {
+            int64_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (int64_t i = 0; i < n; i++)
+            tmp[cnt[(a[i] >> shift) & 0xffff]++] = a[i];
+        memcpy(a, tmp, (size_t)n * sizeof *a);
+    }
+    free(cnt);
+}
+
 typedef struct {
-    int64_t date, order, s;
+    int64_t date, s;
 } dkey;
 
 static int cmp_dkey(const void *a, const void *b)
@@ -334,30 +371,50 @@ static int cmp_dkey(const void *a, const void *b)
     const dkey *x = a, *y = b;
     if (x->date != y->date)
         return x->date < y->date ? -1 : 1;
-    return x->order < y->order ? -1 : x->order > y->order;
+    return x->s < y->s ? -1 : x->s > y->s;
 }
 
-/* Session indices of one side of the split, ordered by (date, order). */
+/* Session indices of one side of the split, ordered by (date, index): the
+ * index follows first appearance in the file, which breaks ties in date.
+ * Radix sort on (date - min) << 32 | index when that fits, else qsort. */
 static int64_t *ordered(const wset *w, const uint8_t *side, uint8_t want, int64_t *n)
 {
-    int64_t k = 0;
+    int64_t k = 0, dmin = INT64_MAX, dmax = INT64_MIN;
     for (int64_t s = 0; s < w->S; s++)
-        k += side[s] == want;
-    dkey *d = sbr_xmalloc((size_t)(k > 0 ? k : 1) * sizeof *d);
+        if (side[s] == want) {
+            k++;
+            dmin = w->date[s] < dmin ? w->date[s] : dmin;
+            dmax = w->date[s] > dmax ? w->date[s] : dmax;
+        }
+    int64_t *idx = sbr_xmalloc((size_t)(k > 0 ? k : 1) * sizeof *idx);
+    *n = k;
+    if (k == 0)
+        return idx;
+    if (w->S < ((int64_t)1 << 32) && dmax - dmin >= 0 && dmax - dmin < ((int64_t)1 << 31)) {
+        uint64_t *a = sbr_xmalloc((size_t)k * sizeof *a), *tmp = sbr_xmalloc((size_t)k * sizeof *tmp);
+        k = 0;
+        for (int64_t s = 0; s < w->S; s++)
+            if (side[s] == want)
+                a[k++] = (uint64_t)(w->date[s] - dmin) << 32 | (uint64_t)s;
+        radix_u64(a, tmp, k);
+        for (int64_t i = 0; i < k; i++)
+            idx[i] = (int64_t)(a[i] & 0xffffffffu);
+        free(a);
+        free(tmp);
+        return idx;
+    }
+    dkey *d = sbr_xmalloc((size_t)k * sizeof *d);
     k = 0;
     for (int64_t s = 0; s < w->S; s++)
         if (side[s] == want) {
             d[k].date = w->date[s];
-            d[k].order = w->order[s];
             d[k].s = s;
             k++;
         }
     qsort(d, (size_t)k, sizeof *d, cmp_dkey);
-    int64_t *idx = sbr_xmalloc((size_t)(k > 0 ? k : 1) * sizeof *idx);
     for (int64_t i = 0; i < k; i++)
         idx[i] = d[i].s;
     free(d);
-    *n = k;
     return idx;
 }
 
@@ -382,6 +439,14 @@ static void emit(const wset *w, const int64_t *idx, int64_t n, const int32_t *ne
     sp->offsets[0] = 0;
     for (int64_t i = 0; i < n; i++) {
         int64_t s = idx[i], start = wr;
+        /* the sessions are visited in date order, scattered in memory */
+        if (i + 16 < n)
+            __builtin_prefetch(&w->off[idx[i + 16]]);
+        if (i + 8 < n) {
+            int64_t a = w->off[idx[i + 8]];
+            __builtin_prefetch(&w->item[a]);
+            __builtin_prefetch(&w->t[a]);
+        }
         for (int64_t j = w->off[s]; j < w->off[s + 1]; j++) {
             int32_t v = newid[w->item[j]];
             if (!v) {
@@ -390,7 +455,8 @@ static void emit(const wset *w, const int64_t *idx, int64_t n, const int32_t *ne
             }
             sp->items[wr] = v;
             if (with_times)
-                sp->times[wr] = key_date_sec ? w->date[s] : floor_div(w->t[j], 1000);
+                sp->times[wr] = key_date_sec ? w->date[s]
+                                : w->t[j] >= 0 ? w->t[j] / 1000 : floor_div(w->t[j], 1000);
             wr++;
         }
         if (wr - start < min_keep) {
@@ -416,11 +482,14 @@ int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr
     int64_t *koff;
     int32_t *item;
     int64_t *t;
+    double T0 = sbr_now();
     group(g, &koff, &item, &t);
+    double T1 = sbr_now();
     wset w = {0};
     build_sessions(g, o, koff, item, t, &w, cnt);
     free(koff);
     sbr_counts_add(cnt, "sessions_built", w.S);
+    double T2 = sbr_now();
 
     if (o->pre_min_len > 1)
         drop_short(&w, o->pre_min_len, "short_pre", cnt);
@@ -456,9 +525,11 @@ int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr
         sbr_counts_add(cnt, "at_split_date.sessions", ds);
         sbr_counts_add(cnt, "at_split_date.clicks", dc);
     }
+    double T3 = sbr_now();
     int64_t n_tr, n_te;
     int64_t *tr = ordered(&w, side, 0, &n_tr);
     int64_t *te = ordered(&w, side, 1, &n_te);
+    double T4 = sbr_now();
     free(side);
     if (n_tr == 0) {
         free(tr);
@@ -502,6 +573,9 @@ int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr
          &dc);
     emit(&w, te, n_te, newid, o->min_prefix + 1, wt, wu, kd, &out->split[SBR_TEST], &unseen, &ds,
          &dc);
+    if (getenv("SBR_PREP_TIMING"))
+        fprintf(stderr, "timing: group %.2f sessions %.2f filters %.2f order %.2f emit %.2f\n",
+                T1 - T0, T2 - T1, T3 - T2, T4 - T3, sbr_now() - T4);
     sbr_counts_add(cnt, "unseen_test_item.clicks", unseen);
     sbr_counts_add(cnt, "short_test.sessions", ds);
     sbr_counts_add(cnt, "short_test.clicks", dc);

@@ -242,7 +242,7 @@ int main(int argc, char **argv)
         sbr_usage_error("too many inputs (INPUT and at most one TEST file)");
     const char *input = argv[optind], *test_in = argc - optind > 1 ? argv[optind + 1] : NULL;
 
-    double t0 = sbr_now();
+    double t0 = sbr_now(), t_read = 0, t_prep = 0;
     sbr_format fmt = lo.format;
     if (fmt == SBR_FMT_AUTO)
         fmt = is_dir(input) || test_in ? SBR_FMT_SRGNN : sniff_file(input);
@@ -317,6 +317,7 @@ int main(int argc, char **argv)
             if (sbr_log_read(input, &lo, &g, &e) < 0)
                 sbr_fatal("%s", e.msg);
         }
+        t_read = sbr_now();
         sbr_info("read %s: %s layout, %lld lines, %lld click rows kept%s", input,
                  sbr_format_names[g.format], (long long)g.lines, (long long)g.n,
                  g.keys_are_users ? " (sessions cut by the inactivity gap)" : "");
@@ -331,6 +332,7 @@ int main(int argc, char **argv)
         if (sbr_prep_log(&g, &po, &s, &cnt, &e) < 0)
             sbr_fatal("%s: %s", input, e.msg);
         sbr_log_free(&g);
+        t_prep = sbr_now();
     }
 
     /* Summary: every count, then the splits. */
@@ -370,8 +372,14 @@ int main(int argc, char **argv)
     if (sbr_tw_write(w, output, level, &e) < 0)
         sbr_fatal("%s: %s", output, e.msg);
     sbr_tw_free(w);
-    sbr_info("wrote %s in %.2f s (peak memory %.0f MiB)", output, sbr_now() - t0,
-             (double)sbr_peak_rss() / 1048576.0);
+    double t_end = sbr_now();
+    if (t_prep > 0)
+        sbr_info("wrote %s in %.2f s (read %.2f s, sessions %.2f s, write %.2f s; peak memory "
+                 "%.0f MiB)", output, t_end - t0, t_read - t0, t_prep - t_read, t_end - t_prep,
+                 (double)sbr_peak_rss() / 1048576.0);
+    else
+        sbr_info("wrote %s in %.2f s (peak memory %.0f MiB)", output, t_end - t0,
+                 (double)sbr_peak_rss() / 1048576.0);
     sbr_sessions_free(&s);
     return SBR_EXIT_OK;
 }
