@@ -75,8 +75,9 @@ static int cmp_label_order(const void *pa, const void *pb)
 /* The Leiden iterations on an igraph graph; fills canon[0..nv) with the
  * final partition in first-appearance labels. */
 static int run_leiden(const igraph_t *ig, const igraph_vector_t *ew, const igraph_vector_t *nw,
-                      double res, const sbr_leiden_opts *o, int64_t nv, int32_t *canon,
-                      sbr_clusters *c, sbr_leiden_cb cb, void *cb_arg, sbr_err *e)
+                      double res, const sbr_leiden_opts *o, uint64_t seed, int64_t nv,
+                      int32_t *canon, sbr_clusters *c, sbr_leiden_cb cb, void *cb_arg,
+                      sbr_err *e)
 {
     igraph_vector_int_t memb;
     if (igraph_vector_int_init(&memb, nv) != IGRAPH_SUCCESS)
@@ -85,7 +86,7 @@ static int run_leiden(const igraph_t *ig, const igraph_vector_t *ew, const igrap
     int32_t *map = sbr_xmalloc((size_t)nv * sizeof *map);
     int64_t cap = o->max_iterations < 0 ? SBR_LEIDEN_STABLE_CAP : o->max_iterations;
     int rc = 0;
-    igraph_rng_seed(igraph_rng_default(), (igraph_uint_t)o->seed);
+    igraph_rng_seed(igraph_rng_default(), (igraph_uint_t)seed);
     c->stable = 0;
     int64_t it;
     for (it = 0; it < cap; it++) {
@@ -250,8 +251,32 @@ int sbr_cluster_leiden(const sbr_graph *g, const sbr_leiden_opts *o, sbr_cluster
     have_graph = 1;
     /* Modularity as igraph documents it for Leiden: node weights = strength,
      * resolution = gamma / 2m. */
-    if (run_leiden(&ig, &ew, &nw, o->resolution / two_m, o, nv, canon, c, iter_cb, cb_arg, e) < 0)
-        goto done;
+    /* Each restart from its own seed; the best modularity wins (the
+     * earlier restart on ties), so the result depends only on the seed. */
+    int32_t *trial = sbr_xmalloc((size_t)nv * sizeof *trial);
+    int64_t total_iterations = 0;
+    for (int r = 0; r < (o->restarts > 0 ? o->restarts : 1); r++) {
+        sbr_clusters t;
+        memset(&t, 0, sizeof t);
+        if (run_leiden(&ig, &ew, &nw, o->resolution / two_m, o, o->seed + (uint64_t)r, nv, trial,
+                       &t, iter_cb, cb_arg, e) < 0) {
+            free(trial);
+            goto done;
+        }
+        total_iterations += t.iterations;
+        if (r == 0 || t.modularity > c->modularity) {
+            c->modularity = t.modularity;
+            c->quality = t.quality;
+            c->iterations = t.iterations;
+            c->stable = t.stable;
+            c->n_graph_clusters = t.n_graph_clusters;
+            c->best_seed = o->seed + (uint64_t)r;
+            memcpy(canon, trial, (size_t)nv * sizeof *canon);
+        }
+    }
+    free(trial);
+    c->restarts = o->restarts > 0 ? o->restarts : 1;
+    c->total_iterations = total_iterations;
     c->n_items = ug->n_items;
     c->n_isolated = ug->n_items - (nv - (vid[0] >= 0));
     c->resolution = o->resolution;
@@ -390,6 +415,8 @@ void sbr_clusters_add_to(const sbr_clusters *c, sbr_tw *w)
     sbr_tw_metaf(w, "clusters.resolution", "%.17g", c->resolution);
     sbr_tw_metaf(w, "clusters.beta", "%.17g", c->beta);
     sbr_tw_metaf(w, "clusters.seed", "%llu", (unsigned long long)c->seed);
+    sbr_tw_metaf(w, "clusters.restarts", "%d", c->restarts);
+    sbr_tw_metaf(w, "clusters.best_seed", "%llu", (unsigned long long)c->best_seed);
     sbr_tw_metaf(w, "clusters.iterations", "%lld", (long long)c->iterations);
     sbr_tw_metaf(w, "clusters.stable", "%d", c->stable);
     sbr_tw_metaf(w, "clusters.graph_clusters", "%lld", (long long)c->n_graph_clusters);

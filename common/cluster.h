@@ -24,7 +24,9 @@ extern const char *const sbr_isolated_names[]; /* "single", "frequent", NULL */
 typedef struct {
     double resolution;       /* gamma of modularity (1.0) */
     double beta;             /* Leiden randomness of the refinement (0.01) */
-    uint64_t seed;           /* igraph RNG seed */
+    uint64_t seed;           /* igraph RNG seed of the first restart */
+    int restarts;            /* Leiden runs from seeds seed, seed+1, ...; the best
+                                modularity is kept (ties: the earlier run) */
     int64_t max_iterations;  /* < 0: until the partition no longer changes */
     sbr_isolated_rule isolated;
 } sbr_leiden_opts;
@@ -42,7 +44,10 @@ typedef struct {
     double quality;     /* Leiden's own quality value */
     double resolution, beta;
     uint64_t seed;
-    int64_t iterations; /* Leiden iterations run */
+    int restarts;
+    uint64_t best_seed; /* seed of the run kept */
+    int64_t total_iterations; /* over all restarts */
+    int64_t iterations; /* Leiden iterations of the run kept */
     int stable;         /* 1 when the last iteration changed nothing */
     int64_t n_graph_clusters; /* clusters found by Leiden (over non-isolated items) */
     int64_t n_isolated;       /* items with no edge */

@@ -80,7 +80,8 @@ static void two_cliques(sbr_graph *g)
 
 static sbr_leiden_opts lopts(uint64_t seed)
 {
-    sbr_leiden_opts o = {1.0, 0.01, seed, -1, SBR_ISOLATED_SINGLE};
+    sbr_leiden_opts o = {.resolution = 1.0, .beta = 0.01, .seed = seed, .restarts = 1,
+                         .max_iterations = -1, .isolated = SBR_ISOLATED_SINGLE};
     return o;
 }
 
@@ -205,6 +206,40 @@ TEST(cluster_modularity_matches_plain_c_and_seeds)
     sbr_clusters_free(&b);
     sbr_clusters_free(&c);
     sbr_clusters_free(&d);
+    sbr_graph_free(&g);
+}
+
+/* Restarts keep the best of the runs from seed, seed+1, ... */
+TEST(cluster_restarts_keep_the_best)
+{
+    sbr_graph g;
+    planted(&g, 5);
+    /* Make the structure ambiguous: many light random edges. */
+    sbr_err e = {{0}};
+    double best = -1;
+    uint64_t best_seed = 0;
+    for (uint64_t s = 10; s < 14; s++) {
+        sbr_clusters c;
+        sbr_leiden_opts o = lopts(s);
+        o.resolution = 3.0; /* many small clusters: runs differ */
+        REQUIRE(sbr_cluster_leiden(&g, &o, &c, NULL, NULL, &e) == 0);
+        if (c.modularity > best) {
+            best = c.modularity;
+            best_seed = s;
+        }
+        sbr_clusters_free(&c);
+    }
+    sbr_clusters c;
+    sbr_leiden_opts o = lopts(10);
+    o.resolution = 3.0;
+    o.restarts = 4;
+    REQUIRE(sbr_cluster_leiden(&g, &o, &c, NULL, NULL, &e) == 0);
+    CHECK(c.modularity == best);
+    CHECK_EQ_I64(c.best_seed, best_seed);
+    CHECK_EQ_I64(c.restarts, 4);
+    CHECK(c.total_iterations >= c.iterations);
+    CHECK_NEAR(c.modularity, sbr_modularity(&g, c.cluster, c.n_clusters + 1, 3.0), 1e-9);
+    sbr_clusters_free(&c);
     sbr_graph_free(&g);
 }
 

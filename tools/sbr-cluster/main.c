@@ -22,6 +22,8 @@ static const char usage[] =
     "\n"
     "  -r, --resolution R   modularity resolution gamma (default 1.0)\n"
     "  -s, --seed N         seed of igraph's random generator (default 42)\n"
+    "  -R, --restarts N     run Leiden N times, from seeds N, N+1, ..., and keep the\n"
+    "                       partition of highest modularity (default 3)\n"
     "  -b, --beta B         randomness of Leiden's refinement (default 0.01)\n"
     "  -n, --iterations N   run N iterations (default: until the partition no longer\n"
     "                       changes, at most 1000)\n"
@@ -57,19 +59,22 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"resolution", required_argument, 0, 'r'}, {"seed", required_argument, 0, 's'},
         {"beta", required_argument, 0, 'b'},       {"iterations", required_argument, 0, 'n'},
+        {"restarts", required_argument, 0, 'R'},
         {"isolated", required_argument, 0, OPT_ISOLATED},
         {"output", required_argument, 0, 'o'},     {"level", required_argument, 0, 'l'},
         {"threads", required_argument, 0, OPT_THREADS},
         {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, OPT_VERSION},  {0, 0, 0, 0}};
-    sbr_leiden_opts o = {1.0, 0.01, 42, -1, SBR_ISOLATED_SINGLE};
+    sbr_leiden_opts o = {.resolution = 1.0, .beta = 0.01, .seed = 42, .restarts = 3,
+                         .max_iterations = -1, .isolated = SBR_ISOLATED_SINGLE};
     const char *out = "-";
     int level = SBR_ZSTD_LEVEL, threads = 0, c;
-    while ((c = getopt_long(argc, argv, "r:s:b:n:o:l:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:s:b:n:R:o:l:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': o.resolution = sbr_arg_double("--resolution", optarg, 1e-9, 1e9); break;
         case 's': o.seed = (uint64_t)sbr_arg_int("--seed", optarg, 0, INT64_MAX); break;
         case 'b': o.beta = sbr_arg_double("--beta", optarg, 1e-9, 1e9); break;
+        case 'R': o.restarts = (int)sbr_arg_int("--restarts", optarg, 1, 1000); break;
         case 'n': o.max_iterations = sbr_arg_int("--iterations", optarg, 1, 1000000); break;
         case OPT_ISOLATED:
             o.isolated = (sbr_isolated_rule)sbr_arg_choice("--isolated", optarg, sbr_isolated_names);
@@ -119,11 +124,11 @@ int main(int argc, char **argv)
              (long long)(cl.n_items - cl.n_isolated), (long long)cl.n_isolated,
              sbr_isolated_names[o.isolated], (long long)sbr_clusters_largest(&cl),
              (long long)sbr_clusters_singletons(&cl));
-    sbr_info("modularity %.6f (resolution %g), %lld iterations (%s), seed %llu, %.2f s, peak "
-             "memory %.0f MiB",
-             cl.modularity, o.resolution, (long long)cl.iterations,
-             cl.stable ? "stable" : "not stable", (unsigned long long)o.seed, cl.seconds,
-             (double)sbr_peak_rss() / (1 << 20));
+    sbr_info("modularity %.6f (resolution %g), best of %d runs: seed %llu, %lld iterations "
+             "(%s); %lld iterations in all, %.2f s, peak memory %.0f MiB",
+             cl.modularity, o.resolution, cl.restarts, (unsigned long long)cl.best_seed,
+             (long long)cl.iterations, cl.stable ? "stable" : "not stable",
+             (long long)cl.total_iterations, cl.seconds, (double)sbr_peak_rss() / (1 << 20));
     sbr_clusters_free(&cl);
     sbr_graph_free(&g);
     return SBR_EXIT_OK;
