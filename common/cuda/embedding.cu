@@ -1,0 +1,116 @@
+// Embedding gather and its deterministic scatter-add on the GPU (api.inc).
+//
+// The backward reproduces the CPU's order exactly: dtable[v] receives
+// dy[i] for every i with idx[i] == v in increasing i, added one by one into
+// dtable[v] (the same float operations as the CPU, so the same bits). The
+// positions are grouped by a stable radix sort of (idx[i], i) in scratch;
+// one thread per (group, column) then walks its group: no atomics.
+#include <cub/device/device_radix_sort.cuh>
+
+#include "cuda/kernels.cuh"
+
+SBR_CUDA_VIOLATION_SLOT(embedding)
+
+__global__ void k_embedding_f(float *y, const float *table, const int32_t *idx, int n, int V,
+                              int d, int pad)
+{
+    SBR_CUDA_FOR(t, (size_t)n * d) {
+        size_t i = t / d, k = t % d;
+        int v = sbr_cv_index(idx, i, V, SBR_CVOP_EMBEDDING_FORWARD);
+        y[t] = v < 0 || v == pad ? 0.0f : table[(size_t)v * d + k];
+    }
+}
+
+// keys[i] = idx[i], or V (sorted last, skipped) for pad and bad indices;
+// pos[i] = i.
+__global__ void k_embedding_keys(int32_t *keys, int32_t *pos, const int32_t *idx, int n, int V,
+                                 int pad)
+{
+    SBR_CUDA_FOR(i, n) {
+        int v = sbr_cv_index(idx, i, V, SBR_CVOP_EMBEDDING_BACKWARD);
+        keys[i] = v < 0 || v == pad ? V : v;
+        pos[i] = (int32_t)i;
+    }
+}
+
+// One thread per (sorted position j, column k); only the first position of
+// each group works: it adds the group's rows in increasing i.
+__global__ void k_embedding_b(float *dtable, const float *dy, const int32_t *keys,
+                              const int32_t *pos, int n, int V, int d)
+{
+    SBR_CUDA_FOR(t, (size_t)n * d) {
+        size_t j = t / d, k = t % d;
+        int v = keys[j];
+        if (v >= V || (j > 0 && keys[j - 1] == v))
+            continue;
+        float *dst = dtable + (size_t)v * d + k;
+        float acc = *dst;
+        for (size_t q = j; q < (size_t)n && keys[q] == v; q++)
+            acc += dy[(size_t)pos[q] * d + k];
+        *dst = acc;
+    }
+}
+
+static int key_bits(int V)
+{
+    int bits = 1;
+    while (bits < 31 && (1LL << bits) <= (long long)V) // keys go up to V
+        bits++;
+    return bits;
+}
+
+static size_t align256(size_t x) { return (x + 255) / 256 * 256; }
+
+static size_t sort_temp_bytes(int n, int V)
+{
+    size_t temp = 0;
+    SBR_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(NULL, temp, (const int32_t *)NULL,
+                                                   (int32_t *)NULL, (const int32_t *)NULL,
+                                                   (int32_t *)NULL, n, 0, key_bits(V)));
+    return temp;
+}
+
+extern "C" size_t sbr_nn_embedding_backward_scratch_cuda(int n, int V)
+{
+    if (n <= 0)
+        return 0;
+    return 4 * align256((size_t)n * sizeof(int32_t)) + align256(sort_temp_bytes(n, V));
+}
+
+void sbr_nn_embedding_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *table,
+                                   const int32_t *idx, int n, int V, int d, int pad)
+{
+    SBR_NN_REQUIRE(n >= 0 && V >= 0 && d >= 0, "embedding_forward", "negative size");
+    if ((size_t)n * d == 0)
+        return;
+    k_embedding_f<<<sbr_cuda_grid((size_t)n * d), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        y, table, idx, n, V, d, pad);
+    SBR_CUDA_LAUNCHED("embedding_forward");
+}
+
+void sbr_nn_embedding_backward_cuda(sbr_nn_ctx *ctx, float *dtable, const float *dy,
+                                    const int32_t *idx, int n, int V, int d, int pad)
+{
+    SBR_NN_REQUIRE(n >= 0 && V >= 0 && d >= 0, "embedding_backward", "negative size");
+    if ((size_t)n * d == 0)
+        return;
+    size_t need = sbr_nn_embedding_backward_scratch_cuda(n, V);
+    SBR_NN_REQUIRE(ctx && ctx->scratch && ctx->scratch_bytes >= need, "embedding_backward",
+                   "scratch too small: %zu bytes, %zu needed", ctx ? ctx->scratch_bytes : 0,
+                   need);
+    cudaStream_t s = sbr_cuda_stream(ctx);
+    char *p = (char *)ctx->scratch;
+    size_t an = align256((size_t)n * sizeof(int32_t));
+    int32_t *keys = (int32_t *)p, *pos = (int32_t *)(p + an);
+    int32_t *keys_s = (int32_t *)(p + 2 * an), *pos_s = (int32_t *)(p + 3 * an);
+    void *temp = p + 4 * an;
+    size_t temp_bytes = need - 4 * an;
+    k_embedding_keys<<<sbr_cuda_grid(n), SBR_CUDA_BLOCK, 0, s>>>(keys, pos, idx, n, V, pad);
+    SBR_CUDA_LAUNCHED("embedding_backward");
+    // Stable: equal keys keep increasing positions.
+    SBR_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp, temp_bytes, keys, keys_s, pos, pos_s, n,
+                                                   0, key_bits(V), s));
+    k_embedding_b<<<sbr_cuda_grid((size_t)n * d), SBR_CUDA_BLOCK, 0, s>>>(dtable, dy, keys_s,
+                                                                          pos_s, n, V, d);
+    SBR_CUDA_LAUNCHED("embedding_backward");
+}

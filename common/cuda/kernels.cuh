@@ -1,0 +1,139 @@
+/* What every op file of the CUDA mirror uses: the stream of a context,
+ * launch shapes, fixed-order warp reductions and the record of contract
+ * violations found on the device. Included by the .cu files of common/cuda only. */
+#ifndef SBR_CUDA_KERNELS_CUH
+#define SBR_CUDA_KERNELS_CUH
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cuda/cuda_check.h"
+#include "cuda/nn_cuda.h"
+
+#define SBR_CUDA_BLOCK 256      /* threads of a block, everywhere */
+#define SBR_CUDA_WARPS (SBR_CUDA_BLOCK / 32)
+#define SBR_CUDA_MAX_GRID 16384 /* grid-stride loops cover the rest */
+
+static inline cudaStream_t sbr_cuda_stream(const sbr_nn_ctx *ctx)
+{
+    return ctx ? (cudaStream_t)ctx->stream : (cudaStream_t)0;
+}
+
+/* Blocks for n independent work items, one per thread (grid-stride beyond). */
+static inline unsigned sbr_cuda_grid(size_t n)
+{
+    size_t g = (n + SBR_CUDA_BLOCK - 1) / SBR_CUDA_BLOCK;
+    if (g < 1)
+        g = 1;
+    return (unsigned)(g < SBR_CUDA_MAX_GRID ? g : SBR_CUDA_MAX_GRID);
+}
+
+/* Blocks for n rows handled by one warp each. */
+static inline unsigned sbr_cuda_grid_warps(size_t rows)
+{
+    return sbr_cuda_grid((rows + SBR_CUDA_WARPS - 1) / SBR_CUDA_WARPS * SBR_CUDA_BLOCK);
+}
+
+#define SBR_CUDA_FOR(i, n)                                                         \
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (size_t)(n); \
+         i += (size_t)gridDim.x * blockDim.x)
+
+/* One warp per row: `row` runs over 0..rows-1, `lane` is 0..31. */
+#define SBR_CUDA_FOR_WARP_ROWS(row, rows)                                          \
+    for (size_t row = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) / 32;        \
+         row < (size_t)(rows); row += ((size_t)gridDim.x * blockDim.x) / 32)
+
+/* Butterfly sums over the 32 lanes: a fixed tree (the same bits every run),
+ * and every lane ends with the same value (a + b == b + a exactly). */
+__device__ __forceinline__ float sbr_warp_sum(float v)
+{
+    for (int m = 16; m > 0; m >>= 1)
+        v += __shfl_xor_sync(0xffffffffu, v, m);
+    return v;
+}
+
+__device__ __forceinline__ float sbr_warp_max(float v)
+{
+    for (int m = 16; m > 0; m >>= 1)
+        v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, m));
+    return v;
+}
+
+/* acc [m] += sum of the rows of a [n, m], each column in increasing row
+ * order (linear.cu; also the bias-like sums of other ops). */
+void sbr_cuda_colsum_acc(sbr_nn_ctx *ctx, float *acc, const float *a, int n, int m);
+
+/* ---- contract violations seen by kernels -------------------------------------
+ * A CPU op aborts at once on an index or a length out of range; a kernel
+ * cannot. It skips the bad element (never touching memory out of bounds)
+ * and records the first violation in its file's slot; sbr_nn_cuda_sync()
+ * reads every slot and aborts with "sbr nn: OP: what" like the CPU.
+ * SBR_CUDA_VIOLATION_SLOT(name) in one .cu file defines that file's slot and
+ * the host reader sbr_cuda_violation_<name> (listed in runtime.cu). */
+enum {
+    SBR_CV_NONE = 0,
+    SBR_CV_INDEX, /* [1] = position, [2] = value, [3] = limit: value outside 0..limit-1 */
+    SBR_CV_LEN,   /* value outside 0..limit */
+    SBR_CV_OFF,   /* offsets decrease at segment [1] (or off[0] != 0) */
+};
+
+#define SBR_CUDA_VIOLATION_SLOT(name)                                              \
+    static __device__ int sbr_cv_slot[5]; /* kind, op, position, value, limit */    \
+    static __device__ __noinline__ void sbr_cv_record(int kind, int op, long long pos,  \
+                                                      long long value, long long limit) \
+    {                                                                              \
+        if (atomicCAS(&sbr_cv_slot[0], 0, kind) == 0) {                            \
+            sbr_cv_slot[1] = op;                                                   \
+            sbr_cv_slot[2] = (int)pos;                                             \
+            sbr_cv_slot[3] = (int)value;                                           \
+            sbr_cv_slot[4] = (int)limit;                                           \
+        }                                                                          \
+    }                                                                              \
+    /* len[b] when it is in 0..L, else 0 (no work) and a record. */            \
+    [[maybe_unused]] static __device__ __forceinline__ int sbr_cv_len(const int32_t *len, int b, int L, int op) \
+    {                                                                              \
+        int n_ = len[b];                                                           \
+        if (n_ < 0 || n_ > L) {                                                    \
+            sbr_cv_record(SBR_CV_LEN, op, b, n_, L);                               \
+            return 0;                                                              \
+        }                                                                          \
+        return n_;                                                                 \
+    }                                                                              \
+    /* idx[i] when it is in 0..V-1, else -1 (skipped) and a record. */            \
+    [[maybe_unused]] static __device__ __forceinline__ int sbr_cv_index(const int32_t *idx, size_t i, int V, int op) \
+    {                                                                              \
+        int v_ = idx[i];                                                           \
+        if (v_ < 0 || v_ >= V) {                                                   \
+            sbr_cv_record(SBR_CV_INDEX, op, (long long)i, v_, V);                  \
+            return -1;                                                             \
+        }                                                                          \
+        return v_;                                                                 \
+    }                                                                              \
+    extern "C" void sbr_cuda_violation_##name(int out[5])                          \
+    {                                                                              \
+        SBR_CUDA_CHECK(cudaMemcpyFromSymbol(out, sbr_cv_slot, sizeof sbr_cv_slot)); \
+        static const int zero[5] = {0, 0, 0, 0, 0};                                \
+        SBR_CUDA_CHECK(cudaMemcpyToSymbol(sbr_cv_slot, zero, sizeof zero));        \
+    }
+
+/* Names of the ops that record violations (the `op` of a record). */
+enum {
+    SBR_CVOP_EMBEDDING_FORWARD = 1,
+    SBR_CVOP_EMBEDDING_BACKWARD,
+    SBR_CVOP_SEQ_MEAN_FORWARD,
+    SBR_CVOP_SEQ_MEAN_BACKWARD,
+    SBR_CVOP_SEGMENT_POOL_FORWARD,
+    SBR_CVOP_SEGMENT_POOL_BACKWARD,
+    SBR_CVOP_MASKED_SOFTMAX_FORWARD,
+    SBR_CVOP_MASKED_SOFTMAX_BACKWARD,
+    SBR_CVOP_SEQ_WEIGHTED_SUM_FORWARD,
+    SBR_CVOP_SEQ_WEIGHTED_SUM_BACKWARD,
+    SBR_CVOP_SEQ_DOT_FORWARD,
+    SBR_CVOP_SEQ_DOT_BACKWARD,
+    SBR_CVOP_SCORE_CE,
+    SBR_CVOP_TOPK,
+    SBR_CVOP_COUNT
+};
+
+#endif

@@ -1,0 +1,64 @@
+// Row-wise L2 normalisation on the GPU (see api.inc): one warp per row.
+#include "cuda/kernels.cuh"
+
+__global__ void k_l2norm_f(float *y, float *norm, const float *x, int n, int d, float eps)
+{
+    int lane = threadIdx.x & 31;
+    SBR_CUDA_FOR_WARP_ROWS(i, n) {
+        const float *xi = x + i * d;
+        float s = 0;
+        for (int k = lane; k < d; k += 32)
+            s += xi[k] * xi[k];
+        float nr = sqrtf(sbr_warp_sum(s));
+        if (lane == 0)
+            norm[i] = nr;
+        float inv = 1.0f / (nr > eps ? nr : eps);
+        float *yi = y + i * d;
+        for (int k = lane; k < d; k += 32)
+            yi[k] = xi[k] * inv;
+    }
+}
+
+__global__ void k_l2norm_b(float *dx, const float *dy, const float *y, const float *norm, int n,
+                           int d, float eps)
+{
+    int lane = threadIdx.x & 31;
+    SBR_CUDA_FOR_WARP_ROWS(i, n) {
+        const float *yi = y + i * d, *gi = dy + i * d;
+        float *dxi = dx + i * d;
+        if (norm[i] > eps) {
+            float dot = 0;
+            for (int k = lane; k < d; k += 32)
+                dot += yi[k] * gi[k];
+            dot = sbr_warp_sum(dot);
+            float inv = 1.0f / norm[i];
+            for (int k = lane; k < d; k += 32)
+                dxi[k] += (gi[k] - yi[k] * dot) * inv;
+        } else {
+            for (int k = lane; k < d; k += 32)
+                dxi[k] += gi[k] / eps;
+        }
+    }
+}
+
+void sbr_nn_l2norm_forward_cuda(sbr_nn_ctx *ctx, float *y, float *norm, const float *x, int n,
+                                int d, float eps)
+{
+    SBR_NN_REQUIRE(n >= 0 && d >= 0, "l2norm_forward", "negative size");
+    if (n == 0)
+        return;
+    k_l2norm_f<<<sbr_cuda_grid_warps(n), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(y, norm, x,
+                                                                                   n, d, eps);
+    SBR_CUDA_LAUNCHED("l2norm_forward");
+}
+
+void sbr_nn_l2norm_backward_cuda(sbr_nn_ctx *ctx, float *dx, const float *dy, const float *y,
+                                 const float *norm, int n, int d, float eps)
+{
+    SBR_NN_REQUIRE(n >= 0 && d >= 0, "l2norm_backward", "negative size");
+    if (n == 0 || !dx)
+        return;
+    k_l2norm_b<<<sbr_cuda_grid_warps(n), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        dx, dy, y, norm, n, d, eps);
+    SBR_CUDA_LAUNCHED("l2norm_backward");
+}

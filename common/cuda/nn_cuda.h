@@ -1,0 +1,93 @@
+/* The CUDA mirror of the op library: how to set up a context and move data.
+ *
+ * The ops themselves, sbr_nn_OP_forward_cuda / _backward_cuda, are declared
+ * by common/nn/nn.h from the same common/nn/api.inc as the CPU ops (with
+ * real = float and R(name) = name##_cuda), so their parameter lists cannot
+ * drift from the CPU's: every pointer is a DEVICE pointer (index, length and
+ * mask arrays too), sizes and hyper-parameters are host values.
+ *
+ *   sbr_nn_ctx ctx; sbr_err e;
+ *   if (sbr_nn_cuda_ctx_init(&ctx, 64 << 20, &e) < 0) die(e.msg);
+ *   float *x = sbr_cuda_malloc(n * sizeof *x, &e);    // or a CUDA arena
+ *   sbr_cuda_h2d(x, host_x, n * sizeof *x);
+ *   sbr_nn_linear_forward_cuda(&ctx, y, x, w, b, n, in, out);
+ *   sbr_nn_cuda_sync(&ctx);                 // errors and violations surface here
+ *   sbr_nn_cuda_ctx_free(&ctx);
+ *
+ * Every op runs on ctx->stream (a blocking stream: the plain copies below,
+ * on the default stream, wait for it). Deterministic like the CPU: no float
+ * atomics, fixed reduction trees; cuBLAS runs with atomics disallowed and
+ * full FP32 (no TF32), so a run repeats bit for bit on the same GPU. Results
+ * differ from the CPU's in the last bits (other summation orders); tests/cuda
+ * bounds the difference by atol + rtol |cpu|. Dropout and the other random
+ * ops draw exactly the CPU's numbers (cuda/rng_cuda.cuh).
+ *
+ * Contract violations inside a kernel (an index or a length out of range)
+ * cannot abort at once: the kernel skips the bad element and records it, and
+ * the next sbr_nn_cuda_sync() prints "sbr nn: OP: what" and aborts. */
+#ifndef SBR_NN_CUDA_H
+#define SBR_NN_CUDA_H
+
+#include <stddef.h>
+
+/* err.h is C11 (_Noreturn); the .cu files that include it are C++. */
+#if defined(__cplusplus) && !defined(_Noreturn)
+#define _Noreturn [[noreturn]]
+#endif
+#ifdef __cplusplus
+extern "C" {
+#endif
+#include "err.h"
+#ifdef __cplusplus
+}
+#endif
+#include "nn/nn.h"
+
+#if !(defined(SBR_HAVE_CUDA) && SBR_HAVE_CUDA)
+#error "cuda/nn_cuda.h needs a build with SBR_HAVE_CUDA=1 (nvcc found)"
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A context on the current device: a cuBLAS handle bound to a new stream
+ * and scratch_bytes of device scratch. -1 with e set when no GPU is usable. */
+int sbr_nn_cuda_ctx_init(sbr_nn_ctx *ctx, size_t scratch_bytes, sbr_err *e);
+void sbr_nn_cuda_ctx_free(sbr_nn_ctx *ctx);
+/* Waits for the context's stream; aborts with a clear message on a CUDA
+ * error or on a contract violation recorded by a kernel since the last call. */
+void sbr_nn_cuda_sync(sbr_nn_ctx *ctx);
+
+/* Device memory: NULL with e set when short. */
+void *sbr_cuda_malloc(size_t bytes, sbr_err *e);
+void sbr_cuda_free(void *p);
+/* Synchronous copies and fill (they wait for the context streams' work).
+ * A failure here is a lost device or a bad pointer: message and abort. */
+void sbr_cuda_h2d(void *dst, const void *src, size_t bytes);
+void sbr_cuda_d2h(void *dst, const void *src, size_t bytes);
+void sbr_cuda_d2d(void *dst, const void *src, size_t bytes);
+void sbr_cuda_memset(void *dst, int byte, size_t bytes);
+
+/* Device scratch (ctx->scratch_bytes) the CUDA ops need beyond the CPU's:
+ * embedding_backward groups positions by index with a radix sort. */
+size_t sbr_nn_embedding_backward_scratch_cuda(int n, int V);
+
+/* Arenas in device memory use sbr_cuda_allocator (common/cuda/device_info.cu). */
+
+/* "NVIDIA H100 80GB HBM3, sm_90, 132 SMs, 79.1 GiB" into buf; -1 when no GPU. */
+int sbr_cuda_describe(char *buf, size_t n);
+
+/* Wall time of GPU work between two marks, in milliseconds (CUDA events on
+ * the context's stream). Used by tests/cuda and the benchmarks. */
+typedef struct {
+    void *start, *stop; /* cudaEvent_t */
+} sbr_cuda_timer;
+void sbr_cuda_timer_start(sbr_cuda_timer *t, sbr_nn_ctx *ctx);
+double sbr_cuda_timer_stop_ms(sbr_cuda_timer *t, sbr_nn_ctx *ctx); /* waits; frees the events */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

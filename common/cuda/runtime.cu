@@ -1,0 +1,211 @@
+// Context, memory and error reporting of the CUDA mirror (cuda/nn_cuda.h).
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda/kernels.cuh"
+
+extern "C" void sbr_cuda_fail(const char *file, int line, const char *what, const char *why)
+{
+    fprintf(stderr, "sbr cuda: %s:%d: %s: %s\n", file, line, what, why);
+    abort();
+}
+
+extern "C" int sbr_nn_cuda_ctx_init(sbr_nn_ctx *ctx, size_t scratch_bytes, sbr_err *e)
+{
+    memset(ctx, 0, sizeof *ctx);
+    int n = 0;
+    cudaError_t ce = cudaGetDeviceCount(&n);
+    if (ce != cudaSuccess || n == 0) {
+        cudaGetLastError();
+        return sbr_errf(e, "no CUDA GPU is visible (%s)",
+                        ce != cudaSuccess ? cudaGetErrorString(ce) : "0 devices");
+    }
+    cudaStream_t stream;
+    if ((ce = cudaStreamCreate(&stream)) != cudaSuccess)
+        return sbr_errf(e, "cudaStreamCreate: %s", cudaGetErrorString(ce));
+    cublasHandle_t h;
+    cublasStatus_t cs = cublasCreate(&h);
+    if (cs != CUBLAS_STATUS_SUCCESS) {
+        cudaStreamDestroy(stream);
+        return sbr_errf(e, "cublasCreate: %s", cublasGetStatusString(cs));
+    }
+    // Bit-reproducible runs: the handle's stream, no atomics, plain FP32.
+    if ((cs = cublasSetStream(h, stream)) != CUBLAS_STATUS_SUCCESS ||
+        (cs = cublasSetAtomicsMode(h, CUBLAS_ATOMICS_NOT_ALLOWED)) != CUBLAS_STATUS_SUCCESS ||
+        (cs = cublasSetMathMode(h, CUBLAS_PEDANTIC_MATH)) != CUBLAS_STATUS_SUCCESS) {
+        cublasDestroy(h);
+        cudaStreamDestroy(stream);
+        return sbr_errf(e, "cuBLAS set-up: %s", cublasGetStatusString(cs));
+    }
+    void *scratch = NULL;
+    if (scratch_bytes && (ce = cudaMalloc(&scratch, scratch_bytes)) != cudaSuccess) {
+        cudaGetLastError();
+        cublasDestroy(h);
+        cudaStreamDestroy(stream);
+        return sbr_errf(e, "out of GPU memory: %zu bytes of op scratch (%s)", scratch_bytes,
+                        cudaGetErrorString(ce));
+    }
+    ctx->scratch = scratch;
+    ctx->scratch_bytes = scratch_bytes;
+    ctx->cublas = (void *)h;
+    ctx->stream = (void *)stream;
+    return 0;
+}
+
+extern "C" void sbr_nn_cuda_ctx_free(sbr_nn_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->stream)
+        cudaStreamSynchronize((cudaStream_t)ctx->stream);
+    if (ctx->cublas)
+        cublasDestroy((cublasHandle_t)ctx->cublas);
+    if (ctx->stream)
+        cudaStreamDestroy((cudaStream_t)ctx->stream);
+    if (ctx->scratch)
+        cudaFree(ctx->scratch);
+    memset(ctx, 0, sizeof *ctx);
+}
+
+// The slot readers of the op files that check indices and lengths.
+extern "C" {
+void sbr_cuda_violation_embedding(int out[5]);
+void sbr_cuda_violation_pooling(int out[5]);
+void sbr_cuda_violation_attention(int out[5]);
+}
+
+static const char *const cv_op_names[SBR_CVOP_COUNT] = {
+    "?",
+    "embedding_forward",
+    "embedding_backward",
+    "seq_mean_forward",
+    "seq_mean_backward",
+    "segment_pool_forward",
+    "segment_pool_backward",
+    "masked_softmax_forward",
+    "masked_softmax_backward",
+    "seq_weighted_sum_forward",
+    "seq_weighted_sum_backward",
+    "seq_dot_forward",
+    "seq_dot_backward",
+    "score_ce",
+    "topk",
+};
+
+static void report_violation(const int v[5])
+{
+    const char *op = v[1] > 0 && v[1] < SBR_CVOP_COUNT ? cv_op_names[v[1]] : "?";
+    char name[64];
+    snprintf(name, sizeof name, "%s (cuda)", op);
+    switch (v[0]) {
+    case SBR_CV_INDEX:
+        sbr_nn_fail(name, "idx[%d] = %d is outside 0..%d", v[2], v[3], v[4] - 1);
+    case SBR_CV_LEN:
+        sbr_nn_fail(name, "len[%d] = %d is outside 0..%d", v[2], v[3], v[4]);
+    case SBR_CV_OFF:
+        sbr_nn_fail(name, "offsets decrease at segment %d (or off[0] != 0)", v[2]);
+    default:
+        sbr_nn_fail(name, "contract violation %d", v[0]);
+    }
+}
+
+extern "C" void sbr_nn_cuda_sync(sbr_nn_ctx *ctx)
+{
+    SBR_CUDA_CHECK(cudaStreamSynchronize(sbr_cuda_stream(ctx)));
+    SBR_CUDA_CHECK(cudaGetLastError());
+    void (*readers[])(int *) = {
+        sbr_cuda_violation_embedding,
+        sbr_cuda_violation_pooling,
+        sbr_cuda_violation_attention,
+    };
+    for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
+        int v[5];
+        readers[i](v);
+        if (v[0] != SBR_CV_NONE)
+            report_violation(v);
+    }
+}
+
+extern "C" void *sbr_cuda_malloc(size_t bytes, sbr_err *e)
+{
+    void *p = NULL;
+    cudaError_t ce = cudaMalloc(&p, bytes ? bytes : 1);
+    if (ce != cudaSuccess) {
+        cudaGetLastError();
+        sbr_errf(e, "out of GPU memory: %zu bytes (%s)", bytes, cudaGetErrorString(ce));
+        return NULL;
+    }
+    return p;
+}
+
+extern "C" void sbr_cuda_free(void *p)
+{
+    if (p)
+        SBR_CUDA_CHECK(cudaFree(p));
+}
+
+extern "C" void sbr_cuda_h2d(void *dst, const void *src, size_t bytes)
+{
+    if (bytes)
+        SBR_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+}
+
+extern "C" void sbr_cuda_d2h(void *dst, const void *src, size_t bytes)
+{
+    if (bytes)
+        SBR_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+}
+
+extern "C" void sbr_cuda_d2d(void *dst, const void *src, size_t bytes)
+{
+    if (bytes)
+        SBR_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
+}
+
+extern "C" void sbr_cuda_memset(void *dst, int byte, size_t bytes)
+{
+    if (bytes) {
+        SBR_CUDA_CHECK(cudaMemset(dst, byte, bytes));
+        SBR_CUDA_CHECK(cudaDeviceSynchronize());
+    }
+}
+
+extern "C" int sbr_cuda_describe(char *buf, size_t n)
+{
+    int dev = 0, count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0 ||
+        cudaGetDevice(&dev) != cudaSuccess) {
+        cudaGetLastError();
+        snprintf(buf, n, "no CUDA GPU");
+        return -1;
+    }
+    cudaDeviceProp p;
+    SBR_CUDA_CHECK(cudaGetDeviceProperties(&p, dev));
+    snprintf(buf, n, "%s, sm_%d%d, %d SMs, %.1f GiB", p.name, p.major, p.minor,
+             p.multiProcessorCount, (double)p.totalGlobalMem / (1 << 30));
+    return 0;
+}
+
+extern "C" void sbr_cuda_timer_start(sbr_cuda_timer *t, sbr_nn_ctx *ctx)
+{
+    cudaEvent_t a, b;
+    SBR_CUDA_CHECK(cudaEventCreate(&a));
+    SBR_CUDA_CHECK(cudaEventCreate(&b));
+    SBR_CUDA_CHECK(cudaEventRecord(a, sbr_cuda_stream(ctx)));
+    t->start = (void *)a;
+    t->stop = (void *)b;
+}
+
+extern "C" double sbr_cuda_timer_stop_ms(sbr_cuda_timer *t, sbr_nn_ctx *ctx)
+{
+    cudaEvent_t a = (cudaEvent_t)t->start, b = (cudaEvent_t)t->stop;
+    SBR_CUDA_CHECK(cudaEventRecord(b, sbr_cuda_stream(ctx)));
+    SBR_CUDA_CHECK(cudaEventSynchronize(b));
+    float ms = 0;
+    SBR_CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
+    SBR_CUDA_CHECK(cudaEventDestroy(a));
+    SBR_CUDA_CHECK(cudaEventDestroy(b));
+    t->start = t->stop = NULL;
+    return ms;
+}

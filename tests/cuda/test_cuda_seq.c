@@ -1,0 +1,184 @@
+/* GPU vs CPU: embedding, layer norm, dropout, L2 norm, pooling, attention
+ * pieces, with padding, repeated indices and lengths 0..L. */
+#include <string.h>
+
+#include "cuda_test.h"
+
+#define EW_RTOL 2e-6
+#define EW_ATOL 1e-7
+#define RED_RTOL 1e-4
+#define RED_ATOL 1e-5
+
+TEST(cuda_embedding)
+{
+    CT_BEGIN();
+    int V = 1000, n = 3000, d = 37, pad = 0;
+    ct_buf table = ct_in((size_t)V * d, -1, 1), y = ct_out((size_t)n * d);
+    ct_ibuf idx = ct_ints(n, 0, 40); /* many repeats, pad among them */
+    idx.h[n - 1] = V - 1;
+    sbr_cuda_h2d(idx.d, idx.h, (size_t)n * sizeof(int32_t));
+    sbr_nn_embedding_forward_f32(NULL, y.h, table.h, idx.h, n, V, d, pad);
+    sbr_nn_embedding_forward_cuda(ct_ctx(), y.d, table.d, idx.d, n, V, d, pad);
+    ct_check("embedding y", y, 0, 0);
+    ct_buf dy = ct_in((size_t)n * d, -1, 1), dt = ct_acc((size_t)V * d);
+    sbr_nn_embedding_backward_f32(NULL, dt.h, dy.h, idx.h, n, V, d, pad);
+    sbr_nn_embedding_backward_cuda(ct_ctx(), dt.d, dy.d, idx.d, n, V, d, pad);
+    /* Same additions in the same order: the same bits. */
+    ct_check_bits("embedding dtable", dt.d, dt.h, dt.n * sizeof(float));
+    /* no padding row */
+    ct_buf dt2 = ct_acc((size_t)V * d);
+    sbr_nn_embedding_backward_f32(NULL, dt2.h, dy.h, idx.h, n, V, d, -1);
+    sbr_nn_embedding_backward_cuda(ct_ctx(), dt2.d, dy.d, idx.d, n, V, d, -1);
+    ct_check_bits("embedding dtable (no pad)", dt2.d, dt2.h, dt2.n * sizeof(float));
+}
+
+TEST(cuda_layernorm)
+{
+    CT_BEGIN();
+    int shapes[][2] = {{257, 100}, {3, 1}, {40, 33}, {10, 512}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int n = shapes[s][0], d = shapes[s][1];
+        ct_buf x = ct_in((size_t)n * d, -3, 3), g = ct_in(d, 0.5f, 1.5f), be = ct_in(d, -1, 1);
+        ct_buf y = ct_out((size_t)n * d), mean = ct_out(n), rstd = ct_out(n);
+        sbr_nn_layernorm_forward_f32(NULL, y.h, mean.h, rstd.h, x.h, g.h, be.h, n, d, 1e-5f);
+        sbr_nn_layernorm_forward_cuda(ct_ctx(), y.d, mean.d, rstd.d, x.d, g.d, be.d, n, d, 1e-5f);
+        ct_check("layernorm y", y, RED_RTOL, RED_ATOL);
+        ct_check("layernorm mean", mean, RED_RTOL, RED_ATOL);
+        ct_check("layernorm rstd", rstd, RED_RTOL, RED_ATOL);
+        /* the backward of both reads the CPU's saved mean/rstd */
+        sbr_cuda_h2d(mean.d, mean.h, (size_t)n * sizeof(float));
+        sbr_cuda_h2d(rstd.d, rstd.h, (size_t)n * sizeof(float));
+        ct_buf dy = ct_in((size_t)n * d, -1, 1), dx = ct_acc((size_t)n * d);
+        ct_buf dg = ct_acc(d), db = ct_acc(d);
+        sbr_nn_layernorm_backward_f32(NULL, dx.h, dg.h, db.h, dy.h, x.h, mean.h, rstd.h, g.h, n,
+                                      d);
+        sbr_nn_layernorm_backward_cuda(ct_ctx(), dx.d, dg.d, db.d, dy.d, x.d, mean.d, rstd.d, g.d,
+                                       n, d);
+        ct_check("layernorm dx", dx, RED_RTOL, RED_ATOL);
+        ct_check("layernorm dgamma", dg, RED_RTOL, RED_ATOL);
+        ct_check("layernorm dbeta", db, RED_RTOL, RED_ATOL);
+    }
+}
+
+TEST(cuda_dropout)
+{
+    CT_BEGIN();
+    int n = 100003;
+    float ps[] = {0.25f, 0.5f, 0.0f, 0.9f};
+    for (size_t s = 0; s < sizeof ps / sizeof ps[0]; s++) {
+        ct_buf x = ct_in(n, -1, 1), y = ct_out(n);
+        ct_bbuf mask = ct_bytes_out(n);
+        uint64_t seed = 1234 + s, offset = 77777 * s;
+        sbr_nn_dropout_forward_f32(NULL, y.h, mask.h, x.h, n, ps[s], seed, offset);
+        sbr_nn_dropout_forward_cuda(ct_ctx(), y.d, mask.d, x.d, n, ps[s], seed, offset);
+        /* the counter-based draws and the float scaling are exact on both */
+        ct_check_bits("dropout mask", mask.d, mask.h, (size_t)n);
+        ct_check_bits("dropout y", y.d, y.h, (size_t)n * sizeof(float));
+        ct_buf dy = ct_in(n, -1, 1), dx = ct_acc(n);
+        sbr_nn_dropout_backward_f32(NULL, dx.h, dy.h, mask.h, n, ps[s]);
+        sbr_nn_dropout_backward_cuda(ct_ctx(), dx.d, dy.d, mask.d, n, ps[s]);
+        ct_check("dropout dx", dx, EW_RTOL, EW_ATOL);
+    }
+}
+
+TEST(cuda_l2norm)
+{
+    CT_BEGIN();
+    int n = 301, d = 100;
+    float eps = 1e-6f;
+    ct_buf x = ct_in((size_t)n * d, -1, 1), y = ct_out((size_t)n * d), nr = ct_out(n);
+    memset(x.h + 5 * d, 0, (size_t)d * sizeof(float)); /* a zero row: the eps branch */
+    sbr_cuda_h2d(x.d, x.h, x.n * sizeof(float));
+    sbr_nn_l2norm_forward_f32(NULL, y.h, nr.h, x.h, n, d, eps);
+    sbr_nn_l2norm_forward_cuda(ct_ctx(), y.d, nr.d, x.d, n, d, eps);
+    ct_check("l2norm y", y, RED_RTOL, RED_ATOL);
+    ct_check("l2norm norm", nr, RED_RTOL, RED_ATOL);
+    sbr_cuda_h2d(y.d, y.h, y.n * sizeof(float));
+    sbr_cuda_h2d(nr.d, nr.h, nr.n * sizeof(float));
+    ct_buf dy = ct_in((size_t)n * d, -1, 1), dx = ct_acc((size_t)n * d);
+    sbr_nn_l2norm_backward_f32(NULL, dx.h, dy.h, y.h, nr.h, n, d, eps);
+    sbr_nn_l2norm_backward_cuda(ct_ctx(), dx.d, dy.d, y.d, nr.d, n, d, eps);
+    ct_check("l2norm dx", dx, RED_RTOL, 1e-3); /* the zero row: dy / eps ~ 1e6 */
+}
+
+/* Lengths 0..L, the full length and 0 included. */
+static ct_ibuf lengths(int B, int L)
+{
+    ct_ibuf len = ct_ints(B, 0, L);
+    len.h[0] = 0;
+    len.h[1 % B] = L;
+    sbr_cuda_h2d(len.d, len.h, (size_t)B * sizeof(int32_t));
+    return len;
+}
+
+TEST(cuda_pooling)
+{
+    CT_BEGIN();
+    int B = 97, L = 19, d = 45;
+    ct_ibuf len = lengths(B, L);
+    ct_buf x = ct_in((size_t)B * L * d, -1, 1), y = ct_out((size_t)B * d);
+    sbr_nn_seq_mean_forward_f32(NULL, y.h, x.h, len.h, B, L, d);
+    sbr_nn_seq_mean_forward_cuda(ct_ctx(), y.d, x.d, len.d, B, L, d);
+    ct_check("seq_mean y", y, RED_RTOL, RED_ATOL);
+    ct_buf dy = ct_in((size_t)B * d, -1, 1), dx = ct_acc(x.n);
+    sbr_nn_seq_mean_backward_f32(NULL, dx.h, dy.h, len.h, B, L, d);
+    sbr_nn_seq_mean_backward_cuda(ct_ctx(), dx.d, dy.d, len.d, B, L, d);
+    ct_check("seq_mean dx", dx, EW_RTOL, EW_ATOL);
+
+    int S = 50;
+    int32_t off[51];
+    off[0] = 0;
+    for (int s = 0; s < S; s++)
+        off[s + 1] = off[s] + (s % 7 == 3 ? 0 : 1 + (s * 13) % 9); /* empty segments too */
+    int T = off[S];
+    ct_ibuf o = ct_ints_from(off, (size_t)S + 1);
+    for (int mean = 0; mean <= 1; mean++) {
+        ct_buf sx = ct_in((size_t)T * d, -1, 1), sy = ct_out((size_t)S * d);
+        sbr_nn_segment_pool_forward_f32(NULL, sy.h, sx.h, o.h, S, d, mean);
+        sbr_nn_segment_pool_forward_cuda(ct_ctx(), sy.d, sx.d, o.d, S, d, mean);
+        ct_check("segment_pool y", sy, RED_RTOL, RED_ATOL);
+        ct_buf sdy = ct_in((size_t)S * d, -1, 1), sdx = ct_acc(sx.n);
+        sbr_nn_segment_pool_backward_f32(NULL, sdx.h, sdy.h, o.h, S, d, mean);
+        sbr_nn_segment_pool_backward_cuda(ct_ctx(), sdx.d, sdy.d, o.d, S, d, mean);
+        ct_check("segment_pool dx", sdx, EW_RTOL, EW_ATOL);
+    }
+}
+
+TEST(cuda_attention)
+{
+    CT_BEGIN();
+    int B = 83, L = 45, d = 100; /* L > 32: a row spans more than one warp pass */
+    ct_ibuf len = lengths(B, L);
+    size_t BL = (size_t)B * L;
+
+    ct_buf x = ct_in(BL, -5, 5), y = ct_out(BL);
+    sbr_nn_masked_softmax_forward_f32(NULL, y.h, x.h, len.h, B, L);
+    sbr_nn_masked_softmax_forward_cuda(ct_ctx(), y.d, x.d, len.d, B, L);
+    ct_check("masked_softmax y", y, RED_RTOL, 1e-7);
+    sbr_cuda_h2d(y.d, y.h, BL * sizeof(float));
+    ct_buf dy = ct_in(BL, -1, 1), dx = ct_acc(BL);
+    sbr_nn_masked_softmax_backward_f32(NULL, dx.h, dy.h, y.h, len.h, B, L);
+    sbr_nn_masked_softmax_backward_cuda(ct_ctx(), dx.d, dy.d, y.d, len.d, B, L);
+    ct_check("masked_softmax dx", dx, RED_RTOL, RED_ATOL);
+
+    ct_buf a = ct_in(BL, -1, 1), xs = ct_in(BL * d, -1, 1), ws = ct_out((size_t)B * d);
+    sbr_nn_seq_weighted_sum_forward_f32(NULL, ws.h, a.h, xs.h, len.h, B, L, d);
+    sbr_nn_seq_weighted_sum_forward_cuda(ct_ctx(), ws.d, a.d, xs.d, len.d, B, L, d);
+    ct_check("seq_weighted_sum y", ws, RED_RTOL, RED_ATOL);
+    ct_buf wdy = ct_in((size_t)B * d, -1, 1), da = ct_acc(BL), dxs = ct_acc(BL * d);
+    sbr_nn_seq_weighted_sum_backward_f32(NULL, da.h, dxs.h, wdy.h, a.h, xs.h, len.h, B, L, d);
+    sbr_nn_seq_weighted_sum_backward_cuda(ct_ctx(), da.d, dxs.d, wdy.d, a.d, xs.d, len.d, B, L,
+                                          d);
+    ct_check("seq_weighted_sum da", da, RED_RTOL, RED_ATOL);
+    ct_check("seq_weighted_sum dx", dxs, EW_RTOL, EW_ATOL);
+
+    ct_buf q = ct_in((size_t)B * d, -1, 1), s = ct_out(BL);
+    sbr_nn_seq_dot_forward_f32(NULL, s.h, xs.h, q.h, len.h, B, L, d);
+    sbr_nn_seq_dot_forward_cuda(ct_ctx(), s.d, xs.d, q.d, len.d, B, L, d);
+    ct_check("seq_dot s", s, RED_RTOL, RED_ATOL);
+    ct_buf ds = ct_in(BL, -1, 1), ddx = ct_acc(BL * d), dq = ct_acc((size_t)B * d);
+    sbr_nn_seq_dot_backward_f32(NULL, ddx.h, dq.h, ds.h, xs.h, q.h, len.h, B, L, d);
+    sbr_nn_seq_dot_backward_cuda(ct_ctx(), ddx.d, dq.d, ds.d, xs.d, q.d, len.d, B, L, d);
+    ct_check("seq_dot dx", ddx, EW_RTOL, EW_ATOL);
+    ct_check("seq_dot dq", dq, RED_RTOL, RED_ATOL);
+}
