@@ -496,6 +496,10 @@ static int setup_columns(reader *r, const char *line, int64_t len, int *header_c
         if (nh > MAX_FIELDS)
             return sbr_errf(r->e, "header has more than %d columns", MAX_FIELDS);
         *header_consumed = 1;
+        if (r->g->format == SBR_FMT_SESSIONREC && !us) {
+            int c;
+            us = find_col(r, h, nh, "UserId", "", &c) == 0 ? "UserId" : NULL;
+        }
         if (r->g->format == SBR_FMT_RECBOLE && !ss && !us) {
             int c;
             ss = find_col(r, h, nh, "session_id", "", &c) == 0 ? "session_id" : NULL;

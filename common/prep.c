@@ -235,7 +235,7 @@ static void build_sessions(sbr_clicklog *g, const sbr_prep_opts *o, int64_t *kof
     for (int64_t s = 0; s < S; s++)
         w->order[s] = s;
     if (o->dedup)
-        sbr_counts_add(cnt, "duplicate_clicks", dups);
+        sbr_counts_add(cnt, "duplicate.clicks", dups);
 }
 
 /* --- 2. filters --------------------------------------------------------------- */

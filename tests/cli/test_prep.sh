@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# sbr-prep and sbr-gen: layouts, protocol, bad input, determinism, and the
+# published recipes checked against an independent Python implementation.
+. "$(dirname "$0")/lib.sh"
+P=$B/sbr-prep
+G=$B/sbr-gen
+I=$B/sbr-inspect
+F=tests/fixtures/prep
+PY=/usr/bin/python3
+
+# t NAME FILE: tensor values on one line
+t() { "$I" -t "$1" "$2" | tr '\n' ' ' | sed 's/ $//'; }
+m() { "$I" -m "$1" "$2"; }
+
+# --- Kaggle events.csv fixture: mixed events, unsorted, duplicates, gaps ------
+check "kaggle fixture prepares" 0 "$P" --min-support 1 --min-len 2 --min-prefix 1 --valid-frac 0 \
+    -o "$T/k.sess" $F/events_small.csv
+check_err "summary counts other events" "other_event.rows +2"
+check_err "summary counts duplicate rows" "duplicate.clicks +1"
+check_err "summary counts single-click sessions" "short_pre.sessions +1"
+check_err "summary counts unseen test items" "unseen_test_item.clicks +1"
+check_err "summary gives samples per split" "train +3 sessions +8 clicks +5 samples"
+check_true "sessions sorted by time, cut at the gap, in date order" \
+    '[ "$(t train.offsets $T/k.sess)" = "0 3 6 8" ] && [ "$(t train.items $T/k.sess)" = "1 2 3 1 3 4 5 6" ]'
+check_true "original ids kept, by first appearance" \
+    '[ "$(t items.original $T/k.sess)" = "-1 10 11 12 30 20 21" ]'
+check_true "test split: last days, unseen item dropped" '[ "$(t test.items $T/k.sess)" = "1 2" ]'
+check_true "users and times kept" \
+    '[ "$(t train.users $T/k.sess)" = "1 2 1" ] && [ "$(t train.times $T/k.sess | cut -d" " -f1-3)" = "1000 1001 1002" ]'
+check_true "metadata records the protocol and counts" \
+    '[ "$(m prep.format $T/k.sess)" = kaggle ] && [ "$(m prep.count.duplicate.clicks $T/k.sess)" = 1 ] && [ "$(m train.samples $T/k.sess)" = 5 ]'
+check "kaggle: --events view,addtocart" 0 "$P" --events view,addtocart --min-support 1 --min-len 2 \
+    --valid-frac 0 -o "$T/k2.sess" $F/events_small.csv
+check_true "addtocart rows join the sessions" '[ "$(m prep.count.other_event.rows $T/k2.sess)" = 1 ]'
+check "kaggle: --gap 3h joins visitor 1's sessions" 0 "$P" --gap 3h --min-support 1 --min-len 2 \
+    --min-prefix 1 --valid-frac 0 -o "$T/k3.sess" $F/events_small.csv
+check_true "one session fewer with a longer gap" '[ "$(m train.sessions $T/k3.sess)" = 2 ]'
+
+# --- bad input ------------------------------------------------------------------
+check "malformed row fails" 1 "$P" -o "$T/x.sess" $F/events_bad.csv
+check_err "error names FILE:LINE and the reason" "events_bad\.csv:3: visitorid 'abc' is not an integer"
+check_true "no output left behind" '[ ! -e "$T/x.sess" ]'
+check "--skip-bad counts instead (then nothing left: exit 1)" 1 "$P" --skip-bad --min-support 1 \
+    -o "$T/x.sess" $F/events_bad.csv
+check_err "skipped rows are reported" "skipped 3 malformed rows"
+: >"$T/empty.csv"
+check "empty input fails" 1 "$P" -o "$T/x.sess" "$T/empty.csv"
+check_err "empty input is named" "empty\.csv: empty input"
+check "unknown layout fails" 1 "$P" -o "$T/x.sess" tests/cli/lib.sh
+check_err "asks for --format" "give --format"
+check "forbidden pickle opcode fails" 1 "$P" -o "$T/x.sess" $F/forbidden_global.pkl $F/tiny_test.pkl
+check_err "names the opcode and offset" "forbidden pickle opcode GLOBAL \(0x63\) at byte 18"
+check "dict pickle fails" 1 "$P" -o "$T/x.sess" $F/dict.pkl $F/tiny_test.pkl
+check_err "EMPTY_DICT is refused" "EMPTY_DICT"
+check "item id 0 fails" 1 "$P" -o "$T/x.sess" $F/zero_item.pkl $F/tiny_test.pkl
+check_err "out-of-range id is named" "training sessions\[0\]\[1\] = 0"
+head -c 30 $F/tiny_train.pkl >"$T/cut.pkl"
+check "pickle cut in half fails" 1 "$P" -o "$T/x.sess" "$T/cut.pkl" $F/tiny_test.pkl
+check_err "truncation is named" "truncated"
+check "a CSV as a pickle fails" 1 "$P" --format srgnn -o "$T/x.sess" $F/events_small.csv $F/tiny_test.pkl
+check_err "not a pickle" "not a pickle"
+check "a TEST file with a log is misuse" 2 "$P" -o "$T/x.sess" $F/events_small.csv $F/events_small.csv --format kaggle
+check "refuses binary output to a terminal-less stdout? (pipe ok)" 0 bash -c "$P -q $F/tiny_train.pkl $F/tiny_test.pkl | cat >/dev/null"
+
+# --- SR-GNN pickles (tiny fixture) --------------------------------------------------
+check "tiny pickles prepare" 0 "$P" -o "$T/p.sess" $F/tiny_train.pkl $F/tiny_test.pkl
+check_err "min prefix inferred" "min prefix 1 \(inferred"
+check_true "test pairs as prefix+target, unseen kept as new ids" \
+    '[ "$(t test.items $T/p.sess)" = "1 2 3 3 2 2 1 3 5 6 1" ] && [ "$(m test.last_only $T/p.sess)" = 1 ]'
+check_true "big ids (LONG1) survive in the id map" '[ "$(t items.original $T/p.sess)" = "-1 5 7 9 100000 70000000000 123456789" ]'
+check "--unseen drop" 0 "$P" --unseen drop -o "$T/p2.sess" $F/tiny_train.pkl $F/tiny_test.pkl
+check_true "pairs with unseen items dropped and counted" \
+    '[ "$(m test.sessions $T/p2.sess)" = 3 ] && [ "$(m n_ids $T/p2.sess)" = 5 ]'
+
+# --- sbr-gen ---------------------------------------------------------------------------
+check "gen writes a log" 0 "$G" -n 20000 -o "$T/g1.tsv"
+"$G" -q -n 20000 -o "$T/g2.tsv"
+"$G" -q -n 20000 -s 2 -o "$T/g3.tsv"
+check_true "same seed, same bytes" 'cmp -s "$T/g1.tsv" "$T/g2.tsv"'
+check_true "another seed, other bytes" '! cmp -s "$T/g1.tsv" "$T/g3.tsv"'
+check_true "--clicks rows written" '[ "$(($(wc -l <"$T/g1.tsv") - 1))" = 20000 ]'
+check_sh "gen | prep over stdin" 0 "$G -q -n 20000 | $P -o $T/g.sess -"
+check_err "stdin sniffed as session-rec" "sessionrec layout"
+check_true "synthetic sessions have users and times" '"$I" "$T/g.sess" | grep -q "train.users"'
+check_sh "gen kaggle layout | prep" 0 "$G -q -n 20000 --layout kaggle | $P -o $T/gk.sess -"
+check_err "kaggle layout sniffed" "kaggle layout"
+check_sh "prep is deterministic" 0 "$P -q -l 0 -o $T/d1.sess $T/g1.tsv && $P -q -l 0 -o $T/d2.sess $T/g1.tsv && cmp <($I -t train.items $T/d1.sess) <($I -t train.items $T/d2.sess)"
+
+# --- published recipes against an independent implementation --------------------------------
+RAW=$DATA/raw
+if [ ! -x "$PY" ]; then
+    skip "recipe checks" "$PY absent"
+elif [ ! -d "$RAW" ]; then
+    skip "recipe checks" "$RAW absent (shared data not mounted)"
+else
+    check "diginetica sample prepares" 0 "$P" -l 0 --valid-frac 0 -o "$T/dg.sess" \
+        "$RAW/diginetica-sample/sample_train-item-views.csv"
+    check "diginetica sample equals the SR-GNN recipe" 0 "$PY" tests/cli/prep_recipe.py diginetica \
+        "$RAW/diginetica-sample/sample_train-item-views.csv" "$T/dg.sess"
+    check "yoochoose sample prepares" 0 "$P" -l 0 --valid-frac 0 -o "$T/yc.sess" \
+        "$RAW/yoochoose-sample/sample_yoochoose.dat"
+    check "yoochoose sample equals the recipe" 0 "$PY" tests/cli/prep_recipe.py yoochoose \
+        "$RAW/yoochoose-sample/sample_yoochoose.dat" "$T/yc.sess"
+    zstd -qdc "$RAW/yoochoose-sample/yoochoose-clicks-100k_train_full.txt.zst" >"$T/sr.tsv"
+    check "session-rec TSV (.zst) prepares" 0 "$P" -l 0 --valid-frac 0 -o "$T/sr.sess" \
+        "$RAW/yoochoose-sample/yoochoose-clicks-100k_train_full.txt.zst"
+    check "session-rec TSV equals the recipe" 0 "$PY" tests/cli/prep_recipe.py sessionrec "$T/sr.tsv" "$T/sr.sess"
+    # RetailRocket sample rewritten into the Kaggle events.csv layout, with
+    # other events, duplicated rows and shuffled order mixed in.
+    awk -F'\t' 'BEGIN { print "timestamp,visitorid,event,itemid,transactionid" }
+        NR > 1 { printf "%s000,%s,view,%s,\n", $1, $2, $3
+                 if (NR % 11 == 0) printf "%s000,%s,view,%s,\n", $1, $2, $3
+                 if (NR % 13 == 0) printf "%s500,%s,addtocart,%s,\n", $1, $2, $3
+                 if (NR % 17 == 0) printf "%s900,%s,transaction,%s,%d\n", $1, $2, $3, NR }' \
+        "$RAW/retailrocket-sample/sample_retailrocket.csv" >"$T/rr_sorted.csv"
+    { head -1 "$T/rr_sorted.csv"; tail -n +2 "$T/rr_sorted.csv" | sort -t, -k4,4 -k2,2; } >"$T/rr.csv"
+    check "retailrocket sample in Kaggle layout prepares" 0 "$P" -l 0 --valid-frac 0 -o "$T/rr.sess" "$T/rr.csv"
+    check "Kaggle path equals the recipe" 0 "$PY" tests/cli/prep_recipe.py kaggle "$T/rr.csv" "$T/rr.sess"
+    # a larger synthetic Kaggle log, shuffled
+    "$G" -q -n 50000 --layout kaggle -s 7 | { read -r h; echo "$h"; sort -t, -k2,2n -k4,4; } >"$T/gk.csv"
+    check "shuffled synthetic Kaggle log prepares" 0 "$P" -l 0 --valid-frac 0 -o "$T/gk2.sess" "$T/gk.csv"
+    check "synthetic Kaggle log equals the recipe" 0 "$PY" tests/cli/prep_recipe.py kaggle "$T/gk.csv" "$T/gk2.sess"
+fi
+
+# --- the published benchmark pickles --------------------------------------------------------
+for ds in retailrocket:433648:15132:36968 diginetica:719470:60858:43097 yoochoose1_64:369859:55898:17376; do
+    IFS=: read -r name trs tes items <<<"$ds"
+    if [ ! -d "$DATA/$name" ]; then
+        skip "$name pickles" "$DATA/$name absent"
+        continue
+    fi
+    check "$name pickles prepare" 0 "$P" --valid-frac 0 -o "$T/$name.sess" "$DATA/$name"
+    check_true "$name: $trs train / $tes test samples over $items items" \
+        '[ "$(m train.samples $T/$name.sess)" = '"$trs"' ] && [ "$(m test.samples $T/$name.sess)" = '"$tes"' ] && [ "$(m n_items $T/$name.sess)" = '"$items"' ]'
+done
+t_end
