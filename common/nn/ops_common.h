@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "nn/nn.h"
+#include "nn/simd.h"
 #include "rng.h"
 
 /* A parallel loop over `work` elements that stays serial below ~64K: the
@@ -18,5 +21,29 @@
  * split fixed; loops under it must not reduce across iterations. */
 #define NN_PRAGMA(x) _Pragma(#x)
 #define NN_PAR(work) NN_PRAGMA(omp parallel for schedule(static) if ((size_t)(work) > 65536))
+
+/* Chunked item loops (score_ce, topk) split the catalogue into chunks and
+ * the chunks into NN_LANES lanes: lane v takes chunks v, v + NN_LANES, ...
+ * in order and owns its accumulators; lanes are merged in lane order. So the
+ * result depends on the chunk size but not on the thread count. */
+#define NN_LANES 16
+
+static inline size_t nn_align64(size_t n) { return (n + 63) / 64 * 64; }
+
+/* Inside our own parallel regions every BLAS call must be single-threaded
+ * (OpenBLAS's pthreads would fight OpenMP's for the cores). */
+static inline int nn_blas_serial_begin(int nt)
+{
+    int n = openblas_get_num_threads();
+    if (nt > 1 && n > 1)
+        openblas_set_num_threads(1);
+    return n;
+}
+
+static inline void nn_blas_serial_end(int nt, int saved)
+{
+    if (nt > 1 && saved > 1)
+        openblas_set_num_threads(saved);
+}
 
 #endif

@@ -1,11 +1,14 @@
 /* Fused score + cross-entropy: against a naive full softmax, gradient checks
  * with several chunk sizes, float vs double, memory bound. */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gradcheck.h"
 #include "harness.h"
 #include "nn/nn.h"
+
+static size_t nn_test_align(size_t n) { return (n + 63) / 64 * 64; }
 
 typedef struct {
     int B, N, d, chunk;
@@ -28,9 +31,11 @@ static void ce_setup(ce_case *c, int B, int N, int d, uint64_t seed)
     gc_fill(c->S, (size_t)B * d, -1.5, 1.5, seed);
     gc_fill(c->E, (size_t)(N + 1) * d, -1.5, 1.5, seed + 1);
     gc_fill(c->w, B, 0.1, 1, seed + 2);
-    c->scratch = gc_zeros((size_t)B * (N + 8));
+    /* Enough for any chunk size: the largest lane and logits needs. */
+    size_t need = sbr_nn_score_ce_scratch_f64(B, N, d, 1) + sbr_nn_score_ce_scratch_f64(B, N, d, N);
+    c->scratch = gc_zeros(need / sizeof(double) + 1);
     c->ctx.scratch = c->scratch;
-    c->ctx.scratch_bytes = (size_t)B * (N + 8) * sizeof(double);
+    c->ctx.scratch_bytes = need;
 }
 
 static void ce_free(ce_case *c)
@@ -120,8 +125,9 @@ TEST(nn_score_ce_large_logits_and_f32)
         E[i] = (float)c.E[i], c.E[i] = E[i];
     for (int b = 0; b < 9; b++)
         w[b] = (float)c.w[b], c.w[b] = w[b];
-    float *scr = gc_zeros_f(9 * 64);
-    sbr_nn_ctx ctx = {scr, 9 * 64 * sizeof(float), NULL, NULL};
+    size_t need = sbr_nn_score_ce_scratch_f32(9, 300, 16, 64);
+    float *scr = gc_zeros_f(need / sizeof(float) + 1);
+    sbr_nn_ctx ctx = {scr, need, NULL, NULL};
     sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, c.target, 9, 300, 16, 64);
     sbr_nn_score_ce_backward_f32(&ctx, dS, dE, w, S, E, c.target, lse, 9, 300, 16, 64);
     ce_backward(&c);
@@ -130,4 +136,40 @@ TEST(nn_score_ce_large_logits_and_f32)
     CHECK(gc_agree_f32(dE, c.dE, nE, 1e-4, 1e-6) <= 1);
     free(S), free(E), free(dS), free(dE), free(scr);
     ce_free(&c);
+}
+
+/* Same bits with 1 or 2 threads, and with a scratch that fits one thread. */
+TEST(nn_score_ce_thread_independent)
+{
+    int B = 20, N = 5000, d = 32, chunk = 256;
+    size_t nS = (size_t)B * d, nE = (size_t)(N + 1) * d;
+    float *S = gc_zeros_f(nS), *E = gc_zeros_f(nE), w[20], loss[3][20], lse[20];
+    float *dS[3], *dE[3];
+    int32_t target[20];
+    gc_fill_f(S, nS, -1, 1, 1);
+    gc_fill_f(E, nE, -1, 1, 2);
+    for (int b = 0; b < B; b++)
+        target[b] = 1 + (b * 977) % N, w[b] = 1.0f / B;
+    size_t need = sbr_nn_score_ce_scratch_f32(B, N, d, chunk);
+    void *scr = malloc(need);
+    int saved = omp_get_max_threads();
+    for (int r = 0; r < 3; r++) {
+        dS[r] = gc_zeros_f(nS), dE[r] = gc_zeros_f(nE);
+        omp_set_num_threads(r == 0 ? 1 : 2);
+        /* r = 2: just enough scratch for the lanes and one logits buffer. */
+        size_t one = sbr_nn_score_ce_scratch_f32(B, N, d, chunk) -
+                     (omp_get_max_threads() - 1) * nn_test_align((size_t)B * chunk * sizeof(float));
+        sbr_nn_ctx ctx = {scr, r == 2 ? one : need, NULL, NULL};
+        sbr_nn_score_ce_forward_f32(&ctx, loss[r], lse, S, E, target, B, N, d, chunk);
+        sbr_nn_score_ce_backward_f32(&ctx, dS[r], dE[r], w, S, E, target, lse, B, N, d, chunk);
+    }
+    omp_set_num_threads(saved);
+    for (int r = 1; r < 3; r++) {
+        CHECK(memcmp(loss[0], loss[r], sizeof loss[0]) == 0);
+        CHECK(memcmp(dS[0], dS[r], nS * sizeof(float)) == 0);
+        CHECK(memcmp(dE[0], dE[r], nE * sizeof(float)) == 0);
+    }
+    for (int r = 0; r < 3; r++)
+        free(dS[r]), free(dE[r]);
+    free(S), free(E), free(scr);
 }

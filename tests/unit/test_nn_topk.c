@@ -40,7 +40,7 @@ TEST(nn_topk_matches_sort)
     int32_t excl[4];
     int32_t idx[7 * 20];
     float sc[7 * 20];
-    size_t need = sbr_nn_topk_scratch_f32(B, N, K, 256);
+    size_t need = sbr_nn_topk_scratch_f32(B, N, K, 1) + sbr_nn_topk_scratch_f32(B, N, K, N);
     void *scr = malloc(need);
     sbr_nn_ctx ctx = {scr, need, NULL, NULL};
     sbr_nn_topk_f32(&ctx, idx, sc, S, E, B, N, d, K, 256, NULL, NULL);

@@ -1,0 +1,242 @@
+/* CPU speed of the ops (float path): time per call (median of repeats) and
+ * GFLOP/s or GB/s, as Markdown table rows; and the fused score + CE at the
+ * SR-GNN shape against the plain sgemm calls it contains, in the same run.
+ *
+ *   build/bench-ops [--quick] [--repeats N] */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/nn.h"
+#include "progress.h"
+#include "rng.h"
+
+static int repeats = 7;
+
+static float *randf(size_t n, uint64_t seed, float a)
+{
+    float *p = sbr_xmalloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        p[i] = (float)((2 * sbr_rng_u01(sbr_rng_hash(seed, i)) - 1) * a);
+    return p;
+}
+
+static float *zerosf(size_t n) { return sbr_xcalloc(n, sizeof(float)); }
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median seconds of `repeats` timed calls after one warm-up. */
+#define TIME_MEDIAN(out, body)                                                     \
+    do {                                                                           \
+        double ts_[64];                                                            \
+        body;                                                                      \
+        for (int r_ = 0; r_ < repeats; r_++) {                                     \
+            double t0_ = sbr_now();                                                \
+            body;                                                                  \
+            ts_[r_] = sbr_now() - t0_;                                             \
+        }                                                                          \
+        qsort(ts_, repeats, sizeof(double), cmp_d);                                \
+        (out) = ts_[repeats / 2];                                                  \
+    } while (0)
+
+static void row(const char *op, const char *shape, double sec, double flops, double bytes)
+{
+    char rate[64];
+    if (flops > 0)
+        snprintf(rate, sizeof rate, "%.1f GFLOP/s", flops / sec * 1e-9);
+    else
+        snprintf(rate, sizeof rate, "%.2f GB/s", bytes / sec * 1e-9);
+    printf("| %s | %s | %.3f | %s |\n", op, shape, sec * 1e3, rate);
+}
+
+static void bench_small_ops(void)
+{
+    sbr_nn_ctx ctx = {0};
+    double t;
+    char shape[96];
+    /* A batch of 100 sessions of length 20, d = 100: 2000 rows. */
+    int n = 2000, d = 100, B = 100, L = 20;
+    size_t nd = (size_t)n * d;
+    float *x = randf(nd, 1, 1), *y = zerosf(nd), *dx = zerosf(nd), *dy = randf(nd, 2, 1);
+    float *w = randf((size_t)d * d, 3, 0.1f), *b = randf(d, 4, 0.1f), *dw = zerosf((size_t)d * d),
+          *db = zerosf(d);
+    snprintf(shape, sizeof shape, "n=%d in=out=%d", n, d);
+    TIME_MEDIAN(t, sbr_nn_linear_forward_f32(&ctx, y, x, w, b, n, d, d));
+    row("linear forward", shape, t, 2.0 * n * d * d, 0);
+    TIME_MEDIAN(t, sbr_nn_linear_backward_f32(&ctx, dx, dw, db, dy, x, w, n, d, d));
+    row("linear backward", shape, t, 4.0 * n * d * d, 0);
+
+    int N = 43097;
+    float *E = randf((size_t)(N + 1) * d, 5, 0.1f), *dE = zerosf((size_t)(N + 1) * d);
+    int32_t *idx = sbr_xmalloc(n * sizeof(int32_t));
+    for (int i = 0; i < n; i++)
+        idx[i] = (int32_t)(1 + sbr_rng_below(&(sbr_rng){9, (uint64_t)i}, N));
+    snprintf(shape, sizeof shape, "n=%d d=%d V=%d", n, d, N + 1);
+    TIME_MEDIAN(t, sbr_nn_embedding_forward_f32(&ctx, y, E, idx, n, N + 1, d, 0));
+    row("embedding forward", shape, t, 0, 2.0 * nd * 4);
+    TIME_MEDIAN(t, sbr_nn_embedding_backward_f32(&ctx, dE, dy, idx, n, N + 1, d, 0));
+    row("embedding backward (scatter-add)", shape, t, 0, 3.0 * nd * 4);
+
+    int m = 1 << 20;
+    float *xa = randf(m, 6, 3), *ya = zerosf(m), *dxa = zerosf(m), *dya = randf(m, 7, 1);
+    snprintf(shape, sizeof shape, "n=%d", m);
+    TIME_MEDIAN(t, sbr_nn_sigmoid_forward_f32(&ctx, ya, xa, m));
+    row("sigmoid forward", shape, t, 0, 2.0 * m * 4);
+    TIME_MEDIAN(t, sbr_nn_sigmoid_backward_f32(&ctx, dxa, dya, ya, m));
+    row("sigmoid backward", shape, t, 0, 4.0 * m * 4);
+    TIME_MEDIAN(t, sbr_nn_tanh_forward_f32(&ctx, ya, xa, m));
+    row("tanh forward", shape, t, 0, 2.0 * m * 4);
+    TIME_MEDIAN(t, sbr_nn_relu_forward_f32(&ctx, ya, xa, m));
+    row("relu forward", shape, t, 0, 2.0 * m * 4);
+    TIME_MEDIAN(t, sbr_nn_leaky_relu_forward_f32(&ctx, ya, xa, m, 0.2f));
+    row("leaky_relu forward", shape, t, 0, 2.0 * m * 4);
+    TIME_MEDIAN(t, sbr_nn_softplus_forward_f32(&ctx, ya, xa, m));
+    row("softplus forward", shape, t, 0, 2.0 * m * 4);
+    uint8_t *mask = sbr_xmalloc(m);
+    TIME_MEDIAN(t, sbr_nn_dropout_forward_f32(&ctx, ya, mask, xa, m, 0.5f, 1, 0));
+    row("dropout forward (p=0.5)", shape, t, 0, 2.0 * m * 4 + m);
+    TIME_MEDIAN(t, sbr_nn_dropout_backward_f32(&ctx, dxa, dya, mask, m, 0.5f));
+    row("dropout backward", shape, t, 0, 3.0 * m * 4 + m);
+
+    float mean[2000], rstd[2000], norm[2000];
+    snprintf(shape, sizeof shape, "n=%d d=%d", n, d);
+    TIME_MEDIAN(t, sbr_nn_layernorm_forward_f32(&ctx, y, mean, rstd, x, w, b, n, d, 1e-5f));
+    row("layernorm forward", shape, t, 0, 2.0 * nd * 4);
+    TIME_MEDIAN(t, sbr_nn_layernorm_backward_f32(&ctx, dx, dw, db, dy, x, mean, rstd, w, n, d));
+    row("layernorm backward", shape, t, 0, 4.0 * nd * 4);
+    TIME_MEDIAN(t, sbr_nn_l2norm_forward_f32(&ctx, y, norm, x, n, d, 1e-12f));
+    row("l2norm forward", shape, t, 0, 2.0 * nd * 4);
+    TIME_MEDIAN(t, sbr_nn_l2norm_backward_f32(&ctx, dx, dy, y, norm, n, d, 1e-12f));
+    row("l2norm backward", shape, t, 0, 3.0 * nd * 4);
+
+    int32_t len[100];
+    for (int i = 0; i < B; i++)
+        len[i] = 1 + (i * 7) % L;
+    float *a = randf((size_t)B * L, 8, 1), *q = randf((size_t)B * d, 9, 1);
+    float *s = zerosf((size_t)B * L), *da = zerosf((size_t)B * L), *dq = zerosf((size_t)B * d);
+    snprintf(shape, sizeof shape, "B=%d L=%d d=%d", B, L, d);
+    TIME_MEDIAN(t, sbr_nn_masked_softmax_forward_f32(&ctx, s, a, len, B, L));
+    row("masked_softmax forward", shape, t, 0, 2.0 * B * L * 4);
+    TIME_MEDIAN(t, sbr_nn_seq_weighted_sum_forward_f32(&ctx, q, a, x, len, B, L, d));
+    row("seq_weighted_sum forward", shape, t, 2.0 * B * L * d, 0);
+    TIME_MEDIAN(t, sbr_nn_seq_weighted_sum_backward_f32(&ctx, da, dx, q, a, x, len, B, L, d));
+    row("seq_weighted_sum backward", shape, t, 4.0 * B * L * d, 0);
+    TIME_MEDIAN(t, sbr_nn_seq_dot_forward_f32(&ctx, s, x, q, len, B, L, d));
+    row("seq_dot forward", shape, t, 2.0 * B * L * d, 0);
+    TIME_MEDIAN(t, sbr_nn_seq_mean_forward_f32(&ctx, q, x, len, B, L, d));
+    row("seq_mean forward", shape, t, 0, (double)nd * 4);
+
+    /* Adam over a SR-GNN-sized parameter arena: E plus a few d x d. */
+    int64_t np = (int64_t)(N + 1) * d + 10 * d * d;
+    float *p = randf(np, 10, 0.1f), *g = randf(np, 11, 0.01f), *mm = zerosf(np),
+          *vv = zerosf(np);
+    sbr_nn_adam_cfg cfg = {1e-3, 0.9, 0.999, 1e-8, 1e-5, 0};
+    int64_t step = 1;
+    snprintf(shape, sizeof shape, "n=%lld", (long long)np);
+    TIME_MEDIAN(t, sbr_nn_adam_step_f32(&ctx, p, g, mm, vv, np, &cfg, step++));
+    row("adam step", shape, t, 0, 7.0 * np * 4);
+    TIME_MEDIAN(t, sbr_nn_clip_grad_norm_f32(&ctx, g, np, 1e9));
+    row("grad norm", shape, t, 0, 1.0 * np * 4);
+
+    free(x), free(y), free(dx), free(dy), free(w), free(b), free(dw), free(db), free(E);
+    free(dE), free(idx), free(xa), free(ya), free(dxa), free(dya), free(mask), free(a), free(q);
+    free(s), free(da), free(dq), free(p), free(g), free(mm), free(vv);
+}
+
+/* The fused score + CE at B = 100, N = 43,097, d = 100 against the three
+ * plain sgemm calls of an unfused implementation: logits = S E^T,
+ * dS = G E, dE = G^T S over the full [B, N] matrices. */
+static void bench_score_ce(int quick)
+{
+    int B = 100, N = 43097, d = 100, K = 20;
+    float *S = randf((size_t)B * d, 21, 1), *E = randf((size_t)(N + 1) * d, 22, 0.3f);
+    float *dS = zerosf((size_t)B * d), *dE = zerosf((size_t)(N + 1) * d);
+    float *G = randf((size_t)B * N, 23, 1e-3f), *logits = zerosf((size_t)B * N);
+    float loss[100], lse[100], dl[100];
+    int32_t target[100];
+    for (int b = 0; b < B; b++)
+        target[b] = 1 + (b * 431) % N, dl[b] = 1.0f / B;
+    double t_mm1, t_mm2, t_mm3;
+    const float *E1 = E + d; /* items 1..N */
+    TIME_MEDIAN(t_mm1, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, N, d, 1, S, d, E1,
+                                   d, 0, logits, N));
+    TIME_MEDIAN(t_mm2, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, d, N, 1, G, N, E1,
+                                   d, 0, dS, d));
+    TIME_MEDIAN(t_mm3, cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, d, B, 1, G, N, S, d,
+                                   0, dE + d, d));
+    double fl = 2.0 * B * N * d;
+    char shape[96];
+    snprintf(shape, sizeof shape, "B=%d N=%d d=%d", B, N, d);
+    row("sgemm logits = S E^T", shape, t_mm1, fl, 0);
+    row("sgemm dS = G E", shape, t_mm2, fl, 0);
+    row("sgemm dE = G^T S", shape, t_mm3, fl, 0);
+    double t_plain = t_mm1 + t_mm2 + t_mm3;
+    row("three plain sgemm (sum)", shape, t_plain, 3 * fl, 0);
+
+    int chunks_full[] = {256, 1024, 2048, 4096, 8192};
+    int chunks_quick[] = {2048};
+    int *chunks = quick ? chunks_quick : chunks_full;
+    int nc = quick ? 1 : 5;
+    size_t need = sbr_nn_score_ce_scratch_f32(B, N, d, 8192);
+    size_t need_k = sbr_nn_topk_scratch_f32(B, N, K, 8192);
+    if (need_k > need)
+        need = need_k;
+    void *scr = sbr_xmalloc(need);
+    sbr_nn_ctx ctx = {scr, need, NULL, NULL};
+    for (int c = 0; c < nc; c++) {
+        int ch = chunks[c];
+        double tf, tb, tfb;
+        TIME_MEDIAN(tf, sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, target, B, N, d, ch));
+        TIME_MEDIAN(tb, sbr_nn_score_ce_backward_f32(&ctx, dS, dE, dl, S, E, target, lse, B, N, d,
+                                                      ch));
+        TIME_MEDIAN(tfb, {
+            sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, target, B, N, d, ch);
+            sbr_nn_score_ce_backward_f32(&ctx, dS, dE, dl, S, E, target, lse, B, N, d, ch);
+        });
+        snprintf(shape, sizeof shape, "B=%d N=%d d=%d chunk=%d", B, N, d, ch);
+        row("score_ce forward", shape, tf, fl, 0);
+        row("score_ce backward", shape, tb, 3 * fl, 0);
+        printf("| score_ce forward+backward | %s | %.3f | %.1f GFLOP/s; **%.2fx** the three sgemm |\n",
+               shape, tfb * 1e3, 4 * fl / tfb * 1e-9, tfb / t_plain);
+    }
+    int32_t idx[100 * 20];
+    float sc[100 * 20];
+    double tk;
+    TIME_MEDIAN(tk, sbr_nn_topk_f32(&ctx, idx, sc, S, E, B, N, d, K, 2048, NULL, NULL));
+    snprintf(shape, sizeof shape, "B=%d N=%d d=%d K=%d chunk=2048", B, N, d, K);
+    row("top-K (scores + heap)", shape, tk, fl, 0);
+    free(S), free(E), free(dS), free(dE), free(G), free(logits), free(scr);
+}
+
+int main(int argc, char **argv)
+{
+    int quick = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            quick = 1, repeats = 3;
+        else if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
+            repeats = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: bench-ops [--quick] [--repeats N]\n"
+                   "Prints Markdown rows: op, shape, median ms, rate (CPU, float).\n");
+            return 0;
+        } else {
+            fprintf(stderr, "bench-ops: unknown argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (repeats < 1 || repeats > 63) {
+        fprintf(stderr, "bench-ops: --repeats must be 1..63\n");
+        return 2;
+    }
+    printf("| op | shape | median ms | rate |\n|---|---|---|---|\n");
+    bench_small_ops();
+    bench_score_ce(quick);
+    return 0;
+}
