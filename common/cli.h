@@ -6,6 +6,12 @@
 
 #include <stdio.h>
 
+#include "err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SBR_VERSION "0.1.0"
 
 /* Closing paragraph of every --help. */
@@ -20,9 +26,9 @@ void sbr_cli_begin(const char *tool, int argc, char **argv);
 const char *sbr_cli_args_json(void);
 
 /* Prints help text to stdout and exits 0. */
-_Noreturn void sbr_cli_help(const char *text);
+SBR_NORETURN void sbr_cli_help(const char *text);
 /* Prints "sbr-TOOL VERSION" and exits 0. */
-_Noreturn void sbr_cli_version(void);
+SBR_NORETURN void sbr_cli_version(void);
 
 /* Argument parsers: a malformed or out-of-range value is a usage error that
  * names the option. */
@@ -35,6 +41,10 @@ int sbr_arg_choice(const char *opt, const char *s, const char *const *choices);
 
 /* getopt_long's unknown-option / missing-argument handling: call from the
  * '?' and ':' cases. */
-_Noreturn void sbr_cli_bad_option(void);
+SBR_NORETURN void sbr_cli_bad_option(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

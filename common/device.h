@@ -2,6 +2,10 @@
 #ifndef SBR_DEVICE_H
 #define SBR_DEVICE_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { SBR_DEV_CPU = 0, SBR_DEV_CUDA = 1 } sbr_device;
 
 /* 1 when this binary was built with the CUDA path. */
@@ -17,5 +21,9 @@ const char *sbr_device_name(sbr_device d);
 
 /* --threads N (0 = all cores): sets OpenMP and OpenBLAS threads. */
 void sbr_set_threads(int n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

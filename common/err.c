@@ -34,7 +34,12 @@ int sbr_err_prefix(sbr_err *e, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, e->msg, sizeof old);
-    snprintf(e->msg, sizeof e->msg, "%s: %s", prefix, old);
+    /* "prefix: old", cut to fit (by hand: snprintf would warn of truncation). */
+    size_t at = 0, cap = sizeof e->msg - 1;
+    for (const char *parts[3] = {prefix, ": ", old}, **p = parts; p < parts + 3; p++)
+        for (const char *c = *p; *c && at < cap; c++)
+            e->msg[at++] = *c;
+    e->msg[at] = 0;
     return -1;
 }
 

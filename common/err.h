@@ -10,6 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* _Noreturn in C11, [[noreturn]] when a CUDA/C++ source includes us. */
+#ifdef __cplusplus
+#define SBR_NORETURN [[noreturn]]
+#else
+#define SBR_NORETURN _Noreturn
+#endif
+
 #define SBR_EXIT_OK 0
 #define SBR_EXIT_FAIL 1
 #define SBR_EXIT_USAGE 2
@@ -31,9 +42,9 @@ const char *sbr_tool(void);
 extern int sbr_quiet; /* -q: suppress informational messages */
 
 /* "sbr-TOOL: message" on stderr, temporary outputs removed, exit 1. */
-_Noreturn void sbr_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+SBR_NORETURN void sbr_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "sbr-TOOL: message" then "Try 'sbr-TOOL --help'." on stderr, exit 2. */
-_Noreturn void sbr_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+SBR_NORETURN void sbr_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sbr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Informational line on stderr unless quiet. */
 void sbr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -50,5 +61,9 @@ typedef void (*sbr_cleanup_fn)(void *arg);
 int sbr_cleanup_add(sbr_cleanup_fn fn, void *arg);
 void sbr_cleanup_remove(int handle);
 void sbr_cleanup_run(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

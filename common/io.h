@@ -8,6 +8,10 @@
 
 #include "err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Reads a whole file ("-" = stdin) into memory, decompressing it when it is a
  * zstd frame (any file, not only *.zst). Registers the input (path + SHA-256
  * of the stored bytes) for provenance. *out is NUL-terminated (not counted in
@@ -56,5 +60,9 @@ int sbr_inputs_sha(const char *path, char out[65]);
 /* JSON array [{"path":..., "sha256":...}, ...] of the inputs read so far;
  * the caller frees it. */
 char *sbr_inputs_json(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -8,6 +8,10 @@
 
 #include "err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { SBR_JNULL, SBR_JBOOL, SBR_JNUM, SBR_JSTR, SBR_JARR, SBR_JOBJ } sbr_jtype;
 
 typedef struct sbr_json {
@@ -43,5 +47,9 @@ void sbr_buf_printf(sbr_buf *b, const char *fmt, ...) __attribute__((format(prin
 /* Appends s as a JSON string literal, quotes included. */
 void sbr_buf_json_str(sbr_buf *b, const char *s);
 void sbr_buf_free(sbr_buf *b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

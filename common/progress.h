@@ -6,6 +6,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     char label[64];
     char unit[16];
@@ -27,5 +31,9 @@ void sbr_progress_end(sbr_progress *p, const char *extra);
 double sbr_now(void);
 /* Peak resident memory of this process in bytes (from /proc). */
 int64_t sbr_peak_rss(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

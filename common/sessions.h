@@ -16,6 +16,10 @@
 #include "err.h"
 #include "tfile.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum { SBR_TRAIN = 0, SBR_VALID = 1, SBR_TEST = 2, SBR_NSPLITS = 3 };
 extern const char *const sbr_split_names[SBR_NSPLITS]; /* "train", "valid", "test" */
 
@@ -61,5 +65,9 @@ typedef struct {
 void sbr_samples_build(const sbr_split *sp, int min_prefix, sbr_samples *out);
 int64_t sbr_samples_count(const sbr_split *sp, int min_prefix);
 void sbr_samples_free(sbr_samples *smp);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -17,6 +17,10 @@
 
 #include "err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SBR_MAX_NDIM 8
 /* A header larger than this is rejected before it is allocated. */
 #define SBR_MAX_HEADER (100u << 20)
@@ -115,5 +119,9 @@ int sbr_tw_to_memory(sbr_tw *w, uint8_t **bytes, size_t *n, sbr_err *e);
 void sbr_tw_free(sbr_tw *w);
 
 #define SBR_ZSTD_LEVEL 3
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

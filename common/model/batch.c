@@ -1,0 +1,186 @@
+#include "model/batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* int32 arrays per batch: items, citems, alias, rpos [B, L]; uniq, cuniq
+ * [B, L] (U <= L); len, target, last, n_uniq, last_node [B]; in_off, out_off
+ * [B*L + 1]; in_idx, out_idx [B*L]. */
+static size_t ints_needed(int B, int L) { return (size_t)B * L * 8 + (size_t)B * 5 + 2 * ((size_t)B * L + 1); }
+
+void sbr_batch_buf_init(sbr_batch_buf *bb, int max_B, int max_L, int graph, size_t elem)
+{
+    memset(bb, 0, sizeof *bb);
+    bb->max_B = max_B;
+    bb->max_L = max_L;
+    bb->graph = graph;
+    bb->elem = elem;
+    bb->buf = sbr_xcalloc(ints_needed(max_B, max_L), sizeof(int32_t));
+    bb->wbuf = sbr_xcalloc((size_t)max_B * max_L * 2, elem);
+}
+
+void sbr_batch_buf_free(sbr_batch_buf *bb)
+{
+    free(bb->buf);
+    free(bb->wbuf);
+    memset(bb, 0, sizeof *bb);
+}
+
+static void set_weight(void *w, size_t elem, int i, double v)
+{
+    if (elem == sizeof(double))
+        ((double *)w)[i] = v;
+    else
+        ((float *)w)[i] = (float)v;
+}
+
+/* Points the batch arrays into the buffer for B x L (U = L at most). */
+static void layout(sbr_batch_buf *bb, int B, int L)
+{
+    sbr_batch *b = &bb->b;
+    int32_t *p = bb->buf;
+    size_t BL = (size_t)B * L;
+    b->items = p, p += BL;
+    b->citems = p, p += BL;
+    b->alias = p, p += BL;
+    b->rpos = p, p += BL;
+    b->uniq = p, p += BL;
+    b->cuniq = p, p += BL;
+    b->in_idx = p, p += BL;
+    b->out_idx = p, p += BL;
+    b->len = p, p += B;
+    b->target = p, p += B;
+    b->last = p, p += B;
+    b->n_uniq = p, p += B;
+    b->last_node = p, p += B;
+    b->in_off = p, p += BL + 1;
+    b->out_off = p;
+    b->in_w = bb->wbuf;
+    b->out_w = (char *)bb->wbuf + BL * bb->elem;
+}
+
+/* Unique items of row r in order of first click; alias[j] = index of click j. */
+static int unique_row(const int32_t *items, int len, int32_t *uniq, int32_t *alias)
+{
+    int n = 0;
+    for (int j = 0; j < len; j++) {
+        int u = 0;
+        while (u < n && uniq[u] != items[j])
+            u++;
+        if (u == n)
+            uniq[n++] = items[j];
+        alias[j] = u;
+    }
+    return n;
+}
+
+/* SR-GNN's session graph of one row (utils.get_slice): an edge u -> v for
+ * each consecutive pair (counted once), in-weights 1/indeg(v), out-weights
+ * 1/outdeg(u). Appends the row's U nodes to the CSR arrays. */
+static void graph_row(sbr_batch_buf *bb, int row, int U, const int32_t *alias, int len, int nu,
+                      int *nnz_in, int *nnz_out)
+{
+    sbr_batch *b = &bb->b;
+    /* edges as a dense nu x nu bitmap: sessions are short (<= L) */
+    static _Thread_local uint8_t adj[256 * 256];
+    uint8_t *a = nu <= 256 ? adj : sbr_xcalloc((size_t)nu * nu, 1);
+    if (nu <= 256)
+        memset(a, 0, (size_t)nu * nu);
+    for (int j = 0; j + 1 < len; j++)
+        a[alias[j] * nu + alias[j + 1]] = 1;
+    for (int u = 0; u < U; u++) {
+        int node = row * U + u;
+        b->in_off[node] = *nnz_in;
+        b->out_off[node] = *nnz_out;
+        if (u >= nu)
+            continue;
+        int indeg = 0, outdeg = 0;
+        for (int v = 0; v < nu; v++) {
+            indeg += a[v * nu + u];
+            outdeg += a[u * nu + v];
+        }
+        for (int v = 0; v < nu; v++) {
+            if (a[v * nu + u]) {
+                b->in_idx[*nnz_in] = row * U + v;
+                set_weight(b->in_w, bb->elem, (*nnz_in)++, 1.0 / indeg);
+            }
+            if (a[u * nu + v]) {
+                b->out_idx[*nnz_out] = row * U + v;
+                set_weight(b->out_w, bb->elem, (*nnz_out)++, 1.0 / outdeg);
+            }
+        }
+    }
+    if (a != adj)
+        free(a);
+}
+
+void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *smp,
+                    const int64_t *order, int B, int n_items, const int32_t *clusters)
+{
+    if (B > bb->max_B)
+        sbr_fatal("internal error: batch of %d over its capacity %d", B, bb->max_B);
+    /* L: the longest (truncated) prefix of this batch. */
+    int L = 1;
+    for (int i = 0; i < B; i++) {
+        int len = smp->prefix_len[order[i]];
+        len = len > bb->max_L ? bb->max_L : len;
+        L = len > L ? len : L;
+    }
+    layout(bb, B, L);
+    sbr_batch *b = &bb->b;
+    b->B = B;
+    b->L = L;
+    b->citems = clusters ? b->citems : NULL;
+    b->cuniq = clusters && bb->graph ? b->cuniq : NULL;
+    memset(bb->buf, 0, sizeof(int32_t) * (size_t)B * L * 8);
+    int U = 0, nnz_in = 0, nnz_out = 0;
+    int32_t *row_alias = sbr_xmalloc(sizeof(int32_t) * (size_t)L);
+    for (int i = 0; i < B; i++) {
+        int64_t s = smp->session[order[i]];
+        int full = smp->prefix_len[order[i]];
+        int len = full > bb->max_L ? bb->max_L : full;
+        const int32_t *src = sp->items + sp->offsets[s] + (full - len);
+        b->len[i] = len;
+        b->target[i] = sp->items[sp->offsets[s] + full];
+        b->last[i] = i * L + len - 1;
+        for (int j = 0; j < len; j++) {
+            int32_t it = src[j] <= n_items ? src[j] : 0;
+            b->items[i * L + j] = it;
+            if (clusters)
+                b->citems[i * L + j] = clusters[it];
+            b->rpos[i * L + j] = len - 1 - j;
+        }
+        if (bb->graph) {
+            int nu = unique_row(b->items + (size_t)i * L, len, b->uniq + (size_t)i * L, row_alias);
+            b->n_uniq[i] = nu;
+            U = nu > U ? nu : U;
+            memcpy(b->alias + (size_t)i * L, row_alias, sizeof(int32_t) * (size_t)len);
+        }
+    }
+    if (bb->graph) {
+        /* Re-pack uniq/alias from stride L to stride U and build the graphs. */
+        b->U = U;
+        for (int i = 0; i < B; i++) {
+            memmove(b->uniq + (size_t)i * U, b->uniq + (size_t)i * L, sizeof(int32_t) * (size_t)U);
+            for (int u = b->n_uniq[i]; u < U; u++)
+                b->uniq[(size_t)i * U + u] = 0;
+        }
+        for (int i = 0; i < B; i++) {
+            int32_t *al = b->alias + (size_t)i * L;
+            memcpy(row_alias, al, sizeof(int32_t) * (size_t)b->len[i]);
+            graph_row(bb, i, U, row_alias, b->len[i], b->n_uniq[i], &nnz_in, &nnz_out);
+            for (int j = 0; j < L; j++)
+                al[j] = i * U + (j < b->len[i] ? row_alias[j] : 0);
+            b->last_node[i] = al[b->len[i] - 1];
+            if (clusters)
+                for (int u = 0; u < U; u++)
+                    b->cuniq[(size_t)i * U + u] = clusters[b->uniq[(size_t)i * U + u]];
+        }
+        b->in_off[B * U] = nnz_in;
+        b->out_off[B * U] = nnz_out;
+        b->nnz_in = nnz_in;
+        b->nnz_out = nnz_out;
+    } else
+        b->U = 0;
+    free(row_alias);
+}

@@ -1,0 +1,65 @@
+#include "model/devmem.h"
+
+#include <string.h>
+
+#include "err.h"
+#ifdef SBR_HAVE_CUDA
+#include "cuda/nn_cuda.h"
+#endif
+
+void sbr_dev_upload(sbr_prec p, void *dst, const void *src, size_t bytes)
+{
+#ifdef SBR_HAVE_CUDA
+    if (p == SBR_PREC_CUDA) {
+        sbr_cuda_h2d(dst, src, bytes);
+        return;
+    }
+#endif
+    (void)p;
+    if (bytes)
+        memcpy(dst, src, bytes);
+}
+
+void sbr_dev_download(sbr_prec p, void *dst, const void *src, size_t bytes)
+{
+#ifdef SBR_HAVE_CUDA
+    if (p == SBR_PREC_CUDA) {
+        sbr_cuda_d2h(dst, src, bytes);
+        return;
+    }
+#endif
+    (void)p;
+    if (bytes)
+        memcpy(dst, src, bytes);
+}
+
+void sbr_dev_fill(sbr_prec p, void *dst, double v, int64_t n)
+{
+    switch (p) {
+    case SBR_PREC_F64:
+        for (int64_t i = 0; i < n; i++)
+            ((double *)dst)[i] = v;
+        break;
+    case SBR_PREC_F32:
+        for (int64_t i = 0; i < n; i++)
+            ((float *)dst)[i] = (float)v;
+        break;
+    case SBR_PREC_CUDA:
+#ifdef SBR_HAVE_CUDA
+        sbr_cuda_fill_f32(dst, (float)v, n);
+#else
+        sbr_fatal("internal error: CUDA fill in a build without CUDA");
+#endif
+        break;
+    }
+}
+
+const sbr_allocator *sbr_dev_allocator(sbr_prec p)
+{
+#ifdef SBR_HAVE_CUDA
+    if (p == SBR_PREC_CUDA)
+        return &sbr_cuda_allocator;
+#endif
+    (void)p;
+    return &sbr_host_allocator;
+}

@@ -1,0 +1,24 @@
+/* Moving tensors between the host and the device a model computes on. For
+ * the CPU precisions these are memcpy; for CUDA, cudaMemcpy (synchronous). */
+#ifndef SBR_MODEL_DEVMEM_H
+#define SBR_MODEL_DEVMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/model.h"
+
+void sbr_dev_upload(sbr_prec p, void *dst, const void *src, size_t bytes);
+void sbr_dev_download(sbr_prec p, void *dst, const void *src, size_t bytes);
+/* dst [n] of the precision's real = v. */
+void sbr_dev_fill(sbr_prec p, void *dst, double v, int64_t n);
+/* Allocator of the precision's memory (host or CUDA). */
+const sbr_allocator *sbr_dev_allocator(sbr_prec p);
+
+#ifdef SBR_HAVE_CUDA
+/* common/cuda/device_info.cu; the rest comes from cuda/nn_cuda.h */
+void sbr_cuda_fill_f32(float *dst, float v, int64_t n);
+extern const sbr_allocator sbr_cuda_allocator;
+#endif
+
+#endif

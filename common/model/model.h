@@ -1,0 +1,190 @@
+/* Models: every next-item model of sbr behind one interface, so that the
+ * trainer, the gradient checks, sbr-infer and the GPU path serve them all.
+ *
+ * A model maps a batch of session prefixes to session vectors S [B, d]; the
+ * trainer scores S against the item table E with the fused score+CE op (or
+ * ranks with top-K). Its body is written once, against the op library
+ * (common/nn), in common/model/NAME.inc with `real` and R(), and compiled
+ * three times like the ops: _f32 (CPU), _f64 (the whole-model gradient
+ * checks) and _cuda (float on device pointers, calling the _cuda ops). So a
+ * model body never touches tensor memory itself: everything data-dependent
+ * (padding, session graphs, cluster ids) is prepared on the host by the
+ * batch builder, and the rest is ops.
+ *
+ * Every model shares the item front (front.inc): the item embedding table
+ * and, with --clusters, CLIP-SBR's cluster prompts gated into the item
+ * embeddings. */
+#ifndef SBR_MODEL_H
+#define SBR_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "nn/nn.h"
+#include "tfile.h"
+
+typedef enum { SBR_PREC_F32 = 0, SBR_PREC_F64 = 1, SBR_PREC_CUDA = 2 } sbr_prec;
+
+/* Hyper-parameters. Generic names; each model says which it uses (and its
+ * defaults) in model.c's registry and in sbr-train --help. */
+typedef struct {
+    char model[32];        /* "gru4rec", "narm", "stamp", "srgnn", ... */
+    int d;                 /* embedding size */
+    int hidden;            /* recurrent hidden size */
+    int layers;            /* GNN steps / stacked blocks */
+    int heads;             /* attention heads */
+    int max_len;           /* keep the last max_len items of a prefix (0: all) */
+    double dropout_emb;    /* dropout on the input embeddings */
+    double dropout_hidden; /* dropout inside the model */
+    int n_items;           /* catalogue N: items 1..N */
+    int n_clusters;        /* CLIP-SBR prompts: clusters 1..C (0: off) */
+    double init_scale;     /* uniform(-s, s) init; 0: 1/sqrt(d) (SR-GNN lineage) */
+    uint64_t seed;
+} sbr_model_cfg;
+
+/* A batch of samples, prepared on the host (batch.c) and, for the CUDA path,
+ * mirrored to the device: the pointers are valid where the model computes.
+ * Prefixes are left-aligned, padded with 0 at the tail; items unseen in
+ * training appear as 0 (no embedding) but keep their position. */
+typedef struct {
+    int B, L;           /* samples, padded length (the longest prefix here) */
+    int32_t *items;     /* [B, L] item ids, 0 = padding / unknown */
+    int32_t *citems;    /* [B, L] cluster ids of items (CLIP), 0 for padding; or NULL */
+    int32_t *len;       /* [B] prefix lengths, 1..L */
+    int32_t *target;    /* [B] next item (training: 1..N) */
+    int32_t *last;      /* [B] b * L + len[b] - 1: flat index of the last click */
+    int32_t *rpos;      /* [B, L] len[b] - 1 - j: distance from the last click (0 on padding) */
+    /* Session graphs (models with SBR_NEEDS_GRAPH): the unique items of each
+     * prefix in order of first click, and SR-GNN's degree-normalised in/out
+     * adjacency over the B*U graph nodes (node b*U + u), CSR. */
+    int U;              /* padded number of unique items */
+    int32_t *uniq;      /* [B, U] unique item ids (0 padding) */
+    int32_t *cuniq;     /* [B, U] their cluster ids (CLIP) or NULL */
+    int32_t *n_uniq;    /* [B] */
+    int32_t *alias;     /* [B, L] node of each click: b*U + index in uniq (padding: b*U) */
+    int32_t *last_node; /* [B] node of the last click */
+    int32_t *in_off, *in_idx;   /* [B*U + 1], [nnz_in]: in-neighbours of each node */
+    int32_t *out_off, *out_idx; /* [B*U + 1], [nnz_out]: out-neighbours */
+    void *in_w, *out_w;         /* [nnz] edge weights (real of the precision) */
+    int nnz_in, nnz_out;
+} sbr_batch;
+
+#define SBR_NEEDS_GRAPH 1u
+
+typedef struct sbr_model sbr_model;
+
+/* One model kind at one precision. */
+typedef struct {
+    const char *name;
+    unsigned needs;
+    /* Activation memory the forward + backward may take, in reals, for a
+     * batch of B samples of padded length L with U unique items. */
+    size_t (*act_reals)(const sbr_model_cfg *c, int B, int L, int U);
+    /* Op scratch its ops need beyond the score/top-K ops, in bytes. */
+    size_t (*scratch)(const sbr_model_cfg *c, int B, int L, int U);
+    /* Declares the model's parameters (after the front's) with
+     * sbr_model_param(). */
+    void (*declare)(sbr_model *m);
+    /* S [B, d] = the session vectors of the batch. train: dropout on. */
+    void (*forward)(sbr_model *m, const sbr_batch *b, void *S, int train);
+    /* Accumulates parameter gradients from dS [B, d] (after forward). */
+    void (*backward)(sbr_model *m, const sbr_batch *b, const void *dS);
+} sbr_model_impl;
+
+typedef enum { SBR_INIT_UNIFORM, SBR_INIT_ZERO, SBR_INIT_ONE, SBR_INIT_NORMAL } sbr_init_kind;
+
+#define SBR_MODEL_MAX_PARAMS 64
+#define SBR_MODEL_STATE_SLOTS 96
+
+struct sbr_model {
+    sbr_model_cfg cfg;
+    sbr_prec prec;
+    const sbr_model_impl *impl;
+    size_t elem; /* sizeof(real): 4 or 8 */
+    sbr_arena params, grads, adam_m, adam_v; /* one layout */
+    sbr_init_kind init[SBR_MODEL_MAX_PARAMS];
+    double init_arg[SBR_MODEL_MAX_PARAMS];
+    int64_t adam_t;
+    /* The front's parameters (indices in params; -1 when absent). */
+    int p_items, p_prompts, p_ge_w, p_ge_b, p_gp_w, p_gp_b;
+    /* Saved activations of the last forward, for backward: a model keeps its
+     * pointers here (slots it names in its .inc). */
+    void *slot[SBR_MODEL_STATE_SLOTS];
+    int islot[16];
+    double fslot[8]; /* e.g. the dropout rate a forward used (0 in evaluation) */
+    /* Compute resources: op context (scratch), activation memory. */
+    sbr_nn_ctx ctx;
+    void *act_mem, *scratch_mem;
+    size_t act_bytes, scratch_bytes;
+    sbr_bump acts;
+    int max_B, max_L, max_U; /* what act_mem was sized for */
+    uint64_t drop_seed;      /* dropout stream: seed, and a counter of draws */
+    uint64_t drop_counter;
+};
+
+/* --- registry ------------------------------------------------------------ */
+
+/* Names of the models, NULL-terminated. */
+extern const char *const sbr_model_names[];
+/* Fills the published defaults of a model into c (model name set). -1 when
+ * the name is unknown. */
+int sbr_model_defaults(const char *name, sbr_model_cfg *c);
+const sbr_model_impl *sbr_model_impl_for(const char *name, sbr_prec prec);
+
+/* --- life cycle ---------------------------------------------------------- */
+
+/* Declares the front and the model's parameters, allocates every arena for
+ * batches up to max_B x max_L (max_U unique items) on the device of prec,
+ * and initialises the parameters from cfg->seed. */
+int sbr_model_create(sbr_model *m, const sbr_model_cfg *cfg, sbr_prec prec, int max_B,
+                     int max_L, sbr_err *e);
+void sbr_model_free(sbr_model *m);
+
+/* Declares a parameter (from an impl's declare); returns its index. */
+int sbr_model_param(sbr_model *m, const char *name, int ndim, const int64_t *shape,
+                    sbr_init_kind init, double arg);
+/* Activation memory for the current step (reset by the step functions). */
+void *sbr_model_act(sbr_model *m, size_t reals);
+
+/* --- steps (precision-dispatched) ------------------------------------------ */
+
+/* One training step on a prepared batch: forward, mean CE over the
+ * catalogue, backward, gradient clipping (clip > 0), Adam. Returns the mean
+ * loss. */
+typedef struct {
+    double lr, l2, clip;
+    int adamw;
+    int chunk; /* items per score chunk */
+} sbr_step_cfg;
+double sbr_model_train_step(sbr_model *m, const sbr_batch *b, const sbr_step_cfg *sc);
+/* Loss and gradients only (no update): zero grads, forward, CE, backward.
+ * For gradient checks; returns the mean loss. */
+double sbr_model_loss_grad(sbr_model *m, const sbr_batch *b, int train, int chunk);
+/* Top-K of the batch: idx [B, K], score [B, K] in host memory. excl_off /
+ * excl (host) as the top-K op, or NULL. */
+void sbr_model_topk(sbr_model *m, const sbr_batch *b, int K, int chunk, int32_t *idx,
+                    float *score, const int32_t *excl_off, const int32_t *excl);
+
+/* The precision-specific step functions (models_f32.c, models_f64.c,
+ * models_cuda.c). */
+typedef struct {
+    double (*loss_grad)(sbr_model *m, const sbr_batch *b, int train, int chunk);
+    double (*train)(sbr_model *m, const sbr_batch *b, const sbr_step_cfg *sc);
+    void (*topk)(sbr_model *m, const sbr_batch *b, int K, int chunk, int32_t *idx, float *score,
+                 const int32_t *excl_off, const int32_t *excl);
+    const sbr_model_impl *const *impls; /* NULL-terminated */
+} sbr_model_steps;
+extern const sbr_model_steps sbr_model_steps_f32, sbr_model_steps_f64, sbr_model_steps_cuda;
+
+/* --- files (kind sbr.model) ---------------------------------------------- */
+
+/* Adds config, parameters (and, with optimizer != 0, the Adam state) to w.
+ * Parameters are read back to the host for this. */
+void sbr_model_add_to(sbr_model *m, sbr_tw *w, int optimizer);
+/* Reads the config of a model file (checks the kind). */
+int sbr_model_read_cfg(const sbr_tfile *f, sbr_model_cfg *c, sbr_err *e);
+/* Loads parameters (and optionally the Adam state) into a created model. */
+int sbr_model_load(sbr_model *m, const sbr_tfile *f, int optimizer, sbr_err *e);
+
+#endif

@@ -1,0 +1,25 @@
+/* Every model body compiled for the CUDA path: float on device pointers,
+ * calling the _cuda ops (plain C: the kernels live in common/cuda/ .cu files).
+ * SBR_CUDA_MODELS (make CUDA_MODELS=1) switches it on once the CUDA mirror
+ * covers every op the models call. */
+#if defined(SBR_HAVE_CUDA) && defined(SBR_CUDA_MODELS)
+#include "nn/ops_common.h"
+
+#include "model/devmem.h"
+#include "model/model.h"
+
+#define real float
+#define R(name) name##_cuda
+#include "model/front.inc"
+#include "model/step.inc"
+#include "model/gru4rec.inc"
+
+static const sbr_model_impl *const impls[] = {&R(sbr_model_gru4rec), NULL};
+const sbr_model_steps sbr_model_steps_cuda = {R(step_loss_grad), R(step_train), R(step_topk),
+                                              impls};
+#else
+#include "model/model.h"
+/* No models on the GPU path in this build. */
+static const sbr_model_impl *const impls[] = {NULL};
+const sbr_model_steps sbr_model_steps_cuda = {NULL, NULL, NULL, impls};
+#endif

@@ -1,0 +1,14 @@
+/* Every model body compiled for float on the CPU (names suffixed _f32). */
+#include "nn/ops_common.h"
+
+#include "model/devmem.h"
+#include "model/model.h"
+
+#include "nn/real_f32.h"
+#include "model/front.inc"
+#include "model/step.inc"
+#include "model/gru4rec.inc"
+
+static const sbr_model_impl *const impls[] = {&R(sbr_model_gru4rec), NULL};
+const sbr_model_steps sbr_model_steps_f32 = {R(step_loss_grad), R(step_train), R(step_topk),
+                                             impls};
