@@ -60,6 +60,35 @@ __device__ __forceinline__ float sbr_warp_max(float v)
     return v;
 }
 
+/* Sum / max over a whole block (blockDim.x a multiple of 32, <= 1024): warp
+ * trees, then warp 0 over the warp results; a fixed order. Every thread gets
+ * the result. sh: __shared__ float[32] of the caller. */
+__device__ __forceinline__ float sbr_block_sum(float v, float *sh)
+{
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = sbr_warp_sum(v);
+    __syncthreads(); /* sh may still be read by a previous call */
+    if (lane == 0)
+        sh[w] = v;
+    __syncthreads();
+    v = lane < nw ? sh[lane] : 0.0f;
+    return sbr_warp_sum(v); /* every warp reduces the same values: same bits */
+}
+
+__device__ __forceinline__ float sbr_block_max(float v, float *sh)
+{
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    v = sbr_warp_max(v);
+    __syncthreads();
+    if (lane == 0)
+        sh[w] = v;
+    __syncthreads();
+    v = lane < nw ? sh[lane] : -INFINITY;
+    return sbr_warp_max(v);
+}
+
+static inline size_t sbr_cuda_align256(size_t x) { return (x + 255) / 256 * 256; }
+
 /* acc [m] += sum of the rows of a [n, m], each column in increasing row
  * order (linear.cu; also the bias-like sums of other ops). */
 void sbr_cuda_colsum_acc(sbr_nn_ctx *ctx, float *acc, const float *a, int n, int m);

@@ -73,6 +73,7 @@ extern "C" {
 void sbr_cuda_violation_embedding(int out[5]);
 void sbr_cuda_violation_pooling(int out[5]);
 void sbr_cuda_violation_attention(int out[5]);
+void sbr_cuda_violation_score_ce(int out[5]);
 }
 
 static const char *const cv_op_names[SBR_CVOP_COUNT] = {
@@ -100,6 +101,8 @@ static void report_violation(const int v[5])
     snprintf(name, sizeof name, "%s (cuda)", op);
     switch (v[0]) {
     case SBR_CV_INDEX:
+        if (v[1] == SBR_CVOP_SCORE_CE)
+            sbr_nn_fail(name, "target[%d] = %d is outside 1..%d", v[2], v[3], v[4] - 1);
         sbr_nn_fail(name, "idx[%d] = %d is outside 0..%d", v[2], v[3], v[4] - 1);
     case SBR_CV_LEN:
         sbr_nn_fail(name, "len[%d] = %d is outside 0..%d", v[2], v[3], v[4]);
@@ -118,6 +121,7 @@ extern "C" void sbr_nn_cuda_sync(sbr_nn_ctx *ctx)
         sbr_cuda_violation_embedding,
         sbr_cuda_violation_pooling,
         sbr_cuda_violation_attention,
+        sbr_cuda_violation_score_ce,
     };
     for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
         int v[5];

@@ -93,6 +93,15 @@ static void *dev_alloc(size_t bytes)
     return mem.dev[mem.nd++] = p;
 }
 
+sbr_nn_ctx *ct_cpu_ctx(size_t bytes)
+{
+    static sbr_nn_ctx c;
+    memset(&c, 0, sizeof c);
+    c.scratch = host_alloc(bytes);
+    c.scratch_bytes = bytes;
+    return &c;
+}
+
 ct_buf ct_in(size_t n, float lo, float hi)
 {
     ct_buf b = {host_alloc(n * sizeof(float)), dev_alloc(n * sizeof(float)), n};

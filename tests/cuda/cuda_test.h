@@ -46,6 +46,8 @@ const char *ct_skip_reason(void);
     } while (0)
 
 sbr_nn_ctx *ct_ctx(void); /* the shared context (64 MiB of scratch) */
+/* A CPU context with `bytes` of host scratch (freed by the next CT_BEGIN). */
+sbr_nn_ctx *ct_cpu_ctx(size_t bytes);
 
 /* Fresh random data (a new stream per call), the same on both sides. */
 ct_buf ct_in(size_t n, float lo, float hi);

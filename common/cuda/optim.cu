@@ -1,0 +1,116 @@
+// Adam / AdamW and gradient-norm clipping on the GPU (see api.inc): the same
+// float arithmetic per element as the CPU (bias corrections in double on the
+// host); the sum of squares over the same 256 fixed blocks, each reduced in
+// double by a fixed tree, the blocks added in order.
+#include "cuda/kernels.cuh"
+
+#define SUMSQ_BLOCKS 256 /* as NN_SUMSQ_BLOCKS of optim.inc */
+
+__global__ void k_adam(float *p, const float *g, float *m, float *v, int64_t n, float b1,
+                       float b2, float eps, float wd, float lr, float step, float bc2, int dec)
+{
+    SBR_CUDA_FOR(i, n) {
+        float gi = g[i], pi = p[i];
+        if (dec)
+            pi -= lr * wd * pi;
+        else
+            gi += wd * pi;
+        float mi = b1 * m[i] + (1 - b1) * gi;
+        float vi = b2 * v[i] + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = pi - step * mi / (sqrtf(vi) / bc2 + eps);
+    }
+}
+
+void sbr_nn_adam_step_cuda(sbr_nn_ctx *ctx, float *p, const float *g, float *m, float *v,
+                           int64_t n, const sbr_nn_adam_cfg *cfg, int64_t t)
+{
+    SBR_NN_REQUIRE(t >= 1, "adam_step", "step t = %lld, must start at 1", (long long)t);
+    SBR_NN_REQUIRE(n >= 0, "adam_step", "negative size");
+    if (n == 0)
+        return;
+    float step = (float)(cfg->lr / (1 - pow(cfg->beta1, (double)t)));
+    float bc2 = (float)sqrt(1 - pow(cfg->beta2, (double)t));
+    k_adam<<<sbr_cuda_grid((size_t)n), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        p, g, m, v, n, (float)cfg->beta1, (float)cfg->beta2, (float)cfg->eps,
+        (float)cfg->weight_decay, (float)cfg->lr, step, bc2, cfg->decoupled);
+    SBR_CUDA_LAUNCHED("adam_step");
+}
+
+__device__ __forceinline__ double warp_sum_d(double v)
+{
+    for (int mask = 16; mask > 0; mask >>= 1)
+        v += __shfl_xor_sync(0xffffffffu, v, mask);
+    return v;
+}
+
+// Block k sums g[k * per .. min((k + 1) * per, n)) squared, in double.
+__global__ void k_sumsq_part(double *part, const float *g, int64_t n, int64_t per)
+{
+    __shared__ double sh[32];
+    int k = blockIdx.x;
+    int64_t i0 = (int64_t)k * per, i1 = i0 + per < n ? i0 + per : n;
+    double s = 0;
+    for (int64_t i = i0 + threadIdx.x; i < i1; i += blockDim.x)
+        s += (double)g[i] * (double)g[i];
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    s = warp_sum_d(s);
+    if (lane == 0)
+        sh[w] = s;
+    __syncthreads();
+    if (w == 0) {
+        s = lane < nw ? sh[lane] : 0.0;
+        s = warp_sum_d(s);
+        if (lane == 0)
+            part[k] = s;
+    }
+}
+
+__global__ void k_sumsq_total(double *out, const double *part)
+{
+    if (threadIdx.x == 0 && blockIdx.x == 0) {
+        double s = 0;
+        for (int k = 0; k < SUMSQ_BLOCKS; k++)
+            s += part[k];
+        out[0] = s;
+    }
+}
+
+double sbr_nn_sumsq_cuda(sbr_nn_ctx *ctx, const float *g, int64_t n)
+{
+    SBR_NN_REQUIRE(n >= 0, "sumsq", "negative size");
+    SBR_NN_REQUIRE(ctx && ctx->scratch && ctx->scratch_bytes >= (SUMSQ_BLOCKS + 1) * sizeof(double),
+                   "sumsq", "scratch of %zu bytes, needs %zu", ctx ? ctx->scratch_bytes : 0,
+                   (SUMSQ_BLOCKS + 1) * sizeof(double));
+    if (n == 0)
+        return 0;
+    cudaStream_t s = sbr_cuda_stream(ctx);
+    double *part = (double *)ctx->scratch, *out = part + SUMSQ_BLOCKS;
+    int64_t per = (n + SUMSQ_BLOCKS - 1) / SUMSQ_BLOCKS;
+    k_sumsq_part<<<SUMSQ_BLOCKS, SBR_CUDA_BLOCK, 0, s>>>(part, g, n, per);
+    SBR_CUDA_LAUNCHED("sumsq");
+    k_sumsq_total<<<1, 32, 0, s>>>(out, part);
+    SBR_CUDA_LAUNCHED("sumsq");
+    double r = 0;
+    SBR_CUDA_CHECK(cudaMemcpyAsync(&r, out, sizeof r, cudaMemcpyDeviceToHost, s));
+    SBR_CUDA_CHECK(cudaStreamSynchronize(s));
+    return r;
+}
+
+__global__ void k_scale_inplace(float *g, int64_t n, float f)
+{
+    SBR_CUDA_FOR(i, n) g[i] *= f;
+}
+
+double sbr_nn_clip_grad_norm_cuda(sbr_nn_ctx *ctx, float *g, int64_t n, double max_norm)
+{
+    double norm = sqrt(sbr_nn_sumsq_cuda(ctx, g, n));
+    if (norm > max_norm) {
+        float f = (float)(max_norm / (norm + 1e-6));
+        k_scale_inplace<<<sbr_cuda_grid((size_t)n), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+            g, n, f);
+        SBR_CUDA_LAUNCHED("clip_grad_norm");
+    }
+    return norm;
+}

@@ -1,0 +1,184 @@
+// Fused full-catalogue scoring + softmax cross-entropy on the GPU (api.inc).
+//
+// Chunks of items run one after the other: a cuBLAS sgemm writes the chunk's
+// logits [B, cn] into scratch, then one block per row folds them into the
+// row's running (max, sum of exp) with fixed-order block reductions. The
+// backward recomputes each chunk's logits, turns them into
+// G = (softmax - onehot) * dloss in place, and accumulates dS += G E_c and
+// dE_c += G^T S with two more sgemms (beta = 1; chunks in order). Memory is
+// B x chunk floats whatever N is. No atomics: the same bits every run.
+//
+// GPU chunks hold at least SBR_CUDA_CE_MIN_CHUNK items (smaller sgemms
+// waste the GPU); the scratch function accounts for it.
+#include "cuda/kernels.cuh"
+
+#define SBR_CUDA_CE_MIN_CHUNK 8192
+
+SBR_CUDA_VIOLATION_SLOT(score_ce)
+
+static int ce_chunk(int N, int chunk)
+{
+    int ce = chunk > SBR_CUDA_CE_MIN_CHUNK ? chunk : SBR_CUDA_CE_MIN_CHUNK;
+    return ce < N ? ce : N;
+}
+
+extern "C" size_t sbr_nn_score_ce_scratch_cuda(int B, int N, int d, int chunk)
+{
+    (void)d;
+    if (B <= 0 || N <= 0)
+        return 0;
+    return sbr_cuda_align256((size_t)B * 2 * sizeof(float)) +
+           sbr_cuda_align256((size_t)B * ce_chunk(N, chunk < 1 ? 1 : chunk) * sizeof(float));
+}
+
+__global__ void k_ce_init(float *acc, int B)
+{
+    SBR_CUDA_FOR(b, B) {
+        acc[2 * b] = -INFINITY;
+        acc[2 * b + 1] = 0;
+    }
+}
+
+// One block per row: fold the chunk's logits lg [B, cn] into acc [B, 2].
+__global__ void k_ce_fold(float *acc, const float *lg, int B, int cn)
+{
+    __shared__ float sh[32];
+    for (int b = blockIdx.x; b < B; b += gridDim.x) {
+        const float *l = lg + (size_t)b * cn;
+        float mx = -INFINITY;
+        for (int j = threadIdx.x; j < cn; j += blockDim.x)
+            mx = fmaxf(mx, l[j]);
+        mx = sbr_block_max(mx, sh);
+        float m_old = acc[2 * b], m = fmaxf(m_old, mx);
+        float s = 0;
+        for (int j = threadIdx.x; j < cn; j += blockDim.x)
+            s += expf(l[j] - m);
+        s = sbr_block_sum(s, sh);
+        if (threadIdx.x == 0) {
+            float s_old = acc[2 * b + 1];
+            acc[2 * b] = m;
+            acc[2 * b + 1] = (s_old > 0 ? s_old * expf(m_old - m) : 0.0f) + s;
+        }
+        __syncthreads();
+    }
+}
+
+// lse[b] = m + log(s); loss[b] = lse[b] - S[b] . E[target[b]]: a warp per row.
+__global__ void k_ce_finish(float *loss, float *lse, const float *acc, const float *S,
+                            const float *E, const int32_t *target, int B, int N, int d)
+{
+    int lane = threadIdx.x & 31;
+    SBR_CUDA_FOR_WARP_ROWS(b, B) {
+        int t = target[b];
+        float dot = 0;
+        if (t < 1 || t > N) {
+            if (lane == 0)
+                sbr_cv_record(SBR_CV_INDEX, SBR_CVOP_SCORE_CE, (long long)b, t, N + 1);
+            dot = NAN;
+        } else {
+            for (int k = lane; k < d; k += 32)
+                dot += S[b * d + k] * E[(size_t)t * d + k];
+            dot = sbr_warp_sum(dot);
+        }
+        if (lane == 0) {
+            float l = acc[2 * b] + logf(acc[2 * b + 1]);
+            lse[b] = l;
+            loss[b] = l - dot;
+        }
+    }
+}
+
+// g = exp(l - lse[b]) * dloss[b], minus dloss[b] at the target: in place.
+__global__ void k_ce_grad(float *g, const float *lse, const float *dloss, const int32_t *target,
+                          int B, int cn, int c0)
+{
+    SBR_CUDA_FOR(i, (size_t)B * cn) {
+        size_t b = i / cn;
+        int j = (int)(i % cn);
+        float w = dloss[b];
+        float v = expf(g[i] - lse[b]) * w;
+        if (target[b] - c0 == j)
+            v -= w;
+        g[i] = v;
+    }
+}
+
+static cublasHandle_t ce_blas(sbr_nn_ctx *ctx, const char *op)
+{
+    SBR_NN_REQUIRE(ctx && ctx->cublas, op, "the context has no cuBLAS handle");
+    return (cublasHandle_t)ctx->cublas;
+}
+
+static void ce_check(sbr_nn_ctx *ctx, const char *op, int B, int N, int d, int chunk)
+{
+    SBR_NN_REQUIRE(B >= 0 && N >= 1 && d >= 1 && chunk >= 1, op,
+                   "bad sizes B=%d N=%d d=%d chunk=%d", B, N, d, chunk);
+    size_t need = sbr_nn_score_ce_scratch_cuda(B, N, d, chunk);
+    SBR_NN_REQUIRE(ctx && ctx->scratch && ctx->scratch_bytes >= need, op,
+                   "scratch of %zu bytes, needs %zu", ctx ? ctx->scratch_bytes : 0, need);
+}
+
+// logits [B, cn] = S [B, d] E_c^T (row-major), E_c = E + c0 * d.
+static void ce_logits(cublasHandle_t h, float *lg, const float *S, const float *Ec, int B, int cn,
+                      int d)
+{
+    const float one = 1, zero = 0;
+    SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, cn, B, d, &one, Ec, d, S, d, &zero,
+                                 lg, cn));
+}
+
+void sbr_nn_score_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, const float *S,
+                                  const float *E, const int32_t *target, int B, int N, int d,
+                                  int chunk)
+{
+    const char *op = "score_ce_forward";
+    ce_check(ctx, op, B, N, d, chunk);
+    if (B == 0)
+        return;
+    cublasHandle_t h = ce_blas(ctx, op);
+    cudaStream_t s = sbr_cuda_stream(ctx);
+    float *acc = (float *)ctx->scratch; /* [B, 2] running max, sum */
+    float *lg = (float *)((char *)ctx->scratch + sbr_cuda_align256((size_t)B * 2 * sizeof(float)));
+    int ce = ce_chunk(N, chunk);
+    k_ce_init<<<sbr_cuda_grid(B), SBR_CUDA_BLOCK, 0, s>>>(acc, B);
+    SBR_CUDA_LAUNCHED("score_ce_forward");
+    unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
+    for (int c0 = 1; c0 <= N; c0 += ce) {
+        int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
+        ce_logits(h, lg, S, E + (size_t)c0 * d, B, cn, d);
+        k_ce_fold<<<rows, SBR_CUDA_BLOCK, 0, s>>>(acc, lg, B, cn);
+        SBR_CUDA_LAUNCHED("score_ce_forward");
+    }
+    k_ce_finish<<<sbr_cuda_grid_warps(B), SBR_CUDA_BLOCK, 0, s>>>(loss, lse, acc, S, E, target, B,
+                                                                  N, d);
+    SBR_CUDA_LAUNCHED("score_ce_forward");
+}
+
+void sbr_nn_score_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE, const float *dloss,
+                                   const float *S, const float *E, const int32_t *target,
+                                   const float *lse, int B, int N, int d, int chunk)
+{
+    const char *op = "score_ce_backward";
+    ce_check(ctx, op, B, N, d, chunk);
+    if (B == 0 || (!dS && !dE))
+        return;
+    cublasHandle_t h = ce_blas(ctx, op);
+    cudaStream_t s = sbr_cuda_stream(ctx);
+    float *g = (float *)((char *)ctx->scratch + sbr_cuda_align256((size_t)B * 2 * sizeof(float)));
+    int ce = ce_chunk(N, chunk);
+    const float one = 1;
+    for (int c0 = 1; c0 <= N; c0 += ce) {
+        int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
+        const float *Ec = E + (size_t)c0 * d;
+        ce_logits(h, g, S, Ec, B, cn, d);
+        k_ce_grad<<<sbr_cuda_grid((size_t)B * cn), SBR_CUDA_BLOCK, 0, s>>>(g, lse, dloss, target,
+                                                                           B, cn, c0);
+        SBR_CUDA_LAUNCHED("score_ce_backward");
+        if (dS) // dS^T [d, B] += E_c^T [d, cn] G^T [cn, B]
+            SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, d, B, cn, &one, Ec, d, g,
+                                         cn, &one, dS, d));
+        if (dE) // dE_c^T [d, cn] += S^T [d, B] G [B, cn]
+            SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_T, d, cn, B, &one, S, d, g, cn,
+                                         &one, dE + (size_t)c0 * d, d));
+    }
+}

@@ -1,0 +1,168 @@
+// Top-K over the catalogue on the GPU (see api.inc): per chunk of items, a
+// cuBLAS sgemm writes the scores [B, cn] into scratch, excluded items become
+// NaN, and one block per row merges the chunk with the row's running top-K
+// (kept in the output arrays) by K rounds of a block-wide arg-max under the
+// ranking order (higher score, then smaller id; NaN never ranked). The order
+// is total, so the result is the exact top K, the same as the CPU's up to
+// the last bits of the scores.
+#include <limits.h>
+
+#include "cuda/kernels.cuh"
+
+#define SBR_CUDA_TOPK_MIN_CHUNK 8192
+#define SBR_CUDA_TOPK_MAX_K 4096 /* the merge keeps 2 K entries in shared memory */
+
+static int topk_chunk(int N, int chunk)
+{
+    int ce = chunk > SBR_CUDA_TOPK_MIN_CHUNK ? chunk : SBR_CUDA_TOPK_MIN_CHUNK;
+    return ce < N ? ce : N;
+}
+
+extern "C" size_t sbr_nn_topk_scratch_cuda(int B, int N, int K, int chunk)
+{
+    (void)K;
+    if (B <= 0 || N <= 0)
+        return 0;
+    return sbr_cuda_align256((size_t)B * topk_chunk(N, chunk < 1 ? 1 : chunk) * sizeof(float));
+}
+
+__device__ __forceinline__ bool better(float sa, int ia, float sb, int ib)
+{
+    return sa > sb || (sa == sb && ia < ib);
+}
+
+__global__ void k_topk_init(int32_t *idx, float *score, size_t n)
+{
+    SBR_CUDA_FOR(i, n) {
+        idx[i] = 0;
+        score[i] = -INFINITY;
+    }
+}
+
+// Excluded items of the chunk become NaN: one thread per (row, list entry).
+__global__ void k_topk_excl(float *lg, const int32_t *excl_off, const int32_t *excl, int B,
+                            int cn, int c0)
+{
+    for (int b = blockIdx.x; b < B; b += gridDim.x)
+        for (int k = excl_off[b] + threadIdx.x; k < excl_off[b + 1]; k += blockDim.x) {
+            int it = excl[k];
+            if (it >= c0 && it < c0 + cn)
+                lg[(size_t)b * cn + (it - c0)] = NAN;
+        }
+}
+
+// One block per row. Candidates: the row's current list (idx/score, id 0 =
+// empty) and the chunk's scores lg. Shared: the new list (K scores, K ids)
+// and a taken flag per old entry.
+__global__ void k_topk_merge(int32_t *idx, float *score, float *lg, int B, int K, int cn,
+                             int c0)
+{
+    extern __shared__ unsigned char smem[];
+    float *ns = (float *)smem;                    /* [K] */
+    int *ni = (int *)(ns + K);                    /* [K] */
+    unsigned char *taken = (unsigned char *)(ni + K); /* [K] */
+    __shared__ float wsc[32];
+    __shared__ int wid[32];
+    for (int b = blockIdx.x; b < B; b += gridDim.x) {
+        float *l = lg + (size_t)b * cn;
+        int32_t *oi = idx + (size_t)b * K;
+        float *os = score + (size_t)b * K;
+        for (int o = threadIdx.x; o < K; o += blockDim.x)
+            taken[o] = 0;
+        __syncthreads();
+        int filled = 0;
+        for (int r = 0; r < K; r++) {
+            // This thread's best candidate: src >= 0 a chunk slot, < 0 an old entry.
+            float bs = -INFINITY;
+            int bi = INT_MAX, src = 0;
+            for (int o = threadIdx.x; o < K; o += blockDim.x) {
+                int id = oi[o];
+                if (id > 0 && !taken[o] && better(os[o], id, bs, bi))
+                    bs = os[o], bi = id, src = -1 - o;
+            }
+            for (int j = threadIdx.x; j < cn; j += blockDim.x) {
+                float s = l[j];
+                if (s == s && better(s, c0 + j, bs, bi))
+                    bs = s, bi = c0 + j, src = j;
+            }
+            // Block arg-max: warp trees, then warp 0 over the warp winners.
+            float ws = bs;
+            int wi = bi;
+            for (int m = 16; m > 0; m >>= 1) {
+                float so = __shfl_xor_sync(0xffffffffu, ws, m);
+                int io = __shfl_xor_sync(0xffffffffu, wi, m);
+                if (better(so, io, ws, wi))
+                    ws = so, wi = io;
+            }
+            int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+            if (lane == 0)
+                wsc[w] = ws, wid[w] = wi;
+            __syncthreads();
+            ws = lane < nw ? wsc[lane] : -INFINITY;
+            wi = lane < nw ? wid[lane] : INT_MAX;
+            for (int m = 16; m > 0; m >>= 1) {
+                float so = __shfl_xor_sync(0xffffffffu, ws, m);
+                int io = __shfl_xor_sync(0xffffffffu, wi, m);
+                if (better(so, io, ws, wi))
+                    ws = so, wi = io;
+            }
+            if (wi == INT_MAX) // no candidate left
+                break;
+            if (bi == wi) { // the owner takes it (ids are unique)
+                if (src >= 0)
+                    l[src] = NAN;
+                else
+                    taken[-1 - src] = 1;
+            }
+            if (threadIdx.x == 0)
+                ns[r] = ws, ni[r] = wi;
+            filled = r + 1;
+            __syncthreads();
+        }
+        __syncthreads();
+        for (int o = threadIdx.x; o < K; o += blockDim.x) {
+            oi[o] = o < filled ? ni[o] : 0;
+            os[o] = o < filled ? ns[o] : -INFINITY;
+        }
+        __syncthreads();
+    }
+}
+
+void sbr_nn_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *S,
+                      const float *E, int B, int N, int d, int K, int chunk,
+                      const int32_t *excl_off, const int32_t *excl)
+{
+    const char *op = "topk";
+    SBR_NN_REQUIRE(B >= 0 && N >= 1 && d >= 1 && K >= 1 && chunk >= 1, op,
+                   "bad sizes B=%d N=%d d=%d K=%d chunk=%d", B, N, d, K, chunk);
+    SBR_NN_REQUIRE(K <= SBR_CUDA_TOPK_MAX_K, op, "K = %d: the GPU top-K takes at most %d", K,
+                   SBR_CUDA_TOPK_MAX_K);
+    SBR_NN_REQUIRE((excl_off == NULL) == (excl == NULL), op,
+                   "excl_off and excl go together on the GPU");
+    if (B == 0)
+        return;
+    size_t need = sbr_nn_topk_scratch_cuda(B, N, K, chunk);
+    SBR_NN_REQUIRE(ctx && ctx->cublas && ctx->scratch && ctx->scratch_bytes >= need, op,
+                   "scratch of %zu bytes, needs %zu (and a cuBLAS handle)",
+                   ctx ? ctx->scratch_bytes : 0, need);
+    cublasHandle_t h = (cublasHandle_t)ctx->cublas;
+    cudaStream_t s = sbr_cuda_stream(ctx);
+    float *lg = (float *)ctx->scratch; /* [B, cn] */
+    int ce = topk_chunk(N, chunk);
+    unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
+    size_t shm = (size_t)K * (sizeof(float) + sizeof(int) + 1);
+    k_topk_init<<<sbr_cuda_grid((size_t)B * K), SBR_CUDA_BLOCK, 0, s>>>(idx, score, (size_t)B * K);
+    SBR_CUDA_LAUNCHED("topk");
+    const float one = 1, zero = 0;
+    for (int c0 = 1; c0 <= N; c0 += ce) {
+        int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
+        SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, cn, B, d, &one,
+                                     E + (size_t)c0 * d, d, S, d, &zero, lg, cn));
+        if (excl_off) {
+            k_topk_excl<<<rows, SBR_CUDA_BLOCK, 0, s>>>(lg, excl_off, excl, B, cn, c0);
+            SBR_CUDA_LAUNCHED("topk");
+        }
+        k_topk_merge<<<rows, SBR_CUDA_BLOCK, shm, s>>>(idx, score, lg, B, K, cn, c0);
+        SBR_CUDA_LAUNCHED("topk");
+    }
+}
