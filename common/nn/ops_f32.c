@@ -21,3 +21,4 @@
 #include "nn/ggnn.inc"
 #include "nn/gaussian.inc"
 #include "nn/hinge.inc"
+#include "nn/edge_attention.inc"

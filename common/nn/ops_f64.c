@@ -22,3 +22,4 @@
 #include "nn/ggnn.inc"
 #include "nn/gaussian.inc"
 #include "nn/hinge.inc"
+#include "nn/edge_attention.inc"
