@@ -119,7 +119,7 @@ static const char *variant(int v, const char *name)
     static int32_t it0[] = {1, 2, 0, 4, 2, 3}, itbig[] = {1, 2, 3, 4, 2, 6};
     static int32_t off32[] = {0, 4, 6};
     static int64_t badorig[] = {0, 100, 200, 300, 400, 999};
-    static int64_t shape2[2] = {1, 3};
+    static int64_t shape2[2] = {1, 2};
     sbr_tw *w = sbr_tw_new(v == BAD_KIND ? "sbr.graph" : "sbr.sessions");
     sbr_tw_meta(w, "n_items", "4");
     if (v != NO_META)
