@@ -16,11 +16,16 @@
 #include "nn/simd.h"
 #include "rng.h"
 
-/* A parallel loop over `work` elements that stays serial below ~64K: the
- * threads' start-up costs more than small loops. schedule(static) keeps the
- * split fixed; loops under it must not reduce across iterations. */
+/* A parallel loop over `work` elements that stays serial below NN_PAR_MIN.
+ * Per-step ops of a batch (a few 100K elements) are memory-bound and take
+ * well under a millisecond on one core, while an OpenMP barrier costs a
+ * scheduler time slice (~4-8 ms) whenever a worker is descheduled — on a
+ * busy machine, or next to OpenBLAS's own spinning threads. So only large
+ * loops (optimizer steps over every parameter) go parallel. schedule(static)
+ * keeps the split fixed; loops under it must not reduce across iterations. */
+#define NN_PAR_MIN (1u << 20)
 #define NN_PRAGMA(x) _Pragma(#x)
-#define NN_PAR(work) NN_PRAGMA(omp parallel for schedule(static) if ((size_t)(work) > 65536))
+#define NN_PAR(work) NN_PRAGMA(omp parallel for schedule(static) if ((size_t)(work) >= NN_PAR_MIN))
 
 /* Chunked item loops (score_ce, topk) split the catalogue into chunks and
  * the chunks into NN_LANES lanes: lane v takes chunks v, v + NN_LANES, ...

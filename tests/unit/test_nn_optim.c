@@ -59,7 +59,7 @@ TEST(nn_adam_converges)
 
 TEST(nn_clip_grad_norm_and_sumsq)
 {
-    int n = 300001;
+    int n = (1 << 20) + 12345; /* above NN_PAR_MIN: the parallel path */
     float *g = gc_zeros_f(n);
     gc_fill_f(g, n, -1, 1, 5);
     double ref = 0;
