@@ -92,6 +92,20 @@ static inline size_t sbr_cuda_align256(size_t x) { return (x + 255) / 256 * 256;
 /* acc [m] += sum of the rows of a [n, m], each column in increasing row
  * order (linear.cu; also the bias-like sums of other ops). */
 void sbr_cuda_colsum_acc(sbr_nn_ctx *ctx, float *acc, const float *a, int n, int m);
+/* The same over rows of stride lda. */
+void sbr_cuda_colsum_acc_ld(sbr_nn_ctx *ctx, float *acc, const float *a, size_t lda, int n, int m);
+
+/* The GRU cell steps of gru.cu with row strides (ggnn.cu reuses them);
+ * len NULL: every row active. gh / dgh: scratch [n, 3H]. */
+void sbr_cuda_gru_cell_fw(sbr_nn_ctx *ctx, float *hnew, size_t ldo, float *gates, float *ghn,
+                          size_t ldn, const float *gi, size_t ldg, const float *h, size_t ldh,
+                          const float *w_hh, const float *b_hh, int n, int H, float *gh,
+                          const int32_t *len, int t, int L);
+void sbr_cuda_gru_cell_bw(sbr_nn_ctx *ctx, float *dgi, size_t ldg, float *dh, float *dw_hh,
+                          float *db_hh, const float *g, size_t ldgr, const float *gates,
+                          const float *ghn, size_t ldn, const float *h, size_t ldh,
+                          const float *w_hh, int n, int H, float *dgh, const int32_t *len, int t,
+                          int L);
 
 /* ---- contract violations seen by kernels -------------------------------------
  * A CPU op aborts at once on an index or a length out of range; a kernel
@@ -162,6 +176,8 @@ enum {
     SBR_CVOP_SEQ_DOT_BACKWARD,
     SBR_CVOP_SCORE_CE,
     SBR_CVOP_TOPK,
+    SBR_CVOP_GRU,
+    SBR_CVOP_GGNN,
     SBR_CVOP_COUNT
 };
 

@@ -74,6 +74,8 @@ void sbr_cuda_violation_embedding(int out[5]);
 void sbr_cuda_violation_pooling(int out[5]);
 void sbr_cuda_violation_attention(int out[5]);
 void sbr_cuda_violation_score_ce(int out[5]);
+void sbr_cuda_violation_gru(int out[5]);
+void sbr_cuda_violation_ggnn(int out[5]);
 }
 
 static const char *const cv_op_names[SBR_CVOP_COUNT] = {
@@ -92,6 +94,8 @@ static const char *const cv_op_names[SBR_CVOP_COUNT] = {
     "seq_dot_backward",
     "score_ce",
     "topk",
+    "gru",
+    "ggnn",
 };
 
 static void report_violation(const int v[5])
@@ -122,6 +126,8 @@ extern "C" void sbr_nn_cuda_sync(sbr_nn_ctx *ctx)
         sbr_cuda_violation_pooling,
         sbr_cuda_violation_attention,
         sbr_cuda_violation_score_ce,
+        sbr_cuda_violation_gru,
+        sbr_cuda_violation_ggnn,
     };
     for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
         int v[5];

@@ -1,0 +1,275 @@
+// Gated graph propagation of SR-GNN on the GPU (see api.inc and
+// common/nn/ggnn.inc): the same sequence of linear / sparse / GRU-cell
+// steps as the CPU op. A x runs one thread per (row, column), entries in CSR
+// order. A^T dy runs without atomics: a stable radix sort of the entries by
+// column (once per backward call, both matrices) groups them, and one
+// thread per (column group, feature) adds its entries in CSR order, the
+// CPU's order.
+#include <cub/device/device_radix_sort.cuh>
+
+#include "cuda/kernels.cuh"
+
+SBR_CUDA_VIOLATION_SLOT(ggnn)
+
+// y [T, d] (row stride ldy) = A x (+ b): a thread per (i, k).
+__global__ void k_ggnn_spmm(float *y, size_t ldy, const int32_t *ptr, const int32_t *col,
+                            const float *val, const float *x, const float *b, int T, int d)
+{
+    SBR_CUDA_FOR(t, (size_t)T * d) {
+        size_t i = t / d, k = t % d;
+        float acc = 0;
+        int e0 = ptr[i], e1 = ptr[i + 1];
+        if (e1 < e0 || (i == 0 && e0 != 0))
+            sbr_cv_record(SBR_CV_OFF, SBR_CVOP_GGNN, (long long)i, e0, e1);
+        for (int e = e0; e < e1; e++) {
+            int c = col[e];
+            if (c < 0 || c >= T) {
+                sbr_cv_record(SBR_CV_INDEX, SBR_CVOP_GGNN, e, c, T);
+                continue;
+            }
+            acc += val[e] * x[(size_t)c * d + k];
+        }
+        if (b)
+            acc += b[k];
+        y[i * ldy + k] = acc;
+    }
+}
+
+// Sort input: keys = col[e] (T for a bad column: sorted last, skipped),
+// pos = e; row[e] = the row of entry e.
+__global__ void k_ggnn_keys(int32_t *keys, int32_t *pos, const int32_t *col, int nnz, int T)
+{
+    SBR_CUDA_FOR(e, nnz) {
+        int c = col[e];
+        keys[e] = c < 0 || c >= T ? T : c;
+        pos[e] = (int32_t)e;
+    }
+}
+
+__global__ void k_ggnn_rows(int32_t *row, const int32_t *ptr, int T, int nnz)
+{
+    SBR_CUDA_FOR(i, T) {
+        int e1 = ptr[i + 1] < nnz ? ptr[i + 1] : nnz;
+        for (int e = ptr[i] < 0 ? 0 : ptr[i]; e < e1; e++)
+            row[e] = (int32_t)i;
+    }
+}
+
+// dx [T, d] += A^T dy (dy row stride ldy): a thread per (sorted entry, k);
+// the first entry of each column group walks the group.
+__global__ void k_ggnn_spmm_t(float *dx, const int32_t *keys, const int32_t *pos,
+                              const int32_t *row, const float *val, const float *dy, size_t ldy,
+                              int nnz, int T, int d)
+{
+    SBR_CUDA_FOR(t, (size_t)nnz * d) {
+        size_t j = t / d, k = t % d;
+        int c = keys[j];
+        if (c >= T || (j > 0 && keys[j - 1] == c))
+            continue;
+        float acc = dx[(size_t)c * d + k];
+        for (size_t q = j; q < (size_t)nnz && keys[q] == c; q++) {
+            int e = pos[q];
+            acc += val[e] * dy[(size_t)row[e] * ldy + k];
+        }
+        dx[(size_t)c * d + k] = acc;
+    }
+}
+
+__global__ void k_ggnn_acc(float *dst, const float *src, size_t n)
+{
+    SBR_CUDA_FOR(i, n) dst[i] += src[i];
+}
+
+static int col_bits(int T)
+{
+    int bits = 1;
+    while (bits < 31 && (1LL << bits) <= (long long)T)
+        bits++;
+    return bits;
+}
+
+static size_t sort_temp(int nnz, int T)
+{
+    size_t temp = 0;
+    SBR_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(NULL, temp, (const int32_t *)NULL,
+                                                   (int32_t *)NULL, (const int32_t *)NULL,
+                                                   (int32_t *)NULL, nnz > 0 ? nnz : 1, 0,
+                                                   col_bits(T)));
+    return temp;
+}
+
+// Bytes of the backward's sort for nnz_in + nnz_out entries.
+static size_t sort_bytes(int nnz_in, int nnz_out, int T)
+{
+    size_t per_in = sbr_cuda_align256((size_t)(nnz_in > 0 ? nnz_in : 1) * sizeof(int32_t));
+    size_t per_out = sbr_cuda_align256((size_t)(nnz_out > 0 ? nnz_out : 1) * sizeof(int32_t));
+    int mx = nnz_in > nnz_out ? nnz_in : nnz_out;
+    return 5 * per_in + 5 * per_out + sbr_cuda_align256(sort_temp(mx, T));
+}
+
+static size_t dense_bytes(int T, int d) { return sbr_cuda_align256((size_t)12 * T * d * sizeof(float)); }
+
+// The scratch bound: the dense buffers of the CPU op plus the sort, for up
+// to T^2 entries per matrix when T <= 2048, else 64 T (session graphs are
+// sparse); a call with more entries says so.
+extern "C" size_t sbr_nn_ggnn_scratch_cuda(int T, int d)
+{
+    if (T <= 0)
+        return 0;
+    long long cap = T <= 2048 ? (long long)T * T : 64LL * T;
+    int nnz = cap < (1LL << 30) ? (int)cap : (1 << 30);
+    return dense_bytes(T, d) + sort_bytes(nnz, nnz, T);
+}
+
+static int read_nnz(const int32_t *ptr, int T, cudaStream_t s)
+{
+    int32_t nnz = 0;
+    SBR_CUDA_CHECK(cudaMemcpyAsync(&nnz, ptr + T, sizeof nnz, cudaMemcpyDeviceToHost, s));
+    SBR_CUDA_CHECK(cudaStreamSynchronize(s));
+    return nnz;
+}
+
+static void ggnn_check(sbr_nn_ctx *ctx, const char *op, int T, int d, int steps, size_t need)
+{
+    SBR_NN_REQUIRE(T >= 0 && d >= 0 && steps >= 1, op, "bad sizes T=%d d=%d steps=%d", T, d,
+                   steps);
+    SBR_NN_REQUIRE(ctx && (need == 0 || (ctx->scratch && ctx->scratch_bytes >= need)), op,
+                   "scratch of %zu bytes, needs %zu", ctx ? ctx->scratch_bytes : 0, need);
+}
+
+void sbr_nn_ggnn_forward_cuda(sbr_nn_ctx *ctx, float *hout, float *hsteps, float *a, float *gates,
+                              float *ghn, const float *h0, const int32_t *in_ptr,
+                              const int32_t *in_col, const float *in_val, const int32_t *out_ptr,
+                              const int32_t *out_col, const float *out_val, const float *w_in,
+                              const float *b_in, const float *w_out, const float *b_out,
+                              const float *b_iah, const float *b_oah, const float *w_ih,
+                              const float *b_ih, const float *w_hh, const float *b_hh, int T,
+                              int d, int steps)
+{
+    const char *op = "ggnn_forward";
+    ggnn_check(ctx, op, T, d, steps, T > 0 ? dense_bytes(T, d) : 0);
+    if (T == 0 || d == 0)
+        return;
+    cudaStream_t st = sbr_cuda_stream(ctx);
+    size_t Td = (size_t)T * d;
+    float *ein = (float *)ctx->scratch, *eout = ein + Td, *gi = eout + Td, *gh = gi + 3 * Td;
+    for (int s = 0; s < steps; s++) {
+        float *hs = hsteps + s * Td;
+        if (s == 0)
+            SBR_CUDA_CHECK(cudaMemcpyAsync(hs, h0, Td * sizeof(float), cudaMemcpyDeviceToDevice,
+                                           st));
+        float *as = a + s * 2 * Td;
+        sbr_nn_linear_forward_cuda(ctx, ein, hs, w_in, b_in, T, d, d);
+        sbr_nn_linear_forward_cuda(ctx, eout, hs, w_out, b_out, T, d, d);
+        k_ggnn_spmm<<<sbr_cuda_grid(Td), SBR_CUDA_BLOCK, 0, st>>>(as, (size_t)2 * d, in_ptr,
+                                                                  in_col, in_val, ein, b_iah, T, d);
+        SBR_CUDA_LAUNCHED("ggnn_forward");
+        k_ggnn_spmm<<<sbr_cuda_grid(Td), SBR_CUDA_BLOCK, 0, st>>>(
+            as + d, (size_t)2 * d, out_ptr, out_col, out_val, eout, b_oah, T, d);
+        SBR_CUDA_LAUNCHED("ggnn_forward");
+        sbr_nn_linear_forward_cuda(ctx, gi, as, w_ih, b_ih, T, 2 * d, 3 * d);
+        float *next = s + 1 < steps ? hsteps + (s + 1) * Td : hout;
+        sbr_cuda_gru_cell_fw(ctx, next, (size_t)d, gates + s * 3 * Td, ghn + s * Td, (size_t)d,
+                             gi, (size_t)3 * d, hs, (size_t)d, w_hh, b_hh, T, d, gh, NULL, 0, 0);
+    }
+}
+
+// One matrix's sorted entries, in scratch.
+typedef struct {
+    int32_t *keys, *pos, *keys_s, *pos_s, *row;
+    int nnz;
+} ggnn_sorted;
+
+static char *sort_prep(sbr_nn_ctx *ctx, ggnn_sorted *m, char *p, const int32_t *ptr,
+                       const int32_t *col, int nnz, int T, void *temp, size_t temp_bytes)
+{
+    cudaStream_t st = sbr_cuda_stream(ctx);
+    size_t an = sbr_cuda_align256((size_t)(nnz > 0 ? nnz : 1) * sizeof(int32_t));
+    m->keys = (int32_t *)p;
+    m->pos = (int32_t *)(p + an);
+    m->keys_s = (int32_t *)(p + 2 * an);
+    m->pos_s = (int32_t *)(p + 3 * an);
+    m->row = (int32_t *)(p + 4 * an);
+    m->nnz = nnz;
+    if (nnz > 0) {
+        k_ggnn_keys<<<sbr_cuda_grid(nnz), SBR_CUDA_BLOCK, 0, st>>>(m->keys, m->pos, col, nnz, T);
+        SBR_CUDA_LAUNCHED("ggnn_backward");
+        k_ggnn_rows<<<sbr_cuda_grid(T), SBR_CUDA_BLOCK, 0, st>>>(m->row, ptr, T, nnz);
+        SBR_CUDA_LAUNCHED("ggnn_backward");
+        SBR_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp, temp_bytes, m->keys, m->keys_s,
+                                                       m->pos, m->pos_s, nnz, 0, col_bits(T),
+                                                       st));
+    }
+    return p + 5 * an;
+}
+
+static void spmm_t(sbr_nn_ctx *ctx, float *dx, const ggnn_sorted *m, const float *val,
+                   const float *dy, size_t ldy, int T, int d)
+{
+    if (m->nnz == 0)
+        return;
+    k_ggnn_spmm_t<<<sbr_cuda_grid((size_t)m->nnz * d), SBR_CUDA_BLOCK, 0,
+                    sbr_cuda_stream(ctx)>>>(dx, m->keys_s, m->pos_s, m->row, val, dy, ldy,
+                                            m->nnz, T, d);
+    SBR_CUDA_LAUNCHED("ggnn_backward");
+}
+
+void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float *db_in,
+                               float *dw_out, float *db_out, float *db_iah, float *db_oah,
+                               float *dw_ih, float *db_ih, float *dw_hh, float *db_hh,
+                               const float *dhout, const float *hsteps, const float *a,
+                               const float *gates, const float *ghn, const int32_t *in_ptr,
+                               const int32_t *in_col, const float *in_val,
+                               const int32_t *out_ptr, const int32_t *out_col,
+                               const float *out_val, const float *w_in, const float *w_out,
+                               const float *w_ih, const float *w_hh, int T, int d, int steps)
+{
+    const char *op = "ggnn_backward";
+    SBR_NN_REQUIRE(T >= 0 && d >= 0 && steps >= 1, op, "bad sizes T=%d d=%d steps=%d", T, d,
+                   steps);
+    if (T == 0 || d == 0)
+        return;
+    cudaStream_t st = sbr_cuda_stream(ctx);
+    int nnz_in = read_nnz(in_ptr, T, st), nnz_out = read_nnz(out_ptr, T, st);
+    SBR_NN_REQUIRE(nnz_in >= 0 && nnz_out >= 0, op, "ptr[T] < 0");
+    ggnn_check(ctx, op, T, d, steps, dense_bytes(T, d) + sort_bytes(nnz_in, nnz_out, T));
+    size_t Td = (size_t)T * d;
+    float *dH = (float *)ctx->scratch, *dHp = dH + Td, *dein = dHp + Td, *deout = dein + Td;
+    float *da = deout + Td, *dgi = da + 2 * Td, *dgh = dgi + 3 * Td;
+    char *p = (char *)ctx->scratch + dense_bytes(T, d);
+    int mx = nnz_in > nnz_out ? nnz_in : nnz_out;
+    size_t temp_bytes = sbr_cuda_align256(sort_temp(mx, T));
+    ggnn_sorted min_, mout;
+    size_t an_in = sbr_cuda_align256((size_t)(nnz_in > 0 ? nnz_in : 1) * sizeof(int32_t));
+    size_t an_out = sbr_cuda_align256((size_t)(nnz_out > 0 ? nnz_out : 1) * sizeof(int32_t));
+    void *temp = p + 5 * an_in + 5 * an_out;
+    p = sort_prep(ctx, &min_, p, in_ptr, in_col, nnz_in, T, temp, temp_bytes);
+    sort_prep(ctx, &mout, p, out_ptr, out_col, nnz_out, T, temp, temp_bytes);
+
+    SBR_CUDA_CHECK(cudaMemcpyAsync(dH, dhout, Td * sizeof(float), cudaMemcpyDeviceToDevice, st));
+    for (int s = steps - 1; s >= 0; s--) {
+        const float *hs = hsteps + s * Td, *as = a + s * 2 * Td;
+        SBR_CUDA_CHECK(cudaMemsetAsync(dHp, 0, Td * sizeof(float), st));
+        SBR_CUDA_CHECK(cudaMemsetAsync(dgi, 0, 3 * Td * sizeof(float), st));
+        sbr_cuda_gru_cell_bw(ctx, dgi, (size_t)3 * d, dHp, dw_hh, db_hh, dH, (size_t)d,
+                             gates + s * 3 * Td, ghn + s * Td, (size_t)d, hs, (size_t)d, w_hh, T,
+                             d, dgh, NULL, 0, 0);
+        SBR_CUDA_CHECK(cudaMemsetAsync(da, 0, 2 * Td * sizeof(float), st));
+        sbr_nn_linear_backward_cuda(ctx, da, dw_ih, db_ih, dgi, as, w_ih, T, 2 * d, 3 * d);
+        if (db_iah)
+            sbr_cuda_colsum_acc_ld(ctx, db_iah, da, (size_t)2 * d, T, d);
+        if (db_oah)
+            sbr_cuda_colsum_acc_ld(ctx, db_oah, da + d, (size_t)2 * d, T, d);
+        SBR_CUDA_CHECK(cudaMemsetAsync(dein, 0, 2 * Td * sizeof(float), st));
+        spmm_t(ctx, dein, &min_, in_val, da, (size_t)2 * d, T, d);
+        spmm_t(ctx, deout, &mout, out_val, da + d, (size_t)2 * d, T, d);
+        sbr_nn_linear_backward_cuda(ctx, dHp, dw_in, db_in, dein, hs, w_in, T, d, d);
+        sbr_nn_linear_backward_cuda(ctx, dHp, dw_out, db_out, deout, hs, w_out, T, d, d);
+        float *sw = dH;
+        dH = dHp, dHp = sw;
+    }
+    if (dh0) {
+        k_ggnn_acc<<<sbr_cuda_grid(Td), SBR_CUDA_BLOCK, 0, st>>>(dh0, dH, Td);
+        SBR_CUDA_LAUNCHED("ggnn_backward");
+    }
+}
