@@ -22,3 +22,4 @@
 #include "nn/gaussian.inc"
 #include "nn/hinge.inc"
 #include "nn/edge_attention.inc"
+#include "nn/mhsa.inc"
