@@ -145,6 +145,11 @@ int sbr_parse_iso_ms(const char *s, int64_t len, int64_t *out)
     return 0;
 }
 
+/* Times beyond +-2^62 ms (146 million years) are refused, so that
+ * differences of two times never overflow. */
+#define TIME_LIMIT ((int64_t)1 << 62)
+static int time_ok(int64_t t) { return t > -TIME_LIMIT && t < TIME_LIMIT; }
+
 /* --- the table ------------------------------------------------------------ */
 
 static void push_click(sbr_clicklog *g, int32_t key, int32_t item, int64_t t)
@@ -273,8 +278,11 @@ static int get_time(reader *r, const field *f, int64_t *t)
             *t *= 1000;
             return 0;
         }
-    } else if (sbr_parse_scaled(f->p, f->n, r->time_scale, t) == 0)
+    } else if (sbr_parse_scaled(f->p, f->n, r->time_scale, t) == 0) {
+        if (!time_ok(*t))
+            return bad(r, "time %s is out of range", show(f));
         return 0;
+    }
     return bad(r, "time %s is not a number or an ISO-8601 date", show(f));
 }
 
@@ -306,7 +314,7 @@ static int row_kaggle_fast(reader *r, const char *s, int64_t len)
 {
     const char *p = s, *end = s + len;
     int64_t ts, vis, item;
-    if (next_u64(&p, end, ',', &ts) < 0 || next_u64(&p, end, ',', &vis) < 0)
+    if (next_u64(&p, end, ',', &ts) < 0 || next_u64(&p, end, ',', &vis) < 0 || !time_ok(ts))
         return 1;
     unsigned ev;
     if (end - p >= 5 && memcmp(p, "view,", 5) == 0) {
@@ -348,6 +356,8 @@ static int row_kaggle(reader *r, const char *s, int64_t len)
     if (get_i64(r, &f[0], "timestamp", &ts) < 0 || get_i64(r, &f[1], "visitorid", &vis) < 0 ||
         get_i64(r, &f[3], "itemid", &item) < 0)
         return -1;
+    if (!time_ok(ts))
+        return bad(r, "timestamp %s is out of range", show(&f[0]));
     unsigned ev;
     if (field_is(&f[2], "view"))
         ev = SBR_EV_VIEW;
@@ -381,6 +391,8 @@ static int row_diginetica(reader *r, const char *s, int64_t len)
         return -1;
     if (get_i64(r, &f[2], "item_id", &item) < 0 || get_i64(r, &f[3], "timeframe", &tf) < 0)
         return -1;
+    if (!time_ok(tf))
+        return bad(r, "timeframe %s is out of range", show(&f[3]));
     if (sbr_parse_date(f[4].p, f[4].n, &date) < 0)
         return bad(r, "eventdate %s is not a YYYY-MM-DD date", show(&f[4]));
     int32_t key = key_of(r->g, sess);
