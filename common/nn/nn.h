@@ -49,6 +49,11 @@ void sbr_nn_fail(const char *op, const char *fmt, ...)
             sbr_nn_fail(op, __VA_ARGS__);                                          \
     } while (0)
 
+/* A good chunk size for score_ce / topk on the CPU at d ~ 100 (bench-ops:
+ * 512..4096 are within noise of each other; smaller chunks pay per-call
+ * overhead, larger ones leave the core's cache). */
+#define SBR_NN_CHUNK 2048
+
 /* Adam hyper-parameters (see the optimisation section of api.inc). */
 typedef struct {
     double lr, beta1, beta2, eps, weight_decay;
