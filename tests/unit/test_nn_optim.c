@@ -29,8 +29,8 @@ TEST(nn_adam_matches_formula)
                 rm[i] = 0.9 * rm[i] + 0.1 * gi;
                 rv[i] = 0.999 * rv[i] + 0.001 * gi * gi;
                 double mh = rm[i] / (1 - pow(0.9, t)), vh = rv[i] / (1 - pow(0.999, t));
-                rp[i] -= 1e-2 * mh / (sqrt(vh) + 1e-8 * 1); /* eps on sqrt(vhat): torch's eps
-                                                              sits on sqrt(v)/sqrt(bc2), the same */
+                /* The textbook form; torch's sqrt(v) / sqrt(1 - b2^t) + eps is the same. */
+                rp[i] -= 1e-2 * mh / (sqrt(vh) + 1e-8);
             }
         }
         for (int i = 0; i < 3; i++)
