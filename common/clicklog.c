@@ -173,7 +173,7 @@ static int32_t key_of(sbr_clicklog *g, int64_t id)
     if (g->keys.n > 0 && id == g->last_key_id)
         return g->last_key;
     int64_t before = g->keys.n;
-    int32_t k = sbr_idmap_get(&g->keys, id);
+    int32_t k = sbr_idmap_get_fast(&g->keys, id);
     if (g->keys.n > before) {
         if (g->keys.n > g->key_cap) {
             g->key_cap = g->key_cap ? 2 * g->key_cap : 1 << 12;
@@ -337,7 +337,7 @@ static int row_kaggle_fast(reader *r, const char *s, int64_t len)
         r->g->skipped_events++;
         return 0;
     }
-    push_click(r->g, key_of(r->g, vis), sbr_idmap_get(&r->g->items, item), ts);
+    push_click(r->g, key_of(r->g, vis), sbr_idmap_get_fast(&r->g->items, item), ts);
     return 0;
 }
 
@@ -371,7 +371,7 @@ static int row_kaggle(reader *r, const char *s, int64_t len)
         r->g->skipped_events++;
         return 1;
     }
-    push_click(r->g, key_of(r->g, vis), sbr_idmap_get(&r->g->items, item), ts);
+    push_click(r->g, key_of(r->g, vis), sbr_idmap_get_fast(&r->g->items, item), ts);
     return 0;
 }
 
@@ -399,7 +399,7 @@ static int row_diginetica(reader *r, const char *s, int64_t len)
     r->g->key_date[key] = date; /* the last row in file order wins (SR-GNN) */
     if (user >= 0)
         r->g->key_user[key] = user;
-    push_click(r->g, key, sbr_idmap_get(&r->g->items, item), tf);
+    push_click(r->g, key, sbr_idmap_get_fast(&r->g->items, item), tf);
     return 0;
 }
 
@@ -419,7 +419,7 @@ static int row_yoochoose(reader *r, const char *s, int64_t len)
         return bad(r, "timestamp %s is not ISO-8601 (YYYY-MM-DDTHH:MM:SS.sssZ)", show(&f[1]));
     if (get_i64(r, &f[2], "item id", &item) < 0)
         return -1;
-    push_click(r->g, key_of(r->g, sess), sbr_idmap_get(&r->g->items, item), t);
+    push_click(r->g, key_of(r->g, sess), sbr_idmap_get_fast(&r->g->items, item), t);
     return 0;
 }
 
@@ -449,7 +449,7 @@ static int row_columns(reader *r, const char *s, int64_t len)
     if (user >= 0)
         r->g->key_user[key] = user;
     /* Without a time column the file order orders the clicks. */
-    push_click(r->g, key, sbr_idmap_get(&r->g->items, item), r->c_time >= 0 ? t : r->g->n);
+    push_click(r->g, key, sbr_idmap_get_fast(&r->g->items, item), r->c_time >= 0 ? t : r->g->n);
     return 0;
 }
 

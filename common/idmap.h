@@ -24,6 +24,15 @@ void sbr_idmap_init(sbr_idmap *m);
 void sbr_idmap_free(sbr_idmap *m);
 /* Dense id of x, inserting it when new. */
 int32_t sbr_idmap_get(sbr_idmap *m, int64_t x);
+/* The same, inlined for ids already in the direct table (the hot path of
+ * parsing); anything else goes through sbr_idmap_get. */
+static inline int32_t sbr_idmap_get_fast(sbr_idmap *m, int64_t x)
+{
+    if (x >= 0 && x < m->direct_cap && m->direct[x])
+        return m->direct[x] - 1;
+    return sbr_idmap_get(m, x);
+}
+
 /* Dense id of x, or -1 when absent. */
 int32_t sbr_idmap_find(const sbr_idmap *m, int64_t x);
 

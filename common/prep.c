@@ -418,10 +418,20 @@ static int64_t *ordered(const wset *w, const uint8_t *side, uint8_t want, int64_
     return idx;
 }
 
-/* Copies sessions idx[0..n) of w into a split, mapping items through newid
- * (0 = drop the click). Sessions left shorter than min_keep are dropped and
- * counted in *drop_s / *drop_c; clicks with newid 0 in *drop_unseen. */
-static void emit(const wset *w, const int64_t *idx, int64_t n, const int32_t *newid,
+/* Item numbering while emitting: ids are given at first sight when assign
+ * is on (train, valid, and test with unseen items kept). */
+typedef struct {
+    int32_t *newid;           /* [log items] new id, 0 = none yet */
+    int64_t *orig;            /* [log items + 1] original id of each new id */
+    const int64_t *original;  /* [log items] original id of each log item */
+    int32_t next;
+} numbering;
+
+/* Copies sessions idx[0..n) of w into a split, numbering items on the way
+ * (or dropping clicks on items without a number when !assign). Sessions
+ * left shorter than min_keep are dropped and counted in *drop_s / *drop_c;
+ * dropped clicks in *drop_unseen. */
+static void emit(const wset *w, const int64_t *idx, int64_t n, numbering *nb, int assign,
                  int min_keep, int with_times, int with_users, const int64_t *key_date_sec,
                  sbr_split *sp, int64_t *drop_unseen, int64_t *drop_s, int64_t *drop_c)
 {
@@ -435,6 +445,7 @@ static void emit(const wset *w, const int64_t *idx, int64_t n, const int32_t *ne
         sp->times = sbr_xmalloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *sp->times);
     if (with_users)
         sp->users = sbr_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *sp->users);
+    int32_t *newid = nb->newid;
     int64_t S = 0, wr = 0;
     sp->offsets[0] = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -448,10 +459,14 @@ static void emit(const wset *w, const int64_t *idx, int64_t n, const int32_t *ne
             __builtin_prefetch(&w->t[a]);
         }
         for (int64_t j = w->off[s]; j < w->off[s + 1]; j++) {
-            int32_t v = newid[w->item[j]];
+            int32_t it = w->item[j], v = newid[it];
             if (!v) {
-                (*drop_unseen)++;
-                continue;
+                if (!assign) {
+                    (*drop_unseen)++;
+                    continue;
+                }
+                v = newid[it] = nb->next++;
+                nb->orig[v] = nb->original[it];
             }
             sp->items[wr] = v;
             if (with_times)
@@ -541,45 +556,31 @@ int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr
     if (n_va >= n_tr)
         n_va = n_tr - 1;
 
-    /* Item ids by first appearance over train then valid (tr is in order). */
+    /* Items numbered by first appearance over train then valid (tr is in
+     * date order), then test items unseen there when they are kept. */
     int64_t n_dense = g->items.n;
-    int32_t *newid = sbr_xcalloc((size_t)(n_dense > 0 ? n_dense : 1), sizeof *newid);
-    int64_t *orig = sbr_xmalloc((size_t)(n_dense + 1) * sizeof *orig);
-    orig[0] = -1;
-    int32_t next = 1;
-    for (int64_t i = 0; i < n_tr; i++)
-        for (int64_t j = w.off[tr[i]]; j < w.off[tr[i] + 1]; j++)
-            if (!newid[w.item[j]]) {
-                orig[next] = g->items.original[w.item[j]];
-                newid[w.item[j]] = next++;
-            }
-    out->n_items = next - 1;
-    if (o->unseen_keep)
-        for (int64_t i = 0; i < n_te; i++)
-            for (int64_t j = w.off[te[i]]; j < w.off[te[i] + 1]; j++)
-                if (!newid[w.item[j]]) {
-                    orig[next] = g->items.original[w.item[j]];
-                    newid[w.item[j]] = next++;
-                }
-    out->n_ids = next - 1;
-    out->original = orig;
-    out->min_prefix = o->min_prefix;
-
+    numbering nb = {sbr_xcalloc((size_t)(n_dense > 0 ? n_dense : 1), sizeof(int32_t)),
+                    sbr_xmalloc((size_t)(n_dense + 1) * sizeof(int64_t)), g->items.original, 1};
+    nb.orig[0] = -1;
     int wt = g->has_time, wu = g->has_user;
     const int64_t *kd = g->key_date;
     int64_t unseen = 0, ds = 0, dc = 0, none = 0;
-    emit(&w, tr, n_tr - n_va, newid, 1, wt, wu, kd, &out->split[SBR_TRAIN], &none, &ds, &dc);
-    emit(&w, tr + (n_tr - n_va), n_va, newid, 1, wt, wu, kd, &out->split[SBR_VALID], &none, &ds,
+    emit(&w, tr, n_tr - n_va, &nb, 1, 1, wt, wu, kd, &out->split[SBR_TRAIN], &none, &ds, &dc);
+    emit(&w, tr + (n_tr - n_va), n_va, &nb, 1, 1, wt, wu, kd, &out->split[SBR_VALID], &none, &ds,
          &dc);
-    emit(&w, te, n_te, newid, o->min_prefix + 1, wt, wu, kd, &out->split[SBR_TEST], &unseen, &ds,
-         &dc);
+    out->n_items = nb.next - 1;
+    emit(&w, te, n_te, &nb, o->unseen_keep, o->min_prefix + 1, wt, wu, kd,
+         &out->split[SBR_TEST], &unseen, &ds, &dc);
+    out->n_ids = nb.next - 1;
+    out->original = nb.orig;
+    out->min_prefix = o->min_prefix;
+    free(nb.newid);
     if (getenv("SBR_PREP_TIMING"))
-        fprintf(stderr, "timing: group %.2f sessions %.2f filters %.2f order %.2f emit %.2f\n",
-                T1 - T0, T2 - T1, T3 - T2, T4 - T3, sbr_now() - T4);
+        fprintf(stderr, "timing: group %.2f sessions %.2f filters %.2f order %.2f emit %.2f "
+                "(wall s)\n", T1 - T0, T2 - T1, T3 - T2, T4 - T3, sbr_now() - T4);
     sbr_counts_add(cnt, "unseen_test_item.clicks", unseen);
     sbr_counts_add(cnt, "short_test.sessions", ds);
     sbr_counts_add(cnt, "short_test.clicks", dc);
-    free(newid);
     free(tr);
     free(te);
     wset_free(&w);
