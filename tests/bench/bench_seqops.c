@@ -242,7 +242,7 @@ static void bench_mhsa(void)
                  names[m]);
         double f = m == 2 ? 2.0 * B * L * d * d * 2 + 2.0 * B * L * L * d * 2 : fl;
         TIME_MEDIAN(t, sbr_nn_mhsa_forward_f32(&ctx, y, act, x, lens, prm, B, L, d, nh, dff,
-                                               fl_modes[m], 1e-5f));
+                                               fl_modes[m], 1e-5f, 0.1f, 0.1f, 1, 0));
         row("mhsa forward", shape, t, f, 0);
         TIME_MEDIAN(t, sbr_nn_mhsa_backward_f32(&ctx, dx, dprm, dy, act, x, lens, prm, B, L, d,
                                                 nh, dff, fl_modes[m]));

@@ -15,7 +15,8 @@ static const int32_t mlen[B_] = {5, 1, 0, 3};
 
 /* ---- the core ---- */
 typedef struct {
-    int causal;
+    int causal, use_drop;
+    double drop[B_ * NH_ * L_ * L_];
     double q[B_ * L_ * D_], k[B_ * L_ * D_], v[B_ * L_ * D_];
     double dq[B_ * L_ * D_], dk[B_ * L_ * D_], dv[B_ * L_ * D_];
     double o[B_ * L_ * D_], p[B_ * NH_ * L_ * L_], w[B_ * L_ * D_];
@@ -25,7 +26,8 @@ static double core_loss(void *u)
 {
     core_case *c = u;
     sbr_nn_ctx ctx = {0};
-    sbr_nn_mha_forward_f64(&ctx, c->o, c->p, c->q, c->k, c->v, mlen, B_, L_, D_, NH_, c->causal);
+    sbr_nn_mha_forward_f64(&ctx, c->o, c->p, c->q, c->k, c->v, c->use_drop ? c->drop : NULL, mlen,
+                           B_, L_, D_, NH_, c->causal);
     return gc_dot(c->w, c->o, B_ * L_ * D_);
 }
 
@@ -35,20 +37,25 @@ static void core_backward(void *u)
     sbr_nn_ctx ctx = {0};
     core_loss(c);
     memset(c->dq, 0, sizeof c->dq), memset(c->dk, 0, sizeof c->dk), memset(c->dv, 0, sizeof c->dv);
-    sbr_nn_mha_backward_f64(&ctx, c->dq, c->dk, c->dv, c->w, c->p, c->q, c->k, c->v, mlen, B_, L_,
-                            D_, NH_, c->causal);
+    sbr_nn_mha_backward_f64(&ctx, c->dq, c->dk, c->dv, c->w, c->p, c->q, c->k, c->v,
+                            c->use_drop ? c->drop : NULL, mlen, B_, L_, D_, NH_, c->causal);
 }
 
 TEST(nn_mha_core_gradcheck)
 {
-    for (int causal = 0; causal <= 1; causal++) {
+    for (int v = 0; v < 4; v++) {
+        int causal = v & 1;
         core_case *c = calloc(1, sizeof *c);
         c->causal = causal;
-        gc_fill(c->q, B_ * L_ * D_, -1.5, 1.5, 1 + causal);
+        c->use_drop = v >> 1; /* attention dropout factors 0 or 1/(1 - 0.3) */
+        for (int i = 0; i < B_ * NH_ * L_ * L_; i++)
+            c->drop[i] = i % 3 == 1 ? 0 : 1 / 0.7;
+        gc_fill(c->q, B_ * L_ * D_, -1.5, 1.5, 1 + v);
         gc_fill(c->k, B_ * L_ * D_, -1.5, 1.5, 3 + causal);
         gc_fill(c->v, B_ * L_ * D_, -1, 1, 5 + causal);
         gc_fill(c->w, B_ * L_ * D_, -1, 1, 7 + causal);
-        gc_spec s = {.op = causal ? "mha_causal" : "mha", .loss = core_loss,
+        static const char *nm[4] = {"mha", "mha_causal", "mha_dropout", "mha_causal_dropout"};
+        gc_spec s = {.op = nm[v], .loss = core_loss,
                      .backward = core_backward, .user = c};
         gc_add(&s, "q", c->q, c->dq, B_ * L_ * D_);
         gc_add(&s, "k", c->k, c->dk, B_ * L_ * D_);
@@ -100,10 +107,12 @@ TEST(nn_mha_core_matches_plain_reference)
 /* ---- the block ---- */
 typedef struct {
     int flags;
+    double p_attn, p_hidden;
     size_t np, na;
     double x[B_ * L_ * D_], dx[B_ * L_ * D_], y[B_ * L_ * D_], w[B_ * L_ * D_];
     double *prm, *dprm, *act;
     double scratch[8 * B_ * L_ * D_ + B_ * L_ * FF_];
+    float scratch_f[8 * B_ * L_ * D_ + B_ * L_ * FF_];
 } blk_case;
 
 static double blk_loss(void *u)
@@ -111,7 +120,7 @@ static double blk_loss(void *u)
     blk_case *c = u;
     sbr_nn_ctx ctx = {.scratch = c->scratch, .scratch_bytes = sizeof c->scratch};
     sbr_nn_mhsa_forward_f64(&ctx, c->y, c->act, c->x, mlen, c->prm, B_, L_, D_, NH_, FF_, c->flags,
-                            1e-5);
+                            1e-5, c->p_attn, c->p_hidden, 77, 1000);
     return gc_dot(c->w, c->y, B_ * L_ * D_);
 }
 
@@ -155,6 +164,7 @@ static const char *lnames[6] = {"mhsa_post", "mhsa_post_causal", "mhsa_pre", "mh
 
 TEST(nn_mhsa_block_gradcheck)
 {
+    CHECK_EQ_I64(sbr_nn_mhsa_rng_count_f64(B_, L_, D_, NH_), B_ * NH_ * L_ * L_ + 2 * B_ * L_ * D_);
     CHECK_EQ_I64(sbr_nn_mhsa_param_count_f64(D_, FF_), 4 * (D_ * D_ + D_) + 4 * D_ + 2 * D_ * FF_ + FF_ + D_);
     for (int v = 0; v < 6; v++) {
         int flags = layouts[v / 2] | (v % 2 ? SBR_NN_MHSA_CAUSAL : 0);
@@ -218,13 +228,64 @@ TEST(nn_mhsa_block_f32_matches_f64)
             pf[i] = (float)c->prm[i], c->prm[i] = pf[i];
         for (int i = 0; i < B_ * L_ * D_; i++)
             xf[i] = (float)c->x[i], c->x[i] = xf[i];
-        float scr[sizeof c->scratch / sizeof(double)];
-        sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sizeof scr};
+        sbr_nn_ctx ctx = {.scratch = c->scratch_f, .scratch_bytes = sizeof c->scratch_f};
+        c->p_attn = 0.2, c->p_hidden = 0.25; /* same draws in float and double */
         sbr_nn_mhsa_forward_f32(&ctx, yf, af, xf, mlen, pf, B_, L_, D_, NH_, FF_, layouts[l],
-                                1e-5f);
+                                1e-5f, 0.2f, 0.25f, 77, 1000);
         blk_loss(c);
         CHECK(gc_agree_f32(yf, c->y, B_ * L_ * D_, 1e-4, 1e-5) <= 1);
         free(pf), free(af);
         blk_free(c);
     }
+}
+
+/* Dropout inside the block: gradient-checked with fixed draws, p = 0 is the
+ * plain block, the kept fraction is about 1 - p, a different offset draws
+ * other factors. */
+TEST(nn_mhsa_block_dropout)
+{
+    for (int l = 0; l < 3; l++) {
+        blk_case *c = blk_new(layouts[l] | SBR_NN_MHSA_CAUSAL, 700 + l);
+        c->p_attn = 0.3, c->p_hidden = 0.2;
+        gc_spec s = {.op = lnames[2 * l + 1], .loss = blk_loss, .backward = blk_backward,
+                     .user = c};
+        gc_add(&s, "x", c->x, c->dx, B_ * L_ * D_);
+        gc_add(&s, "params", c->prm, c->dprm, c->np);
+        CHECK_EQ_I64(gradcheck(&s), 0);
+        double yd[B_ * L_ * D_];
+        blk_loss(c);
+        memcpy(yd, c->y, sizeof yd);
+        c->p_attn = 0, c->p_hidden = 0;
+        blk_loss(c);
+        int differ = 0;
+        for (int i = 0; i < B_ * L_ * D_; i++)
+            differ += yd[i] != c->y[i];
+        CHECK(differ > 0);
+        blk_free(c);
+    }
+    /* the factors: kept fraction about 1 - p, values 0 or 1/(1 - p) */
+    enum { B = 8, L = 20, D = 16, H = 2, F = 16 };
+    size_t na = sbr_nn_mhsa_act_count_f64(B, L, D, H, F), np = sbr_nn_mhsa_param_count_f64(D, F);
+    double *act = gc_zeros(na), *prm = gc_zeros(np), *x = gc_zeros(B * L * D), *y = gc_zeros(B * L * D);
+    size_t sb = sbr_nn_mhsa_scratch_f64(B, L, D, F);
+    void *scr = malloc(sb);
+    int32_t len[B];
+    for (int b = 0; b < B; b++)
+        len[b] = L;
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sb};
+    sbr_nn_mhsa_forward_f64(&ctx, y, act, x, len, prm, B, L, D, H, F, 0, 1e-5, 0.25, 0.5, 3, 0);
+    size_t nA = (size_t)B * H * L * L, BLd = (size_t)B * L * D;
+    const double *fo = act + na - 2 * BLd, *fa = fo - nA;
+    size_t keep_a = 0, keep_o = 0;
+    for (size_t i = 0; i < nA; i++) {
+        CHECK(fa[i] == 0 || fabs(fa[i] - 1 / 0.75) < 1e-15);
+        keep_a += fa[i] != 0;
+    }
+    for (size_t i = 0; i < BLd; i++) {
+        CHECK(fo[i] == 0 || fo[i] == 2);
+        keep_o += fo[i] != 0;
+    }
+    CHECK(fabs((double)keep_a / nA - 0.75) < 0.02);
+    CHECK(fabs((double)keep_o / BLd - 0.5) < 0.03);
+    free(act), free(prm), free(x), free(y), free(scr);
 }
