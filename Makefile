@@ -49,6 +49,7 @@ BENCH_DEPS :=
 
 # Fragments of later stages (extra targets, benchmarks, pipelines).
 include $(sort $(wildcard mk/*.mk))
+include pipelines/pipeline.mk
 
 .PHONY: all tools test test-unit test-asan test-cli test-cuda bench fuzz deps deps-check \
         pipeline clean help
@@ -126,3 +127,6 @@ test-cli: tools
 
 clean:
 	rm -rf $(BUILD)
+
+clean-work:
+	rm -rf work

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/devmem.h"
+#include "unseen.h"
+
 /* int32 arrays per batch: items, citems, alias, rpos [B, L]; uniq, cuniq
  * [B, L] (U <= L); len, target, last, n_uniq, last_node [B]; in_off, out_off
  * [B*L + 1]; in_idx, out_idx [B*L]. */
@@ -115,8 +118,9 @@ static void graph_row(sbr_batch_buf *bb, int row, int U, const int32_t *alias, i
 }
 
 void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *smp,
-                    const int64_t *order, int B, int n_items, const int32_t *clusters)
+                    const int64_t *order, int B, int n_items, const sbr_clip_map *clip)
 {
+    const int32_t *clusters = clip ? clip->cluster : NULL;
     if (B > bb->max_B)
         sbr_fatal("internal error: batch of %d over its capacity %d", B, bb->max_B);
     /* L: the longest (truncated) prefix of this batch. */
@@ -144,12 +148,11 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
         b->target[i] = sp->items[sp->offsets[s] + full];
         b->last[i] = i * L + len - 1;
         for (int j = 0; j < len; j++) {
-            int32_t it = src[j] <= n_items ? src[j] : 0;
-            b->items[i * L + j] = it;
-            if (clusters)
-                b->citems[i * L + j] = clusters[it];
+            b->items[i * L + j] = src[j] <= n_items ? src[j] : 0;
             b->rpos[i * L + j] = len - 1 - j;
         }
+        if (clusters)
+            sbr_unseen_assign(clusters, n_items, clip->frequent, src, len, b->citems + i * L);
         if (bb->graph) {
             int nu = unique_row(b->items + (size_t)i * L, len, b->uniq + (size_t)i * L, row_alias);
             b->n_uniq[i] = nu;
@@ -172,9 +175,9 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
             for (int j = 0; j < L; j++)
                 al[j] = i * U + (j < b->len[i] ? row_alias[j] : 0);
             b->last_node[i] = al[b->len[i] - 1];
-            if (clusters)
-                for (int u = 0; u < U; u++)
-                    b->cuniq[(size_t)i * U + u] = clusters[b->uniq[(size_t)i * U + u]];
+            if (clusters) /* the cluster of a node: that of its first click */
+                for (int j = b->len[i] - 1; j >= 0; j--)
+                    b->cuniq[al[j]] = b->citems[(size_t)i * L + j];
         }
         b->in_off[B * U] = nnz_in;
         b->out_off[B * U] = nnz_out;
@@ -183,4 +186,77 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
     } else
         b->U = 0;
     free(row_alias);
+}
+
+/* --- feeding a device ------------------------------------------------------ */
+
+void sbr_feeder_init(sbr_feeder *f, sbr_prec prec, int max_B, int max_L, int graph)
+{
+    memset(f, 0, sizeof *f);
+    f->prec = prec;
+    size_t elem = prec == SBR_PREC_F64 ? sizeof(double) : sizeof(float);
+    sbr_batch_buf_init(&f->host, max_B, max_L, graph, elem);
+    if (prec == SBR_PREC_CUDA) {
+        f->dev_bytes = ints_needed(max_B, max_L) * sizeof(int32_t) +
+                       (size_t)max_B * max_L * 2 * elem + 1024;
+        const sbr_allocator *al = sbr_dev_allocator(prec);
+        f->dev_mem = al->alloc(f->dev_bytes, al->user);
+        if (!f->dev_mem)
+            sbr_fatal("out of GPU memory for a batch (%zu bytes)", f->dev_bytes);
+    }
+}
+
+void sbr_feeder_free(sbr_feeder *f)
+{
+    if (f->dev_mem) {
+        const sbr_allocator *al = sbr_dev_allocator(f->prec);
+        al->free(f->dev_mem, al->user);
+    }
+    sbr_batch_buf_free(&f->host);
+    memset(f, 0, sizeof *f);
+}
+
+/* Copies n elements of size es from *src to the device cursor; repoints. */
+static void up(sbr_feeder *f, char **cur, void **ptr, size_t n, size_t es)
+{
+    if (!*ptr)
+        return;
+    size_t bytes = n * es;
+    sbr_dev_upload(f->prec, *cur, *ptr, bytes);
+    *ptr = *cur;
+    *cur += (bytes + 15) & ~(size_t)15;
+}
+
+const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_samples *smp,
+                                 const int64_t *order, int B, int n_items,
+                                 const sbr_clip_map *clip)
+{
+    sbr_batch_fill(&f->host, sp, smp, order, B, n_items, clip);
+    if (f->prec != SBR_PREC_CUDA)
+        return &f->host.b;
+    sbr_batch *d = &f->dev;
+    *d = f->host.b;
+    char *cur = f->dev_mem;
+    size_t BL = (size_t)B * d->L, BU = (size_t)B * d->U, es = f->host.elem;
+    size_t i4 = sizeof(int32_t);
+    up(f, &cur, (void **)&d->items, BL, i4);
+    up(f, &cur, (void **)&d->citems, BL, i4);
+    up(f, &cur, (void **)&d->len, (size_t)B, i4);
+    up(f, &cur, (void **)&d->target, (size_t)B, i4);
+    up(f, &cur, (void **)&d->last, (size_t)B, i4);
+    up(f, &cur, (void **)&d->rpos, BL, i4);
+    if (f->host.graph) {
+        up(f, &cur, (void **)&d->uniq, BU, i4);
+        up(f, &cur, (void **)&d->cuniq, BU, i4);
+        up(f, &cur, (void **)&d->n_uniq, (size_t)B, i4);
+        up(f, &cur, (void **)&d->alias, BL, i4);
+        up(f, &cur, (void **)&d->last_node, (size_t)B, i4);
+        up(f, &cur, (void **)&d->in_off, BU + 1, i4);
+        up(f, &cur, (void **)&d->out_off, BU + 1, i4);
+        up(f, &cur, (void **)&d->in_idx, (size_t)d->nnz_in, i4);
+        up(f, &cur, (void **)&d->out_idx, (size_t)d->nnz_out, i4);
+        up(f, &cur, &d->in_w, (size_t)d->nnz_in, es);
+        up(f, &cur, &d->out_w, (size_t)d->nnz_out, es);
+    }
+    return d;
 }

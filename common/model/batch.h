@@ -22,11 +22,36 @@ typedef struct {
 void sbr_batch_buf_init(sbr_batch_buf *bb, int max_B, int max_L, int graph, size_t elem);
 void sbr_batch_buf_free(sbr_batch_buf *bb);
 
+/* Cluster ids for CLIP-SBR prompts: cluster [n_items + 1] of the training
+ * items; items unseen in training take a cluster by the rule of
+ * common/unseen.h (their session's known items, else `frequent`). */
+typedef struct {
+    const int32_t *cluster;
+    int32_t frequent;
+} sbr_clip_map;
+
 /* Fills the batch with samples order[0..B) of smp (a split's samples).
  * Prefixes longer than max_L keep their last max_L items; items above
- * n_items become 0; clusters [n_items + 1] (or NULL) gives the cluster of
- * each item for CLIP prompts; targets are copied as they are. */
+ * n_items become 0 (no embedding; with clip their position still gets a
+ * cluster prompt); targets are copied as they are. clip may be NULL. */
 void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *smp,
-                    const int64_t *order, int B, int n_items, const int32_t *clusters);
+                    const int64_t *order, int B, int n_items, const sbr_clip_map *clip);
+
+/* A batch where the model computes: for the CPU precisions the host batch
+ * itself, for CUDA a device copy (one device allocation, reused). */
+typedef struct {
+    sbr_batch_buf host;
+    sbr_prec prec;
+    sbr_batch dev;
+    void *dev_mem;
+    size_t dev_bytes;
+} sbr_feeder;
+
+void sbr_feeder_init(sbr_feeder *f, sbr_prec prec, int max_B, int max_L, int graph);
+void sbr_feeder_free(sbr_feeder *f);
+/* Fills (as sbr_batch_fill) and returns the batch on the model's device. */
+const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_samples *smp,
+                                 const int64_t *order, int B, int n_items,
+                                 const sbr_clip_map *clip);
 
 #endif

@@ -1,58 +1,264 @@
-/* sbr-infer: top-K recommendations from a model (thin until issue 7). */
+/* sbr-infer: top-K recommendations from a trained model. */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "device.h"
 #include "err.h"
+#include "model/eval.h"
+#include "model/loaded.h"
+#include "progress.h"
+#include "sessions.h"
+#include "topk.h"
 
 static const char usage[] =
     "Usage: sbr-infer [OPTION]... MODEL SESSIONS -o TOPK\n"
-    "Rank the full catalogue for every (prefix, target) sample of a split of SESSIONS\n"
-    "and write the top K items and scores per sample (kind sbr.topk).\n"
+    "  or:  sbr-infer --stdin-text [OPTION]... MODEL\n"
+    "Rank the full catalogue for every (prefix, next item) sample of a split of\n"
+    "SESSIONS with MODEL (kind sbr.model, from sbr-train) and write the K best items\n"
+    "and their scores per sample (kind sbr.topk, for sbr-score). SESSIONS must come\n"
+    "from the same sbr-prep run as the model's training data. Items unseen in training\n"
+    "have no embedding; with CLIP-SBR prompts they take the cluster most common among\n"
+    "their session's known items (CLIP-SBR 3.3).\n"
+    "\n"
+    "With --stdin-text, read sessions from standard input, one per line as original\n"
+    "item ids separated by spaces or commas, and write for each line the K\n"
+    "recommended original ids on one line (flushed per line: it can sit in a shell\n"
+    "pipeline or behind a socket).\n"
     "\n"
     "  -o, --output FILE   top-K file to write ('-' for stdout)\n"
     "  -k, --topk K        list length (default 20)\n"
     "  -s, --split NAME    train, valid or test (default test)\n"
+    "      --exclude-seen  never recommend an item of the prefix itself (the\n"
+    "                      next-unseen protocol; score with sbr-score --next-unseen)\n"
+    "      --stdin-text    text mode (see above)\n"
+    "  -b, --batch N       samples per forward pass (default 100)\n"
+    "      --chunk N       items per chunk of the catalogue scan (default 8192)\n"
     "      --device D      auto, cpu or cuda (default auto)\n"
     "      --threads N     CPU threads (default: all cores)\n"
     "  -q, --quiet         no progress or informational messages\n"
     "  -h, --help          show this help and exit\n"
     "      --version       show the version and exit\n"
     "\n"
-    "Status: lands with issue 7; this build checks its arguments and exits 1.\n"
+    "Examples:\n"
+    "  sbr-infer model.sbr sessions.sbr -o - | sbr-score -\n"
+    "  echo '214536502 214536500' | sbr-infer --stdin-text -k 5 model.sbr\n"
     "\n" SBR_HELP_EXIT;
 
-int main(int argc, char **argv)
+typedef struct {
+    const char *model, *sessions, *out, *device;
+    int K, split, exclude_seen, text, batch, chunk, threads;
+} args;
+
+static void parse(int argc, char **argv, args *a)
 {
-    sbr_cli_begin("sbr-infer", argc, argv);
-    enum { OPT_VERSION = 256, OPT_DEVICE, OPT_THREADS };
+    enum { OPT_VERSION = 256, OPT_EXCL, OPT_TEXT, OPT_CHUNK, OPT_DEVICE, OPT_THREADS };
     static const struct option opts[] = {
-        {"output", required_argument, 0, 'o'},       {"topk", required_argument, 0, 'k'},
-        {"split", required_argument, 0, 's'},        {"device", required_argument, 0, OPT_DEVICE},
+        {"output", required_argument, 0, 'o'},    {"topk", required_argument, 0, 'k'},
+        {"split", required_argument, 0, 's'},     {"exclude-seen", no_argument, 0, OPT_EXCL},
+        {"stdin-text", no_argument, 0, OPT_TEXT}, {"batch", required_argument, 0, 'b'},
+        {"chunk", required_argument, 0, OPT_CHUNK}, {"device", required_argument, 0, OPT_DEVICE},
         {"threads", required_argument, 0, OPT_THREADS}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},               {"version", no_argument, 0, OPT_VERSION},
+        {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
     static const char *const splits[] = {"train", "valid", "test", NULL};
-    const char *out = NULL, *device = "auto";
+    memset(a, 0, sizeof *a);
+    a->device = "auto";
+    a->K = 20;
+    a->split = SBR_TEST;
+    a->batch = 100;
+    a->chunk = 8192;
     int c;
-    while ((c = getopt_long(argc, argv, "o:k:s:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:k:s:b:qh", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'k': sbr_arg_int("--topk", optarg, 1, 100000); break;
-        case 's': sbr_arg_choice("--split", optarg, splits); break;
-        case OPT_DEVICE: device = optarg; break;
-        case OPT_THREADS: sbr_arg_int("--threads", optarg, 0, 4096); break;
+        case 'o': a->out = optarg; break;
+        case 'k': a->K = (int)sbr_arg_int("--topk", optarg, 1, 100000); break;
+        case 's': a->split = sbr_arg_choice("--split", optarg, splits); break;
+        case OPT_EXCL: a->exclude_seen = 1; break;
+        case OPT_TEXT: a->text = 1; break;
+        case 'b': a->batch = (int)sbr_arg_int("--batch", optarg, 1, 1 << 20); break;
+        case OPT_CHUNK: a->chunk = (int)sbr_arg_int("--chunk", optarg, 1, 1 << 24); break;
+        case OPT_DEVICE: a->device = optarg; break;
+        case OPT_THREADS: a->threads = (int)sbr_arg_int("--threads", optarg, 0, 4096); break;
         case 'q': sbr_quiet = 1; break;
         case 'h': sbr_cli_help(usage);
         case OPT_VERSION: sbr_cli_version();
         default: sbr_cli_bad_option();
         }
     }
-    if (argc - optind != 2)
-        sbr_usage_error("expected MODEL and SESSIONS");
-    if (!out)
+    int want = a->text ? 1 : 2;
+    if (argc - optind != want)
+        sbr_usage_error(a->text ? "--stdin-text takes one MODEL" : "expected MODEL and SESSIONS");
+    a->model = argv[optind];
+    a->sessions = a->text ? NULL : argv[optind + 1];
+    if (a->text && a->out)
+        sbr_usage_error("--stdin-text writes to standard output; drop -o");
+    if (!a->text && !a->out)
         sbr_usage_error("no output given (-o TOPK)");
-    sbr_device_select(device);
-    sbr_fatal("inference is not implemented yet (issue 7)");
+}
+
+static void rank_split(const args *a, sbr_loaded_model *lm)
+{
+    sbr_sessions s;
+    sbr_err e;
+    if (sbr_sessions_read(a->sessions, &s, &e))
+        sbr_fatal("%s: %s", a->sessions, e.msg);
+    if (sbr_loaded_check_sessions(lm, &s, &e))
+        sbr_fatal("%s: %s", a->sessions, e.msg);
+    if (a->K > lm->m.cfg.n_items)
+        sbr_fatal("%s: -k %d is larger than the catalogue (%d items)", a->model, a->K,
+                  lm->m.cfg.n_items);
+    const sbr_split *sp = &s.split[a->split];
+    if (sbr_samples_count(sp, s.min_prefix) == 0)
+        sbr_fatal("%s: the %s split has no samples", a->sessions, sbr_split_names[a->split]);
+    sbr_eval_cfg ec = {a->K, a->batch, a->exclude_seen, a->chunk, 1};
+    sbr_topk t;
+    double t0 = sbr_now();
+    sbr_eval_split(&lm->m, sp, s.min_prefix, lm->clip.cluster ? &lm->clip : NULL, &ec, &t);
+    double secs = sbr_now() - t0;
+    sbr_info("ranked %lld samples over %d items in %.2f s (%.0f samples/s)", (long long)t.n,
+             lm->m.cfg.n_items, secs, (double)t.n / (secs > 0 ? secs : 1e-9));
+    sbr_tw *w = sbr_tw_new("sbr.topk");
+    sbr_topk_add_to(&t, w);
+    sbr_tw_meta(w, "split", sbr_split_names[a->split]);
+    sbr_tw_meta(w, "model", lm->m.cfg.model);
+    if (sbr_tw_write(w, a->out, SBR_ZSTD_LEVEL, &e))
+        sbr_fatal("%s: %s", a->out, e.msg);
+    sbr_tw_free(w);
+    sbr_eval_topk_free(&t);
+    sbr_sessions_free(&s);
+}
+
+/* --- text mode --------------------------------------------------------------- */
+
+typedef struct {
+    int64_t *keys;   /* original ids, open addressing; INT64_MIN empty */
+    int32_t *vals;
+    size_t mask;
+} idmap;
+
+static void idmap_build(idmap *m, const int64_t *original, int64_t n_items)
+{
+    size_t cap = 16;
+    while (cap < (size_t)n_items * 2)
+        cap <<= 1;
+    m->mask = cap - 1;
+    m->keys = sbr_xmalloc(cap * sizeof(int64_t));
+    m->vals = sbr_xmalloc(cap * sizeof(int32_t));
+    for (size_t i = 0; i < cap; i++)
+        m->keys[i] = INT64_MIN;
+    for (int64_t id = 1; id <= n_items; id++) {
+        size_t h = (size_t)((uint64_t)original[id] * 0x9E3779B97F4A7C15ull) & m->mask;
+        while (m->keys[h] != INT64_MIN)
+            h = (h + 1) & m->mask;
+        m->keys[h] = original[id];
+        m->vals[h] = (int32_t)id;
+    }
+}
+
+static int32_t idmap_get(const idmap *m, int64_t key)
+{
+    size_t h = (size_t)((uint64_t)key * 0x9E3779B97F4A7C15ull) & m->mask;
+    while (m->keys[h] != INT64_MIN) {
+        if (m->keys[h] == key)
+            return m->vals[h];
+        h = (h + 1) & m->mask;
+    }
+    return 0;
+}
+
+/* Parses one line into internal ids (unknown ids -> n_items + 1, "unseen").
+ * Returns the count, or -1 on a token that is not an integer. */
+static int parse_line(char *line, const idmap *map, int32_t unseen, int32_t **ids, size_t *cap)
+{
+    int n = 0;
+    for (char *p = line; *p;) {
+        while (*p == ' ' || *p == ',' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || (*end && *end != ' ' && *end != ',' && *end != '\t'))
+            return -1;
+        if ((size_t)n + 2 > *cap) {
+            *cap = *cap * 2 + 16;
+            *ids = sbr_xrealloc(*ids, *cap * sizeof(int32_t));
+        }
+        int32_t id = idmap_get(map, v);
+        (*ids)[n++] = id ? id : unseen;
+        p = end;
+    }
+    return n;
+}
+
+static void serve_text(const args *a, sbr_loaded_model *lm)
+{
+    idmap map;
+    int N = lm->m.cfg.n_items;
+    idmap_build(&map, lm->original, N);
+    int K = a->K < N ? a->K : N;
+    int32_t *ids = NULL, *idx = sbr_xmalloc(sizeof(int32_t) * (size_t)K);
+    float *sc = sbr_xmalloc(sizeof(float) * (size_t)K);
+    size_t cap = 0, lcap = 0;
+    char *line = NULL;
+    ssize_t len;
+    int64_t lineno = 0;
+    while ((len = getline(&line, &lcap, stdin)) >= 0) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = 0;
+        int n = parse_line(line, &map, N + 1, &ids, &cap);
+        if (n < 0)
+            sbr_fatal("-:%lld: not a list of integer item ids", (long long)lineno);
+        if (n == 0) {
+            putchar('\n');
+            fflush(stdout);
+            continue;
+        }
+        ids[n] = 1; /* a placeholder target: the sample is the whole line */
+        int64_t off[2] = {0, n + 1}, order = 0;
+        sbr_split sp = {1, off, ids, NULL, NULL, 1};
+        sbr_samples smp;
+        sbr_samples_build(&sp, 1, &smp);
+        sbr_eval_cfg ec = {K, 1, a->exclude_seen, a->chunk, 0};
+        sbr_topk t;
+        (void)order;
+        sbr_eval_split(&lm->m, &sp, 1, lm->clip.cluster ? &lm->clip : NULL, &ec, &t);
+        for (int j = 0; j < K && t.items[j]; j++)
+            printf(j ? " %" PRId64 : "%" PRId64, lm->original[t.items[j]]);
+        putchar('\n');
+        if (fflush(stdout) != 0)
+            sbr_fatal("write to stdout failed");
+        sbr_eval_topk_free(&t);
+        sbr_samples_free(&smp);
+    }
+    free(line);
+    free(ids);
+    free(idx);
+    free(sc);
+    free(map.keys);
+    free(map.vals);
+}
+
+int main(int argc, char **argv)
+{
+    sbr_cli_begin("sbr-infer", argc, argv);
+    args a;
+    parse(argc, argv, &a);
+    sbr_device dev = sbr_device_select(a.device);
+    sbr_set_threads(a.threads);
+    sbr_loaded_model lm;
+    sbr_err e;
+    if (sbr_loaded_open(&lm, a.model, dev == SBR_DEV_CUDA ? SBR_PREC_CUDA : SBR_PREC_F32,
+                        a.text ? 1 : a.batch, &e))
+        sbr_fatal("%s: %s", a.model, e.msg);
+    if (a.text)
+        serve_text(&a, &lm);
+    else
+        rank_split(&a, &lm);
+    sbr_loaded_close(&lm);
+    return SBR_EXIT_OK;
 }

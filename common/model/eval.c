@@ -1,0 +1,94 @@
+#include "model/eval.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "progress.h"
+
+/* The prefix items of each row of the batch, for --exclude-seen:
+ * off [B + 1], ids. */
+static void exclusions(const sbr_split *sp, const sbr_samples *smp, const int64_t *order, int B,
+                       int32_t *off, int32_t *ids)
+{
+    int n = 0;
+    for (int i = 0; i < B; i++) {
+        off[i] = n;
+        int64_t s = smp->session[order[i]];
+        for (int j = 0; j < smp->prefix_len[order[i]]; j++)
+            ids[n++] = sp->items[sp->offsets[s] + j];
+    }
+    off[B] = n;
+}
+
+void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr_clip_map *clip,
+                    const sbr_eval_cfg *ec, sbr_topk *t)
+{
+    sbr_samples smp;
+    sbr_samples_build(sp, min_prefix, &smp);
+    memset(t, 0, sizeof *t);
+    t->n = smp.n;
+    t->k = ec->K;
+    t->n_items = m->cfg.n_items;
+    t->exclude_seen = ec->exclude_seen;
+    t->items = sbr_xcalloc((size_t)smp.n * ec->K + 1, sizeof(int32_t));
+    t->scores = sbr_xcalloc((size_t)smp.n * ec->K + 1, sizeof(float));
+    t->targets = sbr_xcalloc((size_t)smp.n + 1, sizeof(int32_t));
+    t->prefix_len = sbr_xcalloc((size_t)smp.n + 1, sizeof(int32_t));
+    t->repeat = sbr_xcalloc((size_t)smp.n + 1, 1);
+    sbr_feeder f;
+    sbr_feeder_init(&f, m->prec, ec->batch, m->cfg.max_len > 0 ? m->cfg.max_len : m->max_L,
+                    (m->impl->needs & SBR_NEEDS_GRAPH) != 0);
+    int64_t *order = sbr_xmalloc(sizeof(int64_t) * (size_t)ec->batch);
+    int32_t *xoff = NULL, *xids = NULL;
+    size_t xcap = 0;
+    sbr_progress p;
+    sbr_progress_start(&p, "ranking", smp.n, "samples");
+    if (!ec->progress)
+        p.active = 0;
+    for (int64_t at = 0; at < smp.n; at += ec->batch) {
+        int B = smp.n - at < ec->batch ? (int)(smp.n - at) : ec->batch;
+        size_t need = 0;
+        for (int i = 0; i < B; i++) {
+            order[i] = at + i;
+            need += (size_t)smp.prefix_len[at + i];
+        }
+        const sbr_batch *b = sbr_feeder_fill(&f, sp, &smp, order, B, m->cfg.n_items, clip);
+        if (ec->exclude_seen) {
+            if (need + 1 > xcap) {
+                xcap = 2 * need + 1;
+                xids = sbr_xrealloc(xids, sizeof(int32_t) * xcap);
+            }
+            xoff = sbr_xrealloc(xoff, sizeof(int32_t) * (size_t)(B + 1));
+            exclusions(sp, &smp, order, B, xoff, xids);
+        }
+        sbr_model_topk(m, b, ec->K, ec->chunk, t->items + (size_t)at * ec->K,
+                       t->scores + (size_t)at * ec->K, ec->exclude_seen ? xoff : NULL,
+                       ec->exclude_seen ? xids : NULL);
+        for (int i = 0; i < B; i++) {
+            int64_t s = smp.session[at + i];
+            int len = smp.prefix_len[at + i];
+            const int32_t *row = sp->items + sp->offsets[s];
+            t->targets[at + i] = row[len];
+            t->prefix_len[at + i] = len;
+            for (int j = 0; j < len; j++)
+                t->repeat[at + i] |= row[j] == row[len];
+        }
+        sbr_progress_update(&p, at + B, NULL);
+    }
+    sbr_progress_end(&p, NULL);
+    free(order);
+    free(xoff);
+    free(xids);
+    sbr_feeder_free(&f);
+    sbr_samples_free(&smp);
+}
+
+void sbr_eval_topk_free(sbr_topk *t)
+{
+    free(t->items);
+    free(t->scores);
+    free(t->targets);
+    free(t->prefix_len);
+    free(t->repeat);
+    memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,25 @@
+/* Full-catalogue evaluation of a model on a split: top-K lists for every
+ * sample (what sbr-infer writes and what the trainer scores each epoch). */
+#ifndef SBR_MODEL_EVAL_H
+#define SBR_MODEL_EVAL_H
+
+#include "model/batch.h"
+#include "model/model.h"
+#include "sessions.h"
+#include "topk.h"
+
+typedef struct {
+    int K;            /* list length */
+    int batch;        /* samples per forward */
+    int exclude_seen; /* mask each prefix's own items out of its ranking */
+    int chunk;        /* items per score chunk */
+    int progress;     /* show a progress line */
+} sbr_eval_cfg;
+
+/* Ranks every sample of split sp (prefix rule min_prefix) with model m.
+ * Fills t with host arrays it owns (free with sbr_eval_topk_free). */
+void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr_clip_map *clip,
+                    const sbr_eval_cfg *ec, sbr_topk *t);
+void sbr_eval_topk_free(sbr_topk *t);
+
+#endif

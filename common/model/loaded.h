@@ -1,0 +1,26 @@
+/* A trained model file opened for inference: the model on a device, its
+ * item-id map and its CLIP-SBR cluster map. Shared by sbr-infer and tests. */
+#ifndef SBR_MODEL_LOADED_H
+#define SBR_MODEL_LOADED_H
+
+#include "model/batch.h"
+#include "model/model.h"
+#include "sessions.h"
+#include "tfile.h"
+
+typedef struct {
+    sbr_tfile file;
+    sbr_model m;
+    const int64_t *original; /* [n_items + 1] original item ids */
+    sbr_clip_map clip;       /* cluster NULL when the model has no prompts */
+    int min_prefix;
+} sbr_loaded_model;
+
+/* Reads a model file and builds the model on prec for batches of max_B. */
+int sbr_loaded_open(sbr_loaded_model *lm, const char *path, sbr_prec prec, int max_B, sbr_err *e);
+void sbr_loaded_close(sbr_loaded_model *lm);
+/* Checks that s was prepared like the model's training data: same catalogue
+ * and the same original ids. */
+int sbr_loaded_check_sessions(const sbr_loaded_model *lm, const sbr_sessions *s, sbr_err *e);
+
+#endif

@@ -1,0 +1,284 @@
+#include "model/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/devmem.h"
+#include "model/eval.h"
+#include "progress.h"
+#include "rng.h"
+
+static const int cutoffs[3] = {5, 10, 20};
+
+/* Fisher-Yates with a stream keyed by (seed, epoch): the order of an epoch
+ * does not depend on what came before, so a resumed run sees the same. */
+static void shuffle(int64_t *order, int64_t n, uint64_t seed, int epoch)
+{
+    for (int64_t i = 0; i < n; i++)
+        order[i] = i;
+    uint64_t key = sbr_rng_hash(seed ^ 0x5EEDF00Dull, (uint64_t)epoch);
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)(sbr_rng_hash(key, (uint64_t)i) % (uint64_t)(i + 1));
+        int64_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+static void evaluate(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr_clip_map *clip,
+                     const sbr_train_cfg *tc, sbr_eval_result *r)
+{
+    sbr_eval_cfg ec = {20, tc->batch, 0, tc->chunk, 0}; /* the model is sized for this batch */
+    sbr_topk t;
+    sbr_eval_split(m, sp, min_prefix, clip, &ec, &t);
+    sbr_metrics_compute(&t, cutoffs, 3, 0, &r->m);
+    r->done = 1;
+    sbr_eval_topk_free(&t);
+}
+
+/* Host copy of the parameters (as stored on the device: f32 or f64). */
+static void params_to_host(sbr_model *m, void *host)
+{
+    sbr_dev_download(m->prec, host, m->params.base, m->params.bytes);
+}
+
+static void params_from_host(sbr_model *m, const void *host)
+{
+    sbr_dev_upload(m->prec, m->params.base, host, m->params.bytes);
+}
+
+/* Adds the host copy `host` of the parameters to w as F32 tensors "PREFIX<name>". */
+static void add_host_params(sbr_model *m, const void *host, float *f32, const char *prefix,
+                            sbr_tw *w)
+{
+    int64_t n = sbr_arena_numel(&m->params);
+    for (int64_t k = 0; k < n; k++)
+        f32[k] = m->elem == 8 ? (float)((const double *)host)[k] : ((const float *)host)[k];
+    for (int i = 0; i < m->params.n; i++) {
+        const sbr_view *v = &m->params.views[i];
+        char name[128];
+        snprintf(name, sizeof name, "%s%s", prefix, v->name);
+        sbr_tw_add(w, name, SBR_F32, v->ndim, v->shape, f32 + v->offset / m->elem);
+    }
+}
+
+static int load_host_params(sbr_model *m, const sbr_tfile *f, const char *prefix, void *host,
+                            sbr_err *e)
+{
+    for (int i = 0; i < m->params.n; i++) {
+        const sbr_view *v = &m->params.views[i];
+        char name[128];
+        snprintf(name, sizeof name, "%s%s", prefix, v->name);
+        const sbr_tensor *t = sbr_tfile_need(f, name, SBR_F32, v->ndim, e);
+        if (!t)
+            return -1;
+        if (t->numel != v->numel)
+            return sbr_errf(e, "tensor \"%s\" does not fit the model", name);
+        for (int64_t k = 0; k < v->numel; k++) {
+            float x = ((const float *)t->data)[k];
+            if (m->elem == 8)
+                ((double *)host)[v->offset / 8 + (size_t)k] = x;
+            else
+                ((float *)host)[v->offset / 4 + (size_t)k] = x;
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    int bad; /* epochs without improvement */
+} run_state;
+
+static void write_checkpoint(sbr_model *m, const sbr_train_cfg *tc, const sbr_train_state *st,
+                             const run_state *rs, const void *best, float *f32)
+{
+    sbr_tw *w = sbr_tw_new("sbr.model");
+    sbr_model_add_to(m, w, 1);
+    sbr_train_state_meta(st, tc, w);
+    sbr_tw_metaf(w, "checkpoint.bad_epochs", "%d", rs->bad);
+    sbr_tw_metaf(w, "checkpoint.best_score", "%.17g", st->best_score);
+    sbr_tw_metaf(w, "checkpoint.best_test_hr", "%.17g", st->best_test_hr);
+    sbr_tw_metaf(w, "checkpoint.best_test_mrr", "%.17g", st->best_test_mrr);
+    sbr_tw_metaf(w, "checkpoint.steps", "%lld", (long long)st->steps);
+    add_host_params(m, best, f32, "best.", w);
+    sbr_err e;
+    if (sbr_tw_write(w, tc->checkpoint, SBR_ZSTD_LEVEL, &e))
+        sbr_fatal("%s: %s", tc->checkpoint, e.msg);
+    sbr_tw_free(w);
+}
+
+static double meta_num(const sbr_tfile *f, const char *key)
+{
+    const char *v = sbr_tfile_meta(f, key);
+    return v ? strtod(v, NULL) : 0;
+}
+
+static int resume_from(sbr_model *m, const sbr_tfile *f, sbr_train_state *st, run_state *rs,
+                       void *best, sbr_err *e)
+{
+    if (sbr_model_load(m, f, 1, e) || load_host_params(m, f, "best.", best, e))
+        return -1;
+    st->epoch = (int)meta_num(f, "epochs_done");
+    st->best_epoch = (int)meta_num(f, "selected_epoch");
+    st->best_score = meta_num(f, "checkpoint.best_score");
+    st->best_test_hr = meta_num(f, "checkpoint.best_test_hr");
+    st->best_test_mrr = meta_num(f, "checkpoint.best_test_mrr");
+    st->steps = (int64_t)meta_num(f, "checkpoint.steps");
+    rs->bad = (int)meta_num(f, "checkpoint.bad_epochs");
+    return 0;
+}
+
+static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double lr, double secs,
+                      double rate, const sbr_eval_result *v, const sbr_eval_result *t)
+{
+    char line[512];
+    int n = snprintf(line, sizeof line, "epoch %d  loss %.4f  lr %.2g  %.0fs  %.0f samples/s",
+                     epoch, loss, lr, secs, rate);
+    if (v->done)
+        n += snprintf(line + n, sizeof line - (size_t)n, "  valid HR@20 %.2f MRR@20 %.2f",
+                      100 * v->m.all[2].hr, 100 * v->m.all[2].mrr);
+    if (t->done)
+        snprintf(line + n, sizeof line - (size_t)n, "  test HR@20 %.2f MRR@20 %.2f",
+                 100 * t->m.all[2].hr, 100 * t->m.all[2].mrr);
+    sbr_info("%s", line);
+    if (tc->log) {
+        fprintf(tc->log, "{\"epoch\":%d,\"loss\":%.6f,\"lr\":%.6g,\"seconds\":%.3f,"
+                         "\"samples_per_s\":%.1f",
+                epoch, loss, lr, secs, rate);
+        const char *names[2] = {"valid", "test"};
+        const sbr_eval_result *rs[2] = {v, t};
+        for (int k = 0; k < 2; k++)
+            if (rs[k]->done)
+                for (int c = 0; c < 3; c++)
+                    fprintf(tc->log, ",\"%s_HR@%d\":%.4f,\"%s_MRR@%d\":%.4f,\"%s_NDCG@%d\":%.4f",
+                            names[k], cutoffs[c], 100 * rs[k]->m.all[c].hr, names[k], cutoffs[c],
+                            100 * rs[k]->m.all[c].mrr, names[k], cutoffs[c],
+                            100 * rs[k]->m.all[c].ndcg);
+        fprintf(tc->log, "}\n");
+        fflush(tc->log);
+    }
+}
+
+int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
+              const sbr_train_cfg *tc, sbr_train_state *st, const sbr_tfile *resume, sbr_err *e)
+{
+    memset(st, 0, sizeof *st);
+    const sbr_split *tr = &s->split[SBR_TRAIN], *va = &s->split[SBR_VALID],
+                    *te = &s->split[SBR_TEST];
+    sbr_samples smp;
+    sbr_samples_build(tr, s->min_prefix, &smp);
+    if (smp.n == 0)
+        return sbr_errf(e, "the training split has no samples");
+    int has_valid = sbr_samples_count(va, s->min_prefix) > 0;
+    int has_test = sbr_samples_count(te, s->min_prefix) > 0;
+    if (tc->select == SBR_SELECT_VALID && !has_valid)
+        return sbr_errf(e, "no validation samples to select the epoch on (sbr-prep --valid-frac "
+                           "> 0, or sbr-train --select best-test)");
+    if (tc->select == SBR_SELECT_BEST_TEST && !has_test)
+        return sbr_errf(e, "--select best-test needs test samples");
+    size_t pbytes = m->params.bytes;
+    void *best = sbr_xcalloc(1, pbytes);
+    float *f32 = sbr_xmalloc(sizeof(float) * (size_t)sbr_arena_numel(&m->params) + 4);
+    run_state rs = {0};
+    params_to_host(m, best);
+    if (resume && resume_from(m, resume, st, &rs, best, e)) {
+        free(best);
+        free(f32);
+        return -1;
+    }
+    sbr_feeder f;
+    sbr_feeder_init(&f, m->prec, tc->batch, m->cfg.max_len, (m->impl->needs & SBR_NEEDS_GRAPH) != 0);
+    int64_t *order = sbr_xmalloc(sizeof(int64_t) * (size_t)smp.n);
+    sbr_step_cfg sc = {tc->lr, tc->l2, tc->clip, tc->adamw, tc->chunk};
+    double t_all = sbr_now();
+    for (int epoch = st->epoch; epoch < tc->epochs; epoch++) {
+        sc.lr = sbr_nn_lr_step(tc->lr, tc->lr_gamma, tc->lr_step, epoch);
+        shuffle(order, smp.n, m->cfg.seed, epoch);
+        sbr_progress p;
+        char label[32], extra[64];
+        snprintf(label, sizeof label, "epoch %d", epoch + 1);
+        sbr_progress_start(&p, label, smp.n, "samples");
+        double t0 = sbr_now(), loss_sum = 0;
+        int64_t nb = 0, seen = 0;
+        for (int64_t at = 0; at < smp.n; at += tc->batch) {
+            int B = smp.n - at < tc->batch ? (int)(smp.n - at) : tc->batch;
+            const sbr_batch *b = sbr_feeder_fill(&f, tr, &smp, order + at, B, m->cfg.n_items, clip);
+            loss_sum += sbr_model_train_step(m, b, &sc);
+            nb++;
+            seen += B;
+            st->steps++;
+            snprintf(extra, sizeof extra, "loss %.4f", loss_sum / (double)nb);
+            sbr_progress_update(&p, at + B, extra);
+            if (tc->max_steps && st->steps >= tc->max_steps)
+                break;
+        }
+        sbr_progress_end(&p, extra);
+        double secs = sbr_now() - t0;
+        sbr_eval_result v = {0}, t = {0};
+        if (has_valid)
+            evaluate(m, va, s->min_prefix, clip, tc, &v);
+        if (has_test && (tc->eval_test || tc->select == SBR_SELECT_BEST_TEST))
+            evaluate(m, te, s->min_prefix, clip, tc, &t);
+        st->epoch = epoch + 1;
+        const sbr_eval_result *sel = tc->select == SBR_SELECT_VALID ? &v : &t;
+        double score = tc->select_mrr ? sel->m.all[2].mrr : sel->m.all[2].hr;
+        if (st->best_epoch == 0 || score > st->best_score) {
+            st->best_epoch = epoch + 1;
+            st->best_score = score;
+            st->valid[0] = v;
+            st->test[0] = t;
+            params_to_host(m, best);
+            rs.bad = 0;
+        } else
+            rs.bad++;
+        if (t.done) {
+            st->best_test_hr = fmax(st->best_test_hr, t.m.all[2].hr);
+            st->best_test_mrr = fmax(st->best_test_mrr, t.m.all[2].mrr);
+        }
+        log_epoch(tc, epoch + 1, loss_sum / (double)(nb ? nb : 1), sc.lr, secs,
+                  (double)seen / (secs > 0 ? secs : 1), &v, &t);
+        if (tc->checkpoint)
+            write_checkpoint(m, tc, st, &rs, best, f32);
+        if (tc->max_steps && st->steps >= tc->max_steps)
+            break;
+        if (tc->patience > 0 && rs.bad >= tc->patience) {
+            st->stopped_early = 1;
+            sbr_info("no improvement for %d epochs: stopping", rs.bad);
+            break;
+        }
+    }
+    st->seconds = sbr_now() - t_all;
+    params_from_host(m, best);
+    free(order);
+    free(best);
+    free(f32);
+    sbr_feeder_free(&f);
+    sbr_samples_free(&smp);
+    return 0;
+}
+
+void sbr_train_state_meta(const sbr_train_state *st, const sbr_train_cfg *tc, sbr_tw *w)
+{
+    sbr_tw_metaf(w, "epochs_done", "%d", st->epoch);
+    sbr_tw_metaf(w, "selected_epoch", "%d", st->best_epoch);
+    sbr_tw_meta(w, "selection", tc->select == SBR_SELECT_VALID
+                                    ? (tc->select_mrr ? "valid MRR@20" : "valid HR@20")
+                                    : (tc->select_mrr ? "best-test MRR@20 (peeks at the test set)"
+                                                      : "best-test HR@20 (peeks at the test set)"));
+    const char *names[2] = {"valid", "test"};
+    const sbr_eval_result *rs[2] = {st->valid, st->test};
+    for (int k = 0; k < 2; k++)
+        if (rs[k]->done)
+            for (int c = 0; c < 3; c++) {
+                char key[64];
+                snprintf(key, sizeof key, "%s.HR@%d", names[k], cutoffs[c]);
+                sbr_tw_metaf(w, key, "%.4f", 100 * rs[k]->m.all[c].hr);
+                snprintf(key, sizeof key, "%s.MRR@%d", names[k], cutoffs[c]);
+                sbr_tw_metaf(w, key, "%.4f", 100 * rs[k]->m.all[c].mrr);
+            }
+    if (st->best_test_hr > 0) {
+        sbr_tw_metaf(w, "best_test.HR@20", "%.4f", 100 * st->best_test_hr);
+        sbr_tw_metaf(w, "best_test.MRR@20", "%.4f", 100 * st->best_test_mrr);
+    }
+}

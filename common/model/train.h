@@ -1,0 +1,55 @@
+/* The training loop: epochs over the prefix samples of the training split,
+ * shuffled per epoch with the seed; evaluation on the validation split (and
+ * the test split) after each epoch; model selection; learning-rate decay;
+ * early stopping; checkpoints that resume bit-identically on the CPU. */
+#ifndef SBR_MODEL_TRAIN_H
+#define SBR_MODEL_TRAIN_H
+
+#include <stdio.h>
+
+#include "metrics.h"
+#include "model/batch.h"
+#include "model/model.h"
+#include "sessions.h"
+
+typedef enum { SBR_SELECT_VALID = 0, SBR_SELECT_BEST_TEST = 1 } sbr_select;
+
+typedef struct {
+    int epochs, patience, batch;
+    double lr, l2, lr_gamma, clip;
+    int lr_step, adamw, chunk;
+    sbr_select select;
+    int select_mrr;      /* select on MRR@20 (else HR@20) */
+    int eval_test;       /* evaluate the test split after every epoch */
+    int max_steps;       /* stop after this many steps in total (0: no limit; tests) */
+    const char *checkpoint; /* write the full state here after every epoch */
+    FILE *log;           /* one line per epoch, or NULL */
+} sbr_train_cfg;
+
+/* Metrics of one evaluation: HR, MRR, NDCG at 5/10/20, Cov@20. */
+typedef struct {
+    int done;
+    sbr_metrics m;
+} sbr_eval_result;
+
+typedef struct {
+    int epoch;              /* epochs completed */
+    int best_epoch;         /* selected epoch (1-based), 0 when none */
+    double best_score;
+    sbr_eval_result valid[1], test[1]; /* at the selected epoch */
+    sbr_eval_result best_test;         /* best test HR@20 / MRR@20 over epochs (each its max) */
+    double best_test_hr, best_test_mrr;
+    int stopped_early;
+    int64_t steps;
+    double seconds;
+} sbr_train_state;
+
+/* Trains m on s; on return m holds the parameters of the selected epoch.
+ * resume: a checkpoint tfile (or NULL) to continue from. */
+int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
+              const sbr_train_cfg *tc, sbr_train_state *st, const sbr_tfile *resume, sbr_err *e);
+
+/* Writes the training state (epoch, selection) into a model file's metadata. */
+void sbr_train_state_meta(const sbr_train_state *st, const sbr_train_cfg *tc, sbr_tw *w);
+
+#endif

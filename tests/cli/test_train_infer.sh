@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# sbr-train, sbr-infer, sbr-score end to end on a small synthetic dataset:
+# the model must clearly beat a popularity ranking, files must chain, bad
+# input must give clear errors.
+. "$(dirname "$0")/lib.sh"
+
+check "generate and prepare a small synthetic dataset" 0 bash -c \
+    "'$B/sbr-gen' -q --clicks 30000 --items 800 --clusters 20 --seed 3 | '$B/sbr-prep' -q - -o '$T/s.sbr'"
+check "train GRU4Rec for 2 epochs (1 thread)" 0 "$B/sbr-train" -q -m gru4rec -e 2 --threads 1 \
+    --log "$T/gru.log" -o "$T/gru.model" "$T/s.sbr"
+check_true "the log has one JSON line per epoch" "[ \$(wc -l < '$T/gru.log') = 2 ] && grep -q '\"valid_HR@20\"' '$T/gru.log'"
+check "the model file is kind sbr.model" 0 "$B/sbr-inspect" -k "$T/gru.model"
+check_out "kind" "sbr.model"
+check "infer on the test split" 0 "$B/sbr-infer" -q --threads 1 -o "$T/gru.topk" "$T/gru.model" "$T/s.sbr"
+check "score it against the sessions file" 0 "$B/sbr-score" --json -s "$T/s.sbr" "$T/gru.topk"
+hr=$(grep -o '"HR@20":[0-9.]*' "$T/out" | head -1 | cut -d: -f2)
+# Popularity: the 20 most clicked training items for every sample.
+pop=$(/usr/bin/env python3 - "$T" "$B" <<'PY' 2>/dev/null
+import subprocess, sys, collections
+t, b = sys.argv[1], sys.argv[2]
+def tensor(name):
+    out = subprocess.run([f"{b}/sbr-inspect", "-t", name, f"{t}/s.sbr"], capture_output=True, text=True, check=True).stdout
+    return [int(x) for x in out.split()]
+items = tensor("train.items")
+top = {i for i, _ in collections.Counter(items).most_common(20)}
+off, te = tensor("test.offsets"), tensor("test.items")
+hits = n = 0
+for s in range(len(off) - 1):
+    sess = te[off[s]:off[s + 1]]
+    for j in range(1, len(sess)):
+        n += 1
+        hits += sess[j] in top
+print(f"{100 * hits / n:.2f}")
+PY
+)
+check_true "GRU4Rec HR@20 ($hr) clearly beats popularity ($pop)" "awk -v a='$hr' -v b='$pop' 'BEGIN { exit !(a > b + 10) }'"
+check_sh "infer | score over a pipe" 0 "'$B/sbr-infer' -q --threads 1 -o - '$T/gru.model' '$T/s.sbr' | '$B/sbr-score' -c 20 -"
+check_out "pipe gives the table" "^HR "
+check "exclude-seen lists" 0 "$B/sbr-infer" -q --threads 1 --exclude-seen -o "$T/gru-ns.topk" "$T/gru.model" "$T/s.sbr"
+check "next-unseen scoring" 0 "$B/sbr-score" -q --next-unseen "$T/gru-ns.topk"
+
+# Text mode: original ids in, original ids out, one line per line.
+first=$("$B/sbr-inspect" -t items.original "$T/s.sbr" | sed -n '2p;3p' | tr '\n' ' ')
+check_sh "text mode" 0 "printf '%s\n\n%s 999999999\n' '$first' '$first' | '$B/sbr-infer' --stdin-text -q --threads 1 -k 5 '$T/gru.model'"
+check_true "text mode: one output line per input line" "[ \$(wc -l < '$T/out') = 3 ]"
+check_true "text mode: five ids on the first line" "[ \$(sed -n 1p '$T/out' | wc -w) = 5 ]"
+check_sh "text mode: a bad token" 1 "echo '12 x3' | '$B/sbr-infer' --stdin-text -q '$T/gru.model'"
+check_err "says which line" "-:1: not a list"
+
+# CLIP-SBR prompts: graph -> clusters -> train with --clusters.
+check "graph and clusters" 0 bash -c "'$B/sbr-graph' -q --kind adjacent -o - '$T/s.sbr' | '$B/sbr-cluster' -q - -o '$T/c.sbr'"
+check "train with CLIP prompts" 0 "$B/sbr-train" -q -m gru4rec -e 1 --threads 1 --clusters "$T/c.sbr" -o "$T/clip.model" "$T/s.sbr"
+check "infer with CLIP prompts" 0 "$B/sbr-infer" -q --threads 1 -o "$T/clip.topk" "$T/clip.model" "$T/s.sbr"
+
+# Resume: 2 epochs straight = 1 epoch, checkpoint, resume for the 2nd.
+check "train 2 epochs with a checkpoint" 0 "$B/sbr-train" -q -e 2 --patience 0 --threads 1 --no-test --checkpoint "$T/full.ckpt" -o "$T/a.model" "$T/s.sbr"
+check "train 1 epoch with a checkpoint" 0 "$B/sbr-train" -q -e 1 --patience 0 --threads 1 --no-test --checkpoint "$T/half.ckpt" -o "$T/h.model" "$T/s.sbr"
+check "resume for the 2nd epoch" 0 "$B/sbr-train" -q -e 2 --patience 0 --threads 1 --no-test --resume "$T/half.ckpt" --checkpoint "$T/half.ckpt" -o "$T/b.model" "$T/s.sbr"
+check_true "resumed parameters are bit-identical" "cmp -s <('$B/sbr-inspect' -t param.items '$T/full.ckpt') <('$B/sbr-inspect' -t param.items '$T/half.ckpt')"
+
+# Bad input.
+check "a model where sessions are expected" 1 "$B/sbr-train" -q -o "$T/x.model" "$T/gru.model"
+check_err "says which kind" "is a sbr.model file, expected sbr.sessions"
+check "sessions where the model is expected" 1 "$B/sbr-infer" -q -o "$T/x.topk" "$T/s.sbr" "$T/s.sbr"
+check_err "names the file" "s.sbr: is a sbr.sessions file, expected sbr.model"
+check "K larger than the catalogue" 1 "$B/sbr-infer" -q -k 100000 -o "$T/x.topk" "$T/gru.model" "$T/s.sbr"
+check_err "says so" "larger than the catalogue"
+check "another dataset's sessions" 0 bash -c "'$B/sbr-gen' -q --clicks 20000 --items 500 --seed 9 | '$B/sbr-prep' -q - -o '$T/other.sbr'"
+check "a model with another dataset" 1 "$B/sbr-infer" -q -o "$T/x.topk" "$T/gru.model" "$T/other.sbr"
+check_err "not the data it was trained on" "catalogue items|numbers its items"
+check "top-K rows that do not match the targets" 1 "$B/sbr-score" -q -s "$T/other.sbr" "$T/gru.topk"
+check_err "says the rows differ" "rows|target"
+check "no output is misuse" 2 "$B/sbr-train" "$T/s.sbr"
+check "unknown model is misuse" 2 "$B/sbr-train" -m nosuch -o "$T/x" "$T/s.sbr"
+check "clusters of another dataset" 1 bash -c "'$B/sbr-graph' -q -o - '$T/other.sbr' | '$B/sbr-cluster' -q - -o '$T/oc.sbr' && '$B/sbr-train' -q -e 1 --clusters '$T/oc.sbr' -o '$T/x' '$T/s.sbr'"
+check_err "says the clusters do not fit" "another sessions file"
+t_end
