@@ -12,7 +12,9 @@ CUDA_TEST_C   := $(sort $(wildcard tests/cuda/*.c))
 CUDA_TEST_OBJ := $(CUDA_TEST_C:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/unit/main.o
 CUDA_TEST_BIN := $(BUILD)/cuda-tests
 
-.PHONY: gpu-bundle cuda-api-check
+CUDA_BENCH_BIN := $(BUILD)/bench-cuda
+
+.PHONY: gpu-bundle cuda-api-check bench-cuda
 
 ifeq ($(CUDA),1)
 $(CUDA_TEST_BIN): $(CUDA_TEST_OBJ) $(LIB)
@@ -31,6 +33,13 @@ cuda-api-check: $(LIB)
 	  echo "$$missing" | sed 's/^/    /'; exit 1; \
 	else echo "cuda-api-check: every _cuda op of api.inc is defined"; fi
 
+# GPU timings of the ops (Markdown rows; a skip line without a GPU).
+$(CUDA_BENCH_BIN): $(BUILD)/obj/tests/cuda/bench/bench_cuda.o $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench-cuda: $(CUDA_BENCH_BIN)
+	$(CUDA_BENCH_BIN)
+
 test-cuda: $(CUDA_TEST_BIN)
 	@$(MAKE) --no-print-directory cuda-api-check || true
 	$(CUDA_TEST_BIN)
@@ -48,7 +57,7 @@ GPU_LIBS   := -Wl,-Bstatic -lzstd -ligraph -lopenblas -Wl,-Bdynamic \
               $(GCC_LIBDIR)libstdc++.a -static-libgcc $(CUDA_HOME)/lib64/libcudart_static.a \
               -L$(CUDA_HOME)/lib64 -lcublas -lcublasLt -lm -lpthread -ldl -lrt \
               -Wl,-rpath,/usr/local/cuda/lib64 -s
-GPU_BINS   := $(TOOLS:%=$(GPU_DIR)/%) $(GPU_DIR)/cuda-tests
+GPU_BINS   := $(TOOLS:%=$(GPU_DIR)/%) $(GPU_DIR)/cuda-tests $(GPU_DIR)/bench-cuda
 # What ldd may still list (the GPU machine has these).
 GPU_LDD_OK := linux-vdso|ld-linux|libc\.so|libm\.so|libdl\.so|librt\.so|libpthread\.so|libgcc_s|libstdc\+\+|libgomp|libcublas|libcublasLt|libcuda\.so
 
@@ -62,6 +71,10 @@ $(foreach t,$(TOOLS),$(eval $(call gpu_tool_rule,$(t))))
 $(GPU_DIR)/cuda-tests: $(CUDA_TEST_OBJ) $(LIB) $(GPU_ARPACK)
 	@mkdir -p $(GPU_DIR)
 	$(CC) -o $@ $(CUDA_TEST_OBJ) $(LIB) $(GPU_ARPACK) $(GPU_LIBS)
+
+$(GPU_DIR)/bench-cuda: $(BUILD)/obj/tests/cuda/bench/bench_cuda.o $(LIB) $(GPU_ARPACK)
+	@mkdir -p $(GPU_DIR)
+	$(CC) -o $@ $< $(LIB) $(GPU_ARPACK) $(GPU_LIBS)
 
 $(GPU_DIR)/env.sh: common/cuda/bundle/env.sh
 	@mkdir -p $(GPU_DIR)
