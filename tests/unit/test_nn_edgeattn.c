@@ -8,6 +8,7 @@
 
 #include "gradcheck.h"
 #include "harness.h"
+#include "device.h"
 #include "nn/nn.h"
 
 enum { D_ = 4, TMAX = 12, NZ = 80 };
@@ -275,4 +276,61 @@ TEST(nn_edge_attn_global_matches_reference)
     glob_loss(c);
     CHECK(gc_agree_f32(y, c->y, M_ * D_, 1e-5, 1e-6) <= 1);
     free(c);
+}
+
+/* The parallel paths (large graphs) give the same bits with 1 and 2 threads. */
+TEST(nn_edge_attn_thread_count_independent)
+{
+    enum { T = 4000, D = 100, K = 12 };
+    int32_t *ptr = malloc((T + 1) * sizeof(int32_t)), *col = malloc(3 * T * sizeof(int32_t)),
+            *typ = malloc(3 * T * sizeof(int32_t)), *nk = malloc(T * sizeof(int32_t));
+    int nz = 0;
+    for (int i = 0; i < T; i++) { /* chains of 10 nodes: self, previous, next */
+        ptr[i] = nz;
+        col[nz] = i, typ[nz++] = 0;
+        if (i % 10)
+            col[nz] = i - 1, typ[nz++] = 2;
+        if ((i + 1) % 10)
+            col[nz] = i + 1, typ[nz++] = 1 + 2 * (i % 2);
+        nk[i] = i % (K + 1);
+    }
+    ptr[T] = nz;
+    size_t TD = (size_t)T * D, TK = (size_t)T * K;
+    float *h = gc_zeros_f(TD), *a = gc_zeros_f(4 * D), *dy = gc_zeros_f(TD);
+    float *hn = gc_zeros_f(TK * D), *wn = gc_zeros_f(TK), *w1 = gc_zeros_f(D * (D + 1)),
+          *q1 = gc_zeros_f(D), *w2 = gc_zeros_f(2 * D * D);
+    gc_fill_f(h, TD, -1, 1, 1), gc_fill_f(a, 4 * D, -0.3f, 0.3f, 2), gc_fill_f(dy, TD, -1, 1, 3);
+    gc_fill_f(hn, TK * D, -1, 1, 4), gc_fill_f(wn, TK, 0, 2, 5);
+    gc_fill_f(w1, D * (D + 1), -0.1f, 0.1f, 6), gc_fill_f(q1, D, -0.3f, 0.3f, 7);
+    gc_fill_f(w2, 2 * D * D, -0.1f, 0.1f, 8);
+    size_t sb = sbr_nn_edge_attn_global_scratch_f32(T, K, D);
+    void *scr = malloc(sb);
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sb};
+    enum { NO = 9 };
+    float *out[2][NO];
+    size_t sz[NO] = {TD, (size_t)nz, TD, 4 * D, TD, TD, TK * D, D * (D + 1), D};
+    for (int t = 0; t < 2; t++) {
+        sbr_set_threads(t + 1);
+        for (int i = 0; i < NO; i++)
+            out[t][i] = gc_zeros_f(sz[i]);
+        float *u = gc_zeros_f(TK * D), *al = gc_zeros_f(TK), *cat = gc_zeros_f(2 * TD);
+        sbr_nn_edge_attn_local_forward_f32(&ctx, out[t][0], out[t][1], h, ptr, col, typ, a, T, D,
+                                           0.2f);
+        sbr_nn_edge_attn_local_backward_f32(&ctx, out[t][2], out[t][3], dy, out[t][1], h, ptr, col,
+                                            typ, a, T, D, 0.2f);
+        sbr_nn_edge_attn_global_forward_f32(&ctx, out[t][4], u, al, cat, h, hn, wn, dy, nk, w1, q1,
+                                            w2, T, K, D, 0.2f);
+        sbr_nn_edge_attn_global_backward_f32(&ctx, out[t][5], out[t][6], NULL, NULL, out[t][7],
+                                             out[t][8], NULL, dy, out[t][4], u, al, cat, hn, wn,
+                                             dy, nk, w1, q1, w2, T, K, D, 0.2f);
+        free(u), free(al), free(cat);
+    }
+    sbr_set_threads(0);
+    for (int i = 0; i < NO; i++) {
+        if (memcmp(out[0][i], out[1][i], sz[i] * sizeof(float)) != 0)
+            harness_fail(__FILE__, __LINE__, "output %d differs between 1 and 2 threads", i);
+        free(out[0][i]), free(out[1][i]);
+    }
+    free(ptr), free(col), free(typ), free(nk), free(h), free(a), free(dy), free(hn), free(wn);
+    free(w1), free(q1), free(w2), free(scr);
 }

@@ -8,6 +8,7 @@
 
 #include "gradcheck.h"
 #include "harness.h"
+#include "device.h"
 #include "nn/nn.h"
 
 enum { D_ = 3, TMAX = 16, NZMAX = 64 };
@@ -232,4 +233,59 @@ TEST(nn_ggnn_f32_matches_f64)
     for (int k = 0; k < NP; k++)
         free(pf[k]);
     gg_free(c);
+}
+
+/* The parallel paths (large batches) give the same bits with 1 and 2 threads. */
+TEST(nn_ggnn_thread_count_independent)
+{
+    enum { T = 12000, D = 100 };
+    int32_t *ptr = malloc((T + 1) * sizeof(int32_t)), *col = malloc(2 * T * sizeof(int32_t));
+    float *val = gc_zeros_f(2 * T);
+    int nz = 0;
+    for (int i = 0; i < T; i++) { /* chains of 8 nodes, and a back edge */
+        ptr[i] = nz;
+        if (i % 8)
+            col[nz] = i - 1, val[nz++] = 0.5f;
+        if (i % 8 == 7)
+            col[nz] = i - 7, val[nz++] = 0.5f;
+    }
+    ptr[T] = nz;
+    size_t TD = (size_t)T * D;
+    float *p[NP];
+    const int bsize[NP] = {D * D, D, D * D, D, D, D, 6 * D * D, 3 * D, 3 * D * D, 3 * D};
+    for (int k = 0; k < NP; k++) {
+        int n = bsize[k];
+        p[k] = gc_zeros_f(n);
+        gc_fill_f(p[k], n, -0.1f, 0.1f, 10 + k);
+    }
+    float *h0 = gc_zeros_f(TD), *dh = gc_zeros_f(TD);
+    gc_fill_f(h0, TD, -1, 1, 1), gc_fill_f(dh, TD, -1, 1, 2);
+    size_t sb = sbr_nn_ggnn_scratch_f32(T, D);
+    void *scr = malloc(sb);
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sb};
+    float *out[2][3];
+    for (int t = 0; t < 2; t++) {
+        sbr_set_threads(t + 1);
+        float *hout = gc_zeros_f(TD), *hs = gc_zeros_f(2 * TD), *a = gc_zeros_f(4 * TD),
+              *g = gc_zeros_f(6 * TD), *n = gc_zeros_f(2 * TD), *dh0 = gc_zeros_f(TD),
+              *dwin = gc_zeros_f(D * D);
+        sbr_nn_ggnn_forward_f32(&ctx, hout, hs, a, g, n, h0, ptr, col, val, ptr, col, val,
+                                p[P_WIN], p[P_BIN], p[P_WOUT], p[P_BOUT], p[P_BIAH], p[P_BOAH],
+                                p[P_WIH], p[P_BIH], p[P_WHH], p[P_BHH], T, D, 2);
+        sbr_nn_ggnn_backward_f32(&ctx, dh0, dwin, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                                 NULL, dh, hs, a, g, n, ptr, col, val, ptr, col, val, p[P_WIN],
+                                 p[P_WOUT], p[P_WIH], p[P_WHH], T, D, 2);
+        out[t][0] = hout, out[t][1] = dh0, out[t][2] = dwin;
+        free(hs), free(a), free(g), free(n);
+    }
+    sbr_set_threads(0);
+    CHECK(memcmp(out[0][0], out[1][0], TD * sizeof(float)) == 0);
+    CHECK(memcmp(out[0][1], out[1][1], TD * sizeof(float)) == 0);
+    CHECK(memcmp(out[0][2], out[1][2], D * D * sizeof(float)) == 0);
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < 3; i++)
+            free(out[t][i]);
+    for (int k = 0; k < NP; k++)
+        free(p[k]);
+    free(ptr), free(col), free(val), free(h0), free(dh), free(scr);
 }

@@ -8,6 +8,7 @@
 
 #include "gradcheck.h"
 #include "harness.h"
+#include "device.h"
 #include "nn/nn.h"
 
 enum { B_ = 5, L_ = 5, I_ = 3, H_ = 4 };
@@ -226,4 +227,42 @@ TEST(nn_gru_f32_matches_f64)
     free(scr);
     free(xd), free(wid), free(bid), free(whd), free(bhd), free(hsd), free(gd), free(nd);
     free(xf), free(wif), free(bif), free(whf), free(bhf), free(hsf), free(gf), free(nf);
+}
+
+/* The parallel paths (large batches) give the same bits with 1 and 2 threads. */
+TEST(nn_gru_thread_count_independent)
+{
+    enum { B = 4000, L = 4, In = 32, H = 100 };
+    size_t BL = (size_t)B * L;
+    int32_t *len = malloc(B * sizeof(int32_t));
+    for (int b = 0; b < B; b++)
+        len[b] = b % (L + 1);
+    float *x = gc_zeros_f(BL * In), *wih = gc_zeros_f(3 * H * In), *whh = gc_zeros_f(3 * H * H),
+          *bb = gc_zeros_f(3 * H), *dhs = gc_zeros_f(BL * H);
+    gc_fill_f(x, BL * In, -1, 1, 1), gc_fill_f(wih, 3 * H * In, -0.2f, 0.2f, 2);
+    gc_fill_f(whh, 3 * H * H, -0.2f, 0.2f, 3), gc_fill_f(bb, 3 * H, -0.2f, 0.2f, 4);
+    gc_fill_f(dhs, BL * H, -1, 1, 5);
+    size_t sb = sbr_nn_gru_scratch_f32(B, L, H);
+    void *scr = malloc(sb);
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sb};
+    float *out[2][4];
+    for (int t = 0; t < 2; t++) {
+        sbr_set_threads(t + 1);
+        float *hs = gc_zeros_f(BL * H), *g = gc_zeros_f(BL * 3 * H), *n = gc_zeros_f(BL * H),
+              *dx = gc_zeros_f(BL * In), *dw = gc_zeros_f(3 * H * H);
+        sbr_nn_gru_forward_f32(&ctx, hs, NULL, g, n, x, len, NULL, wih, bb, whh, bb, B, L, In, H);
+        sbr_nn_gru_backward_f32(&ctx, dx, NULL, NULL, NULL, dw, NULL, dhs, NULL, hs, g, n, x, len,
+                                NULL, wih, whh, B, L, In, H);
+        out[t][0] = hs, out[t][1] = dx, out[t][2] = dw, out[t][3] = g;
+        free(n);
+    }
+    sbr_set_threads(0);
+    CHECK(memcmp(out[0][0], out[1][0], BL * H * sizeof(float)) == 0);
+    CHECK(memcmp(out[0][3], out[1][3], BL * 3 * H * sizeof(float)) == 0);
+    CHECK(memcmp(out[0][1], out[1][1], BL * In * sizeof(float)) == 0);
+    CHECK(memcmp(out[0][2], out[1][2], 3 * H * H * sizeof(float)) == 0);
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < 4; i++)
+            free(out[t][i]);
+    free(len), free(x), free(wih), free(whh), free(bb), free(dhs), free(scr);
 }

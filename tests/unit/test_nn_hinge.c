@@ -7,6 +7,7 @@
 
 #include "gradcheck.h"
 #include "harness.h"
+#include "device.h"
 #include "nn/nn.h"
 
 enum { B_ = 4, M_ = 9 };
@@ -134,4 +135,24 @@ TEST(nn_hinge_topk_matches_sort)
     sbr_nn_hinge_forward_f32(&ctx, lf, keep, dpf, dnf, B, M, 0.1f, K);
     CHECK(gc_agree_f32(lf, loss, B, 1e-5, 1e-5) <= 1);
     free(dpos), free(dneg), free(loss), free(keep), free(dnf), free(scr);
+}
+
+/* The parallel path (B x M >= 2^20) gives the same bits with 1 and 2 threads. */
+TEST(nn_hinge_thread_count_independent)
+{
+    enum { B = 30, M = 40000, K = 100 };
+    float *dpos = gc_zeros_f(B), *dneg = gc_zeros_f((size_t)B * M), loss[2][B];
+    uint8_t *keep[2] = {malloc((size_t)B * M), malloc((size_t)B * M)};
+    gc_fill_f(dpos, B, 0.5f, 1, 1), gc_fill_f(dneg, (size_t)B * M, 0, 2, 2);
+    size_t sb = sbr_nn_hinge_scratch_f32(B, M, K);
+    void *scr = malloc(sb);
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sb};
+    for (int t = 0; t < 2; t++) {
+        sbr_set_threads(t + 1);
+        sbr_nn_hinge_forward_f32(&ctx, loss[t], keep[t], dpos, dneg, B, M, 0.1f, K);
+    }
+    sbr_set_threads(0);
+    CHECK(memcmp(loss[0], loss[1], sizeof loss[0]) == 0);
+    CHECK(memcmp(keep[0], keep[1], (size_t)B * M) == 0);
+    free(dpos), free(dneg), free(keep[0]), free(keep[1]), free(scr);
 }

@@ -8,6 +8,7 @@
 
 #include "gradcheck.h"
 #include "harness.h"
+#include "device.h"
 #include "nn/nn.h"
 
 enum { B_ = 4, L_ = 5, D_ = 4, NH_ = 2, FF_ = 6 };
@@ -288,4 +289,57 @@ TEST(nn_mhsa_block_dropout)
     CHECK(fabs((double)keep_a / nA - 0.75) < 0.02);
     CHECK(fabs((double)keep_o / BLd - 0.5) < 0.03);
     free(act), free(prm), free(x), free(y), free(scr);
+}
+
+/* The parallel paths (large batches) give the same bits with 1 and 2
+ * threads, except the weight gradients: they are GEMMs whose reduction runs
+ * over the B*L rows, and OpenBLAS splits that dimension differently with
+ * another thread count (measured here for d = 32); they are equal for a fixed
+ * thread count and within float rounding across counts. */
+TEST(nn_mhsa_thread_count_independent)
+{
+    enum { B = 100, L = 20, D = 32, H = 2, F = 32 };
+    size_t BLd = (size_t)B * L * D, np = sbr_nn_mhsa_param_count_f32(D, F),
+           na = sbr_nn_mhsa_act_count_f32(B, L, D, H, F);
+    int32_t len[B];
+    for (int b = 0; b < B; b++)
+        len[b] = b % (L + 1);
+    float *x = gc_zeros_f(BLd), *prm = gc_zeros_f(np), *dy = gc_zeros_f(BLd);
+    gc_fill_f(x, BLd, -1, 1, 1), gc_fill_f(prm, np, -0.3f, 0.3f, 2), gc_fill_f(dy, BLd, -1, 1, 3);
+    size_t sb = sbr_nn_mhsa_scratch_f32(B, L, D, F);
+    void *scr = malloc(sb);
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sb};
+    float *out[3][3];
+    for (int t = 0; t < 3; t++) { /* 1 thread, 2 threads, 2 threads again */
+        sbr_set_threads(t ? 2 : 1);
+        float *y = gc_zeros_f(BLd), *act = gc_zeros_f(na), *dx = gc_zeros_f(BLd),
+              *dp = gc_zeros_f(np);
+        sbr_nn_mhsa_forward_f32(&ctx, y, act, x, len, prm, B, L, D, H, F, SBR_NN_MHSA_CAUSAL, 1e-5f,
+                                0.1f, 0.1f, 5, 0);
+        sbr_nn_mhsa_backward_f32(&ctx, dx, dp, dy, act, x, len, prm, B, L, D, H, F,
+                                 SBR_NN_MHSA_CAUSAL);
+        out[t][0] = y, out[t][1] = dx, out[t][2] = dp;
+        free(act);
+    }
+    sbr_set_threads(0);
+    CHECK(memcmp(out[0][0], out[1][0], BLd * sizeof(float)) == 0);
+    CHECK(memcmp(out[0][1], out[1][1], BLd * sizeof(float)) == 0);
+    CHECK(memcmp(out[1][2], out[2][2], np * sizeof(float)) == 0);
+    for (int k = 0; k < SBR_NN_MHSA_NPARAM; k++) {
+        size_t o0 = sbr_nn_mhsa_param_offset_f32(k, D, F);
+        size_t o1 = k + 1 < SBR_NN_MHSA_NPARAM ? sbr_nn_mhsa_param_offset_f32(k + 1, D, F) : np;
+        int gemm = k == SBR_NN_MHSA_WQ || k == SBR_NN_MHSA_WK || k == SBR_NN_MHSA_WV ||
+                   k == SBR_NN_MHSA_WO || k == SBR_NN_MHSA_W1 || k == SBR_NN_MHSA_W2;
+        if (!gemm && memcmp(out[0][2] + o0, out[1][2] + o0, (o1 - o0) * sizeof(float)) != 0)
+            harness_fail(__FILE__, __LINE__, "gradient of parameter %d differs", k);
+        double worst = 0;
+        for (size_t i = o0; i < o1; i++)
+            worst = fmax(worst, fabs(out[0][2][i] - out[1][2][i]) / (1e-4 + fabs(out[0][2][i])));
+        if (worst > 1e-4)
+            harness_fail(__FILE__, __LINE__, "gradient of parameter %d: rel. diff %g", k, worst);
+    }
+    for (int t = 0; t < 3; t++)
+        for (int i = 0; i < 3; i++)
+            free(out[t][i]);
+    free(x), free(prm), free(dy), free(scr);
 }
