@@ -242,6 +242,8 @@ static const char *show(const field *f)
 
 /* --- reader state ---------------------------------------------------------- */
 
+#define KBATCH 64
+
 typedef struct {
     const sbr_log_opts *o;
     sbr_clicklog *g;
@@ -251,6 +253,10 @@ typedef struct {
     int time_kind;                    /* 0 numeric scaled, 1 ISO/date */
     int64_t time_scale;               /* ms per unit */
     sbr_err *e;
+    /* Kaggle rows wait here so that their visitor lookups can be prefetched:
+     * with millions of visitors the direct table does not fit in cache. */
+    int nb;
+    int64_t b_vis[KBATCH], b_item[KBATCH], b_ts[KBATCH];
 } reader;
 
 static int bad(reader *r, const char *fmt, const char *arg)
@@ -287,6 +293,8 @@ static int get_time(reader *r, const field *f, int64_t *t)
 }
 
 /* --- one row per layout: 0 kept, 1 skipped by a rule, -1 malformed ------- */
+
+static void kaggle_flush(reader *r);
 
 /* Unsigned decimal up to the separator: advances *p; -1 when malformed. */
 static inline int next_u64(const char **p, const char *end, char sep, int64_t *out)
@@ -337,8 +345,28 @@ static int row_kaggle_fast(reader *r, const char *s, int64_t len)
         r->g->skipped_events++;
         return 0;
     }
-    push_click(r->g, key_of(r->g, vis), sbr_idmap_get_fast(&r->g->items, item), ts);
+    r->b_vis[r->nb] = vis;
+    r->b_item[r->nb] = item;
+    r->b_ts[r->nb] = ts;
+    if (++r->nb == KBATCH)
+        kaggle_flush(r);
     return 0;
+}
+
+/* Pushes the waiting Kaggle rows, in file order. */
+static void kaggle_flush(reader *r)
+{
+    sbr_clicklog *g = r->g;
+    for (int i = 0; i < r->nb; i++) {
+        if (i + 8 < r->nb) {
+            int64_t v = r->b_vis[i + 8];
+            if (v >= 0 && v < g->keys.direct_cap)
+                __builtin_prefetch(&g->keys.direct[v]);
+        }
+        push_click(g, key_of(g, r->b_vis[i]), sbr_idmap_get_fast(&g->items, r->b_item[i]),
+                   r->b_ts[i]);
+    }
+    r->nb = 0;
 }
 
 static int row_kaggle(reader *r, const char *s, int64_t len)
@@ -371,6 +399,7 @@ static int row_kaggle(reader *r, const char *s, int64_t len)
         r->g->skipped_events++;
         return 1;
     }
+    kaggle_flush(r);
     push_click(r->g, key_of(r->g, vis), sbr_idmap_get_fast(&r->g->items, item), ts);
     return 0;
 }
@@ -663,6 +692,7 @@ static void driver_init(driver *d, const char *name, const sbr_log_opts *o, sbr_
 
 static int finish(driver *d)
 {
+    kaggle_flush(&d->r);
     if (!d->started || d->r.g->n == 0) {
         const char *why = !d->started ? "empty input" : "no click rows in the input";
         if (d->r.g->bad_rows)

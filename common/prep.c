@@ -131,27 +131,27 @@ static void group(sbr_clicklog *g, int64_t **koff_out, int32_t **item_out, int64
         koff[g->key[i] + 1]++;
     for (int64_t k = 0; k < K; k++)
         koff[k + 1] += koff[k];
-    /* scatter positions: pos[i] = where click i goes */
-    int64_t *fill = sbr_xmalloc((size_t)K * sizeof *fill);
+    /* one stable scatter pass: click i goes to fill[key[i]]++ */
+    int64_t *fill = sbr_xmalloc((size_t)(K > 0 ? K : 1) * sizeof *fill);
     memcpy(fill, koff, (size_t)K * sizeof *fill);
-    int32_t *item = sbr_xmalloc((size_t)n * sizeof *item);
+    int32_t *item = sbr_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *item);
+    int64_t *t = sbr_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *t);
+    const int32_t *key = g->key;
     for (int64_t i = 0; i < n; i++) {
-        if (i + 16 < n)
-            __builtin_prefetch(&item[fill[g->key[i + 16]]], 1);
-        item[fill[g->key[i]]++] = g->item[i];
+        if (i + 16 < n) {
+            int64_t q = fill[key[i + 16]];
+            __builtin_prefetch(&item[q], 1);
+            __builtin_prefetch(&t[q], 1);
+        }
+        int64_t p = fill[key[i]]++;
+        item[p] = g->item[i];
+        t[p] = g->t[i];
     }
     free(g->item);
-    g->item = NULL;
-    int64_t *t = sbr_xmalloc((size_t)n * sizeof *t);
-    memcpy(fill, koff, (size_t)K * sizeof *fill);
-    for (int64_t i = 0; i < n; i++) {
-        if (i + 16 < n)
-            __builtin_prefetch(&t[fill[g->key[i + 16]]], 1);
-        t[fill[g->key[i]]++] = g->t[i];
-    }
     free(g->t);
-    g->t = NULL;
     free(g->key);
+    g->item = NULL;
+    g->t = NULL;
     g->key = NULL;
     free(fill);
     tclick *tmp = NULL;
