@@ -1,8 +1,12 @@
 /* Leiden clustering through igraph, and sbr.clusters files. */
 #include "cluster.h"
 
+#include <errno.h>
 #include <igraph/igraph.h>
 #include <math.h>
+#include <omp.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,8 +80,8 @@ static int cmp_label_order(const void *pa, const void *pb)
  * final partition in first-appearance labels. */
 static int run_leiden(const igraph_t *ig, const igraph_vector_t *ew, const igraph_vector_t *nw,
                       double res, const sbr_leiden_opts *o, uint64_t seed, int64_t nv,
-                      int32_t *canon, sbr_clusters *c, sbr_leiden_cb cb, void *cb_arg,
-                      sbr_err *e)
+                      int32_t *canon, sbr_clusters *c, int64_t it_base, sbr_leiden_cb cb,
+                      void *cb_arg, sbr_err *e)
 {
     igraph_vector_int_t memb;
     if (igraph_vector_int_init(&memb, nv) != IGRAPH_SUCCESS)
@@ -103,7 +107,7 @@ static int run_leiden(const igraph_t *ig, const igraph_vector_t *ew, const igrap
         c->quality = quality;
         c->n_graph_clusters = canonical(&memb, nv, canon, map, nv);
         if (cb)
-            cb(it + 1, c->n_graph_clusters, quality, cb_arg);
+            cb(it_base + it + 1, c->n_graph_clusters, quality, cb_arg);
         if (it > 0 && memcmp(prev, canon, (size_t)nv * sizeof *prev) == 0) {
             c->stable = 1;
             it++;
@@ -123,6 +127,164 @@ static int run_leiden(const igraph_t *ig, const igraph_vector_t *ew, const igrap
     free(prev);
     free(map);
     igraph_vector_int_destroy(&memb);
+    return rc;
+}
+
+/* What a restart run in a child process sends back, before its labels. */
+typedef struct {
+    int ok;
+    double modularity, quality;
+    int64_t iterations, n_graph_clusters;
+    int stable;
+    char msg[256];
+} restart_result;
+
+static int read_full(int fd, void *p, size_t n)
+{
+    char *b = p;
+    while (n > 0) {
+        ssize_t k = read(fd, b, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int write_full(int fd, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n > 0) {
+        ssize_t k = write(fd, b, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Restart r runs in a child process (igraph is not thread-safe, so the
+ * restarts run in parallel as processes, as many at a time as --threads).
+ * Returns the child's pid and the read end of its pipe, or -1 when fork
+ * is not possible (the caller then runs the restart itself). */
+static pid_t spawn_restart(const igraph_t *ig, const igraph_vector_t *ew,
+                           const igraph_vector_t *nw, double res, const sbr_leiden_opts *o,
+                           uint64_t seed, int64_t nv, int32_t *scratch, int *fd_out)
+{
+    int fd[2];
+    if (pipe(fd) < 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        sbr_clusters t;
+        sbr_err e = {{0}};
+        restart_result rr;
+        memset(&t, 0, sizeof t);
+        memset(&rr, 0, sizeof rr);
+        rr.ok = run_leiden(ig, ew, nw, res, o, seed, nv, scratch, &t, 0, NULL, NULL, &e) == 0;
+        rr.modularity = t.modularity;
+        rr.quality = t.quality;
+        rr.iterations = t.iterations;
+        rr.n_graph_clusters = t.n_graph_clusters;
+        rr.stable = t.stable;
+        snprintf(rr.msg, sizeof rr.msg, "%.200s", e.msg);
+        int bad = write_full(fd[1], &rr, sizeof rr) < 0 ||
+                  (rr.ok && write_full(fd[1], scratch, (size_t)nv * sizeof *scratch) < 0);
+        _exit(bad ? 1 : 0); /* no atexit handlers, no cleanup hooks of the parent */
+    }
+    close(fd[1]);
+    *fd_out = fd[0];
+    return pid;
+}
+
+/* Keeps restart r's result when it is the best so far (ties: the earlier). */
+static void keep_best(sbr_clusters *c, const sbr_clusters *t, int r, uint64_t seed,
+                      const int32_t *trial, int32_t *canon, int64_t nv)
+{
+    if (r == 0 || t->modularity > c->modularity) {
+        c->modularity = t->modularity;
+        c->quality = t->quality;
+        c->iterations = t->iterations;
+        c->stable = t->stable;
+        c->n_graph_clusters = t->n_graph_clusters;
+        c->best_seed = seed;
+        memcpy(canon, trial, (size_t)nv * sizeof *canon);
+    }
+}
+
+/* Leiden from seeds seed, seed+1, ...; the best modularity wins (the earlier
+ * restart on ties), so the result depends only on the seed, not on how the
+ * restarts were scheduled. */
+static int run_restarts(const igraph_t *ig, const igraph_vector_t *ew, const igraph_vector_t *nw,
+                        double res, const sbr_leiden_opts *o, int64_t nv, int32_t *canon,
+                        sbr_clusters *c, sbr_leiden_cb cb, void *cb_arg, sbr_err *e)
+{
+    const int R = o->restarts > 0 ? o->restarts : 1;
+    int P = omp_get_max_threads();
+    if (P < 1)
+        P = 1;
+    int32_t *trial = sbr_xmalloc((size_t)nv * sizeof *trial);
+    pid_t *pid = sbr_xmalloc((size_t)R * sizeof *pid);
+    int *fd = sbr_xmalloc((size_t)R * sizeof *fd);
+    int64_t total = 0;
+    int rc = 0;
+    for (int first = 0; first < R && rc == 0; first += P) {
+        int last = first + P < R ? first + P : R;
+        for (int r = first + 1; r < last; r++)
+            pid[r] = spawn_restart(ig, ew, nw, res, o, o->seed + (uint64_t)r, nv, trial, &fd[r]);
+        for (int r = first; r < last; r++) {
+            sbr_clusters t;
+            memset(&t, 0, sizeof t);
+            if (r == first || pid[r] < 0) {
+                if (run_leiden(ig, ew, nw, res, o, o->seed + (uint64_t)r, nv, trial, &t, total,
+                               cb, cb_arg, e) < 0) {
+                    rc = -1;
+                    continue; /* still reap the children */
+                }
+            } else {
+                restart_result rr;
+                int status = 0, bad = read_full(fd[r], &rr, sizeof rr) < 0 ||
+                                      (rr.ok && read_full(fd[r], trial,
+                                                          (size_t)nv * sizeof *trial) < 0);
+                close(fd[r]);
+                waitpid(pid[r], &status, 0);
+                if (rc < 0)
+                    continue;
+                if (bad || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                    rc = sbr_errf(e, "Leiden restart %d (seed %llu) failed%s%s", r,
+                                  (unsigned long long)(o->seed + (uint64_t)r),
+                                  !bad && rr.msg[0] ? ": " : "", !bad ? rr.msg : "");
+                    continue;
+                }
+                t.modularity = rr.modularity;
+                t.quality = rr.quality;
+                t.iterations = rr.iterations;
+                t.n_graph_clusters = rr.n_graph_clusters;
+                t.stable = rr.stable;
+                if (cb)
+                    cb(total + t.iterations, t.n_graph_clusters, t.quality, cb_arg);
+            }
+            total += t.iterations;
+            keep_best(c, &t, r, o->seed + (uint64_t)r, trial, canon, nv);
+        }
+    }
+    free(trial);
+    free(pid);
+    free(fd);
+    c->total_iterations = total;
     return rc;
 }
 
@@ -251,32 +413,9 @@ int sbr_cluster_leiden(const sbr_graph *g, const sbr_leiden_opts *o, sbr_cluster
     have_graph = 1;
     /* Modularity as igraph documents it for Leiden: node weights = strength,
      * resolution = gamma / 2m. */
-    /* Each restart from its own seed; the best modularity wins (the
-     * earlier restart on ties), so the result depends only on the seed. */
-    int32_t *trial = sbr_xmalloc((size_t)nv * sizeof *trial);
-    int64_t total_iterations = 0;
-    for (int r = 0; r < (o->restarts > 0 ? o->restarts : 1); r++) {
-        sbr_clusters t;
-        memset(&t, 0, sizeof t);
-        if (run_leiden(&ig, &ew, &nw, o->resolution / two_m, o, o->seed + (uint64_t)r, nv, trial,
-                       &t, iter_cb, cb_arg, e) < 0) {
-            free(trial);
-            goto done;
-        }
-        total_iterations += t.iterations;
-        if (r == 0 || t.modularity > c->modularity) {
-            c->modularity = t.modularity;
-            c->quality = t.quality;
-            c->iterations = t.iterations;
-            c->stable = t.stable;
-            c->n_graph_clusters = t.n_graph_clusters;
-            c->best_seed = o->seed + (uint64_t)r;
-            memcpy(canon, trial, (size_t)nv * sizeof *canon);
-        }
-    }
-    free(trial);
+    if (run_restarts(&ig, &ew, &nw, o->resolution / two_m, o, nv, canon, c, iter_cb, cb_arg, e) < 0)
+        goto done;
     c->restarts = o->restarts > 0 ? o->restarts : 1;
-    c->total_iterations = total_iterations;
     c->n_items = ug->n_items;
     c->n_isolated = ug->n_items - (nv - (vid[0] >= 0));
     c->resolution = o->resolution;

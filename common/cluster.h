@@ -58,7 +58,8 @@ typedef struct {
 
 /* Runs Leiden on g (made undirected first when it is not symmetric; see
  * sbr_graph_undirected). Fails on a graph without edges and on igraph
- * errors. iter_cb (may be NULL) is called after each iteration. */
+ * errors. iter_cb (may be NULL) is called after each iteration with the
+ * number of iterations run so far (over all restarts). */
 typedef void (*sbr_leiden_cb)(int64_t iteration, int64_t n_clusters, double quality, void *arg);
 int sbr_cluster_leiden(const sbr_graph *g, const sbr_leiden_opts *o, sbr_clusters *c,
                        sbr_leiden_cb iter_cb, void *cb_arg, sbr_err *e);

@@ -1,6 +1,7 @@
 /* Leiden clusters: planted structure recovered, modularity recomputed in
  * plain C equals what is reported, determinism, isolated items, files, and
  * the unseen-item rule. */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,6 +240,19 @@ TEST(cluster_restarts_keep_the_best)
     CHECK_EQ_I64(c.restarts, 4);
     CHECK(c.total_iterations >= c.iterations);
     CHECK_NEAR(c.modularity, sbr_modularity(&g, c.cluster, c.n_clusters + 1, 3.0), 1e-9);
+    /* Restarts run as parallel processes: any process count, same result. */
+    int saved = omp_get_max_threads();
+    for (int th = 1; th <= 3; th += 2) {
+        sbr_clusters d;
+        omp_set_num_threads(th);
+        REQUIRE(sbr_cluster_leiden(&g, &o, &d, NULL, NULL, &e) == 0);
+        CHECK(d.modularity == c.modularity);
+        CHECK_EQ_I64(d.best_seed, c.best_seed);
+        CHECK_EQ_I64(d.total_iterations, c.total_iterations);
+        CHECK(!memcmp(d.cluster, c.cluster, (size_t)(g.n_items + 1) * sizeof *c.cluster));
+        sbr_clusters_free(&d);
+    }
+    omp_set_num_threads(saved);
     sbr_clusters_free(&c);
     sbr_graph_free(&g);
 }
