@@ -443,6 +443,9 @@ int sbr_pickle_ints(const sbr_pickle *p, sbr_pk_val v, int64_t lo, int64_t hi, c
         }
         if (x.v < lo || x.v > hi) {
             free(a);
+            if (hi == INT64_MAX)
+                return sbr_errf(e, "%s[%lld] = %lld is out of range (ids start at %lld)", what,
+                                (long long)i, (long long)x.v, (long long)lo);
             return sbr_errf(e, "%s[%lld] = %lld is out of range %lld..%lld", what, (long long)i,
                             (long long)x.v, (long long)lo, (long long)hi);
         }
@@ -484,6 +487,9 @@ int sbr_pickle_seqs(const sbr_pickle *p, sbr_pk_val v, int64_t lo, int64_t hi, c
             }
             if (x.v < lo || x.v > hi) {
                 sbr_pk_seqs_free(out);
+                if (hi == INT64_MAX)
+                    return sbr_errf(e, "%s[%lld][%lld] = %lld is out of range (ids start at %lld)",
+                                    what, (long long)i, (long long)j, (long long)x.v, (long long)lo);
                 return sbr_errf(e, "%s[%lld][%lld] = %lld is out of range %lld..%lld", what,
                                 (long long)i, (long long)j, (long long)x.v, (long long)lo,
                                 (long long)hi);

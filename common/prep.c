@@ -67,7 +67,6 @@ typedef struct {
     int64_t *t;     /* [off[S]] ms */
     int64_t *user;  /* [S] */
     int64_t *date;  /* [S] seconds */
-    int64_t *order; /* [S] first-appearance rank (ties in date) */
 } wset;
 
 static void wset_free(wset *w)
@@ -77,7 +76,6 @@ static void wset_free(wset *w)
     free(w->t);
     free(w->user);
     free(w->date);
-    free(w->order);
     memset(w, 0, sizeof *w);
 }
 
@@ -231,9 +229,6 @@ static void build_sessions(sbr_clicklog *g, const sbr_prep_opts *o, int64_t *kof
     w->S = S;
     w->item = item;
     w->t = t;
-    w->order = sbr_xmalloc((size_t)(S > 0 ? S : 1) * sizeof *w->order);
-    for (int64_t s = 0; s < S; s++)
-        w->order[s] = s;
     if (o->dedup)
         sbr_counts_add(cnt, "duplicate.clicks", dups);
 }
@@ -252,7 +247,6 @@ static void keep_sessions(wset *w, const uint8_t *keep)
         memmove(w->t + wr, w->t + a, (size_t)(b - a) * sizeof *w->t);
         w->user[S] = w->user[s];
         w->date[S] = w->date[s];
-        w->order[S] = w->order[s];
         w->off[S] = wr;
         wr += b - a;
         S++;

@@ -64,13 +64,23 @@ int64_t sbr_counts_get(const sbr_counts *c, const char *name); /* 0 if absent */
 int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr_counts *cnt,
                  sbr_err *e);
 
-/* SR-GNN pickles -> sessions. train_seq: all_train_seq.txt bytes; test:
+/* SR-GNN pickles -> sessions. train_seq: all_train_seq.txt bytes, or with
+ * train_pairs = 1 the (prefixes, targets) of a train.txt (then train and
+ * valid hold one pre-expanded sample per session, last_only); train_pairs
+ * < 0: decided by the pickle (a tuple root is a train.txt); test:
  * test.txt bytes (NULL: no test split). min_prefix <= 0: inferred as the
  * shortest test prefix (1 without a test file); *min_prefix_inferred says
  * which. Names are used in messages. */
 int sbr_prep_srgnn(const uint8_t *train_seq, size_t n_train, const char *train_name,
-                   const uint8_t *test, size_t n_test, const char *test_name,
+                   int train_pairs, const uint8_t *test, size_t n_test, const char *test_name,
                    const sbr_prep_opts *o, sbr_sessions *out, sbr_counts *cnt,
                    int *min_prefix_inferred, sbr_err *e);
+
+/* Checks a train.txt against the train + valid sessions of s (prepared from
+ * all_train_seq.txt): its pairs must be their expansion, longest prefix
+ * first, down to the shortest prefix the file holds. *first_diff = -1 when
+ * they agree, else the index of the first pair that differs. */
+int sbr_prep_srgnn_check_pairs(const sbr_sessions *s, const uint8_t *buf, size_t n,
+                               const char *name, int64_t *n_pairs, int64_t *first_diff, sbr_err *e);
 
 #endif

@@ -49,6 +49,22 @@ done:
     return rc;
 }
 
+/* Pairs as sessions prefix + [target], CSR. */
+static void pairs_to_seqs(const sbr_pk_seqs *pre, const int64_t *tgt, sbr_pk_seqs *out)
+{
+    int64_t n = pre->n, nnz = pre->offsets[n] + n, k = 0;
+    out->n = n;
+    out->offsets = sbr_xmalloc((size_t)(n + 1) * sizeof *out->offsets);
+    out->items = sbr_xmalloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *out->items);
+    out->offsets[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t j = pre->offsets[i]; j < pre->offsets[i + 1]; j++)
+            out->items[k++] = pre->items[j];
+        out->items[k++] = tgt[i];
+        out->offsets[i + 1] = k;
+    }
+}
+
 /* Copies training sessions [a, b) into a split, items mapped by m. */
 static void copy_train(const sbr_pk_seqs *tr, int64_t a, int64_t b, sbr_idmap *m, sbr_split *sp)
 {
@@ -64,19 +80,36 @@ static void copy_train(const sbr_pk_seqs *tr, int64_t a, int64_t b, sbr_idmap *m
 }
 
 int sbr_prep_srgnn(const uint8_t *train_seq, size_t n_train, const char *train_name,
-                   const uint8_t *test, size_t n_test, const char *test_name,
+                   int train_pairs, const uint8_t *test, size_t n_test, const char *test_name,
                    const sbr_prep_opts *o, sbr_sessions *out, sbr_counts *cnt,
                    int *min_prefix_inferred, sbr_err *e)
 {
     memset(out, 0, sizeof *out);
-    sbr_pickle p;
-    if (sbr_pickle_parse(train_seq, n_train, &p, e) < 0)
-        return sbr_err_prefix(e, "%s", train_name);
     sbr_pk_seqs tr;
-    int rc = sbr_pickle_seqs(&p, p.root, 1, INT64_MAX, "training sessions", &tr, e);
-    sbr_pickle_free(&p);
-    if (rc < 0)
-        return sbr_err_prefix(e, "%s", train_name);
+    if (train_pairs < 0) { /* a tuple root is train.txt's (prefixes, targets) */
+        sbr_pickle p;
+        if (sbr_pickle_parse(train_seq, n_train, &p, e) < 0)
+            return sbr_err_prefix(e, "%s", train_name);
+        train_pairs = p.root.kind == SBR_PK_TUPLE;
+        sbr_pickle_free(&p);
+    }
+    if (train_pairs) {
+        sbr_pk_seqs tp;
+        int64_t *tt;
+        if (read_test(train_seq, n_train, train_name, &tp, &tt, e) < 0)
+            return -1;
+        pairs_to_seqs(&tp, tt, &tr);
+        sbr_pk_seqs_free(&tp);
+        free(tt);
+    } else {
+        sbr_pickle p;
+        if (sbr_pickle_parse(train_seq, n_train, &p, e) < 0)
+            return sbr_err_prefix(e, "%s", train_name);
+        int rc = sbr_pickle_seqs(&p, p.root, 1, INT64_MAX, "training sessions", &tr, e);
+        sbr_pickle_free(&p);
+        if (rc < 0)
+            return sbr_err_prefix(e, "%s", train_name);
+    }
     if (tr.n == 0) {
         sbr_pk_seqs_free(&tr);
         return sbr_errf(e, "%s: no training sessions", train_name);
@@ -116,6 +149,7 @@ int sbr_prep_srgnn(const uint8_t *train_seq, size_t n_train, const char *train_n
         n_va = tr.n - 1;
     copy_train(&tr, 0, tr.n - n_va, &m, &out->split[SBR_TRAIN]);
     copy_train(&tr, tr.n - n_va, tr.n, &m, &out->split[SBR_VALID]);
+    out->split[SBR_TRAIN].last_only = out->split[SBR_VALID].last_only = train_pairs;
 
     /* Test: one session prefix + [target] per pair. */
     sbr_split *te = &out->split[SBR_TEST];
@@ -166,6 +200,44 @@ int sbr_prep_srgnn(const uint8_t *train_seq, size_t n_train, const char *train_n
     memcpy(out->original + 1, m.original, (size_t)m.n * sizeof *out->original);
     sbr_idmap_free(&m);
     sbr_pk_seqs_free(&tr);
+    sbr_pk_seqs_free(&pre);
+    free(tgt);
+    return 0;
+}
+
+int sbr_prep_srgnn_check_pairs(const sbr_sessions *s, const uint8_t *buf, size_t n,
+                               const char *name, int64_t *n_pairs, int64_t *first_diff, sbr_err *e)
+{
+    sbr_pk_seqs pre;
+    int64_t *tgt;
+    if (read_test(buf, n, name, &pre, &tgt, e) < 0)
+        return -1;
+    /* the shortest prefix in the file is the rule it was expanded with */
+    int64_t mp = INT64_MAX;
+    for (int64_t i = 0; i < pre.n; i++)
+        if (pre.offsets[i + 1] - pre.offsets[i] < mp)
+            mp = pre.offsets[i + 1] - pre.offsets[i];
+    if (mp < 1)
+        mp = 1;
+    *n_pairs = pre.n;
+    *first_diff = -1;
+    int64_t k = 0;
+    for (int sp = SBR_TRAIN; sp <= SBR_VALID && *first_diff < 0; sp++) {
+        const sbr_split *x = &s->split[sp];
+        for (int64_t q = 0; q < x->n_sessions && *first_diff < 0; q++) {
+            int64_t a = x->offsets[q], len = x->offsets[q + 1] - a;
+            for (int64_t plen = len - 1; plen >= mp && *first_diff < 0; plen--, k++) {
+                int ok = k < pre.n && pre.offsets[k + 1] - pre.offsets[k] == plen &&
+                         s->original[x->items[a + plen]] == tgt[k];
+                for (int64_t j = 0; ok && j < plen; j++)
+                    ok = s->original[x->items[a + j]] == pre.items[pre.offsets[k] + j];
+                if (!ok)
+                    *first_diff = k;
+            }
+        }
+    }
+    if (*first_diff < 0 && k != pre.n)
+        *first_diff = k;
     sbr_pk_seqs_free(&pre);
     free(tgt);
     return 0;

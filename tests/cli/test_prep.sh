@@ -72,6 +72,16 @@ check "--unseen drop" 0 "$P" --unseen drop -o "$T/p2.sess" $F/tiny_train.pkl $F/
 check_true "pairs with unseen items dropped and counted" \
     '[ "$(m test.sessions $T/p2.sess)" = 3 ] && [ "$(m n_ids $T/p2.sess)" = 5 ]'
 
+check "SR-GNN directory with train.txt" 0 "$P" --valid-frac 0 -o "$T/f.sess" $F/srgnn_full
+check_err "train.txt checked against all_train_seq.txt" "its 6 pairs are all_train_seq.txt expanded"
+check_true "the check is recorded" '[ "$(m prep.train_txt_check $T/f.sess)" = "equal (6 pairs)" ]'
+mkdir -p "$T/wd" && cp $F/srgnn_full/* "$T/wd/" && cp $F/train_wrong.pkl "$T/wd/train.txt"
+check "a train.txt that disagrees" 0 "$P" -o "$T/f3.sess" "$T/wd"
+check_err "is reported with the pair" "differs from all_train_seq.txt expanded at pair 2"
+check "train.txt alone" 0 "$P" -o "$T/f2.sess" $F/srgnn_pairs
+check_true "gives one training sample per pair" \
+    '[ "$(m train.samples $T/f2.sess)" = 6 ] && [ "$(m train.last_only $T/f2.sess)" = 1 ] && [ "$(m prep.train_source $T/f2.sess)" = train.txt ]'
+
 # --- sbr-gen ---------------------------------------------------------------------------
 check "gen writes a log" 0 "$G" -n 20000 -o "$T/g1.tsv"
 "$G" -q -n 20000 -o "$T/g2.tsv"

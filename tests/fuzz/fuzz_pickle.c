@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sbr_sessions out;
     sbr_counts c = {0};
     int inferred;
-    if (sbr_prep_srgnn(data, cut, "train", te, nte, "test", &o, &out, &c, &inferred, &e) == 0) {
+    if (sbr_prep_srgnn(data, cut, "train", (int)(size & 2) >> 1, te, nte, "test", &o, &out, &c, &inferred, &e) == 0) {
         for (int k = 0; k < SBR_NSPLITS; k++) {
             sbr_samples smp;
             sbr_samples_build(&out.split[k], out.min_prefix, &smp);

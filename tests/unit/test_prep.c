@@ -272,7 +272,7 @@ static void check_dataset(const char *name, int64_t tr_samples, int64_t te_sampl
     sbr_sessions s;
     sbr_counts c = {0};
     int inferred;
-    if (sbr_prep_srgnn(a, na, ptr, b, nb, pte, &po, &s, &c, &inferred, &e) < 0) {
+    if (sbr_prep_srgnn(a, na, ptr, 0, b, nb, pte, &po, &s, &c, &inferred, &e) < 0) {
         harness_fail(__FILE__, __LINE__, "%s", e.msg);
         return;
     }
@@ -341,7 +341,7 @@ TEST(prep_srgnn_valid_tail)
     sbr_counts c = {0};
     int inf;
     sbr_err e;
-    REQUIRE(sbr_prep_srgnn(tr, sizeof tr, "tr", te, sizeof te, "te", &po, &s, &c, &inf, &e) == 0);
+    REQUIRE(sbr_prep_srgnn(tr, sizeof tr, "tr", 0, te, sizeof te, "te", &po, &s, &c, &inf, &e) == 0);
     CHECK_EQ_I64(s.split[SBR_TRAIN].n_sessions, 2);
     CHECK_EQ_I64(s.split[SBR_VALID].n_sessions, 2);
     CHECK_EQ_I64(s.split[SBR_VALID].items[0], 3);
@@ -350,6 +350,6 @@ TEST(prep_srgnn_valid_tail)
     CHECK_EQ_I64(s.split[SBR_TEST].last_only, 1);
     sbr_sessions_free(&s);
     /* a test root that is not a pair */
-    CHECK(sbr_prep_srgnn(tr, sizeof tr, "tr", tr, sizeof tr, "te", &po, &s, &c, &inf, &e) < 0);
+    CHECK(sbr_prep_srgnn(tr, sizeof tr, "tr", 0, tr, sizeof tr, "te", &po, &s, &c, &inf, &e) < 0);
     CHECK(strstr(e.msg, "te: expected a pair (prefixes, targets), found a list of 4 values") != NULL);
 }

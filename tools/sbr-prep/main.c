@@ -25,7 +25,8 @@ static const char usage[] =
     "  -f, --format F        auto (default), srgnn, kaggle, diginetica, yoochoose,\n"
     "                        sessionrec, recbole, csv\n"
     "                        srgnn: INPUT is a directory holding all_train_seq.txt[.zst]\n"
-    "                        and test.txt[.zst], or the all_train_seq file with TEST\n"
+    "                        and test.txt[.zst] (a train.txt there is checked against\n"
+    "                        it, or used alone), or the training pickle with TEST\n"
     "      --events LIST     kaggle: event types kept, from view,addtocart,transaction\n"
     "                        (default view)\n"
     "      --sep C           csv: field separator (default ','; 'tab' for a tab)\n"
@@ -243,6 +244,8 @@ int main(int argc, char **argv)
     const char *input = argv[optind], *test_in = argc - optind > 1 ? argv[optind + 1] : NULL;
 
     double t0 = sbr_now(), t_read = 0, t_prep = 0;
+    const char *srgnn_train = NULL;
+    char pairs_check[64] = "";
     sbr_format fmt = lo.format;
     if (fmt == SBR_FMT_AUTO)
         fmt = is_dir(input) || test_in ? SBR_FMT_SRGNN : sniff_file(input);
@@ -283,12 +286,17 @@ int main(int argc, char **argv)
     apply(&ov, &po);
 
     if (fmt == SBR_FMT_SRGNN) {
-        char *tr_path = NULL, *te_path = NULL;
+        char *tr_path = NULL, *te_path = NULL, *pairs_path = NULL;
         if (is_dir(input)) {
             tr_path = find_in(input, "all_train_seq.txt");
-            if (!tr_path)
-                sbr_fatal("%s: no all_train_seq.txt or all_train_seq.txt.zst in this directory",
+            pairs_path = find_in(input, "train.txt");
+            if (!tr_path && !pairs_path)
+                sbr_fatal("%s: no all_train_seq.txt or train.txt (or .zst) in this directory",
                           input);
+            if (!tr_path) { /* only the expanded pairs: train from them */
+                tr_path = pairs_path;
+                pairs_path = NULL;
+            }
             te_path = test_in ? sbr_xstrdup(test_in) : find_in(input, "test.txt");
         } else {
             tr_path = sbr_xstrdup(input);
@@ -300,13 +308,35 @@ int main(int argc, char **argv)
             sbr_fatal("%s: %s", tr_path, e.msg);
         if (te_path && sbr_read_all(te_path, &teb, &ten, &e) < 0)
             sbr_fatal("%s: %s", te_path, e.msg);
-        if (sbr_prep_srgnn(trb, trn, tr_path, teb, ten, te_path ? te_path : "", &po, &s, &cnt,
-                           &inferred, &e) < 0)
+        if (sbr_prep_srgnn(trb, trn, tr_path, -1, teb, ten, te_path ? te_path : "", &po, &s,
+                           &cnt, &inferred, &e) < 0)
             sbr_fatal("%s", e.msg);
         if (!te_path)
             sbr_warn("no test.txt: the test split is empty");
-        sbr_info("read %s%s%s (SR-GNN pickles)", tr_path, te_path ? " and " : "",
-                 te_path ? te_path : "");
+        sbr_info("read %s%s%s (SR-GNN pickles%s)", tr_path, te_path ? " and " : "",
+                 te_path ? te_path : "",
+                 s.split[SBR_TRAIN].last_only ? "; training pairs, one sample per session" : "");
+        srgnn_train = s.split[SBR_TRAIN].last_only ? "train.txt" : "all_train_seq.txt";
+        if (pairs_path) { /* train.txt beside all_train_seq.txt must be its expansion */
+            uint8_t *pb;
+            size_t pn;
+            int64_t np, diff;
+            if (sbr_read_all(pairs_path, &pb, &pn, &e) < 0)
+                sbr_fatal("%s: %s", pairs_path, e.msg);
+            if (sbr_prep_srgnn_check_pairs(&s, pb, pn, pairs_path, &np, &diff, &e) < 0)
+                sbr_fatal("%s", e.msg);
+            if (diff < 0) {
+                sbr_info("%s: its %lld pairs are all_train_seq.txt expanded, one for one",
+                         pairs_path, (long long)np);
+                snprintf(pairs_check, sizeof pairs_check, "equal (%lld pairs)", (long long)np);
+            } else {
+                sbr_warn("%s differs from all_train_seq.txt expanded at pair %lld (of %lld); "
+                         "all_train_seq.txt is used", pairs_path, (long long)diff, (long long)np);
+                snprintf(pairs_check, sizeof pairs_check, "differs at pair %lld", (long long)diff);
+            }
+            free(pb);
+            free(pairs_path);
+        }
         free(trb);
         free(teb);
         free(tr_path);
@@ -363,6 +393,10 @@ int main(int argc, char **argv)
                          lo.events & SBR_EV_TRANSACTION ? "transaction," : "");
     }
     sbr_tw_metaf(w, "prep.valid_frac", "%g", po.valid_frac);
+    if (srgnn_train)
+        sbr_tw_meta(w, "prep.train_source", srgnn_train);
+    if (pairs_check[0])
+        sbr_tw_meta(w, "prep.train_txt_check", pairs_check);
     sbr_tw_meta(w, "prep.unseen", po.unseen_keep ? "keep" : "drop");
     for (int i = 0; i < cnt.n; i++) {
         char key[80];
