@@ -4,6 +4,7 @@
  *   SBR_CUBLAS_CHECK(cublasSgemm(...));
  *   kernel<<<g, b, 0, s>>>(...); SBR_CUDA_LAUNCHED("linear_forward");
  *
+ * SBR_CUDA_LAUNCHED names the op (any string) in its message.
  * A failing call inside an op is a programming error or a lost device (the
  * ops return void, like their CPU twins): it prints
  *   sbr cuda: FILE:LINE: CALL: cudaErrorXxx: what the runtime says
@@ -45,8 +46,7 @@ void sbr_cuda_fail(const char *file, int line, const char *what, const char *why
     do {                                                                           \
         cudaError_t err_ = cudaGetLastError();                                     \
         if (err_ != cudaSuccess)                                                   \
-            sbr_cuda_fail(__FILE__, __LINE__, "launch of " op,                     \
-                          cudaGetErrorString(err_));                               \
+            sbr_cuda_fail(__FILE__, __LINE__, op, cudaGetErrorString(err_));       \
     } while (0)
 
 #endif

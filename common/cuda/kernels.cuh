@@ -178,6 +178,8 @@ enum {
     SBR_CVOP_TOPK,
     SBR_CVOP_GRU,
     SBR_CVOP_GGNN,
+    SBR_CVOP_EDGE_ATTN,
+    SBR_CVOP_MHA,
     SBR_CVOP_COUNT
 };
 

@@ -72,6 +72,9 @@ void sbr_cuda_memset(void *dst, int byte, size_t bytes);
 /* Device scratch (ctx->scratch_bytes) the CUDA ops need beyond the CPU's:
  * embedding_backward groups positions by index with a radix sort. */
 size_t sbr_nn_embedding_backward_scratch_cuda(int n, int V);
+/* mha_backward keeps a row sum per (row, head, query) (no float atomics):
+ * B * heads * L floats. sbr_nn_mhsa_scratch_cuda already counts them. */
+size_t sbr_nn_mha_backward_scratch_cuda(int B, int L, int nh);
 
 /* Arenas in device memory use sbr_cuda_allocator (common/cuda/device_info.cu). */
 

@@ -76,6 +76,8 @@ void sbr_cuda_violation_attention(int out[5]);
 void sbr_cuda_violation_score_ce(int out[5]);
 void sbr_cuda_violation_gru(int out[5]);
 void sbr_cuda_violation_ggnn(int out[5]);
+void sbr_cuda_violation_edge_attention(int out[5]);
+void sbr_cuda_violation_mhsa(int out[5]);
 }
 
 static const char *const cv_op_names[SBR_CVOP_COUNT] = {
@@ -96,6 +98,8 @@ static const char *const cv_op_names[SBR_CVOP_COUNT] = {
     "topk",
     "gru",
     "ggnn",
+    "edge_attn",
+    "mha",
 };
 
 static void report_violation(const int v[5])
@@ -128,6 +132,8 @@ extern "C" void sbr_nn_cuda_sync(sbr_nn_ctx *ctx)
         sbr_cuda_violation_score_ce,
         sbr_cuda_violation_gru,
         sbr_cuda_violation_ggnn,
+        sbr_cuda_violation_edge_attention,
+        sbr_cuda_violation_mhsa,
     };
     for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
         int v[5];

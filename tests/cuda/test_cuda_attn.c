@@ -1,0 +1,184 @@
+/* GPU vs CPU: GCE-GNN edge attention (local and global), the multi-head
+ * attention core and the self-attention block in its three layouts, with
+ * dropout on (the factors must be the CPU's, bit for bit). */
+#include <math.h>
+#include <string.h>
+
+#include "cuda_test.h"
+#include "rng.h"
+
+#define RED_RTOL 1e-4
+#define RED_ATOL 1e-5
+#define REC_RTOL 5e-4
+#define REC_ATOL 5e-5
+
+/* Block-diagonal session graphs with typed edges (self edges always). */
+static int typed_csr(int T, uint64_t seed, int32_t *ptr, int32_t *col, int32_t *typ, int cap)
+{
+    int e = 0, start = 0;
+    ptr[0] = 0;
+    while (start < T) {
+        int n = 1 + (int)(sbr_rng_hash(seed, (uint64_t)start) % 6);
+        if (start + n > T)
+            n = T - start;
+        for (int i = start; i < start + n; i++) {
+            for (int j = start; j < start + n && e < cap; j++)
+                if (j == i || sbr_rng_hash(seed + 1, (uint64_t)i * T + j) % 2 == 0) {
+                    col[e] = j;
+                    typ[e] = j == i ? 0 : (int32_t)(1 + sbr_rng_hash(seed + 2, (uint64_t)e) % 3);
+                    e++;
+                }
+            ptr[i + 1] = e;
+        }
+        start += n;
+    }
+    return e;
+}
+
+TEST(cuda_edge_attn_local)
+{
+    CT_BEGIN();
+    int T = 157, d = 40;
+    static int32_t p[512], c[4096], t[4096];
+    int nnz = typed_csr(T, 5, p, c, t, 4096);
+    ct_ibuf ptr = ct_ints_from(p, T + 1), col = ct_ints_from(c, nnz), typ = ct_ints_from(t, nnz);
+    ct_buf h = ct_in((size_t)T * d, -1, 1), a = ct_in((size_t)4 * d, -1, 1);
+    ct_buf y = ct_out((size_t)T * d), alpha = ct_out(nnz);
+    sbr_nn_edge_attn_local_forward_f32(NULL, y.h, alpha.h, h.h, ptr.h, col.h, typ.h, a.h, T, d,
+                                       0.2f);
+    sbr_nn_edge_attn_local_forward_cuda(ct_ctx(), y.d, alpha.d, h.d, ptr.d, col.d, typ.d, a.d, T,
+                                        d, 0.2f);
+    ct_check("edge_attn_local y", y, RED_RTOL, RED_ATOL);
+    ct_check("edge_attn_local alpha", alpha, RED_RTOL, 1e-6);
+    sbr_cuda_h2d(alpha.d, alpha.h, alpha.n * sizeof(float));
+    ct_buf dy = ct_in((size_t)T * d, -1, 1), dh = ct_acc((size_t)T * d), da = ct_acc((size_t)4 * d);
+    sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_edge_attn_local_scratch_f32(nnz));
+    sbr_nn_edge_attn_local_backward_f32(cpu, dh.h, da.h, dy.h, alpha.h, h.h, ptr.h, col.h, typ.h,
+                                        a.h, T, d, 0.2f);
+    sbr_nn_edge_attn_local_backward_cuda(ct_ctx(), dh.d, da.d, dy.d, alpha.d, h.d, ptr.d, col.d,
+                                         typ.d, a.d, T, d, 0.2f);
+    ct_check("edge_attn_local dh", dh, RED_RTOL, RED_ATOL);
+    ct_check("edge_attn_local da", da, RED_RTOL, RED_ATOL);
+}
+
+TEST(cuda_edge_attn_global)
+{
+    CT_BEGIN();
+    int M = 91, K = 12, d = 32;
+    size_t MK = (size_t)M * K;
+    ct_ibuf nk = ct_ints(M, 0, K);
+    nk.h[0] = 0, nk.h[1] = K;
+    sbr_cuda_h2d(nk.d, nk.h, (size_t)M * sizeof(int32_t));
+    ct_buf hv = ct_in((size_t)M * d, -1, 1), hn = ct_in(MK * d, -1, 1), wn = ct_in(MK, 0, 1);
+    ct_buf s = ct_in((size_t)M * d, -1, 1), w1 = ct_in((size_t)d * (d + 1), -0.3f, 0.3f);
+    ct_buf q1 = ct_in(d, -1, 1), w2 = ct_in((size_t)d * 2 * d, -0.3f, 0.3f);
+    ct_buf y = ct_out((size_t)M * d), u = ct_out(MK * d), alpha = ct_out(MK);
+    ct_buf cat = ct_out((size_t)M * 2 * d);
+    sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_edge_attn_global_scratch_f32(M, K, d));
+    sbr_nn_edge_attn_global_forward_f32(cpu, y.h, u.h, alpha.h, cat.h, hv.h, hn.h, wn.h, s.h, nk.h,
+                                        w1.h, q1.h, w2.h, M, K, d, 0.2f);
+    sbr_nn_edge_attn_global_forward_cuda(ct_ctx(), y.d, u.d, alpha.d, cat.d, hv.d, hn.d, wn.d,
+                                         s.d, nk.d, w1.d, q1.d, w2.d, M, K, d, 0.2f);
+    ct_check("edge_attn_global y", y, RED_RTOL, RED_ATOL);
+    ct_check("edge_attn_global u", u, RED_RTOL, RED_ATOL);
+    ct_check("edge_attn_global alpha", alpha, RED_RTOL, 1e-6);
+    ct_check("edge_attn_global cat", cat, RED_RTOL, RED_ATOL);
+    ct_buf *saved[] = {&y, &u, &alpha, &cat};
+    for (int i = 0; i < 4; i++)
+        sbr_cuda_h2d(saved[i]->d, saved[i]->h, saved[i]->n * sizeof(float));
+    ct_buf dy = ct_in((size_t)M * d, -1, 1);
+    ct_buf g[7] = {ct_acc((size_t)M * d), ct_acc(MK * d), ct_acc(MK), ct_acc((size_t)M * d),
+                   ct_acc((size_t)d * (d + 1)), ct_acc(d), ct_acc((size_t)d * 2 * d)};
+    static const char *names[7] = {"dhv", "dhn", "dwn", "ds", "dw1", "dq1", "dw2"};
+    sbr_nn_edge_attn_global_backward_f32(cpu, g[0].h, g[1].h, g[2].h, g[3].h, g[4].h, g[5].h,
+                                         g[6].h, dy.h, y.h, u.h, alpha.h, cat.h, hn.h, wn.h, s.h,
+                                         nk.h, w1.h, q1.h, w2.h, M, K, d, 0.2f);
+    sbr_nn_edge_attn_global_backward_cuda(ct_ctx(), g[0].d, g[1].d, g[2].d, g[3].d, g[4].d,
+                                          g[5].d, g[6].d, dy.d, y.d, u.d, alpha.d, cat.d, hn.d,
+                                          wn.d, s.d, nk.d, w1.d, q1.d, w2.d, M, K, d, 0.2f);
+    for (int i = 0; i < 7; i++)
+        ct_check(names[i], g[i], RED_RTOL, RED_ATOL);
+}
+
+static ct_ibuf seq_lengths(int B, int L)
+{
+    ct_ibuf len = ct_ints(B, 0, L);
+    len.h[0] = 0;
+    len.h[1 % B] = L;
+    sbr_cuda_h2d(len.d, len.h, (size_t)B * sizeof(int32_t));
+    return len;
+}
+
+TEST(cuda_mha)
+{
+    CT_BEGIN();
+    int B = 23, L = 37, d = 64, nh = 2;
+    size_t BLd = (size_t)B * L * d, A = (size_t)B * nh * L * L;
+    ct_ibuf len = seq_lengths(B, L);
+    for (int causal = 0; causal <= 1; causal++)
+        for (int with_drop = 0; with_drop <= 1; with_drop++) {
+            ct_buf q = ct_in(BLd, -1, 1), k = ct_in(BLd, -1, 1), v = ct_in(BLd, -1, 1);
+            ct_buf drop = ct_in(A, 0, 1);
+            for (size_t i = 0; i < A; i++) /* dropout factors: 0 or 1 / (1 - 0.3) */
+                drop.h[i] = drop.h[i] < 0.3f ? 0.0f : 1 / 0.7f;
+            sbr_cuda_h2d(drop.d, drop.h, A * sizeof(float));
+            const float *dh = with_drop ? drop.h : NULL, *dd = with_drop ? drop.d : NULL;
+            ct_buf o = ct_out(BLd), p = ct_out(A);
+            sbr_nn_mha_forward_f32(NULL, o.h, p.h, q.h, k.h, v.h, dh, len.h, B, L, d, nh, causal);
+            sbr_nn_mha_forward_cuda(ct_ctx(), o.d, p.d, q.d, k.d, v.d, dd, len.d, B, L, d, nh,
+                                    causal);
+            ct_check("mha o", o, RED_RTOL, RED_ATOL);
+            ct_check("mha p", p, RED_RTOL, 1e-6);
+            sbr_cuda_h2d(p.d, p.h, A * sizeof(float));
+            ct_buf g = ct_in(BLd, -1, 1), dq = ct_acc(BLd), dk = ct_acc(BLd), dv = ct_acc(BLd);
+            sbr_nn_mha_backward_f32(NULL, dq.h, dk.h, dv.h, g.h, p.h, q.h, k.h, v.h, dh, len.h, B,
+                                    L, d, nh, causal);
+            sbr_nn_mha_backward_cuda(ct_ctx(), dq.d, dk.d, dv.d, g.d, p.d, q.d, k.d, v.d, dd, len.d,
+                                     B, L, d, nh, causal);
+            ct_check("mha dq", dq, RED_RTOL, RED_ATOL);
+            ct_check("mha dk", dk, RED_RTOL, RED_ATOL);
+            ct_check("mha dv", dv, RED_RTOL, RED_ATOL);
+        }
+}
+
+TEST(cuda_mhsa_block)
+{
+    CT_BEGIN();
+    int B = 13, L = 21, d = 32, nh = 2, dff = 48;
+    size_t BLd = (size_t)B * L * d;
+    ct_ibuf len = seq_lengths(B, L);
+    int layouts[] = {0, SBR_NN_MHSA_PRENORM | SBR_NN_MHSA_CAUSAL, SBR_NN_MHSA_PROXYSR};
+    static const char *lname[] = {"post-norm", "pre-norm causal", "proxysr"};
+    size_t np = sbr_nn_mhsa_param_count_f32(d, dff);
+    CHECK_EQ_I64(sbr_nn_mhsa_param_count_cuda(d, dff), np);
+    size_t na = sbr_nn_mhsa_act_count_cuda(B, L, d, nh, dff);
+    for (int l = 0; l < 3; l++) {
+        ct_buf x = ct_in(BLd, -1, 1), prm = ct_in(np, -0.3f, 0.3f);
+        /* layer-norm gammas near 1 */
+        for (int w = SBR_NN_MHSA_G1; w <= SBR_NN_MHSA_G2; w += SBR_NN_MHSA_G2 - SBR_NN_MHSA_G1)
+            for (int c = 0; c < d; c++)
+                prm.h[sbr_nn_mhsa_param_offset_f32(w, d, dff) + c] += 1;
+        sbr_cuda_h2d(prm.d, prm.h, np * sizeof(float));
+        ct_buf y = ct_out(BLd), act = ct_out(na);
+        sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_mhsa_scratch_f32(B, L, d, dff));
+        sbr_nn_mhsa_forward_f32(cpu, y.h, act.h, x.h, len.h, prm.h, B, L, d, nh, dff, layouts[l],
+                                1e-5f, 0.2f, 0.3f, 77, 1000);
+        sbr_nn_mhsa_forward_cuda(ct_ctx(), y.d, act.d, x.d, len.d, prm.d, B, L, d, nh, dff,
+                                 layouts[l], 1e-5f, 0.2f, 0.3f, 77, 1000);
+        char what[80];
+        snprintf(what, sizeof what, "mhsa %s y", lname[l]);
+        ct_check(what, y, REC_RTOL, REC_ATOL);
+        snprintf(what, sizeof what, "mhsa %s act", lname[l]);
+        ct_check(what, act, REC_RTOL, REC_ATOL); /* the dropout factors inside: exact */
+        sbr_cuda_h2d(act.d, act.h, na * sizeof(float));
+        ct_buf dy = ct_in(BLd, -1, 1), dx = ct_acc(BLd), dprm = ct_acc(np);
+        sbr_nn_mhsa_backward_f32(cpu, dx.h, dprm.h, dy.h, act.h, x.h, len.h, prm.h, B, L, d, nh,
+                                 dff, layouts[l]);
+        sbr_nn_mhsa_backward_cuda(ct_ctx(), dx.d, dprm.d, dy.d, act.d, x.d, len.d, prm.d, B, L, d,
+                                  nh, dff, layouts[l]);
+        snprintf(what, sizeof what, "mhsa %s dx", lname[l]);
+        ct_check(what, dx, REC_RTOL, REC_ATOL);
+        snprintf(what, sizeof what, "mhsa %s dprm", lname[l]);
+        ct_check(what, dprm, REC_RTOL, REC_ATOL);
+    }
+}
