@@ -334,3 +334,19 @@ TEST(nn_edge_attn_thread_count_independent)
     free(ptr), free(col), free(typ), free(nk), free(h), free(a), free(dy), free(hn), free(wn);
     free(w1), free(q1), free(w2), free(scr);
 }
+
+TEST(nn_edge_attn_empty_batch)
+{
+    double w[64] = {0}, s[8], out[4] = {7, 7, 7, 7};
+    int32_t ptr[1] = {0}, col[1] = {0}, nk[1] = {0};
+    sbr_nn_ctx ctx = {.scratch = s, .scratch_bytes = sizeof s};
+    sbr_nn_edge_attn_local_forward_f64(&ctx, out, out, w, ptr, col, col, w, 0, 4, 0.2);
+    sbr_nn_edge_attn_local_backward_f64(&ctx, w, w, out, out, w, ptr, col, col, w, 0, 4, 0.2);
+    sbr_nn_edge_attn_global_forward_f64(&ctx, out, out, out, out, w, w, w, w, nk, w, w, w, 0, 12, 4,
+                                        0.2);
+    sbr_nn_edge_attn_global_backward_f64(&ctx, w, w, w, w, w, w, w, out, out, out, out, out, w, w,
+                                         w, nk, w, w, w, 0, 12, 4, 0.2);
+    CHECK(out[0] == 7);
+    for (int i = 0; i < 64; i++)
+        CHECK(w[i] == 0);
+}

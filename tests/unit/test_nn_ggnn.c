@@ -289,3 +289,17 @@ TEST(nn_ggnn_thread_count_independent)
         free(p[k]);
     free(ptr), free(col), free(val), free(h0), free(dh), free(scr);
 }
+
+TEST(nn_ggnn_empty_batch)
+{
+    double w[64] = {0}, s[8], out[4] = {7, 7, 7, 7};
+    int32_t ptr[1] = {0}, col[1] = {0};
+    sbr_nn_ctx ctx = {.scratch = s, .scratch_bytes = sizeof s};
+    sbr_nn_ggnn_forward_f64(&ctx, out, out, out, out, out, w, ptr, col, w, ptr, col, w, w, w, w, w,
+                            w, w, w, w, w, w, 0, 4, 2);
+    sbr_nn_ggnn_backward_f64(&ctx, out, w, w, w, w, w, w, w, w, w, w, out, out, out, out, out, ptr,
+                             col, w, ptr, col, w, w, w, w, w, 0, 4, 2);
+    CHECK(out[0] == 7);
+    for (int i = 0; i < 64; i++)
+        CHECK(w[i] == 0);
+}

@@ -266,3 +266,19 @@ TEST(nn_gru_thread_count_independent)
             free(out[t][i]);
     free(len), free(x), free(wih), free(whh), free(bb), free(dhs), free(scr);
 }
+
+/* Empty batches and zero-length batches are valid calls that touch nothing. */
+TEST(nn_gru_empty_sizes)
+{
+    double w[3 * 4 * 4] = {0}, s[64], out[4] = {7, 7, 7, 7}, d[16] = {0};
+    int32_t len0[1] = {0};
+    sbr_nn_ctx ctx = {.scratch = s, .scratch_bytes = sizeof s};
+    sbr_nn_gru_forward_f64(&ctx, out, out, out, out, w, len0, NULL, w, NULL, w, NULL, 0, 3, 4, 4);
+    CHECK(out[0] == 7); /* B = 0: nothing written */
+    sbr_nn_gru_forward_f64(&ctx, d, out, d, d, w, len0, NULL, w, NULL, w, NULL, 1, 0, 4, 4);
+    CHECK(out[0] == 0 && out[3] == 0); /* L = 0: hlast = the zero initial state */
+    sbr_nn_gru_backward_f64(&ctx, d, d, d, d, d, d, NULL, out, d, d, d, w, len0, NULL, w, w, 1, 0,
+                            4, 4);
+    for (int i = 0; i < 16; i++)
+        CHECK(d[i] == 0);
+}

@@ -343,3 +343,21 @@ TEST(nn_mhsa_thread_count_independent)
             free(out[t][i]);
     free(x), free(prm), free(dy), free(scr);
 }
+
+TEST(nn_mhsa_empty_batch)
+{
+    enum { D = 4, F = 4 };
+    double *prm = gc_zeros(sbr_nn_mhsa_param_count_f64(D, F)), *dprm = gc_zeros(sbr_nn_mhsa_param_count_f64(D, F));
+    double s[8], out[4] = {7, 7, 7, 7}, act[4];
+    int32_t len[1] = {0};
+    sbr_nn_ctx ctx = {.scratch = s, .scratch_bytes = sizeof s};
+    for (int l = 0; l < 3; l++) {
+        sbr_nn_mhsa_forward_f64(&ctx, out, act, out, len, prm, 0, 5, D, 2, F, layouts[l], 1e-5, 0.1,
+                                0.1, 1, 0);
+        sbr_nn_mhsa_backward_f64(&ctx, out, dprm, out, act, out, len, prm, 0, 5, D, 2, F, layouts[l]);
+    }
+    CHECK(out[0] == 7);
+    for (size_t i = 0; i < sbr_nn_mhsa_param_count_f64(D, F); i++)
+        CHECK(dprm[i] == 0);
+    free(prm), free(dprm);
+}
