@@ -1,5 +1,4 @@
 /* Runner of the unit tests: see harness.h. */
-#define _GNU_SOURCE
 #include "harness.h"
 
 #include <stdarg.h>

@@ -66,7 +66,8 @@ int model_gradcheck_cfg(const char *name, int clip, model_cfg_fn adjust)
         order[i] = (i * 5) % smp.n; /* a mix of prefixes of every session */
     sbr_batch_buf_init(&c->bb, 8, cfg.max_len, (c->m.impl->needs & SBR_NEEDS_GRAPH) != 0,
                        sizeof(double));
-    sbr_batch_fill(&c->bb, &sp, &smp, order, 8, cfg.n_items, clip ? clusters : NULL);
+    sbr_clip_map cm = {clusters, 1};
+    sbr_batch_fill(&c->bb, &sp, &smp, order, 8, cfg.n_items, clip ? &cm : NULL);
     c->counter0 = 12345;
     char label[64];
     snprintf(label, sizeof label, "%s%s", name, clip ? "+clip" : "");
