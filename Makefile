@@ -108,8 +108,11 @@ deps-check:
 	@bash mk/deps.sh check
 
 # --- tests --------------------------------------------------------------------
+# make test builds with -Werror: "no warnings" is a promise, and a warning
+# (an incompatible pointer, say) has hidden a real bug before.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps-check
-	@$(MAKE) --no-print-directory all $(UNIT_ASAN)
+	@$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_ASAN) EXTRA_CFLAGS=-Werror
 	@bash tests/run.sh
 
 test-unit: $(UNIT_BIN)
