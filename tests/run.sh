@@ -14,11 +14,13 @@ suite() { # suite NAME CMD...
     local rc=${PIPESTATUS[0]}
     local line
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
-    rm -f "$log"
     if [ -z "$line" ]; then
-        echo "   $name: no summary line (exit $rc)"
+        echo "   $name: no summary line (exit $rc); its last lines:"
+        tail -n 20 "$log" | sed 's/^/   | /'
+        rm -f "$log"
         total_f=$((total_f + 1)); status=1; return
     fi
+    rm -f "$log"
     read -r a _ b _ c _ <<<"$(echo "$line" | tr -d ',')"
     total_p=$((total_p + a)); total_f=$((total_f + b)); total_s=$((total_s + ${c:-0}))
     [ "$rc" = 0 ] || status=1
