@@ -23,3 +23,4 @@
 #include "nn/hinge.inc"
 #include "nn/edge_attention.inc"
 #include "nn/mhsa.inc"
+#include "nn/score_multi.inc"
