@@ -156,8 +156,10 @@ enum {
     extern "C" void sbr_cuda_violation_##name(int out[5])                          \
     {                                                                              \
         SBR_CUDA_CHECK(cudaMemcpyFromSymbol(out, sbr_cv_slot, sizeof sbr_cv_slot)); \
-        static const int zero[5] = {0, 0, 0, 0, 0};                                \
-        SBR_CUDA_CHECK(cudaMemcpyToSymbol(sbr_cv_slot, zero, sizeof zero));        \
+        if (out[0] != SBR_CV_NONE) {                                               \
+            static const int zero[5] = {0, 0, 0, 0, 0};                            \
+            SBR_CUDA_CHECK(cudaMemcpyToSymbol(sbr_cv_slot, zero, sizeof zero));    \
+        }                                                                          \
     }
 
 /* Names of the ops that record violations (the `op` of a record). */

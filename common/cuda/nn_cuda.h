@@ -24,7 +24,8 @@
  *
  * Contract violations inside a kernel (an index or a length out of range)
  * cannot abort at once: the kernel skips the bad element and records it, and
- * the next sbr_nn_cuda_sync() prints "sbr nn: OP: what" and aborts. */
+ * the next sbr_nn_cuda_sync() or sbr_cuda_d2h() prints "sbr nn: OP (cuda):
+ * what" and aborts. */
 #ifndef SBR_NN_CUDA_H
 #define SBR_NN_CUDA_H
 

@@ -121,10 +121,10 @@ static void report_violation(const int v[5])
     }
 }
 
-extern "C" void sbr_nn_cuda_sync(sbr_nn_ctx *ctx)
+// Reads every file's violation slot (after the work that could set it has
+// finished) and aborts on the first violation found.
+static void check_violations(void)
 {
-    SBR_CUDA_CHECK(cudaStreamSynchronize(sbr_cuda_stream(ctx)));
-    SBR_CUDA_CHECK(cudaGetLastError());
     void (*readers[])(int *) = {
         sbr_cuda_violation_embedding,
         sbr_cuda_violation_pooling,
@@ -141,6 +141,13 @@ extern "C" void sbr_nn_cuda_sync(sbr_nn_ctx *ctx)
         if (v[0] != SBR_CV_NONE)
             report_violation(v);
     }
+}
+
+extern "C" void sbr_nn_cuda_sync(sbr_nn_ctx *ctx)
+{
+    SBR_CUDA_CHECK(cudaStreamSynchronize(sbr_cuda_stream(ctx)));
+    SBR_CUDA_CHECK(cudaGetLastError());
+    check_violations();
 }
 
 extern "C" void *sbr_cuda_malloc(size_t bytes, sbr_err *e)
@@ -167,10 +174,13 @@ extern "C" void sbr_cuda_h2d(void *dst, const void *src, size_t bytes)
         SBR_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
 }
 
+// A download waits for the GPU's work anyway: the moment to report what the
+// kernels recorded (models read their losses and top-K this way).
 extern "C" void sbr_cuda_d2h(void *dst, const void *src, size_t bytes)
 {
     if (bytes)
         SBR_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost));
+    check_violations();
 }
 
 extern "C" void sbr_cuda_d2d(void *dst, const void *src, size_t bytes)
