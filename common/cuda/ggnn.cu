@@ -107,7 +107,10 @@ static size_t sort_bytes(int nnz_in, int nnz_out, int T)
     return 5 * per_in + 5 * per_out + sbr_cuda_align256(sort_temp(mx, T));
 }
 
-static size_t dense_bytes(int T, int d) { return sbr_cuda_align256((size_t)12 * T * d * sizeof(float)); }
+static size_t dense_bytes(int T, int d)
+{
+    return sbr_cuda_align256((size_t)12 * T * d * sizeof(float));
+}
 
 // The scratch bound: the dense buffers of the CPU op plus the sort, for up
 // to T^2 entries per matrix when T <= 2048, else 64 T (session graphs are

@@ -103,8 +103,8 @@ static void gru_need(sbr_nn_ctx *ctx, size_t bytes, const char *op)
 
 void sbr_cuda_gru_cell_fw(sbr_nn_ctx *ctx, float *hnew, size_t ldo, float *gates, float *ghn,
                           size_t ldn, const float *gi, size_t ldg, const float *h, size_t ldh,
-                    const float *w_hh, const float *b_hh, int n, int H, float *gh,
-                    const int32_t *len, int t, int L)
+                          const float *w_hh, const float *b_hh, int n, int H, float *gh,
+                          const int32_t *len, int t, int L)
 {
     if (n == 0 || H == 0)
         return;
@@ -123,9 +123,10 @@ void sbr_cuda_gru_cell_fw(sbr_nn_ctx *ctx, float *hnew, size_t ldo, float *gates
 }
 
 void sbr_cuda_gru_cell_bw(sbr_nn_ctx *ctx, float *dgi, size_t ldg, float *dh, float *dw_hh,
-                    float *db_hh, const float *g, size_t ldgr, const float *gates,
-                    const float *ghn, size_t ldn, const float *h, size_t ldh, const float *w_hh,
-                    int n, int H, float *dgh, const int32_t *len, int t, int L)
+                          float *db_hh, const float *g, size_t ldgr, const float *gates,
+                          const float *ghn, size_t ldn, const float *h, size_t ldh,
+                          const float *w_hh, int n, int H, float *dgh, const int32_t *len, int t,
+                          int L)
 {
     if (n == 0 || H == 0)
         return;
@@ -158,7 +159,7 @@ void sbr_nn_gru_cell_forward_cuda(sbr_nn_ctx *ctx, float *hnew, float *gates, fl
     SBR_NN_REQUIRE(n >= 0 && H >= 0, "gru_cell_forward", "negative size");
     gru_need(ctx, sbr_nn_gru_cell_scratch_cuda(n, H), "gru_cell_forward");
     sbr_cuda_gru_cell_fw(ctx, hnew, H, gates, ghn, H, gi, 3 * (size_t)H, h, H, w_hh, b_hh, n, H,
-            (float *)ctx->scratch, NULL, 0, 0);
+                         (float *)ctx->scratch, NULL, 0, 0);
 }
 
 void sbr_nn_gru_cell_backward_cuda(sbr_nn_ctx *ctx, float *dgi, float *dh, float *dw_hh,
@@ -169,8 +170,8 @@ void sbr_nn_gru_cell_backward_cuda(sbr_nn_ctx *ctx, float *dgi, float *dh, float
     SBR_NN_REQUIRE(n >= 0 && H >= 0, "gru_cell_backward", "negative size");
     SBR_NN_REQUIRE(dgi, "gru_cell_backward", "dgi is required (the input-projection gradient)");
     gru_need(ctx, sbr_nn_gru_cell_scratch_cuda(n, H), "gru_cell_backward");
-    sbr_cuda_gru_cell_bw(ctx, dgi, 3 * (size_t)H, dh, dw_hh, db_hh, dhnew, H, gates, ghn, H, h, H, w_hh, n, H,
-            (float *)ctx->scratch, NULL, 0, 0);
+    sbr_cuda_gru_cell_bw(ctx, dgi, 3 * (size_t)H, dh, dw_hh, db_hh, dhnew, H, gates, ghn, H, h,
+                         H, w_hh, n, H, (float *)ctx->scratch, NULL, 0, 0);
 }
 
 extern "C" size_t sbr_nn_gru_scratch_cuda(int B, int L, int H)
@@ -242,8 +243,8 @@ void sbr_nn_gru_forward_cuda(sbr_nn_ctx *ctx, float *hs, float *hlast, float *ga
         const float *hp = t == 0 ? h0 : hs + (size_t)(t - 1) * H;
         size_t ldh = t == 0 ? (size_t)H : (size_t)L * H;
         sbr_cuda_gru_cell_fw(ctx, hs + (size_t)t * H, (size_t)L * H, gates + (size_t)t * H3,
-                ghn + (size_t)t * H, (size_t)L * H, gi + (size_t)t * H3, (size_t)L * H3, hp, ldh,
-                w_hh, b_hh, B, H, gh, len, t, L);
+                             ghn + (size_t)t * H, (size_t)L * H, gi + (size_t)t * H3,
+                             (size_t)L * H3, hp, ldh, w_hh, b_hh, B, H, gh, len, t, L);
     }
     if (hlast) {
         k_gru_hlast<<<sbr_cuda_grid((size_t)B * H), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
@@ -277,9 +278,9 @@ void sbr_nn_gru_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dh0, float *dw_
         SBR_CUDA_CHECK(cudaMemsetAsync(dprev, 0, BH * sizeof(float), s));
         const float *hp = t == 0 ? h0 : hs + (size_t)(t - 1) * H;
         size_t ldh = t == 0 ? (size_t)H : (size_t)L * H;
-        sbr_cuda_gru_cell_bw(ctx, dgi + (size_t)t * H3, (size_t)L * H3, dprev, dw_hh, db_hh, dcur, H,
-                gates + (size_t)t * H3, ghn + (size_t)t * H, (size_t)L * H, hp, ldh, w_hh, B, H,
-                dgh, len, t, L);
+        sbr_cuda_gru_cell_bw(ctx, dgi + (size_t)t * H3, (size_t)L * H3, dprev, dw_hh, db_hh,
+                             dcur, H, gates + (size_t)t * H3, ghn + (size_t)t * H, (size_t)L * H,
+                             hp, ldh, w_hh, B, H, dgh, len, t, L);
         float *sw = dcur;
         dcur = dprev, dprev = sw;
     }
