@@ -13,7 +13,7 @@
 #include "cuda/nn_cuda.h"
 #endif
 
-const char *const sbr_model_names[] = {"gru4rec", NULL};
+const char *const sbr_model_names[] = {"gru4rec", "narm", "stamp", "srgnn", NULL};
 
 int sbr_model_defaults(const char *name, sbr_model_cfg *c)
 {
@@ -29,6 +29,15 @@ int sbr_model_defaults(const char *name, sbr_model_cfg *c)
         c->dropout_emb = 0.25;
         return 0;
     }
+    if (strcmp(name, "narm") == 0) { /* Li et al. 2017: embedding 0.25, context 0.5 */
+        c->dropout_emb = 0.25;
+        c->dropout_hidden = 0.5;
+        return 0;
+    }
+    if (strcmp(name, "stamp") == 0) /* Liu et al. 2018: no dropout, d 100 */
+        return 0;
+    if (strcmp(name, "srgnn") == 0) /* Wu et al. 2019: hidden = d = 100, one GNN step */
+        return 0;
     return -1;
 }
 

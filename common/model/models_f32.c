@@ -8,7 +8,11 @@
 #include "model/front.inc"
 #include "model/step.inc"
 #include "model/gru4rec.inc"
+#include "model/narm.inc"
+#include "model/stamp.inc"
+#include "model/srgnn.inc"
 
-static const sbr_model_impl *const impls[] = {&R(sbr_model_gru4rec), NULL};
+static const sbr_model_impl *const impls[] = {&R(sbr_model_gru4rec), &R(sbr_model_narm),
+                                               &R(sbr_model_stamp), &R(sbr_model_srgnn), NULL};
 const sbr_model_steps sbr_model_steps_f32 = {R(step_loss_grad), R(step_train), R(step_topk),
                                              impls};

@@ -22,7 +22,7 @@ static const char usage[] =
     "over the whole catalogue. Writes the selected epoch's model (kind sbr.model).\n"
     "\n"
     "Model:\n"
-    "  -m, --model NAME      gru4rec (default); more with their issues\n"
+    "  -m, --model NAME      gru4rec (default), narm, stamp or srgnn\n"
     "      --clusters FILE   CLIP-SBR: one learnable prompt per cluster (kind sbr.clusters,\n"
     "                        from sbr-cluster on this SESSIONS' graph), gated into the item\n"
     "                        embeddings of the model\n"
