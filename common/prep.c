@@ -4,6 +4,7 @@
 #include "progress.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,26 +125,49 @@ static void sort_group(int32_t *item, int64_t *t, int64_t m, tclick **tmp, int64
 static void group(sbr_clicklog *g, int64_t **koff_out, int32_t **item_out, int64_t **t_out)
 {
     int64_t K = g->keys.n, n = g->n;
+    /* A stable counting sort split over T threads: thread j counts and then
+     * scatters rows [n*j/T, n*(j+1)/T), its rows of key k going after those
+     * of threads < j, so the result is the same for any T. */
+    int T = n >= (1 << 20) ? omp_get_max_threads() : 1;
+    if (T > 4)
+        T = 4;
     int64_t *koff = sbr_xcalloc((size_t)K + 1, sizeof *koff);
-    for (int64_t i = 0; i < n; i++)
-        koff[g->key[i] + 1]++;
-    for (int64_t k = 0; k < K; k++)
-        koff[k + 1] += koff[k];
-    /* one stable scatter pass: click i goes to fill[key[i]]++ */
-    int64_t *fill = sbr_xmalloc((size_t)(K > 0 ? K : 1) * sizeof *fill);
-    memcpy(fill, koff, (size_t)K * sizeof *fill);
+    int64_t *fill = sbr_xcalloc((size_t)T * (size_t)(K > 0 ? K : 1), sizeof *fill); /* [T, K] */
+    const int32_t *key = g->key;
+#pragma omp parallel num_threads(T)
+    {
+        int j = omp_get_thread_num();
+        int64_t a = n * j / T, b = n * (j + 1) / T, *h = fill + (int64_t)j * K;
+        for (int64_t i = a; i < b; i++)
+            h[key[i]]++;
+    }
+    /* positions: koff[k] = start of key k; fill[j][k] = start of thread j's rows of k */
+    int64_t pos = 0;
+    for (int64_t k = 0; k < K; k++) {
+        koff[k] = pos;
+        for (int j = 0; j < T; j++) {
+            int64_t c = fill[(int64_t)j * K + k];
+            fill[(int64_t)j * K + k] = pos;
+            pos += c;
+        }
+    }
+    koff[K] = pos;
     int32_t *item = sbr_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *item);
     int64_t *t = sbr_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *t);
-    const int32_t *key = g->key;
-    for (int64_t i = 0; i < n; i++) {
-        if (i + 16 < n) {
-            int64_t q = fill[key[i + 16]];
-            __builtin_prefetch(&item[q], 1);
-            __builtin_prefetch(&t[q], 1);
+#pragma omp parallel num_threads(T)
+    {
+        int j = omp_get_thread_num();
+        int64_t a = n * j / T, b = n * (j + 1) / T, *f = fill + (int64_t)j * K;
+        for (int64_t i = a; i < b; i++) {
+            if (i + 16 < b) {
+                int64_t q = f[key[i + 16]];
+                __builtin_prefetch(&item[q], 1);
+                __builtin_prefetch(&t[q], 1);
+            }
+            int64_t p = f[key[i]]++;
+            item[p] = g->item[i];
+            t[p] = g->t[i];
         }
-        int64_t p = fill[key[i]]++;
-        item[p] = g->item[i];
-        t[p] = g->t[i];
     }
     free(g->item);
     free(g->t);
@@ -152,11 +176,15 @@ static void group(sbr_clicklog *g, int64_t **koff_out, int32_t **item_out, int64
     g->t = NULL;
     g->key = NULL;
     free(fill);
-    tclick *tmp = NULL;
-    int64_t tmp_cap = 0;
-    for (int64_t k = 0; k < K; k++)
-        sort_group(item + koff[k], t + koff[k], koff[k + 1] - koff[k], &tmp, &tmp_cap);
-    free(tmp);
+#pragma omp parallel num_threads(T)
+    {
+        tclick *tmp = NULL;
+        int64_t tmp_cap = 0;
+#pragma omp for schedule(dynamic, 4096)
+        for (int64_t k = 0; k < K; k++)
+            sort_group(item + koff[k], t + koff[k], koff[k + 1] - koff[k], &tmp, &tmp_cap);
+        free(tmp);
+    }
     *koff_out = koff;
     *item_out = item;
     *t_out = t;

@@ -1,6 +1,8 @@
 /* Raw-log readers and the preparation protocol (prep.h), on small logs
  * written here, and the SR-GNN benchmark pickles when the shared data is
  * there. */
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,4 +354,49 @@ TEST(prep_srgnn_valid_tail)
     /* a test root that is not a pair */
     CHECK(sbr_prep_srgnn(tr, sizeof tr, "tr", 0, tr, sizeof tr, "te", &po, &s, &c, &inf, &e) < 0);
     CHECK(strstr(e.msg, "te: expected a pair (prefixes, targets), found a list of 4 values") != NULL);
+}
+
+/* Grouping runs on several threads for large logs: the result must not
+ * depend on how many. */
+TEST(prep_parallel_grouping_is_deterministic)
+{
+    int64_t rows = (1 << 20) + 1000;
+    char *text = malloc((size_t)rows * 32 + 16);
+    int64_t w = sprintf(text, "s,i,t\n");
+    uint64_t x = 12345;
+    for (int64_t r = 0; r < rows; r++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        /* interleaved sessions, times out of order inside a session */
+        w += sprintf(text + w, "%d,%d,%d\n", (int)(x >> 44) % 50000, (int)(x >> 20) % 3000,
+                     (int)(x >> 33) % 100000);
+    }
+    sbr_log_opts lo = {.format = SBR_FMT_CSV, .session_col = "s", .item_col = "i", .time_col = "t"};
+    sbr_prep_opts po;
+    sbr_prep_defaults(SBR_FMT_CSV, &po);
+    po.test_days = 0;
+    sbr_sessions a, b;
+    sbr_counts c;
+    sbr_err e;
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    REQUIRE(prep_text(text, &lo, &po, &a, &c, &e) == 0);
+    omp_set_num_threads(3);
+    REQUIRE(prep_text(text, &lo, &po, &b, &c, &e) == 0);
+    omp_set_num_threads(saved);
+    const sbr_split *x1 = &a.split[SBR_TRAIN], *x2 = &b.split[SBR_TRAIN];
+    REQUIRE(x1->n_sessions == x2->n_sessions);
+    CHECK(x1->n_sessions > 40000);
+    int64_t nnz = x1->offsets[x1->n_sessions];
+    CHECK(memcmp(x1->offsets, x2->offsets, (size_t)(x1->n_sessions + 1) * 8) == 0);
+    CHECK(memcmp(x1->items, x2->items, (size_t)nnz * 4) == 0);
+    CHECK(memcmp(x1->times, x2->times, (size_t)nnz * 8) == 0);
+    /* and each session is in time order */
+    int64_t unsorted = 0;
+    for (int64_t s = 0; s < x1->n_sessions; s++)
+        for (int64_t j = x1->offsets[s] + 1; j < x1->offsets[s + 1]; j++)
+            unsorted += x1->times[j] < x1->times[j - 1];
+    CHECK_EQ_I64(unsorted, 0);
+    sbr_sessions_free(&a);
+    sbr_sessions_free(&b);
+    free(text);
 }
