@@ -252,6 +252,9 @@ void sbr_nn_edge_attn_local_backward_cuda(sbr_nn_ctx *ctx, float *dh, float *da,
     k_ea_local_b1<<<sbr_cuda_grid_warps(T), SBR_CUDA_BLOCK, 0, st>>>(dpre, dh, dy, alpha, h, ptr,
                                                                      col, etype, a, T, d, slope);
     SBR_CUDA_LAUNCHED(op);
+    // rows stay 0 where bad offsets leave edges uncovered (recorded by the
+    // forward): never an index out of range
+    SBR_CUDA_CHECK(cudaMemsetAsync(row, 0, (size_t)nnz * sizeof(int32_t), st));
     k_ea_keys<<<sbr_cuda_grid(nnz > T ? nnz : T), SBR_CUDA_BLOCK, 0, st>>>(keys, pos, row, ptr,
                                                                            col, etype, nnz, T);
     SBR_CUDA_LAUNCHED(op);

@@ -113,13 +113,13 @@ static size_t dense_bytes(int T, int d)
 }
 
 // The scratch bound: the dense buffers of the CPU op plus the sort, for up
-// to T^2 entries per matrix when T <= 2048, else 64 T (session graphs are
-// sparse); a call with more entries says so.
+// to T^2 entries per matrix when T <= 256, else 16 T (session graphs have
+// about as many edges as clicks); a call with more entries says so.
 extern "C" size_t sbr_nn_ggnn_scratch_cuda(int T, int d)
 {
     if (T <= 0)
         return 0;
-    long long cap = T <= 2048 ? (long long)T * T : 64LL * T;
+    long long cap = T <= 256 ? (long long)T * T : 16LL * T;
     int nnz = cap < (1LL << 30) ? (int)cap : (1 << 30);
     return dense_bytes(T, d) + sort_bytes(nnz, nnz, T);
 }
@@ -195,6 +195,9 @@ static char *sort_prep(sbr_nn_ctx *ctx, ggnn_sorted *m, char *p, const int32_t *
     m->row = (int32_t *)(p + 4 * an);
     m->nnz = nnz;
     if (nnz > 0) {
+        // rows stay 0 where bad offsets leave entries uncovered (a violation
+        // is recorded): never an index out of range
+        SBR_CUDA_CHECK(cudaMemsetAsync(m->row, 0, (size_t)nnz * sizeof(int32_t), st));
         k_ggnn_keys<<<sbr_cuda_grid(nnz), SBR_CUDA_BLOCK, 0, st>>>(m->keys, m->pos, col, nnz, T);
         SBR_CUDA_LAUNCHED("ggnn_backward");
         k_ggnn_rows<<<sbr_cuda_grid(T), SBR_CUDA_BLOCK, 0, st>>>(m->row, ptr, T, nnz);
