@@ -20,7 +20,8 @@ done
 run3() {
     local i s=() m=0 r
     for i in 1 2 3; do
-        r=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+        /usr/bin/time -o "$C/time.txt" -f '%e %M' "$@" >/dev/null 2>/dev/null
+        r=$(tail -1 "$C/time.txt")
         s+=("${r% *}")
         [ "${r#* }" -gt "$m" ] && m=${r#* }
     done
@@ -29,7 +30,7 @@ run3() {
 # row WHAT ROWS "S MIB" [MIN_RATE]
 row() {
     local t=${3% *} mib=${3#* } rate ok=""
-    rate=$(awk -v n="$2" -v t="$t" 'BEGIN { printf "%.2f", t > 0 ? n / t / 1e6 : 0 }')
+    rate=$(awk -v n="$2" -v t="$t" 'BEGIN { printf "%.2f", (t > 0 ? n / t / 1e6 : 0) }')
     if [ -n "${4:-}" ]; then
         ok=$(awk -v r="$rate" -v g="$4" -v m="$mib" 'BEGIN { print (r >= g && m < 2048) ? "yes" : "**no**" }')
     fi
@@ -47,10 +48,10 @@ fi
 ROWS=$(($(wc -l <"$LOG") - 1))
 row "synthetic Kaggle events.csv (sbr-gen, $(du -m "$LOG" | cut -f1) MB)" "$ROWS" \
     "$(run3 "$B/sbr-prep" -q -o "$C/prep.sess" "$LOG")" 5
-row "same, zstd output level 1" "$ROWS" "$(run3 "$B/sbr-prep" -q -l 1 -o "$C/prep.sess" "$LOG")"
+row "same, zstd output level 3" "$ROWS" "$(run3 "$B/sbr-prep" -q -l 3 -o "$C/prep.sess" "$LOG")"
 for ds in diginetica retailrocket yoochoose1_64; do
     [ -d "$DATA/$ds" ] || continue
     n=$("$B/sbr-prep" -q -o "$C/$ds.sess" "$DATA/$ds" && "$B/sbr-inspect" -m prep.count.train_pickle.clicks "$C/$ds.sess")
     row "$ds SR-GNN pickles (clicks)" "$n" "$(run3 "$B/sbr-prep" -q -o "$C/$ds.sess" "$DATA/$ds")"
 done
-rm -f "$C/prep.sess"
+rm -f "$C/prep.sess" "$C/time.txt"

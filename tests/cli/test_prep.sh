@@ -111,10 +111,14 @@ else
         "$RAW/yoochoose-sample/sample_yoochoose.dat"
     check "yoochoose sample equals the recipe" 0 "$PY" tests/cli/prep_recipe.py yoochoose \
         "$RAW/yoochoose-sample/sample_yoochoose.dat" "$T/yc.sess"
-    zstd -qdc "$RAW/yoochoose-sample/yoochoose-clicks-100k_train_full.txt.zst" >"$T/sr.tsv"
     check "session-rec TSV (.zst) prepares" 0 "$P" -l 0 --valid-frac 0 -o "$T/sr.sess" \
         "$RAW/yoochoose-sample/yoochoose-clicks-100k_train_full.txt.zst"
-    check "session-rec TSV equals the recipe" 0 "$PY" tests/cli/prep_recipe.py sessionrec "$T/sr.tsv" "$T/sr.sess"
+    if command -v zstd >/dev/null; then
+        zstd -qdc "$RAW/yoochoose-sample/yoochoose-clicks-100k_train_full.txt.zst" >"$T/sr.tsv"
+        check "session-rec TSV equals the recipe" 0 "$PY" tests/cli/prep_recipe.py sessionrec "$T/sr.tsv" "$T/sr.sess"
+    else
+        skip "session-rec recipe check" "zstd command absent"
+    fi
     # RetailRocket sample rewritten into the Kaggle events.csv layout, with
     # other events, duplicated rows and shuffled order mixed in.
     awk -F'\t' 'BEGIN { print "timestamp,visitorid,event,itemid,transactionid" }
