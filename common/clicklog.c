@@ -190,6 +190,7 @@ static int32_t key_of(sbr_clicklog *g, int64_t id)
 
 void sbr_log_free(sbr_clicklog *g)
 {
+    sbr_log_join_hash(g, NULL); /* digest not wanted any more: just wait */
     free(g->key);
     free(g->item);
     free(g->t);
@@ -727,42 +728,84 @@ int sbr_log_parse_buffer(const char *name, const char *text, int64_t n, const sb
     return 0;
 }
 
-/* Plain files are read in blocks by this thread while a helper thread
- * computes their SHA-256 for provenance: hashing a large log costs as much
- * as parsing it, and the two run side by side on two cores. */
+/* Plain files: this thread reads and parses them in blocks while a helper
+ * thread computes their SHA-256 for provenance, reading the file a second
+ * time through its own descriptor (from the page cache). Hashing a large log
+ * costs more than parsing it, so the helper is not waited for until the
+ * digest is needed (sbr_log_join_hash): it overlaps the session building. */
 #define RB_BLOCK ((size_t)8 << 20)
-#define RB_N 3
 
-typedef struct {
-    uint8_t *buf[RB_N]; /* [RB_BLOCK] each */
-    size_t len[RB_N];
-    int64_t filled, hashed; /* blocks read, blocks hashed */
-    int eof;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+struct sbr_log_hasher {
+    pthread_t th;
+    int fd;
+    char *path;
     sbr_sha256 sha;
-} blocks;
+    int failed; /* errno of a failed read, 0 when fine */
+};
 
 static void *hash_thread(void *arg)
 {
-    blocks *b = arg;
-    for (;;) {
-        pthread_mutex_lock(&b->mu);
-        while (b->hashed == b->filled && !b->eof)
-            pthread_cond_wait(&b->cv, &b->mu);
-        if (b->hashed == b->filled) {
-            pthread_mutex_unlock(&b->mu);
-            return NULL;
-        }
-        int slot = (int)(b->hashed % RB_N);
-        size_t len = b->len[slot];
-        pthread_mutex_unlock(&b->mu);
-        sbr_sha256_update(&b->sha, b->buf[slot], len);
-        pthread_mutex_lock(&b->mu);
-        b->hashed++;
-        pthread_cond_broadcast(&b->cv);
-        pthread_mutex_unlock(&b->mu);
+    struct sbr_log_hasher *h = arg;
+    uint8_t *buf = malloc(RB_BLOCK);
+    if (!buf) {
+        h->failed = ENOMEM;
+        return NULL;
     }
+    off_t off = 0;
+    for (;;) {
+        ssize_t k = pread(h->fd, buf, RB_BLOCK, off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            h->failed = errno;
+            break;
+        }
+        if (k == 0)
+            break;
+        sbr_sha256_update(&h->sha, buf, (size_t)k);
+        off += k;
+    }
+    free(buf);
+    return NULL;
+}
+
+static struct sbr_log_hasher *hasher_start(const char *path)
+{
+    struct sbr_log_hasher *h = sbr_xcalloc(1, sizeof *h);
+    h->fd = open(path, O_RDONLY);
+    if (h->fd < 0) {
+        free(h);
+        return NULL;
+    }
+    h->path = sbr_xstrdup(path);
+    sbr_sha256_init(&h->sha);
+    if (pthread_create(&h->th, NULL, hash_thread, h) != 0) {
+        hash_thread(h); /* no thread: hash here */
+        h->th = pthread_self();
+    }
+    return h;
+}
+
+int sbr_log_join_hash(sbr_clicklog *g, sbr_err *e)
+{
+    struct sbr_log_hasher *h = g->hasher;
+    if (!h)
+        return 0;
+    if (!pthread_equal(h->th, pthread_self()))
+        pthread_join(h->th, NULL);
+    int rc = 0;
+    if (h->failed)
+        rc = sbr_errf(e, "%s: read error while hashing: %s", h->path, strerror(h->failed));
+    else if (e) {
+        char hex[65];
+        sbr_sha256_hex(&h->sha, hex);
+        sbr_inputs_add(h->path, hex);
+    }
+    close(h->fd);
+    free(h->path);
+    free(h);
+    g->hasher = NULL;
+    return rc;
 }
 
 /* Fills buf from fd; returns bytes read (< cap only at the end), -1 on error. */
@@ -816,42 +859,21 @@ static int feed_block(driver *d, const char *p, size_t n, char **carry, size_t *
 
 static int read_blocks(driver *d, const char *path, int fd, sbr_err *e)
 {
-    blocks *b = sbr_xcalloc(1, sizeof *b);
-    for (int i = 0; i < RB_N; i++)
-        b->buf[i] = sbr_xmalloc(RB_BLOCK);
-    pthread_mutex_init(&b->mu, NULL);
-    pthread_cond_init(&b->cv, NULL);
-    sbr_sha256_init(&b->sha);
-    pthread_t th;
-    int threaded = pthread_create(&th, NULL, hash_thread, b) == 0;
+    d->r.g->hasher = hasher_start(path);
+    uint8_t *buf = sbr_xmalloc(RB_BLOCK);
     char *carry = NULL;
     size_t clen = 0, ccap = 0;
-    int64_t lineno = 0, k = 0;
+    int64_t lineno = 0;
     int rc = 0;
-    for (;; k++) {
-        int slot = (int)(k % RB_N);
-        pthread_mutex_lock(&b->mu);
-        while (threaded && k - b->hashed >= RB_N)
-            pthread_cond_wait(&b->cv, &b->mu);
-        pthread_mutex_unlock(&b->mu);
-        ssize_t n = read_full(fd, b->buf[slot], RB_BLOCK);
+    for (;;) {
+        ssize_t n = read_full(fd, buf, RB_BLOCK);
         if (n < 0) {
             rc = sbr_errf(e, "%s: read error: %s", path, strerror(errno));
             break;
         }
         if (n == 0)
             break;
-        pthread_mutex_lock(&b->mu);
-        b->len[slot] = (size_t)n;
-        b->filled++;
-        pthread_cond_broadcast(&b->cv);
-        pthread_mutex_unlock(&b->mu);
-        if (!threaded) {
-            sbr_sha256_update(&b->sha, b->buf[slot], (size_t)n);
-            b->hashed++;
-        }
-        if (feed_block(d, (const char *)b->buf[slot], (size_t)n, &carry, &clen, &ccap,
-                       &lineno) < 0) {
+        if (feed_block(d, (const char *)buf, (size_t)n, &carry, &clen, &ccap, &lineno) < 0) {
             rc = -1;
             break;
         }
@@ -861,22 +883,7 @@ static int read_blocks(driver *d, const char *path, int fd, sbr_err *e)
             clen--;
         rc = feed(d, carry, (int64_t)clen, ++lineno);
     }
-    pthread_mutex_lock(&b->mu);
-    b->eof = 1;
-    pthread_cond_broadcast(&b->cv);
-    pthread_mutex_unlock(&b->mu);
-    if (threaded)
-        pthread_join(th, NULL);
-    if (rc == 0) {
-        char hex[65];
-        sbr_sha256_hex(&b->sha, hex);
-        sbr_inputs_add(path, hex);
-    }
-    pthread_mutex_destroy(&b->mu);
-    pthread_cond_destroy(&b->cv);
-    for (int i = 0; i < RB_N; i++)
-        free(b->buf[i]);
-    free(b);
+    free(buf);
     free(carry);
     return rc;
 }

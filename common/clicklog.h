@@ -59,6 +59,7 @@ typedef struct {
     int64_t *key_date; /* [keys.n] session date in seconds given by the file (diginetica:
                           eventdate of the key's last row in file order), else NULL */
     int64_t key_cap;
+    struct sbr_log_hasher *hasher; /* SHA-256 of the input still being computed */
     int64_t last_key_id; /* the previous row's key id and its dense key */
     int32_t last_key;
     int keys_are_users; /* sessions are cut from each user's clicks by an inactivity gap */
@@ -79,6 +80,10 @@ int sbr_log_read(const char *path, const sbr_log_opts *o, sbr_clicklog *log, sbr
 /* Same on lines in memory (tests, fuzzers); `name` is used in messages. */
 int sbr_log_parse_buffer(const char *name, const char *text, int64_t n, const sbr_log_opts *o,
                          sbr_clicklog *log, sbr_err *e);
+/* Waits for the input's SHA-256 (computed beside the parsing for plain
+ * files) and registers it for provenance; call before writing outputs.
+ * Returns -1 when re-reading the file for the digest failed. */
+int sbr_log_join_hash(sbr_clicklog *log, sbr_err *e);
 void sbr_log_free(sbr_clicklog *log);
 
 /* --- number and time parsing (exposed for tests) ------------------------- */

@@ -29,6 +29,8 @@ check_true "users and times kept" \
     '[ "$(t train.users $T/k.sess)" = "1 2 1" ] && [ "$(t train.times $T/k.sess | cut -d" " -f1-3)" = "1000 1001 1002" ]'
 check_true "metadata records the protocol and counts" \
     '[ "$(m prep.format $T/k.sess)" = kaggle ] && [ "$(m prep.count.duplicate.clicks $T/k.sess)" = 1 ] && [ "$(m train.samples $T/k.sess)" = 5 ]'
+check_true "provenance holds the input's SHA-256" \
+    '"$I" -m sbr.inputs $T/k.sess | grep -q "$(sha256sum $F/events_small.csv | cut -c1-64)"'
 check "kaggle: --events view,addtocart" 0 "$P" --events view,addtocart --min-support 1 --min-len 2 \
     --valid-frac 0 -o "$T/k2.sess" $F/events_small.csv
 check_true "addtocart rows join the sessions" '[ "$(m prep.count.other_event.rows $T/k2.sess)" = 1 ]'

@@ -372,6 +372,8 @@ int main(int argc, char **argv)
         sbr_counts_add(&cnt, "blank.lines", g.blank_lines);
         if (sbr_prep_log(&g, &po, &s, &cnt, &e) < 0)
             sbr_fatal("%s: %s", input, e.msg);
+        if (sbr_log_join_hash(&g, &e) < 0)
+            sbr_fatal("%s", e.msg);
         sbr_log_free(&g);
         t_prep = sbr_now();
         c_prep = thread_cpu();
