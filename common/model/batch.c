@@ -26,7 +26,41 @@ void sbr_batch_buf_free(sbr_batch_buf *bb)
 {
     free(bb->buf);
     free(bb->wbuf);
+    free(bb->xbuf);
+    free(bb->xwbuf);
     memset(bb, 0, sizeof *bb);
+}
+
+/* int32 entries of the GCE-GNN arrays for B x L (U <= L): le_off [B*L + 1],
+ * le_idx and le_type [3 B*L] each (a node's self edge plus at most two edges
+ * per click pair), gids and cgids [B*L*(1 + K)] each, gn [B*L]. */
+static size_t xints_needed(int B, int L, int K)
+{
+    size_t BL = (size_t)B * L;
+    return BL + 1 + 6 * BL + 2 * BL * (1 + (size_t)K) + BL;
+}
+
+/* reals: gw [B*L*K], flen [B] */
+static size_t xreals_needed(int B, int L, int K) { return (size_t)B * L * K + (size_t)B + 1; }
+
+void sbr_batch_buf_model(sbr_batch_buf *bb, const sbr_model *m)
+{
+    unsigned needs = m->impl->needs;
+    bb->graph = (needs & (SBR_NEEDS_GRAPH | SBR_NEEDS_LOCAL4 | SBR_NEEDS_GLOBAL)) != 0;
+    bb->local4 = (needs & SBR_NEEDS_LOCAL4) != 0;
+    bb->K = (needs & SBR_NEEDS_GLOBAL) ? m->cfg.global_k : 0;
+    bb->tab_nbr = m->gtab_nbr;
+    bb->tab_n = m->gtab_n;
+    bb->tab_w = m->gtab_w;
+    bb->tab_rows = m->gtab_nbr ? (int64_t)m->cfg.n_items + 1 : 0;
+    free(bb->xbuf);
+    free(bb->xwbuf);
+    bb->xbuf = NULL;
+    bb->xwbuf = NULL;
+    if (bb->local4 || (needs & SBR_NEEDS_GLOBAL)) {
+        bb->xbuf = sbr_xcalloc(xints_needed(bb->max_B, bb->max_L, bb->K), sizeof(int32_t));
+        bb->xwbuf = sbr_xcalloc(xreals_needed(bb->max_B, bb->max_L, bb->K), bb->elem);
+    }
 }
 
 static void set_weight(void *w, size_t elem, int i, double v)
@@ -117,6 +151,90 @@ static void graph_row(sbr_batch_buf *bb, int row, int U, const int32_t *alias, i
         free(a);
 }
 
+/* GCE-GNN's session graph of row i (official utils.Data): every real node
+ * has its self edge (type 0); for nodes u != v, type 1 when v was clicked
+ * right before u somewhere in the prefix, 2 when right after, 3 both.
+ * Appends the row's U nodes to le_off / le_idx / le_type. */
+static void local4_row(sbr_batch *b, int i, int U, int *nnz)
+{
+    int nu = b->n_uniq[i], len = b->len[i];
+    static _Thread_local uint8_t adj[256 * 256];
+    uint8_t *a = nu <= 256 ? adj : sbr_xcalloc((size_t)nu * nu, 1);
+    memset(a, 0, (size_t)nu * nu);
+    const int32_t *al = b->alias + (size_t)i * b->L;
+    for (int j = 0; j + 1 < len; j++) { /* a[x * nu + y]: y clicked right after x */
+        int x = al[j] - i * U, y = al[j + 1] - i * U;
+        if (x != y)
+            a[x * nu + y] = 1;
+    }
+    for (int u = 0; u < U; u++) {
+        int node = i * U + u;
+        b->le_off[node] = *nnz;
+        if (u >= nu)
+            continue;
+        b->le_idx[*nnz] = node;
+        b->le_type[(*nnz)++] = 0;
+        for (int v = 0; v < nu; v++) {
+            if (v == u)
+                continue;
+            int before = a[v * nu + u], after = a[u * nu + v];
+            if (!before && !after)
+                continue;
+            b->le_idx[*nnz] = i * U + v;
+            b->le_type[(*nnz)++] = before && after ? 3 : before ? 1 : 2;
+        }
+    }
+    if (a != adj)
+        free(a);
+}
+
+/* The arrays of GCE-GNN's layers: the four-type session graph, the global
+ * neighbours of every node (from the model's table), prefix lengths as reals. */
+static void gce_inputs(sbr_batch_buf *bb, const int32_t *clusters)
+{
+    sbr_batch *b = &bb->b;
+    int B = b->B, U = b->U, K = bb->K;
+    size_t BU = (size_t)B * U, BL = (size_t)B * b->L;
+    int32_t *p = bb->xbuf;
+    b->le_off = p, p += BU + 1;
+    b->le_idx = p, p += 3 * BL;
+    b->le_type = p, p += 3 * BL;
+    b->gids = p, p += BU * (1 + (size_t)K);
+    b->cgids = p, p += BU * (1 + (size_t)K);
+    b->gn = p;
+    b->gnbr = b->gids + BU;
+    b->K = K;
+    b->gw = bb->xwbuf;
+    b->flen = (char *)bb->xwbuf + BU * (size_t)K * bb->elem;
+    for (int i = 0; i < B; i++)
+        set_weight(b->flen, bb->elem, i, b->len[i]);
+    int nnz = 0;
+    if (bb->local4) {
+        for (int i = 0; i < B; i++)
+            local4_row(b, i, U, &nnz);
+        b->le_off[BU] = nnz;
+    }
+    b->nnz_le = nnz;
+    memcpy(b->gids, b->uniq, sizeof(int32_t) * BU);
+    for (size_t n = 0; n < BU; n++) {
+        int32_t it = b->uniq[n];
+        int cnt = it > 0 && it < bb->tab_rows ? bb->tab_n[it] : 0;
+        b->gn[n] = cnt;
+        for (int k = 0; k < K; k++) {
+            size_t at = n * K + k;
+            int32_t nb = k < cnt ? bb->tab_nbr[(size_t)it * K + k] : 0;
+            b->gnbr[at] = nb;
+            set_weight(b->gw, bb->elem, (int)at, k < cnt ? bb->tab_w[(size_t)it * K + k] : 0);
+            if (clusters)
+                b->cgids[BU + at] = nb ? clusters[nb] : 0;
+        }
+    }
+    if (clusters)
+        memcpy(b->cgids, b->cuniq, sizeof(int32_t) * BU);
+    else
+        b->cgids = NULL;
+}
+
 void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *smp,
                     const int64_t *order, int B, int n_items, const sbr_clip_map *clip)
 {
@@ -186,6 +304,8 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
     } else
         b->U = 0;
     free(row_alias);
+    if (bb->xbuf)
+        gce_inputs(bb, clusters);
 }
 
 /* --- feeding a device ------------------------------------------------------ */
@@ -204,6 +324,20 @@ void sbr_feeder_init(sbr_feeder *f, sbr_prec prec, int max_B, int max_L, int gra
         if (!f->dev_mem)
             sbr_fatal("out of GPU memory for a batch (%zu bytes)", f->dev_bytes);
     }
+}
+
+void sbr_feeder_model(sbr_feeder *f, const sbr_model *m)
+{
+    sbr_batch_buf_model(&f->host, m);
+    if (f->prec != SBR_PREC_CUDA || !f->host.xbuf)
+        return;
+    const sbr_allocator *al = sbr_dev_allocator(f->prec);
+    al->free(f->dev_mem, al->user);
+    f->dev_bytes += xints_needed(f->host.max_B, f->host.max_L, f->host.K) * sizeof(int32_t) +
+                    xreals_needed(f->host.max_B, f->host.max_L, f->host.K) * f->host.elem + 1024;
+    f->dev_mem = al->alloc(f->dev_bytes, al->user);
+    if (!f->dev_mem)
+        sbr_fatal("out of GPU memory for a batch (%zu bytes)", f->dev_bytes);
 }
 
 void sbr_feeder_free(sbr_feeder *f)
@@ -257,6 +391,20 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
         up(f, &cur, (void **)&d->out_idx, (size_t)d->nnz_out, i4);
         up(f, &cur, &d->in_w, (size_t)d->nnz_in, es);
         up(f, &cur, &d->out_w, (size_t)d->nnz_out, es);
+    }
+    if (f->host.xbuf) {
+        size_t BUK = BU * (size_t)d->K;
+        if (f->host.local4) {
+            up(f, &cur, (void **)&d->le_off, BU + 1, i4);
+            up(f, &cur, (void **)&d->le_idx, (size_t)d->nnz_le, i4);
+            up(f, &cur, (void **)&d->le_type, (size_t)d->nnz_le, i4);
+        }
+        up(f, &cur, (void **)&d->gids, BU + BUK, i4);
+        d->gnbr = d->gids + BU;
+        up(f, &cur, (void **)&d->cgids, BU + BUK, i4);
+        up(f, &cur, (void **)&d->gn, BU, i4);
+        up(f, &cur, &d->gw, BUK, es);
+        up(f, &cur, &d->flen, (size_t)B, es);
     }
     return d;
 }

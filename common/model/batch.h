@@ -16,11 +16,24 @@ typedef struct {
     size_t elem;       /* size of an edge weight: 4 or 8 */
     int32_t *buf;      /* all int32 arrays, one allocation */
     void *wbuf;        /* edge weights */
+    /* GCE-GNN's inputs (sbr_batch_buf_model): the four-type session graph
+     * and the global neighbours from the model's table. */
+    int local4;
+    int K;                        /* neighbours per node (0: no global graph) */
+    const int32_t *tab_nbr, *tab_n; /* the model's table [rows, K], [rows] */
+    const float *tab_w;
+    int64_t tab_rows;
+    int32_t *xbuf;     /* le_*, gids, cgids, gn */
+    void *xwbuf;       /* gw, flen */
 } sbr_batch_buf;
 
 /* max_L: the longest prefix a batch may hold (the model's max_len). */
 void sbr_batch_buf_init(sbr_batch_buf *bb, int max_B, int max_L, int graph, size_t elem);
 void sbr_batch_buf_free(sbr_batch_buf *bb);
+/* Prepares the buffer for what model m reads beyond the plain batch (the
+ * session graphs, GCE-GNN's four-type graph, the global neighbours of its
+ * table); call after init. */
+void sbr_batch_buf_model(sbr_batch_buf *bb, const sbr_model *m);
 
 /* Cluster ids for CLIP-SBR prompts: cluster [n_items + 1] of the training
  * items; items unseen in training take a cluster by the rule of
@@ -49,6 +62,8 @@ typedef struct {
 
 void sbr_feeder_init(sbr_feeder *f, sbr_prec prec, int max_B, int max_L, int graph);
 void sbr_feeder_free(sbr_feeder *f);
+/* sbr_batch_buf_model for the feeder's host batch (and its device copy). */
+void sbr_feeder_model(sbr_feeder *f, const sbr_model *m);
 /* Fills (as sbr_batch_fill) and returns the batch on the model's device. */
 const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_samples *smp,
                                  const int64_t *order, int B, int n_items,

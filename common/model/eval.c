@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/devmem.h"
 #include "progress.h"
 
 /* The prefix items of each row of the batch, for --exclude-seen:
@@ -18,6 +19,29 @@ static void exclusions(const sbr_split *sp, const sbr_samples *smp, const int64_
             ids[n++] = sp->items[sp->offsets[s] + j];
     }
     off[B] = n;
+}
+
+/* A host buffer for the model's interest weights. */
+typedef struct {
+    void *p;
+    size_t bytes;
+} real_buf;
+
+/* The interest weights of the last forward, device [U, B, L], into out
+ * [B, U, Lw] floats (rows zero past their length). */
+static void copy_weights(sbr_model *m, const sbr_batch *b, real_buf *h, float *out, int U, int Lw)
+{
+    size_t n = (size_t)U * b->B * b->L, bytes = n * m->elem;
+    if (bytes > h->bytes)
+        h->p = sbr_xrealloc(h->p, h->bytes = bytes);
+    sbr_dev_download(m->prec, h->p, m->iw, bytes);
+    for (int u = 0; u < U; u++)
+        for (int i = 0; i < b->B; i++)
+            for (int j = 0; j < b->len[i] && j < Lw; j++) {
+                size_t k = ((size_t)u * b->B + i) * b->L + j;
+                out[((size_t)i * U + u) * Lw + j] =
+                    m->elem == 8 ? (float)((double *)h->p)[k] : ((float *)h->p)[k];
+            }
 }
 
 void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr_clip_map *clip,
@@ -38,6 +62,12 @@ void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr
     sbr_feeder f;
     sbr_feeder_init(&f, m->prec, ec->batch, m->cfg.max_len > 0 ? m->cfg.max_len : m->max_L,
                     (m->impl->needs & SBR_NEEDS_GRAPH) != 0);
+    sbr_feeder_model(&f, m);
+    int U = m->interests, Lw = m->cfg.max_len > 0 ? m->cfg.max_len : m->max_L;
+    float *iw = NULL;
+    real_buf host = {NULL, 0};
+    if (ec->interest_weights)
+        iw = *ec->interest_weights = sbr_xcalloc((size_t)smp.n * U * Lw + 1, sizeof(float));
     int64_t *order = sbr_xmalloc(sizeof(int64_t) * (size_t)ec->batch);
     int32_t *xoff = NULL, *xids = NULL;
     size_t xcap = 0;
@@ -64,6 +94,8 @@ void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr
         sbr_model_topk(m, b, ec->K, ec->chunk, t->items + (size_t)at * ec->K,
                        t->scores + (size_t)at * ec->K, ec->exclude_seen ? xoff : NULL,
                        ec->exclude_seen ? xids : NULL);
+        if (iw && m->iw)
+            copy_weights(m, &f.host.b, &host, iw + (size_t)at * U * Lw, U, Lw);
         for (int i = 0; i < B; i++) {
             int64_t s = smp.session[at + i];
             int len = smp.prefix_len[at + i];
@@ -76,6 +108,7 @@ void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr
         sbr_progress_update(&p, at + B, NULL);
     }
     sbr_progress_end(&p, NULL);
+    free(host.p);
     free(order);
     free(xoff);
     free(xids);

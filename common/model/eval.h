@@ -14,6 +14,10 @@ typedef struct {
     int exclude_seen; /* mask each prefix's own items out of its ranking */
     int chunk;        /* items per score chunk */
     int progress;     /* show a progress line */
+    /* Models with interests: when set, *interest_weights receives the
+     * interest weights of every sample, [n, U, max_len] (0 past a prefix's
+     * length; position j of the kept prefix), malloc'd. */
+    float **interest_weights;
 } sbr_eval_cfg;
 
 /* Ranks every sample of split sp (prefix rule min_prefix) with model m.

@@ -13,7 +13,8 @@
 #include "cuda/nn_cuda.h"
 #endif
 
-const char *const sbr_model_names[] = {"gru4rec", "narm", "stamp", "srgnn", NULL};
+const char *const sbr_model_names[] = {"gru4rec", "narm", "stamp", "srgnn", "gcegnn", "dmignn",
+                                       NULL};
 
 int sbr_model_defaults(const char *name, sbr_model_cfg *c)
 {
@@ -25,6 +26,7 @@ int sbr_model_defaults(const char *name, sbr_model_cfg *c)
     c->heads = 1;
     c->max_len = 50;
     c->seed = 1;
+    c->interests = 1;
     if (strcmp(name, "gru4rec") == 0) {
         c->dropout_emb = 0.25;
         return 0;
@@ -38,6 +40,21 @@ int sbr_model_defaults(const char *name, sbr_model_cfg *c)
         return 0;
     if (strcmp(name, "srgnn") == 0) /* Wu et al. 2019: hidden = d = 100, one GNN step */
         return 0;
+    if (strcmp(name, "gcegnn") == 0) { /* Wang et al. 2020, official code's defaults */
+        c->dropout_emb = 0;      /* dropout_local (on the session-graph branch) */
+        c->dropout_hidden = 0.5; /* dropout_global (on the global branch) */
+        c->global_k = 12;
+        return 0;
+    }
+    if (strcmp(name, "dmignn") == 0) { /* Lv et al. 2025, the official RetailRocket settings */
+        c->dropout_emb = 0;
+        c->dropout_hidden = 0.5;
+        c->global_k = 12;
+        c->interests = 3;
+        c->dmi_eta = 12;
+        c->dmi_beta = 0.005;
+        return 0;
+    }
     return -1;
 }
 
@@ -142,6 +159,11 @@ int sbr_model_create(sbr_model *m, const sbr_model_cfg *cfg, sbr_prec prec, int 
     if (!m->impl)
         return sbr_errf(e, "model \"%s\" is not available on %s", cfg->model,
                         prec == SBR_PREC_CUDA ? "the GPU path" : "this path");
+    m->interests = (m->impl->needs & SBR_NEEDS_INTERESTS) && cfg->interests > 1 ? cfg->interests : 1;
+    if (m->interests > SBR_MAX_INTERESTS)
+        return sbr_errf(e, "%d interests: at most %d", m->interests, SBR_MAX_INTERESTS);
+    if ((m->impl->needs & SBR_NEEDS_GLOBAL) && cfg->global_k < 1)
+        return sbr_errf(e, "model \"%s\" needs global_k >= 1", cfg->model);
     m->elem = prec == SBR_PREC_F64 ? sizeof(double) : sizeof(float);
     const sbr_allocator *al = sbr_dev_allocator(prec);
     sbr_arena_init(&m->params, "params", m->elem, al);
@@ -158,14 +180,24 @@ int sbr_model_create(sbr_model *m, const sbr_model_cfg *cfg, sbr_prec prec, int 
     m->max_B = max_B;
     m->max_L = max_L;
     m->max_U = max_L;
-    int N = cfg->n_items, chunk = 8192, K = 100;
-    size_t step_reals = (size_t)max_B * (4 * (size_t)cfg->d + 8 + 2 * K) + 1024;
+    int N = cfg->n_items, chunk = 8192, K = 100, U = m->interests;
+    size_t step_reals = (size_t)max_B * (4 * (size_t)U * cfg->d + 8 + 2 * K) + 1024;
+    if (m->impl->needs & SBR_NEEDS_NORM_ITEMS) /* the normalised table, its gradient, norms */
+        step_reals += ((size_t)N + 1) * (2 * (size_t)cfg->d + 1) + 64;
     m->act_bytes = (m->impl->act_reals(cfg, max_B, max_L, max_L) + step_reals) * m->elem;
     size_t sc = m->impl->scratch(cfg, max_B, max_L, max_L);
     size_t s1 = prec == SBR_PREC_F64 ? sbr_nn_score_ce_scratch_f64(max_B, N, cfg->d, chunk)
                                      : sbr_nn_score_ce_scratch_f32(max_B, N, cfg->d, chunk);
     size_t s2 = prec == SBR_PREC_F64 ? sbr_nn_topk_scratch_f64(max_B, N, K, chunk)
                                      : sbr_nn_topk_scratch_f32(max_B, N, K, chunk);
+    if (U > 1) {
+        size_t s3 = prec == SBR_PREC_F64 ? sbr_nn_score_multi_scratch_f64(max_B, U, N, cfg->d, chunk)
+                                         : sbr_nn_score_multi_scratch_f32(max_B, U, N, cfg->d, chunk);
+        size_t s4 = prec == SBR_PREC_F64 ? sbr_nn_topk_multi_scratch_f64(max_B, U, N, K, chunk)
+                                         : sbr_nn_topk_multi_scratch_f32(max_B, U, N, K, chunk);
+        s1 = s3 > s1 ? s3 : s1;
+        s2 = s4 > s2 ? s4 : s2;
+    }
     m->scratch_bytes = sc > s1 ? sc : s1;
     m->scratch_bytes = s2 > m->scratch_bytes ? s2 : m->scratch_bytes;
     m->act_mem = al->alloc(m->act_bytes, al->user);
@@ -201,6 +233,9 @@ void sbr_model_free(sbr_model *m)
     sbr_arena_free(&m->grads);
     sbr_arena_free(&m->adam_m);
     sbr_arena_free(&m->adam_v);
+    free(m->gtab_nbr);
+    free(m->gtab_n);
+    free(m->gtab_w);
     memset(m, 0, sizeof *m);
 }
 
@@ -229,6 +264,15 @@ static int *cfg_int(sbr_model_cfg *c, int i)
 {
     int *f[] = {&c->d, &c->hidden, &c->layers, &c->heads, &c->max_len, &c->n_items,
                 &c->n_clusters};
+    return f[i];
+}
+
+/* Keys added with GCE-GNN / DMI-GNN: optional when reading (older files). */
+static const char *const cfg_opt_int_keys[] = {"interests", "pool_sum", "global_k", NULL};
+
+static int *cfg_opt_int(sbr_model_cfg *c, int i)
+{
+    int *f[] = {&c->interests, &c->pool_sum, &c->global_k};
     return f[i];
 }
 
@@ -272,6 +316,16 @@ void sbr_model_add_to(sbr_model *m, sbr_tw *w, int optimizer)
     sbr_tw_metaf(w, "seed", "%llu", (unsigned long long)m->cfg.seed);
     sbr_tw_metaf(w, "adam_t", "%lld", (long long)m->adam_t);
     sbr_tw_metaf(w, "drop_counter", "%llu", (unsigned long long)m->drop_counter);
+    for (int i = 0; cfg_opt_int_keys[i]; i++)
+        sbr_tw_metaf(w, cfg_opt_int_keys[i], "%d", *cfg_opt_int(&m->cfg, i));
+    sbr_tw_metaf(w, "dmi_eta", "%.17g", m->cfg.dmi_eta);
+    sbr_tw_metaf(w, "dmi_beta", "%.17g", m->cfg.dmi_beta);
+    if (m->gtab_nbr) { /* the global graph table: inference needs no graph file */
+        int64_t rows = (int64_t)m->cfg.n_items + 1, K = m->cfg.global_k;
+        sbr_tw_add(w, "global.nbr", SBR_I32, 2, (int64_t[]){rows, K}, m->gtab_nbr);
+        sbr_tw_add(w, "global.w", SBR_F32, 2, (int64_t[]){rows, K}, m->gtab_w);
+        sbr_tw_add1(w, "global.n", SBR_I32, rows, m->gtab_n);
+    }
     add_arena(w, m, &m->params, "param.", &keep[0]);
     if (optimizer) {
         add_arena(w, m, &m->adam_m, "adam.m.", &keep[1]);
@@ -314,6 +368,22 @@ int sbr_model_read_cfg(const sbr_tfile *f, sbr_model_cfg *c, sbr_err *e)
         meta_double(f, "init_scale", &c->init_scale, e) || sbr_tfile_meta_i64(f, "seed", &seed, e))
         return -1;
     c->seed = (uint64_t)seed;
+    for (int i = 0; cfg_opt_int_keys[i]; i++) {
+        int64_t v;
+        if (!sbr_tfile_meta(f, cfg_opt_int_keys[i]))
+            continue;
+        if (sbr_tfile_meta_i64(f, cfg_opt_int_keys[i], &v, e))
+            return -1;
+        if (v < 0 || v > 4096)
+            return sbr_errf(e, "metadata \"%s\" out of range: %lld", cfg_opt_int_keys[i],
+                            (long long)v);
+        *cfg_opt_int(c, i) = (int)v;
+    }
+    if ((sbr_tfile_meta(f, "dmi_eta") && meta_double(f, "dmi_eta", &c->dmi_eta, e)) ||
+        (sbr_tfile_meta(f, "dmi_beta") && meta_double(f, "dmi_beta", &c->dmi_beta, e)))
+        return -1;
+    if (c->interests < 1 || c->interests > 255)
+        return sbr_errf(e, "model has %d interests (1..255)", c->interests);
     return 0;
 }
 
@@ -349,9 +419,27 @@ static int load_arena(sbr_model *m, sbr_arena *a, const sbr_tfile *f, const char
     return 0;
 }
 
+/* The global graph table of a model file (models with SBR_NEEDS_GLOBAL). */
+static int load_global(sbr_model *m, const sbr_tfile *f, sbr_err *e)
+{
+    int64_t rows = (int64_t)m->cfg.n_items + 1, K = m->cfg.global_k;
+    const sbr_tensor *tn, *tw, *tc;
+    if (!(tn = sbr_tfile_need(f, "global.nbr", SBR_I32, 2, e)) ||
+        !(tw = sbr_tfile_need(f, "global.w", SBR_F32, 2, e)) ||
+        !(tc = sbr_tfile_need(f, "global.n", SBR_I32, 1, e)))
+        return -1;
+    if (tn->shape[0] != rows || tn->shape[1] != K || tw->shape[0] != rows || tw->shape[1] != K ||
+        tc->numel != rows)
+        return sbr_errf(e, "the global graph table does not fit the model (%lld x %lld)",
+                        (long long)rows, (long long)K);
+    return sbr_model_set_global_table(m, tn->data, tw->data, tc->data, e);
+}
+
 int sbr_model_load(sbr_model *m, const sbr_tfile *f, int optimizer, sbr_err *e)
 {
     if (load_arena(m, &m->params, f, "param.", e))
+        return -1;
+    if ((m->impl->needs & SBR_NEEDS_GLOBAL) && load_global(m, f, e))
         return -1;
     int64_t t = 0, dc = 0;
     if (optimizer) {
@@ -363,4 +451,82 @@ int sbr_model_load(sbr_model *m, const sbr_tfile *f, int optimizer, sbr_err *e)
         m->drop_counter = (uint64_t)dc;
     }
     return 0;
+}
+
+/* --- the global graph table ------------------------------------------------ */
+
+int sbr_model_set_global_table(sbr_model *m, const int32_t *nbr, const float *w,
+                               const int32_t *n, sbr_err *e)
+{
+    int64_t rows = (int64_t)m->cfg.n_items + 1, K = m->cfg.global_k;
+    if (K < 1)
+        return sbr_errf(e, "model \"%s\" keeps no global neighbours (global_k = 0)",
+                        m->cfg.model);
+    for (int64_t i = 0; i < rows; i++) {
+        if (n[i] < 0 || n[i] > K || (i == 0 && n[i] != 0))
+            return sbr_errf(e, "global table: item %lld has %d neighbours (0..%lld)", (long long)i,
+                            n[i], (long long)K);
+        for (int64_t k = 0; k < n[i]; k++) {
+            int32_t v = nbr[i * K + k];
+            float x = w[i * K + k];
+            if (v < 1 || v > m->cfg.n_items || !(x >= 0) || !isfinite(x))
+                return sbr_errf(e, "global table: item %lld, neighbour %lld: id %d weight %g",
+                                (long long)i, (long long)k, v, (double)x);
+        }
+    }
+    free(m->gtab_nbr), free(m->gtab_n), free(m->gtab_w);
+    m->gtab_nbr = sbr_xcalloc((size_t)(rows * K), sizeof(int32_t));
+    m->gtab_w = sbr_xcalloc((size_t)(rows * K), sizeof(float));
+    m->gtab_n = sbr_xcalloc((size_t)rows, sizeof(int32_t));
+    for (int64_t i = 0; i < rows; i++) { /* entries past n stay 0 */
+        m->gtab_n[i] = n[i];
+        memcpy(m->gtab_nbr + i * K, nbr + i * K, sizeof(int32_t) * (size_t)n[i]);
+        memcpy(m->gtab_w + i * K, w + i * K, sizeof(float) * (size_t)n[i]);
+    }
+    return 0;
+}
+
+typedef struct {
+    int32_t id;
+    float w;
+} nbr_entry;
+
+/* Heavier first; ties: the smaller id. */
+static int by_weight(const void *a, const void *b)
+{
+    const nbr_entry *x = a, *y = b;
+    if (x->w != y->w)
+        return x->w > y->w ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+int sbr_model_set_global(sbr_model *m, const sbr_graph *g, sbr_err *e)
+{
+    if (g->kind != SBR_GRAPH_WINDOW)
+        return sbr_errf(e, "a %s graph: %s needs sbr-graph --kind window",
+                        sbr_graph_kind_names[g->kind], m->cfg.model);
+    if (g->n_nodes != (int64_t)m->cfg.n_items + 1)
+        return sbr_errf(e, "a graph of %lld items, the model has %d: made from another sessions "
+                           "file?", (long long)g->n_items, m->cfg.n_items);
+    int64_t rows = g->n_nodes, K = m->cfg.global_k, maxdeg = 0;
+    for (int64_t i = 0; i < rows; i++)
+        maxdeg = g->offsets[i + 1] - g->offsets[i] > maxdeg ? g->offsets[i + 1] - g->offsets[i]
+                                                            : maxdeg;
+    int32_t *nbr = sbr_xcalloc((size_t)(rows * K) + 1, sizeof(int32_t));
+    int32_t *n = sbr_xcalloc((size_t)rows, sizeof(int32_t));
+    float *w = sbr_xcalloc((size_t)(rows * K) + 1, sizeof(float));
+    nbr_entry *row = sbr_xmalloc(sizeof(nbr_entry) * (size_t)(maxdeg + 1));
+    for (int64_t i = 1; i < rows; i++) {
+        int64_t deg = 0;
+        for (int64_t k = g->offsets[i]; k < g->offsets[i + 1]; k++)
+            if (g->neighbors[k] != i) /* a self-loop is no neighbour */
+                row[deg].id = g->neighbors[k], row[deg++].w = g->weights[k];
+        qsort(row, (size_t)deg, sizeof *row, by_weight);
+        n[i] = (int32_t)(deg < K ? deg : K);
+        for (int64_t k = 0; k < n[i]; k++)
+            nbr[i * K + k] = row[k].id, w[i * K + k] = row[k].w;
+    }
+    int rc = sbr_model_set_global_table(m, nbr, w, n, e);
+    free(nbr), free(n), free(w), free(row);
+    return rc;
 }

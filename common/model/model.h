@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "graph.h"
 #include "nn/nn.h"
 #include "tfile.h"
 
@@ -41,6 +42,11 @@ typedef struct {
     int n_clusters;        /* CLIP-SBR prompts: clusters 1..C (0: off) */
     double init_scale;     /* uniform(-s, s) init; 0: 1/sqrt(d) (SR-GNN lineage) */
     uint64_t seed;
+    /* Models with several session vectors and a global graph (GCE-GNN, DMI-GNN). */
+    int interests;         /* U session vectors per sample (models that have them; else 1) */
+    int pool_sum;          /* score = sum over interests instead of the max (ablation) */
+    int global_k;          /* neighbours per item of the global graph table (0: none) */
+    double dmi_eta, dmi_beta; /* DMI regulariser: length offset eta, weight beta */
 } sbr_model_cfg;
 
 /* A batch of samples, prepared on the host (batch.c) and, for the CUDA path,
@@ -68,9 +74,37 @@ typedef struct {
     int32_t *out_off, *out_idx; /* [B*U + 1], [nnz_out]: out-neighbours */
     void *in_w, *out_w;         /* [nnz] edge weights (real of the precision) */
     int nnz_in, nnz_out;
+    /* GCE-GNN's session graph (SBR_NEEDS_LOCAL4), CSR over the B*U nodes:
+     * every real node has its self edge (type 0); for nodes i != j of a
+     * session, type 1: j was clicked right before i somewhere in the prefix
+     * (the official code's adjacency code 2), type 2: right after (code 3),
+     * type 3: both (code 4). */
+    int32_t *le_off;    /* [B*U + 1] */
+    int32_t *le_idx;    /* [nnz_le] neighbour node */
+    int32_t *le_type;   /* [nnz_le] 0..3 */
+    int nnz_le;
+    /* The global graph (SBR_NEEDS_GLOBAL): the top-K neighbours of each node's
+     * item in the model's table. gids [B*U*(1 + K)] holds the nodes' items
+     * (= uniq) followed by their neighbours, so that one front call embeds
+     * both; cgids their clusters (CLIP) or NULL. */
+    int K;              /* neighbours per node (the model's global_k) */
+    int32_t *gids;      /* [B*U + B*U*K] */
+    int32_t *cgids;     /* same, or NULL */
+    int32_t *gnbr;      /* = gids + B*U: [B*U, K] neighbour items (0 past gn) */
+    void *gw;           /* [B*U, K] edge weights (real; 0 past gn) */
+    int32_t *gn;        /* [B*U] valid neighbours 0..K */
+    void *flen;         /* [B] prefix lengths as reals (SBR_NEEDS_GLOBAL / LOCAL4) */
 } sbr_batch;
 
 #define SBR_NEEDS_GRAPH 1u
+#define SBR_NEEDS_LOCAL4 2u     /* GCE-GNN's four-type session graph (le_*) */
+#define SBR_NEEDS_GLOBAL 4u     /* the global graph: sbr-train --graph (gids, gw, gn) */
+#define SBR_NEEDS_NORM_ITEMS 8u /* score against L2-normalised item vectors (DMI-GNN) */
+/* Several session vectors per sample: U = cfg.interests (else 1). With U > 1,
+ * S and dS are [B, U, d] and an item's score is max_u S_u . e (or the sum,
+ * cfg.pool_sum): score_multi.inc. */
+#define SBR_NEEDS_INTERESTS 16u
+#define SBR_MAX_INTERESTS 8
 
 typedef struct sbr_model sbr_model;
 
@@ -121,6 +155,22 @@ struct sbr_model {
     int max_B, max_L, max_U; /* what act_mem was sized for */
     uint64_t drop_seed;      /* dropout stream: seed, and a counter of draws */
     uint64_t drop_counter;
+    int interests;           /* U: session vectors per sample (cfg.interests with
+                              SBR_NEEDS_INTERESTS, else 1) */
+    /* A model's own loss term: its forward may point xloss at a [B] device
+     * buffer; the step adds xloss_w * sum_b xloss[b] to the loss (and the
+     * model's backward adds that term's gradient). last_xloss: the term's
+     * value in the last step (reported apart from the CE). */
+    void *xloss;
+    double xloss_w, last_xloss;
+    /* Interest weights of the last forward (models with interests), device
+     * [U, B, L], for sbr-infer --interest-weights; NULL otherwise. */
+    void *iw;
+    /* The global graph table (host), SBR_NEEDS_GLOBAL: for item i, gtab_nbr
+     * [i*K ..] its neighbours by decreasing weight, gtab_w their weights,
+     * gtab_n [i] how many (K = cfg.global_k; rows 0..n_items). */
+    int32_t *gtab_nbr, *gtab_n;
+    float *gtab_w;
 };
 
 /* --- registry ------------------------------------------------------------ */
@@ -184,7 +234,17 @@ extern const sbr_model_steps sbr_model_steps_f32, sbr_model_steps_f64, sbr_model
 void sbr_model_add_to(sbr_model *m, sbr_tw *w, int optimizer);
 /* Reads the config of a model file (checks the kind). */
 int sbr_model_read_cfg(const sbr_tfile *f, sbr_model_cfg *c, sbr_err *e);
-/* Loads parameters (and optionally the Adam state) into a created model. */
+/* Loads parameters (and optionally the Adam state) into a created model;
+ * also the global graph table when the model has one (cfg.global_k > 0). */
 int sbr_model_load(sbr_model *m, const sbr_tfile *f, int optimizer, sbr_err *e);
+
+/* --- the global graph table (SBR_NEEDS_GLOBAL) ------------------------------ */
+
+/* Keeps, for every item, its cfg.global_k heaviest neighbours in g (ties:
+ * the smaller id). g: a window graph over this catalogue (checked). */
+int sbr_model_set_global(sbr_model *m, const sbr_graph *g, sbr_err *e);
+/* The same from arrays: nbr, w [(n_items + 1) * K], n [n_items + 1] (copied, checked). */
+int sbr_model_set_global_table(sbr_model *m, const int32_t *nbr, const float *w,
+                               const int32_t *n, sbr_err *e);
 
 #endif

@@ -11,8 +11,11 @@
 #include "model/narm.inc"
 #include "model/stamp.inc"
 #include "model/srgnn.inc"
+#include "model/gcegnn.inc"
+#include "model/dmignn.inc"
 
 static const sbr_model_impl *const impls[] = {&R(sbr_model_gru4rec), &R(sbr_model_narm),
-                                               &R(sbr_model_stamp), &R(sbr_model_srgnn), NULL};
+                                               &R(sbr_model_stamp), &R(sbr_model_srgnn),
+                                               &R(sbr_model_gcegnn), &R(sbr_model_dmignn), NULL};
 const sbr_model_steps sbr_model_steps_f32 = {R(step_loss_grad), R(step_train), R(step_topk),
                                              impls};

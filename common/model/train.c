@@ -29,7 +29,7 @@ static void shuffle(int64_t *order, int64_t n, uint64_t seed, int epoch)
 static void evaluate(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr_clip_map *clip,
                      const sbr_train_cfg *tc, sbr_eval_result *r)
 {
-    sbr_eval_cfg ec = {20, tc->batch, 0, tc->chunk, 0}; /* the model is sized for this batch */
+    sbr_eval_cfg ec = {20, tc->batch, 0, tc->chunk, 0, NULL}; /* the model is sized for this batch */
     sbr_topk t;
     sbr_eval_split(m, sp, min_prefix, clip, &ec, &t);
     sbr_metrics_compute(&t, cutoffs, 3, 0, &r->m);
@@ -129,12 +129,16 @@ static int resume_from(sbr_model *m, const sbr_tfile *f, sbr_train_state *st, ru
     return 0;
 }
 
-static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double lr, double secs,
-                      double rate, const sbr_eval_result *v, const sbr_eval_result *t)
+/* xloss: the mean of the model's own loss term (DMI-GNN's regulariser), part
+ * of loss; 0 for models without one (then not logged). */
+static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double xloss, double lr,
+                      double secs, double rate, const sbr_eval_result *v, const sbr_eval_result *t)
 {
     char line[512];
     int n = snprintf(line, sizeof line, "epoch %d  loss %.4f  lr %.2g  %.0fs  %.0f samples/s",
                      epoch, loss, lr, secs, rate);
+    if (xloss != 0)
+        n += snprintf(line + n, sizeof line - (size_t)n, "  reg %.4f", xloss);
     if (v->done)
         n += snprintf(line + n, sizeof line - (size_t)n, "  valid HR@20 %.2f MRR@20 %.2f",
                       100 * v->m.all[2].hr, 100 * v->m.all[2].mrr);
@@ -146,6 +150,8 @@ static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double lr
         fprintf(tc->log, "{\"epoch\":%d,\"loss\":%.6f,\"lr\":%.6g,\"seconds\":%.3f,"
                          "\"samples_per_s\":%.1f",
                 epoch, loss, lr, secs, rate);
+        if (xloss != 0)
+            fprintf(tc->log, ",\"reg_loss\":%.6f", xloss);
         const char *names[2] = {"valid", "test"};
         const sbr_eval_result *rs[2] = {v, t};
         for (int k = 0; k < 2; k++)
@@ -189,6 +195,7 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
     }
     sbr_feeder f;
     sbr_feeder_init(&f, m->prec, tc->batch, m->cfg.max_len, (m->impl->needs & SBR_NEEDS_GRAPH) != 0);
+    sbr_feeder_model(&f, m);
     int64_t *order = sbr_xmalloc(sizeof(int64_t) * (size_t)smp.n);
     sbr_step_cfg sc = {tc->lr, tc->l2, tc->clip, tc->adamw, tc->chunk};
     double t_all = sbr_now();
@@ -199,16 +206,21 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         char label[32], extra[64];
         snprintf(label, sizeof label, "epoch %d", epoch + 1);
         sbr_progress_start(&p, label, smp.n, "samples");
-        double t0 = sbr_now(), loss_sum = 0;
+        double t0 = sbr_now(), loss_sum = 0, xloss_sum = 0;
         int64_t nb = 0, seen = 0;
         for (int64_t at = 0; at < smp.n; at += tc->batch) {
             int B = smp.n - at < tc->batch ? (int)(smp.n - at) : tc->batch;
             const sbr_batch *b = sbr_feeder_fill(&f, tr, &smp, order + at, B, m->cfg.n_items, clip);
             loss_sum += sbr_model_train_step(m, b, &sc);
+            xloss_sum += m->last_xloss;
             nb++;
             seen += B;
             st->steps++;
-            snprintf(extra, sizeof extra, "loss %.4f", loss_sum / (double)nb);
+            if (xloss_sum != 0) /* the model's own loss term, apart (its part of the loss) */
+                snprintf(extra, sizeof extra, "loss %.4f (reg %.4f)", loss_sum / (double)nb,
+                         xloss_sum / (double)nb);
+            else
+                snprintf(extra, sizeof extra, "loss %.4f", loss_sum / (double)nb);
             sbr_progress_update(&p, at + B, extra);
             if (tc->max_steps && st->steps >= tc->max_steps)
                 break;
@@ -236,7 +248,8 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
             st->best_test_hr = fmax(st->best_test_hr, t.m.all[2].hr);
             st->best_test_mrr = fmax(st->best_test_mrr, t.m.all[2].mrr);
         }
-        log_epoch(tc, epoch + 1, loss_sum / (double)(nb ? nb : 1), sc.lr, secs,
+        log_epoch(tc, epoch + 1, loss_sum / (double)(nb ? nb : 1),
+                  xloss_sum / (double)(nb ? nb : 1), sc.lr, secs,
                   (double)seen / (secs > 0 ? secs : 1), &v, &t);
         if (tc->checkpoint)
             write_checkpoint(m, tc, st, &rs, best, f32);

@@ -114,7 +114,7 @@ static void rank_split(const args *a, sbr_loaded_model *lm)
     const sbr_split *sp = &s.split[a->split];
     if (sbr_samples_count(sp, s.min_prefix) == 0)
         sbr_fatal("%s: the %s split has no samples", a->sessions, sbr_split_names[a->split]);
-    sbr_eval_cfg ec = {a->K, a->batch, a->exclude_seen, a->chunk, 1};
+    sbr_eval_cfg ec = {a->K, a->batch, a->exclude_seen, a->chunk, 1, NULL};
     sbr_topk t;
     double t0 = sbr_now();
     sbr_eval_split(&lm->m, sp, s.min_prefix, lm->clip.cluster ? &lm->clip : NULL, &ec, &t);
@@ -223,7 +223,7 @@ static void serve_text(const args *a, sbr_loaded_model *lm)
         sbr_split sp = {1, off, ids, NULL, NULL, 1};
         sbr_samples smp;
         sbr_samples_build(&sp, 1, &smp);
-        sbr_eval_cfg ec = {K, 1, a->exclude_seen, a->chunk, 0};
+        sbr_eval_cfg ec = {K, 1, a->exclude_seen, a->chunk, 0, NULL};
         sbr_topk t;
         (void)order;
         sbr_eval_split(&lm->m, &sp, 1, lm->clip.cluster ? &lm->clip : NULL, &ec, &t);

@@ -1,0 +1,100 @@
+/* GCE-GNN: whole-model gradient checks (double precision, dropout on with
+ * fixed masks, a tiny global graph), with and without CLIP-SBR prompts, and
+ * the batch builder's four-type session graph against a hand-made one. */
+#include <string.h>
+
+#include "harness.h"
+#include "model/batch.h"
+#include "model_check.h"
+
+TEST(model_gcegnn_gradcheck)
+{
+    CHECK(model_gradcheck("gcegnn", 0) == 0);
+}
+
+TEST(model_gcegnn_clip_gradcheck)
+{
+    CHECK(model_gradcheck("gcegnn", 1) == 0);
+}
+
+static void no_dropout(sbr_model_cfg *c) { c->dropout_emb = c->dropout_hidden = 0; }
+
+/* Both branches' dropout off, and the local one on (the official default is 0). */
+static void local_dropout(sbr_model_cfg *c) { c->dropout_emb = 0.3; }
+
+TEST(model_gcegnn_gradcheck_dropouts)
+{
+    CHECK(model_gradcheck_cfg("gcegnn", 0, no_dropout) == 0);
+    CHECK(model_gradcheck_cfg("gcegnn", 0, local_dropout) == 0);
+}
+
+/* The session graph of the prefix 5 6 5 7 7 (nodes 5, 6, 7 in order of first
+ * click): 5->6, 6->5, 5->7 (7->7 is a repeat, no edge). Row of node 5: self,
+ * 6 both ways (type 3), 7 clicked after (type 2); node 6: self, 5 both (3);
+ * node 7: self, 5 before (type 1). As the official code's adjacency codes
+ * 1..4 minus one. */
+TEST(model_gcegnn_session_graph)
+{
+    int64_t off[2] = {0, 6};
+    int32_t it[6] = {5, 6, 5, 7, 7, 1};
+    sbr_split sp = {1, off, it, NULL, NULL, 0};
+    sbr_samples smp;
+    sbr_samples_build(&sp, 1, &smp);
+    sbr_model_cfg cfg;
+    sbr_model_defaults("gcegnn", &cfg);
+    cfg.d = 4, cfg.n_items = 9, cfg.max_len = 8, cfg.global_k = 2;
+    sbr_model m;
+    sbr_err e;
+    REQUIRE(sbr_model_create(&m, &cfg, SBR_PREC_F64, 4, 8, &e) == 0);
+    int32_t nbr[20] = {0}, n[10] = {0};
+    float w[20] = {0};
+    nbr[5 * 2] = 9, w[5 * 2] = 3, n[5] = 1; /* item 5 has one neighbour, 9 (weight 3) */
+    REQUIRE(sbr_model_set_global_table(&m, nbr, w, n, &e) == 0);
+    sbr_batch_buf bb;
+    sbr_batch_buf_init(&bb, 4, 8, 0, sizeof(double));
+    sbr_batch_buf_model(&bb, &m);
+    int64_t order[1] = {0}; /* the longest prefix: 5 6 5 7 7 -> 1 */
+    sbr_batch_fill(&bb, &sp, &smp, order, 1, 9, NULL);
+    const sbr_batch *b = &bb.b;
+    REQUIRE(b->U == 3);
+    int32_t want_off[4] = {0, 3, 5, 7}, want_idx[7] = {0, 1, 2, 1, 0, 2, 0},
+            want_type[7] = {0, 3, 2, 0, 3, 0, 1};
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_I64(b->le_off[i], want_off[i]);
+    for (int i = 0; i < 7; i++) {
+        CHECK_EQ_I64(b->le_idx[i], want_idx[i]);
+        CHECK_EQ_I64(b->le_type[i], want_type[i]);
+    }
+    /* global neighbours: node 0 (item 5) has 9, the others none */
+    CHECK_EQ_I64(b->K, 2);
+    CHECK_EQ_I64(b->gn[0], 1);
+    CHECK_EQ_I64(b->gn[1], 0);
+    CHECK_EQ_I64(b->gnbr[0], 9);
+    CHECK_EQ_I64(b->gnbr[1], 0);
+    CHECK(((double *)b->gw)[0] == 3);
+    CHECK_EQ_I64(b->gids[0], 5);
+    CHECK_EQ_I64(b->gids[2], 7);
+    CHECK(((double *)b->flen)[0] == 5);
+    sbr_batch_buf_free(&bb);
+    sbr_samples_free(&smp);
+    sbr_model_free(&m);
+}
+
+/* A table that does not fit is refused with a clear message. */
+TEST(model_gcegnn_bad_table)
+{
+    sbr_model_cfg cfg;
+    sbr_model_defaults("gcegnn", &cfg);
+    cfg.d = 4, cfg.n_items = 9, cfg.max_len = 8, cfg.global_k = 2;
+    sbr_model m;
+    sbr_err e;
+    REQUIRE(sbr_model_create(&m, &cfg, SBR_PREC_F64, 4, 8, &e) == 0);
+    int32_t nbr[20] = {0}, n[10] = {0};
+    float w[20] = {0};
+    n[3] = 1, nbr[6] = 12, w[6] = 1; /* item 12 is outside the catalogue */
+    CHECK(sbr_model_set_global_table(&m, nbr, w, n, &e) == -1);
+    CHECK(strstr(e.msg, "item 3") != NULL);
+    n[3] = 3; /* more than K */
+    CHECK(sbr_model_set_global_table(&m, nbr, w, n, &e) == -1);
+    sbr_model_free(&m);
+}
