@@ -6,4 +6,6 @@ bin=build/bench-seqops
 [ -x "$bin" ] || { echo "bench_seqops: $bin is missing (make build/bench-seqops)" >&2; exit 1; }
 echo "### Sequence and graph ops on the CPU (float, $(nproc) threads, median of 7)"
 echo
+echo "ms: wall time; CPU ms: process CPU time (all threads), the cost when the machine is shared."
+echo
 "$bin" "$@"
