@@ -303,3 +303,83 @@ TEST(nn_ggnn_empty_batch)
     for (int i = 0; i < 64; i++)
         CHECK(w[i] == 0);
 }
+
+/* GC-SAN-shaped composition, the forward read in reverse: gated graph
+ * propagation over the session graphs, the node states gathered back into
+ * click order, a causal post-norm self-attention block, the last click's state
+ * as the session vector. Checks that the ops' accumulate-and-mask contracts
+ * compose; padded positions point at node 0 and must not matter. */
+enum { CB = 3, CL = 5, CFF = 4 };
+static const int32_t clen[CB] = {4, 1, 5};
+
+typedef struct {
+    gg_case *g;
+    int32_t alias[CB * CL], last[CB];
+    size_t np, na;
+    double *prm, *dprm, *act;
+    double x[CB * CL * D_], y[CB * CL * D_], s[CB * D_], w[CB * D_];
+    double dx[CB * CL * D_], dy[CB * CL * D_], ds[CB * D_], dhout[TMAX * D_];
+    double scr[8 * CB * CL * D_ + CB * CL * CFF + 12 * TMAX * D_];
+} gcsan;
+
+static double gcsan_forward(void *u)
+{
+    gcsan *c = u;
+    sbr_nn_ctx ctx = {.scratch = c->scr, .scratch_bytes = sizeof c->scr};
+    gg_loss(c->g); /* hout = ggnn(h0) */
+    int T = c->g->g.T;
+    sbr_nn_embedding_forward_f64(&ctx, c->x, c->g->hout, c->alias, CB * CL, T, D_, -1);
+    sbr_nn_mhsa_forward_f64(&ctx, c->y, c->act, c->x, clen, c->prm, CB, CL, D_, 1, CFF,
+                            SBR_NN_MHSA_CAUSAL, 1e-5, 0.1, 0.2, 9, 0);
+    sbr_nn_embedding_forward_f64(&ctx, c->s, c->y, c->last, CB, CB * CL, D_, -1);
+    return gc_dot(c->w, c->s, CB * D_);
+}
+
+static void gcsan_backward(void *u)
+{
+    gcsan *c = u;
+    sbr_nn_ctx ctx = {.scratch = c->scr, .scratch_bytes = sizeof c->scr};
+    gcsan_forward(c);
+    gg_case *g = c->g;
+    int T = g->g.T;
+    memset(c->dy, 0, sizeof c->dy), memset(c->dx, 0, sizeof c->dx);
+    memset(c->dhout, 0, sizeof c->dhout), memset(c->dprm, 0, c->np * sizeof(double));
+    memset(g->dh0, 0, sizeof g->dh0);
+    for (int k = 0; k < NP; k++)
+        memset(g->dp[k], 0, psize[k] * sizeof(double));
+    sbr_nn_embedding_backward_f64(&ctx, c->dy, c->w, c->last, CB, CB * CL, D_, -1);
+    sbr_nn_mhsa_backward_f64(&ctx, c->dx, c->dprm, c->dy, c->act, c->x, clen, c->prm, CB, CL, D_,
+                             1, CFF, SBR_NN_MHSA_CAUSAL);
+    sbr_nn_embedding_backward_f64(&ctx, c->dhout, c->dx, c->alias, CB * CL, T, D_, -1);
+    sbr_nn_ggnn_backward_f64(&ctx, g->dh0, g->dp[P_WIN], g->dp[P_BIN], g->dp[P_WOUT],
+                             g->dp[P_BOUT], g->dp[P_BIAH], g->dp[P_BOAH], g->dp[P_WIH],
+                             g->dp[P_BIH], g->dp[P_WHH], g->dp[P_BHH], c->dhout, g->hsteps, g->a,
+                             g->gates, g->ghn, g->g.in_ptr, g->g.in_col, g->g.in_val,
+                             g->g.out_ptr, g->g.out_col, g->g.out_val, g->p[P_WIN], g->p[P_WOUT],
+                             g->p[P_WIH], g->p[P_WHH], T, D_, g->steps);
+}
+
+TEST(nn_gcsan_composed_gradcheck)
+{
+    gcsan *c = calloc(1, sizeof *c);
+    c->g = gg_new(1, 70);
+    /* click order -> node: s0 {3,7,3,9} = nodes 0 1 0 2; s1 {5} = 3; s2 {2,4,6,4,2} = 4 5 6 5 4 */
+    static const int32_t al[CB * CL] = {0, 1, 0, 2, 0, 3, 0, 0, 0, 0, 4, 5, 6, 5, 4};
+    memcpy(c->alias, al, sizeof al);
+    for (int b = 0; b < CB; b++)
+        c->last[b] = b * CL + clen[b] - 1;
+    c->np = sbr_nn_mhsa_param_count_f64(D_, CFF), c->na = sbr_nn_mhsa_act_count_f64(CB, CL, D_, 1, CFF);
+    c->prm = gc_zeros(c->np), c->dprm = gc_zeros(c->np), c->act = gc_zeros(c->na);
+    gc_fill(c->prm, c->np, -0.8, 0.8, 71);
+    gc_fill(c->w, CB * D_, -1, 1, 72);
+    REQUIRE(sbr_nn_mhsa_scratch_f64(CB, CL, D_, CFF) + sbr_nn_ggnn_scratch_f64(7, D_) <= sizeof c->scr);
+    gc_spec s = {.op = "gcsan_composed", .loss = gcsan_forward, .backward = gcsan_backward,
+                 .user = c};
+    gc_add(&s, "h0", c->g->h0, c->g->dh0, (size_t)c->g->g.T * D_);
+    gc_add(&s, "w_ih", c->g->p[P_WIH], c->g->dp[P_WIH], psize[P_WIH]);
+    gc_add(&s, "w_in", c->g->p[P_WIN], c->g->dp[P_WIN], psize[P_WIN]);
+    gc_add(&s, "mhsa", c->prm, c->dprm, c->np);
+    CHECK_EQ_I64(gradcheck(&s), 0);
+    gg_free(c->g);
+    free(c->prm), free(c->dprm), free(c->act), free(c);
+}
