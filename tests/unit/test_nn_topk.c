@@ -1,5 +1,6 @@
 /* top-K over the catalogue: against a full sort with the tie rule, exclusion
  * lists, K larger than what can be ranked, chunk independence. */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,4 +119,26 @@ TEST(nn_topk_k_larger_than_catalogue)
         CHECK(idx[K + j] >= 1 && idx[K + j] <= 5);
     CHECK(idx[K + 5] == 0);
     free(scr);
+}
+
+TEST(nn_topk_thread_independent)
+{
+    int B = 30, N = 20000, d = 16, K = 50, chunk = 512;
+    float *S = gc_zeros_f((size_t)B * d), *E = gc_zeros_f((size_t)(N + 1) * d);
+    gc_fill_f(S, (size_t)B * d, -1, 1, 5);
+    gc_fill_f(E, (size_t)(N + 1) * d, -1, 1, 6);
+    int32_t *i1 = malloc((size_t)B * K * sizeof(int32_t)), *i2 = malloc((size_t)B * K * 4);
+    float *s1 = gc_zeros_f((size_t)B * K), *s2 = gc_zeros_f((size_t)B * K);
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(2);
+    size_t need = sbr_nn_topk_scratch_f32(B, N, K, chunk);
+    void *scr = malloc(need);
+    sbr_nn_ctx ctx = {scr, need, NULL, NULL};
+    sbr_nn_topk_f32(&ctx, i1, s1, S, E, B, N, d, K, chunk, NULL, NULL);
+    omp_set_num_threads(1);
+    sbr_nn_topk_f32(&ctx, i2, s2, S, E, B, N, d, K, chunk, NULL, NULL);
+    omp_set_num_threads(saved);
+    CHECK(memcmp(i1, i2, (size_t)B * K * sizeof(int32_t)) == 0);
+    CHECK(memcmp(s1, s2, (size_t)B * K * sizeof(float)) == 0);
+    free(S), free(E), free(i1), free(i2), free(s1), free(s2), free(scr);
 }
