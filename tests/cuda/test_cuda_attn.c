@@ -159,7 +159,9 @@ TEST(cuda_mhsa_block)
             for (int c = 0; c < d; c++)
                 prm.h[sbr_nn_mhsa_param_offset_f32(w, d, dff) + c] += 1;
         sbr_cuda_h2d(prm.d, prm.h, np * sizeof(float));
-        ct_buf y = ct_out(BLd), act = ct_out(na);
+        /* act starts equal on both sides, not poisoned: each layout leaves
+         * some of it unused (n1 in post-norm, most of it in ProxySR). */
+        ct_buf y = ct_out(BLd), act = ct_in(na, -1, 1);
         sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_mhsa_scratch_f32(B, L, d, dff));
         sbr_nn_mhsa_forward_f32(cpu, y.h, act.h, x.h, len.h, prm.h, B, L, d, nh, dff, layouts[l],
                                 1e-5f, 0.2f, 0.3f, 77, 1000);

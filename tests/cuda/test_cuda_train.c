@@ -61,9 +61,12 @@ static void topk_compare(const ct_ibuf *idx, const ct_buf *sc, int B, int K)
                 return;
             }
             if (gi[r] != ci) {
-                /* allowed only for a near tie with the neighbouring rank */
+                /* allowed only for a near tie with the neighbouring rank, or
+                 * at the last rank with the first item left out (its score,
+                 * checked above, is then within the tolerance) */
                 int near = (r > 0 && fabs(sc->h[(size_t)b * K + r - 1] - cs) <= 2 * tol) ||
-                           (r + 1 < K && fabs(sc->h[(size_t)b * K + r + 1] - cs) <= 2 * tol);
+                           (r + 1 < K && fabs(sc->h[(size_t)b * K + r + 1] - cs) <= 2 * tol) ||
+                           r == K - 1;
                 if (!near) {
                     harness_fail(__FILE__, __LINE__, "topk row %d rank %d: item gpu %d cpu %d", b,
                                  r, gi[r], ci);
