@@ -350,3 +350,90 @@ TEST(nn_edge_attn_empty_batch)
     for (int i = 0; i < 64; i++)
         CHECK(w[i] == 0);
 }
+
+/* GCE-GNN-shaped composition: node embeddings gathered from an item table;
+ * h = session-graph attention + global aggregation over each item's
+ * neighbours (also gathered from the table) with the session mean as s.
+ * The table gets gradient along four paths; the forward read in reverse. */
+enum { CV = 10, CK = 3, CS = 4 };
+typedef struct {
+    lgraph g;
+    int32_t item[TMAX], seg[TMAX], off[CS + 1], nb[TMAX * CK], nk[TMAX];
+    double E[CV * D_], a[4 * D_], w1[D_ * (D_ + 1)], q1[D_], w2[D_ * 2 * D_], wn[TMAX * CK];
+    double dE[CV * D_], da[4 * D_], dw1[D_ * (D_ + 1)], dq1[D_], dw2[D_ * 2 * D_], dwn[TMAX * CK];
+    double x[TMAX * D_], yl[TMAX * D_], alpha[NZ], S[CS * D_], s[TMAX * D_], hn[TMAX * CK * D_];
+    double yg[TMAX * D_], u[TMAX * CK * D_], ag[TMAX * CK], cat[TMAX * 2 * D_], h[TMAX * D_],
+        w[TMAX * D_];
+    double dx[TMAX * D_], dS[CS * D_], ds[TMAX * D_], dhn[TMAX * CK * D_];
+    double scr[TMAX * CK * (3 * D_ + 3) + 3 * TMAX * D_ + NZ];
+} gce;
+
+static double gce_forward(void *p)
+{
+    gce *c = p;
+    sbr_nn_ctx ctx = {.scratch = c->scr, .scratch_bytes = sizeof c->scr};
+    int T = c->g.T;
+    sbr_nn_embedding_forward_f64(&ctx, c->x, c->E, c->item, T, CV, D_, -1);
+    sbr_nn_edge_attn_local_forward_f64(&ctx, c->yl, c->alpha, c->x, c->g.ptr, c->g.col, c->g.typ,
+                                       c->a, T, D_, 0.2);
+    sbr_nn_segment_pool_forward_f64(&ctx, c->S, c->x, c->off, CS, D_, 1);
+    sbr_nn_embedding_forward_f64(&ctx, c->s, c->S, c->seg, T, CS, D_, -1);
+    sbr_nn_embedding_forward_f64(&ctx, c->hn, c->E, c->nb, T * CK, CV, D_, -1);
+    sbr_nn_edge_attn_global_forward_f64(&ctx, c->yg, c->u, c->ag, c->cat, c->x, c->hn, c->wn, c->s,
+                                        c->nk, c->w1, c->q1, c->w2, T, CK, D_, 0.2);
+    sbr_nn_add_forward_f64(&ctx, c->h, c->yl, c->yg, T * D_);
+    return gc_dot(c->w, c->h, (size_t)T * D_);
+}
+
+static void gce_backward(void *p)
+{
+    gce *c = p;
+    sbr_nn_ctx ctx = {.scratch = c->scr, .scratch_bytes = sizeof c->scr};
+    int T = c->g.T;
+    gce_forward(c);
+    memset(c->dE, 0, sizeof c->dE), memset(c->da, 0, sizeof c->da);
+    memset(c->dw1, 0, sizeof c->dw1), memset(c->dq1, 0, sizeof c->dq1);
+    memset(c->dw2, 0, sizeof c->dw2), memset(c->dwn, 0, sizeof c->dwn);
+    memset(c->dx, 0, sizeof c->dx), memset(c->dS, 0, sizeof c->dS);
+    memset(c->ds, 0, sizeof c->ds), memset(c->dhn, 0, sizeof c->dhn);
+    /* h = yl + yg: both get w */
+    sbr_nn_edge_attn_global_backward_f64(&ctx, c->dx, c->dhn, c->dwn, c->ds, c->dw1, c->dq1, c->dw2,
+                                         c->w, c->yg, c->u, c->ag, c->cat, c->hn, c->wn, c->s,
+                                         c->nk, c->w1, c->q1, c->w2, T, CK, D_, 0.2);
+    sbr_nn_embedding_backward_f64(&ctx, c->dE, c->dhn, c->nb, T * CK, CV, D_, -1);
+    sbr_nn_embedding_backward_f64(&ctx, c->dS, c->ds, c->seg, T, CS, D_, -1);
+    sbr_nn_segment_pool_backward_f64(&ctx, c->dx, c->dS, c->off, CS, D_, 1);
+    sbr_nn_edge_attn_local_backward_f64(&ctx, c->dx, c->da, c->w, c->alpha, c->x, c->g.ptr,
+                                        c->g.col, c->g.typ, c->a, T, D_, 0.2);
+    sbr_nn_embedding_backward_f64(&ctx, c->dE, c->dx, c->item, T, CV, D_, -1);
+}
+
+TEST(nn_gcegnn_composed_gradcheck)
+{
+    gce *c = calloc(1, sizeof *c);
+    build_local(&c->g, sess, slens, 3, 1);
+    int T = c->g.T; /* 7 nodes + 1 padding node */
+    static const int32_t items[8] = {3, 7, 9, 5, 2, 4, 6, 0}, segs[8] = {0, 0, 0, 1, 2, 2, 2, 3};
+    static const int32_t offs[CS + 1] = {0, 3, 4, 7, 8};
+    memcpy(c->item, items, sizeof items), memcpy(c->seg, segs, sizeof segs);
+    memcpy(c->off, offs, sizeof offs);
+    for (int i = 0; i < T; i++) {
+        int v = items[i];
+        c->nb[i * CK] = (v + 1) % CV, c->nb[i * CK + 1] = (v + 3) % CV, c->nb[i * CK + 2] = (v + 7) % CV;
+        c->nk[i] = i == T - 1 ? 0 : i % 2 ? CK : 2;
+    }
+    gc_fill(c->E, CV * D_, -1, 1, 81), gc_fill(c->a, 4 * D_, -1, 1, 82);
+    gc_fill(c->w1, D_ * (D_ + 1), -1, 1, 83), gc_fill(c->q1, D_, -1, 1, 84);
+    gc_fill(c->w2, D_ * 2 * D_, -1, 1, 85), gc_fill(c->wn, TMAX * CK, 0, 3, 86);
+    gc_fill(c->w, TMAX * D_, -1, 1, 87);
+    REQUIRE(sbr_nn_edge_attn_global_scratch_f64(T, CK, D_) <= sizeof c->scr);
+    gc_spec s = {.op = "gcegnn_composed", .loss = gce_forward, .backward = gce_backward, .user = c};
+    gc_add(&s, "E", c->E, c->dE, CV * D_);
+    gc_add(&s, "a", c->a, c->da, 4 * D_);
+    gc_add(&s, "w1", c->w1, c->dw1, D_ * (D_ + 1));
+    gc_add(&s, "q1", c->q1, c->dq1, D_);
+    gc_add(&s, "w2", c->w2, c->dw2, D_ * 2 * D_);
+    gc_add(&s, "wn", c->wn, c->dwn, (size_t)T * CK);
+    CHECK_EQ_I64(gradcheck(&s), 0);
+    free(c);
+}
