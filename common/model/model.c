@@ -503,7 +503,7 @@ static int by_weight(const void *a, const void *b)
 int sbr_model_set_global(sbr_model *m, const sbr_graph *g, sbr_err *e)
 {
     if (g->kind != SBR_GRAPH_WINDOW)
-        return sbr_errf(e, "a %s graph: %s needs sbr-graph --kind window",
+        return sbr_errf(e, "a graph of kind %s: %s needs sbr-graph --kind window",
                         sbr_graph_kind_names[g->kind], m->cfg.model);
     if (g->n_nodes != (int64_t)m->cfg.n_items + 1)
         return sbr_errf(e, "a graph of %lld items, the model has %d: made from another sessions "

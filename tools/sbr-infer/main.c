@@ -35,6 +35,10 @@ static const char usage[] =
     "      --exclude-seen  never recommend an item of the prefix itself (the\n"
     "                      next-unseen protocol; score with sbr-score --next-unseen)\n"
     "      --stdin-text    text mode (see above)\n"
+    "      --interest-weights FILE  also write each sample's readout weights (kind\n"
+    "                      sbr.interests: weights [samples, U, max_len], 0 past the\n"
+    "                      prefix, position j = the prefix's j-th kept click; prefix_len):\n"
+    "                      dmignn's U interests, gcegnn's attention weights (U = 1)\n"
     "  -b, --batch N       samples per forward pass (default 100)\n"
     "      --chunk N       items per chunk of the catalogue scan (default 8192)\n"
     "      --device D      auto, cpu or cuda (default auto)\n"
@@ -49,13 +53,13 @@ static const char usage[] =
     "\n" SBR_HELP_EXIT;
 
 typedef struct {
-    const char *model, *sessions, *out, *device;
+    const char *model, *sessions, *out, *device, *iw_out;
     int K, split, exclude_seen, text, batch, chunk, threads;
 } args;
 
 static void parse(int argc, char **argv, args *a)
 {
-    enum { OPT_VERSION = 256, OPT_EXCL, OPT_TEXT, OPT_CHUNK, OPT_DEVICE, OPT_THREADS };
+    enum { OPT_VERSION = 256, OPT_EXCL, OPT_TEXT, OPT_CHUNK, OPT_DEVICE, OPT_THREADS, OPT_IW };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'},    {"topk", required_argument, 0, 'k'},
         {"split", required_argument, 0, 's'},     {"exclude-seen", no_argument, 0, OPT_EXCL},
@@ -63,6 +67,7 @@ static void parse(int argc, char **argv, args *a)
         {"chunk", required_argument, 0, OPT_CHUNK}, {"device", required_argument, 0, OPT_DEVICE},
         {"threads", required_argument, 0, OPT_THREADS}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, OPT_VERSION},
+        {"interest-weights", required_argument, 0, OPT_IW},
         {0, 0, 0, 0}};
     static const char *const splits[] = {"train", "valid", "test", NULL};
     memset(a, 0, sizeof *a);
@@ -83,6 +88,7 @@ static void parse(int argc, char **argv, args *a)
         case OPT_CHUNK: a->chunk = (int)sbr_arg_int("--chunk", optarg, 1, 1 << 24); break;
         case OPT_DEVICE: a->device = optarg; break;
         case OPT_THREADS: a->threads = (int)sbr_arg_int("--threads", optarg, 0, 4096); break;
+        case OPT_IW: a->iw_out = optarg; break;
         case 'q': sbr_quiet = 1; break;
         case 'h': sbr_cli_help(usage);
         case OPT_VERSION: sbr_cli_version();
@@ -98,6 +104,30 @@ static void parse(int argc, char **argv, args *a)
         sbr_usage_error("--stdin-text writes to standard output; drop -o");
     if (!a->text && !a->out)
         sbr_usage_error("no output given (-o TOPK)");
+    if (a->text && a->iw_out)
+        sbr_usage_error("--interest-weights ranks a SESSIONS split: not with --stdin-text");
+}
+
+/* --interest-weights: [n, U, max_len] weights and each sample's prefix length. */
+static void write_weights(const args *a, const sbr_loaded_model *lm, const sbr_topk *t, float *iw)
+{
+    int U = lm->m.interests, Lw = lm->m.cfg.max_len > 0 ? lm->m.cfg.max_len : lm->m.max_L;
+    int32_t *kept = sbr_xmalloc(sizeof(int32_t) * (size_t)(t->n + 1));
+    for (int64_t i = 0; i < t->n; i++) /* the positions the model saw (max_len kept) */
+        kept[i] = t->prefix_len[i] < Lw ? t->prefix_len[i] : Lw;
+    sbr_tw *w = sbr_tw_new("sbr.interests");
+    sbr_tw_add(w, "weights", SBR_F32, 3, (int64_t[]){t->n, U, Lw}, iw);
+    sbr_tw_add1(w, "prefix_len", SBR_I32, t->n, kept);
+    sbr_tw_meta(w, "model", lm->m.cfg.model);
+    sbr_tw_meta(w, "split", sbr_split_names[a->split]);
+    sbr_tw_metaf(w, "interests", "%d", U);
+    sbr_tw_meta(w, "pool", lm->m.cfg.pool_sum ? "sum" : "max");
+    sbr_err e;
+    if (sbr_tw_write(w, a->iw_out, SBR_ZSTD_LEVEL, &e))
+        sbr_fatal("%s: %s", a->iw_out, e.msg);
+    sbr_tw_free(w);
+    free(kept);
+    free(iw);
 }
 
 static void rank_split(const args *a, sbr_loaded_model *lm)
@@ -114,7 +144,11 @@ static void rank_split(const args *a, sbr_loaded_model *lm)
     const sbr_split *sp = &s.split[a->split];
     if (sbr_samples_count(sp, s.min_prefix) == 0)
         sbr_fatal("%s: the %s split has no samples", a->sessions, sbr_split_names[a->split]);
-    sbr_eval_cfg ec = {a->K, a->batch, a->exclude_seen, a->chunk, 1, NULL};
+    float *iw = NULL;
+    if (a->iw_out && !(lm->m.impl->needs & SBR_NEEDS_GLOBAL))
+        sbr_fatal("%s: --interest-weights: a %s model has no readout weights to show (gcegnn and "
+                  "dmignn have)", a->model, lm->m.cfg.model);
+    sbr_eval_cfg ec = {a->K, a->batch, a->exclude_seen, a->chunk, 1, a->iw_out ? &iw : NULL};
     sbr_topk t;
     double t0 = sbr_now();
     sbr_eval_split(&lm->m, sp, s.min_prefix, lm->clip.cluster ? &lm->clip : NULL, &ec, &t);
@@ -128,6 +162,8 @@ static void rank_split(const args *a, sbr_loaded_model *lm)
     if (sbr_tw_write(w, a->out, SBR_ZSTD_LEVEL, &e))
         sbr_fatal("%s: %s", a->out, e.msg);
     sbr_tw_free(w);
+    if (iw)
+        write_weights(a, lm, &t, iw);
     sbr_eval_topk_free(&t);
     sbr_sessions_free(&s);
 }

@@ -8,6 +8,7 @@
 #include "cluster.h"
 #include "device.h"
 #include "err.h"
+#include "graph.h"
 #include "model/model.h"
 #include "model/train.h"
 #include "progress.h"
@@ -22,7 +23,7 @@ static const char usage[] =
     "over the whole catalogue. Writes the selected epoch's model (kind sbr.model).\n"
     "\n"
     "Model:\n"
-    "  -m, --model NAME      gru4rec (default), narm, stamp or srgnn\n"
+    "  -m, --model NAME      gru4rec (default), narm, stamp, srgnn, gcegnn or dmignn\n"
     "      --clusters FILE   CLIP-SBR: one learnable prompt per cluster (kind sbr.clusters,\n"
     "                        from sbr-cluster on this SESSIONS' graph), gated into the item\n"
     "                        embeddings of the model\n"
@@ -32,6 +33,20 @@ static const char usage[] =
     "      --dropout P       dropout on the input embeddings (model default)\n"
     "      --dropout-hidden P  dropout inside the model (model default)\n"
     "      --max-len N       keep the last N clicks of a prefix (50; 0 = all)\n"
+    "\n"
+    "GCE-GNN and DMI-GNN (gcegnn, dmignn; --dropout is their dropout on the session-graph\n"
+    "branch (0), --dropout-hidden on the global branch (0.5)):\n"
+    "      --graph FILE      the global item graph (required): sbr-graph --kind window\n"
+    "                        --window 3 --topk 12 on this SESSIONS' training split; its\n"
+    "                        neighbour table is stored in the model\n"
+    "      --global-k N      neighbours kept per item, the heaviest first (12)\n"
+    "      --interests U     dmignn: session vectors per sample (3; 1 = single interest)\n"
+    "      --interest-pool P dmignn: max (default: an item's score is its best interest's)\n"
+    "                        or sum (the ablation)\n"
+    "      --dmi-eta X       dmignn: the DMI regulariser's length offset eta (12)\n"
+    "      --dmi-beta X      dmignn: its weight beta (0.005; 0 = off, the ablation)\n"
+    "                        (defaults: the official code's RetailRocket settings; Tmall:\n"
+    "                        --interests 5 --dmi-eta 8 --dmi-beta 0.02)\n"
     "\n"
     "Training (defaults of the SR-GNN lineage):\n"
     "  -e, --epochs N        at most N epochs (30)\n"
@@ -71,7 +86,7 @@ enum {
     OPT_VERSION = 256, OPT_CLUSTERS, OPT_HIDDEN, OPT_LAYERS, OPT_DROPOUT, OPT_DROPOUT_H,
     OPT_MAXLEN, OPT_PATIENCE, OPT_LR, OPT_L2, OPT_ADAMW, OPT_LRSTEP, OPT_LRGAMMA, OPT_CLIP,
     OPT_SELECT, OPT_METRIC, OPT_NOTEST, OPT_CHUNK, OPT_MAXSTEPS, OPT_LOG, OPT_CKPT, OPT_RESUME,
-    OPT_DEVICE, OPT_THREADS
+    OPT_DEVICE, OPT_THREADS, OPT_GRAPH, OPT_GLOBALK, OPT_INTERESTS, OPT_POOL, OPT_ETA, OPT_BETA
 };
 
 static const struct option opts[] = {
@@ -90,6 +105,10 @@ static const struct option opts[] = {
     {"output", required_argument, 0, 'o'},        {"log", required_argument, 0, OPT_LOG},
     {"checkpoint", required_argument, 0, OPT_CKPT}, {"resume", required_argument, 0, OPT_RESUME},
     {"device", required_argument, 0, OPT_DEVICE}, {"threads", required_argument, 0, OPT_THREADS},
+    {"graph", required_argument, 0, OPT_GRAPH},   {"global-k", required_argument, 0, OPT_GLOBALK},
+    {"interests", required_argument, 0, OPT_INTERESTS},
+    {"interest-pool", required_argument, 0, OPT_POOL},
+    {"dmi-eta", required_argument, 0, OPT_ETA},   {"dmi-beta", required_argument, 0, OPT_BETA},
     {"quiet", no_argument, 0, 'q'},               {"help", no_argument, 0, 'h'},
     {"version", no_argument, 0, OPT_VERSION},     {0, 0, 0, 0}};
 
@@ -102,17 +121,23 @@ typedef struct {
     double dropout, dropout_h;
     uint64_t seed;
     sbr_train_cfg tc;
+    /* GCE-GNN / DMI-GNN; -1 / has_* 0: the model's default */
+    const char *graph;
+    int global_k, interests, pool, has_eta, has_beta;
+    double eta, beta;
 } args;
 
 static void parse(int argc, char **argv, args *a)
 {
     static const char *const selects[] = {"valid", "best-test", NULL};
     static const char *const metrics[] = {"hr@20", "mrr@20", NULL};
+    static const char *const pools[] = {"max", "sum", NULL};
     memset(a, 0, sizeof *a);
     a->model = "gru4rec";
     a->device = "auto";
     a->d = a->hidden = a->layers = a->max_len = -1;
     a->dropout = a->dropout_h = -1;
+    a->global_k = a->interests = a->pool = -1;
     a->seed = 1;
     a->tc = (sbr_train_cfg){.epochs = 30, .patience = 3, .batch = 100, .lr = 1e-3, .l2 = 1e-5,
                             .lr_gamma = 0.1, .lr_step = 3, .chunk = 8192, .eval_test = 1};
@@ -148,6 +173,14 @@ static void parse(int argc, char **argv, args *a)
         case OPT_RESUME: a->resume = optarg; break;
         case OPT_DEVICE: a->device = optarg; break;
         case OPT_THREADS: a->threads = (int)sbr_arg_int("--threads", optarg, 0, 4096); break;
+        case OPT_GRAPH: a->graph = optarg; break;
+        case OPT_GLOBALK: a->global_k = (int)sbr_arg_int("--global-k", optarg, 1, 1000); break;
+        case OPT_INTERESTS:
+            a->interests = (int)sbr_arg_int("--interests", optarg, 1, SBR_MAX_INTERESTS);
+            break;
+        case OPT_POOL: a->pool = sbr_arg_choice("--interest-pool", optarg, pools); break;
+        case OPT_ETA: a->eta = sbr_arg_double("--dmi-eta", optarg, -1e6, 1e6), a->has_eta = 1; break;
+        case OPT_BETA: a->beta = sbr_arg_double("--dmi-beta", optarg, 0, 1e6), a->has_beta = 1; break;
         case 'q': sbr_quiet = 1; break;
         case 'h': sbr_cli_help(usage);
         case OPT_VERSION: sbr_cli_version();
@@ -161,6 +194,15 @@ static void parse(int argc, char **argv, args *a)
         sbr_usage_error("no output given (-o MODEL)");
     if (a->tc.select == SBR_SELECT_BEST_TEST && !a->tc.eval_test)
         sbr_usage_error("--select best-test needs the test split ranked: drop --no-test");
+    unsigned needs = sbr_model_impl_for(a->model, SBR_PREC_F32)->needs;
+    if ((needs & SBR_NEEDS_GLOBAL) && !a->graph)
+        sbr_usage_error("--model %s needs its global graph: --graph FILE (sbr-graph --kind window)",
+                        a->model);
+    if (!(needs & SBR_NEEDS_GLOBAL) && (a->graph || a->global_k > 0))
+        sbr_usage_error("--graph and --global-k are for gcegnn and dmignn, not %s", a->model);
+    if (!(needs & SBR_NEEDS_INTERESTS) &&
+        (a->interests > 0 || a->pool >= 0 || a->has_eta || a->has_beta))
+        sbr_usage_error("--interests, --interest-pool, --dmi-eta and --dmi-beta are for dmignn");
 }
 
 static void model_config(const args *a, const sbr_sessions *s, const sbr_clusters *cl,
@@ -173,6 +215,11 @@ static void model_config(const args *a, const sbr_sessions *s, const sbr_cluster
     if (a->max_len >= 0) cfg->max_len = a->max_len;
     if (a->dropout >= 0) cfg->dropout_emb = a->dropout;
     if (a->dropout_h >= 0) cfg->dropout_hidden = a->dropout_h;
+    if (a->global_k > 0) cfg->global_k = a->global_k;
+    if (a->interests > 0) cfg->interests = a->interests;
+    if (a->pool >= 0) cfg->pool_sum = a->pool;
+    if (a->has_eta) cfg->dmi_eta = a->eta;
+    if (a->has_beta) cfg->dmi_beta = a->beta;
     cfg->seed = a->seed;
     cfg->n_items = (int)s->n_items;
     cfg->n_clusters = cl ? (int)cl->n_clusters : 0;
@@ -183,6 +230,32 @@ static void model_config(const args *a, const sbr_sessions *s, const sbr_cluster
                 cfg->max_len = len > cfg->max_len ? (int)len : cfg->max_len;
             }
     }
+}
+
+/* The global graph of GCE-GNN / DMI-GNN: checked, its top-K table kept in m. */
+static void load_graph(const args *a, sbr_model *m, const sbr_sessions *s)
+{
+    sbr_graph g;
+    sbr_err e;
+    if (sbr_graph_read(a->graph, &g, &e))
+        sbr_fatal("%s: %s", a->graph, e.msg);
+    if (g.n_items != s->n_items)
+        sbr_fatal("%s: a graph of %lld items, but %s has %lld: made from another sessions file?",
+                  a->graph, (long long)g.n_items, a->sessions, (long long)s->n_items);
+    if (g.splits & (1 << SBR_TEST))
+        sbr_fatal("%s: built with the test split's sessions: it would leak test clicks into "
+                  "training (sbr-graph without --splits)", a->graph);
+    if (sbr_model_set_global(m, &g, &e))
+        sbr_fatal("%s: %s", a->graph, e.msg);
+    int64_t none = 0, full = 0;
+    for (int64_t i = 1; i <= s->n_items; i++) {
+        none += m->gtab_n[i] == 0;
+        full += m->gtab_n[i] == m->cfg.global_k;
+    }
+    sbr_info("global graph: %lld items with %d neighbours, %lld with fewer, %lld with none "
+             "(their global aggregate is 0)", (long long)full, m->cfg.global_k,
+             (long long)(s->n_items - full - none), (long long)none);
+    sbr_graph_free(&g);
 }
 
 static void write_model(const args *a, sbr_model *m, const sbr_sessions *s,
@@ -229,6 +302,8 @@ int main(int argc, char **argv)
     if (sbr_model_create(&m, &cfg, dev == SBR_DEV_CUDA ? SBR_PREC_CUDA : SBR_PREC_F32, a.tc.batch,
                          cfg.max_len, &e))
         sbr_fatal("%s", e.msg);
+    if (a.graph)
+        load_graph(&a, &m, &s);
     sbr_info("%s%s: %lld items, d %d, %lld parameters; %lld training samples", cfg.model,
              clp ? " + CLIP-SBR prompts" : "", (long long)cfg.n_items, cfg.d,
              (long long)sbr_arena_numel(&m.params),
