@@ -166,16 +166,23 @@ static void push_click(sbr_clicklog *g, int32_t key, int32_t item, int64_t t)
     g->n++;
 }
 
-/* Dense key of a session (or user) id, growing the per-key arrays. */
+/* Dense key of a session (or user) id, growing the per-key arrays. Keys of
+ * a test file come after all keys of the main file. */
 static int32_t key_of(sbr_clicklog *g, int64_t id)
 {
     /* Consecutive rows mostly share their key: skip the map for them. */
-    if (g->keys.n > 0 && id == g->last_key_id)
+    if (g->cache_valid && id == g->last_key_id)
         return g->last_key;
-    int64_t before = g->keys.n;
-    int32_t k = sbr_idmap_get_fast(&g->keys, id);
-    if (g->keys.n > before) {
-        if (g->keys.n > g->key_cap) {
+    sbr_idmap *m = g->reading_test ? &g->keys_test : &g->keys;
+    int64_t before = m->n;
+    int32_t k = sbr_idmap_get_fast(m, id);
+    if (g->reading_test)
+        k += (int32_t)g->test_key_from;
+    if (m->n > before) {
+        if (k >= INT32_MAX - 1)
+            sbr_fatal("more than %d sessions", INT32_MAX - 1);
+        g->n_keys = k + 1;
+        if (g->n_keys > g->key_cap) {
             g->key_cap = g->key_cap ? 2 * g->key_cap : 1 << 12;
             g->key_user = sbr_xrealloc(g->key_user, (size_t)g->key_cap * sizeof *g->key_user);
             if (g->format == SBR_FMT_DIGINETICA)
@@ -185,6 +192,7 @@ static int32_t key_of(sbr_clicklog *g, int64_t id)
     }
     g->last_key_id = id;
     g->last_key = k;
+    g->cache_valid = 1;
     return k;
 }
 
@@ -197,6 +205,7 @@ void sbr_log_free(sbr_clicklog *g)
     free(g->key_user);
     free(g->key_date);
     sbr_idmap_free(&g->keys);
+    sbr_idmap_free(&g->keys_test);
     sbr_idmap_free(&g->items);
     memset(g, 0, sizeof *g);
 }
@@ -603,6 +612,7 @@ typedef struct {
     reader r;
     int started;
     const char *name;
+    int64_t n_before; /* clicks read before this file */
 } driver;
 
 static int start(driver *d, const char *line, int64_t len, int *consumed)
@@ -676,14 +686,20 @@ static int feed(driver *d, const char *line, int64_t len, int64_t lineno)
     return 0;
 }
 
+/* A driver for one file; fresh (g cleared) unless it is a test file. */
 static void driver_init(driver *d, const char *name, const sbr_log_opts *o, sbr_clicklog *g,
-                        sbr_err *e)
+                        sbr_err *e, int fresh)
 {
-    memset(g, 0, sizeof *g);
+    if (fresh) {
+        memset(g, 0, sizeof *g);
+        sbr_idmap_init(&g->keys);
+        sbr_idmap_init(&g->keys_test);
+        sbr_idmap_init(&g->items);
+        g->format = o->format;
+        g->test_key_from = -1;
+    }
     memset(d, 0, sizeof *d);
-    sbr_idmap_init(&g->keys);
-    sbr_idmap_init(&g->items);
-    g->format = o->format;
+    d->n_before = g->n;
     d->r.o = o;
     d->r.g = g;
     d->r.e = e;
@@ -694,7 +710,7 @@ static void driver_init(driver *d, const char *name, const sbr_log_opts *o, sbr_
 static int finish(driver *d)
 {
     kaggle_flush(&d->r);
-    if (!d->started || d->r.g->n == 0) {
+    if (!d->started || d->r.g->n == d->n_before) {
         const char *why = !d->started ? "empty input" : "no click rows in the input";
         if (d->r.g->bad_rows)
             return sbr_errf(d->r.e, "%s: %s (%lld malformed rows skipped; first: %s)", d->name,
@@ -708,7 +724,7 @@ int sbr_log_parse_buffer(const char *name, const char *text, int64_t n, const sb
                          sbr_clicklog *g, sbr_err *e)
 {
     driver d;
-    driver_init(&d, name, o, g, e);
+    driver_init(&d, name, o, g, e, 1);
     int64_t pos = 0, lineno = 0;
     while (pos < n) {
         const char *nl = memchr(text + pos, '\n', (size_t)(n - pos));
@@ -911,10 +927,37 @@ static int read_lines(driver *d, const char *path, sbr_err *e)
     return 0;
 }
 
+static int read_file(driver *d, const char *path, sbr_err *e);
+
 int sbr_log_read(const char *path, const sbr_log_opts *o, sbr_clicklog *g, sbr_err *e)
 {
     driver d;
-    driver_init(&d, path, o, g, e);
+    driver_init(&d, path, o, g, e, 1);
+    int rc = read_file(&d, path, e);
+    if (rc < 0)
+        sbr_log_free(g);
+    return rc;
+}
+
+int sbr_log_read_test(const char *path, const sbr_log_opts *o, sbr_clicklog *g, sbr_err *e)
+{
+    if (sbr_log_join_hash(g, e) < 0) /* one digest at a time */
+        return -1;
+    sbr_log_opts same = *o;
+    same.format = g->format; /* the test file has the main file's layout */
+    driver d;
+    driver_init(&d, path, &same, g, e, 0);
+    g->reading_test = 1;
+    g->cache_valid = 0;
+    g->test_key_from = g->n_keys;
+    int rc = read_file(&d, path, e);
+    g->reading_test = 0;
+    g->cache_valid = 0;
+    return rc;
+}
+
+static int read_file(driver *d, const char *path, sbr_err *e)
+{
     int rc;
     int fd = strcmp(path, "-") == 0 ? -1 : open(path, O_RDONLY);
     uint8_t magic[4] = {0};
@@ -923,14 +966,12 @@ int sbr_log_read(const char *path, const sbr_log_opts *o, sbr_clicklog *g, sbr_e
                 pread(fd, magic, 4, 0) >= 0 &&
                 !(magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd);
     if (plain)
-        rc = read_blocks(&d, path, fd, e);
+        rc = read_blocks(d, path, fd, e);
     else
-        rc = read_lines(&d, path, e);
+        rc = read_lines(d, path, e);
     if (fd >= 0)
         close(fd);
     if (rc == 0)
-        rc = finish(&d);
-    if (rc < 0)
-        sbr_log_free(g);
+        rc = finish(d);
     return rc;
 }

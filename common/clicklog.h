@@ -55,6 +55,10 @@ typedef struct {
     int32_t *item; /* [n] dense item id (items.original gives the id in the file) */
     int64_t *t;    /* [n] time in milliseconds; orders the clicks of a session */
     sbr_idmap keys, items;
+    sbr_idmap keys_test; /* session/user ids of a separate test file (their own ids) */
+    int64_t n_keys;      /* dense keys: those of the main file, then of the test file */
+    int64_t test_key_from; /* first dense key read from a test file; -1 when none */
+    int reading_test, cache_valid;
     int64_t *key_user; /* [keys.n] user id of each key, -1 when anonymous */
     int64_t *key_date; /* [keys.n] session date in seconds given by the file (diginetica:
                           eventdate of the key's last row in file order), else NULL */
@@ -77,6 +81,10 @@ sbr_format sbr_log_sniff(const char *line, int64_t len);
 /* Reads a whole log (plain or zstd; "-" = stdin). With o->format AUTO the
  * layout is sniffed from the first line. Errors: "FILE:LINE: reason". */
 int sbr_log_read(const char *path, const sbr_log_opts *o, sbr_clicklog *log, sbr_err *e);
+/* Reads a second log of the same layout whose sessions are the test split
+ * (a dataset published already split, e.g. session-rec's train_full/test):
+ * its sessions get their own keys even where ids repeat. */
+int sbr_log_read_test(const char *path, const sbr_log_opts *o, sbr_clicklog *log, sbr_err *e);
 /* Same on lines in memory (tests, fuzzers); `name` is used in messages. */
 int sbr_log_parse_buffer(const char *name, const char *text, int64_t n, const sbr_log_opts *o,
                          sbr_clicklog *log, sbr_err *e);

@@ -68,6 +68,7 @@ typedef struct {
     int64_t *t;     /* [off[S]] ms */
     int64_t *user;  /* [S] */
     int64_t *date;  /* [S] seconds */
+    uint8_t *from_test; /* [S] 1 when the session comes from a separate test file */
 } wset;
 
 static void wset_free(wset *w)
@@ -77,6 +78,7 @@ static void wset_free(wset *w)
     free(w->t);
     free(w->user);
     free(w->date);
+    free(w->from_test);
     memset(w, 0, sizeof *w);
 }
 
@@ -124,7 +126,7 @@ static void sort_group(int32_t *item, int64_t *t, int64_t m, tclick **tmp, int64
  * Fills koff [K+1]. Frees g->key, g->item, g->t. */
 static void group(sbr_clicklog *g, int64_t **koff_out, int32_t **item_out, int64_t **t_out)
 {
-    int64_t K = g->keys.n, n = g->n;
+    int64_t K = g->n_keys, n = g->n;
     /* A stable counting sort split over T threads: thread j counts and then
      * scatters rows [n*j/T, n*(j+1)/T), its rows of key k going after those
      * of threads < j, so the result is the same for any T. */
@@ -202,11 +204,12 @@ static int64_t floor_div(int64_t a, int64_t b)
 static void build_sessions(sbr_clicklog *g, const sbr_prep_opts *o, int64_t *koff, int32_t *item,
                            int64_t *t, wset *w, sbr_counts *cnt)
 {
-    int64_t K = g->keys.n, n = koff[K];
+    int64_t K = g->n_keys, n = koff[K];
     int64_t cap = K + 16;
     w->off = sbr_xmalloc((size_t)(cap + 1) * sizeof *w->off);
     w->user = sbr_xmalloc((size_t)cap * sizeof *w->user);
     w->date = sbr_xmalloc((size_t)cap * sizeof *w->date);
+    w->from_test = sbr_xmalloc((size_t)cap);
     int64_t gap_ms = (int64_t)llround(o->gap_s * 1000.0);
     int64_t S = 0, wr = 0, dups = 0;
     w->off[0] = 0;
@@ -219,7 +222,9 @@ static void build_sessions(sbr_clicklog *g, const sbr_prep_opts *o, int64_t *kof
                     w->off = sbr_xrealloc(w->off, (size_t)(cap + 1) * sizeof *w->off);
                     w->user = sbr_xrealloc(w->user, (size_t)cap * sizeof *w->user);
                     w->date = sbr_xrealloc(w->date, (size_t)cap * sizeof *w->date);
+                    w->from_test = sbr_xrealloc(w->from_test, (size_t)cap);
                 }
+                w->from_test[S] = g->test_key_from >= 0 && k >= g->test_key_from;
                 w->user[S] = g->key_user[k];
                 w->date[S] = floor_div(t[wr - 1], 1000);
                 w->off[++S] = wr;
@@ -247,7 +252,9 @@ static void build_sessions(sbr_clicklog *g, const sbr_prep_opts *o, int64_t *kof
                 w->off = sbr_xrealloc(w->off, (size_t)(cap + 1) * sizeof *w->off);
                 w->user = sbr_xrealloc(w->user, (size_t)cap * sizeof *w->user);
                 w->date = sbr_xrealloc(w->date, (size_t)cap * sizeof *w->date);
+                w->from_test = sbr_xrealloc(w->from_test, (size_t)cap);
             }
+            w->from_test[S] = g->test_key_from >= 0 && k >= g->test_key_from;
             w->user[S] = g->key_user[k];
             w->date[S] = g->key_date ? g->key_date[k] : floor_div(t[wr - 1], 1000);
             w->off[++S] = wr;
@@ -275,6 +282,7 @@ static void keep_sessions(wset *w, const uint8_t *keep)
         memmove(w->t + wr, w->t + a, (size_t)(b - a) * sizeof *w->t);
         w->user[S] = w->user[s];
         w->date[S] = w->date[s];
+        w->from_test[S] = w->from_test[s];
         w->off[S] = wr;
         wr += b - a;
         S++;
@@ -545,7 +553,10 @@ int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr
     /* Split by date: 0 train, 1 test, 2 neither (dated exactly at the split). */
     uint8_t *side = sbr_xcalloc((size_t)(w.S > 0 ? w.S : 1), 1);
     int64_t split_at = INT64_MAX;
-    if (o->test_days > 0 && w.S > 0) {
+    if (g->test_key_from >= 0) { /* the test split was given as its own file */
+        for (int64_t s = 0; s < w.S; s++)
+            side[s] = w.from_test[s];
+    } else if (o->test_days > 0 && w.S > 0) {
         int64_t maxd = w.date[0];
         for (int64_t s = 1; s < w.S; s++)
             if (w.date[s] > maxd)

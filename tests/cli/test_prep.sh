@@ -61,8 +61,17 @@ check "pickle cut in half fails" 1 "$P" -o "$T/x.sess" "$T/cut.pkl" $F/tiny_test
 check_err "truncation is named" "truncated"
 check "a CSV as a pickle fails" 1 "$P" --format srgnn -o "$T/x.sess" $F/events_small.csv $F/tiny_test.pkl
 check_err "not a pickle" "not a pickle"
-check "a TEST file with a log is misuse" 2 "$P" -o "$T/x.sess" $F/events_small.csv $F/events_small.csv --format kaggle
 check "refuses binary output to a terminal-less stdout? (pipe ok)" 0 bash -c "$P -q $F/tiny_train.pkl $F/tiny_test.pkl | cat >/dev/null"
+
+# --- a log published already split: TEST gives the test sessions --------------------
+printf 'SessionId\tItemId\tTime\n1\t10\t100\n1\t11\t101\n2\t10\t200\n2\t12\t201\n2\t11\t202\n' >"$T/tr.tsv"
+printf 'SessionId\tItemId\tTime\n1\t11\t50\n1\t12\t51\n1\t99\t52\n3\t10\t60\n' >"$T/te.tsv"
+check "separate TEST log" 0 "$P" --min-support 1 --valid-frac 0 -o "$T/st.sess" "$T/tr.tsv" "$T/te.tsv"
+check_err "its rows are named" "of which 4 from"
+check_true "same session id in both files stays two sessions; unseen dropped" \
+    '[ "$(t train.offsets $T/st.sess)" = "0 2 5" ] && [ "$(t test.items $T/st.sess)" = "2 3" ] && [ "$(m prep.count.short_pre.sessions $T/st.sess)" = 1 ]'
+check "a TEST log that is bad" 1 "$P" -o "$T/x.sess" "$T/tr.tsv" $F/events_bad.csv
+check_err "names the TEST file" "events_bad\.csv:"
 
 # --- SR-GNN pickles (tiny fixture) --------------------------------------------------
 check "tiny pickles prepare" 0 "$P" -o "$T/p.sess" $F/tiny_train.pkl $F/tiny_test.pkl

@@ -19,6 +19,8 @@ static const char usage[] =
     "Usage: sbr-prep [OPTION]... INPUT [TEST]\n"
     "Turn a click log or the SR-GNN benchmark pickles into a sessions file (kind\n"
     "sbr.sessions): train/valid/test sessions, the original item ids, the prefix rule.\n"
+    "A TEST log in INPUT's layout (a dataset published already split) gives the test\n"
+    "sessions instead of the last --test-days.\n"
     "INPUT may be '-' (standard input) and may be zstd-compressed. The layout is\n"
     "detected from the first line where that is unambiguous.\n"
     "\n"
@@ -258,9 +260,7 @@ int main(int argc, char **argv)
     char pairs_check[64] = "";
     sbr_format fmt = lo.format;
     if (fmt == SBR_FMT_AUTO)
-        fmt = is_dir(input) || test_in ? SBR_FMT_SRGNN : sniff_file(input);
-    if (test_in && fmt != SBR_FMT_SRGNN)
-        sbr_usage_error("a TEST file is only read with --format srgnn");
+        fmt = is_dir(input) ? SBR_FMT_SRGNN : sniff_file(input);
     if (fmt == SBR_FMT_SRGNN && lo.format == SBR_FMT_AUTO && !is_dir(input) && !test_in)
         sbr_usage_error("%s is a pickle: give the test.txt pickle as TEST, or the directory",
                         input);
@@ -357,11 +357,17 @@ int main(int argc, char **argv)
             if (sbr_log_read(input, &lo, &g, &e) < 0)
                 sbr_fatal("%s", e.msg);
         }
+        int64_t main_rows = g.n;
+        if (test_in && sbr_log_read_test(test_in, &lo, &g, &e) < 0)
+            sbr_fatal("%s", e.msg);
         t_read = sbr_now();
         c_read = thread_cpu();
         sbr_info("read %s: %s layout, %lld lines, %lld click rows kept%s", input,
                  sbr_format_names[g.format], (long long)g.lines, (long long)g.n,
                  g.keys_are_users ? " (sessions cut by the inactivity gap)" : "");
+        if (test_in)
+            sbr_info("of which %lld from %s: its sessions are the test split (--test-days unused)",
+                     (long long)(g.n - main_rows), test_in);
         if (g.blank_lines)
             sbr_info("skipped %lld blank lines", (long long)g.blank_lines);
         if (g.bad_rows)
@@ -400,7 +406,10 @@ int main(int argc, char **argv)
         sbr_tw_metaf(w, "prep.min_len", "%d", po.min_len);
         sbr_tw_metaf(w, "prep.iterate", "%d", po.iterate);
         sbr_tw_metaf(w, "prep.max_len", "%d", po.max_len);
-        sbr_tw_metaf(w, "prep.test_days", "%g", po.test_days);
+        if (test_in)
+            sbr_tw_meta(w, "prep.test_file", test_in);
+        else
+            sbr_tw_metaf(w, "prep.test_days", "%g", po.test_days);
         if (fmt == SBR_FMT_KAGGLE)
             sbr_tw_metaf(w, "prep.events", "%s%s%s", lo.events & SBR_EV_VIEW ? "view," : "",
                          lo.events & SBR_EV_CART ? "addtocart," : "",
