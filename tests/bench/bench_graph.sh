@@ -17,36 +17,45 @@ for x in sbr-gen sbr-prep sbr-graph sbr-cluster; do
 done
 [ -x /usr/bin/time ] || { echo "bench_graph: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 
-# run3 CMD...: median wall seconds and max peak RSS (MiB) of 3 runs -> "S MIB"
+# run3 CMD...: of 3 runs, the median wall seconds, the median CPU seconds
+# (user + sys, children included) and the largest peak RSS (MiB) -> "S CPU MIB".
+# CPU time shows what the wall time would be on an idle machine when other
+# jobs share the cores.
 run3() {
-    local i s=() m=0 r tf
+    local i s=() c=() m=0 r tf
     tf=$(mktemp)
     for i in 1 2 3; do
-        if ! /usr/bin/time -o "$tf" -f '%e %M' "$@" >/dev/null 2>"$tf.err"; then
+        if ! /usr/bin/time -o "$tf" -f '%e %U %S %M' "$@" >/dev/null 2>"$tf.err"; then
             echo "bench_graph: failed: $* ($(head -c 300 "$tf.err"))" >&2
             rm -f "$tf" "$tf.err"
-            echo "failed 0"
+            echo "failed - 0"
             return
         fi
-        r=$(tail -1 "$tf")
-        s+=("${r% *}")
-        [ "${r#* }" -gt "$m" ] && m=${r#* }
+        read -r -a r <<<"$(tail -1 "$tf")"
+        s+=("${r[0]}")
+        c+=("$(awk -v u="${r[1]}" -v y="${r[2]}" 'BEGIN { printf "%.2f", u + y }')")
+        [ "${r[3]}" -gt "$m" ] && m=${r[3]}
     done
     rm -f "$tf" "$tf.err"
-    printf '%s %d\n' "$(printf '%s\n' "${s[@]}" | sort -g | sed -n 2p)" $((m / 1024))
+    printf '%s %s %d\n' "$(printf '%s\n' "${s[@]}" | sort -g | sed -n 2p)" \
+        "$(printf '%s\n' "${c[@]}" | sort -g | sed -n 2p)" $((m / 1024))
 }
 row() { # WHAT RESULT TARGET
-    local t=${2% *} mib=${2#* } ok=""
+    local a
+    read -r -a a <<<"$2"
+    local ok=""
     if [ -n "$3" ]; then
-        ok=$(awk -v t="$t" -v g="$3" 'BEGIN { print (t != "failed" && t + 0 <= g) ? "yes" : "**no**" }')
+        ok=$(awk -v t="${a[0]}" -v g="$3" 'BEGIN { print (t != "failed" && t + 0 <= g) ? "yes" : "**no**" }')
     fi
-    echo "| $1 | $t | $mib | ${3:+<= $3 s} | $ok |"
+    echo "| $1 | ${a[0]} | ${a[1]} | ${a[2]} | ${3:+<= $3 s} | $ok |"
 }
 
 echo "### Item graphs and Leiden clusters ($(nproc) cores)"
 echo
-echo "| what | time (s) | peak RSS (MiB) | target | met |"
-echo "|---|---|---|---|---|"
+echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (wall times need an otherwise idle machine)."
+echo
+echo "| what | wall (s) | CPU (s) | peak RSS (MiB) | target (wall) | met |"
+echo "|---|---|---|---|---|---|"
 
 S=$C/gen_${CLICKS}.sess
 if [ ! -s "$S" ]; then
@@ -71,7 +80,7 @@ if [ -d "$DATA/diginetica" ]; then
     row "sbr-cluster -R 1 (one Leiden run), diginetica adjacency" \
         "$(run3 "$B/sbr-cluster" -q -R 1 -o "$C/dg1.c" "$C/dg.g")" ""
 else
-    echo "| Leiden on diginetica | skipped: no $DATA/diginetica | | | |"
+    echo "| Leiden on diginetica | skipped: no $DATA/diginetica | | | | |"
 fi
 echo
 echo "Generated log: \`sbr-gen -n $CLICKS --items 200000 --clusters 2000 -s 1\` (synthetic, not real users), all clicks in the training split."
