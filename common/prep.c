@@ -1,6 +1,7 @@
 /* The preparation protocol for raw logs: see prep.h for the steps. */
 #include "prep.h"
 
+
 #include "progress.h"
 
 #include <math.h>
@@ -131,6 +132,8 @@ static void group(sbr_clicklog *g, int64_t **koff_out, int32_t **item_out, int64
      * scatters rows [n*j/T, n*(j+1)/T), its rows of key k going after those
      * of threads < j, so the result is the same for any T. */
     int T = n >= (1 << 20) ? omp_get_max_threads() : 1;
+    if (g->hasher && T > 1)
+        T--; /* a core is still hashing the input (clicklog.c) */
     if (T > 4)
         T = 4;
     int64_t *koff = sbr_xcalloc((size_t)K + 1, sizeof *koff);
