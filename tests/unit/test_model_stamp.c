@@ -1,7 +1,23 @@
+#include <math.h>
+
 #include "harness.h"
+#include "model/batch.h"
 #include "model_check.h"
 
-int model_fullsize_check(const char *name, int clip); /* test_model_narm.c */
+/* test_model_narm.c */
+int model_fullsize_check(const char *name, int clip);
+typedef struct {
+    sbr_model m;
+    sbr_batch_buf bb;
+    sbr_samples smp;
+    double *S;
+    int B;
+} model_fx;
+int model_fx_run(model_fx *f, const char *name, int layers);
+void model_fx_free(model_fx *f);
+const double *model_fx_param(const model_fx *f, const char *pname);
+void ref_linear(double *y, const double *w, const double *b, const double *x, int in, int out);
+double ref_sigmoid(double x);
 
 TEST(model_stamp_gradcheck)
 {
@@ -57,4 +73,46 @@ TEST(model_stamp_paper_init)
         }
     }
     sbr_model_free(&m);
+}
+
+TEST(model_stamp_matches_reference)
+{
+    model_fx f;
+    REQUIRE(model_fx_run(&f, "stamp", 1) == 0);
+    int d = f.m.cfg.d, L = f.bb.b.L;
+    const double *E = model_fx_param(&f, "items"), *W1 = model_fx_param(&f, "attn.w1"),
+                 *W2 = model_fx_param(&f, "attn.w2"), *W3 = model_fx_param(&f, "attn.w3"),
+                 *ba = model_fx_param(&f, "attn.b_a"), *w0 = model_fx_param(&f, "attn.w0"),
+                 *Ws = model_fx_param(&f, "mlp_s.w"), *bs = model_fx_param(&f, "mlp_s.b"),
+                 *Wt = model_fx_param(&f, "mlp_t.w"), *bt = model_fx_param(&f, "mlp_t.b");
+    double worst = 0;
+    for (int b = 0; b < f.B; b++) {
+        int len = f.bb.b.len[b];
+        const int32_t *it = f.bb.b.items + b * L;
+        const double *xt = E + (size_t)it[len - 1] * d;
+        double ms[16] = {0}, ma[16] = {0}, q[16], t[16], hs[16], ht[16];
+        for (int i = 0; i < len; i++)
+            for (int k = 0; k < d; k++)
+                ms[k] += E[(size_t)it[i] * d + k] / len;
+        ref_linear(q, W2, ba, xt, d, d);
+        ref_linear(t, W3, NULL, ms, d, d);
+        for (int k = 0; k < d; k++)
+            q[k] += t[k];
+        for (int i = 0; i < len; i++) {
+            const double *x = E + (size_t)it[i] * d;
+            ref_linear(t, W1, NULL, x, d, d);
+            double alpha = 0;
+            for (int k = 0; k < d; k++)
+                alpha += w0[k] * ref_sigmoid(t[k] + q[k]);
+            for (int k = 0; k < d; k++)
+                ma[k] += alpha * x[k];
+        }
+        ref_linear(hs, Ws, bs, ma, d, d);
+        ref_linear(ht, Wt, bt, xt, d, d);
+        for (int k = 0; k < d; k++)
+            worst = fmax(worst, fabs(tanh(hs[k]) * tanh(ht[k]) - f.S[b * d + k]));
+    }
+    printf("    stamp: %d prefixes, worst |S - reference| %.3g\n", f.B, worst);
+    CHECK(worst < 1e-12);
+    model_fx_free(&f);
 }
