@@ -213,7 +213,10 @@ int sbr_graph_build(const sbr_sessions *s, const sbr_graph_opts *o, sbr_graph *g
         return sbr_errf(e, "window must be at least 1 (got %d)", o->window);
     if (o->topk < 0)
         return sbr_errf(e, "topk must be >= 0 (got %d)", o->topk);
-    if (s->n_items < 1 || s->n_items >= INT32_MAX)
+    if (s->n_items < 1)
+        return sbr_errf(e, "empty graph: the sessions have no catalogue items (n_items = %lld)",
+                        (long long)s->n_items);
+    if (s->n_items >= INT32_MAX)
         return sbr_errf(e, "n_items %lld out of range", (long long)s->n_items);
     const int64_t N = s->n_items + 1; /* nodes */
 

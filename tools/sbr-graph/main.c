@@ -62,13 +62,17 @@ static void summary(const sbr_graph *g, double seconds)
              "%lld isolated items",
              sbr_graph_kind_names[g->kind], (long long)g->n_nodes, (long long)g->n_items,
              (long long)g->n_edges, (long long)g->nnz, (long long)s.isolated);
+    char topk[96] = "";
+    if (g->topk > 0)
+        snprintf(topk, sizeof topk, ", %lld entries beyond top-%d", (long long)b->topk_dropped,
+                 g->topk);
     sbr_info("read %lld sessions, %lld clicks, %lld item pairs; dropped %lld self-loops, %lld "
-             "pairs with non-catalogue items, %lld entries beyond top-%d",
+             "pairs with non-catalogue items%s",
              (long long)b->sessions, (long long)b->clicks, (long long)b->pairs,
-             (long long)b->self_dropped, (long long)b->unknown_dropped,
-             (long long)b->topk_dropped, g->topk);
-    sbr_info("weight: min %g median %g mean %.3f p99 %g max %g (total %.0f)", s.weight.min,
-             s.weight.median, s.weight.mean, s.weight.p99, s.weight.max, s.total_weight);
+             (long long)b->self_dropped, (long long)b->unknown_dropped, topk);
+    sbr_info("weight: min %g median %g mean %.3f p99 %g max %g (sum of stored entries %.0f)",
+             s.weight.min, s.weight.median, s.weight.mean, s.weight.p99, s.weight.max,
+             s.total_weight);
     sbr_info("degree (items with an edge): min %g median %g mean %.2f p99 %g max %g",
              s.degree.min, s.degree.median, s.degree.mean, s.degree.p99, s.degree.max);
     sbr_info("built in %.2f s, peak memory %.0f MiB", seconds,
