@@ -15,16 +15,17 @@ DEVICE   ?= auto
 WORK     ?= work/$(DATASET)
 THREADS  ?= 0
 
-# Per-dataset recipe: how to make sessions, and training defaults.
+RUN       := $(WORK)/$(MODEL)$(if $(filter 1,$(CLIP)),-clip)
+SESSIONS  := $(WORK)/sessions.sbr
+GRAPH     := $(WORK)/graph.sbr
+CLUSTERS  := $(WORK)/clusters.sbr
+
+# Per-dataset recipe: how to make $(SESSIONS), and training defaults.
 ifeq ($(wildcard pipelines/data-$(DATASET).mk),)
 $(error DATASET=$(DATASET) is unknown: one of $(patsubst pipelines/data-%.mk,%,$(wildcard pipelines/data-*.mk)))
 endif
 include pipelines/data-$(DATASET).mk
 
-RUN       := $(WORK)/$(MODEL)$(if $(filter 1,$(CLIP)),-clip)
-SESSIONS  := $(WORK)/sessions.sbr
-GRAPH     := $(WORK)/graph.sbr
-CLUSTERS  := $(WORK)/clusters.sbr
 TRAIN_ARGS ?=
 TRAIN_ALL := -m $(MODEL) $(DATA_TRAIN_ARGS) $(TRAIN_ARGS) --device $(DEVICE) --threads $(THREADS) \
              $(if $(filter 1,$(CLIP)),--clusters $(CLUSTERS))
