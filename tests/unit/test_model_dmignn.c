@@ -32,3 +32,11 @@ TEST(model_dmignn_gradcheck_variants)
     CHECK(model_gradcheck_cfg("dmignn", 0, sum_pool) == 0);
     CHECK(model_gradcheck_cfg("dmignn", 0, one_interest) == 0);
 }
+
+int gce_fullsize_check(const char *name, int clip); /* test_model_gcegnn.c */
+
+TEST(model_dmignn_fullsize)
+{
+    CHECK(gce_fullsize_check("dmignn", 0) == 0);
+    CHECK(gce_fullsize_check("dmignn", 1) == 0);
+}
