@@ -367,6 +367,18 @@ int sbr_out_open(sbr_out *o, const char *path, int binary, sbr_err *e)
         o->fp = stdout;
         return 0;
     }
+    /* A device, FIFO or socket (/dev/null, a named pipe) is written in place:
+     * renaming a temporary file over it would replace the device. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            return sbr_errf(e, "is a directory");
+        o->fp = fopen(path, "wb");
+        if (!o->fp)
+            return sbr_errf(e, "cannot open: %s", strerror(errno));
+        o->path = sbr_xstrdup(path);
+        return 0;
+    }
     size_t n = strlen(path);
     o->path = sbr_xstrdup(path);
     o->tmp = sbr_xmalloc(n + 16);
@@ -411,11 +423,16 @@ static void out_release(sbr_out *o)
 
 int sbr_out_commit(sbr_out *o, sbr_err *e)
 {
-    if (!o->tmp) { /* stdout */
+    if (!o->tmp) { /* stdout, or a device written in place */
+        int is_stdout = o->fp == stdout;
         int bad = fflush(o->fp) != 0 || ferror(o->fp);
         int saved = errno;
+        if (!is_stdout && fclose(o->fp) != 0 && !bad) {
+            bad = 1;
+            saved = errno;
+        }
         out_release(o);
-        return bad ? sbr_errf(e, "write to stdout failed: %s", strerror(saved)) : 0;
+        return bad ? sbr_errf(e, "write failed: %s", strerror(saved)) : 0;
     }
     int bad = fflush(o->fp) != 0 || ferror(o->fp) || fsync(fileno(o->fp)) != 0;
     int saved = errno;
@@ -443,6 +460,7 @@ void sbr_out_abort(sbr_out *o)
     if (o->tmp) {
         fclose(o->fp);
         unlink(o->tmp);
-    }
+    } else if (o->fp && o->fp != stdout)
+        fclose(o->fp);
     out_release(o);
 }

@@ -5,7 +5,7 @@
 set -u
 REQUIRED="libigraph-dev libzstd-dev libopenblas-dev zstd pkg-config"
 # Only tests use these; their tests skip (saying so) when they are absent.
-OPTIONAL="python3-numpy python3-igraph clang"
+OPTIONAL="python3-numpy python3-igraph python3-leidenalg clang time"
 
 missing_of() {
     local out=""

@@ -40,6 +40,16 @@ else
     skip "write to a full disk fails" "/dev/full not writable"
 fi
 
+# Devices and pipes are written in place, never replaced by a renamed file.
+check "write to /dev/null" 0 "$MK" sbr.test /dev/null
+check_true "/dev/null is still a character device" "[ -c /dev/null ]"
+mkfifo "$T/fifo"
+( cat "$T/fifo" > "$T/from-fifo" ) &
+check "write to a named pipe" 0 "$MK" sbr.test "$T/fifo"
+wait
+check_true "the pipe is still a pipe" "[ -p '$T/fifo' ]"
+check "what came through the pipe reads back" 0 "$B/sbr-inspect" -k "$T/from-fifo"
+
 # Corrupt inputs: each a clean one-line error naming the file, exit 1.
 head -c 100 "$T/s.sbr" > "$T/cut.sbr"
 check "truncated file" 1 "$B/sbr-inspect" "$T/cut.sbr"
