@@ -31,13 +31,14 @@ void sbr_batch_buf_free(sbr_batch_buf *bb)
     memset(bb, 0, sizeof *bb);
 }
 
-/* int32 entries of the GCE-GNN arrays for B x L (U <= L): le_off [B*L + 1],
- * le_idx and le_type [3 B*L] each (a node's self edge plus at most two edges
- * per click pair), gids and cgids [B*L*(1 + K)] each, gn [B*L]. */
+/* int32 entries of the GCE-GNN arrays for B x L (U <= L, M <= B*L): le_off
+ * [B*L + 1], le_idx and le_type [3 B*L] each (a node's self edge plus at most
+ * two edges per click pair), gids and cgids [B*L*(1 + K)] each, gn, gnode,
+ * gsess [B*L] each. */
 static size_t xints_needed(int B, int L, int K)
 {
     size_t BL = (size_t)B * L;
-    return BL + 1 + 6 * BL + 2 * BL * (1 + (size_t)K) + BL;
+    return BL + 1 + 6 * BL + 2 * BL * (1 + (size_t)K) + 3 * BL;
 }
 
 /* reals: gw [B*L*K], flen [B] */
@@ -189,23 +190,29 @@ static void local4_row(sbr_batch *b, int i, int U, int *nnz)
 }
 
 /* The arrays of GCE-GNN's layers: the four-type session graph, the global
- * neighbours of every node (from the model's table), prefix lengths as reals. */
+ * neighbours of every real node (from the model's table), prefix lengths as
+ * reals. */
 static void gce_inputs(sbr_batch_buf *bb, const int32_t *clusters)
 {
     sbr_batch *b = &bb->b;
-    int B = b->B, U = b->U, K = bb->K;
+    int B = b->B, U = b->U, K = bb->K, M = 0;
     size_t BU = (size_t)B * U, BL = (size_t)B * b->L;
+    for (int i = 0; i < B; i++)
+        M += b->n_uniq[i];
     int32_t *p = bb->xbuf;
     b->le_off = p, p += BU + 1;
     b->le_idx = p, p += 3 * BL;
     b->le_type = p, p += 3 * BL;
-    b->gids = p, p += BU * (1 + (size_t)K);
-    b->cgids = p, p += BU * (1 + (size_t)K);
-    b->gn = p;
+    b->gids = p, p += BU + (size_t)M * K;
+    b->cgids = p, p += BU + (size_t)M * K;
+    b->gn = p, p += M;
+    b->gnode = p, p += M;
+    b->gsess = p;
     b->gnbr = b->gids + BU;
     b->K = K;
+    b->M = M;
     b->gw = bb->xwbuf;
-    b->flen = (char *)bb->xwbuf + BU * (size_t)K * bb->elem;
+    b->flen = (char *)bb->xwbuf + (size_t)M * K * bb->elem;
     for (int i = 0; i < B; i++)
         set_weight(b->flen, bb->elem, i, b->len[i]);
     int nnz = 0;
@@ -216,22 +223,25 @@ static void gce_inputs(sbr_batch_buf *bb, const int32_t *clusters)
     }
     b->nnz_le = nnz;
     memcpy(b->gids, b->uniq, sizeof(int32_t) * BU);
-    for (size_t n = 0; n < BU; n++) {
-        int32_t it = b->uniq[n];
-        int cnt = it > 0 && it < bb->tab_rows ? bb->tab_n[it] : 0;
-        b->gn[n] = cnt;
-        for (int k = 0; k < K; k++) {
-            size_t at = n * K + k;
-            int32_t nb = k < cnt ? bb->tab_nbr[(size_t)it * K + k] : 0;
-            b->gnbr[at] = nb;
-            set_weight(b->gw, bb->elem, (int)at, k < cnt ? bb->tab_w[(size_t)it * K + k] : 0);
-            if (clusters)
-                b->cgids[BU + at] = nb ? clusters[nb] : 0;
-        }
-    }
     if (clusters)
         memcpy(b->cgids, b->cuniq, sizeof(int32_t) * BU);
-    else
+    for (int i = 0, r = 0; i < B; i++)
+        for (int u = 0; u < b->n_uniq[i]; u++, r++) {
+            int32_t it = b->uniq[(size_t)i * U + u];
+            int cnt = it > 0 && it < bb->tab_rows ? bb->tab_n[it] : 0;
+            b->gnode[r] = i * U + u;
+            b->gsess[r] = i;
+            b->gn[r] = cnt;
+            for (int k = 0; k < K; k++) {
+                size_t at = (size_t)r * K + k;
+                int32_t nb = k < cnt ? bb->tab_nbr[(size_t)it * K + k] : 0;
+                b->gnbr[at] = nb;
+                set_weight(b->gw, bb->elem, (int)at, k < cnt ? bb->tab_w[(size_t)it * K + k] : 0);
+                if (clusters)
+                    b->cgids[BU + at] = nb ? clusters[nb] : 0;
+            }
+        }
+    if (!clusters)
         b->cgids = NULL;
 }
 
@@ -393,17 +403,19 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
         up(f, &cur, &d->out_w, (size_t)d->nnz_out, es);
     }
     if (f->host.xbuf) {
-        size_t BUK = BU * (size_t)d->K;
+        size_t M = (size_t)d->M, MK = M * (size_t)d->K;
         if (f->host.local4) {
             up(f, &cur, (void **)&d->le_off, BU + 1, i4);
             up(f, &cur, (void **)&d->le_idx, (size_t)d->nnz_le, i4);
             up(f, &cur, (void **)&d->le_type, (size_t)d->nnz_le, i4);
         }
-        up(f, &cur, (void **)&d->gids, BU + BUK, i4);
+        up(f, &cur, (void **)&d->gids, BU + MK, i4);
         d->gnbr = d->gids + BU;
-        up(f, &cur, (void **)&d->cgids, BU + BUK, i4);
-        up(f, &cur, (void **)&d->gn, BU, i4);
-        up(f, &cur, &d->gw, BUK, es);
+        up(f, &cur, (void **)&d->cgids, BU + MK, i4);
+        up(f, &cur, (void **)&d->gn, M, i4);
+        up(f, &cur, (void **)&d->gnode, M, i4);
+        up(f, &cur, (void **)&d->gsess, M, i4);
+        up(f, &cur, &d->gw, MK, es);
         up(f, &cur, &d->flen, (size_t)B, es);
     }
     return d;

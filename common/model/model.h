@@ -83,16 +83,21 @@ typedef struct {
     int32_t *le_idx;    /* [nnz_le] neighbour node */
     int32_t *le_type;   /* [nnz_le] 0..3 */
     int nnz_le;
-    /* The global graph (SBR_NEEDS_GLOBAL): the top-K neighbours of each node's
-     * item in the model's table. gids [B*U*(1 + K)] holds the nodes' items
-     * (= uniq) followed by their neighbours, so that one front call embeds
-     * both; cgids their clusters (CLIP) or NULL. */
+    /* The global graph (SBR_NEEDS_GLOBAL), on the M real nodes only (padding
+     * nodes have no item): gnode [M] their node index b*U + u, gsess [M] their
+     * row b, and the top-K neighbours of their items in the model's table.
+     * gids [B*U + M*K] holds every node's item (= uniq) followed by the real
+     * nodes' neighbours, so that one front call embeds both; cgids their
+     * clusters (CLIP) or NULL. */
     int K;              /* neighbours per node (the model's global_k) */
-    int32_t *gids;      /* [B*U + B*U*K] */
+    int M;              /* real nodes: sum of n_uniq */
+    int32_t *gnode;     /* [M] */
+    int32_t *gsess;     /* [M] */
+    int32_t *gids;      /* [B*U + M*K] */
     int32_t *cgids;     /* same, or NULL */
-    int32_t *gnbr;      /* = gids + B*U: [B*U, K] neighbour items (0 past gn) */
-    void *gw;           /* [B*U, K] edge weights (real; 0 past gn) */
-    int32_t *gn;        /* [B*U] valid neighbours 0..K */
+    int32_t *gnbr;      /* = gids + B*U: [M, K] neighbour items (0 past gn) */
+    void *gw;           /* [M, K] edge weights (real; 0 past gn) */
+    int32_t *gn;        /* [M] valid neighbours 0..K */
     void *flen;         /* [B] prefix lengths as reals (SBR_NEEDS_GLOBAL / LOCAL4) */
 } sbr_batch;
 
