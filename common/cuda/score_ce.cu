@@ -182,3 +182,154 @@ void sbr_nn_score_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE, const 
                                          &one, dE + (size_t)c0 * d, d));
     }
 }
+
+/* ---- several session vectors per row (score_multi_ce) ------------------------------
+ * The same chunk loop on the B*U interest rows: one sgemm gives their logits
+ * [B*U, cn], a pooling kernel turns them into P [B, cn] (and the winners),
+ * the fold / gradient kernels above run on P, and for the backward G goes
+ * back into the interest rows (the winner's, or every one for the sum) so
+ * that dS and dE are again two sgemms per chunk. */
+#include "cuda/score_pool.cuh"
+
+// scratch: acc [B, 2], lg [B*U, ce], P [B, ce], am [B, ce] (bytes).
+static void sm_layout(int B, int U, int ce, size_t off[4])
+{
+    off[0] = 0;
+    off[1] = off[0] + sbr_cuda_align256((size_t)B * 2 * sizeof(float));
+    off[2] = off[1] + sbr_cuda_align256((size_t)B * U * ce * sizeof(float));
+    off[3] = off[2] + sbr_cuda_align256((size_t)B * ce * sizeof(float));
+}
+
+extern "C" size_t sbr_nn_score_multi_scratch_cuda(int B, int U, int N, int d, int chunk)
+{
+    (void)d;
+    if (B <= 0 || N <= 0 || U <= 0)
+        return 0;
+    int ce = ce_chunk(N, chunk < 1 ? 1 : chunk);
+    size_t off[4];
+    sm_layout(B, U, ce, off);
+    return off[3] + sbr_cuda_align256((size_t)B * ce);
+}
+
+static void sm_check(sbr_nn_ctx *ctx, const char *op, int B, int U, int N, int d, int chunk,
+                     int pool)
+{
+    SBR_NN_REQUIRE(B >= 0 && U >= 1 && U <= 255 && N >= 1 && d >= 1 && chunk >= 1, op,
+                   "bad sizes B=%d U=%d N=%d d=%d chunk=%d", B, U, N, d, chunk);
+    SBR_NN_REQUIRE(pool == 0 || pool == 1, op, "pool = %d, not 0 (max) or 1 (sum)", pool);
+    size_t need = sbr_nn_score_multi_scratch_cuda(B, U, N, d, chunk);
+    SBR_NN_REQUIRE(ctx && ctx->cublas && ctx->scratch && ctx->scratch_bytes >= need, op,
+                   "scratch of %zu bytes, needs %zu (and a cuBLAS handle)",
+                   ctx ? ctx->scratch_bytes : 0, need);
+}
+
+// The target's pooled logit, then lse and loss: a warp per row.
+__global__ void k_sm_finish(float *loss, float *lse, const float *acc, const float *S,
+                            const float *E, const int32_t *target, int B, int U, int N, int d,
+                            int pool)
+{
+    int lane = threadIdx.x & 31;
+    SBR_CUDA_FOR_WARP_ROWS(b, B) {
+        int tg = target[b];
+        float t = NAN;
+        if (tg < 1 || tg > N) {
+            if (lane == 0)
+                sbr_cv_record(SBR_CV_INDEX, SBR_CVOP_SCORE_CE, (long long)b, tg, N + 1);
+        } else {
+            for (int u = 0; u < U; u++) {
+                const float *su = S + (b * U + u) * (size_t)d, *e = E + (size_t)tg * d;
+                float x = 0;
+                for (int k = lane; k < d; k += 32)
+                    x += su[k] * e[k];
+                x = sbr_warp_sum(x);
+                t = u == 0 ? x : pool ? t + x : (x > t ? x : t);
+            }
+        }
+        if (lane == 0) {
+            float l = acc[2 * b] + logf(acc[2 * b + 1]);
+            lse[b] = l;
+            loss[b] = l - t;
+        }
+    }
+}
+
+// lg [B*U, cn] = G for the interest that won (sum pool: every interest).
+__global__ void k_sm_scatter(float *lg, const float *G, const uint8_t *am, int B, int U, int cn,
+                             int pool)
+{
+    SBR_CUDA_FOR(t, (size_t)B * U * cn) {
+        size_t bu = t / cn, j = t % cn, b = bu / U;
+        int u = (int)(bu % U);
+        float g = G[b * cn + j];
+        lg[t] = pool || am[b * cn + j] == u ? g : 0.0f;
+    }
+}
+
+void sbr_nn_score_multi_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, const float *S,
+                                        const float *E, const int32_t *target, int B, int U,
+                                        int N, int d, int chunk, int pool)
+{
+    const char *op = "score_multi_ce_forward";
+    sm_check(ctx, op, B, U, N, d, chunk, pool);
+    if (B == 0)
+        return;
+    cublasHandle_t h = (cublasHandle_t)ctx->cublas;
+    cudaStream_t s = sbr_cuda_stream(ctx);
+    int ce = ce_chunk(N, chunk);
+    size_t off[4];
+    sm_layout(B, U, ce, off);
+    char *base = (char *)ctx->scratch;
+    float *acc = (float *)(base + off[0]), *lg = (float *)(base + off[1]);
+    float *P = (float *)(base + off[2]);
+    k_ce_init<<<sbr_cuda_grid(B), SBR_CUDA_BLOCK, 0, s>>>(acc, B);
+    SBR_CUDA_LAUNCHED(op);
+    unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
+    for (int c0 = 1; c0 <= N; c0 += ce) {
+        int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
+        ce_logits(h, lg, S, E + (size_t)c0 * d, B * U, cn, d);
+        sbr_cuda_score_pool(ctx, P, NULL, lg, B, U, cn, pool, op);
+        k_ce_fold<<<rows, SBR_CUDA_BLOCK, 0, s>>>(acc, P, B, cn);
+        SBR_CUDA_LAUNCHED(op);
+    }
+    k_sm_finish<<<sbr_cuda_grid_warps(B), SBR_CUDA_BLOCK, 0, s>>>(loss, lse, acc, S, E, target, B,
+                                                                  U, N, d, pool);
+    SBR_CUDA_LAUNCHED(op);
+}
+
+void sbr_nn_score_multi_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE,
+                                         const float *dloss, const float *S, const float *E,
+                                         const int32_t *target, const float *lse, int B, int U,
+                                         int N, int d, int chunk, int pool)
+{
+    const char *op = "score_multi_ce_backward";
+    sm_check(ctx, op, B, U, N, d, chunk, pool);
+    if (B == 0 || (!dS && !dE))
+        return;
+    cublasHandle_t h = (cublasHandle_t)ctx->cublas;
+    cudaStream_t s = sbr_cuda_stream(ctx);
+    int ce = ce_chunk(N, chunk), BU = B * U;
+    size_t off[4];
+    sm_layout(B, U, ce, off);
+    char *base = (char *)ctx->scratch;
+    float *lg = (float *)(base + off[1]), *P = (float *)(base + off[2]);
+    uint8_t *am = (uint8_t *)(base + off[3]);
+    const float one = 1;
+    for (int c0 = 1; c0 <= N; c0 += ce) {
+        int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
+        const float *Ec = E + (size_t)c0 * d;
+        ce_logits(h, lg, S, Ec, BU, cn, d);
+        sbr_cuda_score_pool(ctx, P, am, lg, B, U, cn, pool, op);
+        k_ce_grad<<<sbr_cuda_grid((size_t)B * cn), SBR_CUDA_BLOCK, 0, s>>>(P, lse, dloss, target,
+                                                                           B, cn, c0);
+        SBR_CUDA_LAUNCHED(op);
+        k_sm_scatter<<<sbr_cuda_grid((size_t)BU * cn), SBR_CUDA_BLOCK, 0, s>>>(lg, P, am, B, U,
+                                                                               cn, pool);
+        SBR_CUDA_LAUNCHED(op);
+        if (dS) // dS^T [d, BU] += E_c^T [d, cn] G^T [cn, BU]
+            SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, d, BU, cn, &one, Ec, d, lg,
+                                         cn, &one, dS, d));
+        if (dE) // dE_c^T [d, cn] += S^T [d, BU] G [BU, cn]
+            SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_T, d, cn, BU, &one, S, d, lg, cn,
+                                         &one, dE + (size_t)c0 * d, d));
+    }
+}

@@ -166,3 +166,62 @@ void sbr_nn_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *
         SBR_CUDA_LAUNCHED("topk");
     }
 }
+
+/* ---- top-K over pooled multi-interest scores ------------------------------------
+ * Per chunk: one sgemm over the B*U interest rows, the pooling kernel
+ * (score_pool.cuh), then the same exclusions and merge on the pooled
+ * scores P [B, cn]. scratch: lg [B*U, ce] + P [B, ce]. */
+#include "cuda/score_pool.cuh"
+
+extern "C" size_t sbr_nn_topk_multi_scratch_cuda(int B, int U, int N, int K, int chunk)
+{
+    (void)K;
+    if (B <= 0 || N <= 0 || U <= 0)
+        return 0;
+    int ce = topk_chunk(N, chunk < 1 ? 1 : chunk);
+    return sbr_cuda_align256((size_t)B * U * ce * sizeof(float)) +
+           sbr_cuda_align256((size_t)B * ce * sizeof(float));
+}
+
+void sbr_nn_topk_multi_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *S,
+                            const float *E, int B, int U, int N, int d, int K, int chunk,
+                            int pool, const int32_t *excl_off, const int32_t *excl)
+{
+    const char *op = "topk_multi";
+    SBR_NN_REQUIRE(B >= 0 && U >= 1 && U <= 255 && N >= 1 && d >= 1 && K >= 1 && chunk >= 1, op,
+                   "bad sizes B=%d U=%d N=%d d=%d K=%d chunk=%d", B, U, N, d, K, chunk);
+    SBR_NN_REQUIRE(pool == 0 || pool == 1, op, "pool = %d, not 0 (max) or 1 (sum)", pool);
+    SBR_NN_REQUIRE(K <= SBR_CUDA_TOPK_MAX_K, op, "K = %d: the GPU top-K takes at most %d", K,
+                   SBR_CUDA_TOPK_MAX_K);
+    SBR_NN_REQUIRE((excl_off == NULL) == (excl == NULL), op,
+                   "excl_off and excl go together on the GPU");
+    if (B == 0)
+        return;
+    size_t need = sbr_nn_topk_multi_scratch_cuda(B, U, N, K, chunk);
+    SBR_NN_REQUIRE(ctx && ctx->cublas && ctx->scratch && ctx->scratch_bytes >= need, op,
+                   "scratch of %zu bytes, needs %zu (and a cuBLAS handle)",
+                   ctx ? ctx->scratch_bytes : 0, need);
+    cublasHandle_t h = (cublasHandle_t)ctx->cublas;
+    cudaStream_t s = sbr_cuda_stream(ctx);
+    int ce = topk_chunk(N, chunk), BU = B * U;
+    float *lg = (float *)ctx->scratch; /* [B*U, cn] */
+    float *P = (float *)((char *)ctx->scratch +
+                         sbr_cuda_align256((size_t)BU * ce * sizeof(float))); /* [B, cn] */
+    unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
+    size_t shm = (size_t)K * (sizeof(float) + sizeof(int) + 1);
+    k_topk_init<<<sbr_cuda_grid((size_t)B * K), SBR_CUDA_BLOCK, 0, s>>>(idx, score, (size_t)B * K);
+    SBR_CUDA_LAUNCHED(op);
+    const float one = 1, zero = 0;
+    for (int c0 = 1; c0 <= N; c0 += ce) {
+        int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
+        SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, cn, BU, d, &one,
+                                     E + (size_t)c0 * d, d, S, d, &zero, lg, cn));
+        sbr_cuda_score_pool(ctx, P, NULL, lg, B, U, cn, pool, op);
+        if (excl_off) {
+            k_topk_excl<<<rows, SBR_CUDA_BLOCK, 0, s>>>(P, excl_off, excl, B, cn, c0);
+            SBR_CUDA_LAUNCHED(op);
+        }
+        k_topk_merge<<<rows, SBR_CUDA_BLOCK, shm, s>>>(idx, score, P, B, K, cn, c0);
+        SBR_CUDA_LAUNCHED(op);
+    }
+}

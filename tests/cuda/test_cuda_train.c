@@ -165,3 +165,47 @@ TEST(cuda_sumsq_and_clip)
         ct_check("clipped g", g, 1e-6, 1e-9);
     }
 }
+
+/* Several session vectors per row (DMI-GNN): max and sum pool. */
+static void score_multi_case(int B, int U, int N, int d, int chunk, int pool)
+{
+    ct_buf S = ct_in((size_t)B * U * d, -1, 1), E = ct_in((size_t)(N + 1) * d, -1, 1);
+    ct_ibuf target = ct_ints(B, 1, N);
+    ct_buf loss = ct_out(B), lse = ct_out(B);
+    sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_score_multi_scratch_f32(B, U, N, d, chunk));
+    sbr_nn_score_multi_ce_forward_f32(cpu, loss.h, lse.h, S.h, E.h, target.h, B, U, N, d, chunk,
+                                      pool);
+    sbr_nn_score_multi_ce_forward_cuda(ct_ctx(), loss.d, lse.d, S.d, E.d, target.d, B, U, N, d,
+                                       chunk, pool);
+    ct_check(pool ? "score_multi (sum) loss" : "score_multi (max) loss", loss, RED_RTOL,
+             RED_ATOL);
+    ct_check("score_multi lse", lse, RED_RTOL, RED_ATOL);
+    sbr_cuda_h2d(lse.d, lse.h, (size_t)B * sizeof(float));
+    ct_buf dloss = ct_in(B, 0.5f / B, 1.5f / B), dS = ct_acc((size_t)B * U * d);
+    ct_buf dE = ct_acc((size_t)(N + 1) * d);
+    sbr_nn_score_multi_ce_backward_f32(cpu, dS.h, dE.h, dloss.h, S.h, E.h, target.h, lse.h, B, U,
+                                       N, d, chunk, pool);
+    sbr_nn_score_multi_ce_backward_cuda(ct_ctx(), dS.d, dE.d, dloss.d, S.d, E.d, target.d, lse.d,
+                                        B, U, N, d, chunk, pool);
+    ct_check("score_multi dS", dS, RED_RTOL, RED_ATOL);
+    ct_check("score_multi dE", dE, RED_RTOL, RED_ATOL);
+
+    int K = 20;
+    ct_ibuf idx = ct_ints((size_t)B * K, 0, 0);
+    ct_buf sc = ct_out((size_t)B * K);
+    sbr_cuda_memset(idx.d, 0xff, idx.n * sizeof(int32_t));
+    sbr_nn_ctx *cpu2 = ct_cpu_ctx(sbr_nn_topk_multi_scratch_f32(B, U, N, K, chunk));
+    sbr_nn_topk_multi_f32(cpu2, idx.h, sc.h, S.h, E.h, B, U, N, d, K, chunk, pool, NULL, NULL);
+    sbr_nn_topk_multi_cuda(ct_ctx(), idx.d, sc.d, S.d, E.d, B, U, N, d, K, chunk, pool, NULL,
+                           NULL);
+    topk_compare(&idx, &sc, B, K);
+}
+
+TEST(cuda_score_multi_and_topk_multi)
+{
+    CT_BEGIN();
+    for (int pool = 0; pool <= 1; pool++) {
+        score_multi_case(9, 1, 300, 16, 64, pool); /* U = 1: score_ce */
+        score_multi_case(50, 4, 20000, 32, 8192, pool);
+    }
+}
