@@ -40,3 +40,11 @@ TEST(model_dmignn_fullsize)
     CHECK(gce_fullsize_check("dmignn", 0) == 0);
     CHECK(gce_fullsize_check("dmignn", 1) == 0);
 }
+
+int gce_reference_check(const char *name, int interests); /* test_model_gcegnn.c */
+
+TEST(model_dmignn_reference)
+{
+    CHECK(gce_reference_check("dmignn", 3) == 0);
+    CHECK(gce_reference_check("dmignn", 1) == 0);
+}
