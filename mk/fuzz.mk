@@ -3,7 +3,7 @@
 # seed corpus of real files.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS  := -std=c11 -O1 -g -D_GNU_SOURCE -Icommon -fopenmp -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS  := -std=c11 -O1 -g -D_GNU_SOURCE -DSBR_NO_TARGET_CLONES -Icommon -fopenmp -fsanitize=fuzzer,address,undefined
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_LIB_OBJ := $(COMMON_C:%.c=$(BUILD)/fuzz/obj/%.o)

@@ -35,7 +35,16 @@ typedef int32_t v8i __attribute__((vector_size(32)));
         (out) = (v8f)((v8i)(p_ * scale_) & ~under_);                               \
     } while (0)
 
-__attribute__((target_clones("avx2", "default"))) float sbr_nn_max_f32(const float *x, int n)
+/* An AVX2 clone beside the baseline, chosen at load time. Builds that cannot
+ * resolve clones (clang's fuzzer builds) define SBR_NO_TARGET_CLONES and
+ * get the baseline alone. */
+#ifdef SBR_NO_TARGET_CLONES
+#define SBR_CLONES
+#else
+#define SBR_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+
+SBR_CLONES float sbr_nn_max_f32(const float *x, int n)
 {
     v8f zero = {0}, m = zero - INFINITY;
     int j = 0;
@@ -52,7 +61,7 @@ __attribute__((target_clones("avx2", "default"))) float sbr_nn_max_f32(const flo
     return r;
 }
 
-__attribute__((target_clones("avx2", "default"))) float sbr_nn_expsum_f32(float *x, int n,
+SBR_CLONES float sbr_nn_expsum_f32(float *x, int n,
                                                                            float m, float w)
 {
     v8f acc = {0};
