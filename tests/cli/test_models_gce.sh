@@ -71,6 +71,21 @@ check "dmignn: sum over interests, beta 0, U 1" 0 bash -c "
 check "--interests is kept in the model" 0 "$B/sbr-inspect" "$T/abl.model"
 check_out "interests = 1" "interests = 1"
 
+# Resume: 2 epochs straight = 1 epoch, checkpoint, resume (the checkpoint
+# carries the neighbour table), on a smaller dataset.
+check "a smaller dataset and its graph" 0 bash -c "'$B/sbr-gen' -q --clicks 5000 --items 200 --seed 2 |
+    '$B/sbr-prep' -q - -o '$T/r.sbr' && '$B/sbr-graph' -q --kind window -o '$T/rg.sbr' '$T/r.sbr'"
+common=(-q -m dmignn --patience 0 --threads 1 --no-test --graph "$T/rg.sbr")
+check "dmignn: 2 epochs with a checkpoint" 0 "$B/sbr-train" "${common[@]}" -e 2 \
+    --checkpoint "$T/full.ckpt" -o "$T/a.model" "$T/r.sbr"
+check "dmignn: 1 epoch with a checkpoint" 0 "$B/sbr-train" "${common[@]}" -e 1 \
+    --checkpoint "$T/half.ckpt" -o "$T/h.model" "$T/r.sbr"
+check "dmignn: resume for the 2nd" 0 "$B/sbr-train" "${common[@]}" -e 2 --resume "$T/half.ckpt" \
+    --checkpoint "$T/half.ckpt" -o "$T/b.model" "$T/r.sbr"
+check_true "resumed parameters are bit-identical" \
+    "cmp -s <('$B/sbr-inspect' -t param.read.q.2 '$T/full.ckpt') <('$B/sbr-inspect' -t param.read.q.2 '$T/half.ckpt') &&
+     cmp -s <('$B/sbr-inspect' -t param.items '$T/full.ckpt') <('$B/sbr-inspect' -t param.items '$T/half.ckpt')"
+
 # Bad input.
 check "gcegnn without --graph is misuse" 2 "$B/sbr-train" -q -m gcegnn -o "$T/x" "$T/s.sbr"
 check_err "says what it needs" "needs its global graph"
