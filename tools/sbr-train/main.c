@@ -80,6 +80,8 @@ static const char usage[] =
     "\n"
     "Example:\n"
     "  sbr-train -m gru4rec --log gru.log -o gru.model sessions.sbr\n"
+    "  sbr-graph --kind window -o win.sbr sessions.sbr\n"
+    "  sbr-train -m dmignn --graph win.sbr -o dmi.model sessions.sbr\n"
     "\n" SBR_HELP_EXIT;
 
 enum {
