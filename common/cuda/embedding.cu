@@ -3,8 +3,10 @@
 // The backward reproduces the CPU's order exactly: dtable[v] receives
 // dy[i] for every i with idx[i] == v in increasing i, added one by one into
 // dtable[v] (the same float operations as the CPU, so the same bits). The
-// positions are grouped by a stable radix sort of (idx[i], i) in scratch;
-// one thread per (group, column) then walks its group: no atomics.
+// positions are grouped by a stable radix sort of (idx[i], i) in scratch
+// (sbr_nn_embedding_backward_scratch_cuda bytes; with less, a slower
+// O(n^2 d) kernel gives the same bits); one thread per (group, column)
+// then walks its group: no atomics.
 #include <cub/device/device_radix_sort.cuh>
 
 #include "cuda/kernels.cuh"
@@ -47,6 +49,32 @@ __global__ void k_embedding_b(float *dtable, const float *dy, const int32_t *key
         float acc = *dst;
         for (size_t q = j; q < (size_t)n && keys[q] == v; q++)
             acc += dy[(size_t)pos[q] * d + k];
+        *dst = acc;
+    }
+}
+
+// Without scratch for the sort: the same order by brute force. Thread (i, k)
+// works only when i is the first position of its index, and walks every
+// later position with the same index: O(n^2 d), fine for batches of a few
+// thousand rows.
+__global__ void k_embedding_b_noscratch(float *dtable, const float *dy, const int32_t *idx, int n,
+                                        int V, int d, int pad)
+{
+    SBR_CUDA_FOR(t, (size_t)n * d) {
+        size_t i = t / d, k = t % d;
+        int v = sbr_cv_index(idx, i, V, SBR_CVOP_EMBEDDING_BACKWARD);
+        if (v < 0 || v == pad)
+            continue;
+        bool first = true;
+        for (size_t j = 0; j < i && first; j++)
+            first = idx[j] != v;
+        if (!first)
+            continue;
+        float *dst = dtable + (size_t)v * d + k;
+        float acc = *dst;
+        for (size_t j = i; j < (size_t)n; j++)
+            if (idx[j] == v)
+                acc += dy[j * d + k];
         *dst = acc;
     }
 }
@@ -95,10 +123,15 @@ void sbr_nn_embedding_backward_cuda(sbr_nn_ctx *ctx, float *dtable, const float 
     if ((size_t)n * d == 0)
         return;
     size_t need = sbr_nn_embedding_backward_scratch_cuda(n, V);
-    SBR_NN_REQUIRE(ctx && ctx->scratch && ctx->scratch_bytes >= need, "embedding_backward",
-                   "scratch too small: %zu bytes, %zu needed", ctx ? ctx->scratch_bytes : 0,
-                   need);
     cudaStream_t s = sbr_cuda_stream(ctx);
+    if (!ctx || !ctx->scratch || ctx->scratch_bytes < need) {
+        // The CPU op needs no scratch, so callers may give too little: the
+        // same result (same order, same bits) the slow way.
+        k_embedding_b_noscratch<<<sbr_cuda_grid((size_t)n * d), SBR_CUDA_BLOCK, 0, s>>>(
+            dtable, dy, idx, n, V, d, pad);
+        SBR_CUDA_LAUNCHED("embedding_backward");
+        return;
+    }
     char *p = (char *)ctx->scratch;
     size_t an = align256((size_t)n * sizeof(int32_t));
     int32_t *keys = (int32_t *)p, *pos = (int32_t *)(p + an);

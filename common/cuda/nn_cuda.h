@@ -71,7 +71,8 @@ void sbr_cuda_d2d(void *dst, const void *src, size_t bytes);
 void sbr_cuda_memset(void *dst, int byte, size_t bytes);
 
 /* Device scratch (ctx->scratch_bytes) the CUDA ops need beyond the CPU's:
- * embedding_backward groups positions by index with a radix sort. */
+ * embedding_backward groups positions by index with a radix sort (with less
+ * scratch it falls back to an O(n^2 d) kernel with the same result). */
 size_t sbr_nn_embedding_backward_scratch_cuda(int n, int V);
 /* mha_backward keeps a row sum per (row, head, query) (no float atomics):
  * B * heads * L floats. sbr_nn_mhsa_scratch_cuda already counts them. */

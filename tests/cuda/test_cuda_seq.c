@@ -25,6 +25,13 @@ TEST(cuda_embedding)
     sbr_nn_embedding_backward_cuda(ct_ctx(), dt.d, dy.d, idx.d, n, V, d, pad);
     /* Same additions in the same order: the same bits. */
     ct_check_bits("embedding dtable", dt.d, dt.h, dt.n * sizeof(float));
+    /* without scratch: the slow kernel, the same bits */
+    sbr_nn_ctx bare = *ct_ctx();
+    bare.scratch = NULL, bare.scratch_bytes = 0;
+    ct_buf dt3 = ct_acc((size_t)V * d);
+    sbr_nn_embedding_backward_f32(NULL, dt3.h, dy.h, idx.h, n, V, d, pad);
+    sbr_nn_embedding_backward_cuda(&bare, dt3.d, dy.d, idx.d, n, V, d, pad);
+    ct_check_bits("embedding dtable (no scratch)", dt3.d, dt3.h, dt3.n * sizeof(float));
     /* no padding row */
     ct_buf dt2 = ct_acc((size_t)V * d);
     sbr_nn_embedding_backward_f32(NULL, dt2.h, dy.h, idx.h, n, V, d, -1);
