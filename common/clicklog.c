@@ -235,6 +235,15 @@ static int split(const char *s, int64_t len, char sep, field *f)
     return k;
 }
 
+/* "value" -> value (spreadsheet exports quote fields; no quotes inside). */
+static void unquote(field *f)
+{
+    if (f->n >= 2 && f->p[0] == '"' && f->p[f->n - 1] == '"') {
+        f->p++;
+        f->n -= 2;
+    }
+}
+
 static int field_is(const field *f, const char *name)
 {
     size_t n = strlen(name);
@@ -474,6 +483,8 @@ static int row_columns(reader *r, const char *s, int64_t len)
     }
     int64_t key_id, user = -1, item, t = 0;
     int c_key = r->c_sess >= 0 ? r->c_sess : r->c_user;
+    for (int i = 0; i < r->nf; i++)
+        unquote(&f[i]);
     if (get_i64(r, &f[c_key], r->c_sess >= 0 ? "session id" : "user id", &key_id) < 0)
         return -1;
     if (r->c_user >= 0 && r->c_user != c_key && get_i64(r, &f[r->c_user], "user id", &user) < 0)
@@ -546,6 +557,8 @@ static int setup_columns(reader *r, const char *line, int64_t len, int *header_c
         nh = split(line, len, r->sep, h);
         if (nh > MAX_FIELDS)
             return sbr_errf(r->e, "header has more than %d columns", MAX_FIELDS);
+        for (int i = 0; i < nh; i++)
+            unquote(&h[i]);
         *header_consumed = 1;
         if (r->g->format == SBR_FMT_SESSIONREC && !us) {
             int c;
@@ -583,6 +596,10 @@ static int setup_columns(reader *r, const char *line, int64_t len, int *header_c
 
 sbr_format sbr_log_sniff(const char *s, int64_t len)
 {
+    if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) { /* UTF-8 byte-order mark */
+        s += 3;
+        len -= 3;
+    }
     if (len > 0 && (unsigned char)s[0] == 0x80)
         return SBR_FMT_SRGNN;
 #define STARTS(lit) (len >= (int64_t)sizeof(lit) - 1 && memcmp(s, lit, sizeof(lit) - 1) == 0)
@@ -656,6 +673,10 @@ static int feed(driver *d, const char *line, int64_t len, int64_t lineno)
     g->lines++;
     if (!d->started) {
         int consumed;
+        if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) { /* UTF-8 byte-order mark */
+            line += 3;
+            len -= 3;
+        }
         if (start(d, line, len, &consumed) < 0)
             return sbr_err_prefix(d->r.e, "%s:%lld", d->name, (long long)lineno);
         d->started = 1;

@@ -227,6 +227,27 @@ TEST(prep_bad_rows)
     CHECK(strstr(e.msg, "k.csv:3: event 'buy' is not view") != NULL);
 }
 
+TEST(prep_bom_and_quoted_fields)
+{
+    const char *log = "\xef\xbb\xbf\"sess\";\"item\";\"when\"\n\"1\";\"10\";\"2020-01-01 10:00:00\"\n"
+                      "1;11;2020-01-01T10:00:05Z\n";
+    sbr_log_opts lo = {.format = SBR_FMT_CSV, .sep = ';', .session_col = "sess", .item_col = "item",
+                       .time_col = "when"};
+    sbr_clicklog g;
+    sbr_err e;
+    REQUIRE(sbr_log_parse_buffer("q.csv", log, (int64_t)strlen(log), &lo, &g, &e) == 0);
+    CHECK_EQ_I64(g.n, 2);
+    CHECK_EQ_I64(g.t[0], 1577872800000LL);
+    CHECK_EQ_I64(g.t[1] - g.t[0], 5000);
+    CHECK_EQ_I64(g.items.original[g.item[1]], 11);
+    sbr_log_free(&g);
+    const char *k = "\xef\xbb\xbftimestamp,visitorid,event,itemid,transactionid\n5,1,view,2,\n";
+    sbr_log_opts ko = {.format = SBR_FMT_AUTO, .events = SBR_EV_VIEW};
+    REQUIRE(sbr_log_parse_buffer("k.csv", k, (int64_t)strlen(k), &ko, &g, &e) == 0);
+    CHECK(g.format == SBR_FMT_KAGGLE);
+    sbr_log_free(&g);
+}
+
 TEST(prep_recbole_and_users)
 {
     const char *log = "user_id:token\titem_id:token\ttimestamp:float\n"
