@@ -89,6 +89,25 @@ __device__ __forceinline__ float sbr_block_max(float v, float *sh)
 
 static inline size_t sbr_cuda_align256(size_t x) { return (x + 255) / 256 * 256; }
 
+/* The chunk of the catalogue ops (score_ce, topk and their multi-interest
+ * forms): `pref` items when the scratch holds fixed + pref * per_item bytes
+ * (in `parts` 256-aligned pieces), else as many as it holds but at least
+ * `least` (the caller's chunk: a scratch sized for the CPU op always holds
+ * that); 0 when even that does not fit. It depends only on the sizes and
+ * the context's scratch, so a run repeats. */
+static inline int sbr_cuda_fit_chunk(const sbr_nn_ctx *ctx, size_t fixed, size_t per_item,
+                                     int pref, int least, int parts)
+{
+    size_t have = ctx && ctx->scratch ? ctx->scratch_bytes : 0;
+    size_t slack = fixed + (size_t)parts * 256;
+    if (have < slack || per_item == 0)
+        return 0;
+    size_t fit = (have - slack) / per_item;
+    if (fit >= (size_t)pref)
+        return pref;
+    return fit >= (size_t)least ? (int)fit : 0;
+}
+
 /* acc [m] += sum of the rows of a [n, m], each column in increasing row
  * order (linear.cu; also the bias-like sums of other ops). */
 void sbr_cuda_colsum_acc(sbr_nn_ctx *ctx, float *acc, const float *a, int n, int m);

@@ -109,13 +109,19 @@ static cublasHandle_t ce_blas(sbr_nn_ctx *ctx, const char *op)
     return (cublasHandle_t)ctx->cublas;
 }
 
-static void ce_check(sbr_nn_ctx *ctx, const char *op, int B, int N, int d, int chunk)
+// The GPU chunk for this call (see sbr_cuda_fit_chunk), or abort.
+static int ce_check(sbr_nn_ctx *ctx, const char *op, int B, int N, int d, int chunk)
 {
     SBR_NN_REQUIRE(B >= 0 && N >= 1 && d >= 1 && chunk >= 1, op,
                    "bad sizes B=%d N=%d d=%d chunk=%d", B, N, d, chunk);
-    size_t need = sbr_nn_score_ce_scratch_cuda(B, N, d, chunk);
-    SBR_NN_REQUIRE(ctx && ctx->scratch && ctx->scratch_bytes >= need, op,
-                   "scratch of %zu bytes, needs %zu", ctx ? ctx->scratch_bytes : 0, need);
+    if (B == 0)
+        return 1;
+    int least = chunk < N ? chunk : N;
+    int ce = sbr_cuda_fit_chunk(ctx, (size_t)B * 2 * sizeof(float), (size_t)B * sizeof(float),
+                                ce_chunk(N, chunk), least, 2);
+    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs %zu", ctx ? ctx->scratch_bytes : 0,
+                   sbr_nn_score_ce_scratch_cuda(B, N, d, least));
+    return ce;
 }
 
 // logits [B, cn] = S [B, d] E_c^T (row-major), E_c = E + c0 * d.
@@ -132,14 +138,13 @@ void sbr_nn_score_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, cons
                                   int chunk)
 {
     const char *op = "score_ce_forward";
-    ce_check(ctx, op, B, N, d, chunk);
+    int ce = ce_check(ctx, op, B, N, d, chunk);
     if (B == 0)
         return;
     cublasHandle_t h = ce_blas(ctx, op);
     cudaStream_t s = sbr_cuda_stream(ctx);
     float *acc = (float *)ctx->scratch; /* [B, 2] running max, sum */
     float *lg = (float *)((char *)ctx->scratch + sbr_cuda_align256((size_t)B * 2 * sizeof(float)));
-    int ce = ce_chunk(N, chunk);
     k_ce_init<<<sbr_cuda_grid(B), SBR_CUDA_BLOCK, 0, s>>>(acc, B);
     SBR_CUDA_LAUNCHED("score_ce_forward");
     unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
@@ -159,13 +164,12 @@ void sbr_nn_score_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE, const 
                                    const float *lse, int B, int N, int d, int chunk)
 {
     const char *op = "score_ce_backward";
-    ce_check(ctx, op, B, N, d, chunk);
+    int ce = ce_check(ctx, op, B, N, d, chunk);
     if (B == 0 || (!dS && !dE))
         return;
     cublasHandle_t h = ce_blas(ctx, op);
     cudaStream_t s = sbr_cuda_stream(ctx);
     float *g = (float *)((char *)ctx->scratch + sbr_cuda_align256((size_t)B * 2 * sizeof(float)));
-    int ce = ce_chunk(N, chunk);
     const float one = 1;
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
@@ -211,16 +215,23 @@ extern "C" size_t sbr_nn_score_multi_scratch_cuda(int B, int U, int N, int d, in
     return off[3] + sbr_cuda_align256((size_t)B * ce);
 }
 
-static void sm_check(sbr_nn_ctx *ctx, const char *op, int B, int U, int N, int d, int chunk,
-                     int pool)
+// The GPU chunk for this call (see sbr_cuda_fit_chunk), or abort.
+static int sm_check(sbr_nn_ctx *ctx, const char *op, int B, int U, int N, int d, int chunk,
+                    int pool)
 {
     SBR_NN_REQUIRE(B >= 0 && U >= 1 && U <= 255 && N >= 1 && d >= 1 && chunk >= 1, op,
                    "bad sizes B=%d U=%d N=%d d=%d chunk=%d", B, U, N, d, chunk);
     SBR_NN_REQUIRE(pool == 0 || pool == 1, op, "pool = %d, not 0 (max) or 1 (sum)", pool);
-    size_t need = sbr_nn_score_multi_scratch_cuda(B, U, N, d, chunk);
-    SBR_NN_REQUIRE(ctx && ctx->cublas && ctx->scratch && ctx->scratch_bytes >= need, op,
-                   "scratch of %zu bytes, needs %zu (and a cuBLAS handle)",
-                   ctx ? ctx->scratch_bytes : 0, need);
+    SBR_NN_REQUIRE(ctx && ctx->cublas, op, "the context has no cuBLAS handle");
+    if (B == 0)
+        return 1;
+    int least = chunk < N ? chunk : N;
+    size_t per = (size_t)B * U * sizeof(float) + (size_t)B * sizeof(float) + (size_t)B;
+    int ce = sbr_cuda_fit_chunk(ctx, (size_t)B * 2 * sizeof(float), per, ce_chunk(N, chunk),
+                                least, 4);
+    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs %zu", ctx->scratch_bytes,
+                   sbr_nn_score_multi_scratch_cuda(B, U, N, d, least));
+    return ce;
 }
 
 // The target's pooled logit, then lse and loss: a warp per row.
@@ -270,12 +281,11 @@ void sbr_nn_score_multi_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse
                                         int N, int d, int chunk, int pool)
 {
     const char *op = "score_multi_ce_forward";
-    sm_check(ctx, op, B, U, N, d, chunk, pool);
+    int ce = sm_check(ctx, op, B, U, N, d, chunk, pool);
     if (B == 0)
         return;
     cublasHandle_t h = (cublasHandle_t)ctx->cublas;
     cudaStream_t s = sbr_cuda_stream(ctx);
-    int ce = ce_chunk(N, chunk);
     size_t off[4];
     sm_layout(B, U, ce, off);
     char *base = (char *)ctx->scratch;
@@ -302,12 +312,12 @@ void sbr_nn_score_multi_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE,
                                          int N, int d, int chunk, int pool)
 {
     const char *op = "score_multi_ce_backward";
-    sm_check(ctx, op, B, U, N, d, chunk, pool);
+    int ce = sm_check(ctx, op, B, U, N, d, chunk, pool);
     if (B == 0 || (!dS && !dE))
         return;
     cublasHandle_t h = (cublasHandle_t)ctx->cublas;
     cudaStream_t s = sbr_cuda_stream(ctx);
-    int ce = ce_chunk(N, chunk), BU = B * U;
+    int BU = B * U;
     size_t off[4];
     sm_layout(B, U, ce, off);
     char *base = (char *)ctx->scratch;

@@ -141,14 +141,14 @@ void sbr_nn_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *
                    "excl_off and excl go together on the GPU");
     if (B == 0)
         return;
-    size_t need = sbr_nn_topk_scratch_cuda(B, N, K, chunk);
-    SBR_NN_REQUIRE(ctx && ctx->cublas && ctx->scratch && ctx->scratch_bytes >= need, op,
-                   "scratch of %zu bytes, needs %zu (and a cuBLAS handle)",
-                   ctx ? ctx->scratch_bytes : 0, need);
+    SBR_NN_REQUIRE(ctx && ctx->cublas, op, "the context has no cuBLAS handle");
+    int least = chunk < N ? chunk : N;
+    int ce = sbr_cuda_fit_chunk(ctx, 0, (size_t)B * sizeof(float), topk_chunk(N, chunk), least, 1);
+    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs %zu", ctx->scratch_bytes,
+                   sbr_nn_topk_scratch_cuda(B, N, K, least));
     cublasHandle_t h = (cublasHandle_t)ctx->cublas;
     cudaStream_t s = sbr_cuda_stream(ctx);
     float *lg = (float *)ctx->scratch; /* [B, cn] */
-    int ce = topk_chunk(N, chunk);
     unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
     size_t shm = (size_t)K * (sizeof(float) + sizeof(int) + 1);
     k_topk_init<<<sbr_cuda_grid((size_t)B * K), SBR_CUDA_BLOCK, 0, s>>>(idx, score, (size_t)B * K);
@@ -197,13 +197,15 @@ void sbr_nn_topk_multi_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const f
                    "excl_off and excl go together on the GPU");
     if (B == 0)
         return;
-    size_t need = sbr_nn_topk_multi_scratch_cuda(B, U, N, K, chunk);
-    SBR_NN_REQUIRE(ctx && ctx->cublas && ctx->scratch && ctx->scratch_bytes >= need, op,
-                   "scratch of %zu bytes, needs %zu (and a cuBLAS handle)",
-                   ctx ? ctx->scratch_bytes : 0, need);
+    SBR_NN_REQUIRE(ctx && ctx->cublas, op, "the context has no cuBLAS handle");
+    int least = chunk < N ? chunk : N;
+    int ce = sbr_cuda_fit_chunk(ctx, 0, (size_t)B * U * sizeof(float) + (size_t)B * sizeof(float),
+                                topk_chunk(N, chunk), least, 2);
+    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs %zu", ctx->scratch_bytes,
+                   sbr_nn_topk_multi_scratch_cuda(B, U, N, K, least));
     cublasHandle_t h = (cublasHandle_t)ctx->cublas;
     cudaStream_t s = sbr_cuda_stream(ctx);
-    int ce = topk_chunk(N, chunk), BU = B * U;
+    int BU = B * U;
     float *lg = (float *)ctx->scratch; /* [B*U, cn] */
     float *P = (float *)((char *)ctx->scratch +
                          sbr_cuda_align256((size_t)BU * ce * sizeof(float))); /* [B, cn] */

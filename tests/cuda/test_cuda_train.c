@@ -8,8 +8,19 @@
 #define RED_RTOL 1e-4
 #define RED_ATOL 1e-5
 
+/* limit > 0: the GPU context's scratch is cut to that many bytes, so the
+ * op takes a smaller chunk than it prefers. */
+static void score_ce_case_lim(int B, int N, int d, int chunk, size_t limit);
 static void score_ce_case(int B, int N, int d, int chunk)
 {
+    score_ce_case_lim(B, N, d, chunk, 0);
+}
+
+static void score_ce_case_lim(int B, int N, int d, int chunk, size_t limit)
+{
+    sbr_nn_ctx gpu = *ct_ctx();
+    if (limit)
+        gpu.scratch_bytes = limit;
     ct_buf S = ct_in((size_t)B * d, -1, 1), E = ct_in((size_t)(N + 1) * d, -1, 1);
     ct_ibuf target = ct_ints(B, 1, N);
     target.h[0] = N; /* the last item, in the last (partial) chunk */
@@ -17,7 +28,7 @@ static void score_ce_case(int B, int N, int d, int chunk)
     ct_buf loss = ct_out(B), lse = ct_out(B);
     sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_score_ce_scratch_f32(B, N, d, chunk));
     sbr_nn_score_ce_forward_f32(cpu, loss.h, lse.h, S.h, E.h, target.h, B, N, d, chunk);
-    sbr_nn_score_ce_forward_cuda(ct_ctx(), loss.d, lse.d, S.d, E.d, target.d, B, N, d, chunk);
+    sbr_nn_score_ce_forward_cuda(&gpu, loss.d, lse.d, S.d, E.d, target.d, B, N, d, chunk);
     ct_check("score_ce loss", loss, RED_RTOL, RED_ATOL);
     ct_check("score_ce lse", lse, RED_RTOL, RED_ATOL);
     /* both backwards read the CPU's lse */
@@ -26,8 +37,8 @@ static void score_ce_case(int B, int N, int d, int chunk)
     ct_buf dE = ct_acc((size_t)(N + 1) * d);
     sbr_nn_score_ce_backward_f32(cpu, dS.h, dE.h, dloss.h, S.h, E.h, target.h, lse.h, B, N, d,
                                  chunk);
-    sbr_nn_score_ce_backward_cuda(ct_ctx(), dS.d, dE.d, dloss.d, S.d, E.d, target.d, lse.d, B, N,
-                                  d, chunk);
+    sbr_nn_score_ce_backward_cuda(&gpu, dS.d, dE.d, dloss.d, S.d, E.d, target.d, lse.d, B, N, d,
+                                  chunk);
     ct_check("score_ce dS", dS, RED_RTOL, RED_ATOL);
     ct_check("score_ce dE", dE, RED_RTOL, RED_ATOL); /* row 0 untouched: exact there */
 }
@@ -38,6 +49,8 @@ TEST(cuda_score_ce)
     score_ce_case(7, 50, 16, 1000);       /* one chunk */
     score_ce_case(100, 20000, 64, 8192);  /* 3 chunks, the last partial */
     score_ce_case(33, 9001, 100, 100);    /* a small CPU chunk: the GPU uses 8192 */
+    /* scratch for about 3000 items only: chunks of that size (at least 1000) */
+    score_ce_case_lim(40, 20000, 32, 1000, 40 * 8 + 512 + (size_t)40 * 4 * 3000);
 }
 
 /* GPU and CPU agree rank by rank, except where two scores are within the
@@ -80,8 +93,17 @@ static void topk_compare(const ct_ibuf *idx, const ct_buf *sc, int B, int K)
         printf("    (%d near-tie swaps)\n", swaps);
 }
 
+static void topk_case_lim(int B, int N, int d, int K, int chunk, int with_excl, size_t limit);
 static void topk_case(int B, int N, int d, int K, int chunk, int with_excl)
 {
+    topk_case_lim(B, N, d, K, chunk, with_excl, 0);
+}
+
+static void topk_case_lim(int B, int N, int d, int K, int chunk, int with_excl, size_t limit)
+{
+    sbr_nn_ctx gpu = *ct_ctx();
+    if (limit)
+        gpu.scratch_bytes = limit;
     ct_buf S = ct_in((size_t)B * d, -1, 1), E = ct_in((size_t)(N + 1) * d, -1, 1);
     ct_ibuf idx = ct_ints((size_t)B * K, 0, 0), off = {0}, ex = {0};
     ct_buf sc = ct_out((size_t)B * K);
@@ -97,8 +119,8 @@ static void topk_case(int B, int N, int d, int K, int chunk, int with_excl)
     sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_topk_scratch_f32(B, N, K, chunk));
     sbr_nn_topk_f32(cpu, idx.h, sc.h, S.h, E.h, B, N, d, K, chunk, with_excl ? off.h : NULL,
                     with_excl ? ex.h : NULL);
-    sbr_nn_topk_cuda(ct_ctx(), idx.d, sc.d, S.d, E.d, B, N, d, K, chunk,
-                     with_excl ? off.d : NULL, with_excl ? ex.d : NULL);
+    sbr_nn_topk_cuda(&gpu, idx.d, sc.d, S.d, E.d, B, N, d, K, chunk, with_excl ? off.d : NULL,
+                     with_excl ? ex.d : NULL);
     topk_compare(&idx, &sc, B, K);
 }
 
@@ -108,6 +130,7 @@ TEST(cuda_topk)
     topk_case(50, 20000, 64, 20, 4096, 1);
     topk_case(9, 30, 8, 40, 1000, 0); /* K > N: empty slots (id 0, -inf) */
     topk_case(200, 43097, 100, 100, 8192, 1);
+    topk_case_lim(30, 20000, 16, 10, 500, 1, 256 + (size_t)30 * 4 * 2500); /* ~2500-item chunks */
 }
 
 TEST(cuda_topk_ties_go_to_the_smaller_id)
