@@ -176,9 +176,13 @@ static int memo_put(vm *m, int64_t idx, uint8_t op, size_t at)
 {
     if (top_is_value(m, op, at, 1) < 0)
         return -1;
-    if (idx >= SBR_PK_MAX_MEMO)
-        return sbr_errf(m->e, "bad pickle: %s at byte %zu: memo index %lld over the limit %d",
-                        opcode_name(op), at, (long long)idx, SBR_PK_MAX_MEMO);
+    /* A pickler numbers memo entries 0, 1, 2, ... and each costs bytes, so an
+     * index beyond the file's length is forged: refused before any memory
+     * is spent on it. */
+    if (idx >= SBR_PK_MAX_MEMO || (size_t)idx > m->n)
+        return sbr_errf(m->e, "bad pickle: %s at byte %zu: memo index %lld over the limit %lld",
+                        opcode_name(op), at, (long long)idx,
+                        (long long)(m->n < SBR_PK_MAX_MEMO ? m->n : SBR_PK_MAX_MEMO));
     if (idx >= m->memo_cap) {
         int64_t c = m->memo_cap ? m->memo_cap : 256;
         while (c <= idx)

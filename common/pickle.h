@@ -18,7 +18,7 @@
 #include "err.h"
 
 #define SBR_PK_MAX_MARKS 64        /* MARK nesting */
-#define SBR_PK_MAX_MEMO (1 << 24)  /* largest memo index + 1 */
+#define SBR_PK_MAX_MEMO (1 << 24)  /* largest memo index + 1 (and at most the file size) */
 
 typedef enum { SBR_PK_INT = 0, SBR_PK_LIST = 1, SBR_PK_TUPLE = 2 } sbr_pk_kind;
 
