@@ -23,7 +23,7 @@ NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/de
 CUDA ?= $(if $(NVCC),1,0)
 ifeq ($(CUDA),1)
 CUDA_HOME  := $(abspath $(dir $(NVCC))..)
-CFLAGS     += -DSBR_HAVE_CUDA=1
+CFLAGS     += -DSBR_HAVE_CUDA=1 -DSBR_CUDA_MODELS=1
 NVCCFLAGS  := -O2 -std=c++17 -arch=sm_90 -Icommon -DSBR_HAVE_CUDA=1 -Xcompiler -Wall,-Wextra,-fPIC
 LDLIBS     += -L$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++ -Wl,-rpath,$(CUDA_HOME)/lib64
 endif

@@ -2,7 +2,8 @@
 
 #include <string.h>
 
-int sbr_loaded_open(sbr_loaded_model *lm, const char *path, sbr_prec prec, int max_B, sbr_err *e)
+int sbr_loaded_open(sbr_loaded_model *lm, const char *path, sbr_prec prec, int max_B, int chunk,
+                    int max_k, sbr_err *e)
 {
     memset(lm, 0, sizeof *lm);
     if (sbr_tfile_read(path, &lm->file, e))
@@ -38,6 +39,8 @@ int sbr_loaded_open(sbr_loaded_model *lm, const char *path, sbr_prec prec, int m
         lm->clip.cluster = c;
         lm->clip.frequent = (int32_t)v;
     }
+    cfg.chunk = chunk;
+    cfg.max_k = max_k;
     if (sbr_model_create(&lm->m, &cfg, prec, max_B, cfg.max_len, e) ||
         sbr_model_load(&lm->m, &lm->file, 0, e))
         goto fail;

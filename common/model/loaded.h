@@ -17,7 +17,10 @@ typedef struct {
 } sbr_loaded_model;
 
 /* Reads a model file and builds the model on prec for batches of max_B. */
-int sbr_loaded_open(sbr_loaded_model *lm, const char *path, sbr_prec prec, int max_B, sbr_err *e);
+/* Reads a model file and builds the model on prec for batches of max_B,
+ * catalogue chunks of `chunk` items and top-K lists of up to max_k. */
+int sbr_loaded_open(sbr_loaded_model *lm, const char *path, sbr_prec prec, int max_B, int chunk,
+                    int max_k, sbr_err *e);
 void sbr_loaded_close(sbr_loaded_model *lm);
 /* Checks that s was prepared like the model's training data: same catalogue
  * and the same original ids. */

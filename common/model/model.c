@@ -26,6 +26,8 @@ int sbr_model_defaults(const char *name, sbr_model_cfg *c)
     c->heads = 1;
     c->max_len = 50;
     c->seed = 1;
+    c->chunk = 8192;
+    c->max_k = 100;
     c->interests = 1;
     if (strcmp(name, "gru4rec") == 0) {
         c->dropout_emb = 0.25;
@@ -149,6 +151,33 @@ static void init_params(sbr_model *m)
     }
 }
 
+/* Scratch of the catalogue ops (fused score + CE and top-K, single or
+ * multi-interest) of a precision, for its largest call. */
+static size_t catalogue_scratch(sbr_prec prec, int B, int U, int N, int d, int K, int chunk)
+{
+#define CATALOGUE_SCRATCH(sfx)                                                            \
+    do {                                                                                  \
+        a = sbr_nn_score_ce_scratch_##sfx(B, N, d, chunk);                                \
+        b = sbr_nn_topk_scratch_##sfx(B, N, K, chunk);                                    \
+        if (U > 1) {                                                                      \
+            size_t c = sbr_nn_score_multi_scratch_##sfx(B, U, N, d, chunk);               \
+            size_t x = sbr_nn_topk_multi_scratch_##sfx(B, U, N, K, chunk);                \
+            a = c > a ? c : a;                                                            \
+            b = x > b ? x : b;                                                            \
+        }                                                                                 \
+    } while (0)
+    size_t a, b;
+    switch (prec) {
+    case SBR_PREC_F64: CATALOGUE_SCRATCH(f64); break;
+#ifdef SBR_HAVE_CUDA
+    case SBR_PREC_CUDA: CATALOGUE_SCRATCH(cuda); break;
+#endif
+    default: CATALOGUE_SCRATCH(f32); break;
+    }
+#undef CATALOGUE_SCRATCH
+    return a > b ? a : b;
+}
+
 int sbr_model_create(sbr_model *m, const sbr_model_cfg *cfg, sbr_prec prec, int max_B,
                      int max_L, sbr_err *e)
 {
@@ -180,26 +209,15 @@ int sbr_model_create(sbr_model *m, const sbr_model_cfg *cfg, sbr_prec prec, int 
     m->max_B = max_B;
     m->max_L = max_L;
     m->max_U = max_L;
-    int N = cfg->n_items, chunk = 8192, K = 100, U = m->interests;
+    int N = cfg->n_items, chunk = cfg->chunk > 0 ? cfg->chunk : 8192,
+        K = cfg->max_k > 0 ? cfg->max_k : 100, U = m->interests;
     size_t step_reals = (size_t)max_B * (4 * (size_t)U * cfg->d + 8 + 2 * K) + 1024;
     if (m->impl->needs & SBR_NEEDS_NORM_ITEMS) /* the normalised table, its gradient, norms */
         step_reals += ((size_t)N + 1) * (2 * (size_t)cfg->d + 1) + 64;
     m->act_bytes = (m->impl->act_reals(cfg, max_B, max_L, max_L) + step_reals) * m->elem;
     size_t sc = m->impl->scratch(cfg, max_B, max_L, max_L);
-    size_t s1 = prec == SBR_PREC_F64 ? sbr_nn_score_ce_scratch_f64(max_B, N, cfg->d, chunk)
-                                     : sbr_nn_score_ce_scratch_f32(max_B, N, cfg->d, chunk);
-    size_t s2 = prec == SBR_PREC_F64 ? sbr_nn_topk_scratch_f64(max_B, N, K, chunk)
-                                     : sbr_nn_topk_scratch_f32(max_B, N, K, chunk);
-    if (U > 1) {
-        size_t s3 = prec == SBR_PREC_F64 ? sbr_nn_score_multi_scratch_f64(max_B, U, N, cfg->d, chunk)
-                                         : sbr_nn_score_multi_scratch_f32(max_B, U, N, cfg->d, chunk);
-        size_t s4 = prec == SBR_PREC_F64 ? sbr_nn_topk_multi_scratch_f64(max_B, U, N, K, chunk)
-                                         : sbr_nn_topk_multi_scratch_f32(max_B, U, N, K, chunk);
-        s1 = s3 > s1 ? s3 : s1;
-        s2 = s4 > s2 ? s4 : s2;
-    }
+    size_t s1 = catalogue_scratch(prec, max_B, U, N, cfg->d, K, chunk);
     m->scratch_bytes = sc > s1 ? sc : s1;
-    m->scratch_bytes = s2 > m->scratch_bytes ? s2 : m->scratch_bytes;
     m->act_mem = al->alloc(m->act_bytes, al->user);
     if (!m->act_mem)
         return sbr_errf(e, "out of %s memory for activations (%zu bytes)",
@@ -239,19 +257,33 @@ void sbr_model_free(sbr_model *m)
     memset(m, 0, sizeof *m);
 }
 
+/* The op scratch was reserved at creation for (cfg.chunk, cfg.max_k): a
+ * call with other sizes must still fit, or it is a caller's bug. */
+static void check_fits(const sbr_model *m, const sbr_batch *b, int K, int chunk)
+{
+    size_t need = catalogue_scratch(m->prec, b->B, m->interests, m->cfg.n_items, m->cfg.d, K, chunk);
+    if (need > m->scratch_bytes || b->B > m->max_B)
+        sbr_fatal("internal error: a batch of %d with chunk %d and K %d needs %zu bytes of op "
+                  "scratch; the model reserved %zu for batch %d, chunk %d, K %d",
+                  b->B, chunk, K, need, m->scratch_bytes, m->max_B, m->cfg.chunk, m->cfg.max_k);
+}
+
 double sbr_model_train_step(sbr_model *m, const sbr_batch *b, const sbr_step_cfg *sc)
 {
+    check_fits(m, b, 1, sc->chunk);
     return steps_of(m->prec)->train(m, b, sc);
 }
 
 double sbr_model_loss_grad(sbr_model *m, const sbr_batch *b, int train, int chunk)
 {
+    check_fits(m, b, 1, chunk);
     return steps_of(m->prec)->loss_grad(m, b, train, chunk);
 }
 
 void sbr_model_topk(sbr_model *m, const sbr_batch *b, int K, int chunk, int32_t *idx,
                     float *score, const int32_t *excl_off, const int32_t *excl)
 {
+    check_fits(m, b, K, chunk);
     steps_of(m->prec)->topk(m, b, K, chunk, idx, score, excl_off, excl);
 }
 

@@ -41,6 +41,9 @@ typedef struct {
     int n_items;           /* catalogue N: items 1..N */
     int n_clusters;        /* CLIP-SBR prompts: clusters 1..C (0: off) */
     double init_scale;     /* uniform(-s, s) init; 0: 1/sqrt(d) (SR-GNN lineage) */
+    /* Run-time sizes (not stored in model files): op scratch is reserved for
+     * catalogue chunks of `chunk` items and top-K lists of up to `max_k`. */
+    int chunk, max_k;
     uint64_t seed;
     /* Models with several session vectors and a global graph (GCE-GNN, DMI-GNN). */
     int interests;         /* U session vectors per sample (models that have them; else 1) */

@@ -1,7 +1,8 @@
 /* Every model body compiled for the CUDA path: float on device pointers,
  * calling the _cuda ops (plain C: the kernels live in common/cuda/ .cu files).
- * SBR_CUDA_MODELS (make CUDA_MODELS=1) switches it on once the CUDA mirror
- * covers every op the models call. */
+ * The Makefile defines SBR_CUDA_MODELS with SBR_HAVE_CUDA (nvcc found); the
+ * mirror covers every op (make test-cuda checks that api.inc has no op
+ * without its _cuda twin). */
 #if defined(SBR_HAVE_CUDA) && defined(SBR_CUDA_MODELS)
 #include "nn/ops_common.h"
 

@@ -289,7 +289,7 @@ int main(int argc, char **argv)
     sbr_loaded_model lm;
     sbr_err e;
     if (sbr_loaded_open(&lm, a.model, dev == SBR_DEV_CUDA ? SBR_PREC_CUDA : SBR_PREC_F32,
-                        a.text ? 1 : a.batch, &e))
+                        a.text ? 1 : a.batch, a.chunk, a.K, &e))
         sbr_fatal("%s: %s", a.model, e.msg);
     if (a.text)
         serve_text(&a, &lm);

@@ -301,6 +301,8 @@ int main(int argc, char **argv)
     sbr_model_cfg cfg;
     model_config(&a, &s, clp, &cfg);
     sbr_model m;
+    cfg.chunk = a.tc.chunk;
+    cfg.max_k = 20; /* evaluation lists */
     if (sbr_model_create(&m, &cfg, dev == SBR_DEV_CUDA ? SBR_PREC_CUDA : SBR_PREC_F32, a.tc.batch,
                          cfg.max_len, &e))
         sbr_fatal("%s", e.msg);
