@@ -12,17 +12,17 @@
 #define real float
 #define R(name) name##_cuda
 #include "model/front.inc"
-#define SBR_STEP_NO_MULTI 1 /* score_multi.inc has no CUDA version yet: no DMI-GNN here */
 #include "model/step.inc"
 #include "model/gru4rec.inc"
 #include "model/narm.inc"
 #include "model/stamp.inc"
 #include "model/srgnn.inc"
 #include "model/gcegnn.inc"
+#include "model/dmignn.inc"
 
 static const sbr_model_impl *const impls[] = {&R(sbr_model_gru4rec), &R(sbr_model_narm),
                                                &R(sbr_model_stamp), &R(sbr_model_srgnn),
-                                               &R(sbr_model_gcegnn), NULL};
+                                               &R(sbr_model_gcegnn), &R(sbr_model_dmignn), NULL};
 const sbr_model_steps sbr_model_steps_cuda = {R(step_loss_grad), R(step_train), R(step_topk),
                                               impls};
 #else
