@@ -11,7 +11,8 @@ const char *const sbr_split_names[SBR_NSPLITS] = {"train", "valid", "test"};
 /* --- reading -------------------------------------------------------------- */
 
 /* Validates one split's tensors and points sp at them (no copies). */
-static int read_split(const sbr_tfile *f, int k, int64_t n_ids, sbr_split *sp, sbr_err *e)
+static int read_split(const sbr_tfile *f, int k, int64_t n_items, int64_t n_ids, sbr_split *sp,
+                      sbr_err *e)
 {
     const char *nm = sbr_split_names[k];
     char name[64];
@@ -37,10 +38,12 @@ static int read_split(const sbr_tfile *f, int k, int64_t n_ids, sbr_split *sp, s
         return sbr_errf(e, "%s.offsets ends at %lld but %s.items holds %lld ids", nm,
                         (long long)off[S], nm, (long long)nnz);
     const int32_t *it = ti->data;
+    /* training items are the catalogue: a model's tables have n_items + 1 rows */
+    int64_t hi = k == SBR_TRAIN ? n_items : n_ids;
     for (int64_t j = 0; j < nnz; j++)
-        if (it[j] < 1 || it[j] > n_ids)
-            return sbr_errf(e, "%s.items[%lld] = %d is out of range 1..%lld", nm, (long long)j,
-                            (int)it[j], (long long)n_ids);
+        if (it[j] < 1 || it[j] > hi)
+            return sbr_errf(e, "%s.items[%lld] = %d is out of range 1..%lld%s", nm, (long long)j,
+                            (int)it[j], (long long)hi, k == SBR_TRAIN ? " (n_items)" : "");
     sp->n_sessions = S;
     sp->offsets = (int64_t *)off;
     sp->items = (int32_t *)it;
@@ -107,7 +110,7 @@ static int read_from(const sbr_tfile *f, sbr_sessions *s, sbr_err *e)
     s->min_prefix = (int)mp;
     s->original = (int64_t *)orig;
     for (int k = 0; k < SBR_NSPLITS; k++)
-        if (read_split(f, k, n_ids, &s->split[k], e) < 0)
+        if (read_split(f, k, n_items, n_ids, &s->split[k], e) < 0)
             return -1;
     return 0;
 }

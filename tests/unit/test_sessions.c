@@ -175,8 +175,8 @@ TEST(sessions_validation)
     expect_bad(BAD_OFF_DECREASE, "train.offsets decreases at session 1");
     expect_bad(BAD_OFF_START, "train.offsets[0] is 1");
     expect_bad(BAD_OFF_END, "train.offsets ends at 5 but train.items holds 6");
-    expect_bad(BAD_ITEM_ZERO, "train.items[2] = 0 is out of range 1..5");
-    expect_bad(BAD_ITEM_BIG, "train.items[5] = 6 is out of range 1..5");
+    expect_bad(BAD_ITEM_ZERO, "train.items[2] = 0 is out of range 1..4");
+    expect_bad(BAD_ITEM_BIG, "train.items[5] = 6 is out of range 1..4 (n_items)");
     expect_bad(BAD_DTYPE, "train.offsets");
     expect_bad(BAD_TIMES_SHAPE, "train.times has 5 values, expected 6");
     expect_bad(BAD_USERS_SHAPE, "train.users has 1 values, expected 2");
