@@ -68,6 +68,8 @@ static const char usage[] =
     "Examples:\n"
     "  sbr-prep -o rr.sess ../shared/data/retailrocket\n"
     "  sbr-prep --valid-frac 0 -o dg.sess train-item-views.csv\n"
+    "  sbr-prep -o yc.sess clicks_train_full.txt clicks_test.txt      (already split)\n"
+    "  sbr-prep -f csv --sep ';' --session-col sid --item-col item --time-col ts -o x.sess log.csv\n"
     "  sbr-gen --clicks 200000 | sbr-prep -o synth.sess -\n"
     "\n" SBR_HELP_EXIT;
 
