@@ -40,7 +40,7 @@ static const char usage[] =
     "                      prefix, position j = the prefix's j-th kept click; prefix_len):\n"
     "                      dmignn's U interests, gcegnn's attention weights (U = 1)\n"
     "  -b, --batch N       samples per forward pass (default 100)\n"
-    "      --chunk N       items per chunk of the catalogue scan (default 8192)\n"
+    "      --chunk N       items per chunk of the catalogue scan (default 2048)\n"
     "      --device D      auto, cpu or cuda (default auto)\n"
     "      --threads N     CPU threads (default: all cores)\n"
     "  -q, --quiet         no progress or informational messages\n"
@@ -75,7 +75,7 @@ static void parse(int argc, char **argv, args *a)
     a->K = 20;
     a->split = SBR_TEST;
     a->batch = 100;
-    a->chunk = 8192;
+    a->chunk = 2048;
     int c;
     while ((c = getopt_long(argc, argv, "o:k:s:b:qh", opts, NULL)) != -1) {
         switch (c) {

@@ -64,7 +64,7 @@ static const char usage[] =
     "                        test epoch (peeks at the test set; labelled as such)\n"
     "      --metric M        hr@20 (default) or mrr@20: what --select compares\n"
     "      --no-test         do not rank the test split after each epoch\n"
-    "      --chunk N         items per chunk of the fused scoring (8192)\n"
+    "      --chunk N         items per chunk of the fused scoring (2048)\n"
     "      --max-steps N     stop after N steps in total (for tests)\n"
     "\n"
     "Output:\n"
@@ -142,7 +142,7 @@ static void parse(int argc, char **argv, args *a)
     a->global_k = a->interests = a->pool = -1;
     a->seed = 1;
     a->tc = (sbr_train_cfg){.epochs = 30, .patience = 3, .batch = 100, .lr = 1e-3, .l2 = 1e-5,
-                            .lr_gamma = 0.1, .lr_step = 3, .chunk = 8192, .eval_test = 1};
+                            .lr_gamma = 0.1, .lr_step = 3, .chunk = 2048, .eval_test = 1};
     int c;
     while ((c = getopt_long(argc, argv, "m:d:e:b:s:o:qh", opts, NULL)) != -1) {
         switch (c) {
