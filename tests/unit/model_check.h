@@ -4,6 +4,7 @@
 #ifndef SBR_MODEL_CHECK_H
 #define SBR_MODEL_CHECK_H
 
+#include "model/batch.h"
 #include "model/model.h"
 
 /* Gradient-checks model `name` (tiny sizes, dropout on with a fixed mask):
@@ -13,5 +14,29 @@ int model_gradcheck(const char *name, int clip);
 /* Adjust the tiny config (e.g. a model that needs layers = 2). */
 typedef void (*model_cfg_fn)(sbr_model_cfg *c);
 int model_gradcheck_cfg(const char *name, int clip, model_cfg_fn adjust);
+
+/* The largest default shapes (B = 100 prefixes of 50 distinct clicks, d =
+ * hidden = 100, float, prompts on or off): one step and a top-K stay inside
+ * the activation memory the model reserves, with a loss near log N. 0 = ok. */
+int model_fullsize_check(const char *name, int clip);
+
+/* A tiny model in double and its S [B, d] in evaluation mode for every
+ * prefix of the five sessions fx_off/fx_items, for forward checks against
+ * plain loops written from each model's equations. */
+extern int64_t fx_off[6];
+extern int32_t fx_items[20];
+typedef struct {
+    sbr_model m;
+    sbr_batch_buf bb;
+    sbr_samples smp;
+    double *S; /* [B, d] */
+    int B;
+} model_fx;
+int model_fx_run(model_fx *f, const char *name, int layers);
+void model_fx_free(model_fx *f);
+const double *model_fx_param(const model_fx *f, const char *pname);
+/* y [out] = W x + b (b may be NULL), W [out, in]; the logistic function. */
+void ref_linear(double *y, const double *w, const double *b, const double *x, int in, int out);
+double ref_sigmoid(double x);
 
 #endif

@@ -4,21 +4,6 @@
 #include "model/batch.h"
 #include "model_check.h"
 
-/* test_model_narm.c */
-int model_fullsize_check(const char *name, int clip);
-typedef struct {
-    sbr_model m;
-    sbr_batch_buf bb;
-    sbr_samples smp;
-    double *S;
-    int B;
-} model_fx;
-int model_fx_run(model_fx *f, const char *name, int layers);
-void model_fx_free(model_fx *f);
-const double *model_fx_param(const model_fx *f, const char *pname);
-void ref_linear(double *y, const double *w, const double *b, const double *x, int in, int out);
-double ref_sigmoid(double x);
-
 TEST(model_stamp_gradcheck)
 {
     CHECK(model_gradcheck("stamp", 0) == 0);
