@@ -46,7 +46,7 @@ $(RUN).topk: $(RUN).model $(SESSIONS) $(BUILD)/sbr-infer
 	$(BUILD)/sbr-infer --device $(DEVICE) --threads $(THREADS) -k 20 -o $@ $(RUN).model $(SESSIONS)
 
 $(RUN).metrics: $(RUN).topk $(BUILD)/sbr-score
-	$(BUILD)/sbr-score -q -o $@ $<
+	$(BUILD)/sbr-score -q -o $@ $< > /dev/null
 
 pipeline: deps-check
 	@$(MAKE) --no-print-directory tools
