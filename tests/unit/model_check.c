@@ -147,6 +147,11 @@ int model_gradcheck(const char *name, int clip) { return model_gradcheck_cfg(nam
  */
 int model_fullsize_check(const char *name, int clip)
 {
+    return model_fullsize_check_with(name, clip, NULL);
+}
+
+int model_fullsize_check_with(const char *name, int clip, model_prep_fn prep)
+{
     enum { S = 100, LEN = 51, N = 160 };
     sbr_model_cfg cfg;
     if (sbr_model_defaults(name, &cfg))
@@ -177,22 +182,27 @@ int model_fullsize_check(const char *name, int clip)
         printf("    %s: %s\n", name, B != S ? "too few full-length prefixes" : e.msg);
         bad = 1;
     } else {
+        if (prep && prep(&m, &e)) {
+            printf("    %s: %s\n", name, e.msg);
+            bad = 1;
+        }
         sbr_batch_buf bb;
-        sbr_batch_buf_init(&bb, S, cfg.max_len, (m.impl->needs & SBR_NEEDS_GRAPH) != 0,
-                           sizeof(float));
+        sbr_batch_buf_init(&bb, S, cfg.max_len, 0, sizeof(float));
+        sbr_batch_buf_model(&bb, &m); /* the graphs and tables this model needs */
         sbr_clip_map cm = {clusters, 1};
         sbr_batch_fill(&bb, &sp, &smp, order, S, N, clip ? &cm : NULL);
         bad |= bb.b.L != cfg.max_len;
-        bad |= (m.impl->needs & SBR_NEEDS_GRAPH) && bb.b.U != cfg.max_len;
-        double loss = sbr_model_loss_grad(&m, &bb.b, 1, 8192);
+        bad |= bb.graph && bb.b.U != cfg.max_len;
+        /* ce: the loss without the model's own term (DMI-GNN's regulariser) */
+        double loss = sbr_model_loss_grad(&m, &bb.b, 1, 8192), ce = loss - m.last_xloss;
         size_t used = m.acts.high;
         int32_t idx[S * 20];
         float score[S * 20];
         sbr_model_topk(&m, &bb.b, 20, 8192, idx, score, NULL, NULL);
-        printf("    %s%s: B %d x L %d, loss %.4f (log N = %.4f), activations %.1f of %.1f MiB\n",
-               name, clip ? "+clip" : "", S, bb.b.L, loss, log((double)N), used / 1048576.0,
-               m.act_bytes / 1048576.0);
-        bad |= !isfinite(loss) || fabs(loss - log((double)N)) > 1.0;
+        printf("    %s%s: B %d x L %d, U %d, loss %.4f (CE %.4f, log N = %.4f), activations "
+               "%.1f of %.1f MiB\n", name, clip ? "+clip" : "", S, bb.b.L, m.interests, loss, ce,
+               log((double)N), used / 1048576.0, m.act_bytes / 1048576.0);
+        bad |= !isfinite(loss) || fabs(ce - log((double)N)) > 1.0;
         for (int i = 0; i < S * 20; i++)
             bad |= idx[i] < 1 || idx[i] > N || !isfinite(score[i]);
         sbr_batch_buf_free(&bb);

@@ -19,6 +19,10 @@ int model_gradcheck_cfg(const char *name, int clip, model_cfg_fn adjust);
  * hidden = 100, float, prompts on or off): one step and a top-K stay inside
  * the activation memory the model reserves, with a loss near log N. 0 = ok. */
 int model_fullsize_check(const char *name, int clip);
+/* The same after prep(m) (e.g. a global graph table), called once the model
+ * is built; prep returns -1 with e set on failure. */
+typedef int (*model_prep_fn)(sbr_model *m, sbr_err *e);
+int model_fullsize_check_with(const char *name, int clip, model_prep_fn prep);
 
 /* A tiny model in double and its S [B, d] in evaluation mode for every
  * prefix of the five sessions fx_off/fx_items, for forward checks against

@@ -103,77 +103,29 @@ TEST(model_gcegnn_bad_table)
     sbr_model_free(&m);
 }
 
-/* The largest shapes by default: B = 100 prefixes of max_len = 50 distinct
- * clicks (U = L = 50 nodes each), every item with K = 12 global neighbours,
- * d = 100, float, CLIP prompts on or off. A training step and a top-K must
- * stay inside the reserved activation memory (sbr_model_act aborts
- * otherwise) and give a CE near log N at initialisation. Shared with the
- * DMI-GNN tests. */
+/* The largest shapes by default (model_fullsize_check): B = 100 prefixes of
+ * max_len = 50 distinct clicks (U = L = 50 nodes each), and every item with
+ * K = 12 global neighbours. Shared with the DMI-GNN tests. */
+static int full_global_table(sbr_model *m, sbr_err *e)
+{
+    enum { K = 12 };
+    int N = m->cfg.n_items;
+    int32_t *nbr = calloc((size_t)(N + 1) * K, sizeof(int32_t)), *n = calloc(N + 1, sizeof(int32_t));
+    float *w = calloc((size_t)(N + 1) * K, sizeof(float));
+    for (int i = 1; i <= N; i++)
+        for (int k = 0; k < K; k++)
+            nbr[i * K + k] = (i + 3 * k) % N + 1, w[i * K + k] = (float)(K - k), n[i] = K;
+    int r = sbr_model_set_global_table(m, nbr, w, n, e);
+    free(nbr);
+    free(n);
+    free(w);
+    return r;
+}
+
 int gce_fullsize_check(const char *name, int clip);
 int gce_fullsize_check(const char *name, int clip)
 {
-    enum { S = 100, LEN = 51, N = 160, K = 12 };
-    sbr_model_cfg cfg;
-    if (sbr_model_defaults(name, &cfg))
-        return -1;
-    cfg.n_items = N;
-    cfg.n_clusters = clip ? 5 : 0;
-    int64_t *off = malloc(sizeof(int64_t) * (S + 1));
-    int32_t *items = malloc(sizeof(int32_t) * S * LEN), clusters[N + 1];
-    for (int s = 0; s <= S; s++)
-        off[s] = (int64_t)s * LEN;
-    for (int s = 0; s < S; s++)
-        for (int j = 0; j < LEN; j++)
-            items[s * LEN + j] = (s * 7 + j) % N + 1;
-    for (int i = 0; i <= N; i++)
-        clusters[i] = i ? i % 5 + 1 : 0;
-    sbr_split sp = {S, off, items, NULL, NULL, 0};
-    sbr_samples smp;
-    sbr_samples_build(&sp, 1, &smp);
-    int64_t order[S];
-    int B = 0;
-    for (int64_t i = 0; i < smp.n && B < S; i++)
-        if (smp.prefix_len[i] == cfg.max_len)
-            order[B++] = i;
-    sbr_model m;
-    sbr_err e;
-    int bad = 0;
-    if (B != S || sbr_model_create(&m, &cfg, SBR_PREC_F32, S, cfg.max_len, &e)) {
-        printf("    %s: %s\n", name, B != S ? "too few full-length prefixes" : e.msg);
-        bad = 1;
-    } else {
-        int32_t *nbr = calloc((N + 1) * K, sizeof(int32_t)), n[N + 1] = {0};
-        float *w = calloc((N + 1) * K, sizeof(float));
-        for (int i = 1; i <= N; i++)
-            for (int k = 0; k < K; k++)
-                nbr[i * K + k] = (i + 3 * k) % N + 1, w[i * K + k] = (float)(K - k), n[i] = K;
-        bad |= sbr_model_set_global_table(&m, nbr, w, n, &e) != 0;
-        sbr_batch_buf bb;
-        sbr_batch_buf_init(&bb, S, cfg.max_len, 0, sizeof(float));
-        sbr_batch_buf_model(&bb, &m);
-        sbr_clip_map cm = {clusters, 1};
-        sbr_batch_fill(&bb, &sp, &smp, order, S, N, clip ? &cm : NULL);
-        bad |= bb.b.L != cfg.max_len || bb.b.U != cfg.max_len;
-        double loss = sbr_model_loss_grad(&m, &bb.b, 1, 8192), ce = loss - m.last_xloss;
-        size_t used = m.acts.high;
-        int32_t idx[S * 20];
-        float score[S * 20];
-        sbr_model_topk(&m, &bb.b, 20, 8192, idx, score, NULL, NULL);
-        printf("    %s%s: B %d x L %d, U %d, loss %.4f (CE %.4f, log N = %.4f), activations "
-               "%.1f of %.1f MiB\n", name, clip ? "+clip" : "", S, bb.b.L, m.interests, loss, ce,
-               log((double)N), used / 1048576.0, m.act_bytes / 1048576.0);
-        bad |= !isfinite(loss) || fabs(ce - log((double)N)) > 1.0;
-        for (int i = 0; i < S * 20; i++)
-            bad |= idx[i] < 1 || idx[i] > N || !isfinite(score[i]);
-        sbr_batch_buf_free(&bb);
-        sbr_model_free(&m);
-        free(nbr);
-        free(w);
-    }
-    sbr_samples_free(&smp);
-    free(off);
-    free(items);
-    return bad;
+    return model_fullsize_check_with(name, clip, full_global_table);
 }
 
 TEST(model_gcegnn_fullsize)
