@@ -20,12 +20,20 @@ ASAN_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -fopenmp -D_GNU_SOURCE -Icommon \
 
 # --- CUDA: on when nvcc is found (CUDA=0 turns it off) -----------------------
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
-CUDA ?= $(if $(NVCC),1,0)
+# nvcc may be a wrapper script outside the toolkit (/usr/local/bin/nvcc), so the
+# libraries are looked for where cuBLAS really is, not only beside nvcc.
+CUDA_LIBDIR ?= $(firstword $(patsubst %/libcublas.so,%,$(wildcard \
+  $(abspath $(dir $(NVCC))..)/lib64/libcublas.so \
+  $(abspath $(dir $(NVCC))..)/targets/x86_64-linux/lib/libcublas.so \
+  $(if $(CUDA_HOME),$(CUDA_HOME)/lib64/libcublas.so) \
+  /usr/local/cuda/lib64/libcublas.so /usr/local/cuda/targets/x86_64-linux/lib/libcublas.so \
+  /usr/lib/x86_64-linux-gnu/libcublas.so)))
+CUDA ?= $(if $(NVCC),$(if $(CUDA_LIBDIR),1,0),0)
+CUDA_OFF_WHY := $(if $(NVCC),nvcc found but not cuBLAS (set CUDA_LIBDIR),nvcc not found)
 ifeq ($(CUDA),1)
-CUDA_HOME  := $(abspath $(dir $(NVCC))..)
 CFLAGS     += -DSBR_HAVE_CUDA=1 -DSBR_CUDA_MODELS=1
 NVCCFLAGS  := -O2 -std=c++17 -arch=sm_90 -Icommon -DSBR_HAVE_CUDA=1 -Xcompiler -Wall,-Wextra,-fPIC
-LDLIBS     += -L$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++ -Wl,-rpath,$(CUDA_HOME)/lib64
+LDLIBS     += -L$(CUDA_LIBDIR) -lcublas -lcudart -lstdc++ -Wl,-rpath,$(CUDA_LIBDIR)
 endif
 
 # --- sources ------------------------------------------------------------------
@@ -57,7 +65,7 @@ include pipelines/pipeline.mk
 
 all: tools $(UNIT_BIN) $(HELPERS)
 	@if [ "$(CUDA)" = 1 ]; then echo "sbr: built with the CUDA path (sm_90, $(NVCC))"; \
-	 else echo "sbr: nvcc not found: built without the GPU path (CPU only)"; fi
+	 else echo "sbr: $(CUDA_OFF_WHY): built without the GPU path (CPU only)"; fi
 
 tools: $(TOOL_BINS)
 

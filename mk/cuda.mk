@@ -57,8 +57,8 @@ GPU_DIR    := $(BUILD)/gpu
 GPU_ARPACK := $(BUILD)/obj/common/cuda/bundle/arpack_unavailable.o
 GPU_LIBS   := -Wl,-Bstatic -lzstd -ligraph -lopenblas -Wl,-Bdynamic \
               $(GCC_LIBDIR)libgfortran.a $(GCC_LIBDIR)libquadmath.a $(GCC_LIBDIR)libgomp.a \
-              $(GCC_LIBDIR)libstdc++.a -static-libgcc $(CUDA_HOME)/lib64/libcudart_static.a \
-              -L$(CUDA_HOME)/lib64 -lcublas -lcublasLt -lm -lpthread -ldl -lrt \
+              $(GCC_LIBDIR)libstdc++.a -static-libgcc $(CUDA_LIBDIR)/libcudart_static.a \
+              -L$(CUDA_LIBDIR) -lcublas -lcublasLt -lm -lpthread -ldl -lrt \
               -Wl,-rpath,/usr/local/cuda/lib64 -s
 GPU_BINS   := $(TOOLS:%=$(GPU_DIR)/%) $(GPU_DIR)/cuda-tests $(GPU_DIR)/bench-cuda
 # What ldd may still list (the GPU machine has these).
@@ -94,7 +94,7 @@ gpu-bundle: $(GPU_BINS) $(GPU_DIR)/env.sh
 	  "carry $(BUILD)/gpu.tar.xz ($$(du -h $(BUILD)/gpu.tar.xz | cut -f1)): see docs/GPU.md"
 else
 test-cuda:
-	@echo "    skip: built without CUDA (nvcc not found): GPU-vs-CPU checks not run"
+	@echo "    skip: built without CUDA ($(CUDA_OFF_WHY)): GPU-vs-CPU checks not run"
 	@echo "0 passed, 0 failed, 1 skipped"
 
 gpu-bundle:
