@@ -73,6 +73,9 @@ void sbr_set_threads(int n)
         n = omp_get_num_procs();
     omp_set_num_threads(n);
 #endif
-    if (n > 0)
-        openblas_set_num_threads(n);
+    /* OpenBLAS single-threaded: the ops parallelise around it with OpenMP
+     * (score_ce, topk: one serial gemm per thread on its own chunk), and a
+     * second pool of OpenBLAS threads spinning in sched_yield beside
+     * OpenMP's took a third of the cycles of a training step on 2 cores. */
+    openblas_set_num_threads(1);
 }
