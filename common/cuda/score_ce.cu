@@ -187,6 +187,18 @@ void sbr_nn_score_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE, const 
     }
 }
 
+// On the GPU the logits are recomputed: the extra sgemm is cheap there, and
+// [B, N] would double the step's memory traffic. keep is not used.
+void sbr_nn_score_ce_train_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, float *dS, float *dE,
+                                const float *dloss, const float *S, const float *E,
+                                const int32_t *target, float *keep, int B, int N, int d,
+                                int chunk)
+{
+    (void)keep;
+    sbr_nn_score_ce_forward_cuda(ctx, loss, lse, S, E, target, B, N, d, chunk);
+    sbr_nn_score_ce_backward_cuda(ctx, dS, dE, dloss, S, E, target, lse, B, N, d, chunk);
+}
+
 /* ---- several session vectors per row (score_multi_ce) ------------------------------
  * The same chunk loop on the B*U interest rows: one sgemm gives their logits
  * [B*U, cn], a pooling kernel turns them into P [B, cn] (and the winners),

@@ -247,6 +247,7 @@ void sbr_model_free(sbr_model *m)
         al->free(m->act_mem, al->user);
     if (m->scratch_mem)
         al->free(m->scratch_mem, al->user);
+    free(m->keep_mem);
     sbr_arena_free(&m->params);
     sbr_arena_free(&m->grads);
     sbr_arena_free(&m->adam_m);

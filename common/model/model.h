@@ -159,6 +159,10 @@ struct sbr_model {
     sbr_nn_ctx ctx;
     void *act_mem, *scratch_mem;
     size_t act_bytes, scratch_bytes;
+    /* The CPU step's kept logits [max_B, n_items] (score_ce_train), made at
+     * the first step that computes gradients; NULL until then, on CUDA, or
+     * when that much host memory was not available (then recomputed). */
+    void *keep_mem;
     sbr_bump acts;
     int max_B, max_L, max_U; /* what act_mem was sized for */
     uint64_t drop_seed;      /* dropout stream: seed, and a counter of draws */
