@@ -7,6 +7,7 @@
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
+typedef uint32_t v8u __attribute__((vector_size(32)));
 
 /* m ? a : b, lane by lane (macros, not functions: a 32-byte vector argument
  * of a baseline-ISA function is an ABI question Clang refuses). */
@@ -33,6 +34,58 @@ typedef int32_t v8i __attribute__((vector_size(32)));
         v8i k_ = (v8i)t_ - 0x4B400000; /* k in the low mantissa bits of t */       \
         v8f scale_ = (v8f)((k_ + 127) << 23);                                      \
         (out) = (v8f)((v8i)(p_ * scale_) & ~under_);                               \
+    } while (0)
+
+/* e^x for x <= 0 (or NaN), down into the subnormals: as EXP8, but 2^k is
+ * applied as 2^(k+64) (exact) then 2^-64 (one rounding, into a subnormal
+ * when k < -126), so e^x is right down to -103.9; below -104 it is 0. The
+ * shift is on unsigned lanes: no signed overflow even for a NaN's bits. */
+#define EXPN8(out, xin)                                                            \
+    do {                                                                           \
+        v8f ex_ = (xin), ez_ = {0};                                                \
+        v8i eu_ = ex_ < -104.0f;                                                   \
+        v8f ec_ = BLEND(eu_, ez_ - 104.0f, ex_);                                   \
+        v8f et_ = ec_ * 1.44269504f + 12582912.0f;                                 \
+        v8f ek_ = et_ - 12582912.0f;                                               \
+        v8f er_ = ec_ - ek_ * 0.693359375f + ek_ * 2.12194440e-4f;                 \
+        v8f ep_ = er_ * 1.9875691500e-4f + 1.3981999507e-3f;                       \
+        ep_ = ep_ * er_ + 8.3334519073e-3f;                                        \
+        ep_ = ep_ * er_ + 4.1665795894e-2f;                                        \
+        ep_ = ep_ * er_ + 1.6666665459e-1f;                                        \
+        ep_ = ep_ * er_ + 5.0000001201e-1f;                                        \
+        ep_ = ep_ * er_ * er_ + er_ + 1.0f;                                        \
+        v8u eb_ = ((v8u)et_ - 0x4B400000u + (64u + 127u)) << 23;                   \
+        (out) = (v8f)((v8i)(ep_ * (v8f)eb_ * 5.42101086e-20f) & ~eu_); /* 2^-64 */ \
+    } while (0)
+
+/* sigmoid(x) = 1 / (1 + e^-|x|) for x >= 0, e^-|x| / (1 + e^-|x|) below:
+ * e^ of a non-positive number only, so nothing overflows; one division. */
+#define SIGMOID8(out, xin)                                                         \
+    do {                                                                           \
+        v8f sx_ = (xin), so_ = {0}, se_;                                           \
+        so_ += 1.0f;                                                               \
+        v8f sa_ = (v8f)((v8i)sx_ & INT32_MAX);                                     \
+        EXPN8(se_, -sa_);                                                          \
+        (out) = BLEND(sx_ < 0.0f, se_, so_) / (so_ + se_);                         \
+    } while (0)
+
+/* tanh(|x|): below 0.625 the odd polynomial of Cephes' tanhf (no
+ * cancellation near 0), else (1 - e^-2|x|) / (1 + e^-2|x|) (1 at large |x|);
+ * then x's sign bit (so -0 stays -0, NaN stays NaN). */
+#define TANH8(out, xin)                                                            \
+    do {                                                                           \
+        v8f tx_ = (xin), te_;                                                      \
+        v8i ts_ = (v8i)tx_ & INT32_MIN;                                            \
+        v8f ta_ = (v8f)((v8i)tx_ ^ ts_);                                           \
+        v8f tz_ = ta_ * ta_;                                                       \
+        v8f tp_ = tz_ * -5.70498872745e-3f + 2.06390887954e-2f;                    \
+        tp_ = tp_ * tz_ - 5.37397155531e-2f;                                       \
+        tp_ = tp_ * tz_ + 1.33314422036e-1f;                                       \
+        tp_ = tp_ * tz_ - 3.33332819422e-1f;                                       \
+        tp_ = tp_ * tz_ * ta_ + ta_;                                               \
+        EXPN8(te_, ta_ * -2.0f);                                                   \
+        v8f tq_ = (1.0f - te_) / (1.0f + te_);                                     \
+        (out) = (v8f)((v8i)BLEND(ta_ < 0.625f, tp_, tq_) | ts_);                   \
     } while (0)
 
 /* An AVX2 clone beside the baseline, chosen at load time. Builds that cannot
@@ -87,4 +140,64 @@ SBR_CLONES float sbr_nn_expsum_f32(float *x, int n,
     for (int k = 0; k < 8; k++)
         s += acc[k];
     return s;
+}
+
+/* y[0..n) = f(x[0..n)): full vectors, then the tail through a zeroed one.
+ * Each lane's result depends on its input alone. */
+#define MAP8(KERNEL, y, x, n)                                                      \
+    do {                                                                           \
+        int j_ = 0;                                                                \
+        for (; j_ + 8 <= (n); j_ += 8) {                                           \
+            v8f v_;                                                                \
+            memcpy(&v_, (x) + j_, sizeof v_);                                      \
+            KERNEL(v_, v_);                                                        \
+            memcpy((y) + j_, &v_, sizeof v_);                                      \
+        }                                                                          \
+        if (j_ < (n)) {                                                            \
+            v8f v_ = {0};                                                          \
+            memcpy(&v_, (x) + j_, (size_t)((n) - j_) * sizeof(float));             \
+            KERNEL(v_, v_);                                                        \
+            memcpy((y) + j_, &v_, (size_t)((n) - j_) * sizeof(float));             \
+        }                                                                          \
+    } while (0)
+
+SBR_CLONES void sbr_nn_sigmoid_f32(float *y, const float *x, int n)
+{
+    MAP8(SIGMOID8, y, x, n);
+}
+
+SBR_CLONES void sbr_nn_tanh_f32(float *y, const float *x, int n)
+{
+    MAP8(TANH8, y, x, n);
+}
+
+/* Lanes j..j+m of one GRU row (m = 8 in the main loop, a constant, so the
+ * copies are plain vector loads; the tail's lanes past m are zeros). */
+#define GRU8(j, m)                                                                 \
+    do {                                                                           \
+        size_t b_ = (size_t)(m) * sizeof(float);                                   \
+        v8f ir_ = {0}, iz_ = {0}, in_ = {0}, hr_ = {0}, hz_ = {0}, hn_ = {0};      \
+        v8f hv_ = {0}, r_, z_, n_;                                                 \
+        memcpy(&ir_, gi + (j), b_), memcpy(&hr_, gh + (j), b_);                    \
+        memcpy(&iz_, gi + H + (j), b_), memcpy(&hz_, gh + H + (j), b_);            \
+        memcpy(&in_, gi + 2 * H + (j), b_), memcpy(&hn_, gh + 2 * H + (j), b_);    \
+        if (h)                                                                     \
+            memcpy(&hv_, h + (j), b_);                                             \
+        SIGMOID8(r_, ir_ + hr_);                                                   \
+        SIGMOID8(z_, iz_ + hz_);                                                   \
+        TANH8(n_, in_ + r_ * hn_);                                                 \
+        v8f o_ = n_ + z_ * (hv_ - n_);                                             \
+        memcpy(gates + (j), &r_, b_), memcpy(gates + H + (j), &z_, b_);            \
+        memcpy(gates + 2 * H + (j), &n_, b_), memcpy(ghn + (j), &hn_, b_);         \
+        memcpy(hnew + (j), &o_, b_);                                               \
+    } while (0)
+
+SBR_CLONES void sbr_nn_gru_gates_f32(float *hnew, float *gates, float *ghn, const float *gi,
+                                     const float *gh, const float *h, int H)
+{
+    int j = 0;
+    for (; j + 8 <= H; j += 8)
+        GRU8(j, 8);
+    if (j < H)
+        GRU8(j, H - j);
 }

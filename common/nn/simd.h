@@ -1,4 +1,5 @@
-/* Vectorised float kernels of the hot loops (softmax over item chunks):
+/* Vectorised float kernels of the hot loops (softmax over item chunks,
+ * sigmoid / tanh and the GRU cell):
  * written with GCC/Clang vector extensions and compiled twice — AVX2 and
  * baseline x86-64 — with the best picked at run time (target_clones). Both
  * versions sum in the same order, 8 lanes then lanes 0..7, so results are
@@ -11,5 +12,18 @@ float sbr_nn_max_f32(const float *x, int n);
 /* x[j] = exp(x[j] - m) * w for j < n; returns sum_j exp(x[j] - m) (before
  * w). exp has a relative error below 2e-7 and is exactly 0 below e^-87. */
 float sbr_nn_expsum_f32(float *x, int n, float m, float w);
+
+/* y[j] = sigmoid(x[j]), tanh(x[j]) for j < n (y == x allowed). Relative
+ * error below 3e-7 (5 units of 2^-24) against the exact value
+ * (tests/unit/test_nn_simd.c sweeps every float exponent); sigmoid is right
+ * down into the subnormals (0 below -104); exactly 0, 1, +-1 at saturation;
+ * -0 kept; NaN in, NaN out. */
+void sbr_nn_sigmoid_f32(float *y, const float *x, int n);
+void sbr_nn_tanh_f32(float *y, const float *x, int n);
+/* The element-wise part of one GRU cell row (see nn/gru.inc), with the
+ * kernels above: gi, gh [3H] (r, z, n), h [H] (NULL: zeros) ->
+ * gates [3H] = (r, z, n), ghn [H] = gh_n, hnew [H] = n + z (h - n). */
+void sbr_nn_gru_gates_f32(float *hnew, float *gates, float *ghn, const float *gi,
+                          const float *gh, const float *h, int H);
 
 #endif
