@@ -181,3 +181,20 @@ TEST(nn_simd_gru_gates)
         }
     }
 }
+
+/* The float ops take the kernels: bit-identical to them, at any size
+ * (blocks, and the parallel split above NN_PAR_MIN). */
+TEST(nn_simd_ops_use_kernels)
+{
+    int n = (1 << 20) + 4099;
+    float *x = gc_zeros_f(n), *a = gc_zeros_f(n), *b = gc_zeros_f(n);
+    gc_fill_f(x, n, -30, 30, 7);
+    sbr_nn_ctx c = {0};
+    sbr_nn_sigmoid_forward_f32(&c, a, x, n);
+    sbr_nn_sigmoid_f32(b, x, n);
+    CHECK(memcmp(a, b, (size_t)n * sizeof(float)) == 0);
+    sbr_nn_tanh_forward_f32(&c, a, x, n);
+    sbr_nn_tanh_f32(b, x, n);
+    CHECK(memcmp(a, b, (size_t)n * sizeof(float)) == 0);
+    free(x), free(a), free(b);
+}
