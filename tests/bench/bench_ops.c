@@ -55,6 +55,41 @@ static void row(const char *op, const char *shape, double sec, double flops, dou
     printf("| %s | %s | %.3f | %s |\n", op, shape, sec * 1e3, rate);
 }
 
+/* The GRU at the GRU4Rec / SR-GNN shape: one cell step over B rows (the
+ * recurrent GEMM and the gates) and the whole padded-batch forward and
+ * backward (lengths 1..L). Rates count the GEMM flops only. */
+static void bench_gru(int B, int L, int H)
+{
+    double t;
+    char shape[96];
+    size_t H3 = 3 * (size_t)H, BL = (size_t)B * L;
+    size_t need = sbr_nn_gru_scratch_f32(B, L, H);
+    void *scr = sbr_xmalloc(need);
+    sbr_nn_ctx ctx = {scr, need, NULL, NULL};
+    float *gi = randf(B * H3, 31, 1), *h = randf((size_t)B * H, 32, 1),
+          *w = randf(H3 * H, 33, 0.1f), *bb = randf(H3, 34, 0.1f);
+    float *hn = zerosf((size_t)B * H), *ga = zerosf(BL * H3), *gn = zerosf(BL * H);
+    snprintf(shape, sizeof shape, "n=%d H=%d", B, H);
+    TIME_MEDIAN(t, sbr_nn_gru_cell_forward_f32(&ctx, hn, ga, gn, gi, h, w, bb, B, H));
+    row("gru_cell forward", shape, t, 2.0 * B * H3 * H, 0);
+
+    int32_t len[512];
+    for (int i = 0; i < B; i++)
+        len[i] = 1 + (i * 7) % L;
+    float *x = randf(BL * H, 35, 1), *hs = zerosf(BL * H), *dhs = randf(BL * H, 36, 0.1f);
+    float *dx = zerosf(BL * H), *dwi = zerosf(H3 * H), *dwh = zerosf(H3 * H);
+    float *dbi = zerosf(H3), *dbh = zerosf(H3);
+    snprintf(shape, sizeof shape, "B=%d L=%d In=H=%d", B, L, H);
+    TIME_MEDIAN(t, sbr_nn_gru_forward_f32(&ctx, hs, NULL, ga, gn, x, len, NULL, w, bb, w, bb, B,
+                                          L, H, H));
+    row("gru forward", shape, t, 4.0 * BL * H3 * H, 0);
+    TIME_MEDIAN(t, sbr_nn_gru_backward_f32(&ctx, dx, NULL, dwi, dbi, dwh, dbh, dhs, NULL, hs, ga,
+                                           gn, x, len, NULL, w, w, B, L, H, H));
+    row("gru backward", shape, t, 8.0 * BL * H3 * H, 0);
+    free(scr), free(gi), free(h), free(w), free(bb), free(hn), free(ga), free(gn), free(x);
+    free(hs), free(dhs), free(dx), free(dwi), free(dwh), free(dbi), free(dbh);
+}
+
 static void bench_small_ops(void)
 {
     sbr_nn_ctx ctx = {0};
@@ -98,6 +133,8 @@ static void bench_small_ops(void)
     row("leaky_relu forward", shape, t, 0, 2.0 * m * 4);
     TIME_MEDIAN(t, sbr_nn_softplus_forward_f32(&ctx, ya, xa, m));
     row("softplus forward", shape, t, 0, 2.0 * m * 4);
+    bench_gru(B, L, d);
+
     uint8_t *mask = sbr_xmalloc(m);
     TIME_MEDIAN(t, sbr_nn_dropout_forward_f32(&ctx, ya, mask, xa, m, 0.5f, 1, 0));
     row("dropout forward (p=0.5)", shape, t, 0, 2.0 * m * 4 + m);
