@@ -6,10 +6,13 @@
 #include "model/devmem.h"
 #include "unseen.h"
 
-/* int32 arrays per batch: items, citems, alias, rpos [B, L]; uniq, cuniq
- * [B, L] (U <= L); len, target, last, n_uniq, last_node [B]; in_off, out_off
- * [B*L + 1]; in_idx, out_idx [B*L]. */
-static size_t ints_needed(int B, int L) { return (size_t)B * L * 8 + (size_t)B * 5 + 2 * ((size_t)B * L + 1); }
+/* int32 arrays per batch: items, citems, alias, rpos [B, L]; uniq, cuniq,
+ * node_sess [T] (T <= B*L); len, target, last, n_uniq, last_node [B];
+ * node_off [B + 1]; in_off, out_off [T + 1]; in_idx, out_idx [B*L]. */
+static size_t ints_needed(int B, int L)
+{
+    return (size_t)B * L * 9 + (size_t)B * 6 + 1 + 2 * ((size_t)B * L + 1);
+}
 
 void sbr_batch_buf_init(sbr_batch_buf *bb, int max_B, int max_L, int graph, size_t elem)
 {
@@ -31,14 +34,13 @@ void sbr_batch_buf_free(sbr_batch_buf *bb)
     memset(bb, 0, sizeof *bb);
 }
 
-/* int32 entries of the GCE-GNN arrays for B x L (U <= L, M <= B*L): le_off
- * [B*L + 1], le_idx and le_type [3 B*L] each (a node's self edge plus at most
- * two edges per click pair), gids and cgids [B*L*(1 + K)] each, gn, gnode,
- * gsess [B*L] each. */
+/* int32 entries of the GCE-GNN arrays for B x L (T <= B*L nodes): le_off
+ * [T + 1], le_idx and le_type [3 B*L] each (a node's self edge plus at most
+ * two edges per click pair), gids and cgids [T*(1 + K)] each, gn [T]. */
 static size_t xints_needed(int B, int L, int K)
 {
     size_t BL = (size_t)B * L;
-    return BL + 1 + 6 * BL + 2 * BL * (1 + (size_t)K) + 3 * BL;
+    return BL + 1 + 6 * BL + 2 * BL * (1 + (size_t)K) + BL;
 }
 
 /* reals: gw [B*L*K], flen [B] */
@@ -72,7 +74,8 @@ static void set_weight(void *w, size_t elem, int i, double v)
         ((float *)w)[i] = (float)v;
 }
 
-/* Points the batch arrays into the buffer for B x L (U = L at most). */
+/* Points the batch arrays into the buffer for B x L (T = B*L nodes at most;
+ * uniq holds the rows' unique items at stride L until they are packed). */
 static void layout(sbr_batch_buf *bb, int B, int L)
 {
     sbr_batch *b = &bb->b;
@@ -86,11 +89,13 @@ static void layout(sbr_batch_buf *bb, int B, int L)
     b->cuniq = p, p += BL;
     b->in_idx = p, p += BL;
     b->out_idx = p, p += BL;
+    b->node_sess = p, p += BL;
     b->len = p, p += B;
     b->target = p, p += B;
     b->last = p, p += B;
     b->n_uniq = p, p += B;
     b->last_node = p, p += B;
+    b->node_off = p, p += B + 1;
     b->in_off = p, p += BL + 1;
     b->out_off = p;
     b->in_w = bb->wbuf;
@@ -114,8 +119,9 @@ static int unique_row(const int32_t *items, int len, int32_t *uniq, int32_t *ali
 
 /* SR-GNN's session graph of one row (utils.get_slice): an edge u -> v for
  * each consecutive pair (counted once), in-weights 1/indeg(v), out-weights
- * 1/outdeg(u). Appends the row's U nodes to the CSR arrays. */
-static void graph_row(sbr_batch_buf *bb, int row, int U, const int32_t *alias, int len, int nu,
+ * 1/outdeg(u). Appends the row's nu nodes (from node n0 on) to the CSR
+ * arrays; alias: the row's clicks as indices 0..nu-1. */
+static void graph_row(sbr_batch_buf *bb, int n0, const int32_t *alias, int len, int nu,
                       int *nnz_in, int *nnz_out)
 {
     sbr_batch *b = &bb->b;
@@ -126,12 +132,10 @@ static void graph_row(sbr_batch_buf *bb, int row, int U, const int32_t *alias, i
         memset(a, 0, (size_t)nu * nu);
     for (int j = 0; j + 1 < len; j++)
         a[alias[j] * nu + alias[j + 1]] = 1;
-    for (int u = 0; u < U; u++) {
-        int node = row * U + u;
+    for (int u = 0; u < nu; u++) {
+        int node = n0 + u;
         b->in_off[node] = *nnz_in;
         b->out_off[node] = *nnz_out;
-        if (u >= nu)
-            continue;
         int indeg = 0, outdeg = 0;
         for (int v = 0; v < nu; v++) {
             indeg += a[v * nu + u];
@@ -139,11 +143,11 @@ static void graph_row(sbr_batch_buf *bb, int row, int U, const int32_t *alias, i
         }
         for (int v = 0; v < nu; v++) {
             if (a[v * nu + u]) {
-                b->in_idx[*nnz_in] = row * U + v;
+                b->in_idx[*nnz_in] = n0 + v;
                 set_weight(b->in_w, bb->elem, (*nnz_in)++, 1.0 / indeg);
             }
             if (a[u * nu + v]) {
-                b->out_idx[*nnz_out] = row * U + v;
+                b->out_idx[*nnz_out] = n0 + v;
                 set_weight(b->out_w, bb->elem, (*nnz_out)++, 1.0 / outdeg);
             }
         }
@@ -155,24 +159,22 @@ static void graph_row(sbr_batch_buf *bb, int row, int U, const int32_t *alias, i
 /* GCE-GNN's session graph of row i (official utils.Data): every real node
  * has its self edge (type 0); for nodes u != v, type 1 when v was clicked
  * right before u somewhere in the prefix, 2 when right after, 3 both.
- * Appends the row's U nodes to le_off / le_idx / le_type. */
-static void local4_row(sbr_batch *b, int i, int U, int *nnz)
+ * Appends the row's nodes to le_off / le_idx / le_type. */
+static void local4_row(sbr_batch *b, int i, int *nnz)
 {
-    int nu = b->n_uniq[i], len = b->len[i];
+    int nu = b->n_uniq[i], len = b->len[i], n0 = b->node_off[i];
     static _Thread_local uint8_t adj[256 * 256];
     uint8_t *a = nu <= 256 ? adj : sbr_xcalloc((size_t)nu * nu, 1);
     memset(a, 0, (size_t)nu * nu);
     const int32_t *al = b->alias + (size_t)i * b->L;
     for (int j = 0; j + 1 < len; j++) { /* a[x * nu + y]: y clicked right after x */
-        int x = al[j] - i * U, y = al[j + 1] - i * U;
+        int x = al[j] - n0, y = al[j + 1] - n0;
         if (x != y)
             a[x * nu + y] = 1;
     }
-    for (int u = 0; u < U; u++) {
-        int node = i * U + u;
+    for (int u = 0; u < nu; u++) {
+        int node = n0 + u;
         b->le_off[node] = *nnz;
-        if (u >= nu)
-            continue;
         b->le_idx[*nnz] = node;
         b->le_type[(*nnz)++] = 0;
         for (int v = 0; v < nu; v++) {
@@ -181,7 +183,7 @@ static void local4_row(sbr_batch *b, int i, int U, int *nnz)
             int before = a[v * nu + u], after = a[u * nu + v];
             if (!before && !after)
                 continue;
-            b->le_idx[*nnz] = i * U + v;
+            b->le_idx[*nnz] = n0 + v;
             b->le_type[(*nnz)++] = before && after ? 3 : before ? 1 : 2;
         }
     }
@@ -190,57 +192,49 @@ static void local4_row(sbr_batch *b, int i, int U, int *nnz)
 }
 
 /* The arrays of GCE-GNN's layers: the four-type session graph, the global
- * neighbours of every real node (from the model's table), prefix lengths as
+ * neighbours of every node (from the model's table), prefix lengths as
  * reals. */
 static void gce_inputs(sbr_batch_buf *bb, const int32_t *clusters)
 {
     sbr_batch *b = &bb->b;
-    int B = b->B, U = b->U, K = bb->K, M = 0;
-    size_t BU = (size_t)B * U, BL = (size_t)B * b->L;
-    for (int i = 0; i < B; i++)
-        M += b->n_uniq[i];
+    int B = b->B, K = bb->K;
+    size_t T = (size_t)b->T, BL = (size_t)B * b->L;
     int32_t *p = bb->xbuf;
-    b->le_off = p, p += BU + 1;
+    b->le_off = p, p += T + 1;
     b->le_idx = p, p += 3 * BL;
     b->le_type = p, p += 3 * BL;
-    b->gids = p, p += BU + (size_t)M * K;
-    b->cgids = p, p += BU + (size_t)M * K;
-    b->gn = p, p += M;
-    b->gnode = p, p += M;
-    b->gsess = p;
-    b->gnbr = b->gids + BU;
+    b->gids = p, p += T * (1 + (size_t)K);
+    b->cgids = p, p += T * (1 + (size_t)K);
+    b->gn = p;
+    b->gnbr = b->gids + T;
     b->K = K;
-    b->M = M;
     b->gw = bb->xwbuf;
-    b->flen = (char *)bb->xwbuf + (size_t)M * K * bb->elem;
+    b->flen = (char *)bb->xwbuf + T * K * bb->elem;
     for (int i = 0; i < B; i++)
         set_weight(b->flen, bb->elem, i, b->len[i]);
     int nnz = 0;
     if (bb->local4) {
         for (int i = 0; i < B; i++)
-            local4_row(b, i, U, &nnz);
-        b->le_off[BU] = nnz;
+            local4_row(b, i, &nnz);
+        b->le_off[T] = nnz;
     }
     b->nnz_le = nnz;
-    memcpy(b->gids, b->uniq, sizeof(int32_t) * BU);
+    memcpy(b->gids, b->uniq, sizeof(int32_t) * T);
     if (clusters)
-        memcpy(b->cgids, b->cuniq, sizeof(int32_t) * BU);
-    for (int i = 0, r = 0; i < B; i++)
-        for (int u = 0; u < b->n_uniq[i]; u++, r++) {
-            int32_t it = b->uniq[(size_t)i * U + u];
-            int cnt = it > 0 && it < bb->tab_rows ? bb->tab_n[it] : 0;
-            b->gnode[r] = i * U + u;
-            b->gsess[r] = i;
-            b->gn[r] = cnt;
-            for (int k = 0; k < K; k++) {
-                size_t at = (size_t)r * K + k;
-                int32_t nb = k < cnt ? bb->tab_nbr[(size_t)it * K + k] : 0;
-                b->gnbr[at] = nb;
-                set_weight(b->gw, bb->elem, (int)at, k < cnt ? bb->tab_w[(size_t)it * K + k] : 0);
-                if (clusters)
-                    b->cgids[BU + at] = nb ? clusters[nb] : 0;
-            }
+        memcpy(b->cgids, b->cuniq, sizeof(int32_t) * T);
+    for (size_t r = 0; r < T; r++) {
+        int32_t it = b->uniq[r];
+        int cnt = it > 0 && it < bb->tab_rows ? bb->tab_n[it] : 0;
+        b->gn[r] = cnt;
+        for (int k = 0; k < K; k++) {
+            size_t at = r * K + k;
+            int32_t nb = k < cnt ? bb->tab_nbr[(size_t)it * K + k] : 0;
+            b->gnbr[at] = nb;
+            set_weight(b->gw, bb->elem, (int)at, k < cnt ? bb->tab_w[(size_t)it * K + k] : 0);
+            if (clusters)
+                b->cgids[T + at] = nb ? clusters[nb] : 0;
         }
+    }
     if (!clusters)
         b->cgids = NULL;
 }
@@ -264,7 +258,7 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
     b->L = L;
     b->citems = clusters ? b->citems : NULL;
     b->cuniq = clusters && bb->graph ? b->cuniq : NULL;
-    memset(bb->buf, 0, sizeof(int32_t) * (size_t)B * L * 8);
+    memset(bb->buf, 0, sizeof(int32_t) * (size_t)B * L * 9);
     int U = 0, nnz_in = 0, nnz_out = 0;
     int32_t *row_alias = sbr_xmalloc(sizeof(int32_t) * (size_t)L);
     for (int i = 0; i < B; i++) {
@@ -289,30 +283,38 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
         }
     }
     if (bb->graph) {
-        /* Re-pack uniq/alias from stride L to stride U and build the graphs. */
+        /* Pack uniq from stride L to the rows' node ranges (node_off[i] <=
+         * i*L: front to back never overwrites a row not yet moved), point
+         * the clicks at their nodes, build the graphs. */
         b->U = U;
+        int T = 0;
         for (int i = 0; i < B; i++) {
-            memmove(b->uniq + (size_t)i * U, b->uniq + (size_t)i * L, sizeof(int32_t) * (size_t)U);
-            for (int u = b->n_uniq[i]; u < U; u++)
-                b->uniq[(size_t)i * U + u] = 0;
+            int nu = b->n_uniq[i];
+            b->node_off[i] = T;
+            memmove(b->uniq + T, b->uniq + (size_t)i * L, sizeof(int32_t) * (size_t)nu);
+            for (int u = 0; u < nu; u++)
+                b->node_sess[T + u] = i;
+            T += nu;
         }
+        b->node_off[B] = T;
+        b->T = T;
         for (int i = 0; i < B; i++) {
-            int32_t *al = b->alias + (size_t)i * L;
+            int32_t *al = b->alias + (size_t)i * L, n0 = b->node_off[i];
             memcpy(row_alias, al, sizeof(int32_t) * (size_t)b->len[i]);
-            graph_row(bb, i, U, row_alias, b->len[i], b->n_uniq[i], &nnz_in, &nnz_out);
+            graph_row(bb, n0, row_alias, b->len[i], b->n_uniq[i], &nnz_in, &nnz_out);
             for (int j = 0; j < L; j++)
-                al[j] = i * U + (j < b->len[i] ? row_alias[j] : 0);
+                al[j] = n0 + (j < b->len[i] ? row_alias[j] : 0);
             b->last_node[i] = al[b->len[i] - 1];
             if (clusters) /* the cluster of a node: that of its first click */
                 for (int j = b->len[i] - 1; j >= 0; j--)
                     b->cuniq[al[j]] = b->citems[(size_t)i * L + j];
         }
-        b->in_off[B * U] = nnz_in;
-        b->out_off[B * U] = nnz_out;
+        b->in_off[T] = nnz_in;
+        b->out_off[T] = nnz_out;
         b->nnz_in = nnz_in;
         b->nnz_out = nnz_out;
     } else
-        b->U = 0;
+        b->U = b->T = 0;
     free(row_alias);
     if (bb->xbuf)
         gce_inputs(bb, clusters);
@@ -381,7 +383,7 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
     sbr_batch *d = &f->dev;
     *d = f->host.b;
     char *cur = f->dev_mem;
-    size_t BL = (size_t)B * d->L, BU = (size_t)B * d->U, es = f->host.elem;
+    size_t BL = (size_t)B * d->L, T = (size_t)d->T, es = f->host.elem;
     size_t i4 = sizeof(int32_t);
     up(f, &cur, (void **)&d->items, BL, i4);
     up(f, &cur, (void **)&d->citems, BL, i4);
@@ -390,32 +392,32 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
     up(f, &cur, (void **)&d->last, (size_t)B, i4);
     up(f, &cur, (void **)&d->rpos, BL, i4);
     if (f->host.graph) {
-        up(f, &cur, (void **)&d->uniq, BU, i4);
-        up(f, &cur, (void **)&d->cuniq, BU, i4);
+        up(f, &cur, (void **)&d->node_off, (size_t)B + 1, i4);
+        up(f, &cur, (void **)&d->node_sess, T, i4);
+        up(f, &cur, (void **)&d->uniq, T, i4);
+        up(f, &cur, (void **)&d->cuniq, T, i4);
         up(f, &cur, (void **)&d->n_uniq, (size_t)B, i4);
         up(f, &cur, (void **)&d->alias, BL, i4);
         up(f, &cur, (void **)&d->last_node, (size_t)B, i4);
-        up(f, &cur, (void **)&d->in_off, BU + 1, i4);
-        up(f, &cur, (void **)&d->out_off, BU + 1, i4);
+        up(f, &cur, (void **)&d->in_off, T + 1, i4);
+        up(f, &cur, (void **)&d->out_off, T + 1, i4);
         up(f, &cur, (void **)&d->in_idx, (size_t)d->nnz_in, i4);
         up(f, &cur, (void **)&d->out_idx, (size_t)d->nnz_out, i4);
         up(f, &cur, &d->in_w, (size_t)d->nnz_in, es);
         up(f, &cur, &d->out_w, (size_t)d->nnz_out, es);
     }
     if (f->host.xbuf) {
-        size_t M = (size_t)d->M, MK = M * (size_t)d->K;
+        size_t TK = T * (size_t)d->K;
         if (f->host.local4) {
-            up(f, &cur, (void **)&d->le_off, BU + 1, i4);
+            up(f, &cur, (void **)&d->le_off, T + 1, i4);
             up(f, &cur, (void **)&d->le_idx, (size_t)d->nnz_le, i4);
             up(f, &cur, (void **)&d->le_type, (size_t)d->nnz_le, i4);
         }
-        up(f, &cur, (void **)&d->gids, BU + MK, i4);
-        d->gnbr = d->gids + BU;
-        up(f, &cur, (void **)&d->cgids, BU + MK, i4);
-        up(f, &cur, (void **)&d->gn, M, i4);
-        up(f, &cur, (void **)&d->gnode, M, i4);
-        up(f, &cur, (void **)&d->gsess, M, i4);
-        up(f, &cur, &d->gw, MK, es);
+        up(f, &cur, (void **)&d->gids, T + TK, i4);
+        d->gnbr = d->gids + T;
+        up(f, &cur, (void **)&d->cgids, T + TK, i4);
+        up(f, &cur, (void **)&d->gn, T, i4);
+        up(f, &cur, &d->gw, TK, es);
         up(f, &cur, &d->flen, (size_t)B, es);
     }
     return d;

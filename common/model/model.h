@@ -65,42 +65,42 @@ typedef struct {
     int32_t *last;      /* [B] b * L + len[b] - 1: flat index of the last click */
     int32_t *rpos;      /* [B, L] len[b] - 1 - j: distance from the last click (0 on padding) */
     /* Session graphs (models with SBR_NEEDS_GRAPH): the unique items of each
-     * prefix in order of first click, and SR-GNN's degree-normalised in/out
-     * adjacency over the B*U graph nodes (node b*U + u), CSR. */
-    int U;              /* padded number of unique items */
-    int32_t *uniq;      /* [B, U] unique item ids (0 padding) */
-    int32_t *cuniq;     /* [B, U] their cluster ids (CLIP) or NULL */
+     * prefix in order of first click, packed: row b's n_uniq[b] nodes are
+     * nodes node_off[b] .. node_off[b+1]-1 of the T = sum n_uniq graph nodes
+     * (no padding nodes), and SR-GNN's degree-normalised in/out adjacency
+     * over them, CSR. */
+    int U;              /* the most unique items of any row (informative) */
+    int T;              /* graph nodes: sum of n_uniq */
+    int32_t *node_off;  /* [B + 1] first node of each row; node_off[B] = T */
+    int32_t *node_sess; /* [T] the row of each node */
+    int32_t *uniq;      /* [T] the nodes' item ids (0: unseen item) */
+    int32_t *cuniq;     /* [T] their cluster ids (CLIP) or NULL */
     int32_t *n_uniq;    /* [B] */
-    int32_t *alias;     /* [B, L] node of each click: b*U + index in uniq (padding: b*U) */
+    int32_t *alias;     /* [B, L] node of each click (padding: node_off[b]) */
     int32_t *last_node; /* [B] node of the last click */
-    int32_t *in_off, *in_idx;   /* [B*U + 1], [nnz_in]: in-neighbours of each node */
-    int32_t *out_off, *out_idx; /* [B*U + 1], [nnz_out]: out-neighbours */
+    int32_t *in_off, *in_idx;   /* [T + 1], [nnz_in]: in-neighbours of each node */
+    int32_t *out_off, *out_idx; /* [T + 1], [nnz_out]: out-neighbours */
     void *in_w, *out_w;         /* [nnz] edge weights (real of the precision) */
     int nnz_in, nnz_out;
-    /* GCE-GNN's session graph (SBR_NEEDS_LOCAL4), CSR over the B*U nodes:
-     * every real node has its self edge (type 0); for nodes i != j of a
-     * session, type 1: j was clicked right before i somewhere in the prefix
-     * (the official code's adjacency code 2), type 2: right after (code 3),
-     * type 3: both (code 4). */
-    int32_t *le_off;    /* [B*U + 1] */
+    /* GCE-GNN's session graph (SBR_NEEDS_LOCAL4), CSR over the T nodes:
+     * every node has its self edge (type 0); for nodes i != j of a session,
+     * type 1: j was clicked right before i somewhere in the prefix (the
+     * official code's adjacency code 2), type 2: right after (code 3), type
+     * 3: both (code 4). */
+    int32_t *le_off;    /* [T + 1] */
     int32_t *le_idx;    /* [nnz_le] neighbour node */
     int32_t *le_type;   /* [nnz_le] 0..3 */
     int nnz_le;
-    /* The global graph (SBR_NEEDS_GLOBAL), on the M real nodes only (padding
-     * nodes have no item): gnode [M] their node index b*U + u, gsess [M] their
-     * row b, and the top-K neighbours of their items in the model's table.
-     * gids [B*U + M*K] holds every node's item (= uniq) followed by the real
-     * nodes' neighbours, so that one front call embeds both; cgids their
-     * clusters (CLIP) or NULL. */
+    /* The global graph (SBR_NEEDS_GLOBAL): the top-K neighbours of each
+     * node's item in the model's table. gids [T + T*K] holds every node's
+     * item (= uniq) followed by the nodes' neighbours, so that one front call
+     * embeds both; cgids their clusters (CLIP) or NULL. */
     int K;              /* neighbours per node (the model's global_k) */
-    int M;              /* real nodes: sum of n_uniq */
-    int32_t *gnode;     /* [M] */
-    int32_t *gsess;     /* [M] */
-    int32_t *gids;      /* [B*U + M*K] */
+    int32_t *gids;      /* [T + T*K] */
     int32_t *cgids;     /* same, or NULL */
-    int32_t *gnbr;      /* = gids + B*U: [M, K] neighbour items (0 past gn) */
-    void *gw;           /* [M, K] edge weights (real; 0 past gn) */
-    int32_t *gn;        /* [M] valid neighbours 0..K */
+    int32_t *gnbr;      /* = gids + T: [T, K] neighbour items (0 past gn) */
+    void *gw;           /* [T, K] edge weights (real; 0 past gn) */
+    int32_t *gn;        /* [T] valid neighbours 0..K */
     void *flen;         /* [B] prefix lengths as reals (SBR_NEEDS_GLOBAL / LOCAL4) */
 } sbr_batch;
 

@@ -68,9 +68,9 @@ TEST(model_gcegnn_session_graph)
     }
     /* global neighbours: node 0 (item 5) has 9, the others none */
     CHECK_EQ_I64(b->K, 2);
-    CHECK_EQ_I64(b->M, 3); /* real nodes: the three unique items */
-    CHECK_EQ_I64(b->gnode[2], 2);
-    CHECK_EQ_I64(b->gsess[2], 0);
+    CHECK_EQ_I64(b->T, 3); /* nodes: the three unique items */
+    CHECK_EQ_I64(b->node_off[1], 3);
+    CHECK_EQ_I64(b->node_sess[2], 0);
     CHECK_EQ_I64(b->gn[0], 1);
     CHECK_EQ_I64(b->gn[1], 0);
     CHECK_EQ_I64(b->gnbr[0], 9);
