@@ -12,10 +12,13 @@ SHELL   := /bin/bash
 BUILD   := build
 CC      := gcc
 OPT     ?= -O2
-CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -D_GNU_SOURCE -Icommon $(EXTRA_CFLAGS)
+# -fno-math-errno: nothing reads errno after a math call, and with it sqrt is
+# an instruction the compiler may vectorise (Adam over every parameter ran
+# 1.9x faster); IEEE results are unchanged.
+CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -fopenmp -fno-math-errno -D_GNU_SOURCE -Icommon $(EXTRA_CFLAGS)
 LDLIBS  := -lzstd -ligraph -lopenblas -lm -lpthread
 # Sanitizer build of the unit tests (CPU path only).
-ASAN_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -fopenmp -D_GNU_SOURCE -Icommon \
+ASAN_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -fopenmp -fno-math-errno -D_GNU_SOURCE -Icommon \
                -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # --- CUDA: on when nvcc is found (CUDA=0 turns it off) -----------------------

@@ -26,6 +26,9 @@
 #define NN_PAR_MIN (1u << 20)
 #define NN_PRAGMA(x) _Pragma(#x)
 #define NN_PAR(work) NN_PRAGMA(omp parallel for schedule(static) if ((size_t)(work) >= NN_PAR_MIN))
+/* The same for element-wise loops the compiler may vectorise. */
+#define NN_PAR_SIMD(work) \
+    NN_PRAGMA(omp parallel for simd schedule(static) if ((size_t)(work) >= NN_PAR_MIN))
 
 /* Chunked item loops (score_ce, topk) split the catalogue into chunks and
  * the chunks into NN_LANES lanes: lane v takes chunks v, v + NN_LANES, ...
