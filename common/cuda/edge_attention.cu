@@ -470,7 +470,7 @@ void sbr_nn_edge_attn_global_forward_cuda(sbr_nn_ctx *ctx, float *y, float *u, f
                                           float *cat, const float *hv, const float *hn,
                                           const float *wn, const float *s, const int32_t *nk,
                                           const float *w1, const float *q1, const float *w2,
-                                          int M, int K, int d, float slope)
+                                          const float *drop, int M, int K, int d, float slope)
 {
     const char *op = "edge_attn_global_forward";
     ea_global_need(ctx, op, M, K, d);
@@ -488,6 +488,8 @@ void sbr_nn_edge_attn_global_forward_cuda(sbr_nn_ctx *ctx, float *y, float *u, f
     k_ea_global_attn<<<sbr_cuda_grid_warps(M), SBR_CUDA_BLOCK, 0, st>>>(alpha, cat, u, hv, hn, nk,
                                                                         q1, M, K, d, slope);
     SBR_CUDA_LAUNCHED(op);
+    if (drop)
+        sbr_nn_mul_forward_cuda(ctx, cat, cat, drop, M * 2 * d);
     sbr_nn_linear_forward_cuda(ctx, y, cat, w2, NULL, M, 2 * d, d);
     sbr_nn_relu_forward_cuda(ctx, y, y, M * d);
 }
@@ -498,7 +500,8 @@ void sbr_nn_edge_attn_global_backward_cuda(sbr_nn_ctx *ctx, float *dhv, float *d
                                            const float *alpha, const float *cat,
                                            const float *hn, const float *wn, const float *s,
                                            const int32_t *nk, const float *w1, const float *q1,
-                                           const float *w2, int M, int K, int d, float slope)
+                                           const float *w2, const float *drop, int M, int K,
+                                           int d, float slope)
 {
     const char *op = "edge_attn_global_backward";
     ea_global_need(ctx, op, M, K, d);
@@ -512,6 +515,8 @@ void sbr_nn_edge_attn_global_backward_cuda(sbr_nn_ctx *ctx, float *dhv, float *d
     SBR_CUDA_LAUNCHED(op);
     SBR_CUDA_CHECK(cudaMemsetAsync(dcat, 0, 2 * Md * sizeof(float), st));
     sbr_nn_linear_backward_cuda(ctx, dcat, dw2, NULL, dz, cat, w2, M, 2 * d, d);
+    if (drop)
+        sbr_nn_mul_forward_cuda(ctx, dcat, dcat, drop, (int)(2 * Md));
     k_ea_global_b1<<<sbr_cuda_grid_warps(M), SBR_CUDA_BLOCK, 0, st>>>(dhv, dhn, dpi, dlr, dcat,
                                                                       alpha, hn, nk, q1, M, K, d);
     SBR_CUDA_LAUNCHED(op);

@@ -52,6 +52,7 @@ int sbr_model_defaults(const char *name, sbr_model_cfg *c)
         c->dropout_emb = 0;
         c->dropout_hidden = 0.5;
         c->global_k = 12;
+        c->dropout_gcn = 0.8;
         c->interests = 3;
         c->dmi_eta = 12;
         c->dmi_beta = 0.005;
@@ -351,6 +352,7 @@ void sbr_model_add_to(sbr_model *m, sbr_tw *w, int optimizer)
     sbr_tw_metaf(w, "drop_counter", "%llu", (unsigned long long)m->drop_counter);
     for (int i = 0; cfg_opt_int_keys[i]; i++)
         sbr_tw_metaf(w, cfg_opt_int_keys[i], "%d", *cfg_opt_int(&m->cfg, i));
+    sbr_tw_metaf(w, "dropout_gcn", "%.17g", m->cfg.dropout_gcn);
     sbr_tw_metaf(w, "dmi_eta", "%.17g", m->cfg.dmi_eta);
     sbr_tw_metaf(w, "dmi_beta", "%.17g", m->cfg.dmi_beta);
     if (m->gtab_nbr) { /* the global graph table: inference needs no graph file */
@@ -412,7 +414,9 @@ int sbr_model_read_cfg(const sbr_tfile *f, sbr_model_cfg *c, sbr_err *e)
                             (long long)v);
         *cfg_opt_int(c, i) = (int)v;
     }
-    if ((sbr_tfile_meta(f, "dmi_eta") && meta_double(f, "dmi_eta", &c->dmi_eta, e)) ||
+    /* dropout_gcn: absent from models written before it existed (0) */
+    if ((sbr_tfile_meta(f, "dropout_gcn") && meta_double(f, "dropout_gcn", &c->dropout_gcn, e)) ||
+        (sbr_tfile_meta(f, "dmi_eta") && meta_double(f, "dmi_eta", &c->dmi_eta, e)) ||
         (sbr_tfile_meta(f, "dmi_beta") && meta_double(f, "dmi_beta", &c->dmi_beta, e)))
         return -1;
     if (c->interests < 1 || c->interests > 255)

@@ -38,6 +38,7 @@ typedef struct {
     int max_len;           /* keep the last max_len items of a prefix (0: all) */
     double dropout_emb;    /* dropout on the input embeddings */
     double dropout_hidden; /* dropout inside the model */
+    double dropout_gcn;    /* GCE-GNN / DMI-GNN: on [h_v ; agg] in the global aggregator */
     int n_items;           /* catalogue N: items 1..N */
     int n_clusters;        /* CLIP-SBR prompts: clusters 1..C (0: off) */
     double init_scale;     /* uniform(-s, s) init; 0: 1/sqrt(d) (SR-GNN lineage) */

@@ -227,11 +227,11 @@ static void bench_edge_attn(void)
     double fl = 2.0 * MK * (d + 1) * d + 2.0 * M * 2 * d * d + 4.0 * MK * d;
     snprintf(shape, sizeof shape, "M=%d nodes, K=%d, d=%d", M, K, d);
     TIME_MEDIAN(t, sbr_nn_edge_attn_global_forward_f32(&ctx, yg, u, alg, cat, hv, hn, wn, s, nk,
-                                                       w1, q1, w2, M, K, d, 0.2f));
+                                                       w1, q1, w2, NULL, M, K, d, 0.2f));
     row("edge_attn_global forward", shape, t, fl, 0);
     TIME_MEDIAN(t, sbr_nn_edge_attn_global_backward_f32(&ctx, dhv, dhn, dwn, ds, dw1, dq1, dw2,
                                                         dyg, yg, u, alg, cat, hn, wn, s, nk, w1,
-                                                        q1, w2, M, K, d, 0.2f));
+                                                        q1, w2, NULL, M, K, d, 0.2f));
     row("edge_attn_global backward", shape, t, 2 * fl, 0);
     free(ctx.scratch);
     free(hv), free(hn), free(wn), free(s), free(w1), free(q1), free(w2), free(yg), free(u);

@@ -73,12 +73,12 @@ TEST(cuda_edge_attn_global)
     ct_buf s = ct_in((size_t)M * d, -1, 1), w1 = ct_in((size_t)d * (d + 1), -0.3f, 0.3f);
     ct_buf q1 = ct_in(d, -1, 1), w2 = ct_in((size_t)d * 2 * d, -0.3f, 0.3f);
     ct_buf y = ct_out((size_t)M * d), u = ct_out(MK * d), alpha = ct_out(MK);
-    ct_buf cat = ct_out((size_t)M * 2 * d);
+    ct_buf cat = ct_out((size_t)M * 2 * d), drop = ct_in((size_t)M * 2 * d, 0, 2);
     sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_edge_attn_global_scratch_f32(M, K, d));
     sbr_nn_edge_attn_global_forward_f32(cpu, y.h, u.h, alpha.h, cat.h, hv.h, hn.h, wn.h, s.h, nk.h,
-                                        w1.h, q1.h, w2.h, M, K, d, 0.2f);
+                                        w1.h, q1.h, w2.h, drop.h, M, K, d, 0.2f);
     sbr_nn_edge_attn_global_forward_cuda(ct_ctx(), y.d, u.d, alpha.d, cat.d, hv.d, hn.d, wn.d,
-                                         s.d, nk.d, w1.d, q1.d, w2.d, M, K, d, 0.2f);
+                                         s.d, nk.d, w1.d, q1.d, w2.d, drop.d, M, K, d, 0.2f);
     ct_check("edge_attn_global y", y, RED_RTOL, RED_ATOL);
     ct_check("edge_attn_global u", u, RED_RTOL, RED_ATOL);
     ct_check("edge_attn_global alpha", alpha, RED_RTOL, 1e-6);
@@ -92,10 +92,11 @@ TEST(cuda_edge_attn_global)
     static const char *names[7] = {"dhv", "dhn", "dwn", "ds", "dw1", "dq1", "dw2"};
     sbr_nn_edge_attn_global_backward_f32(cpu, g[0].h, g[1].h, g[2].h, g[3].h, g[4].h, g[5].h,
                                          g[6].h, dy.h, y.h, u.h, alpha.h, cat.h, hn.h, wn.h, s.h,
-                                         nk.h, w1.h, q1.h, w2.h, M, K, d, 0.2f);
+                                         nk.h, w1.h, q1.h, w2.h, drop.h, M, K, d, 0.2f);
     sbr_nn_edge_attn_global_backward_cuda(ct_ctx(), g[0].d, g[1].d, g[2].d, g[3].d, g[4].d,
                                           g[5].d, g[6].d, dy.d, y.d, u.d, alpha.d, cat.d, hn.d,
-                                          wn.d, s.d, nk.d, w1.d, q1.d, w2.d, M, K, d, 0.2f);
+                                          wn.d, s.d, nk.d, w1.d, q1.d, w2.d, drop.d, M, K, d,
+                                          0.2f);
     for (int i = 0; i < 7; i++)
         ct_check(names[i], g[i], RED_RTOL, RED_ATOL);
 }

@@ -23,10 +23,14 @@ static void no_dropout(sbr_model_cfg *c) { c->dropout_emb = c->dropout_hidden = 
 /* Both branches' dropout off, and the local one on (the official default is 0). */
 static void local_dropout(sbr_model_cfg *c) { c->dropout_emb = 0.3; }
 
+/* The aggregator's dropout on [h_v ; agg] (the official dropout_gcn). */
+static void gcn_dropout(sbr_model_cfg *c) { c->dropout_gcn = 0.3; }
+
 TEST(model_gcegnn_gradcheck_dropouts)
 {
     CHECK(model_gradcheck_cfg("gcegnn", 0, no_dropout) == 0);
     CHECK(model_gradcheck_cfg("gcegnn", 0, local_dropout) == 0);
+    CHECK(model_gradcheck_cfg("gcegnn", 0, gcn_dropout) == 0);
 }
 
 /* The session graph of the prefix 5 6 5 7 7 (nodes 5, 6, 7 in order of first

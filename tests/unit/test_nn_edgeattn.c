@@ -160,6 +160,7 @@ typedef struct {
         dq1[D_], dw2[D_ * 2 * D_];
     double y[M_ * D_], u[M_ * K_ * D_], alpha[M_ * K_], cat[M_ * 2 * D_], w[M_ * D_];
     double scratch[M_ * K_ * (3 * D_ + 3) + 3 * M_ * D_];
+    const double *drop; /* dropout factors on cat [M_, 2 D_], or NULL */
 } glob_case;
 
 static double glob_loss(void *p)
@@ -167,7 +168,7 @@ static double glob_loss(void *p)
     glob_case *c = p;
     sbr_nn_ctx ctx = {.scratch = c->scratch, .scratch_bytes = sizeof c->scratch};
     sbr_nn_edge_attn_global_forward_f64(&ctx, c->y, c->u, c->alpha, c->cat, c->hv, c->hn, c->wn,
-                                        c->s, gnk, c->w1, c->q1, c->w2, M_, K_, D_, 0.2);
+                                        c->s, gnk, c->w1, c->q1, c->w2, c->drop, M_, K_, D_, 0.2);
     return gc_dot(c->w, c->y, M_ * D_);
 }
 
@@ -182,7 +183,8 @@ static void glob_backward(void *p)
     memset(c->dw2, 0, sizeof c->dw2);
     sbr_nn_edge_attn_global_backward_f64(&ctx, c->dhv, c->dhn, c->dwn, c->ds, c->dw1, c->dq1,
                                          c->dw2, c->w, c->y, c->u, c->alpha, c->cat, c->hn, c->wn,
-                                         c->s, gnk, c->w1, c->q1, c->w2, M_, K_, D_, 0.2);
+                                         c->s, gnk, c->w1, c->q1, c->w2, c->drop, M_, K_, D_,
+                                         0.2);
 }
 
 static glob_case *glob_new(uint64_t seed)
@@ -197,6 +199,33 @@ static glob_case *glob_new(uint64_t seed)
     gc_fill(c->w2, D_ * 2 * D_, -1, 1, seed + 6);
     gc_fill(c->w, M_ * D_, -1, 1, seed + 7);
     return c;
+}
+
+/* The official dropout on [hv ; agg] as fixed factors: dropped entries get
+ * no gradient through cat, kept ones are scaled by 1/(1-p). */
+TEST(nn_edge_attn_global_gradcheck_dropout)
+{
+    glob_case *c = glob_new(31);
+    static double drop[M_ * 2 * D_];
+    for (int i = 0; i < M_ * 2 * D_; i++)
+        drop[i] = (i * 7) % 3 == 0 ? 0 : 1 / (1 - 0.4);
+    c->drop = drop;
+    gc_spec s = {.op = "edge_attn_global (dropout)", .loss = glob_loss, .backward = glob_backward,
+                 .user = c};
+    gc_add(&s, "hv", c->hv, c->dhv, M_ * D_);
+    gc_add(&s, "hn", c->hn, c->dhn, M_ * K_ * D_);
+    gc_add(&s, "wn", c->wn, c->dwn, M_ * K_);
+    gc_add(&s, "s", c->s, c->ds, M_ * D_);
+    gc_add(&s, "w1", c->w1, c->dw1, D_ * (D_ + 1));
+    gc_add(&s, "q1", c->q1, c->dq1, D_);
+    gc_add(&s, "w2", c->w2, c->dw2, D_ * 2 * D_);
+    CHECK_EQ_I64(gradcheck(&s), 0);
+    /* an own-vector entry that is dropped gets no gradient */
+    for (int m = 0; m < M_; m++)
+        for (int j = 0; j < D_; j++)
+            if (drop[m * 2 * D_ + j] == 0)
+                CHECK(c->dhv[m * D_ + j] == 0);
+    free(c);
 }
 
 TEST(nn_edge_attn_global_gradcheck)
@@ -271,8 +300,8 @@ TEST(nn_edge_attn_global_matches_reference)
     ROUND(w2, c->w2, D_ * 2 * D_);
 #undef ROUND
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sizeof scr};
-    sbr_nn_edge_attn_global_forward_f32(&ctx, y, u, al, cat, hv, hn, wn, s, gnk, w1, q1, w2, M_,
-                                        K_, D_, 0.2f);
+    sbr_nn_edge_attn_global_forward_f32(&ctx, y, u, al, cat, hv, hn, wn, s, gnk, w1, q1, w2, NULL,
+                                        M_, K_, D_, 0.2f);
     glob_loss(c);
     CHECK(gc_agree_f32(y, c->y, M_ * D_, 1e-5, 1e-6) <= 1);
     free(c);
@@ -319,10 +348,10 @@ TEST(nn_edge_attn_thread_count_independent)
         sbr_nn_edge_attn_local_backward_f32(&ctx, out[t][2], out[t][3], dy, out[t][1], h, ptr, col,
                                             typ, a, T, D, 0.2f);
         sbr_nn_edge_attn_global_forward_f32(&ctx, out[t][4], u, al, cat, h, hn, wn, dy, nk, w1, q1,
-                                            w2, T, K, D, 0.2f);
+                                            w2, NULL, T, K, D, 0.2f);
         sbr_nn_edge_attn_global_backward_f32(&ctx, out[t][5], out[t][6], NULL, NULL, out[t][7],
                                              out[t][8], NULL, dy, out[t][4], u, al, cat, hn, wn,
-                                             dy, nk, w1, q1, w2, T, K, D, 0.2f);
+                                             dy, nk, w1, q1, w2, NULL, T, K, D, 0.2f);
         free(u), free(al), free(cat);
     }
     sbr_set_threads(0);
@@ -342,10 +371,10 @@ TEST(nn_edge_attn_empty_batch)
     sbr_nn_ctx ctx = {.scratch = s, .scratch_bytes = sizeof s};
     sbr_nn_edge_attn_local_forward_f64(&ctx, out, out, w, ptr, col, col, w, 0, 4, 0.2);
     sbr_nn_edge_attn_local_backward_f64(&ctx, w, w, out, out, w, ptr, col, col, w, 0, 4, 0.2);
-    sbr_nn_edge_attn_global_forward_f64(&ctx, out, out, out, out, w, w, w, w, nk, w, w, w, 0, 12, 4,
-                                        0.2);
+    sbr_nn_edge_attn_global_forward_f64(&ctx, out, out, out, out, w, w, w, w, nk, w, w, w, NULL, 0,
+                                        12, 4, 0.2);
     sbr_nn_edge_attn_global_backward_f64(&ctx, w, w, w, w, w, w, w, out, out, out, out, out, w, w,
-                                         w, nk, w, w, w, 0, 12, 4, 0.2);
+                                         w, nk, w, w, w, NULL, 0, 12, 4, 0.2);
     CHECK(out[0] == 7);
     for (int i = 0; i < 64; i++)
         CHECK(w[i] == 0);
@@ -380,7 +409,7 @@ static double gce_forward(void *p)
     sbr_nn_embedding_forward_f64(&ctx, c->s, c->S, c->seg, T, CS, D_, -1);
     sbr_nn_embedding_forward_f64(&ctx, c->hn, c->E, c->nb, T * CK, CV, D_, -1);
     sbr_nn_edge_attn_global_forward_f64(&ctx, c->yg, c->u, c->ag, c->cat, c->x, c->hn, c->wn, c->s,
-                                        c->nk, c->w1, c->q1, c->w2, T, CK, D_, 0.2);
+                                        c->nk, c->w1, c->q1, c->w2, NULL, T, CK, D_, 0.2);
     sbr_nn_add_forward_f64(&ctx, c->h, c->yl, c->yg, T * D_);
     return gc_dot(c->w, c->h, (size_t)T * D_);
 }
@@ -399,7 +428,7 @@ static void gce_backward(void *p)
     /* h = yl + yg: both get w */
     sbr_nn_edge_attn_global_backward_f64(&ctx, c->dx, c->dhn, c->dwn, c->ds, c->dw1, c->dq1, c->dw2,
                                          c->w, c->yg, c->u, c->ag, c->cat, c->hn, c->wn, c->s,
-                                         c->nk, c->w1, c->q1, c->w2, T, CK, D_, 0.2);
+                                         c->nk, c->w1, c->q1, c->w2, NULL, T, CK, D_, 0.2);
     sbr_nn_embedding_backward_f64(&ctx, c->dE, c->dhn, c->nb, T * CK, CV, D_, -1);
     sbr_nn_embedding_backward_f64(&ctx, c->dS, c->ds, c->seg, T, CS, D_, -1);
     sbr_nn_segment_pool_backward_f64(&ctx, c->dx, c->dS, c->off, CS, D_, 1);

@@ -40,6 +40,8 @@ static const char usage[] =
     "                        --window 3 --topk 12 on this SESSIONS' training split; its\n"
     "                        neighbour table is stored in the model\n"
     "      --global-k N      neighbours kept per item, the heaviest first (12)\n"
+    "      --dropout-gcn P   dropout on [own ; aggregate] in the global aggregator\n"
+    "                        (gcegnn 0, dmignn 0.8: the official defaults)\n"
     "      --interests U     dmignn: session vectors per sample (3; 1 = single interest)\n"
     "      --interest-pool P dmignn: max (default: an item's score is its best interest's)\n"
     "                        or sum (the ablation)\n"
@@ -85,7 +87,7 @@ static const char usage[] =
     "\n" SBR_HELP_EXIT;
 
 enum {
-    OPT_VERSION = 256, OPT_CLUSTERS, OPT_HIDDEN, OPT_LAYERS, OPT_DROPOUT, OPT_DROPOUT_H,
+    OPT_VERSION = 256, OPT_CLUSTERS, OPT_HIDDEN, OPT_LAYERS, OPT_DROPOUT, OPT_DROPOUT_H, OPT_DROPOUT_G,
     OPT_MAXLEN, OPT_PATIENCE, OPT_LR, OPT_L2, OPT_ADAMW, OPT_LRSTEP, OPT_LRGAMMA, OPT_CLIP,
     OPT_SELECT, OPT_METRIC, OPT_NOTEST, OPT_CHUNK, OPT_MAXSTEPS, OPT_LOG, OPT_CKPT, OPT_RESUME,
     OPT_DEVICE, OPT_THREADS, OPT_GRAPH, OPT_GLOBALK, OPT_INTERESTS, OPT_POOL, OPT_ETA, OPT_BETA
@@ -96,6 +98,7 @@ static const struct option opts[] = {
     {"dim", required_argument, 0, 'd'},          {"hidden", required_argument, 0, OPT_HIDDEN},
     {"layers", required_argument, 0, OPT_LAYERS}, {"dropout", required_argument, 0, OPT_DROPOUT},
     {"dropout-hidden", required_argument, 0, OPT_DROPOUT_H},
+    {"dropout-gcn", required_argument, 0, OPT_DROPOUT_G},
     {"max-len", required_argument, 0, OPT_MAXLEN}, {"epochs", required_argument, 0, 'e'},
     {"patience", required_argument, 0, OPT_PATIENCE}, {"batch", required_argument, 0, 'b'},
     {"lr", required_argument, 0, OPT_LR},         {"l2", required_argument, 0, OPT_L2},
@@ -120,7 +123,7 @@ typedef struct {
     int threads;
     /* -1 / negative: keep the model's default */
     int d, hidden, layers, max_len;
-    double dropout, dropout_h;
+    double dropout, dropout_h, dropout_g;
     uint64_t seed;
     sbr_train_cfg tc;
     /* GCE-GNN / DMI-GNN; -1 / has_* 0: the model's default */
@@ -138,7 +141,7 @@ static void parse(int argc, char **argv, args *a)
     a->model = "gru4rec";
     a->device = "auto";
     a->d = a->hidden = a->layers = a->max_len = -1;
-    a->dropout = a->dropout_h = -1;
+    a->dropout = a->dropout_h = a->dropout_g = -1;
     a->global_k = a->interests = a->pool = -1;
     a->seed = 1;
     a->tc = (sbr_train_cfg){.epochs = 30, .patience = 3, .batch = 100, .lr = 1e-3, .l2 = 1e-5,
@@ -153,6 +156,7 @@ static void parse(int argc, char **argv, args *a)
         case OPT_LAYERS: a->layers = (int)sbr_arg_int("--layers", optarg, 1, 64); break;
         case OPT_DROPOUT: a->dropout = sbr_arg_double("--dropout", optarg, 0, 0.99); break;
         case OPT_DROPOUT_H: a->dropout_h = sbr_arg_double("--dropout-hidden", optarg, 0, 0.99); break;
+        case OPT_DROPOUT_G: a->dropout_g = sbr_arg_double("--dropout-gcn", optarg, 0, 0.99); break;
         case OPT_MAXLEN: a->max_len = (int)sbr_arg_int("--max-len", optarg, 0, 100000); break;
         case 'e': a->tc.epochs = (int)sbr_arg_int("--epochs", optarg, 1, 100000); break;
         case OPT_PATIENCE: a->tc.patience = (int)sbr_arg_int("--patience", optarg, 0, 100000); break;
@@ -200,8 +204,9 @@ static void parse(int argc, char **argv, args *a)
     if ((needs & SBR_NEEDS_GLOBAL) && !a->graph)
         sbr_usage_error("--model %s needs its global graph: --graph FILE (sbr-graph --kind window)",
                         a->model);
-    if (!(needs & SBR_NEEDS_GLOBAL) && (a->graph || a->global_k > 0))
-        sbr_usage_error("--graph and --global-k are for gcegnn and dmignn, not %s", a->model);
+    if (!(needs & SBR_NEEDS_GLOBAL) && (a->graph || a->global_k > 0 || a->dropout_g >= 0))
+        sbr_usage_error("--graph, --global-k and --dropout-gcn are for gcegnn and dmignn, not %s",
+                        a->model);
     if (!(needs & SBR_NEEDS_INTERESTS) &&
         (a->interests > 0 || a->pool >= 0 || a->has_eta || a->has_beta))
         sbr_usage_error("--interests, --interest-pool, --dmi-eta and --dmi-beta are for dmignn");
@@ -217,6 +222,7 @@ static void model_config(const args *a, const sbr_sessions *s, const sbr_cluster
     if (a->max_len >= 0) cfg->max_len = a->max_len;
     if (a->dropout >= 0) cfg->dropout_emb = a->dropout;
     if (a->dropout_h >= 0) cfg->dropout_hidden = a->dropout_h;
+    if (a->dropout_g >= 0) cfg->dropout_gcn = a->dropout_g;
     if (a->global_k > 0) cfg->global_k = a->global_k;
     if (a->interests > 0) cfg->interests = a->interests;
     if (a->pool >= 0) cfg->pool_sum = a->pool;
