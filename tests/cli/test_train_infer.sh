@@ -57,9 +57,12 @@ check "train 2 epochs with a checkpoint" 0 "$B/sbr-train" -q -e 2 --patience 0 -
 check "train 1 epoch with a checkpoint" 0 "$B/sbr-train" -q -e 1 --patience 0 --threads 1 --no-test --checkpoint "$T/half.ckpt" -o "$T/h.model" "$T/s.sbr"
 check "resume for the 2nd epoch" 0 "$B/sbr-train" -q -e 2 --patience 0 --threads 1 --no-test --resume "$T/half.ckpt" --checkpoint "$T/half.ckpt" -o "$T/b.model" "$T/s.sbr"
 check_true "resumed parameters are bit-identical" "cmp -s <('$B/sbr-inspect' -t param.items '$T/full.ckpt') <('$B/sbr-inspect' -t param.items '$T/half.ckpt')"
+check "resume a checkpoint of another model" 1 "$B/sbr-train" -q -m narm -e 2 --threads 1 --no-test --resume "$T/half.ckpt" -o "$T/c.model" "$T/s.sbr"
+check_err "says it is another model's" "half.ckpt: a checkpoint of another model"
 
 # Bad input.
 check "a model where sessions are expected" 1 "$B/sbr-train" -q -o "$T/x.model" "$T/gru.model"
+check_true "names the file once" "[ \$(grep -o 'gru.model' '$T/err' | wc -l) = 1 ]"
 check_err "says which kind" "is a sbr.model file, expected sbr.sessions"
 check "sessions where the model is expected" 1 "$B/sbr-infer" -q -o "$T/x.topk" "$T/s.sbr" "$T/s.sbr"
 check_err "names the file" "s.sbr: is a sbr.sessions file, expected sbr.model"

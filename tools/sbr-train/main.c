@@ -293,8 +293,8 @@ int main(int argc, char **argv)
     sbr_set_threads(a.threads);
     sbr_sessions s;
     sbr_err e;
-    if (sbr_sessions_read(a.sessions, &s, &e))
-        sbr_fatal("%s: %s", a.sessions, e.msg);
+    if (sbr_sessions_read(a.sessions, &s, &e)) /* the message names the file */
+        sbr_fatal("%s", e.msg);
     sbr_clusters cl, *clp = NULL;
     if (a.clusters) {
         if (sbr_clusters_read(a.clusters, &cl, &e))
