@@ -44,6 +44,84 @@ static void compress(uint32_t h[8], const uint8_t *p)
     h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
+/* SHA-NI (x86 SHA extensions): the same compression in the CPU's own
+ * instructions, ~5x the portable loop's speed; the digest of a ~1 GB input
+ * file was a third of sbr-prep's time. Chosen at run time by cpuid. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+__attribute__((target("sha,sse4.1,ssse3"))) static void compress_shani(uint32_t h[8],
+                                                                       const uint8_t *p,
+                                                                       size_t nblocks)
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    /* state as the instructions want it: ABEF and CDGH (high to low) */
+    __m128i dcba = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1);
+    __m128i hgfe = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B);
+    __m128i abef = _mm_alignr_epi8(dcba, hgfe, 8);
+    __m128i cdgh = _mm_blend_epi16(hgfe, dcba, 0xF0);
+    for (; nblocks > 0; nblocks--, p += 64) {
+        __m128i abef0 = abef, cdgh0 = cdgh, w[4];
+        for (int g = 0; g < 16; g++) { /* four rounds per group */
+            __m128i cur;
+            if (g < 4) {
+                cur = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
+            } else { /* W[g] from W[g-4..g-1], held in w[g & 3 .. (g + 3) & 3] */
+                __m128i t = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);
+                t = _mm_add_epi32(t, _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4));
+                cur = _mm_sha256msg2_epu32(t, w[(g + 3) & 3]);
+            }
+            w[g & 3] = cur;
+            __m128i m = _mm_add_epi32(cur, _mm_loadu_si128((const __m128i *)&K[4 * g]));
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, m);
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(m, 0x0E));
+        }
+        abef = _mm_add_epi32(abef, abef0);
+        cdgh = _mm_add_epi32(cdgh, cdgh0);
+    }
+    __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+    __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+
+static int have_shani(void)
+{
+    static int known = -1;
+    if (known < 0) {
+        unsigned a, b, c, d;
+        int sse = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 9)) && (c & (1u << 19));
+        known = sse && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+    }
+    return known;
+}
+#else
+static void compress_shani(uint32_t h[8], const uint8_t *p, size_t nblocks)
+{
+    (void)h, (void)p, (void)nblocks;
+}
+static int have_shani(void) { return 0; }
+#endif
+
+static int force_portable;
+
+int sbr_sha256_use_portable(int on)
+{
+    force_portable = on;
+    return !on && have_shani();
+}
+
+static void compress_blocks(uint32_t h[8], const uint8_t *p, size_t nblocks)
+{
+    if (!force_portable && have_shani()) {
+        compress_shani(h, p, nblocks);
+        return;
+    }
+    for (; nblocks > 0; nblocks--, p += 64)
+        compress(h, p);
+}
+
 void sbr_sha256_init(sbr_sha256 *c)
 {
     static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -65,11 +143,12 @@ void sbr_sha256_update(sbr_sha256 *c, const void *data, size_t n)
         n -= take;
         if (c->used < 64)
             return;
-        compress(c->h, c->block);
+        compress_blocks(c->h, c->block, 1);
         c->used = 0;
     }
-    for (; n >= 64; p += 64, n -= 64)
-        compress(c->h, p);
+    compress_blocks(c->h, p, n / 64);
+    p += n / 64 * 64;
+    n %= 64;
     memcpy(c->block, p, n);
     c->used = n;
 }

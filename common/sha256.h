@@ -14,6 +14,9 @@ typedef struct {
 
 void sbr_sha256_init(sbr_sha256 *c);
 void sbr_sha256_update(sbr_sha256 *c, const void *data, size_t n);
+/* on = 1: the portable code even where the CPU has SHA-NI (tests compare
+ * the two). Returns whether the accelerated path is now in use. */
+int sbr_sha256_use_portable(int on);
 /* Writes the digest as 64 lowercase hex digits and a NUL. */
 void sbr_sha256_hex(sbr_sha256 *c, char out[65]);
 
