@@ -21,12 +21,9 @@ trap 'rm -rf "$W"' EXIT
 # A 0.5% validation tail keeps the per-epoch evaluation short.
 "$B/sbr-prep" -q --format srgnn --valid-frac 0.005 -o "$W/s.sbr" "$DATA/$ds"
 "$B/sbr-graph" -q --kind window --window 3 --topk 12 -o "$W/g.sbr" "$W/s.sbr"
-N=$("$B/sbr-inspect" -m n_items "$W/s.sbr")
-S=$("$B/sbr-inspect" -m train.samples "$W/s.sbr")
-read -r floor_ms gflops < <("$B/bench-floor" 100 100 "$N" 15)
-batches=$(( (S + 99) / 100 ))
-floor_s=$(awk -v m="$floor_ms" -v b="$batches" 'BEGIN { printf "%.1f", m * b / 1000 }')
-echo "Output-layer floor: 3 sgemm per batch of 100 (d 100, $N items): $floor_ms ms ($gflops GFLOP/s) × $batches batches = **$floor_s s** per epoch. DMI-GNN scores U = 3 interests per sample: its own floor is about 3× this."
+. "$(dirname "$0")/floor.sh"
+floor_measure "$W/s.sbr"
+echo "$(floor_sentence) DMI-GNN scores U = 3 interests per sample: its own floor is about 3× this."
 echo
 echo "| model | epoch (s) | samples/s | × floor | peak RSS (MiB) | note |"
 echo "|---|---|---|---|---|---|"

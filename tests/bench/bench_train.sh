@@ -17,12 +17,9 @@ fi
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 "$B/sbr-prep" -q --format srgnn --valid-frac 0 -o "$W/s.sbr" "$DATA/$ds"
-N=$("$B/sbr-inspect" -m n_items "$W/s.sbr")
-S=$("$B/sbr-inspect" -m train.samples "$W/s.sbr")
-read -r floor_ms gflops < <("$B/bench-floor" 100 100 "$N" 15)
-batches=$(( (S + 99) / 100 ))
-floor_s=$(awk -v m="$floor_ms" -v b="$batches" 'BEGIN { printf "%.1f", m * b / 1000 }')
-echo "Output-layer floor: 3 sgemm per batch of 100 (d 100, $N items): $floor_ms ms ($gflops GFLOP/s) × $batches batches = **$floor_s s** per epoch."
+. "$(dirname "$0")/floor.sh"
+floor_measure "$W/s.sbr"
+floor_sentence
 echo
 echo "| model | epoch (s) | samples/s | × floor | peak RSS (MiB) | inference samples/s | note |"
 echo "|---|---|---|---|---|---|---|"
