@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -778,11 +779,45 @@ struct sbr_log_hasher {
     char *path;
     sbr_sha256 sha;
     int failed; /* errno of a failed read, 0 when fine */
+    int done;   /* set (atomically) when the digest is complete */
+    /* A mapped file (read_mapped): the helper hashes the pages the parser
+     * reads, and whichever of the two comes second unmaps them (they would
+     * count as resident memory otherwise). */
+    const uint8_t *map;
+    size_t size;
+    size_t hashed, parsed, dropped; /* hashed, parsed: atomics; dropped: under mu */
+    pthread_mutex_t mu;
 };
+
+#define MAP_STEP ((size_t)16 << 20) /* hashing and unmapping granularity */
+
+/* Releases the pages of the mapping that both threads are done with. */
+static void drop_behind(struct sbr_log_hasher *h)
+{
+    size_t a = __atomic_load_n(&h->hashed, __ATOMIC_ACQUIRE);
+    size_t b = __atomic_load_n(&h->parsed, __ATOMIC_ACQUIRE);
+    size_t upto = (a < b ? a : b) & ~(size_t)4095;
+    pthread_mutex_lock(&h->mu);
+    if (upto > h->dropped) {
+        madvise((void *)(h->map + h->dropped), upto - h->dropped, MADV_DONTNEED);
+        h->dropped = upto;
+    }
+    pthread_mutex_unlock(&h->mu);
+}
 
 static void *hash_thread(void *arg)
 {
     struct sbr_log_hasher *h = arg;
+    if (h->map) {
+        for (size_t off = 0; off < h->size; off += MAP_STEP) {
+            size_t k = h->size - off < MAP_STEP ? h->size - off : MAP_STEP;
+            sbr_sha256_update(&h->sha, h->map + off, k);
+            __atomic_store_n(&h->hashed, off + k, __ATOMIC_RELEASE);
+            drop_behind(h);
+        }
+        __atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
+        return NULL;
+    }
     uint8_t *buf = malloc(RB_BLOCK);
     if (!buf) {
         h->failed = ENOMEM;
@@ -803,7 +838,31 @@ static void *hash_thread(void *arg)
         off += k;
     }
     free(buf);
+    __atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
     return NULL;
+}
+
+int sbr_log_hashing(const sbr_clicklog *g)
+{
+    return g->hasher && !__atomic_load_n(&g->hasher->done, __ATOMIC_ACQUIRE);
+}
+
+/* Hashes a mapped file on a helper thread; the hasher owns the mapping. */
+static struct sbr_log_hasher *hasher_start_mapped(const char *path, const uint8_t *map,
+                                                  size_t size)
+{
+    struct sbr_log_hasher *h = sbr_xcalloc(1, sizeof *h);
+    h->fd = -1;
+    h->path = sbr_xstrdup(path);
+    h->map = map;
+    h->size = size;
+    pthread_mutex_init(&h->mu, NULL);
+    sbr_sha256_init(&h->sha);
+    if (pthread_create(&h->th, NULL, hash_thread, h) != 0) {
+        hash_thread(h); /* no thread: hash here */
+        h->th = pthread_self();
+    }
+    return h;
 }
 
 static struct sbr_log_hasher *hasher_start(const char *path)
@@ -838,7 +897,12 @@ int sbr_log_join_hash(sbr_clicklog *g, sbr_err *e)
         sbr_sha256_hex(&h->sha, hex);
         sbr_inputs_add(h->path, hex);
     }
-    close(h->fd);
+    if (h->fd >= 0)
+        close(h->fd);
+    if (h->map) {
+        munmap((void *)h->map, h->size);
+        pthread_mutex_destroy(&h->mu);
+    }
     free(h->path);
     free(h);
     g->hasher = NULL;
@@ -925,6 +989,131 @@ static int read_blocks(driver *d, const char *path, int fd, sbr_err *e)
     return rc;
 }
 
+/* Unsigned decimal of 1..18 digits ending at `stop` (not consumed):
+ * advances *q; -1 otherwise (the general path then words the error). */
+static inline int run_u64(const char **q, const char *end, char stop, int64_t *out)
+{
+    const char *c = *q;
+    uint64_t v = 0;
+    int k = 0;
+    for (; c < end; c++, k++) {
+        unsigned dg = (unsigned)(*c - '0');
+        if (dg > 9)
+            break;
+        v = v * 10 + dg;
+    }
+    if (k == 0 || k > 18 || c == end || *c != stop)
+        return -1;
+    *out = (int64_t)v;
+    *q = c;
+    return 0;
+}
+
+/* Kaggle rows of the usual shape, parsed straight from the buffer from
+ * p[pos] on without looking for the line end first: up to MAP_STEP bytes,
+ * stopping before the first line that is not "digits,digits,EVENT,digits,
+ * [digits]\n" (blank, '\r', malformed, the last line without '\n'), which
+ * feed() takes. The same rows as row_kaggle_fast, and the same counts.
+ * Returns the position reached. */
+static size_t kaggle_run(driver *d, const char *p, size_t pos, size_t size, int64_t *lineno)
+{
+    reader *r = &d->r;
+    sbr_clicklog *g = r->g;
+    const char *q = p + pos, *end = p + size,
+               *stop = size - pos > MAP_STEP ? q + MAP_STEP : end;
+    unsigned events = r->o->events;
+    int64_t lines = 0, skipped = 0;
+    while (q < stop) {
+        const char *c = q;
+        int64_t ts, vis, item, txn;
+        unsigned ev;
+        if (run_u64(&c, end, ',', &ts) < 0)
+            break;
+        c++;
+        if (run_u64(&c, end, ',', &vis) < 0)
+            break;
+        c++;
+        if (end - c >= 5 && memcmp(c, "view,", 5) == 0) {
+            ev = SBR_EV_VIEW;
+            c += 5;
+        } else if (end - c >= 10 && memcmp(c, "addtocart,", 10) == 0) {
+            ev = SBR_EV_CART;
+            c += 10;
+        } else if (end - c >= 12 && memcmp(c, "transaction,", 12) == 0) {
+            ev = SBR_EV_TRANSACTION;
+            c += 12;
+        } else
+            break;
+        if (run_u64(&c, end, ',', &item) < 0)
+            break;
+        c++;
+        if (c < end && *c != '\n' && run_u64(&c, end, '\n', &txn) < 0)
+            break;
+        if (c == end)
+            break; /* the last line, without '\n' */
+        q = c + 1;
+        lines++;
+        if (!(events & ev)) {
+            skipped++;
+            continue;
+        }
+        r->b_vis[r->nb] = vis;
+        r->b_item[r->nb] = item;
+        r->b_ts[r->nb] = ts;
+        if (++r->nb == KBATCH)
+            kaggle_flush(r);
+    }
+    g->lines += lines;
+    g->rows += lines;
+    g->skipped_events += skipped;
+    *lineno += lines;
+    return (size_t)(q - p);
+}
+
+/* A plain file mapped whole: lines are parsed in place (no copy, no line
+ * cut by a block end) while the helper thread hashes the same pages.
+ * Returns 1 when the file cannot be mapped (the caller reads it). */
+static int read_mapped(driver *d, const char *path, int fd, size_t size)
+{
+    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED)
+        return 1;
+    struct sbr_log_hasher *h = hasher_start_mapped(path, m, size);
+    d->r.g->hasher = h;
+    const char *p = m;
+    size_t pos = 0, next_drop = MAP_STEP;
+    int64_t lineno = 0;
+    while (pos < size) {
+        if (d->started && d->r.g->format == SBR_FMT_KAGGLE) {
+            size_t k = kaggle_run(d, p, pos, size, &lineno);
+            if (k != pos) {
+                pos = k;
+                if (pos >= next_drop) {
+                    __atomic_store_n(&h->parsed, pos, __ATOMIC_RELEASE);
+                    drop_behind(h);
+                    next_drop = pos + MAP_STEP;
+                }
+                continue;
+            }
+        }
+        const char *nl = memchr(p + pos, '\n', size - pos);
+        size_t end = nl ? (size_t)(nl - p) : size, len = end - pos;
+        if (len > 0 && p[pos + len - 1] == '\r')
+            len--;
+        if (feed(d, p + pos, (int64_t)len, ++lineno) < 0)
+            return -1;
+        pos = end + 1;
+        if (pos >= next_drop) {
+            __atomic_store_n(&h->parsed, pos, __ATOMIC_RELEASE);
+            drop_behind(h);
+            next_drop = pos + MAP_STEP;
+        }
+    }
+    __atomic_store_n(&h->parsed, size, __ATOMIC_RELEASE);
+    drop_behind(h);
+    return 0;
+}
+
 /* Through the library's line reader: stdin and zstd-compressed files. */
 static int read_lines(driver *d, const char *path, sbr_err *e)
 {
@@ -986,9 +1175,12 @@ static int read_file(driver *d, const char *path, sbr_err *e)
     int plain = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
                 pread(fd, magic, 4, 0) >= 0 &&
                 !(magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd);
-    if (plain)
+    rc = 1;
+    if (plain && st.st_size > 0 && (uint64_t)st.st_size <= SIZE_MAX)
+        rc = read_mapped(d, path, fd, (size_t)st.st_size);
+    if (plain && rc == 1)
         rc = read_blocks(d, path, fd, e);
-    else
+    else if (!plain)
         rc = read_lines(d, path, e);
     if (fd >= 0)
         close(fd);

@@ -92,6 +92,8 @@ int sbr_log_parse_buffer(const char *name, const char *text, int64_t n, const sb
  * files) and registers it for provenance; call before writing outputs.
  * Returns -1 when re-reading the file for the digest failed. */
 int sbr_log_join_hash(sbr_clicklog *log, sbr_err *e);
+/* 1 while the helper thread is still hashing the input (a core is busy). */
+int sbr_log_hashing(const sbr_clicklog *log);
 void sbr_log_free(sbr_clicklog *log);
 
 /* --- number and time parsing (exposed for tests) ------------------------- */

@@ -132,7 +132,7 @@ static void group(sbr_clicklog *g, int64_t **koff_out, int32_t **item_out, int64
      * scatters rows [n*j/T, n*(j+1)/T), its rows of key k going after those
      * of threads < j, so the result is the same for any T. */
     int T = n >= (1 << 20) ? omp_get_max_threads() : 1;
-    if (g->hasher && T > 1)
+    if (sbr_log_hashing(g) && T > 1)
         T--; /* a core is still hashing the input (clicklog.c) */
     if (T > 4)
         T = 4;
@@ -463,36 +463,61 @@ typedef struct {
 /* Copies sessions idx[0..n) of w into a split, numbering items on the way
  * (or dropping clicks on items without a number when !assign). Sessions
  * left shorter than min_keep are dropped and counted in *drop_s / *drop_c;
- * dropped clicks in *drop_unseen. */
+ * dropped clicks in *drop_unseen.
+ *
+ * Two passes: the sessions, scattered in memory (visited in date order), are
+ * gathered in parallel at their full lengths (offsets, log item ids, times,
+ * users); then one sequential pass over the contiguous result numbers the
+ * items in order of first appearance and compacts what is dropped. */
 static void emit(const wset *w, const int64_t *idx, int64_t n, numbering *nb, int assign,
                  int min_keep, int with_times, int with_users, const int64_t *key_date_sec,
                  sbr_split *sp, int64_t *drop_unseen, int64_t *drop_s, int64_t *drop_c)
 {
-    int64_t nnz = 0;
-    for (int64_t i = 0; i < n; i++)
-        nnz += w->off[idx[i] + 1] - w->off[idx[i]];
     memset(sp, 0, sizeof *sp);
-    sp->offsets = sbr_xmalloc((size_t)(n + 1) * sizeof *sp->offsets);
-    sp->items = sbr_xmalloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *sp->items);
-    if (with_times)
-        sp->times = sbr_xmalloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *sp->times);
-    if (with_users)
-        sp->users = sbr_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *sp->users);
-    int32_t *newid = nb->newid;
-    int64_t S = 0, wr = 0;
-    sp->offsets[0] = 0;
+    int64_t *off = sbr_xmalloc((size_t)(n + 1) * sizeof *off);
+    int par = n >= 4096;
+    off[0] = 0;
+#pragma omp parallel for schedule(static) if (par)
     for (int64_t i = 0; i < n; i++) {
-        int64_t s = idx[i], start = wr;
-        /* the sessions are visited in date order, scattered in memory */
         if (i + 16 < n)
             __builtin_prefetch(&w->off[idx[i + 16]]);
+        off[i + 1] = w->off[idx[i] + 1] - w->off[idx[i]];
+    }
+    for (int64_t i = 0; i < n; i++)
+        off[i + 1] += off[i];
+    int64_t nnz = off[n];
+    sp->offsets = off;
+    int32_t *items = sbr_xmalloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *items);
+    int64_t *times = with_times ? sbr_xmalloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *times) : NULL;
+    int64_t *users = with_users ? sbr_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *users) : NULL;
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t i = 0; i < n; i++) {
+        int64_t s = idx[i], a = w->off[s], b = w->off[s + 1], o = off[i] - a;
         if (i + 8 < n) {
-            int64_t a = w->off[idx[i + 8]];
-            __builtin_prefetch(&w->item[a]);
-            __builtin_prefetch(&w->t[a]);
+            int64_t q = w->off[idx[i + 8]];
+            __builtin_prefetch(&w->item[q]);
+            __builtin_prefetch(&w->t[q]);
         }
-        for (int64_t j = w->off[s]; j < w->off[s + 1]; j++) {
-            int32_t it = w->item[j], v = newid[it];
+        for (int64_t j = a; j < b; j++)
+            items[o + j] = w->item[j];
+        if (times) {
+            if (key_date_sec)
+                for (int64_t j = a; j < b; j++)
+                    times[o + j] = w->date[s];
+            else
+                for (int64_t j = a; j < b; j++)
+                    times[o + j] = w->t[j] >= 0 ? w->t[j] / 1000 : floor_div(w->t[j], 1000);
+        }
+        if (users)
+            users[i] = w->user[s];
+    }
+    /* Numbering and dropping, in order; compaction in place (wr <= j). */
+    int32_t *newid = nb->newid;
+    int64_t S = 0, wr = 0, a = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t b = off[i + 1], start = wr;
+        for (int64_t j = a; j < b; j++) {
+            int32_t it = items[j], v = newid[it];
             if (!v) {
                 if (!assign) {
                     (*drop_unseen)++;
@@ -501,22 +526,25 @@ static void emit(const wset *w, const int64_t *idx, int64_t n, numbering *nb, in
                 v = newid[it] = nb->next++;
                 nb->orig[v] = nb->original[it];
             }
-            sp->items[wr] = v;
-            if (with_times)
-                sp->times[wr] = key_date_sec ? w->date[s]
-                                : w->t[j] >= 0 ? w->t[j] / 1000 : floor_div(w->t[j], 1000);
+            items[wr] = v;
+            if (times)
+                times[wr] = times[j];
             wr++;
         }
+        a = b;
         if (wr - start < min_keep) {
             (*drop_s)++;
             *drop_c += wr - start;
             wr = start;
             continue;
         }
-        if (with_users)
-            sp->users[S] = w->user[s];
-        sp->offsets[++S] = wr;
+        if (users)
+            users[S] = users[i];
+        off[++S] = wr;
     }
+    sp->items = items;
+    sp->times = times;
+    sp->users = users;
     sp->n_sessions = S;
 }
 
