@@ -8,4 +8,4 @@ $(WORK)/clicks.tsv.zst: $(BUILD)/sbr-gen | $(WORK)
 	$(BUILD)/sbr-gen -q --clicks $(SYNTH_CLICKS) --seed $(SYNTH_SEED) | zstd -q -f -o $@
 
 $(SESSIONS): $(WORK)/clicks.tsv.zst $(BUILD)/sbr-prep
-	$(BUILD)/sbr-prep -o $@ $<
+	$(BUILD)/sbr-prep --valid-frac $(VALID_FRAC) -o $@ $<

@@ -1,8 +1,3 @@
-# yoochoose1_64 in the SR-GNN benchmark pickles (all_train_seq.txt, test.txt, zstd or
-# not) under $(DATA_DIR)/yoochoose1_64: see ../shared/data/README.md. The validation
-# split is the last 10% of the training sessions (time order).
-DATA_TRAIN_ARGS ?= --epochs 30 --patience 3
-
-$(SESSIONS): $(BUILD)/sbr-prep | $(WORK)
-	@test -d "$(DATA_DIR)/yoochoose1_64" || { echo "sbr: $(DATA_DIR)/yoochoose1_64 not found: set DATA_DIR to the folder holding yoochoose1_64/ (SR-GNN pickles)" >&2; exit 1; }
-	$(BUILD)/sbr-prep --format srgnn --valid-frac 0.1 -o $@ $(DATA_DIR)/yoochoose1_64
+# yoochoose1_64 in the SR-GNN benchmark pickles (see pipelines/srgnn-pickles.mk.inc).
+PICKLES := yoochoose1_64
+include pipelines/srgnn-pickles.mk.inc

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# One markdown row per finished run under work/ (see pipelines/results.sh):
+# read from the run's training log (one JSON line per epoch) and its metrics.
+# "valid-selected": the test figures at the epoch of best validation HR@20;
+# "best-test": the best test HR@20 and the best test MRR@20 over the epochs
+# run, each on its own (the papers' reporting; it peeks at the test set).
+set -u
+cd "$(dirname "$0")/.." || exit 2
+B=${BUILD:-build}
+
+# Published HR@20 / MRR@20 (the papers; docs/RESULTS.md names the sources).
+published() {
+    case "$1 $2" in
+    "retailrocket srgnn") echo "50.48 / 26.45" ;;
+    "diginetica srgnn") echo "50.73 / 17.59" ;;
+    "retailrocket gru4rec") echo "50.22 / 25.65" ;;
+    "retailrocket narm") echo "50.64 / 27.41" ;;
+    "retailrocket gcegnn") echo "55.28 / 28.34" ;;
+    "diginetica gcegnn") echo "54.22 / 19.04" ;;
+    "retailrocket dmignn") echo "57.53 / 31.27" ;;
+    *) echo "" ;;
+    esac
+}
+
+echo "| dataset | run | protocol | epochs | selected | valid HR@20 / MRR@20 | test, selected: HR@20 / MRR@20 / Cov@20 | test, best-test: HR@20 / MRR@20 | published | s / epoch |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for log in work/*/*.log; do
+    [ -s "$log" ] || continue
+    dir=$(basename "$(dirname "$log")") name=$(basename "$log" .log)
+    ds=${dir%-paper} proto=valid
+    [ "$dir" != "$ds" ] && proto=paper
+    model=${name%%-*}
+    met=${log%.log}.metrics
+    cov=""
+    [ -s "$met" ] && cov=$("$B/sbr-score" --json "${log%.log}.topk" 2>/dev/null |
+        grep -o '"Cov@20":[0-9.]*' | cut -d: -f2 | xargs printf '%.2f' 2>/dev/null)
+    awk -v ds="$ds" -v name="$name" -v proto="$proto" -v pub="$(published "$ds" "$model")" \
+        -v cov="${cov:-–}" -v done_="$([ -s "$met" ] && echo 1 || echo 0)" '
+    function num(key,   m) {
+        if (match($0, "\"" key "\":[-0-9.e]+")) return substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) + 0
+        return -1
+    }
+    {
+        n++; secs += num("seconds")
+        v = num("valid_HR@20"); th = num("test_HR@20"); tm = num("test_MRR@20")
+        key = proto == "paper" ? th : v
+        if (n == 1 || key > best) { best = key; sel = n; vh = v; vm = num("valid_MRR@20"); sh = th; sm = tm }
+        if (th > bth) bth = th
+        if (tm > btm) btm = tm
+    }
+    END {
+        if (!n) exit
+        valid = proto == "paper" ? "–" : sprintf("%.2f / %.2f", vh, vm)
+        state = done_ ? "" : " (running)"
+        printf "| %s | %s | %s | %d%s | %d | %s | %.2f / %.2f / %s | %.2f / %.2f | %s | %.0f |\n",
+            ds, name, proto == "paper" ? "paper: all train, best test epoch" : "valid: 90% train, selected on valid",
+            n, state, sel, valid, sh, sm, done_ ? cov : "–", bth, btm, pub == "" ? "–" : pub, secs / n
+    }' "$log"
+done
