@@ -6,11 +6,14 @@
 
 #define SUMSQ_BLOCKS 256 /* as NN_SUMSQ_BLOCKS of optim.inc */
 
-__global__ void k_adam(float *p, const float *g, float *m, float *v, int64_t n, float b1,
-                       float b2, float eps, float wd, float lr, float step, float bc2, int dec)
+__global__ void k_adam(float *p, float *g, float *m, float *v, int64_t n, float b1,
+                       float b2, float eps, float wd, float lr, float step, float bc2, int dec,
+                       int zero_grad)
 {
     SBR_CUDA_FOR(i, n) {
         float gi = g[i], pi = p[i];
+        if (zero_grad)
+            g[i] = 0;
         if (dec)
             pi -= lr * wd * pi;
         else
@@ -23,7 +26,7 @@ __global__ void k_adam(float *p, const float *g, float *m, float *v, int64_t n, 
     }
 }
 
-void sbr_nn_adam_step_cuda(sbr_nn_ctx *ctx, float *p, const float *g, float *m, float *v,
+void sbr_nn_adam_step_cuda(sbr_nn_ctx *ctx, float *p, float *g, float *m, float *v,
                            int64_t n, const sbr_nn_adam_cfg *cfg, int64_t t)
 {
     SBR_NN_REQUIRE(t >= 1, "adam_step", "step t = %lld, must start at 1", (long long)t);
@@ -34,7 +37,8 @@ void sbr_nn_adam_step_cuda(sbr_nn_ctx *ctx, float *p, const float *g, float *m, 
     float bc2 = (float)sqrt(1 - pow(cfg->beta2, (double)t));
     k_adam<<<sbr_cuda_grid((size_t)n), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
         p, g, m, v, n, (float)cfg->beta1, (float)cfg->beta2, (float)cfg->eps,
-        (float)cfg->weight_decay, (float)cfg->lr, step, bc2, cfg->decoupled);
+        (float)cfg->weight_decay, (float)cfg->lr, step, bc2, cfg->decoupled,
+        cfg->zero_grad);
     SBR_CUDA_LAUNCHED("adam_step");
 }
 

@@ -1,5 +1,6 @@
 #include "model/devmem.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "err.h"
@@ -33,14 +34,35 @@ void sbr_dev_download(sbr_prec p, void *dst, const void *src, size_t bytes)
         memcpy(dst, src, bytes);
 }
 
+/* Host fills: the models clear megabytes of gradient buffers per step, which
+ * a serial loop did while the other cores waited. */
+#define FILL_PAR ((int64_t)1 << 16)
+
 void sbr_dev_fill(sbr_prec p, void *dst, double v, int64_t n)
 {
+    size_t es = p == SBR_PREC_F64 ? sizeof(double) : sizeof(float);
+    if (p != SBR_PREC_CUDA && v == 0 && !signbit(v)) {
+        if (n < FILL_PAR) {
+            if (n > 0)
+                memset(dst, 0, (size_t)n * es);
+            return;
+        }
+        int64_t blocks = (n + FILL_PAR - 1) / FILL_PAR;
+#pragma omp parallel for schedule(static)
+        for (int64_t k = 0; k < blocks; k++) {
+            int64_t i0 = k * FILL_PAR, len = n - i0 < FILL_PAR ? n - i0 : FILL_PAR;
+            memset((char *)dst + (size_t)i0 * es, 0, (size_t)len * es);
+        }
+        return;
+    }
     switch (p) {
     case SBR_PREC_F64:
+#pragma omp parallel for schedule(static) if (n >= FILL_PAR)
         for (int64_t i = 0; i < n; i++)
             ((double *)dst)[i] = v;
         break;
     case SBR_PREC_F32:
+#pragma omp parallel for schedule(static) if (n >= FILL_PAR)
         for (int64_t i = 0; i < n; i++)
             ((float *)dst)[i] = (float)v;
         break;

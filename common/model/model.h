@@ -164,6 +164,9 @@ struct sbr_model {
      * the first step that computes gradients; NULL until then, on CUDA, or
      * when that much host memory was not available (then recomputed). */
     void *keep_mem;
+    /* 1 when the gradient arena is known to be all zero (Adam zeroed it as
+     * it read it), so the next step need not clear it. */
+    int grads_clean;
     sbr_bump acts;
     int max_B, max_L, max_U; /* what act_mem was sized for */
     uint64_t drop_seed;      /* dropout stream: seed, and a counter of draws */

@@ -58,6 +58,9 @@ void sbr_nn_fail(const char *op, const char *fmt, ...)
 typedef struct {
     double lr, beta1, beta2, eps, weight_decay;
     int decoupled; /* 0: Adam with coupled L2 (torch Adam); 1: AdamW */
+    /* 1: g is zeroed as it is read (the training step's next backward
+     * accumulates into it), sparing a separate pass over every gradient. */
+    int zero_grad;
 } sbr_nn_adam_cfg;
 
 /* Step decay of the learning rate: lr0 * gamma^floor(epoch / step_size)

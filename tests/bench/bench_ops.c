@@ -173,7 +173,7 @@ static void bench_small_ops(void)
     int64_t np = (int64_t)(N + 1) * d + 10 * d * d;
     float *p = randf(np, 10, 0.1f), *g = randf(np, 11, 0.01f), *mm = zerosf(np),
           *vv = zerosf(np);
-    sbr_nn_adam_cfg cfg = {1e-3, 0.9, 0.999, 1e-8, 1e-5, 0};
+    sbr_nn_adam_cfg cfg = {1e-3, 0.9, 0.999, 1e-8, 1e-5, 0, 0};
     int64_t step = 1;
     snprintf(shape, sizeof shape, "n=%lld", (long long)np);
     TIME_MEDIAN(t, sbr_nn_adam_step_f32(&ctx, p, g, mm, vv, np, &cfg, step++));

@@ -158,7 +158,7 @@ TEST(cuda_adam)
     CT_BEGIN();
     int64_t n = 100003;
     for (int dec = 0; dec <= 1; dec++) {
-        sbr_nn_adam_cfg cfg = {1e-3, 0.9, 0.999, 1e-8, 1e-2, dec};
+        sbr_nn_adam_cfg cfg = {1e-3, 0.9, 0.999, 1e-8, 1e-2, dec, dec};
         ct_buf p = ct_in(n, -1, 1), m = ct_in(n, -0.1f, 0.1f), v = ct_in(n, 0, 0.01f);
         ct_buf g = ct_in(n, -1, 1);
         for (int64_t t = 1; t <= 3; t++) {
@@ -168,6 +168,7 @@ TEST(cuda_adam)
         ct_check("adam p", p, 1e-5, 1e-6);
         ct_check("adam m", m, 1e-5, 1e-7);
         ct_check("adam v", v, 1e-5, 1e-8);
+        ct_check("adam g (zeroed when dec, as zero_grad is)", g, 0, 0);
     }
 }
 

@@ -12,7 +12,7 @@
 TEST(nn_adam_matches_formula)
 {
     for (int dec = 0; dec <= 1; dec++) {
-        sbr_nn_adam_cfg cfg = {1e-2, 0.9, 0.999, 1e-8, 0.1, dec};
+        sbr_nn_adam_cfg cfg = {1e-2, 0.9, 0.999, 1e-8, 0.1, dec, 0};
         double p[3] = {1, -2, 0.5}, g[3], m[3] = {0}, v[3] = {0};
         double rp[3] = {1, -2, 0.5}, rm[3] = {0}, rv[3] = {0};
         sbr_nn_ctx ctx = {0};
@@ -38,6 +38,36 @@ TEST(nn_adam_matches_formula)
     }
 }
 
+TEST(nn_adam_zero_grad_same_bits)
+{
+    /* zero_grad: the same p, m, v bits, and g cleared (float, vectorised) */
+    int n = 1000;
+    for (int dec = 0; dec <= 1; dec++) {
+        float *p[2], *g[2], *m[2], *v[2];
+        for (int k = 0; k < 2; k++) {
+            p[k] = gc_zeros_f(n), g[k] = gc_zeros_f(n), m[k] = gc_zeros_f(n), v[k] = gc_zeros_f(n);
+            gc_fill_f(p[k], n, -1, 1, 5);
+        }
+        sbr_nn_ctx ctx = {0};
+        for (int t = 1; t <= 3; t++)
+            for (int k = 0; k < 2; k++) {
+                gc_fill_f(g[k], n, -1, 1, 10 + t);
+                sbr_nn_adam_cfg cfg = {1e-2, 0.9, 0.999, 1e-8, 0.1, dec, k};
+                sbr_nn_adam_step_f32(&ctx, p[k], g[k], m[k], v[k], n, &cfg, t);
+            }
+        CHECK(memcmp(p[0], p[1], sizeof(float) * (size_t)n) == 0);
+        CHECK(memcmp(m[0], m[1], sizeof(float) * (size_t)n) == 0);
+        CHECK(memcmp(v[0], v[1], sizeof(float) * (size_t)n) == 0);
+        int zero = 1, kept = 0;
+        for (int i = 0; i < n; i++)
+            zero &= g[1][i] == 0, kept += g[0][i] != 0;
+        CHECK(zero);
+        CHECK(kept > n / 2);
+        for (int k = 0; k < 2; k++)
+            free(p[k]), free(g[k]), free(m[k]), free(v[k]);
+    }
+}
+
 TEST(nn_adam_converges)
 {
     /* minimise sum (p_i - c_i)^2 */
@@ -45,7 +75,7 @@ TEST(nn_adam_converges)
     float *p = gc_zeros_f(n), *g = gc_zeros_f(n), *m = gc_zeros_f(n), *v = gc_zeros_f(n);
     float *c = gc_zeros_f(n);
     gc_fill_f(c, n, -2, 2, 3);
-    sbr_nn_adam_cfg cfg = {0.05, 0.9, 0.999, 1e-8, 0, 0};
+    sbr_nn_adam_cfg cfg = {0.05, 0.9, 0.999, 1e-8, 0, 0, 0};
     sbr_nn_ctx ctx = {0};
     for (int t = 1; t <= 2000; t++) {
         for (int i = 0; i < n; i++)
