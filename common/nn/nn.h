@@ -53,6 +53,8 @@ void sbr_nn_fail(const char *op, const char *fmt, ...)
  * 512..4096 are within noise of each other; smaller chunks pay per-call
  * overhead, larger ones leave the core's cache). */
 #define SBR_NN_CHUNK 2048
+/* Lanes the chunks of score_ce / topk are dealt to (ops_common.h). */
+#define SBR_NN_LANES 16
 
 /* Adam hyper-parameters (see the optimisation section of api.inc). */
 typedef struct {

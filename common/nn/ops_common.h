@@ -34,7 +34,7 @@
  * the chunks into NN_LANES lanes: lane v takes chunks v, v + NN_LANES, ...
  * in order and owns its accumulators; lanes are merged in lane order. So the
  * result depends on the chunk size but not on the thread count. */
-#define NN_LANES 16
+#define NN_LANES SBR_NN_LANES
 
 static inline size_t nn_align64(size_t n) { return (n + 63) / 64 * 64; }
 

@@ -4,6 +4,7 @@
 
 #include "nn/real_f32.h"
 
+#include "nn/gemm.inc"
 #include "nn/linear.inc"
 #include "nn/activations.inc"
 #include "nn/elementwise.inc"

@@ -5,6 +5,7 @@
 
 #include "nn/real_f64.h"
 
+#include "nn/gemm.inc"
 #include "nn/linear.inc"
 #include "nn/activations.inc"
 #include "nn/elementwise.inc"
