@@ -17,13 +17,15 @@
 #include "rng.h"
 
 /* A parallel loop over `work` elements that stays serial below NN_PAR_MIN.
- * Per-step ops of a batch (a few 100K elements) are memory-bound and take
- * well under a millisecond on one core, while an OpenMP barrier costs a
- * scheduler time slice (~4-8 ms) whenever a worker is descheduled — on a
- * busy machine, or next to OpenBLAS's own spinning threads. So only large
- * loops (optimizer steps over every parameter) go parallel. schedule(static)
- * keeps the split fixed; loops under it must not reduce across iterations. */
-#define NN_PAR_MIN (1u << 20)
+ * A batch's per-step ops (10^4..10^6 elements) take tens to hundreds of
+ * microseconds on one core, an OpenMP fork and barrier a few microseconds
+ * while the team spins. At 2^20 every such op ran serial and the second
+ * core waited a quarter of an SR-GNN step; at 2^15 (make bench, idle
+ * 2-core machine) SR-GNN trains 7% and GCE-GNN 16% faster, 2^13 no better.
+ * The cost: where a worker is descheduled (a machine busy with other jobs)
+ * a barrier may wait for its time slice. schedule(static) keeps the split
+ * fixed; loops under it must not reduce across iterations. */
+#define NN_PAR_MIN (1u << 15)
 #define NN_PRAGMA(x) _Pragma(#x)
 #define NN_PAR(work) NN_PRAGMA(omp parallel for schedule(static) if ((size_t)(work) >= NN_PAR_MIN))
 /* The same for element-wise loops the compiler may vectorise. */
@@ -37,6 +39,15 @@
 #define NN_LANES SBR_NN_LANES
 
 static inline size_t nn_align64(size_t n) { return (n + 63) / 64 * 64; }
+
+/* memset(p, 0, bytes), in parallel above NN_PAR_MIN floats. */
+static inline void nn_par_zero(void *p, size_t bytes)
+{
+    size_t blk = (size_t)NN_PAR_MIN * 4, nb = (bytes + blk - 1) / blk;
+#pragma omp parallel for schedule(static) if (nb > 1)
+    for (size_t k = 0; k < nb; k++)
+        memset((char *)p + k * blk, 0, bytes - k * blk < blk ? bytes - k * blk : blk);
+}
 
 /* Inside our own parallel regions every BLAS call must be single-threaded
  * (OpenBLAS's pthreads would fight OpenMP's for the cores). */
