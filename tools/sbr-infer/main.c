@@ -135,7 +135,7 @@ static void rank_split(const args *a, sbr_loaded_model *lm)
     sbr_sessions s;
     sbr_err e;
     if (sbr_sessions_read(a->sessions, &s, &e))
-        sbr_fatal("%s: %s", a->sessions, e.msg);
+        sbr_fatal("%s", e.msg); /* the message names the file */
     if (sbr_loaded_check_sessions(lm, &s, &e))
         sbr_fatal("%s: %s", a->sessions, e.msg);
     if (a->K > lm->m.cfg.n_items)

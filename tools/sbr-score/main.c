@@ -57,7 +57,7 @@ static void check_targets(const sbr_topk *t, const char *path, const char *split
     sbr_sessions s;
     sbr_err e;
     if (sbr_sessions_read(path, &s, &e))
-        sbr_fatal("%s: %s", path, e.msg);
+        sbr_fatal("%s", e.msg); /* the message names the file */
     int sp = 0;
     while (sp < SBR_NSPLITS && strcmp(sbr_split_names[sp], split_name))
         sp++;
