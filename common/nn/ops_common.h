@@ -40,6 +40,20 @@
 
 static inline size_t nn_align64(size_t n) { return (n + 63) / 64 * 64; }
 
+/* Thread t's share [*c0, *c1) of m columns, cut at multiples of 8: loops
+ * that add rows in order, each thread on its own columns, give every column
+ * the same sum whatever the thread count, and the shares stay even (blocks of
+ * 16 columns dealt whole left one of two threads 64 of 100). */
+static inline void nn_col_share(int m, int t, int nt, int *c0, int *c1)
+{
+    *c0 = t == 0 ? 0 : (int)(((int64_t)m * t / nt + 4) / 8 * 8);
+    *c1 = t == nt - 1 ? m : (int)(((int64_t)m * (t + 1) / nt + 4) / 8 * 8);
+    if (*c1 > m)
+        *c1 = m;
+    if (*c0 > *c1)
+        *c0 = *c1;
+}
+
 /* memset(p, 0, bytes), in parallel above NN_PAR_MIN floats. */
 static inline void nn_par_zero(void *p, size_t bytes)
 {
