@@ -1,10 +1,12 @@
 /* linear: gradient check (with and without bias), float vs double forward,
  * accumulation, and the proof that the checker catches a wrong gradient. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gradcheck.h"
 #include "harness.h"
+#include "device.h"
 #include "nn/nn.h"
 
 typedef struct {
@@ -148,4 +150,43 @@ TEST(nn_linear_f32_matches_f64)
     CHECK(gc_agree_f32(y, c.y, (size_t)n * out, 1e-5, 1e-5) <= 1);
     free(x), free(w), free(b), free(y);
     lin_free(&c);
+}
+
+/* Large enough for nn_gemm's row blocks (gemm.inc): the same bits with 1 and
+ * 2 threads, forward and backward, and the forward still agrees with a
+ * double-precision product. */
+TEST(nn_linear_row_blocks_thread_independent)
+{
+    enum { N = 790, IN = 100, OUT = 300 };
+    float *x = gc_zeros_f((size_t)N * IN), *w = gc_zeros_f((size_t)OUT * IN), *b = gc_zeros_f(OUT);
+    float *dy = gc_zeros_f((size_t)N * OUT);
+    gc_fill_f(x, (size_t)N * IN, -1, 1, 31), gc_fill_f(w, (size_t)OUT * IN, -0.1f, 0.1f, 32);
+    gc_fill_f(b, OUT, -0.1f, 0.1f, 33), gc_fill_f(dy, (size_t)N * OUT, -1, 1, 34);
+    float *y[2], *dx[2], *dw[2], *db[2];
+    sbr_nn_ctx ctx = {0};
+    for (int t = 0; t < 2; t++) {
+        sbr_set_threads(t + 1);
+        y[t] = gc_zeros_f((size_t)N * OUT), dx[t] = gc_zeros_f((size_t)N * IN);
+        dw[t] = gc_zeros_f((size_t)OUT * IN), db[t] = gc_zeros_f(OUT);
+        sbr_nn_linear_forward_f32(&ctx, y[t], x, w, b, N, IN, OUT);
+        sbr_nn_linear_backward_f32(&ctx, dx[t], dw[t], db[t], dy, x, w, N, IN, OUT);
+    }
+    sbr_set_threads(0);
+    CHECK(memcmp(y[0], y[1], sizeof(float) * N * OUT) == 0);
+    CHECK(memcmp(dx[0], dx[1], sizeof(float) * N * IN) == 0);
+    CHECK(memcmp(dw[0], dw[1], sizeof(float) * OUT * IN) == 0);
+    CHECK(memcmp(db[0], db[1], sizeof(float) * OUT) == 0);
+    double worst = 0;
+    for (int i = 0; i < N; i += 7)
+        for (int o = 0; o < OUT; o++) {
+            double s = b[o];
+            for (int k = 0; k < IN; k++)
+                s += (double)x[(size_t)i * IN + k] * w[(size_t)o * IN + k];
+            double e = fabs(s - y[0][(size_t)i * OUT + o]);
+            worst = e > worst ? e : worst;
+        }
+    CHECK(worst < 1e-5);
+    for (int t = 0; t < 2; t++)
+        free(y[t]), free(dx[t]), free(dw[t]), free(db[t]);
+    free(x), free(w), free(b), free(dy);
 }
