@@ -23,7 +23,9 @@
  * core waited a quarter of an SR-GNN step; at 2^15 (make bench, idle
  * 2-core machine) SR-GNN trains 7% and GCE-GNN 16% faster, 2^13 no better.
  * The cost: where a worker is descheduled (a machine busy with other jobs)
- * a barrier may wait for its time slice. schedule(static) keeps the split
+ * a barrier waits for it, and libgomp's long default spinning made that
+ * wait hold the very core it needed: the tools cut the spin count at start
+ * (common/cli.c, set_omp_spin). schedule(static) keeps the split
  * fixed; loops under it must not reduce across iterations. */
 #define NN_PAR_MIN (1u << 15)
 #define NN_PRAGMA(x) _Pragma(#x)
