@@ -4,6 +4,9 @@
 # "valid-selected": the test figures at the epoch of best validation HR@20;
 # "best-test": the best test HR@20 and the best test MRR@20 over the epochs
 # run, each on its own (the papers' reporting; it peeks at the test set).
+# RESULTS_DIRS (default "work docs/runs") are searched for DIR/NAME.log; a run
+# archived under docs/runs keeps its log and NAME.score.json (sbr-score --json
+# of its top-K file) so that the table can be rebuilt without the work files.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 B=${BUILD:-build}
@@ -24,15 +27,19 @@ published() {
 
 echo "| dataset | run | protocol | epochs | selected | valid HR@20 / MRR@20 | test, selected: HR@20 / MRR@20 / Cov@20 | test, best-test: HR@20 / MRR@20 | published | s / epoch |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-for log in work/*/*.log; do
+seen=""
+for log in $(for d in ${RESULTS_DIRS:-work docs/runs}; do ls "$d"/*/*.log 2>/dev/null; done); do
     [ -s "$log" ] || continue
     dir=$(basename "$(dirname "$log")") name=$(basename "$log" .log)
+    case " $seen " in *" $dir/$name "*) continue ;; esac   # the first root wins
+    seen="$seen $dir/$name"
     ds=${dir%-paper} proto=valid
     [ "$dir" != "$ds" ] && proto=paper
     model=${name%%-*}
-    met=${log%.log}.metrics
+    met=${log%.log}.metrics json=${log%.log}.score.json
     cov=""
-    [ -s "$met" ] && cov=$("$B/sbr-score" --json "${log%.log}.topk" 2>/dev/null |
+    if [ -s "$json" ]; then met=$json; else json=""; fi
+    [ -s "$met" ] && cov=$({ [ -n "$json" ] && cat "$json" || "$B/sbr-score" --json "${log%.log}.topk"; } 2>/dev/null |
         grep -o '"Cov@20":[0-9.]*' | cut -d: -f2 | xargs printf '%.2f' 2>/dev/null)
     awk -v ds="$ds" -v name="$name" -v proto="$proto" -v pub="$(published "$ds" "$model")" \
         -v cov="${cov:-–}" -v done_="$([ -s "$met" ] && echo 1 || echo 0)" '

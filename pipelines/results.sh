@@ -2,7 +2,8 @@
 # The accuracy runs of docs/RESULTS.md, one `make pipeline` after another.
 #
 #   pipelines/results.sh QUEUE      run the queue, then the table
-#   pipelines/results.sh table      the table of every finished run in work/
+#   pipelines/results.sh table      the table of every run in work/ and docs/runs/
+#   pipelines/results.sh archive    copy each finished run's log and metrics to docs/runs/
 #
 # QUEUE is a text file, one run per line: DATASET MODEL CLIP PROTOCOL [NAME
 # [TRAIN_ARGS...]] (e.g. "retailrocket dmignn 0 paper dmignn-U1 --interests 1").
@@ -29,12 +30,26 @@ run_queue() {
             RUN_NAME="$name" TRAIN_ARGS="$args" DATA_DIR="$DATA_DIR" THREADS="$THREADS" \
             >"$work/$name.out" 2>&1
         echo "$(date -u +%FT%TZ) done ($?) $line" >&2
+        [ -s "$work/$name.topk" ] && build/sbr-score --json "$work/$name.topk" >"$work/$name.score.json"
+    done
+}
+
+# Training logs (one JSON line per epoch) and sbr-score --json: small, and
+# enough for results-table.sh to rebuild the table without the work files.
+archive() {
+    local json log
+    for json in work/*/*.score.json; do
+        [ -s "$json" ] || continue
+        log=${json%.score.json}.log
+        mkdir -p "docs/runs/$(basename "$(dirname "$json")")"
+        cp "$log" "$json" "docs/runs/$(basename "$(dirname "$json")")/"
     done
 }
 
 case ${1:-} in
+archive) archive ;;
 table) exec bash pipelines/results-table.sh ;;
-"" | -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+"" | -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 *) [ -f "$1" ] || { echo "results.sh: $1: no such queue file" >&2; exit 2; }
    run_queue "$1"; bash pipelines/results-table.sh ;;
 esac
