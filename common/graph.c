@@ -98,41 +98,35 @@ typedef struct {
 /* Is a better than b for top-k: larger weight, then smaller id. */
 static int better(nbr_w a, nbr_w b) { return a.w > b.w || (a.w == b.w && a.id < b.id); }
 
-/* Keeps the k best of row[0..n) in row[0..k) (any order): a min-heap of the
- * k best so far, rooted at the worst of them. O(n log k). */
+/* Restores the heap below p in row[0..k): a min-heap rooted at the worst of
+ * the k best so far. */
+static void sift_down(nbr_w *row, int64_t k, int64_t p)
+{
+    for (;;) {
+        int64_t c = 2 * p + 1, worst = p;
+        if (c < k && better(row[worst], row[c]))
+            worst = c;
+        if (c + 1 < k && better(row[worst], row[c + 1]))
+            worst = c + 1;
+        if (worst == p)
+            return;
+        nbr_w t = row[p];
+        row[p] = row[worst];
+        row[worst] = t;
+        p = worst;
+    }
+}
+
+/* Keeps the k best of row[0..n) in row[0..k) (any order). O(n log k). */
 static void top_k(nbr_w *row, int64_t n, int64_t k)
 {
     for (int64_t i = k / 2 - 1; i >= 0; i--) /* heapify row[0..k) */
-        for (int64_t p = i;;) {
-            int64_t c = 2 * p + 1, worst = p;
-            if (c < k && better(row[worst], row[c]))
-                worst = c;
-            if (c + 1 < k && better(row[worst], row[c + 1]))
-                worst = c + 1;
-            if (worst == p)
-                break;
-            nbr_w t = row[p];
-            row[p] = row[worst];
-            row[worst] = t;
-            p = worst;
-        }
+        sift_down(row, k, i);
     for (int64_t i = k; i < n; i++) {
         if (!better(row[i], row[0]))
             continue;
         row[0] = row[i];
-        for (int64_t p = 0;;) {
-            int64_t c = 2 * p + 1, worst = p;
-            if (c < k && better(row[worst], row[c]))
-                worst = c;
-            if (c + 1 < k && better(row[worst], row[c + 1]))
-                worst = c + 1;
-            if (worst == p)
-                break;
-            nbr_w t = row[p];
-            row[p] = row[worst];
-            row[worst] = t;
-            p = worst;
-        }
+        sift_down(row, k, 0);
     }
 }
 
