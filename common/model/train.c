@@ -166,6 +166,8 @@ static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double xl
     }
 }
 
+volatile sig_atomic_t sbr_train_stop_requested;
+
 int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
               const sbr_train_cfg *tc, sbr_train_state *st, const sbr_tfile *resume, sbr_err *e)
 {
@@ -260,6 +262,12 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
             sbr_info("no improvement for %d epochs: stopping", rs.bad);
             break;
         }
+        if (epoch + 1 < tc->epochs && (sbr_train_stop_requested ||
+                                       (tc->max_seconds > 0 && sbr_now() - t_all >= tc->max_seconds))) {
+            st->stopped_by = sbr_train_stop_requested ? "SIGUSR1" : "time limit";
+            sbr_info("%s: stopping after epoch %d", st->stopped_by, epoch + 1);
+            break;
+        }
     }
     st->seconds = sbr_now() - t_all;
     params_from_host(m, best);
@@ -275,6 +283,8 @@ void sbr_train_state_meta(const sbr_train_state *st, const sbr_train_cfg *tc, sb
 {
     sbr_tw_metaf(w, "epochs_done", "%d", st->epoch);
     sbr_tw_metaf(w, "selected_epoch", "%d", st->best_epoch);
+    if (st->stopped_by)
+        sbr_tw_meta(w, "stopped_by", st->stopped_by);
     sbr_tw_meta(w, "selection", tc->select == SBR_SELECT_VALID
                                     ? (tc->select_mrr ? "valid MRR@20" : "valid HR@20")
                                     : (tc->select_mrr ? "best-test MRR@20 (peeks at the test set)"

@@ -5,6 +5,7 @@
 #ifndef SBR_MODEL_TRAIN_H
 #define SBR_MODEL_TRAIN_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "metrics.h"
@@ -22,6 +23,7 @@ typedef struct {
     int select_mrr;      /* select on MRR@20 (else HR@20) */
     int eval_test;       /* evaluate the test split after every epoch */
     int max_steps;       /* stop after this many steps in total (0: no limit; tests) */
+    double max_seconds;  /* stop after the epoch that ends past this much training (0: none) */
     const char *checkpoint; /* write the full state here after every epoch */
     FILE *log;           /* one line per epoch, or NULL */
 } sbr_train_cfg;
@@ -39,10 +41,15 @@ typedef struct {
     sbr_eval_result valid[1], test[1]; /* at the selected epoch */
     sbr_eval_result best_test;         /* best test HR@20 / MRR@20 over epochs (each its max) */
     double best_test_hr, best_test_mrr;
-    int stopped_early;
+    int stopped_early;      /* patience ran out */
+    const char *stopped_by; /* "time limit" or "SIGUSR1" when one stopped it, else NULL */
     int64_t steps;
     double seconds;
 } sbr_train_state;
+
+/* Set (by a signal handler) to ask sbr_train to stop after the epoch in
+ * progress, as if patience had run out: the selected model is still kept. */
+extern volatile sig_atomic_t sbr_train_stop_requested;
 
 /* Trains m on s; on return m holds the parameters of the selected epoch.
  * resume: a checkpoint tfile (or NULL) to continue from. */

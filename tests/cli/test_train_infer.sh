@@ -77,6 +77,22 @@ check "a model with another dataset" 1 "$B/sbr-infer" -q -o "$T/x.topk" "$T/gru.
 check_err "not the data it was trained on" "catalogue items|numbers its items"
 check "top-K rows that do not match the targets" 1 "$B/sbr-score" -q -s "$T/other.sbr" "$T/gru.topk"
 check_err "says the rows differ" "rows|target"
+# Stopping before --epochs: a time limit, and SIGUSR1; the model is still written.
+check "a time limit stops after the first epoch" 0 "$B/sbr-train" -e 5 --patience 0 --threads 1 --no-test \
+    --time-limit 0.001s --log "$T/tl.log" -o "$T/tl.model" "$T/s.sbr"
+check_err "says so" "time limit: stopping after epoch 1"
+check_true "one epoch in the log" "[ \$(wc -l < '$T/tl.log') = 1 ]"
+check "the model says what stopped it" 0 "$B/sbr-inspect" -m stopped_by "$T/tl.model"
+check_out "stopped_by" "^time limit$"
+"$B/sbr-train" -q -e 100000 --patience 0 --threads 1 --no-test --log "$T/u.log" -o "$T/u.model" \
+    "$T/s.sbr" 2>"$T/u.err" &
+pid=$!
+for _ in $(seq 600); do [ -s "$T/u.log" ] && break; sleep 0.1; done
+kill -USR1 "$pid"
+wait "$pid"
+check_true "SIGUSR1 stops the run after the epoch in progress, exit 0" "[ $? = 0 ] && [ \$(wc -l < '$T/u.log') -lt 100 ]"
+check "and the model is written" 0 "$B/sbr-inspect" -m stopped_by "$T/u.model"
+check_out "stopped_by" "^SIGUSR1$"
 check "no output is misuse" 2 "$B/sbr-train" "$T/s.sbr"
 check "unknown model is misuse" 2 "$B/sbr-train" -m nosuch -o "$T/x" "$T/s.sbr"
 check "clusters of another dataset" 1 bash -c "'$B/sbr-graph' -q -o - '$T/other.sbr' | '$B/sbr-cluster' -q - -o '$T/oc.sbr' && '$B/sbr-train' -q -e 1 --clusters '$T/oc.sbr' -o '$T/x' '$T/s.sbr'"

@@ -1,5 +1,6 @@
 /* sbr-train: train a next-item model on a sessions file. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,9 @@ static const char usage[] =
     "      --metric M        hr@20 (default) or mrr@20: what --select compares\n"
     "      --no-test         do not rank the test split after each epoch\n"
     "      --chunk N         items per chunk of the fused scoring (2048)\n"
+    "      --time-limit T    stop after the epoch that ends past T of training in this run\n"
+    "                        (e.g. 90m, 2h), keeping the selected epoch as usual; a\n"
+    "                        SIGUSR1 (kill -USR1 PID) does the same at once\n"
     "      --max-steps N     stop after N steps in total (for tests)\n"
     "\n"
     "Output:\n"
@@ -89,7 +93,7 @@ static const char usage[] =
 enum {
     OPT_VERSION = 256, OPT_CLUSTERS, OPT_HIDDEN, OPT_LAYERS, OPT_DROPOUT, OPT_DROPOUT_H, OPT_DROPOUT_G,
     OPT_MAXLEN, OPT_PATIENCE, OPT_LR, OPT_L2, OPT_ADAMW, OPT_LRSTEP, OPT_LRGAMMA, OPT_CLIP,
-    OPT_SELECT, OPT_METRIC, OPT_NOTEST, OPT_CHUNK, OPT_MAXSTEPS, OPT_LOG, OPT_CKPT, OPT_RESUME,
+    OPT_SELECT, OPT_METRIC, OPT_NOTEST, OPT_CHUNK, OPT_MAXSTEPS, OPT_TIMELIMIT, OPT_LOG, OPT_CKPT, OPT_RESUME,
     OPT_DEVICE, OPT_THREADS, OPT_GRAPH, OPT_GLOBALK, OPT_INTERESTS, OPT_POOL, OPT_ETA, OPT_BETA
 };
 
@@ -107,6 +111,7 @@ static const struct option opts[] = {
     {"seed", required_argument, 0, 's'},          {"select", required_argument, 0, OPT_SELECT},
     {"metric", required_argument, 0, OPT_METRIC}, {"no-test", no_argument, 0, OPT_NOTEST},
     {"chunk", required_argument, 0, OPT_CHUNK},   {"max-steps", required_argument, 0, OPT_MAXSTEPS},
+    {"time-limit", required_argument, 0, OPT_TIMELIMIT},
     {"output", required_argument, 0, 'o'},        {"log", required_argument, 0, OPT_LOG},
     {"checkpoint", required_argument, 0, OPT_CKPT}, {"resume", required_argument, 0, OPT_RESUME},
     {"device", required_argument, 0, OPT_DEVICE}, {"threads", required_argument, 0, OPT_THREADS},
@@ -173,6 +178,7 @@ static void parse(int argc, char **argv, args *a)
         case OPT_NOTEST: a->tc.eval_test = 0; break;
         case OPT_CHUNK: a->tc.chunk = (int)sbr_arg_int("--chunk", optarg, 1, 1 << 24); break;
         case OPT_MAXSTEPS: a->tc.max_steps = (int)sbr_arg_int("--max-steps", optarg, 1, 1 << 30); break;
+        case OPT_TIMELIMIT: a->tc.max_seconds = sbr_arg_duration("--time-limit", optarg); break;
         case 'o': a->out = optarg; break;
         case OPT_LOG: a->log = optarg; break;
         case OPT_CKPT: a->checkpoint = optarg; break;
@@ -284,6 +290,12 @@ static void write_model(const args *a, sbr_model *m, const sbr_sessions *s,
     sbr_tw_free(w);
 }
 
+static void on_usr1(int sig)
+{
+    (void)sig;
+    sbr_train_stop_requested = 1;
+}
+
 int main(int argc, char **argv)
 {
     sbr_cli_begin("sbr-train", argc, argv);
@@ -338,13 +350,15 @@ int main(int argc, char **argv)
     a.tc.checkpoint = a.checkpoint;
     sbr_clip_map cm = {clp ? clp->cluster : NULL, clp ? clp->frequent : 0};
     sbr_train_state st;
+    signal(SIGUSR1, on_usr1);
     if (sbr_train(&m, &s, clp ? &cm : NULL, &a.tc, &st, rp, &e))
         sbr_fatal("%s: %s", a.resume && strstr(e.msg, "tensor") ? a.resume : a.sessions, e.msg);
     if (log && fclose(log) != 0)
         sbr_fatal("%s: write failed", a.log);
-    sbr_info("selected epoch %d of %d (%s)%s; %.0f s, peak memory %.0f MiB", st.best_epoch,
+    sbr_info("selected epoch %d of %d (%s)%s%s; %.0f s, peak memory %.0f MiB", st.best_epoch,
              st.epoch, a.tc.select == SBR_SELECT_VALID ? "validation" : "best test: peeks at the test set",
-             st.stopped_early ? ", stopped early" : "", st.seconds,
+             st.stopped_early ? ", stopped early" : st.stopped_by ? ", stopped by the " : "",
+             st.stopped_by && !st.stopped_early ? st.stopped_by : "", st.seconds,
              (double)sbr_peak_rss() / (1 << 20));
     write_model(&a, &m, &s, clp, &st);
     sbr_model_free(&m);
