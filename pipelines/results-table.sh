@@ -36,13 +36,14 @@ for log in $(for d in ${RESULTS_DIRS:-work docs/runs}; do ls "$d"/*/*.log 2>/dev
     ds=${dir%-paper} proto=valid
     [ "$dir" != "$ds" ] && proto=paper
     model=${name%%-*}
-    met=${log%.log}.metrics json=${log%.log}.score.json
-    cov=""
-    if [ -s "$json" ]; then met=$json; else json=""; fi
-    [ -s "$met" ] && cov=$({ [ -n "$json" ] && cat "$json" || "$B/sbr-score" --json "${log%.log}.topk"; } 2>/dev/null |
-        grep -o '"Cov@20":[0-9.]*' | cut -d: -f2 | xargs printf '%.2f' 2>/dev/null)
+    # A finished run has its metrics: archived (.score.json) or in work/ (.metrics, .topk).
+    done_=1 scores=""
+    if [ -s "${log%.log}.score.json" ]; then scores=$(cat "${log%.log}.score.json")
+    elif [ -s "${log%.log}.metrics" ]; then scores=$("$B/sbr-score" --json "${log%.log}.topk" 2>/dev/null)
+    else done_=0; fi
+    cov=$(grep -o '"Cov@20":[0-9.]*' <<<"$scores" | cut -d: -f2 | xargs printf '%.2f' 2>/dev/null)
     awk -v ds="$ds" -v name="$name" -v proto="$proto" -v pub="$(published "$ds" "$model")" \
-        -v cov="${cov:-–}" -v done_="$([ -s "$met" ] && echo 1 || echo 0)" '
+        -v cov="${cov:-–}" -v done_="$done_" '
     function num(key,   m) {
         if (match($0, "\"" key "\":[-0-9.e]+")) return substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) + 0
         return -1

@@ -37,12 +37,11 @@ run_queue() {
 # Training logs (one JSON line per epoch) and sbr-score --json: small, and
 # enough for results-table.sh to rebuild the table without the work files.
 archive() {
-    local json log
+    local json to
     for json in work/*/*.score.json; do
         [ -s "$json" ] || continue
-        log=${json%.score.json}.log
-        mkdir -p "docs/runs/$(basename "$(dirname "$json")")"
-        cp "$log" "$json" "docs/runs/$(basename "$(dirname "$json")")/"
+        to=docs/runs/$(basename "$(dirname "$json")")
+        mkdir -p "$to" && cp "${json%.score.json}.log" "$json" "$to/"
     done
 }
 

@@ -262,9 +262,10 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
             sbr_info("no improvement for %d epochs: stopping", rs.bad);
             break;
         }
-        if (epoch + 1 < tc->epochs && (sbr_train_stop_requested ||
-                                       (tc->max_seconds > 0 && sbr_now() - t_all >= tc->max_seconds))) {
-            st->stopped_by = sbr_train_stop_requested ? "SIGUSR1" : "time limit";
+        int asked = sbr_train_stop_requested; /* read once: a signal may come meanwhile */
+        int out_of_time = tc->max_seconds > 0 && sbr_now() - t_all >= tc->max_seconds;
+        if (epoch + 1 < tc->epochs && (asked || out_of_time)) {
+            st->stopped_by = asked ? "SIGUSR1" : "time limit";
             sbr_info("%s: stopping after epoch %d", st->stopped_by, epoch + 1);
             break;
         }

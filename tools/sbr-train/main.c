@@ -355,11 +355,14 @@ int main(int argc, char **argv)
         sbr_fatal("%s: %s", a.resume && strstr(e.msg, "tensor") ? a.resume : a.sessions, e.msg);
     if (log && fclose(log) != 0)
         sbr_fatal("%s: write failed", a.log);
-    sbr_info("selected epoch %d of %d (%s)%s%s; %.0f s, peak memory %.0f MiB", st.best_epoch,
+    char stop[48] = "";
+    if (st.stopped_early)
+        snprintf(stop, sizeof stop, ", stopped early");
+    else if (st.stopped_by)
+        snprintf(stop, sizeof stop, ", stopped by the %s", st.stopped_by);
+    sbr_info("selected epoch %d of %d (%s)%s; %.0f s, peak memory %.0f MiB", st.best_epoch,
              st.epoch, a.tc.select == SBR_SELECT_VALID ? "validation" : "best test: peeks at the test set",
-             st.stopped_early ? ", stopped early" : st.stopped_by ? ", stopped by the " : "",
-             st.stopped_by && !st.stopped_early ? st.stopped_by : "", st.seconds,
-             (double)sbr_peak_rss() / (1 << 20));
+             stop, st.seconds, (double)sbr_peak_rss() / (1 << 20));
     write_model(&a, &m, &s, clp, &st);
     sbr_model_free(&m);
     return SBR_EXIT_OK;
