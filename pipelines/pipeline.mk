@@ -50,10 +50,12 @@ include pipelines/data-$(DATASET).mk
 
 TRAIN_ARGS ?=
 TRAIN_DEPS := $(if $(filter 1,$(CLIP)),$(CLUSTERS)) $(if $(NEEDS_WINDOW),$(WINDOW))
-TRAIN_ALL  := -m $(MODEL) $(DATA_TRAIN_ARGS) --select $(SELECT) $(TRAIN_ARGS) \
-              --device $(DEVICE) --threads $(THREADS) \
+# TRAIN_SIG: what decides the model (--threads changes only float rounding).
+TRAIN_SIG  := -m $(MODEL) $(DATA_TRAIN_ARGS) --select $(SELECT) $(TRAIN_ARGS) \
+              --device $(DEVICE) \
               $(if $(filter 1,$(CLIP)),--clusters $(CLUSTERS)) \
               $(if $(NEEDS_WINDOW),--graph $(WINDOW))
+TRAIN_ALL  := $(TRAIN_SIG) --threads $(THREADS)
 SELECTED   := $(if $(filter paper,$(PROTOCOL)),best test epoch (peeks at the test set: the papers' practice),epoch selected on validation)
 
 $(WORK):
@@ -68,8 +70,22 @@ $(WINDOW): $(SESSIONS) $(BUILD)/sbr-graph
 $(CLUSTERS): $(GRAPH) $(BUILD)/sbr-cluster
 	$(BUILD)/sbr-cluster --resolution 1 --seed 1 -o $@ $<
 
-$(RUN).model: $(SESSIONS) $(BUILD)/sbr-train $(TRAIN_DEPS)
-	$(BUILD)/sbr-train $(TRAIN_ALL) --log $(RUN).log -o $@ $<
+# TRAIN_SIG in a file rewritten only when it changes, so that new TRAIN_ARGS
+# (or a new DEVICE) retrain.
+pipeline-differ = $(subst $(strip $1),,$(strip $2))$(subst $(strip $2),,$(strip $1))
+$(RUN).args: pipeline-force | $(WORK)
+	$(if $(call pipeline-differ,$(file < $@),$(TRAIN_SIG)),$(file > $@,$(TRAIN_SIG)))@:
+
+# Training writes a checkpoint after every epoch; a run interrupted after an
+# epoch resumes from it (when nothing it depends on has changed since it was
+# written) instead of starting again. It is removed once the model is written.
+$(RUN).model: $(SESSIONS) $(BUILD)/sbr-train $(TRAIN_DEPS) $(RUN).args
+	@ck=$(RUN).ckpt; from=; \
+	if [ -s "$$ck" ] && [ -z "$$(find $^ -newer "$$ck")" ]; then \
+	    from="--resume $$ck"; echo "sbr: $$ck: resuming the interrupted training"; \
+	else rm -f "$$ck"; fi; \
+	echo "$(BUILD)/sbr-train $(TRAIN_ALL) --checkpoint $$ck $$from --log $(RUN).log -o $@ $<"; \
+	$(BUILD)/sbr-train $(TRAIN_ALL) --checkpoint "$$ck" $$from --log $(RUN).log -o $@ $< && rm -f "$$ck"
 
 $(RUN).topk: $(RUN).model $(SESSIONS) $(BUILD)/sbr-infer
 	$(BUILD)/sbr-infer --device $(DEVICE) --threads $(THREADS) -k 20 -o $@ $(RUN).model $(SESSIONS)
@@ -84,4 +100,4 @@ pipeline: deps-check
 	@echo "== $(DATASET), $(MODEL)$(if $(filter 1,$(CLIP)), + CLIP-SBR prompts): test metrics (%), $(SELECTED)"
 	@$(BUILD)/sbr-score $(RUN).topk
 
-.PHONY: pipeline
+.PHONY: pipeline pipeline-force
