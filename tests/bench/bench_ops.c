@@ -5,10 +5,13 @@
  *   build/bench-ops [--quick] [--repeats N] */
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "device.h"
 #include "nn/nn.h"
 #include "progress.h"
 #include "rng.h"
@@ -201,6 +204,9 @@ static void bench_score_ce(int quick)
         target[b] = 1 + (b * 431) % N, dl[b] = 1.0f / B;
     double t_mm1, t_mm2, t_mm3;
     const float *E1 = E + d; /* items 1..N */
+    /* The plain calls as an unfused implementation makes them: OpenBLAS on
+     * every core (the fused op switches it to one thread inside itself). */
+    openblas_set_num_threads(omp_get_num_procs());
     TIME_MEDIAN(t_mm1, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, N, d, 1, S, d, E1,
                                    d, 0, logits, N));
     TIME_MEDIAN(t_mm2, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, d, N, 1, G, N, E1,
@@ -279,11 +285,16 @@ static void bench_score_ce(int quick)
     TIME_MEDIAN(tk, sbr_nn_topk_f32(&ctx, idx, sc, S, E, B, N, d, K, 2048, NULL, NULL));
     snprintf(shape, sizeof shape, "B=%d N=%d d=%d K=%d chunk=2048", B, N, d, K);
     row("top-K (scores + heap)", shape, tk, fl, 0);
+    openblas_set_num_threads(1);
     free(S), free(E), free(dS), free(dE), free(G), free(logits), free(scr);
 }
 
 int main(int argc, char **argv)
 {
+    /* The ops as the tools run them: their OpenMP wait policy (common/cli.c)
+     * and threads, OpenBLAS single-threaded (sbr_set_threads). */
+    sbr_cli_begin("bench-ops", argc, argv);
+    sbr_set_threads(0);
     int quick = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
+#include "device.h"
 #include "err.h"
 #include "nn/nn.h"
 #include "progress.h"
@@ -307,6 +309,10 @@ static void bench_losses(void)
 
 int main(int argc, char **argv)
 {
+    /* The ops as the tools run them: their OpenMP wait policy (common/cli.c)
+     * and threads, OpenBLAS single-threaded (sbr_set_threads). */
+    sbr_cli_begin("bench-seqops", argc, argv);
+    sbr_set_threads(0);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
             repeats = atoi(argv[++i]);
