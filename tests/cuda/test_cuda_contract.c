@@ -1,7 +1,10 @@
 /* A bad index inside a kernel is reported like the CPU's contract check:
  * "sbr nn: OP (cuda): idx[...] = ... is outside ..." and abort, at the next
- * synchronisation. The bad call runs in a child process (this binary again,
- * told so by an environment variable). */
+ * synchronisation. The bad call runs in a child process: this binary again,
+ * running this test alone, told by an environment variable to be the child.
+ * (Not a constructor: with the static CUDA runtime, a constructor can run
+ * before the kernels are registered, and the launch fails with "invalid
+ * resource handle".) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +16,8 @@
 #define CHILD_ENV "SBR_CUDA_TEST_VIOLATION_CHILD"
 
 /* In the child: an embedding lookup with idx[3] = 7 in a table of 5 rows. */
-__attribute__((constructor)) static void violation_child(void)
+static void violation_child(void)
 {
-    if (!getenv(CHILD_ENV))
-        return;
     sbr_nn_ctx ctx;
     sbr_err e;
     if (sbr_nn_cuda_ctx_init(&ctx, 1 << 20, &e) < 0) {
@@ -38,12 +39,14 @@ __attribute__((constructor)) static void violation_child(void)
 TEST(cuda_index_violation_is_reported)
 {
     CT_BEGIN();
+    if (getenv(CHILD_ENV))
+        violation_child(); /* does not return */
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(n > 0);
     self[n] = 0;
     char cmd[4300];
-    snprintf(cmd, sizeof cmd, "%s=1 '%s' 2>&1", CHILD_ENV, self);
+    snprintf(cmd, sizeof cmd, "%s=1 '%s' cuda_index_violation_is_reported 2>&1", CHILD_ENV, self);
     FILE *f = popen(cmd, "r");
     REQUIRE(f != NULL);
     char out[8192] = {0};

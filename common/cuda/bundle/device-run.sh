@@ -3,6 +3,8 @@
 # build/gpu.tar.xz carried: unpacks the bundle, says what the machine is,
 # runs the GPU-vs-CPU tests and the GPU benchmark. Logs go to $OUT (or
 # build/gpu-out) so that they come back. Exit status: that of cuda-tests.
+# SBR_TESTS_TIMEOUT and SBR_BENCH_TIMEOUT (seconds, 600 each) bound the two
+# steps, so that a hang cannot spend the lease.
 set -u
 out=${OUT:-build/gpu-out}
 mkdir -p "$out" build
@@ -19,10 +21,10 @@ fi
     echo "commit: $(git rev-parse --short HEAD 2>/dev/null)"
     ldd build/gpu/cuda-tests | grep -E 'not found|cublas' || true
 } | tee "$out/machine.txt"
-build/gpu/cuda-tests 2>&1 | tee "$out/cuda-tests.log"
+timeout "${SBR_TESTS_TIMEOUT:-600}" build/gpu/cuda-tests 2>&1 | tee "$out/cuda-tests.log"
 status=${PIPESTATUS[0]}
 if [ "${SBR_NO_BENCH:-0}" != 1 ]; then
-    build/gpu/bench-cuda 2>&1 | tee "$out/bench-cuda.md"
+    timeout "${SBR_BENCH_TIMEOUT:-600}" build/gpu/bench-cuda 2>&1 | tee "$out/bench-cuda.md"
 fi
 echo "device-run: cuda-tests exit $status; logs in $out"
 exit "$status"
