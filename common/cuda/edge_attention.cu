@@ -230,9 +230,7 @@ void sbr_nn_edge_attn_local_backward_cuda(sbr_nn_ctx *ctx, float *dh, float *da,
     if (T == 0 || d == 0)
         return;
     cudaStream_t st = sbr_cuda_stream(ctx);
-    int32_t nnz = 0;
-    SBR_CUDA_CHECK(cudaMemcpyAsync(&nnz, ptr + T, sizeof nnz, cudaMemcpyDeviceToHost, st));
-    SBR_CUDA_CHECK(cudaStreamSynchronize(st));
+    int32_t nnz = sbr_cuda_read_int(ctx, ptr + T);
     SBR_NN_REQUIRE(nnz >= 0, op, "ptr[T] = %d", (int)nnz);
     if (nnz == 0)
         return;

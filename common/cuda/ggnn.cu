@@ -124,13 +124,6 @@ extern "C" size_t sbr_nn_ggnn_scratch_cuda(int T, int d)
     return dense_bytes(T, d) + sort_bytes(nnz, nnz, T);
 }
 
-static int read_nnz(const int32_t *ptr, int T, cudaStream_t s)
-{
-    int32_t nnz = 0;
-    SBR_CUDA_CHECK(cudaMemcpyAsync(&nnz, ptr + T, sizeof nnz, cudaMemcpyDeviceToHost, s));
-    SBR_CUDA_CHECK(cudaStreamSynchronize(s));
-    return nnz;
-}
 
 static void ggnn_check(sbr_nn_ctx *ctx, const char *op, int T, int d, int steps, size_t need)
 {
@@ -236,7 +229,7 @@ void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float 
     if (T == 0 || d == 0)
         return;
     cudaStream_t st = sbr_cuda_stream(ctx);
-    int nnz_in = read_nnz(in_ptr, T, st), nnz_out = read_nnz(out_ptr, T, st);
+    int nnz_in = sbr_cuda_read_int(ctx, in_ptr + T), nnz_out = sbr_cuda_read_int(ctx, out_ptr + T);
     SBR_NN_REQUIRE(nnz_in >= 0 && nnz_out >= 0, op, "ptr[T] < 0");
     ggnn_check(ctx, op, T, d, steps, dense_bytes(T, d) + sort_bytes(nnz_in, nnz_out, T));
     size_t Td = (size_t)T * d;

@@ -30,6 +30,7 @@
 #define SBR_NN_CUDA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* err.h is C11 (_Noreturn); the .cu files that include it are C++. */
 #if defined(__cplusplus) && !defined(_Noreturn)
@@ -79,6 +80,34 @@ size_t sbr_nn_embedding_backward_scratch_cuda(int n, int V);
 size_t sbr_nn_mha_backward_scratch_cuda(int B, int L, int nh);
 
 /* Arenas in device memory use sbr_cuda_allocator (common/cuda/device_info.cu). */
+
+/* Asynchronous uploads, for the training loop: a copy from page-locked host
+ * memory (sbr_cuda_host_alloc) queued on the context's stream, so the host
+ * goes on to prepare the next batch while the GPU works. The source must
+ * stay untouched until an event recorded after the copy has completed. */
+void *sbr_cuda_host_alloc(size_t bytes); /* page-locked; aborts when short */
+void sbr_cuda_host_free(void *p);
+void sbr_cuda_h2d_async(sbr_nn_ctx *ctx, void *dst, const void *src, size_t bytes);
+void *sbr_cuda_event_new(void);                        /* a cudaEvent_t (no timing) */
+void sbr_cuda_event_record(void *ev, sbr_nn_ctx *ctx); /* after the stream's work so far */
+void sbr_cuda_event_wait(void *ev);                    /* host waits for it */
+void sbr_cuda_event_free(void *ev);
+
+/* The count at the end of a CSR offset array on the device (ptr[T]), which
+ * the backward passes need on the host to size their sorts. The batch
+ * feeder tells the runtime the values it has just uploaded
+ * (sbr_cuda_known_int, forgotten at the next sbr_cuda_known_clear); a
+ * value not told is read back, which waits for the GPU. */
+void sbr_cuda_known_clear(void);
+void sbr_cuda_known_int(const int32_t *dev_addr, int32_t value);
+int32_t sbr_cuda_read_int(sbr_nn_ctx *ctx, const int32_t *dev_addr);
+
+/* acc[0] += ce + xl and acc[1] += xl on the device, where ce = sum(loss[0..B))
+ * / B and xl = xw * sum(xloss[0..B)) (0 when xloss is NULL), each sum in
+ * double in increasing index: the same arithmetic as the host reading the
+ * losses back, without waiting for the step to finish. acc: 2 doubles. */
+void sbr_cuda_loss_accumulate(sbr_nn_ctx *ctx, double *acc, const float *loss, int B,
+                              const float *xloss, double xw);
 
 /* "NVIDIA H100 80GB HBM3, sm_90, 132 SMs, 79.1 GiB" into buf; -1 when no GPU. */
 int sbr_cuda_describe(char *buf, size_t n);

@@ -197,6 +197,107 @@ extern "C" void sbr_cuda_memset(void *dst, int byte, size_t bytes)
     }
 }
 
+extern "C" void *sbr_cuda_host_alloc(size_t bytes)
+{
+    void *p = NULL;
+    SBR_CUDA_CHECK(cudaMallocHost(&p, bytes ? bytes : 1));
+    return p;
+}
+
+extern "C" void sbr_cuda_host_free(void *p)
+{
+    if (p)
+        SBR_CUDA_CHECK(cudaFreeHost(p));
+}
+
+extern "C" void sbr_cuda_h2d_async(sbr_nn_ctx *ctx, void *dst, const void *src, size_t bytes)
+{
+    if (bytes)
+        SBR_CUDA_CHECK(
+            cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, sbr_cuda_stream(ctx)));
+}
+
+extern "C" void *sbr_cuda_event_new(void)
+{
+    cudaEvent_t ev;
+    SBR_CUDA_CHECK(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming));
+    return (void *)ev;
+}
+
+extern "C" void sbr_cuda_event_record(void *ev, sbr_nn_ctx *ctx)
+{
+    SBR_CUDA_CHECK(cudaEventRecord((cudaEvent_t)ev, sbr_cuda_stream(ctx)));
+}
+
+extern "C" void sbr_cuda_event_wait(void *ev)
+{
+    SBR_CUDA_CHECK(cudaEventSynchronize((cudaEvent_t)ev));
+}
+
+extern "C" void sbr_cuda_event_free(void *ev)
+{
+    if (ev)
+        SBR_CUDA_CHECK(cudaEventDestroy((cudaEvent_t)ev));
+}
+
+// Device ints whose value the host knows (nn_cuda.h). A handful per batch.
+#define KNOWN_MAX 8
+static struct {
+    const int32_t *addr;
+    int32_t value;
+} known[KNOWN_MAX];
+static int n_known;
+
+extern "C" void sbr_cuda_known_clear(void)
+{
+    n_known = 0;
+}
+
+extern "C" void sbr_cuda_known_int(const int32_t *dev_addr, int32_t value)
+{
+    if (n_known < KNOWN_MAX)
+        known[n_known++] = {dev_addr, value};
+}
+
+extern "C" int32_t sbr_cuda_read_int(sbr_nn_ctx *ctx, const int32_t *dev_addr)
+{
+    for (int i = 0; i < n_known; i++)
+        if (known[i].addr == dev_addr)
+            return known[i].value;
+    cudaStream_t st = sbr_cuda_stream(ctx);
+    int32_t v = 0;
+    SBR_CUDA_CHECK(cudaMemcpyAsync(&v, dev_addr, sizeof v, cudaMemcpyDeviceToHost, st));
+    SBR_CUDA_CHECK(cudaStreamSynchronize(st));
+    return v;
+}
+
+// One thread: the host's order of additions, so the sums are the bits the
+// host would get from the downloaded losses.
+__global__ void k_loss_accumulate(double *acc, const float *loss, int B, const float *xloss,
+                                  double xw)
+{
+    if (blockIdx.x != 0 || threadIdx.x != 0)
+        return;
+    double ce = 0, xl = 0;
+    for (int j = 0; j < B; j++)
+        ce += loss[j];
+    ce /= B;
+    if (xloss) {
+        for (int j = 0; j < B; j++)
+            xl += xloss[j];
+        xl *= xw;
+    }
+    acc[0] += ce + xl;
+    acc[1] += xl;
+}
+
+extern "C" void sbr_cuda_loss_accumulate(sbr_nn_ctx *ctx, double *acc, const float *loss, int B,
+                                         const float *xloss, double xw)
+{
+    k_loss_accumulate<<<1, 1, 0, sbr_cuda_stream(ctx)>>>(acc, loss, B, xloss, xw);
+    SBR_CUDA_LAUNCHED("loss_accumulate");
+}
+
 extern "C" int sbr_cuda_describe(char *buf, size_t n)
 {
     int dev = 0, count = 0;

@@ -5,6 +5,9 @@
 
 #include "model/devmem.h"
 #include "unseen.h"
+#ifdef SBR_HAVE_CUDA
+#include "cuda/nn_cuda.h"
+#endif
 
 /* int32 arrays per batch: items, citems, alias, rpos [B, L]; uniq, cuniq,
  * node_sess [T] (T <= B*L); len, target, last, n_uniq, last_node [B];
@@ -338,11 +341,27 @@ void sbr_feeder_init(sbr_feeder *f, sbr_prec prec, int max_B, int max_L, int gra
     }
 }
 
+static void feeder_grow(sbr_feeder *f);
+#ifdef SBR_HAVE_CUDA
+static void stage_init(sbr_feeder *f, const sbr_model *m);
+#endif
+
 void sbr_feeder_model(sbr_feeder *f, const sbr_model *m)
 {
     sbr_batch_buf_model(&f->host, m);
-    if (f->prec != SBR_PREC_CUDA || !f->host.xbuf)
+    if (f->prec != SBR_PREC_CUDA)
         return;
+    if (f->host.xbuf)
+        feeder_grow(f);
+#ifdef SBR_HAVE_CUDA
+    if (!f->stage[0])
+        stage_init(f, m);
+#endif
+}
+
+/* The device batch, grown for the model's extra inputs (GCE-GNN's). */
+static void feeder_grow(sbr_feeder *f)
+{
     const sbr_allocator *al = sbr_dev_allocator(f->prec);
     al->free(f->dev_mem, al->user);
     f->dev_bytes += xints_needed(f->host.max_B, f->host.max_L, f->host.K) * sizeof(int32_t) +
@@ -352,8 +371,54 @@ void sbr_feeder_model(sbr_feeder *f, const sbr_model *m)
         sbr_fatal("out of GPU memory for a batch (%zu bytes)", f->dev_bytes);
 }
 
+#ifdef SBR_HAVE_CUDA
+static void stage_init(sbr_feeder *f, const sbr_model *m)
+{
+    f->ctx = (sbr_nn_ctx *)&m->ctx; /* the ops take a mutable context */
+    for (int k = 0; k < 2; k++) {
+        f->stage[k] = sbr_cuda_host_alloc(f->dev_bytes);
+        f->stage_done[k] = sbr_cuda_event_new();
+    }
+}
+
+static void stage_free(sbr_feeder *f)
+{
+    for (int k = 0; k < 2; k++) {
+        if (f->stage_done[k]) {
+            sbr_cuda_event_wait(f->stage_done[k]);
+            sbr_cuda_event_free(f->stage_done[k]);
+        }
+        sbr_cuda_host_free(f->stage[k]);
+    }
+}
+
+/* Takes the next staging buffer, once its last copy has completed. */
+static void stage_begin(sbr_feeder *f)
+{
+    int k = f->stage_next;
+    sbr_cuda_event_wait(f->stage_done[k]);
+    f->stage_cur = f->stage[k];
+}
+
+/* Sends the packed bytes [0, used) in one copy on the model's stream. */
+static void stage_send(sbr_feeder *f, size_t used)
+{
+    int k = f->stage_next;
+    sbr_cuda_h2d_async(f->ctx, f->dev_mem, f->stage_cur, used);
+    sbr_cuda_event_record(f->stage_done[k], f->ctx);
+    f->stage_next = 1 - k;
+    f->stage_cur = NULL;
+}
+#endif
+
 void sbr_feeder_free(sbr_feeder *f)
 {
+#ifdef SBR_HAVE_CUDA
+    if (f->stage[0])
+        stage_free(f);
+    if (f->prec == SBR_PREC_CUDA)
+        sbr_cuda_known_clear();
+#endif
     if (f->dev_mem) {
         const sbr_allocator *al = sbr_dev_allocator(f->prec);
         al->free(f->dev_mem, al->user);
@@ -362,13 +427,30 @@ void sbr_feeder_free(sbr_feeder *f)
     memset(f, 0, sizeof *f);
 }
 
-/* Copies n elements of size es from *src to the device cursor; repoints. */
+/* Tells the CUDA runtime the count at the end of a CSR offset array just
+ * uploaded (dev [T + 1], host its source), so that the backward passes need
+ * not read it back. */
+static void known_end(sbr_feeder *f, const int32_t *dev, const int32_t *host, size_t T)
+{
+#ifdef SBR_HAVE_CUDA
+    if (f->prec == SBR_PREC_CUDA)
+        sbr_cuda_known_int(dev + T, host[T]);
+#else
+    (void)f, (void)dev, (void)host, (void)T;
+#endif
+}
+
+/* Copies n elements of size es from *src to the device cursor (through the
+ * staging buffer at the same offset, when there is one); repoints. */
 static void up(sbr_feeder *f, char **cur, void **ptr, size_t n, size_t es)
 {
     if (!*ptr)
         return;
     size_t bytes = n * es;
-    sbr_dev_upload(f->prec, *cur, *ptr, bytes);
+    if (f->stage_cur)
+        memcpy(f->stage_cur + (*cur - (char *)f->dev_mem), *ptr, bytes);
+    else
+        sbr_dev_upload(f->prec, *cur, *ptr, bytes);
     *ptr = *cur;
     *cur += (bytes + 15) & ~(size_t)15;
 }
@@ -383,6 +465,11 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
     sbr_batch *d = &f->dev;
     *d = f->host.b;
     char *cur = f->dev_mem;
+#ifdef SBR_HAVE_CUDA
+    if (f->stage[0])
+        stage_begin(f);
+    sbr_cuda_known_clear(); /* this buffer's old values are stale */
+#endif
     size_t BL = (size_t)B * d->L, T = (size_t)d->T, es = f->host.elem;
     size_t i4 = sizeof(int32_t);
     up(f, &cur, (void **)&d->items, BL, i4);
@@ -401,6 +488,8 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
         up(f, &cur, (void **)&d->last_node, (size_t)B, i4);
         up(f, &cur, (void **)&d->in_off, T + 1, i4);
         up(f, &cur, (void **)&d->out_off, T + 1, i4);
+        known_end(f, d->in_off, f->host.b.in_off, T);
+        known_end(f, d->out_off, f->host.b.out_off, T);
         up(f, &cur, (void **)&d->in_idx, (size_t)d->nnz_in, i4);
         up(f, &cur, (void **)&d->out_idx, (size_t)d->nnz_out, i4);
         up(f, &cur, &d->in_w, (size_t)d->nnz_in, es);
@@ -410,6 +499,7 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
         size_t TK = T * (size_t)d->K;
         if (f->host.local4) {
             up(f, &cur, (void **)&d->le_off, T + 1, i4);
+            known_end(f, d->le_off, f->host.b.le_off, T);
             up(f, &cur, (void **)&d->le_idx, (size_t)d->nnz_le, i4);
             up(f, &cur, (void **)&d->le_type, (size_t)d->nnz_le, i4);
         }
@@ -420,5 +510,9 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
         up(f, &cur, &d->gw, TK, es);
         up(f, &cur, &d->flen, (size_t)B, es);
     }
+#ifdef SBR_HAVE_CUDA
+    if (f->stage_cur)
+        stage_send(f, (size_t)(cur - (char *)f->dev_mem));
+#endif
     return d;
 }

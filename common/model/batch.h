@@ -51,13 +51,23 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
                     const int64_t *order, int B, int n_items, const sbr_clip_map *clip);
 
 /* A batch where the model computes: for the CPU precisions the host batch
- * itself, for CUDA a device copy (one device allocation, reused). */
+ * itself, for CUDA a device copy (one device allocation, reused). Once the
+ * feeder knows the model (sbr_feeder_model), a CUDA batch is packed into one
+ * of two page-locked staging buffers and sent in one copy queued on the
+ * model's stream: the host fills the next batch while the GPU still runs
+ * the last step (the copy waits for it in stream order), and a staging
+ * buffer is refilled only after its copy has completed. */
 typedef struct {
     sbr_batch_buf host;
     sbr_prec prec;
     sbr_batch dev;
     void *dev_mem;
     size_t dev_bytes;
+    sbr_nn_ctx *ctx;     /* the model's (CUDA): stream of the async copies */
+    char *stage[2];      /* page-locked [dev_bytes] each, or NULL: sync copies */
+    void *stage_done[2]; /* events: stage[k]'s last copy has completed */
+    int stage_next;
+    char *stage_cur;     /* the buffer being packed by this fill */
 } sbr_feeder;
 
 void sbr_feeder_init(sbr_feeder *f, sbr_prec prec, int max_B, int max_L, int graph);

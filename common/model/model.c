@@ -157,8 +157,17 @@ static void init_params(sbr_model *m)
  * request). The lanes are dealt to the threads, so an uneven cut leaves a
  * core idle (diginetica's 43,097 items in chunks of 2048 made 22 chunks: 11
  * for one thread, 10 and a sliver for the other). CUDA takes it as asked. */
+/* Items per chunk of the catalogue ops. On the GPU, as many as
+ * SBR_CUDA_CHUNK_MAX (the whole catalogue of the benchmarks): one sgemm per
+ * pass over [B, N] logits in scratch instead of several (diginetica score +
+ * CE forward and backward 0.38 -> 0.25 ms per batch of 100 on an H200). */
+#define SBR_CUDA_CHUNK_MAX (1 << 17)
 static int op_chunk(sbr_prec prec, int N, int chunk)
 {
+    if (prec == SBR_PREC_CUDA && N > 0 && chunk > 0) {
+        int want = N < SBR_CUDA_CHUNK_MAX ? N : SBR_CUDA_CHUNK_MAX;
+        return chunk > want ? chunk : want;
+    }
     if (prec == SBR_PREC_CUDA || N <= 0 || chunk <= 0)
         return chunk;
     int64_t per = (int64_t)SBR_NN_LANES * chunk;
@@ -258,6 +267,8 @@ void sbr_model_free(sbr_model *m)
 #ifdef SBR_HAVE_CUDA
     if (m->prec == SBR_PREC_CUDA && m->impl)
         sbr_nn_cuda_ctx_free(&m->ctx);
+    if (m->dev_loss_sums)
+        sbr_cuda_free(m->dev_loss_sums);
 #endif
     if (m->act_mem)
         al->free(m->act_mem, al->user);
@@ -291,6 +302,33 @@ double sbr_model_train_step(sbr_model *m, const sbr_batch *b, const sbr_step_cfg
     c.chunk = op_chunk(m->prec, m->cfg.n_items, sc->chunk);
     check_fits(m, b, 1, c.chunk);
     return steps_of(m->prec)->train(m, b, &c);
+}
+
+void sbr_model_loss_sums_reset(sbr_model *m)
+{
+    m->loss_sums_on = 1;
+    m->host_loss_sums[0] = m->host_loss_sums[1] = 0;
+#ifdef SBR_HAVE_CUDA
+    if (m->prec == SBR_PREC_CUDA) {
+        sbr_err e;
+        if (!m->dev_loss_sums && !(m->dev_loss_sums = sbr_cuda_malloc(2 * sizeof(double), &e)))
+            sbr_fatal("%s", e.msg);
+        double zero[2] = {0, 0};
+        sbr_cuda_h2d(m->dev_loss_sums, zero, sizeof zero);
+    }
+#endif
+}
+
+void sbr_model_loss_sums(sbr_model *m, double sums[2])
+{
+#ifdef SBR_HAVE_CUDA
+    if (m->prec == SBR_PREC_CUDA && m->dev_loss_sums) {
+        sbr_cuda_d2h(sums, m->dev_loss_sums, 2 * sizeof(double));
+        return;
+    }
+#endif
+    sums[0] = m->host_loss_sums[0];
+    sums[1] = m->host_loss_sums[1];
 }
 
 double sbr_model_loss_grad(sbr_model *m, const sbr_batch *b, int train, int chunk)

@@ -179,6 +179,12 @@ struct sbr_model {
      * value in the last step (reported apart from the CE). */
     void *xloss;
     double xloss_w, last_xloss;
+    /* Sums of the training steps' losses since sbr_model_loss_sums_reset:
+     * [0] the step means, [1] their xloss parts. On CUDA they are kept on
+     * the device (dev_loss_sums), so a step need not wait for the GPU. */
+    int loss_sums_on;
+    double host_loss_sums[2];
+    double *dev_loss_sums;
     /* Interest weights of the last forward (models with interests), device
      * [U, B, L], for sbr-infer --interest-weights; NULL otherwise. */
     void *iw;
@@ -224,6 +230,13 @@ typedef struct {
     int chunk; /* items per score chunk */
 } sbr_step_cfg;
 double sbr_model_train_step(sbr_model *m, const sbr_batch *b, const sbr_step_cfg *sc);
+/* From here on the steps add their losses to sums in the model (zeroed
+ * now); on CUDA a step then returns NAN instead of its loss, so that it
+ * does not wait for the GPU: read the sums with sbr_model_loss_sums. */
+void sbr_model_loss_sums_reset(sbr_model *m);
+/* sums[0]: the sum of the steps' mean losses since the reset, sums[1]: of
+ * their model's own terms (xloss). Waits for the GPU. */
+void sbr_model_loss_sums(sbr_model *m, double sums[2]);
 /* Loss and gradients only (no update): zero grads, forward, CE, backward.
  * For gradient checks; returns the mean loss. */
 double sbr_model_loss_grad(sbr_model *m, const sbr_batch *b, int train, int chunk);

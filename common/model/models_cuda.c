@@ -9,8 +9,11 @@
 #include "model/devmem.h"
 #include "model/model.h"
 
+#include "cuda/nn_cuda.h"
+
 #define real float
 #define R(name) name##_cuda
+#define SBR_STEP_CUDA 1 /* step.inc: the loss sums stay on the device */
 #include "model/front.inc"
 #include "model/step.inc"
 #include "model/gru4rec.inc"

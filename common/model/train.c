@@ -168,6 +168,19 @@ static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double xl
 
 volatile sig_atomic_t sbr_train_stop_requested;
 
+/* Steps between two readings of the loss sums for the progress line. */
+#define LOSS_READ_EVERY 64
+
+/* Reads the loss sums after nb steps into sums and the progress text. */
+static void loss_text(sbr_model *m, int64_t nb, double sums[2], char *extra, size_t n)
+{
+    sbr_model_loss_sums(m, sums);
+    if (sums[1] != 0) /* the model's own loss term, apart (its part of the loss) */
+        snprintf(extra, n, "loss %.4f (reg %.4f)", sums[0] / (double)nb, sums[1] / (double)nb);
+    else
+        snprintf(extra, n, "loss %.4f", sums[0] / (double)nb);
+}
+
 int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
               const sbr_train_cfg *tc, sbr_train_state *st, const sbr_tfile *resume, sbr_err *e)
 {
@@ -208,27 +221,27 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         char label[32], extra[64];
         snprintf(label, sizeof label, "epoch %d", epoch + 1);
         sbr_progress_start(&p, label, smp.n, "samples");
-        double t0 = sbr_now(), loss_sum = 0, xloss_sum = 0;
+        double t0 = sbr_now(), sums[2] = {0, 0};
         int64_t nb = 0, seen = 0;
+        extra[0] = 0;
+        sbr_model_loss_sums_reset(m);
         for (int64_t at = 0; at < smp.n; at += tc->batch) {
             int B = smp.n - at < tc->batch ? (int)(smp.n - at) : tc->batch;
             const sbr_batch *b = sbr_feeder_fill(&f, tr, &smp, order + at, B, m->cfg.n_items, clip);
-            loss_sum += sbr_model_train_step(m, b, &sc);
-            xloss_sum += m->last_xloss;
+            sbr_model_train_step(m, b, &sc);
             nb++;
             seen += B;
             st->steps++;
-            if (xloss_sum != 0) /* the model's own loss term, apart (its part of the loss) */
-                snprintf(extra, sizeof extra, "loss %.4f (reg %.4f)", loss_sum / (double)nb,
-                         xloss_sum / (double)nb);
-            else
-                snprintf(extra, sizeof extra, "loss %.4f", loss_sum / (double)nb);
+            int last = at + B >= smp.n || (tc->max_steps && st->steps >= tc->max_steps);
+            /* reading the sums waits for the GPU: not at every step */
+            if (nb % LOSS_READ_EVERY == 1 || last)
+                loss_text(m, nb, sums, extra, sizeof extra);
             sbr_progress_update(&p, at + B, extra);
             if (tc->max_steps && st->steps >= tc->max_steps)
                 break;
         }
         sbr_progress_end(&p, extra);
-        double secs = sbr_now() - t0;
+        double secs = sbr_now() - t0, loss_sum = sums[0], xloss_sum = sums[1];
         sbr_eval_result v = {0}, t = {0};
         if (has_valid)
             evaluate(m, va, s->min_prefix, clip, tc, &v);
