@@ -142,6 +142,42 @@ SBR_CLONES float sbr_nn_expsum_f32(float *x, int n,
     return s;
 }
 
+SBR_CLONES float sbr_nn_dot_f32(const float *a, const float *b, int n)
+{
+    v8f acc = {0};
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        v8f va, vb;
+        memcpy(&va, a + j, sizeof va);
+        memcpy(&vb, b + j, sizeof vb);
+        acc += va * vb;
+    }
+    float s = 0;
+    for (int k = 0; k < 8; k++)
+        s += acc[k];
+    for (; j < n; j++)
+        s += a[j] * b[j];
+    return s;
+}
+
+SBR_CLONES float sbr_nn_dot_lrelu_f32(const float *q, const float *u, int n, float slope)
+{
+    v8f acc = {0};
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        v8f vq, vu;
+        memcpy(&vq, q + j, sizeof vq);
+        memcpy(&vu, u + j, sizeof vu);
+        acc += vq * BLEND(vu > 0.0f, vu, vu * slope);
+    }
+    float s = 0;
+    for (int k = 0; k < 8; k++)
+        s += acc[k];
+    for (; j < n; j++)
+        s += q[j] * (u[j] > 0 ? u[j] : slope * u[j]);
+    return s;
+}
+
 /* y[0..n) = f(x[0..n)): full vectors, then the tail through a zeroed one.
  * Each lane's result depends on its input alone. */
 #define MAP8(KERNEL, y, x, n)                                                      \

@@ -13,6 +13,13 @@ float sbr_nn_max_f32(const float *x, int n);
  * w). exp has a relative error below 2e-7 and is exactly 0 below e^-87. */
 float sbr_nn_expsum_f32(float *x, int n, float m, float w);
 
+/* sum_j a[j] b[j] and sum_j q[j] LeakyReLU(u[j]) (u[j] > 0 ? u[j] : slope
+ * u[j]), j < n: eight running sums (lane j % 8), added lanes 0..7, then the
+ * tail in order. The attention scores of GCE-GNN's aggregators were scalar
+ * reductions, bound by the latency of one add per element. */
+float sbr_nn_dot_f32(const float *a, const float *b, int n);
+float sbr_nn_dot_lrelu_f32(const float *q, const float *u, int n, float slope);
+
 /* y[j] = sigmoid(x[j]), tanh(x[j]) for j < n (y == x allowed). Relative
  * error below 3e-7 (5 units of 2^-24) against the exact value
  * (tests/unit/test_nn_simd.c sweeps every float exponent); sigmoid is right
