@@ -73,6 +73,32 @@ check_true "same session id in both files stays two sessions; unseen dropped" \
 check "a TEST log that is bad" 1 "$P" -o "$T/x.sess" "$T/tr.tsv" $F/events_bad.csv
 check_err "names the TEST file" "events_bad\.csv:"
 
+# --- --train-recent: SR-GNN's yoochoose1_64 cut -------------------------------------------
+# recent.tsv: training sessions [8 2 3] [2 3 4 5] [4 5] [5 6 1] (2+3+1+2 = 8 samples, in
+# date order), test [1 6 8 7] (7 never in training).
+R="--min-support 1 --valid-frac 0"
+check "--train-recent 1/2" 0 "$P" $R --train-recent 1/2 -o "$T/r2.sess" $F/recent.tsv
+check_err "the cut is reported" "kept the training sessions from the one holding the last 4 of 8 samples"
+check_err "what it dropped is counted" "train_recent.samples +2"
+check_true "the cut falls inside [2 3 4 5] (samples 2-4): the whole session is kept" \
+    '[ "$(t train.offsets $T/r2.sess)" = "0 4 6 9" ] && [ "$(m train.samples $T/r2.sess)" = 6 ] && [ "$(m prep.count.train_recent.sessions $T/r2.sess)" = 1 ]'
+check_true "items numbered over the kept sessions; 8 (cut away) an id after them, 7 dropped" \
+    '[ "$(t items.original $T/r2.sess)" = "-1 2 3 4 5 6 1 8" ] && [ "$(t test.items $T/r2.sess)" = "6 5 7" ] && [ "$(m n_items $T/r2.sess)" = 6 ]'
+check_true "the fraction is recorded" '[ "$(m prep.train_recent $T/r2.sess)" = 1/2 ]'
+check "--train-recent 1/4" 0 "$P" $R --train-recent 1/4 -o "$T/r4.sess" $F/recent.tsv
+check_true "the cut falls between sessions" \
+    '[ "$(t train.items $T/r4.sess)" = "1 2 3" ] && [ "$(t test.items $T/r4.sess)" = "3 2 4" ] && [ "$(m n_ids $T/r4.sess)" = 4 ]'
+check "--train-recent 0.5 --unseen drop" 0 "$P" $R --train-recent 0.5 --unseen drop -o "$T/r5.sess" $F/recent.tsv
+check_true "a decimal cuts as the fraction; test items cut away dropped" \
+    '[ "$(t train.offsets $T/r5.sess)" = "0 4 6 9" ] && [ "$(t test.items $T/r5.sess)" = "6 5" ] && [ "$(m n_ids $T/r5.sess)" = 6 ]'
+check "--train-recent below one sample" 1 "$P" $R --train-recent 1/16 -o "$T/x.sess" $F/recent.tsv
+check_err "says so" "recent\.tsv: the most recent 1/16 of the 8 training samples is less than one sample"
+for bad in 2/1 0 1/0 abc 0.1234567; do
+    check "--train-recent $bad is misuse" 2 "$P" --train-recent $bad -o "$T/x.sess" $F/recent.tsv
+done
+check_err "names the option" "--train-recent: '0.1234567' is not a fraction"
+check "--train-recent on pickles is misuse" 2 "$P" --train-recent 1/64 -o "$T/x.sess" $F/tiny_train.pkl $F/tiny_test.pkl
+
 # --- SR-GNN pickles (tiny fixture) --------------------------------------------------
 check "tiny pickles prepare" 0 "$P" -o "$T/p.sess" $F/tiny_train.pkl $F/tiny_test.pkl
 check_err "min prefix inferred" "min prefix 1 \(inferred"
@@ -122,11 +148,22 @@ else
         "$RAW/yoochoose-sample/sample_yoochoose.dat"
     check "yoochoose sample equals the recipe" 0 "$PY" tests/cli/prep_recipe.py yoochoose \
         "$RAW/yoochoose-sample/sample_yoochoose.dat" "$T/yc.sess"
+    # yoochoose1_64 from raw clicks (on this sample 1/64 is 5 samples: 1/4 too)
+    for fr in 1/64 1/4; do
+        check "yoochoose sample --train-recent $fr prepares" 0 "$P" -l 0 --valid-frac 0 \
+            --format yoochoose --train-recent $fr -o "$T/yc_r.sess" "$RAW/yoochoose-sample/sample_yoochoose.dat"
+        check "yoochoose sample --train-recent $fr equals SR-GNN's cut" 0 "$PY" tests/cli/prep_recipe.py \
+            yoochoose "$RAW/yoochoose-sample/sample_yoochoose.dat" "$T/yc_r.sess" $fr
+    done
     check "session-rec TSV (.zst) prepares" 0 "$P" -l 0 --valid-frac 0 -o "$T/sr.sess" \
         "$RAW/yoochoose-sample/yoochoose-clicks-100k_train_full.txt.zst"
     if command -v zstd >/dev/null; then
         zstd -qdc "$RAW/yoochoose-sample/yoochoose-clicks-100k_train_full.txt.zst" >"$T/sr.tsv"
         check "session-rec TSV equals the recipe" 0 "$PY" tests/cli/prep_recipe.py sessionrec "$T/sr.tsv" "$T/sr.sess"
+        check "session-rec TSV --train-recent 1/64 prepares" 0 "$P" -l 0 --valid-frac 0 --train-recent 1/64 \
+            -o "$T/sr64.sess" "$T/sr.tsv"
+        check "session-rec TSV --train-recent 1/64 equals SR-GNN's cut" 0 "$PY" tests/cli/prep_recipe.py \
+            sessionrec "$T/sr.tsv" "$T/sr64.sess" 1/64
     else
         skip "session-rec recipe check" "zstd command absent"
     fi

@@ -198,6 +198,52 @@ TEST(prep_valid_tail_iterate_maxlen_unseen)
     sbr_sessions_free(&s);
 }
 
+/* --train-recent under the prefix rule (min_prefix 2: a session of length
+ * L holds L - 2 samples), before the validation tail; test items of dropped
+ * test sessions take no id. */
+TEST(prep_train_recent_prefix_rule)
+{
+    const char *log = "s,i,t\n"
+                      "1,1,10\n1,2,11\n1,3,12\n1,4,13\n" /* samples 0, 1 */
+                      "2,5,20\n2,6,21\n"                 /* none */
+                      "3,1,30\n3,5,31\n3,6,32\n"         /* sample 2: owns S - k */
+                      "4,2,40\n4,3,41\n4,4,42\n"         /* sample 3 */
+                      "9,7,900000\n9,1,900001\n";         /* test: too short */
+    sbr_log_opts lo = {.format = SBR_FMT_CSV, .session_col = "s", .item_col = "i", .time_col = "t"};
+    sbr_prep_opts po;
+    sbr_prep_defaults(SBR_FMT_CSV, &po);
+    po.min_support = 1;
+    po.min_prefix = 2;
+    po.test_days = 1;
+    po.unseen_keep = 1;
+    po.valid_frac = 0;
+    sbr_sessions s;
+    sbr_counts c;
+    sbr_err e;
+    REQUIRE(prep_text(log, &lo, &po, &s, &c, &e) == 0);
+    CHECK_EQ_I64(s.split[SBR_TEST].n_sessions, 0);
+    CHECK_EQ_I64(s.n_ids, s.n_items); /* 7 took no id */
+    sbr_sessions_free(&s);
+    po.recent_num = 1;
+    po.recent_den = 2;
+    po.valid_frac = 0.5;
+    REQUIRE(prep_text(log, &lo, &po, &s, &c, &e) == 0);
+    char buf[512];
+    split_str(&s, SBR_TRAIN, buf, sizeof buf);
+    CHECK_STR(buf, "[1 5 6]");
+    split_str(&s, SBR_VALID, buf, sizeof buf);
+    CHECK_STR(buf, "[2 3 4]");
+    CHECK_EQ_I64(s.n_items, 6);
+    CHECK_EQ_I64(s.n_ids, 6);
+    CHECK_EQ_I64(sbr_counts_get(&c, "train_recent.sessions"), 2);
+    CHECK_EQ_I64(sbr_counts_get(&c, "train_recent.samples"), 2);
+    CHECK_EQ_I64(sbr_counts_get(&c, "train_recent.clicks"), 6);
+    sbr_sessions_free(&s);
+    po.recent_den = 5; /* 4 / 5 < 1 sample */
+    CHECK(prep_text(log, &lo, &po, &s, &c, &e) < 0);
+    CHECK(strstr(e.msg, "less than one sample") != NULL);
+}
+
 TEST(prep_bad_rows)
 {
     const char *log = "s,i,t\n1,1,10\n1,x,11\n1,2\n";

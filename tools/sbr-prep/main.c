@@ -52,8 +52,13 @@ static const char usage[] =
     "      --max-len N       keep only the last N clicks of a session (0 = all)\n"
     "      --test-days D     test = sessions dated in the last D days (7; yoochoose,\n"
     "                        sessionrec 1; 0 = no test split)\n"
+    "      --train-recent F  keep only the training sessions of the most recent\n"
+    "                        fraction F (1/64, 1/4 or a decimal) of the training\n"
+    "                        samples, as SR-GNN made yoochoose1_64 (test items of\n"
+    "                        the sessions cut keep ids after the catalogue's)\n"
     "      --valid-frac F    last fraction F of the training sessions -> valid (0.1)\n"
-    "      --unseen R        test items unseen in training: drop (logs) or keep (srgnn)\n"
+    "      --unseen R        test items unseen in training: drop (logs) or keep (srgnn,\n"
+    "                        --train-recent)\n"
     "      --min-prefix N    samples keep prefixes of at least N items (srgnn: the\n"
     "                        shortest test prefix; kaggle 2; others 1)\n"
     "\n"
@@ -69,6 +74,7 @@ static const char usage[] =
     "  sbr-prep -o rr.sess ../shared/data/retailrocket\n"
     "  sbr-prep --valid-frac 0 -o dg.sess train-item-views.csv\n"
     "  sbr-prep -o yc.sess clicks_train_full.txt clicks_test.txt      (already split)\n"
+    "  sbr-prep --format yoochoose --train-recent 1/64 -o yc64.sess yoochoose-clicks.dat\n"
     "  sbr-prep -f csv --sep ';' --session-col sid --item-col item --time-col ts -o x.sess log.csv\n"
     "  sbr-gen --clicks 200000 | sbr-prep -o synth.sess -\n"
     "\n" SBR_HELP_EXIT;
@@ -76,7 +82,8 @@ static const char usage[] =
 enum {
     OPT_VERSION = 256, OPT_EVENTS, OPT_SEP, OPT_SCOL, OPT_UCOL, OPT_ICOL, OPT_TCOL, OPT_TUNIT,
     OPT_NOHEADER, OPT_SKIPBAD, OPT_GAP, OPT_DEDUP, OPT_NODEDUP, OPT_PREMIN, OPT_MINSUP,
-    OPT_MINLEN, OPT_ITERATE, OPT_MAXLEN, OPT_TESTDAYS, OPT_VALID, OPT_UNSEEN, OPT_MINPFX
+    OPT_MINLEN, OPT_ITERATE, OPT_MAXLEN, OPT_TESTDAYS, OPT_VALID, OPT_UNSEEN, OPT_MINPFX,
+    OPT_RECENT
 };
 
 /* Options given on the command line (-1: not given, use the format's default). */
@@ -103,6 +110,45 @@ static unsigned parse_events(const char *s)
     if (!m)
         sbr_usage_error("--events: no event type given");
     return m;
+}
+
+/* Digits of s[0..n) as a number (at most 9 digits); -1 when there are none
+ * or another character. */
+static long long digits_value(const char *s, size_t n)
+{
+    long long v = 0;
+    if (n == 0 || n > 9)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* --train-recent: "N/D" or a decimal with at most 6 decimals, in (0, 1],
+ * as an exact fraction, so that 1/64 cuts where SR-GNN's int(S / 64) does. */
+static void parse_fraction(const char *s, int64_t *num, int64_t *den)
+{
+    const char *sep = strpbrk(s, "/.");
+    size_t a = sep ? (size_t)(sep - s) : strlen(s), b = sep ? strlen(sep + 1) : 0;
+    long long n = a ? digits_value(s, a) : 0, d = 1;
+    if (sep && *sep == '/') {
+        d = digits_value(sep + 1, b);
+    } else if (sep) { /* decimal: N.FFF = NFFF / 10^b */
+        long long f = b <= 6 ? digits_value(sep + 1, b) : -1;
+        for (size_t i = 0; i < b && n >= 0; i++) {
+            n *= 10;
+            d *= 10;
+        }
+        n = f < 0 || n < 0 ? -1 : n + f;
+    }
+    if (n <= 0 || d <= 0 || n > d)
+        sbr_usage_error("--train-recent: '%s' is not a fraction in (0, 1] (e.g. 1/64, 1/4, 0.25)",
+                        s);
+    *num = n;
+    *den = d;
 }
 
 static int is_dir(const char *p)
@@ -205,12 +251,14 @@ int main(int argc, char **argv)
         {"test-days", required_argument, 0, OPT_TESTDAYS},
         {"valid-frac", required_argument, 0, OPT_VALID},
         {"unseen", required_argument, 0, OPT_UNSEEN},
-        {"min-prefix", required_argument, 0, OPT_MINPFX}, {0, 0, 0, 0}};
+        {"min-prefix", required_argument, 0, OPT_MINPFX},
+        {"train-recent", required_argument, 0, OPT_RECENT}, {0, 0, 0, 0}};
     static const char *const unseen_words[] = {"drop", "keep", NULL};
     static const char *const unit_words[] = {"s", "ms", NULL};
     sbr_log_opts lo = {.events = SBR_EV_VIEW};
     overrides ov = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
-    const char *output = "-";
+    const char *output = "-", *recent = NULL;
+    int64_t recent_num = 0, recent_den = 0;
     int level = 1, c;
     while ((c = getopt_long(argc, argv, "f:o:l:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -248,6 +296,7 @@ int main(int argc, char **argv)
         case OPT_VALID: ov.valid_frac = sbr_arg_double("--valid-frac", optarg, 0, 0.99); break;
         case OPT_UNSEEN: ov.unseen_keep = sbr_arg_choice("--unseen", optarg, unseen_words); break;
         case OPT_MINPFX: ov.min_prefix = (int)sbr_arg_int("--min-prefix", optarg, 1, 1000000); break;
+        case OPT_RECENT: parse_fraction(recent = optarg, &recent_num, &recent_den); break;
         default: sbr_cli_bad_option();
         }
     }
@@ -294,8 +343,14 @@ int main(int argc, char **argv)
         free(buf);
         have_log = 1;
     }
+    if (recent && fmt == SBR_FMT_SRGNN)
+        sbr_usage_error("--train-recent does not apply to SR-GNN pickles (they are cut already)");
     sbr_prep_defaults(fmt, &po);
     apply(&ov, &po);
+    po.recent_num = recent_num;
+    po.recent_den = recent_den;
+    if (recent && ov.unseen_keep < 0)
+        po.unseen_keep = 1; /* SR-GNN keeps the test items of the sessions it cut */
 
     if (fmt == SBR_FMT_SRGNN) {
         char *tr_path = NULL, *te_path = NULL, *pairs_path = NULL;
@@ -385,6 +440,11 @@ int main(int argc, char **argv)
         sbr_log_free(&g);
         t_prep = sbr_now();
         c_prep = thread_cpu();
+        if (recent)
+            sbr_info("--train-recent %s: kept the training sessions from the one holding the "
+                     "last %lld of %lld samples on", recent,
+                     (long long)sbr_counts_get(&cnt, "train_recent_k"),
+                     (long long)sbr_counts_get(&cnt, "train_recent_samples_in"));
     }
 
     /* Summary: every count, then the splits. */
@@ -408,6 +468,8 @@ int main(int argc, char **argv)
         sbr_tw_metaf(w, "prep.min_len", "%d", po.min_len);
         sbr_tw_metaf(w, "prep.iterate", "%d", po.iterate);
         sbr_tw_metaf(w, "prep.max_len", "%d", po.max_len);
+        if (recent)
+            sbr_tw_meta(w, "prep.train_recent", recent);
         if (test_in)
             sbr_tw_meta(w, "prep.test_file", test_in);
         else
