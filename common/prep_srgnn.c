@@ -162,6 +162,10 @@ int sbr_prep_srgnn(const uint8_t *train_seq, size_t n_train, const char *train_n
     for (int64_t i = 0; i < tn; i++) {
         int64_t start = wr;
         int drop = 0;
+        if (o->unseen_keep && pre.offsets[i + 1] - pre.offsets[i] < mp) {
+            short_pairs++; /* before its items take ids: nothing of it is kept */
+            continue;
+        }
         for (int64_t j = pre.offsets[i]; j <= pre.offsets[i + 1]; j++) {
             int is_target = j == pre.offsets[i + 1];
             int64_t id = is_target ? tgt[i] : pre.items[j];

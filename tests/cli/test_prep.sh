@@ -105,6 +105,9 @@ check_err "min prefix inferred" "min prefix 1 \(inferred"
 check_true "test pairs as prefix+target, unseen kept as new ids" \
     '[ "$(t test.items $T/p.sess)" = "1 2 3 3 2 2 1 3 5 6 1" ] && [ "$(m test.last_only $T/p.sess)" = 1 ]'
 check_true "big ids (LONG1) survive in the id map" '[ "$(t items.original $T/p.sess)" = "-1 5 7 9 100000 70000000000 123456789" ]'
+check "--min-prefix 2 on pickles" 0 "$P" --min-prefix 2 -o "$T/p3.sess" $F/tiny_train.pkl $F/tiny_test.pkl
+check_true "pairs with shorter prefixes dropped; their unseen items take no id" \
+    '[ "$(t test.items $T/p3.sess)" = "1 2 3 2 1 3 5" ] && [ "$(m n_ids $T/p3.sess)" = 5 ] && [ "$(m prep.count.short_test.pairs $T/p3.sess)" = 2 ]'
 check "--unseen drop" 0 "$P" --unseen drop -o "$T/p2.sess" $F/tiny_train.pkl $F/tiny_test.pkl
 check_true "pairs with unseen items dropped and counted" \
     '[ "$(m test.sessions $T/p2.sess)" = 3 ] && [ "$(m n_ids $T/p2.sess)" = 5 ]'
