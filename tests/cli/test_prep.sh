@@ -63,6 +63,39 @@ check "a CSV as a pickle fails" 1 "$P" --format srgnn -o "$T/x.sess" $F/events_s
 check_err "not a pickle" "not a pickle"
 check "refuses binary output to a terminal-less stdout? (pipe ok)" 0 bash -c "$P -q $F/tiny_train.pkl $F/tiny_test.pkl | cat >/dev/null"
 
+# --- options that do not apply to the layout read are misuse ----------------------------
+for o in "--max-len 5" "--min-support 1" "--iterate" "--test-days 2" "--gap 1h" "--events view" \
+    "--sep ;" "--session-col 1" "--time-unit ms" "--no-header" "--dedup" "--skip-bad" "--pre-min-len 1"; do
+    check "pickles: $o is misuse" 2 "$P" $o -o "$T/x.sess" $F/tiny_train.pkl $F/tiny_test.pkl
+done
+check_err "one line names the option and the layout" "^sbr-prep: --pre-min-len does not apply to the srgnn layout"
+check "pickle directory: --max-len is misuse" 2 "$P" --max-len 5 -o "$T/x.sess" $F/srgnn_full
+check_true "no output left behind" '[ ! -e "$T/x.sess" ]'
+check "kaggle: --sep is misuse" 2 "$P" --format kaggle --sep ';' -o "$T/x.sess" $F/events_small.csv
+check "kaggle (sniffed): --time-unit is misuse" 2 "$P" --time-unit ms -o "$T/x.sess" $F/events_small.csv
+check_err "names the layout" "--time-unit does not apply to the kaggle layout"
+check "sessionrec: --events is misuse" 2 "$P" --events view -o "$T/x.sess" $F/recent.tsv
+check "sessionrec: --gap is misuse" 2 "$P" --gap 1h -o "$T/x.sess" $F/recent.tsv
+check "csv with --session-col: --gap is misuse" 2 "$P" --format csv --session-col 1 --item-col 2 \
+    --gap 1h -o "$T/x.sess" $F/recent.tsv
+check_err "says why" "--gap does not apply to a csv log with --session-col"
+check "--test-days with a TEST log is misuse" 2 "$P" --test-days 3 -o "$T/x.sess" $F/recent.tsv $F/recent.tsv
+check_sh "stdin (sniffed): --events on session-rec is misuse" 2 "$P --events view -o $T/x.sess - <$F/recent.tsv"
+check "sessionrec: column options apply" 0 "$P" --min-support 1 --valid-frac 0 --item-col SessionId \
+    --session-col ItemId -o "$T/x.sess" $F/recent.tsv
+check_err "without turning it into csv" "sessionrec layout"
+# column options (or --sep, --no-header) without --format: a csv
+printf 'sid;it;ts\n1;5;100\n1;6;101\n2;5;200\n2;6;201\n' >"$T/c.csv"
+check "column options without --format mean csv" 0 "$P" --sep ';' --session-col sid --item-col it \
+    --time-col ts --min-support 1 --test-days 0 --valid-frac 0 -o "$T/c.sess" "$T/c.csv"
+check_err "read as csv" "csv layout"
+check_true "with its sessions" '[ "$(t train.offsets $T/c.sess)" = "0 2 4" ]'
+tr ';' , <"$T/c.csv" >"$T/c2.csv"
+check "column options alone mean csv too" 0 "$P" --session-col 1 --item-col 2 --time-col 3 \
+    --min-support 1 --test-days 0 --valid-frac 0 -o "$T/c2.sess" "$T/c2.csv"
+check "csv without column options still asks for --format" 1 "$P" -o "$T/x.sess" "$T/c2.csv"
+check_err "says so" "give --format"
+
 # --- a log published already split: TEST gives the test sessions --------------------
 printf 'SessionId\tItemId\tTime\n1\t10\t100\n1\t11\t101\n2\t10\t200\n2\t12\t201\n2\t11\t202\n' >"$T/tr.tsv"
 printf 'SessionId\tItemId\tTime\n1\t11\t50\n1\t12\t51\n1\t99\t52\n3\t10\t60\n' >"$T/te.tsv"
