@@ -45,6 +45,13 @@ check_true "no output left behind" '[ ! -e "$T/x.sess" ]'
 check "--skip-bad counts instead (then nothing left: exit 1)" 1 "$P" --skip-bad --min-support 1 \
     -o "$T/x.sess" $F/events_bad.csv
 check_err "skipped rows are reported" "skipped 3 malformed rows"
+printf 'timestamp,visitorid,event,itemid,transactionid\n1000,1,view,10,\n1001,1,view,-5,\n1002,1,view,11,\n' >"$T/neg.csv"
+check "a negative item id fails" 1 "$P" --min-support 1 -o "$T/x.sess" "$T/neg.csv"
+check_err "as a bad row" "neg\.csv:3: negative itemid -5"
+check "--skip-bad counts it" 0 "$P" --skip-bad --min-support 1 --min-len 2 --min-prefix 1 --test-days 0 \
+    -o "$T/neg.sess" "$T/neg.csv"
+check_true "and -5 is nowhere in the ids" \
+    '[ "$(m prep.count.malformed.rows $T/neg.sess)" = 1 ] && [ "$(t items.original $T/neg.sess)" = "-1 10 11" ]'
 : >"$T/empty.csv"
 check "empty input fails" 1 "$P" -o "$T/x.sess" "$T/empty.csv"
 check_err "empty input is named" "empty\.csv: empty input"
