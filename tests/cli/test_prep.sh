@@ -66,6 +66,16 @@ check_err "out-of-range id is named" "training sessions\[0\]\[1\] = 0"
 head -c 30 $F/tiny_train.pkl >"$T/cut.pkl"
 check "pickle cut in half fails" 1 "$P" -o "$T/x.sess" "$T/cut.pkl" $F/tiny_test.pkl
 check_err "truncation is named" "truncated"
+check "a training pickle of empty sessions fails" 1 "$P" -o "$T/x.sess" $F/empty_train.pkl $F/tiny_test.pkl
+check_err "says so" "empty_train\.pkl: no training sessions with items"
+for pr in 0 1; do
+    check "a protocol-$pr pickle fails" 1 "$P" -o "$T/x.sess" $F/proto${pr}_train.pkl $F/tiny_test.pkl
+    check_err "as not a pickle of protocol 2 or later" "proto${pr}_train\.pkl: not a pickle of protocol 2 or later"
+    check "with --format srgnn too" 1 "$P" -f srgnn -o "$T/x.sess" $F/proto${pr}_train.pkl $F/tiny_test.pkl
+    check_err "same words" "not a pickle of protocol 2 or later"
+done
+check "--gap 0 is misuse" 2 "$P" --gap 0 -o "$T/x.sess" $F/events_small.csv
+check_err "names the option" "--gap: must be more than 0"
 check "a CSV as a pickle fails" 1 "$P" --format srgnn -o "$T/x.sess" $F/events_small.csv $F/tiny_test.pkl
 check_err "not a pickle" "not a pickle"
 check "refuses binary output to a terminal-less stdout? (pipe ok)" 0 bash -c "$P -q $F/tiny_train.pkl $F/tiny_test.pkl | cat >/dev/null"

@@ -47,7 +47,7 @@ static const char usage[] =
     "\n"
     "Protocol (defaults reproduce each layout's published recipe, see docs/PREP.md):\n"
     "      --gap DUR         [kaggle; csv without --session-col] inactivity gap that\n"
-    "                        ends a user's session (default 30m)\n"
+    "                        ends a user's session (default 30m; more than 0)\n"
     "      --dedup, --no-dedup  [logs] drop repeated identical clicks (kaggle: on)\n"
     "      --pre-min-len N   [logs] drop sessions shorter than N before counting\n"
     "                        items (2)\n"
@@ -156,6 +156,14 @@ static char parse_sep(const char *s)
     return s[0];
 }
 
+static double parse_gap(const char *s)
+{
+    double v = sbr_arg_duration("--gap", s);
+    if (v <= 0) /* every click would be a session of its own */
+        sbr_usage_error("--gap: must be more than 0, not '%s'", s);
+    return v;
+}
+
 static const struct option long_opts[] = {
     {"format", required_argument, 0, 'f'},     {"output", required_argument, 0, 'o'},
     {"level", required_argument, 0, 'l'},      {"quiet", no_argument, 0, 'q'},
@@ -196,7 +204,7 @@ static void parse_one(int c, const char *arg, prep_args *a)
     case OPT_TUNIT: lo->time_scale = sbr_arg_choice("--time-unit", arg, unit_words) ? 1 : 1000; break;
     case OPT_NOHEADER: lo->no_header = 1; break;
     case OPT_SKIPBAD: lo->skip_bad = 1; break;
-    case OPT_GAP: ov->gap_s = sbr_arg_duration("--gap", arg); break;
+    case OPT_GAP: ov->gap_s = parse_gap(arg); break;
     case OPT_DEDUP: ov->dedup = 1; break;
     case OPT_NODEDUP: ov->dedup = 0; break;
     case OPT_PREMIN: ov->pre_min_len = (int)sbr_arg_int("--pre-min-len", arg, 0, 1000000); break;

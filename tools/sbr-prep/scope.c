@@ -8,11 +8,23 @@
 
 #include "err.h"
 #include "io.h"
+#include "pickle.h"
 
 int prep_is_dir(const char *p)
 {
     struct stat st;
     return strcmp(p, "-") != 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The layout the first line shows; SBR_FMT_AUTO when it does not tell. A
+ * pickle of protocol 0 or 1 would not tell either: that is said instead. */
+static sbr_format sniff(const char *name, const char *line, size_t len)
+{
+    sbr_format f = sbr_log_sniff(line, (int64_t)len);
+    if (f == SBR_FMT_AUTO && sbr_pickle_looks_old((const uint8_t *)line, len))
+        sbr_fatal("%s: not a pickle of protocol 2 or later (it starts like one of protocol 0 "
+                  "or 1; write it with protocol 2 or later)", name);
+    return f;
 }
 
 /* Layout of a file from its first line (without loading it all);
@@ -25,7 +37,7 @@ static sbr_format sniff_file(const char *path)
         sbr_fatal("%s: %s", path, e.msg);
     size_t len = 0;
     char *line = sbr_lines_next(L, &len);
-    sbr_format f = line ? sbr_log_sniff(line, (int64_t)len) : SBR_FMT_AUTO;
+    sbr_format f = line ? sniff(path, line, len) : SBR_FMT_AUTO;
     if (!line && sbr_lines_error(L))
         sbr_fatal("%s: %s", path, sbr_lines_error(L));
     if (!line)
@@ -43,8 +55,7 @@ static sbr_format sniff_stdin(uint8_t **buf, size_t *n)
     if (*n == 0)
         sbr_fatal("-: empty input");
     const char *nl = memchr(*buf, '\n', *n);
-    sbr_format f = sbr_log_sniff((const char *)*buf,
-                                 nl ? (int64_t)(nl - (const char *)*buf) : (int64_t)*n);
+    sbr_format f = sniff("-", (const char *)*buf, nl ? (size_t)(nl - (const char *)*buf) : *n);
     if (f == SBR_FMT_SRGNN)
         sbr_fatal("-: is a pickle: give the all_train_seq.txt and test.txt files");
     return f;
