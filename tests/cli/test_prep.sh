@@ -179,6 +179,12 @@ check "gen writes a log" 0 "$G" -n 20000 -o "$T/g1.tsv"
 check_true "same seed, same bytes" 'cmp -s "$T/g1.tsv" "$T/g2.tsv"'
 check_true "another seed, other bytes" '! cmp -s "$T/g1.tsv" "$T/g3.tsv"'
 check_true "--clicks rows written" '[ "$(($(wc -l <"$T/g1.tsv") - 1))" = 20000 ]'
+# bench_prep.sh's log: at least 30 M rows. Each view brings ~5.2% addtocart/transaction
+# rows, independently of the log's size: the ratio on 1 M views, scaled.
+c=$(sed -n 's/^CLICKS=\${PREP_BENCH_CLICKS:-\([0-9]*\)}.*/\1/p' tests/bench/bench_prep.sh)
+r=$("$G" -q -n 1000000 --layout kaggle | tail -n +2 | wc -l)
+check_true "bench_prep.sh's log has >= 30 M rows (${c:-?} views, $r rows per 1 M)" \
+    '[ -n "$c" ] && [ $((c * r / 1000000)) -ge 30000000 ]'
 check_sh "gen | prep over stdin" 0 "$G -q -n 20000 | $P -o $T/g.sess -"
 check_err "stdin sniffed as session-rec" "sessionrec layout"
 check_true "synthetic sessions have users and times" '"$I" "$T/g.sess" | grep -q "train.users"'
