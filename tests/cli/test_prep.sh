@@ -179,6 +179,12 @@ check "gen writes a log" 0 "$G" -n 20000 -o "$T/g1.tsv"
 check_true "same seed, same bytes" 'cmp -s "$T/g1.tsv" "$T/g2.tsv"'
 check_true "another seed, other bytes" '! cmp -s "$T/g1.tsv" "$T/g3.tsv"'
 check_true "--clicks rows written" '[ "$(($(wc -l <"$T/g1.tsv") - 1))" = 20000 ]'
+check_sh "--users 10: busy users get fresh ids" 0 \
+    "[ \$($G -q -n 5000 --users 10 | tail -n +2 | cut -f4 | sort -u | wc -l) -gt 10 ]"
+check "help says so" 0 "$G" --help
+check_out "fresh ids in the help" "gets a fresh id instead"
+check_out "and the cap of --p-follow" "most 0.8"
+check "--p-follow over 0.8 is misuse" 2 "$G" --p-follow 0.9
 # bench_prep.sh's log: at least 30 M rows. Each view brings ~5.2% addtocart/transaction
 # rows, independently of the log's size: the ratio on 1 M views, scaled.
 c=$(sed -n 's/^CLICKS=\${PREP_BENCH_CLICKS:-\([0-9]*\)}.*/\1/p' tests/bench/bench_prep.sh)
