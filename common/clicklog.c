@@ -293,6 +293,17 @@ static int get_i64(reader *r, const field *f, const char *what, int64_t *v)
     return 0;
 }
 
+/* An item or user id: an integer, not negative, since -1 means "none" in a
+ * sessions file (items.original[0], an anonymous session's user). */
+static int get_id(reader *r, const field *f, const char *what, int64_t *v)
+{
+    if (get_i64(r, f, what, v) < 0)
+        return -1;
+    if (*v < 0)
+        return sbr_errf(r->e, "negative %s %lld", what, (long long)*v);
+    return 0;
+}
+
 /* A time field: ISO-8601 / date, or a number of units. */
 static int get_time(reader *r, const field *f, int64_t *t)
 {
@@ -401,8 +412,8 @@ static int row_kaggle(reader *r, const char *s, int64_t len)
         return bad(r, "expected 5 comma-separated fields, found %s", m);
     }
     int64_t ts, vis, item;
-    if (get_i64(r, &f[0], "timestamp", &ts) < 0 || get_i64(r, &f[1], "visitorid", &vis) < 0 ||
-        get_i64(r, &f[3], "itemid", &item) < 0)
+    if (get_i64(r, &f[0], "timestamp", &ts) < 0 || get_id(r, &f[1], "visitorid", &vis) < 0 ||
+        get_id(r, &f[3], "itemid", &item) < 0)
         return -1;
     if (!time_ok(ts))
         return bad(r, "timestamp %s is out of range", show(&f[0]));
@@ -436,9 +447,9 @@ static int row_diginetica(reader *r, const char *s, int64_t len)
     int64_t sess, user = -1, item, tf, date;
     if (get_i64(r, &f[0], "session_id", &sess) < 0)
         return -1;
-    if (!field_is(&f[1], "NA") && f[1].n > 0 && get_i64(r, &f[1], "user_id", &user) < 0)
+    if (!field_is(&f[1], "NA") && f[1].n > 0 && get_id(r, &f[1], "user_id", &user) < 0)
         return -1;
-    if (get_i64(r, &f[2], "item_id", &item) < 0 || get_i64(r, &f[3], "timeframe", &tf) < 0)
+    if (get_id(r, &f[2], "item_id", &item) < 0 || get_i64(r, &f[3], "timeframe", &tf) < 0)
         return -1;
     if (!time_ok(tf))
         return bad(r, "timeframe %s is out of range", show(&f[3]));
@@ -466,7 +477,7 @@ static int row_yoochoose(reader *r, const char *s, int64_t len)
         return -1;
     if (sbr_parse_iso_ms(f[1].p, f[1].n, &t) < 0)
         return bad(r, "timestamp %s is not ISO-8601 (YYYY-MM-DDTHH:MM:SS.sssZ)", show(&f[1]));
-    if (get_i64(r, &f[2], "item id", &item) < 0)
+    if (get_id(r, &f[2], "item id", &item) < 0)
         return -1;
     push_click(r->g, key_of(r->g, sess), sbr_idmap_get_fast(&r->g->items, item), t);
     return 0;
@@ -486,13 +497,14 @@ static int row_columns(reader *r, const char *s, int64_t len)
     int c_key = r->c_sess >= 0 ? r->c_sess : r->c_user;
     for (int i = 0; i < r->nf; i++)
         unquote(&f[i]);
-    if (get_i64(r, &f[c_key], r->c_sess >= 0 ? "session id" : "user id", &key_id) < 0)
+    if (r->c_sess >= 0 ? get_i64(r, &f[c_key], "session id", &key_id) < 0
+                       : get_id(r, &f[c_key], "user id", &key_id) < 0)
         return -1;
-    if (r->c_user >= 0 && r->c_user != c_key && get_i64(r, &f[r->c_user], "user id", &user) < 0)
+    if (r->c_user >= 0 && r->c_user != c_key && get_id(r, &f[r->c_user], "user id", &user) < 0)
         return -1;
     if (r->c_sess < 0)
         user = key_id;
-    if (get_i64(r, &f[r->c_item], "item id", &item) < 0)
+    if (get_id(r, &f[r->c_item], "item id", &item) < 0)
         return -1;
     if (r->c_time >= 0 && get_time(r, &f[r->c_time], &t) < 0)
         return -1;

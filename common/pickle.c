@@ -385,6 +385,17 @@ static int step(vm *m)
     }
 }
 
+int sbr_pickle_looks_old(const uint8_t *buf, size_t n)
+{
+    /* what may follow: MARK ( EMPTY_LIST ] EMPTY_TUPLE ) LIST l TUPLE t
+     * PUT p BINPUT q LONG_BINPUT r INT I BININT1 K BININT2 M BININT J
+     * LONG L STOP . (not APPEND(S) or GET: nothing to append or get yet) */
+    static const char next[] = "(])ltpqrIKMJL.";
+    if (n < 2 || (buf[0] != '(' && buf[0] != ']' && buf[0] != ')'))
+        return 0;
+    return buf[1] != 0 && strchr(next, buf[1]) != NULL;
+}
+
 int sbr_pickle_parse(const uint8_t *buf, size_t n, sbr_pickle *p, sbr_err *e)
 {
     memset(p, 0, sizeof *p);

@@ -42,6 +42,12 @@ typedef struct {
     int protocol;
 } sbr_pickle;
 
+/* 1 when buf starts the way a pickle of protocol 0 or 1 (no PROTO opcode)
+ * of lists, tuples and ints does: MARK, EMPTY_LIST or EMPTY_TUPLE, then
+ * another opcode of such a pickle. Such files are refused (their text
+ * opcodes are not read); this only words the error. */
+int sbr_pickle_looks_old(const uint8_t *buf, size_t n);
+
 /* Interprets the pickle in buf[0..n). Errors say what and at which byte. */
 int sbr_pickle_parse(const uint8_t *buf, size_t n, sbr_pickle *p, sbr_err *e);
 void sbr_pickle_free(sbr_pickle *p);

@@ -451,14 +451,77 @@ static int64_t *ordered(const wset *w, const uint8_t *side, uint8_t want, int64_
     return idx;
 }
 
+/* --- 4. the most recent training samples (SR-GNN's yoochoose1_64) ------------------- */
+
+/* 1 for each log item clicked in the training sessions tr[0..n): SR-GNN's
+ * item dictionary, which its test set is filtered against, is made before
+ * the cut. Returns [n_dense]. */
+static uint8_t *train_items(const wset *w, const int64_t *tr, int64_t n, int64_t n_dense)
+{
+    uint8_t *seen = sbr_xcalloc((size_t)(n_dense > 0 ? n_dense : 1), 1);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = w->off[tr[i]]; j < w->off[tr[i] + 1]; j++)
+            seen[w->item[j]] = 1;
+    return seen;
+}
+
+/* Samples of a session under the prefix rule: prefixes of min_prefix items
+ * or more (min_prefix 1: SR-GNN's process_seqs, i = 1..len-1). */
+static int64_t samples_of(int64_t len, int min_prefix)
+{
+    return len > min_prefix ? len - min_prefix : 0;
+}
+
+/* Index in tr of the first training session kept by the cut, which keeps
+ * the session owning sample S - k on, k = floor(S * num / den): SR-GNN's
+ * tra_seqs[tr_ids[-k]:] with the samples listed session by session in date
+ * order. Counts what it drops; -1 (error set) when k is 0. */
+static int64_t recent_cut(const wset *w, const int64_t *tr, int64_t n, const sbr_prep_opts *o,
+                          sbr_counts *cnt, sbr_err *e)
+{
+    int64_t S = 0;
+    for (int64_t i = 0; i < n; i++)
+        S += samples_of(w->off[tr[i] + 1] - w->off[tr[i]], o->min_prefix);
+    /* floor(S * num / den) without overflow (num <= den) */
+    int64_t num = o->recent_num, den = o->recent_den;
+    int64_t k = S / den * num + S % den * num / den;
+    if (k < 1)
+        return sbr_errf(e, "the most recent %lld/%lld of the %lld training samples is less than "
+                        "one sample", (long long)num, (long long)den, (long long)S);
+    int64_t q = S - k, before = 0, clicks = 0, first = 0;
+    for (; first < n; first++) {
+        int64_t len = w->off[tr[first] + 1] - w->off[tr[first]];
+        int64_t m = samples_of(len, o->min_prefix);
+        if (before + m > q)
+            break; /* this session owns sample q */
+        before += m;
+        clicks += len;
+    }
+    sbr_counts_add(cnt, "train_recent_samples_in", S);
+    sbr_counts_add(cnt, "train_recent_k", k);
+    sbr_counts_add(cnt, "train_recent.sessions", first);
+    sbr_counts_add(cnt, "train_recent.clicks", clicks);
+    sbr_counts_add(cnt, "train_recent.samples", before);
+    return first;
+}
+
 /* Item numbering while emitting: ids are given at first sight when assign
  * is on (train, valid, and test with unseen items kept). */
 typedef struct {
     int32_t *newid;           /* [log items] new id, 0 = none yet */
     int64_t *orig;            /* [log items + 1] original id of each new id */
     const int64_t *original;  /* [log items] original id of each log item */
+    const uint8_t *known;     /* [log items] items that may get an id on the test side
+                                 (the training items before a recent cut); NULL: all */
     int32_t next;
 } numbering;
+
+/* 1 when a click on log item `it` is kept: the item has a number, or may be
+ * given one. */
+static int numbered(const numbering *nb, int32_t it, int assign)
+{
+    return nb->newid[it] || (assign && (!nb->known || nb->known[it]));
+}
 
 /* Copies sessions idx[0..n) of w into a split, numbering items on the way
  * (or dropping clicks on items without a number when !assign). Sessions
@@ -511,18 +574,28 @@ static void emit(const wset *w, const int64_t *idx, int64_t n, numbering *nb, in
         if (users)
             users[i] = w->user[s];
     }
-    /* Numbering and dropping, in order; compaction in place (wr <= j). */
+    /* Numbering and dropping, in order; compaction in place (wr <= j). A
+     * session is numbered only once it is known to be kept, so that items of
+     * a dropped test session do not take ids. */
     int32_t *newid = nb->newid;
+    int all = assign && !nb->known; /* every click is kept: no counting pass */
     int64_t S = 0, wr = 0, a = 0;
     for (int64_t i = 0; i < n; i++) {
-        int64_t b = off[i + 1], start = wr;
+        int64_t b = off[i + 1], kept = all ? b - a : 0;
+        for (int64_t j = a; j < b && !all; j++)
+            kept += numbered(nb, items[j], assign);
+        *drop_unseen += b - a - kept;
+        if (kept < min_keep) {
+            (*drop_s)++;
+            *drop_c += kept;
+            a = b;
+            continue;
+        }
         for (int64_t j = a; j < b; j++) {
             int32_t it = items[j], v = newid[it];
             if (!v) {
-                if (!assign) {
-                    (*drop_unseen)++;
+                if (!all && !numbered(nb, it, assign))
                     continue;
-                }
                 v = newid[it] = nb->next++;
                 nb->orig[v] = nb->original[it];
             }
@@ -532,12 +605,6 @@ static void emit(const wset *w, const int64_t *idx, int64_t n, numbering *nb, in
             wr++;
         }
         a = b;
-        if (wr - start < min_keep) {
-            (*drop_s)++;
-            *drop_c += wr - start;
-            wr = start;
-            continue;
-        }
         if (users)
             users[S] = users[i];
         off[++S] = wr;
@@ -616,6 +683,21 @@ int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr
         wset_free(&w);
         return sbr_errf(e, "no training sessions are left after the filters");
     }
+    uint8_t *known = NULL; /* [log items] training items before the recent cut */
+    int64_t cut = 0;       /* training sessions tr[0..cut) dropped by it */
+    if (o->recent_den > 0) {
+        known = train_items(&w, tr, n_tr, g->items.n);
+        cut = recent_cut(&w, tr, n_tr, o, cnt, e);
+        if (cut < 0) {
+            free(known);
+            free(tr);
+            free(te);
+            wset_free(&w);
+            return -1;
+        }
+        n_tr -= cut;
+    }
+    const int64_t *kept = tr + cut; /* [n_tr] training sessions in date order */
     int64_t n_va = (int64_t)floor(o->valid_frac * (double)n_tr);
     if (n_va >= n_tr)
         n_va = n_tr - 1;
@@ -624,21 +706,24 @@ int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr
      * date order), then test items unseen there when they are kept. */
     int64_t n_dense = g->items.n;
     numbering nb = {sbr_xcalloc((size_t)(n_dense > 0 ? n_dense : 1), sizeof(int32_t)),
-                    sbr_xmalloc((size_t)(n_dense + 1) * sizeof(int64_t)), g->items.original, 1};
+                    sbr_xmalloc((size_t)(n_dense + 1) * sizeof(int64_t)), g->items.original,
+                    NULL, 1};
     nb.orig[0] = -1;
     int wt = g->has_time, wu = g->has_user;
     const int64_t *kd = g->key_date;
     int64_t unseen = 0, ds = 0, dc = 0, none = 0;
-    emit(&w, tr, n_tr - n_va, &nb, 1, 1, wt, wu, kd, &out->split[SBR_TRAIN], &none, &ds, &dc);
-    emit(&w, tr + (n_tr - n_va), n_va, &nb, 1, 1, wt, wu, kd, &out->split[SBR_VALID], &none, &ds,
-         &dc);
+    emit(&w, kept, n_tr - n_va, &nb, 1, 1, wt, wu, kd, &out->split[SBR_TRAIN], &none, &ds, &dc);
+    emit(&w, kept + (n_tr - n_va), n_va, &nb, 1, 1, wt, wu, kd, &out->split[SBR_VALID], &none,
+         &ds, &dc);
     out->n_items = nb.next - 1;
+    nb.known = known;
     emit(&w, te, n_te, &nb, o->unseen_keep, o->min_prefix + 1, wt, wu, kd,
          &out->split[SBR_TEST], &unseen, &ds, &dc);
     out->n_ids = nb.next - 1;
     out->original = nb.orig;
     out->min_prefix = o->min_prefix;
     free(nb.newid);
+    free(known);
     if (getenv("SBR_PREP_TIMING"))
         fprintf(stderr, "timing: group %.2f sessions %.2f filters %.2f order %.2f emit %.2f "
                 "(wall s)\n", T1 - T0, T2 - T1, T3 - T2, T4 - T3, sbr_now() - T4);

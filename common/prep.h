@@ -14,10 +14,15 @@
  *      split: test = dated after max date - test_days, train = before;
  *      sessions dated exactly at the split time go to neither (SR-GNN);
  *   7. order each split by date (ties: first appearance in the file);
- *      valid = the last valid_frac of the training sessions;
+ *      with recent_den > 0 keep only the training sessions from the one
+ *      owning sample S - floor(S * recent_num / recent_den) on (SR-GNN's
+ *      yoochoose1_64; S samples under the prefix rule, longest prefix of a
+ *      session first); valid = the last valid_frac of the training sessions;
  *   8. number items 1..N by first appearance over train then valid; test
  *      items unseen there are dropped (then test sessions left with fewer
- *      than min_prefix + 1 items) or kept as ids N+1...
+ *      than min_prefix + 1 items) or kept as ids N+1... (after a recent cut
+ *      only those of the training sessions before the cut: SR-GNN filters
+ *      the test set against the full training dictionary).
  * Every rule that drops something adds a named count. */
 #ifndef SBR_PREP_H
 #define SBR_PREP_H
@@ -38,6 +43,8 @@ typedef struct {
     int max_len;        /* keep the last max_len clicks (0 = no limit) */
     double test_days;   /* test = sessions dated after max date - test_days (0: no test) */
     double valid_frac;  /* last fraction of the training sessions -> valid */
+    int64_t recent_num, recent_den; /* keep the training sessions of the most recent
+                                       num/den of the samples (0/0: all) */
     int unseen_keep;    /* keep test items unseen in training (ids n_items+1..) */
     int min_prefix;     /* the prefix rule recorded in the file */
 } sbr_prep_opts;

@@ -110,9 +110,11 @@ int sbr_prep_srgnn(const uint8_t *train_seq, size_t n_train, const char *train_n
         if (rc < 0)
             return sbr_err_prefix(e, "%s", train_name);
     }
-    if (tr.n == 0) {
+    if (tr.n == 0 || tr.offsets[tr.n] == 0) { /* no item: no catalogue to train on */
+        sbr_errf(e, "%s: no training sessions%s", train_name,
+                 tr.n ? " with items (all are empty lists)" : "");
         sbr_pk_seqs_free(&tr);
-        return sbr_errf(e, "%s: no training sessions", train_name);
+        return -1;
     }
     sbr_pk_seqs pre = {0};
     int64_t *tgt = NULL;
@@ -162,6 +164,10 @@ int sbr_prep_srgnn(const uint8_t *train_seq, size_t n_train, const char *train_n
     for (int64_t i = 0; i < tn; i++) {
         int64_t start = wr;
         int drop = 0;
+        if (o->unseen_keep && pre.offsets[i + 1] - pre.offsets[i] < mp) {
+            short_pairs++; /* before its items take ids: nothing of it is kept */
+            continue;
+        }
         for (int64_t j = pre.offsets[i]; j <= pre.offsets[i + 1]; j++) {
             int is_target = j == pre.offsets[i + 1];
             int64_t id = is_target ? tgt[i] : pre.items[j];

@@ -5,14 +5,22 @@ preprocess.py) states it, with plain Python dicts and lists, then compares
 with the train/test sessions of a plain (level 0) sessions file written with
 --valid-frac 0.
 
-  prep_recipe.py diginetica|kaggle|yoochoose|sessionrec RAW_FILE SESSIONS_FILE
+  prep_recipe.py diginetica|kaggle|yoochoose|sessionrec RAW_FILE SESSIONS_FILE [FRACTION]
+
+FRACTION (e.g. 1/64, for a file written with --train-recent FRACTION) applies
+SR-GNN's yoochoose cut as its preprocess.py writes it: the training sequences
+expanded by process_seqs, split64 = int(len(tr_seqs) * FRACTION), all_train_seq
+= tra_seqs[tr_ids[-split64]:]; the test set stays filtered against the item
+dictionary of all the training sessions, and the items of the kept sessions
+are numbered first (test-only items after them, by first appearance).
 
 Prints "recipe ok: ..." and exits 0 when train and test agree session for
-session, item for item; otherwise prints the first difference and exits 1.
-Standard library only."""
+session, item for item, and so does the numbering; otherwise prints the first
+difference and exits 1. Standard library only."""
 import array
 import csv
 import datetime
+import fractions
 import json
 import struct
 import sys
@@ -146,9 +154,22 @@ def recipe(kind, path):
     return tr, te
 
 
+def most_recent(tra_seqs, fraction):
+    """SR-GNN preprocess.py, yoochoose branch (split64 and seq64)."""
+    tr_ids = []  # process_seqs: one id per sample, samples of a session in a row
+    for sid, seq in enumerate(tra_seqs):
+        for _i in range(1, len(seq)):
+            tr_ids += [sid]
+    split = int(len(tr_ids) * fraction)
+    return tra_seqs[tr_ids[-split]:]
+
+
 def main():
     kind, raw, sess = sys.argv[1:4]
     want_tr, want_te = recipe(kind, raw)
+    full_tr = len(want_tr)
+    if len(sys.argv) > 4:
+        want_tr = most_recent(want_tr, fractions.Fraction(sys.argv[4]))
     got, _meta = read_sessions(sess)
     ok = True
     for name, want, have in (("train", want_tr, got["train"]), ("test", want_te, got["test"])):
@@ -168,10 +189,19 @@ def main():
     if got["original"][1:len(first) + 1] != first or int(_meta["n_items"]) != len(first):
         ok = False
         print("items are not numbered 1..N by first appearance over the training sessions")
+    for s in want_te:  # test-only ids (kept after a cut) follow, by first appearance
+        for i in s:
+            if i not in seen:
+                seen.add(i)
+                first.append(i)
+    if got["original"][1:] != first or int(_meta["n_ids"]) != len(first):
+        ok = False
+        print(f"ids: recipe {len(first)}, sbr-prep {_meta['n_ids']}, or numbered otherwise")
     if not ok:
         sys.exit(1)
-    print(f"recipe ok: {kind}: train {len(want_tr)} sessions, "
-          f"{sum(map(len, want_tr))} clicks; test {len(want_te)} sessions")
+    print(f"recipe ok: {kind}: train {len(want_tr)} of {full_tr} sessions, "
+          f"{sum(map(len, want_tr))} clicks; test {len(want_te)} sessions; "
+          f"{_meta['n_items']} items, {_meta['n_ids']} ids")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,13 @@ check_true "no output left behind" '[ ! -e "$T/x.sess" ]'
 check "--skip-bad counts instead (then nothing left: exit 1)" 1 "$P" --skip-bad --min-support 1 \
     -o "$T/x.sess" $F/events_bad.csv
 check_err "skipped rows are reported" "skipped 3 malformed rows"
+printf 'timestamp,visitorid,event,itemid,transactionid\n1000,1,view,10,\n1001,1,view,-5,\n1002,1,view,11,\n' >"$T/neg.csv"
+check "a negative item id fails" 1 "$P" --min-support 1 -o "$T/x.sess" "$T/neg.csv"
+check_err "as a bad row" "neg\.csv:3: negative itemid -5"
+check "--skip-bad counts it" 0 "$P" --skip-bad --min-support 1 --min-len 2 --min-prefix 1 --test-days 0 \
+    -o "$T/neg.sess" "$T/neg.csv"
+check_true "and -5 is nowhere in the ids" \
+    '[ "$(m prep.count.malformed.rows $T/neg.sess)" = 1 ] && [ "$(t items.original $T/neg.sess)" = "-1 10 11" ]'
 : >"$T/empty.csv"
 check "empty input fails" 1 "$P" -o "$T/x.sess" "$T/empty.csv"
 check_err "empty input is named" "empty\.csv: empty input"
@@ -59,9 +66,52 @@ check_err "out-of-range id is named" "training sessions\[0\]\[1\] = 0"
 head -c 30 $F/tiny_train.pkl >"$T/cut.pkl"
 check "pickle cut in half fails" 1 "$P" -o "$T/x.sess" "$T/cut.pkl" $F/tiny_test.pkl
 check_err "truncation is named" "truncated"
+check "a training pickle of empty sessions fails" 1 "$P" -o "$T/x.sess" $F/empty_train.pkl $F/tiny_test.pkl
+check_err "says so" "empty_train\.pkl: no training sessions with items"
+for pr in 0 1; do
+    check "a protocol-$pr pickle fails" 1 "$P" -o "$T/x.sess" $F/proto${pr}_train.pkl $F/tiny_test.pkl
+    check_err "as not a pickle of protocol 2 or later" "proto${pr}_train\.pkl: not a pickle of protocol 2 or later"
+    check "with --format srgnn too" 1 "$P" -f srgnn -o "$T/x.sess" $F/proto${pr}_train.pkl $F/tiny_test.pkl
+    check_err "same words" "not a pickle of protocol 2 or later"
+done
+check "--gap 0 is misuse" 2 "$P" --gap 0 -o "$T/x.sess" $F/events_small.csv
+check_err "names the option" "--gap: must be more than 0"
 check "a CSV as a pickle fails" 1 "$P" --format srgnn -o "$T/x.sess" $F/events_small.csv $F/tiny_test.pkl
 check_err "not a pickle" "not a pickle"
 check "refuses binary output to a terminal-less stdout? (pipe ok)" 0 bash -c "$P -q $F/tiny_train.pkl $F/tiny_test.pkl | cat >/dev/null"
+
+# --- options that do not apply to the layout read are misuse ----------------------------
+for o in "--max-len 5" "--min-support 1" "--iterate" "--test-days 2" "--gap 1h" "--events view" \
+    "--sep ;" "--session-col 1" "--time-unit ms" "--no-header" "--dedup" "--skip-bad" "--pre-min-len 1"; do
+    check "pickles: $o is misuse" 2 "$P" $o -o "$T/x.sess" $F/tiny_train.pkl $F/tiny_test.pkl
+done
+check_err "one line names the option and the layout" "^sbr-prep: --pre-min-len does not apply to the srgnn layout"
+check "pickle directory: --max-len is misuse" 2 "$P" --max-len 5 -o "$T/x.sess" $F/srgnn_full
+check_true "no output left behind" '[ ! -e "$T/x.sess" ]'
+check "kaggle: --sep is misuse" 2 "$P" --format kaggle --sep ';' -o "$T/x.sess" $F/events_small.csv
+check "kaggle (sniffed): --time-unit is misuse" 2 "$P" --time-unit ms -o "$T/x.sess" $F/events_small.csv
+check_err "names the layout" "--time-unit does not apply to the kaggle layout"
+check "sessionrec: --events is misuse" 2 "$P" --events view -o "$T/x.sess" $F/recent.tsv
+check "sessionrec: --gap is misuse" 2 "$P" --gap 1h -o "$T/x.sess" $F/recent.tsv
+check "csv with --session-col: --gap is misuse" 2 "$P" --format csv --session-col 1 --item-col 2 \
+    --gap 1h -o "$T/x.sess" $F/recent.tsv
+check_err "says why" "--gap does not apply to a csv log with --session-col"
+check "--test-days with a TEST log is misuse" 2 "$P" --test-days 3 -o "$T/x.sess" $F/recent.tsv $F/recent.tsv
+check_sh "stdin (sniffed): --events on session-rec is misuse" 2 "$P --events view -o $T/x.sess - <$F/recent.tsv"
+check "sessionrec: column options apply" 0 "$P" --min-support 1 --valid-frac 0 --item-col SessionId \
+    --session-col ItemId -o "$T/x.sess" $F/recent.tsv
+check_err "without turning it into csv" "sessionrec layout"
+# column options (or --sep, --no-header) without --format: a csv
+printf 'sid;it;ts\n1;5;100\n1;6;101\n2;5;200\n2;6;201\n' >"$T/c.csv"
+check "column options without --format mean csv" 0 "$P" --sep ';' --session-col sid --item-col it \
+    --time-col ts --min-support 1 --test-days 0 --valid-frac 0 -o "$T/c.sess" "$T/c.csv"
+check_err "read as csv" "csv layout"
+check_true "with its sessions" '[ "$(t train.offsets $T/c.sess)" = "0 2 4" ]'
+tr ';' , <"$T/c.csv" >"$T/c2.csv"
+check "column options alone mean csv too" 0 "$P" --session-col 1 --item-col 2 --time-col 3 \
+    --min-support 1 --test-days 0 --valid-frac 0 -o "$T/c2.sess" "$T/c2.csv"
+check "csv without column options still asks for --format" 1 "$P" -o "$T/x.sess" "$T/c2.csv"
+check_err "says so" "give --format"
 
 # --- a log published already split: TEST gives the test sessions --------------------
 printf 'SessionId\tItemId\tTime\n1\t10\t100\n1\t11\t101\n2\t10\t200\n2\t12\t201\n2\t11\t202\n' >"$T/tr.tsv"
@@ -73,12 +123,41 @@ check_true "same session id in both files stays two sessions; unseen dropped" \
 check "a TEST log that is bad" 1 "$P" -o "$T/x.sess" "$T/tr.tsv" $F/events_bad.csv
 check_err "names the TEST file" "events_bad\.csv:"
 
+# --- --train-recent: SR-GNN's yoochoose1_64 cut -------------------------------------------
+# recent.tsv: training sessions [8 2 3] [2 3 4 5] [4 5] [5 6 1] (2+3+1+2 = 8 samples, in
+# date order), test [1 6 8 7] (7 never in training).
+R="--min-support 1 --valid-frac 0"
+check "--train-recent 1/2" 0 "$P" $R --train-recent 1/2 -o "$T/r2.sess" $F/recent.tsv
+check_err "the cut is reported" "kept the training sessions from the one holding the last 4 of 8 samples"
+check_err "what it dropped is counted" "train_recent.samples +2"
+check_true "the cut falls inside [2 3 4 5] (samples 2-4): the whole session is kept" \
+    '[ "$(t train.offsets $T/r2.sess)" = "0 4 6 9" ] && [ "$(m train.samples $T/r2.sess)" = 6 ] && [ "$(m prep.count.train_recent.sessions $T/r2.sess)" = 1 ]'
+check_true "items numbered over the kept sessions; 8 (cut away) an id after them, 7 dropped" \
+    '[ "$(t items.original $T/r2.sess)" = "-1 2 3 4 5 6 1 8" ] && [ "$(t test.items $T/r2.sess)" = "6 5 7" ] && [ "$(m n_items $T/r2.sess)" = 6 ]'
+check_true "the fraction is recorded" '[ "$(m prep.train_recent $T/r2.sess)" = 1/2 ]'
+check "--train-recent 1/4" 0 "$P" $R --train-recent 1/4 -o "$T/r4.sess" $F/recent.tsv
+check_true "the cut falls between sessions" \
+    '[ "$(t train.items $T/r4.sess)" = "1 2 3" ] && [ "$(t test.items $T/r4.sess)" = "3 2 4" ] && [ "$(m n_ids $T/r4.sess)" = 4 ]'
+check "--train-recent 0.5 --unseen drop" 0 "$P" $R --train-recent 0.5 --unseen drop -o "$T/r5.sess" $F/recent.tsv
+check_true "a decimal cuts as the fraction; test items cut away dropped" \
+    '[ "$(t train.offsets $T/r5.sess)" = "0 4 6 9" ] && [ "$(t test.items $T/r5.sess)" = "6 5" ] && [ "$(m n_ids $T/r5.sess)" = 6 ]'
+check "--train-recent below one sample" 1 "$P" $R --train-recent 1/16 -o "$T/x.sess" $F/recent.tsv
+check_err "says so" "recent\.tsv: the most recent 1/16 of the 8 training samples is less than one sample"
+for bad in 2/1 0 1/0 abc 0.1234567; do
+    check "--train-recent $bad is misuse" 2 "$P" --train-recent $bad -o "$T/x.sess" $F/recent.tsv
+done
+check_err "names the option" "--train-recent: '0.1234567' is not a fraction"
+check "--train-recent on pickles is misuse" 2 "$P" --train-recent 1/64 -o "$T/x.sess" $F/tiny_train.pkl $F/tiny_test.pkl
+
 # --- SR-GNN pickles (tiny fixture) --------------------------------------------------
 check "tiny pickles prepare" 0 "$P" -o "$T/p.sess" $F/tiny_train.pkl $F/tiny_test.pkl
 check_err "min prefix inferred" "min prefix 1 \(inferred"
 check_true "test pairs as prefix+target, unseen kept as new ids" \
     '[ "$(t test.items $T/p.sess)" = "1 2 3 3 2 2 1 3 5 6 1" ] && [ "$(m test.last_only $T/p.sess)" = 1 ]'
 check_true "big ids (LONG1) survive in the id map" '[ "$(t items.original $T/p.sess)" = "-1 5 7 9 100000 70000000000 123456789" ]'
+check "--min-prefix 2 on pickles" 0 "$P" --min-prefix 2 -o "$T/p3.sess" $F/tiny_train.pkl $F/tiny_test.pkl
+check_true "pairs with shorter prefixes dropped; their unseen items take no id" \
+    '[ "$(t test.items $T/p3.sess)" = "1 2 3 2 1 3 5" ] && [ "$(m n_ids $T/p3.sess)" = 5 ] && [ "$(m prep.count.short_test.pairs $T/p3.sess)" = 2 ]'
 check "--unseen drop" 0 "$P" --unseen drop -o "$T/p2.sess" $F/tiny_train.pkl $F/tiny_test.pkl
 check_true "pairs with unseen items dropped and counted" \
     '[ "$(m test.sessions $T/p2.sess)" = 3 ] && [ "$(m n_ids $T/p2.sess)" = 5 ]'
@@ -100,6 +179,18 @@ check "gen writes a log" 0 "$G" -n 20000 -o "$T/g1.tsv"
 check_true "same seed, same bytes" 'cmp -s "$T/g1.tsv" "$T/g2.tsv"'
 check_true "another seed, other bytes" '! cmp -s "$T/g1.tsv" "$T/g3.tsv"'
 check_true "--clicks rows written" '[ "$(($(wc -l <"$T/g1.tsv") - 1))" = 20000 ]'
+check_sh "--users 10: busy users get fresh ids" 0 \
+    "[ \$($G -q -n 5000 --users 10 | tail -n +2 | cut -f4 | sort -u | wc -l) -gt 10 ]"
+check "help says so" 0 "$G" --help
+check_out "fresh ids in the help" "gets a fresh id instead"
+check_out "and the cap of --p-follow" "most 0.8"
+check "--p-follow over 0.8 is misuse" 2 "$G" --p-follow 0.9
+# bench_prep.sh's log: at least 30 M rows. Each view brings ~5.2% addtocart/transaction
+# rows, independently of the log's size: the ratio on 1 M views, scaled.
+c=$(sed -n 's/^CLICKS=\${PREP_BENCH_CLICKS:-\([0-9]*\)}.*/\1/p' tests/bench/bench_prep.sh)
+r=$("$G" -q -n 1000000 --layout kaggle | tail -n +2 | wc -l)
+check_true "bench_prep.sh's log has >= 30 M rows (${c:-?} views, $r rows per 1 M)" \
+    '[ -n "$c" ] && [ $((c * r / 1000000)) -ge 30000000 ]'
 check_sh "gen | prep over stdin" 0 "$G -q -n 20000 | $P -o $T/g.sess -"
 check_err "stdin sniffed as session-rec" "sessionrec layout"
 check_true "synthetic sessions have users and times" '"$I" "$T/g.sess" | grep -q "train.users"'
@@ -122,11 +213,22 @@ else
         "$RAW/yoochoose-sample/sample_yoochoose.dat"
     check "yoochoose sample equals the recipe" 0 "$PY" tests/cli/prep_recipe.py yoochoose \
         "$RAW/yoochoose-sample/sample_yoochoose.dat" "$T/yc.sess"
+    # yoochoose1_64 from raw clicks (on this sample 1/64 is 5 samples: 1/4 too)
+    for fr in 1/64 1/4; do
+        check "yoochoose sample --train-recent $fr prepares" 0 "$P" -l 0 --valid-frac 0 \
+            --format yoochoose --train-recent $fr -o "$T/yc_r.sess" "$RAW/yoochoose-sample/sample_yoochoose.dat"
+        check "yoochoose sample --train-recent $fr equals SR-GNN's cut" 0 "$PY" tests/cli/prep_recipe.py \
+            yoochoose "$RAW/yoochoose-sample/sample_yoochoose.dat" "$T/yc_r.sess" $fr
+    done
     check "session-rec TSV (.zst) prepares" 0 "$P" -l 0 --valid-frac 0 -o "$T/sr.sess" \
         "$RAW/yoochoose-sample/yoochoose-clicks-100k_train_full.txt.zst"
     if command -v zstd >/dev/null; then
         zstd -qdc "$RAW/yoochoose-sample/yoochoose-clicks-100k_train_full.txt.zst" >"$T/sr.tsv"
         check "session-rec TSV equals the recipe" 0 "$PY" tests/cli/prep_recipe.py sessionrec "$T/sr.tsv" "$T/sr.sess"
+        check "session-rec TSV --train-recent 1/64 prepares" 0 "$P" -l 0 --valid-frac 0 --train-recent 1/64 \
+            -o "$T/sr64.sess" "$T/sr.tsv"
+        check "session-rec TSV --train-recent 1/64 equals SR-GNN's cut" 0 "$PY" tests/cli/prep_recipe.py \
+            sessionrec "$T/sr.tsv" "$T/sr64.sess" 1/64
     else
         skip "session-rec recipe check" "zstd command absent"
     fi

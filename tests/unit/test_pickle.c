@@ -158,6 +158,19 @@ TEST(pickle_forbidden_and_malformed)
     CHECK(parse_err(frame_big, sizeof frame_big, "FRAME at byte 2 announces 100 bytes"));
 }
 
+/* Protocols 0 and 1 (no PROTO) are refused; they are recognised to say so. */
+TEST(pickle_old_protocols_recognised)
+{
+    CHECK(sbr_pickle_looks_old((const uint8_t *)"(lp0\n(lp1\nI1\n", 14));  /* protocol 0 */
+    CHECK(sbr_pickle_looks_old((const uint8_t *)"]q\0(]q\1(K\1", 11));     /* protocol 1 */
+    CHECK(sbr_pickle_looks_old((const uint8_t *)"((]q\0", 5));               /* a pair */
+    CHECK(!sbr_pickle_looks_old((const uint8_t *)"\x80\x03]q\0", 5));
+    CHECK(!sbr_pickle_looks_old((const uint8_t *)"(a,b)", 5));
+    CHECK(!sbr_pickle_looks_old((const uint8_t *)"session,item", 12));
+    CHECK(!sbr_pickle_looks_old((const uint8_t *)"]", 1));
+    CHECK(parse_err((const uint8_t *)"(lp0\n.", 6, "not a pickle of protocol 2 or later"));
+}
+
 TEST(pickle_mark_nesting_is_bounded)
 {
     uint8_t b[2 + 200 + 1];

@@ -198,6 +198,52 @@ TEST(prep_valid_tail_iterate_maxlen_unseen)
     sbr_sessions_free(&s);
 }
 
+/* --train-recent under the prefix rule (min_prefix 2: a session of length
+ * L holds L - 2 samples), before the validation tail; test items of dropped
+ * test sessions take no id. */
+TEST(prep_train_recent_prefix_rule)
+{
+    const char *log = "s,i,t\n"
+                      "1,1,10\n1,2,11\n1,3,12\n1,4,13\n" /* samples 0, 1 */
+                      "2,5,20\n2,6,21\n"                 /* none */
+                      "3,1,30\n3,5,31\n3,6,32\n"         /* sample 2: owns S - k */
+                      "4,2,40\n4,3,41\n4,4,42\n"         /* sample 3 */
+                      "9,7,900000\n9,1,900001\n";         /* test: too short */
+    sbr_log_opts lo = {.format = SBR_FMT_CSV, .session_col = "s", .item_col = "i", .time_col = "t"};
+    sbr_prep_opts po;
+    sbr_prep_defaults(SBR_FMT_CSV, &po);
+    po.min_support = 1;
+    po.min_prefix = 2;
+    po.test_days = 1;
+    po.unseen_keep = 1;
+    po.valid_frac = 0;
+    sbr_sessions s;
+    sbr_counts c;
+    sbr_err e;
+    REQUIRE(prep_text(log, &lo, &po, &s, &c, &e) == 0);
+    CHECK_EQ_I64(s.split[SBR_TEST].n_sessions, 0);
+    CHECK_EQ_I64(s.n_ids, s.n_items); /* 7 took no id */
+    sbr_sessions_free(&s);
+    po.recent_num = 1;
+    po.recent_den = 2;
+    po.valid_frac = 0.5;
+    REQUIRE(prep_text(log, &lo, &po, &s, &c, &e) == 0);
+    char buf[512];
+    split_str(&s, SBR_TRAIN, buf, sizeof buf);
+    CHECK_STR(buf, "[1 5 6]");
+    split_str(&s, SBR_VALID, buf, sizeof buf);
+    CHECK_STR(buf, "[2 3 4]");
+    CHECK_EQ_I64(s.n_items, 6);
+    CHECK_EQ_I64(s.n_ids, 6);
+    CHECK_EQ_I64(sbr_counts_get(&c, "train_recent.sessions"), 2);
+    CHECK_EQ_I64(sbr_counts_get(&c, "train_recent.samples"), 2);
+    CHECK_EQ_I64(sbr_counts_get(&c, "train_recent.clicks"), 6);
+    sbr_sessions_free(&s);
+    po.recent_den = 5; /* 4 / 5 < 1 sample */
+    CHECK(prep_text(log, &lo, &po, &s, &c, &e) < 0);
+    CHECK(strstr(e.msg, "less than one sample") != NULL);
+}
+
 TEST(prep_bad_rows)
 {
     const char *log = "s,i,t\n1,1,10\n1,x,11\n1,2\n";
@@ -225,6 +271,45 @@ TEST(prep_bad_rows)
     const char *k = "timestamp,visitorid,event,itemid,transactionid\n1,2,view,3,\n1,2,buy,3,\n";
     CHECK(sbr_log_parse_buffer("k.csv", k, (int64_t)strlen(k), &ko, &g, &e) < 0);
     CHECK(strstr(e.msg, "k.csv:3: event 'buy' is not view") != NULL);
+}
+
+/* -1 is "no item" (items.original[0]) and "anonymous" (users) in a sessions
+ * file: negative item and user ids are bad rows in every layout. */
+TEST(prep_negative_ids)
+{
+    static const struct {
+        sbr_format f;
+        const char *text, *msg;
+    } c[] = {
+        {SBR_FMT_KAGGLE, "timestamp,visitorid,event,itemid,transactionid\n1,2,view,-5,\n",
+         "k:2: negative itemid -5"},
+        {SBR_FMT_KAGGLE, "timestamp,visitorid,event,itemid,transactionid\n1,-2,view,5,\n",
+         "k:2: negative visitorid -2"},
+        {SBR_FMT_DIGINETICA, "1;NA;-1;5;2016-01-01\n", "k:1: negative item_id -1"},
+        {SBR_FMT_DIGINETICA, "1;-7;1;5;2016-01-01\n", "k:1: negative user_id -7"},
+        {SBR_FMT_YOOCHOOSE, "1,2014-04-06T20:21:58.444Z,-5,0\n", "k:1: negative item id -5"},
+        {SBR_FMT_SESSIONREC, "SessionId\tItemId\tTime\n1\t-3\t5\n", "k:2: negative item id -3"},
+        {SBR_FMT_RECBOLE, "user_id:token\titem_id:token\ttimestamp:float\n-1\t3\t5\n",
+         "k:2: negative user id -1"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        sbr_log_opts lo = {.format = c[i].f, .events = SBR_EV_VIEW};
+        sbr_clicklog g;
+        sbr_err e;
+        CHECK(sbr_log_parse_buffer("k", c[i].text, (int64_t)strlen(c[i].text), &lo, &g, &e) < 0);
+        CHECK_STR(e.msg, c[i].msg);
+    }
+    /* skipped and counted with --skip-bad; session ids may be negative */
+    const char *log = "s,i,t\n-1,1,10\n-1,-2,11\n-1,3,12\n";
+    sbr_log_opts lo = {.format = SBR_FMT_CSV, .session_col = "s", .item_col = "i", .time_col = "t",
+                       .skip_bad = 1};
+    sbr_clicklog g;
+    sbr_err e;
+    REQUIRE(sbr_log_parse_buffer("c.csv", log, (int64_t)strlen(log), &lo, &g, &e) == 0);
+    CHECK_EQ_I64(g.n, 2);
+    CHECK_EQ_I64(g.bad_rows, 1);
+    CHECK_STR(g.first_bad, "c.csv:3: negative item id -2");
+    sbr_log_free(&g);
 }
 
 TEST(prep_bom_and_quoted_fields)
@@ -388,8 +473,8 @@ TEST(prep_parallel_grouping_is_deterministic)
     for (int64_t r = 0; r < rows; r++) {
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
         /* interleaved sessions, times out of order inside a session */
-        w += sprintf(text + w, "%d,%d,%d\n", (int)(x >> 44) % 50000, (int)(x >> 20) % 3000,
-                     (int)(x >> 33) % 100000);
+        w += sprintf(text + w, "%d,%d,%d\n", (int)(x >> 44) % 50000, (int)((x >> 20) % 3000),
+                     (int)(x >> 33) % 100000); /* item ids not negative */
     }
     sbr_log_opts lo = {.format = SBR_FMT_CSV, .session_col = "s", .item_col = "i", .time_col = "t"};
     sbr_prep_opts po;
