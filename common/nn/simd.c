@@ -178,6 +178,21 @@ SBR_CLONES float sbr_nn_dot_lrelu_f32(const float *q, const float *u, int n, flo
     return s;
 }
 
+SBR_CLONES void sbr_nn_adam_f32(float *p, float *g, float *m, float *v, long n, float b1,
+                                float b2, float cw, float dw, float step, float bc2, float eps,
+                                int zero_grad)
+{
+#pragma omp simd
+    for (long i = 0; i < n; i++) {
+        float pi = p[i] - dw * p[i], gi = g[i] + cw * p[i];
+        float mi = b1 * m[i] + (1 - b1) * gi, vi = b2 * v[i] + (1 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        g[i] = zero_grad ? 0 : g[i];
+        p[i] = pi - step * mi / (sqrtf(vi) / bc2 + eps);
+    }
+}
+
 /* y[0..n) = f(x[0..n)): full vectors, then the tail through a zeroed one.
  * Each lane's result depends on its input alone. */
 #define MAP8(KERNEL, y, x, n)                                                      \

@@ -20,6 +20,15 @@ float sbr_nn_expsum_f32(float *x, int n, float m, float w);
 float sbr_nn_dot_f32(const float *a, const float *b, int n);
 float sbr_nn_dot_lrelu_f32(const float *q, const float *u, int n, float slope);
 
+/* One Adam update of n parameters (nn/optim.inc computes the constants):
+ *   p' = p - dw p;  gi = g + cw p;  m = b1 m + (1 - b1) gi;
+ *   v = b2 v + (1 - b2) gi^2;  p = p' - step m / (sqrt(v) / bc2 + eps)
+ * and g = 0 when zero_grad. Element-wise IEEE operations in that order (no
+ * fused multiply-add): the AVX2 clone gives the baseline's bits, twice as
+ * many lanes per sqrt and division, which bound the loop. */
+void sbr_nn_adam_f32(float *p, float *g, float *m, float *v, long n, float b1, float b2,
+                     float cw, float dw, float step, float bc2, float eps, int zero_grad);
+
 /* y[j] = sigmoid(x[j]), tanh(x[j]) for j < n (y == x allowed). Relative
  * error below 3e-7 (5 units of 2^-24) against the exact value
  * (tests/unit/test_nn_simd.c sweeps every float exponent); sigmoid is right
