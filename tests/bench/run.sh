@@ -13,7 +13,7 @@ tmp=$(mktemp)
     echo
     echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
     echo "- GPU: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || true)"
-    echo "- commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet 2>/dev/null || echo ' (with local changes)'), $(date -u +%Y-%m-%d)"
+    echo "- commit: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet -- . ':!docs/BENCH.md' 2>/dev/null || echo ' (with local changes)'), $(date -u +%Y-%m-%d)"
     echo
 } > "$tmp"
 sed -i 's/^- GPU: $/- GPU: none visible/' "$tmp"
