@@ -3,7 +3,9 @@
 #
 #   make test-cuda    build build/cuda-tests and run it (every GPU test skips,
 #                     exit 0, when no GPU is visible); first checks that every
-#                     _cuda op api.inc declares is defined with C linkage
+#                     _cuda op api.inc declares is defined with C linkage; then
+#                     every model trained on the GPU against the CPU
+#                     (tests/cuda/models.sh)
 #   make gpu-bundle   build/gpu/: every tool + cuda-tests, linked so that they
 #                     run where igraph, zstd and OpenBLAS are not installed;
 #                     build/gpu.tar.xz: the same, compressed, to carry
@@ -43,9 +45,10 @@ $(CUDA_BENCH_BIN): $(BUILD)/obj/tests/cuda/bench/bench_cuda.o $(LIB)
 bench-cuda: $(CUDA_BENCH_BIN)
 	$(CUDA_BENCH_BIN)
 
-test-cuda: $(CUDA_TEST_BIN)
+test-cuda: $(CUDA_TEST_BIN) tools
 	@$(MAKE) --no-print-directory cuda-api-check
 	$(CUDA_TEST_BIN)
+	bash tests/cuda/models.sh
 
 # --- the GPU bundle -------------------------------------------------------------
 # Static: zstd, igraph, OpenBLAS (+ gfortran, quadmath), libgomp, libstdc++,

@@ -3,8 +3,10 @@
 # build/gpu.tar.xz carried: unpacks the bundle, says what the machine is,
 # runs the GPU-vs-CPU tests and the GPU benchmark. Logs go to $OUT (or
 # build/gpu-out) so that they come back. Exit status: that of cuda-tests.
-# SBR_TESTS_TIMEOUT and SBR_BENCH_TIMEOUT (seconds, 600 each) bound the two
-# steps, so that a hang cannot spend the lease.
+# Then tests/cuda/models.sh ($OUT/models.log): every model trained on the GPU
+# against the CPU. SBR_TESTS_TIMEOUT, SBR_MODELS_TIMEOUT and SBR_BENCH_TIMEOUT
+# (seconds, 600 each) bound the three steps, so that a hang cannot spend the
+# lease.
 set -u
 out=${OUT:-build/gpu-out}
 mkdir -p "$out" build
@@ -23,6 +25,10 @@ fi
 } | tee "$out/machine.txt"
 timeout "${SBR_TESTS_TIMEOUT:-600}" build/gpu/cuda-tests 2>&1 | tee "$out/cuda-tests.log"
 status=${PIPESTATUS[0]}
+# every model trained on the GPU against the CPU, through the tools
+SBR_BIN=build/gpu timeout "${SBR_MODELS_TIMEOUT:-600}" bash tests/cuda/models.sh 2>&1 |
+    tee "$out/models.log"
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
 if [ "${SBR_NO_BENCH:-0}" != 1 ]; then
     timeout "${SBR_BENCH_TIMEOUT:-600}" build/gpu/bench-cuda 2>&1 | tee "$out/bench-cuda.md"
 fi
