@@ -433,7 +433,7 @@ void sbr_feeder_free(sbr_feeder *f)
 static void known_end(sbr_feeder *f, const int32_t *dev, const int32_t *host, size_t T)
 {
 #ifdef SBR_HAVE_CUDA
-    if (f->prec == SBR_PREC_CUDA)
+    if (f->prec == SBR_PREC_CUDA && dev && host)
         sbr_cuda_known_int(dev + T, host[T]);
 #else
     (void)f, (void)dev, (void)host, (void)T;
