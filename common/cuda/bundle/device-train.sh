@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs on the lent GPU machine after device-run.sh (docs/GPU.md): trains and
 # ranks on the real data, carried in .gpu-data/ (the shared data beside the
-# checkout does not travel): for each SET, SET.sess (sbr-prep), SET.win
-# (sbr-graph --kind window --window 3 --topk 12) and SET.clusters (sbr-cluster
-# --resolution 1 --seed 1 of the adjacent graph), as `make pipeline` makes
-# them; a SET named *-paper selects the best test epoch, any other on its
-# validation split. One job per argument:
+# checkout does not travel; common/cuda/bundle/gpu-data.sh makes it here):
+# for each SET, SET.sess (sbr-prep), SET.win (sbr-graph --kind window
+# --window 3 --topk 12) and SET.clusters (sbr-cluster --resolution 1 --seed 1
+# of the adjacent graph), as `make pipeline` makes them; a SET named *-paper
+# selects the best test epoch, any other on its validation split. One job
+# per argument:
 #
 #   SET:MODEL:SECONDS[:NAME[:EXTRA TRAIN ARGS]]
 #
