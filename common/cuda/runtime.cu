@@ -272,7 +272,8 @@ extern "C" int32_t sbr_cuda_read_int(sbr_nn_ctx *ctx, const int32_t *dev_addr)
 }
 
 // One thread: the host's order of additions, so the sums are the bits the
-// host would get from the downloaded losses.
+// host would get from the downloaded losses. The _rn intrinsics keep nvcc
+// from fusing a multiply and an add, which the host rounds apart.
 __global__ void k_loss_accumulate(double *acc, const float *loss, int B, const float *xloss,
                                   double xw)
 {
@@ -280,15 +281,15 @@ __global__ void k_loss_accumulate(double *acc, const float *loss, int B, const f
         return;
     double ce = 0, xl = 0;
     for (int j = 0; j < B; j++)
-        ce += loss[j];
-    ce /= B;
+        ce = __dadd_rn(ce, (double)loss[j]);
+    ce = __ddiv_rn(ce, (double)B);
     if (xloss) {
         for (int j = 0; j < B; j++)
-            xl += xloss[j];
-        xl *= xw;
+            xl = __dadd_rn(xl, (double)xloss[j]);
+        xl = __dmul_rn(xw, xl);
     }
-    acc[0] += ce + xl;
-    acc[1] += xl;
+    acc[0] = __dadd_rn(acc[0], __dadd_rn(ce, xl));
+    acc[1] = __dadd_rn(acc[1], xl);
 }
 
 extern "C" void sbr_cuda_loss_accumulate(sbr_nn_ctx *ctx, double *acc, const float *loss, int B,

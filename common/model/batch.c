@@ -342,9 +342,6 @@ void sbr_feeder_init(sbr_feeder *f, sbr_prec prec, int max_B, int max_L, int gra
 }
 
 static void feeder_grow(sbr_feeder *f);
-#ifdef SBR_HAVE_CUDA
-static void stage_init(sbr_feeder *f, const sbr_model *m);
-#endif
 
 void sbr_feeder_model(sbr_feeder *f, const sbr_model *m)
 {
@@ -353,10 +350,7 @@ void sbr_feeder_model(sbr_feeder *f, const sbr_model *m)
         return;
     if (f->host.xbuf)
         feeder_grow(f);
-#ifdef SBR_HAVE_CUDA
-    if (!f->stage[0])
-        stage_init(f, m);
-#endif
+    f->ctx = (sbr_nn_ctx *)&m->ctx; /* the ops take a mutable context */
 }
 
 /* The device batch, grown for the model's extra inputs (GCE-GNN's). */
@@ -372,9 +366,8 @@ static void feeder_grow(sbr_feeder *f)
 }
 
 #ifdef SBR_HAVE_CUDA
-static void stage_init(sbr_feeder *f, const sbr_model *m)
+static void stage_init(sbr_feeder *f)
 {
-    f->ctx = (sbr_nn_ctx *)&m->ctx; /* the ops take a mutable context */
     for (int k = 0; k < 2; k++) {
         f->stage[k] = sbr_cuda_host_alloc(f->dev_bytes);
         f->stage_done[k] = sbr_cuda_event_new();
@@ -466,10 +459,15 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
     *d = f->host.b;
     char *cur = f->dev_mem;
 #ifdef SBR_HAVE_CUDA
+    /* staging pays from the second batch on (sbr-infer's text mode fills one
+     * batch per line: page-locked buffers would cost more than they save) */
+    if (!f->stage[0] && f->ctx && f->fills > 0)
+        stage_init(f);
     if (f->stage[0])
         stage_begin(f);
     sbr_cuda_known_clear(); /* this buffer's old values are stale */
 #endif
+    f->fills++;
     size_t BL = (size_t)B * d->L, T = (size_t)d->T, es = f->host.elem;
     size_t i4 = sizeof(int32_t);
     up(f, &cur, (void **)&d->items, BL, i4);

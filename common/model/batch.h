@@ -52,8 +52,8 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
 
 /* A batch where the model computes: for the CPU precisions the host batch
  * itself, for CUDA a device copy (one device allocation, reused). Once the
- * feeder knows the model (sbr_feeder_model), a CUDA batch is packed into one
- * of two page-locked staging buffers and sent in one copy queued on the
+ * feeder knows the model (sbr_feeder_model), from its second batch on a CUDA
+ * batch is packed into one of two page-locked staging buffers and sent in one copy queued on the
  * model's stream: the host fills the next batch while the GPU still runs
  * the last step (the copy waits for it in stream order), and a staging
  * buffer is refilled only after its copy has completed. */
@@ -64,6 +64,7 @@ typedef struct {
     void *dev_mem;
     size_t dev_bytes;
     sbr_nn_ctx *ctx;     /* the model's (CUDA): stream of the async copies */
+    int64_t fills;       /* batches filled so far (staging starts at the second) */
     char *stage[2];      /* page-locked [dev_bytes] each, or NULL: sync copies */
     void *stage_done[2]; /* events: stage[k]'s last copy has completed */
     int stage_next;

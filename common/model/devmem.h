@@ -16,7 +16,9 @@ void sbr_dev_fill(sbr_prec p, void *dst, double v, int64_t n);
 const sbr_allocator *sbr_dev_allocator(sbr_prec p);
 
 #ifdef SBR_HAVE_CUDA
-/* common/cuda/device_info.cu; the rest comes from cuda/nn_cuda.h */
+/* common/cuda/device_info.cu; the rest comes from cuda/nn_cuda.h. The fill
+ * runs on the legacy default stream: ordered with the models' work only
+ * because their context's stream is a blocking one (cuda/nn_cuda.h). */
 void sbr_cuda_fill_f32(float *dst, float v, int64_t n);
 extern const sbr_allocator sbr_cuda_allocator;
 #endif

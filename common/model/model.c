@@ -157,15 +157,18 @@ static void init_params(sbr_model *m)
  * request). The lanes are dealt to the threads, so an uneven cut leaves a
  * core idle (diginetica's 43,097 items in chunks of 2048 made 22 chunks: 11
  * for one thread, 10 and a sliver for the other). CUDA takes it as asked. */
-/* Items per chunk of the catalogue ops. On the GPU, as many as
- * SBR_CUDA_CHUNK_MAX (the whole catalogue of the benchmarks): one sgemm per
- * pass over [B, N] logits in scratch instead of several (diginetica score +
- * CE forward and backward 0.38 -> 0.25 ms per batch of 100 on an H200). */
-#define SBR_CUDA_CHUNK_MAX (1 << 17)
-static int op_chunk(sbr_prec prec, int N, int chunk)
+/* Items per chunk of the catalogue ops for batches of B x U session vectors.
+ * On the GPU, as many as keep the chunk's logits [B U, chunk] within
+ * SBR_CUDA_CHUNK_BYTES (never fewer than asked): the whole catalogue of the
+ * benchmarks, one sgemm per pass instead of several (diginetica score + CE
+ * forward and backward 0.38 -> 0.25 ms per batch of 100 on an H200). */
+#define SBR_CUDA_CHUNK_BYTES ((int64_t)256 << 20)
+static int op_chunk(sbr_prec prec, int N, int chunk, int B, int U)
 {
     if (prec == SBR_PREC_CUDA && N > 0 && chunk > 0) {
-        int want = N < SBR_CUDA_CHUNK_MAX ? N : SBR_CUDA_CHUNK_MAX;
+        int64_t rows = (int64_t)(B > 0 ? B : 1) * (U > 0 ? U : 1);
+        int64_t fit = SBR_CUDA_CHUNK_BYTES / (rows * (int64_t)sizeof(float));
+        int want = fit < N ? (int)fit : N;
         return chunk > want ? chunk : want;
     }
     if (prec == SBR_PREC_CUDA || N <= 0 || chunk <= 0)
@@ -241,13 +244,16 @@ int sbr_model_create(sbr_model *m, const sbr_model_cfg *cfg, sbr_prec prec, int 
         step_reals += ((size_t)N + 1) * (2 * (size_t)cfg->d + 1) + 64;
     m->act_bytes = (m->impl->act_reals(cfg, max_B, max_L, max_L) + step_reals) * m->elem;
     size_t sc = m->impl->scratch(cfg, max_B, max_L, max_L);
-    size_t s1 = catalogue_scratch(prec, max_B, U, N, cfg->d, K, op_chunk(prec, N, chunk));
+    size_t s1 = catalogue_scratch(prec, max_B, U, N, cfg->d, K, op_chunk(prec, N, chunk, max_B, U));
     m->scratch_bytes = sc > s1 ? sc : s1;
     m->act_mem = al->alloc(m->act_bytes, al->user);
     if (!m->act_mem)
         return sbr_errf(e, "out of %s memory for activations (%zu bytes)",
                         prec == SBR_PREC_CUDA ? "GPU" : "host", m->act_bytes);
     sbr_bump_init(&m->acts, m->act_mem, m->act_bytes);
+    /* before the device split: the GPU's dropout draws the CPU's numbers
+     * (it ran with seed 0 while this line came after the CUDA return) */
+    m->drop_seed = cfg->seed ^ 0xD50F5EEDull;
 #ifdef SBR_HAVE_CUDA
     if (prec == SBR_PREC_CUDA) /* a cuBLAS handle, a stream and device scratch */
         return sbr_nn_cuda_ctx_init(&m->ctx, m->scratch_bytes, e) < 0 ? -1 : 0;
@@ -257,7 +263,6 @@ int sbr_model_create(sbr_model *m, const sbr_model_cfg *cfg, sbr_prec prec, int 
         return sbr_errf(e, "out of host memory for op scratch (%zu bytes)", m->scratch_bytes);
     m->ctx.scratch = m->scratch_mem;
     m->ctx.scratch_bytes = m->scratch_bytes;
-    m->drop_seed = cfg->seed ^ 0xD50F5EEDull;
     return 0;
 }
 
@@ -299,7 +304,7 @@ static void check_fits(const sbr_model *m, const sbr_batch *b, int K, int chunk)
 double sbr_model_train_step(sbr_model *m, const sbr_batch *b, const sbr_step_cfg *sc)
 {
     sbr_step_cfg c = *sc;
-    c.chunk = op_chunk(m->prec, m->cfg.n_items, sc->chunk);
+    c.chunk = op_chunk(m->prec, m->cfg.n_items, sc->chunk, m->max_B, m->interests);
     check_fits(m, b, 1, c.chunk);
     return steps_of(m->prec)->train(m, b, &c);
 }
@@ -319,6 +324,11 @@ void sbr_model_loss_sums_reset(sbr_model *m)
 #endif
 }
 
+void sbr_model_loss_sums_off(sbr_model *m)
+{
+    m->loss_sums_on = 0;
+}
+
 void sbr_model_loss_sums(sbr_model *m, double sums[2])
 {
 #ifdef SBR_HAVE_CUDA
@@ -333,7 +343,7 @@ void sbr_model_loss_sums(sbr_model *m, double sums[2])
 
 double sbr_model_loss_grad(sbr_model *m, const sbr_batch *b, int train, int chunk)
 {
-    chunk = op_chunk(m->prec, m->cfg.n_items, chunk);
+    chunk = op_chunk(m->prec, m->cfg.n_items, chunk, m->max_B, m->interests);
     check_fits(m, b, 1, chunk);
     return steps_of(m->prec)->loss_grad(m, b, train, chunk);
 }
@@ -341,7 +351,7 @@ double sbr_model_loss_grad(sbr_model *m, const sbr_batch *b, int train, int chun
 void sbr_model_topk(sbr_model *m, const sbr_batch *b, int K, int chunk, int32_t *idx,
                     float *score, const int32_t *excl_off, const int32_t *excl)
 {
-    chunk = op_chunk(m->prec, m->cfg.n_items, chunk);
+    chunk = op_chunk(m->prec, m->cfg.n_items, chunk, m->max_B, m->interests);
     check_fits(m, b, K, chunk);
     steps_of(m->prec)->topk(m, b, K, chunk, idx, score, excl_off, excl);
 }

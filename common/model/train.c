@@ -284,6 +284,7 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         }
     }
     st->seconds = sbr_now() - t_all;
+    sbr_model_loss_sums_off(m);
     params_from_host(m, best);
     free(order);
     free(best);
