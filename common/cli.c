@@ -135,3 +135,12 @@ int sbr_arg_choice(const char *opt, const char *s, const char *const *choices)
     }
     sbr_usage_error("%s: '%s' is not one of: %s", opt, s, list);
 }
+
+const char *sbr_cli_one_input(int argc, char **argv, int optind, const char *what)
+{
+    if (optind >= argc)
+        sbr_usage_error("no %s file given (use '-' for standard input)", what);
+    if (argc - optind > 1)
+        sbr_usage_error("one %s file expected, got %d", what, argc - optind);
+    return argv[optind];
+}

@@ -42,6 +42,9 @@ int sbr_arg_choice(const char *opt, const char *s, const char *const *choices);
 /* getopt_long's unknown-option / missing-argument handling: call from the
  * '?' and ':' cases. */
 SBR_NORETURN void sbr_cli_bad_option(void);
+/* The one input file left after the options (argv[optind]); misuse (exit 2)
+ * when there is none or more than one. what names it: "GRAPH". */
+const char *sbr_cli_one_input(int argc, char **argv, int optind, const char *what);
 
 #ifdef __cplusplus
 }

@@ -7,21 +7,11 @@
 # table; floor.sh). The epoch time is the trainer's own (samples/s over the
 # epoch's training steps, evaluation excluded).
 set -u
-B=build
-DATA=${SBR_DATA_DIR:-../shared/data}
-ds=${BENCH_DATASET:-diginetica}
-echo "### GCE-GNN / DMI-GNN training epoch ($ds, CPU, $(nproc) threads)"
-echo
-if [ ! -d "$DATA/$ds" ]; then
-    echo "*skipped: $DATA/$ds is absent (real data is not shipped; set SBR_DATA_DIR)*"
-    exit 0
-fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+. "$(dirname "$0")/floor.sh"
+bench_begin "GCE-GNN / DMI-GNN training epoch"
 # A 0.5% validation tail keeps the per-epoch evaluation short.
 "$B/sbr-prep" -q --format srgnn --valid-frac 0.005 -o "$W/s.sbr" "$DATA/$ds"
 "$B/sbr-graph" -q --kind window --window 3 --topk 12 -o "$W/g.sbr" "$W/s.sbr"
-. "$(dirname "$0")/floor.sh"
 floor_measure "$W/s.sbr"
 for m in ${BENCH_GCE_MODELS:-gcegnn dmignn}; do
     # diginetica: the official GCE-GNN settings, as make pipeline trains it

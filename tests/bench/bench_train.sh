@@ -5,19 +5,9 @@
 # available), BENCH_DATASET (default diginetica), BENCH_QUICK=1: time steps
 # 51-350 of the epoch and extrapolate (said in the table; floor.sh).
 set -u
-B=build
-DATA=${SBR_DATA_DIR:-../shared/data}
-ds=${BENCH_DATASET:-diginetica}
-echo "### Training epoch and inference ($ds, CPU, $(nproc) threads)"
-echo
-if [ ! -d "$DATA/$ds" ]; then
-    echo "*skipped: $DATA/$ds is absent (real data is not shipped; set SBR_DATA_DIR)*"
-    exit 0
-fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-"$B/sbr-prep" -q --format srgnn --valid-frac 0 -o "$W/s.sbr" "$DATA/$ds"
 . "$(dirname "$0")/floor.sh"
+bench_begin "Training epoch and inference"
+"$B/sbr-prep" -q --format srgnn --valid-frac 0 -o "$W/s.sbr" "$DATA/$ds"
 floor_measure "$W/s.sbr"
 models=${BENCH_MODELS:-"gru4rec srgnn"}
 for m in $models; do

@@ -1,6 +1,23 @@
 # Sourced by bench_train.sh and bench_gce.sh: the output-layer floor of a
 # training epoch, measured now (bench-floor: the three sgemm of the fused
 # score + CE for one batch of 100, d 100, over the whole catalogue).
+B=build
+
+# bench_begin TITLE: the section's heading; DATA, ds (BENCH_DATASET, default
+# diginetica) and a work folder W removed at exit; a skip line and exit 0
+# when the real data is absent.
+bench_begin() {
+    DATA=${SBR_DATA_DIR:-../shared/data}
+    ds=${BENCH_DATASET:-diginetica}
+    echo "### $1 ($ds, CPU, $(nproc) threads)"
+    echo
+    if [ ! -d "$DATA/$ds" ]; then
+        echo "*skipped: $DATA/$ds is absent (real data is not shipped; set SBR_DATA_DIR)*"
+        exit 0
+    fi
+    W=$(mktemp -d)
+    trap 'rm -rf "$W"' EXIT
+}
 # floor_measure SESSIONS: sets N (items), S (training samples), floor_ms,
 # gflops, batches and floor_s (seconds per epoch at the floor).
 floor_measure() {

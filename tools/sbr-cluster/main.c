@@ -88,11 +88,7 @@ int main(int argc, char **argv)
         default: sbr_cli_bad_option();
         }
     }
-    if (optind >= argc)
-        sbr_usage_error("no GRAPH file given (use '-' for standard input)");
-    if (argc - optind > 1)
-        sbr_usage_error("one GRAPH file expected, got %d", argc - optind);
-    const char *in = argv[optind];
+    const char *in = sbr_cli_one_input(argc, argv, optind, "GRAPH");
     sbr_set_threads(threads);
 
     sbr_graph g;

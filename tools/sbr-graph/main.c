@@ -110,17 +110,13 @@ int main(int argc, char **argv)
         default: sbr_cli_bad_option();
         }
     }
-    if (optind >= argc)
-        sbr_usage_error("no SESSIONS file given (use '-' for standard input)");
-    if (argc - optind > 1)
-        sbr_usage_error("one SESSIONS file expected, got %d", argc - optind);
+    const char *in = sbr_cli_one_input(argc, argv, optind, "SESSIONS");
     if (o.kind != SBR_GRAPH_WINDOW && (window_set || topk_set))
         sbr_usage_error("--window and --topk apply to --kind window only");
     if (o.kind != SBR_GRAPH_WINDOW) {
         o.window = 1;
         o.topk = 0;
     }
-    const char *in = argv[optind];
     sbr_set_threads(threads);
     if (o.splits & (1 << SBR_TEST))
         sbr_warn("--include test: test clicks shape the graph, so evaluation targets leak "
