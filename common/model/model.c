@@ -324,6 +324,16 @@ void sbr_model_loss_sums_reset(sbr_model *m)
 #endif
 }
 
+void sbr_model_sync(sbr_model *m)
+{
+#ifdef SBR_HAVE_CUDA
+    if (m->prec == SBR_PREC_CUDA)
+        sbr_nn_cuda_sync(&m->ctx);
+#else
+    (void)m;
+#endif
+}
+
 void sbr_model_loss_sums_off(sbr_model *m)
 {
     m->loss_sums_on = 0;

@@ -234,6 +234,9 @@ double sbr_model_train_step(sbr_model *m, const sbr_batch *b, const sbr_step_cfg
  * now); on CUDA a step then returns NAN instead of its loss, so that it
  * does not wait for the GPU: read the sums with sbr_model_loss_sums. */
 void sbr_model_loss_sums_reset(sbr_model *m);
+/* Waits until the device has done every step queued so far (a no-op on
+ * the CPU). For timings only: the training loop itself never waits. */
+void sbr_model_sync(sbr_model *m);
 /* Back to plain steps that return their loss (the sums are left as they are). */
 void sbr_model_loss_sums_off(sbr_model *m);
 /* sums[0]: the sum of the steps' mean losses since the reset, sums[1]: of

@@ -168,6 +168,28 @@ static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double xl
 
 volatile sig_atomic_t sbr_train_stop_requested;
 
+/* SBR_STEP_TIMING=1 prints, after each epoch, where the host spent the
+ * epoch's wall time per step: building batches (fill), queueing the step's
+ * work (launch: on the GPU the host does not wait there), and the reads of
+ * the loss sums (which wait for the GPU). =2 also waits for the device after
+ * every step (sync), so that launch + sync is the step's whole time: how much
+ * of it the GPU needs beyond the host's launches (docs/GPU.md). */
+typedef struct {
+    int mode;
+    double fill, launch, read, sync;
+} step_timing;
+
+static void step_timing_print(const step_timing *tm, int64_t nb, double secs)
+{
+    if (!tm->mode || nb == 0)
+        return;
+    double k = 1e3 / (double)nb;
+    sbr_info("step timing (ms per step, %lld steps): wall %.4f  fill %.4f  launch %.4f  "
+             "loss reads %.4f%s%.4f",
+             (long long)nb, secs * k, tm->fill * k, tm->launch * k, tm->read * k,
+             tm->mode == 2 ? "  device wait " : "  (no sync) ", tm->sync * k);
+}
+
 /* Steps between two readings of the loss sums for the progress line. */
 #define LOSS_READ_EVERY 64
 
@@ -214,6 +236,8 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
     int64_t *order = sbr_xmalloc(sizeof(int64_t) * (size_t)smp.n);
     sbr_step_cfg sc = {tc->lr, tc->l2, tc->clip, tc->adamw, tc->chunk};
     double t_all = sbr_now();
+    const char *timing_env = getenv("SBR_STEP_TIMING");
+    int timing = timing_env ? atoi(timing_env) : 0;
     for (int epoch = st->epoch; epoch < tc->epochs; epoch++) {
         sc.lr = sbr_nn_lr_step(tc->lr, tc->lr_gamma, tc->lr_step, epoch);
         shuffle(order, smp.n, m->cfg.seed, epoch);
@@ -225,23 +249,38 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         int64_t nb = 0, seen = 0;
         extra[0] = 0;
         sbr_model_loss_sums_reset(m);
+        step_timing tm = {timing, 0, 0, 0, 0};
         for (int64_t at = 0; at < smp.n; at += tc->batch) {
             int B = smp.n - at < tc->batch ? (int)(smp.n - at) : tc->batch;
+            double c0 = tm.mode ? sbr_now() : 0;
             const sbr_batch *b = sbr_feeder_fill(&f, tr, &smp, order + at, B, m->cfg.n_items, clip);
+            double c1 = tm.mode ? sbr_now() : 0;
             sbr_model_train_step(m, b, &sc);
+            if (tm.mode) {
+                double c2 = sbr_now();
+                if (tm.mode == 2)
+                    sbr_model_sync(m);
+                double c3 = sbr_now();
+                tm.fill += c1 - c0, tm.launch += c2 - c1, tm.sync += c3 - c2;
+            }
             nb++;
             seen += B;
             st->steps++;
             int last = at + B >= smp.n || (tc->max_steps && st->steps >= tc->max_steps);
             /* reading the sums waits for the GPU: not at every step */
-            if (nb % LOSS_READ_EVERY == 1 || last)
+            if (nb % LOSS_READ_EVERY == 1 || last) {
+                double r0 = tm.mode ? sbr_now() : 0;
                 loss_text(m, nb, sums, extra, sizeof extra);
+                if (tm.mode)
+                    tm.read += sbr_now() - r0;
+            }
             sbr_progress_update(&p, at + B, extra);
             if (tc->max_steps && st->steps >= tc->max_steps)
                 break;
         }
         sbr_progress_end(&p, extra);
         double secs = sbr_now() - t0, loss_sum = sums[0], xloss_sum = sums[1];
+        step_timing_print(&tm, nb, secs);
         sbr_eval_result v = {0}, t = {0};
         if (has_valid)
             evaluate(m, va, s->min_prefix, clip, tc, &v);
