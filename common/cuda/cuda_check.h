@@ -22,6 +22,10 @@ extern "C" {
 /* Prints "sbr cuda: file:line: what: why" and aborts. */
 void sbr_cuda_fail(const char *file, int line, const char *what, const char *why)
     __attribute__((noreturn));
+/* The step profiler (cuda/profile.cu, nn_cuda.h): while it is on, every
+ * checked launch and cuBLAS call records an event after itself. */
+extern int sbr_cuda_prof_on;
+void sbr_cuda_prof_mark(const char *file, int line, const char *what);
 #ifdef __cplusplus
 }
 #endif
@@ -38,6 +42,8 @@ void sbr_cuda_fail(const char *file, int line, const char *what, const char *why
         cublasStatus_t st_ = (call);                                               \
         if (st_ != CUBLAS_STATUS_SUCCESS)                                          \
             sbr_cuda_fail(__FILE__, __LINE__, #call, cublasGetStatusString(st_));  \
+        if (sbr_cuda_prof_on)                                                      \
+            sbr_cuda_prof_mark(__FILE__, __LINE__, __func__);                      \
     } while (0)
 
 /* After a kernel launch: a bad configuration shows here, a fault in the
@@ -47,6 +53,8 @@ void sbr_cuda_fail(const char *file, int line, const char *what, const char *why
         cudaError_t err_ = cudaGetLastError();                                     \
         if (err_ != cudaSuccess)                                                   \
             sbr_cuda_fail(__FILE__, __LINE__, op, cudaGetErrorString(err_));       \
+        if (sbr_cuda_prof_on)                                                      \
+            sbr_cuda_prof_mark(__FILE__, __LINE__, op);                            \
     } while (0)
 
 #endif

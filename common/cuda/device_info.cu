@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cuda/cuda_check.h"
+
 
 extern "C" int sbr_cuda_device_count_impl(void)
 {
@@ -38,6 +40,8 @@ extern "C" void sbr_cuda_fill_f32(float *dst, float v, int64_t n)
         return;
     fill_kernel<<<(unsigned)((n + 255) / 256), 256>>>(dst, v, n);
     check(cudaGetLastError(), "fill");
+    if (sbr_cuda_prof_on)
+        sbr_cuda_prof_mark(__FILE__, __LINE__, "sbr_dev_fill");
 }
 
 
@@ -61,6 +65,8 @@ static void dev_zero(void *p, size_t bytes, void *user)
 {
     (void)user;
     check(cudaMemset(p, 0, bytes), "memset");
+    if (sbr_cuda_prof_on)
+        sbr_cuda_prof_mark(__FILE__, __LINE__, "arena zero");
 }
 
 extern "C" const sbr_allocator sbr_cuda_allocator = {dev_alloc, dev_free, dev_zero, NULL, 1};

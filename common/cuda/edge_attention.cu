@@ -160,23 +160,23 @@ __global__ void k_ea_local_b2(float *dh, const int32_t *keys, const int32_t *pos
     }
 }
 
-// da [4, d] += dpre_e h_i * h_j over the edges of each type, CSR order.
-__global__ void k_ea_local_da(float *da, const float *dpre, const float *h, const int32_t *row,
-                              const int32_t *col, const int32_t *etype, int nnz, int T, int d)
-{
-    SBR_CUDA_FOR(t, (size_t)4 * d) {
-        int ty = (int)(t / d);
+namespace {
+// da [4, d] += dpre_e h_i * h_j over the edges e = (i, j) of each type.
+struct local_da_terms {
+    const float *dpre, *h;
+    const int32_t *row, *col, *etype;
+    int T;
+    size_t d;
+    __device__ float operator()(size_t e, size_t t) const
+    {
+        int c = col[e];
+        if ((size_t)etype[e] != t / d || c < 0 || c >= T)
+            return 0.0f;
         size_t k = t % d;
-        float acc = da[t];
-        for (int e = 0; e < nnz; e++) {
-            int c = col[e];
-            if (etype[e] != ty || c < 0 || c >= T)
-                continue;
-            acc += dpre[e] * h[(size_t)row[e] * d + k] * h[(size_t)c * d + k];
-        }
-        da[t] = acc;
+        return dpre[e] * h[(size_t)row[e] * d + k] * h[(size_t)c * d + k];
     }
-}
+};
+} // namespace
 
 static int ea_bits(int T)
 {
@@ -264,10 +264,8 @@ void sbr_nn_edge_attn_local_backward_cuda(sbr_nn_ctx *ctx, float *dh, float *da,
         SBR_CUDA_LAUNCHED(op);
     }
     if (da) {
-        k_ea_local_da<<<sbr_cuda_grid((size_t)4 * d), SBR_CUDA_BLOCK, 0, st>>>(da, dpre, h, row,
-                                                                               col, etype, nnz, T,
-                                                                               d);
-        SBR_CUDA_LAUNCHED(op);
+        local_da_terms f = {dpre, h, row, col, etype, T, (size_t)d};
+        sbr_cuda_colreduce(ctx, da, (size_t)nnz, (size_t)4 * d, f, op);
     }
 }
 
@@ -399,18 +397,19 @@ __global__ void k_ea_global_b1(float *dhv, float *dhn, float *dpi, float *dlr, c
     }
 }
 
-// dq1 [d] += sum_r dpi_r LeakyReLU(u_r), rows in increasing order.
-__global__ void k_ea_dq1(float *dq1, const float *dpi, const float *u, size_t MK, int d,
-                         float slope)
-{
-    SBR_CUDA_FOR(c, d) {
-        float acc = dq1[c];
-        for (size_t r = 0; r < MK; r++)
-            if (dpi[r] != 0)
-                acc += dpi[r] * ea_lrelu(u[r * d + c], slope);
-        dq1[c] = acc;
+namespace {
+// dq1 [d] += sum_r dpi_r LeakyReLU(u_r): the terms of sbr_cuda_colreduce.
+struct dq1_terms {
+    const float *dpi, *u;
+    size_t d;
+    float slope;
+    __device__ float operator()(size_t r, size_t c) const
+    {
+        return dpi[r] != 0 ? dpi[r] * ea_lrelu(u[r * d + c], slope) : 0.0f;
     }
-}
+};
+
+} // namespace
 
 __global__ void k_ea_lrelu_grad(float *dlr, const float *u, size_t n, float slope)
 {
@@ -521,8 +520,7 @@ void sbr_nn_edge_attn_global_backward_cuda(sbr_nn_ctx *ctx, float *dhv, float *d
     if (MK == 0)
         return;
     if (dq1) {
-        k_ea_dq1<<<sbr_cuda_grid(d), SBR_CUDA_BLOCK, 0, st>>>(dq1, dpi, u, MK, d, slope);
-        SBR_CUDA_LAUNCHED(op);
+        sbr_cuda_colreduce(ctx, dq1, MK, (size_t)d, dq1_terms{dpi, u, (size_t)d, slope}, op);
     }
     k_ea_lrelu_grad<<<sbr_cuda_grid(MK * d), SBR_CUDA_BLOCK, 0, st>>>(dlr, u, MK * d, slope);
     SBR_CUDA_LAUNCHED(op);

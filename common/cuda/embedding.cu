@@ -36,7 +36,9 @@ __global__ void k_embedding_keys(int32_t *keys, int32_t *pos, const int32_t *idx
 }
 
 // One thread per (sorted position j, column k); only the first position of
-// each group works: it adds the group's rows in increasing i.
+// each group works: it adds the group's rows in increasing i. It finds the
+// group's end first, so that the loads of the sum do not wait on one another
+// (a popular item's group runs to hundreds of rows in GCE-GNN's neighbours).
 __global__ void k_embedding_b(float *dtable, const float *dy, const int32_t *keys,
                               const int32_t *pos, int n, int V, int d)
 {
@@ -45,9 +47,13 @@ __global__ void k_embedding_b(float *dtable, const float *dy, const int32_t *key
         int v = keys[j];
         if (v >= V || (j > 0 && keys[j - 1] == v))
             continue;
+        size_t end = j + 1;
+        while (end < (size_t)n && keys[end] == v)
+            end++;
         float *dst = dtable + (size_t)v * d + k;
         float acc = *dst;
-        for (size_t q = j; q < (size_t)n && keys[q] == v; q++)
+#pragma unroll 8
+        for (size_t q = j; q < end; q++)
             acc += dy[(size_t)pos[q] * d + k];
         *dst = acc;
     }

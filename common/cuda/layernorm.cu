@@ -1,6 +1,5 @@
 // Layer norm on the GPU (see api.inc): one warp per row for the row
-// statistics and dx, one thread per column for dgamma/dbeta (rows summed in
-// increasing order, as on the CPU).
+// statistics and dx, the column reduction of kernels.cuh for dgamma/dbeta.
 #include "cuda/kernels.cuh"
 
 __global__ void k_layernorm_f(float *y, float *mean, float *rstd, const float *x,
@@ -50,22 +49,22 @@ __global__ void k_layernorm_dx(float *dx, const float *dy, const float *x, const
     }
 }
 
-__global__ void k_layernorm_dgb(float *dgamma, float *dbeta, const float *dy, const float *x,
-                                const float *mean, const float *rstd, int n, int d)
-{
-    SBR_CUDA_FOR(k, d) {
-        float sg = 0, sb = 0;
-        for (int i = 0; i < n; i++) {
-            float g = dy[(size_t)i * d + k];
-            sg += g * (x[(size_t)i * d + k] - mean[i]) * rstd[i];
-            sb += g;
-        }
-        if (dgamma)
-            dgamma[k] += sg;
-        if (dbeta)
-            dbeta[k] += sb;
+namespace {
+// dgamma [d] += sum_i dy_i * xhat_i, dbeta [d] += sum_i dy_i (sbr_cuda_colreduce).
+struct dgamma_terms {
+    const float *dy, *x, *mean, *rstd;
+    size_t d;
+    __device__ float operator()(size_t i, size_t k) const
+    {
+        return dy[i * d + k] * (x[i * d + k] - mean[i]) * rstd[i];
     }
-}
+};
+struct dbeta_terms {
+    const float *dy;
+    size_t d;
+    __device__ float operator()(size_t i, size_t k) const { return dy[i * d + k]; }
+};
+} // namespace
 
 void sbr_nn_layernorm_forward_cuda(sbr_nn_ctx *ctx, float *y, float *mean, float *rstd,
                                    const float *x, const float *gamma, const float *beta, int n,
@@ -92,9 +91,10 @@ void sbr_nn_layernorm_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dgamma, f
                                                                          gamma, n, d);
         SBR_CUDA_LAUNCHED("layernorm_backward");
     }
-    if (dgamma || dbeta) {
-        k_layernorm_dgb<<<sbr_cuda_grid(d), SBR_CUDA_BLOCK, 0, s>>>(dgamma, dbeta, dy, x, mean,
-                                                                    rstd, n, d);
-        SBR_CUDA_LAUNCHED("layernorm_backward");
-    }
+    if (dgamma)
+        sbr_cuda_colreduce(ctx, dgamma, (size_t)n, (size_t)d,
+                           dgamma_terms{dy, x, mean, rstd, (size_t)d}, "layernorm_backward");
+    if (dbeta)
+        sbr_cuda_colreduce(ctx, dbeta, (size_t)n, (size_t)d, dbeta_terms{dy, (size_t)d},
+                           "layernorm_backward");
 }

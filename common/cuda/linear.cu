@@ -12,25 +12,19 @@ __global__ void k_linear_bias_fill(float *y, const float *b, int n, int out)
         y[i] = b[i % (size_t)out];
 }
 
-// db [m] += sum of the rows of a [n, m], each column in increasing row order
-// (the CPU's order): one thread per column, coalesced across columns.
-__global__ void k_colsum_acc(float *acc, const float *a, size_t lda, int n, int m)
-{
-    SBR_CUDA_FOR(j, m) {
-        float s = 0;
-        for (int i = 0; i < n; i++)
-            s += a[(size_t)i * lda + j];
-        acc[j] += s;
-    }
-}
+namespace {
+struct rows_of { // a[i, j] of a row-major [n, m] array of row stride lda
+    const float *a;
+    size_t lda;
+    __device__ float operator()(size_t i, size_t j) const { return a[i * lda + j]; }
+};
+} // namespace
 
 void sbr_cuda_colsum_acc_ld(sbr_nn_ctx *ctx, float *acc, const float *a, size_t lda, int n, int m)
 {
-    if (m <= 0)
+    if (m <= 0 || n <= 0)
         return;
-    k_colsum_acc<<<sbr_cuda_grid(m), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(acc, a, lda, n,
-                                                                                m);
-    SBR_CUDA_LAUNCHED("colsum_acc");
+    sbr_cuda_colreduce(ctx, acc, (size_t)n, (size_t)m, rows_of{a, lda}, "colsum_acc");
 }
 
 void sbr_cuda_colsum_acc(sbr_nn_ctx *ctx, float *acc, const float *a, int n, int m)

@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* err.h is C11 (_Noreturn); the .cu files that include it are C++. */
 #if defined(__cplusplus) && !defined(_Noreturn)
@@ -119,6 +120,16 @@ typedef struct {
 } sbr_cuda_timer;
 void sbr_cuda_timer_start(sbr_cuda_timer *t, sbr_nn_ctx *ctx);
 double sbr_cuda_timer_stop_ms(sbr_cuda_timer *t, sbr_nn_ctx *ctx); /* waits; frees the events */
+
+/* The step profiler (cuda/profile.cu): between begin and end, every checked
+ * kernel launch and cuBLAS call on ctx's stream records an event after
+ * itself, behind a 20 ms hold that lets the host queue the whole step first
+ * (so no idle time is counted). report prints, per launch site, its calls
+ * and GPU milliseconds per profiled step, the largest first, and starts
+ * over. For diagnosis only: a profiled step waits for the GPU twice. */
+void sbr_cuda_prof_begin(sbr_nn_ctx *ctx);
+void sbr_cuda_prof_end(void);
+void sbr_cuda_prof_report(FILE *out, const char *title);
 
 #ifdef __cplusplus
 }

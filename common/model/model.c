@@ -334,6 +334,36 @@ void sbr_model_sync(sbr_model *m)
 #endif
 }
 
+void sbr_model_prof_begin(sbr_model *m)
+{
+#ifdef SBR_HAVE_CUDA
+    if (m->prec == SBR_PREC_CUDA)
+        sbr_cuda_prof_begin(&m->ctx);
+#else
+    (void)m;
+#endif
+}
+
+void sbr_model_prof_end(sbr_model *m)
+{
+#ifdef SBR_HAVE_CUDA
+    if (m->prec == SBR_PREC_CUDA)
+        sbr_cuda_prof_end();
+#else
+    (void)m;
+#endif
+}
+
+void sbr_model_prof_report(sbr_model *m, FILE *out, const char *title)
+{
+#ifdef SBR_HAVE_CUDA
+    if (m->prec == SBR_PREC_CUDA)
+        sbr_cuda_prof_report(out, title);
+#else
+    (void)m, (void)out, (void)title;
+#endif
+}
+
 void sbr_model_loss_sums_off(sbr_model *m)
 {
     m->loss_sums_on = 0;

@@ -18,6 +18,7 @@
 #define SBR_MODEL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -237,6 +238,11 @@ void sbr_model_loss_sums_reset(sbr_model *m);
 /* Waits until the device has done every step queued so far (a no-op on
  * the CPU). For timings only: the training loop itself never waits. */
 void sbr_model_sync(sbr_model *m);
+/* The GPU step profiler around one step (cuda/nn_cuda.h: sbr_cuda_prof_*),
+ * and its table to out; no-ops on the CPU. */
+void sbr_model_prof_begin(sbr_model *m);
+void sbr_model_prof_end(sbr_model *m);
+void sbr_model_prof_report(sbr_model *m, FILE *out, const char *title);
 /* Back to plain steps that return their loss (the sums are left as they are). */
 void sbr_model_loss_sums_off(sbr_model *m);
 /* sums[0]: the sum of the steps' mean losses since the reset, sums[1]: of

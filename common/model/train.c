@@ -173,7 +173,9 @@ volatile sig_atomic_t sbr_train_stop_requested;
  * work (launch: on the GPU the host does not wait there), and the reads of
  * the loss sums (which wait for the GPU). =2 also waits for the device after
  * every step (sync), so that launch + sync is the step's whole time: how much
- * of it the GPU needs beyond the host's launches (docs/GPU.md). */
+ * of it the GPU needs beyond the host's launches. =3 profiles every 16th
+ * step on the GPU (at most 200 an epoch) and prints, per launch site, its GPU
+ * time per step (docs/GPU.md). */
 typedef struct {
     int mode;
     double fill, launch, read, sync;
@@ -255,7 +257,12 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
             double c0 = tm.mode ? sbr_now() : 0;
             const sbr_batch *b = sbr_feeder_fill(&f, tr, &smp, order + at, B, m->cfg.n_items, clip);
             double c1 = tm.mode ? sbr_now() : 0;
+            int profiled = tm.mode == 3 && nb % 16 == 15 && nb < 16 * 200;
+            if (profiled)
+                sbr_model_prof_begin(m);
             sbr_model_train_step(m, b, &sc);
+            if (profiled)
+                sbr_model_prof_end(m);
             if (tm.mode) {
                 double c2 = sbr_now();
                 if (tm.mode == 2)
@@ -281,6 +288,8 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         sbr_progress_end(&p, extra);
         double secs = sbr_now() - t0, loss_sum = sums[0], xloss_sum = sums[1];
         step_timing_print(&tm, nb, secs);
+        if (tm.mode == 3)
+            sbr_model_prof_report(m, stderr, "step profile");
         sbr_eval_result v = {0}, t = {0};
         if (has_valid)
             evaluate(m, va, s->min_prefix, clip, tc, &v);

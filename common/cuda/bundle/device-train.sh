@@ -15,7 +15,8 @@
 # SBR_KILL_AFTER s, default 60, after that), then ranks the test split with the selected model on the
 # GPU and scores it. Everything goes to $OUT/SET/NAME.{log,train.txt,
 # infer.txt,score.json} (the layout of docs/runs). SBR_JOBS=N runs N jobs at
-# once (default 1: alone, for timings); SBR_DEVICE=cpu tries the script here.
+# once (default 1: alone, for timings); SBR_THREADS=N gives each --threads N;
+# SBR_DEVICE=cpu tries the script here.
 set -u
 out=${OUT:-build/gpu-out}
 bin=${SBR_BIN:-build/gpu}
@@ -28,7 +29,8 @@ run_job() {
     local set=$1 model=$2 seconds=$3 name=$4 extra=$5
     local sess=.gpu-data/$set.sess dir=$out/$set
     mkdir -p "$dir"
-    local args=(-m "$model" --device "$dev" --epochs 30 --patience 3 --time-limit "${seconds}s")
+    local args=(-m "$model" --device "$dev" --epochs 30 --patience 3 --time-limit "${seconds}s"
+        ${SBR_THREADS:+--threads "$SBR_THREADS"})
     case $set in *-paper) args+=(--select best-test) ;; *) args+=(--select valid) ;; esac
     case $model in gcegnn|dmignn) args+=(--graph ".gpu-data/$set.win") ;; esac
     case $name in *-clip) args+=(--clusters ".gpu-data/$set.clusters") ;; esac

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# One whole device call (docs/GPU.md), for a session that has a single call
+# to spend: on the lent GPU machine, from the repository root, with
+# build/gpu.tar.xz and .gpu-data carried.
+#
+#   bash common/cuda/bundle/device-session.sh SECONDS JOB...
+#
+# Alone on the GPU first: cuda-tests, bench-cuda, the step profile
+# (SBR_STEP_TIMING=3) and the epoch timing (SBR_STEP_TIMING=1) of SR-GNN and
+# GCE-GNN on diginetica; then the JOBs of device-train.sh, SBR_JOBS of them
+# at once (default: all), each given a time limit that ends it before
+# SECONDS (counted from the start of this script) have passed, beside
+# tests/cuda/models.sh. Everything is packed into $OUT/all.tgz as it goes
+# (so that a call cut short still brings back what it had).
+# SBR_SESSION_PHASES (default "tests profile timing jobs") picks the phases.
+set -u
+budget=${1:?usage: device-session.sh SECONDS JOB...}
+shift
+t0=$(date +%s)
+o=${OUT:-build/gpu-out}
+b=common/cuda/bundle
+mkdir -p "$o/s"
+pack() { (cd "$o" && tar czf all.tgz.tmp s && mv all.tgz.tmp all.tgz); }
+left() { echo $((budget - ($(date +%s) - t0))); }
+log() { echo "[$(($(date +%s) - t0)) s] $*" | tee -a "$o/s/session.txt"; }
+
+tar -xJf build/gpu.tar.xz -C build || exit 2
+. build/gpu/env.sh
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; nproc; } \
+    > "$o/s/machine.txt" 2>&1
+phases=${SBR_SESSION_PHASES:-tests profile timing jobs}
+phase() { case " $phases " in *" $1 "*) return 0 ;; esac; return 1; }
+if phase tests; then
+    log "cuda-tests"
+    timeout 120 build/gpu/cuda-tests > "$o/s/cuda-tests.log" 2>&1
+    log "cuda-tests: $(tail -n 1 "$o/s/cuda-tests.log")"
+    timeout 40 build/gpu/bench-cuda > "$o/s/bench-cuda.md" 2>&1
+    pack
+fi
+if phase profile; then
+    log "profile"
+    for job in "diginetica-paper:srgnn:" \
+        "diginetica-paper:gcegnn:--dropout-gcn 0.2 --graph .gpu-data/diginetica-paper.win" \
+        "retailrocket-paper:dmignn:--graph .gpu-data/retailrocket-paper.win"; do
+        IFS=: read -r set m extra <<< "$job"
+        # shellcheck disable=SC2086
+        SBR_STEP_TIMING=3 timeout 90 build/gpu/sbr-train -m "$m" --device cuda -e 1 \
+            --max-steps 3200 --select best-test $extra -o /tmp/p.model ".gpu-data/$set.sess" 2>&1 |
+            tr '\r' '\n' | grep -v 'ETA' > "$o/s/profile-$m.txt"
+    done
+    pack
+fi
+if phase timing; then
+    log "timing"
+    SBR_STEP_TIMING=1 OUT=$o/s/timing SBR_KILL_AFTER=40 bash $b/device-train.sh \
+        diginetica-paper:srgnn:12 "diginetica-paper:gcegnn:25::--dropout-gcn 0.2" \
+        > "$o/s/timing.txt" 2>&1
+    pack
+fi
+phase jobs || { log "done"; pack; exit 0; }
+log "jobs ($# of them, $(left) s left)"
+SBR_BIN=build/gpu timeout $(($(left) - 20)) bash tests/cuda/models.sh > "$o/s/models.log" 2>&1 &
+models=$!
+# each job's limit: what is left, less the longest epoch expected under
+# sharing and the ranking after it
+lim=$(($(left) - ${SBR_SESSION_MARGIN:-150}))
+jobs_=()
+for j in "$@"; do
+    IFS=: read -r set model _ rest <<< "$j"
+    jobs_+=("$set:$model:$lim${rest:+:$rest}")
+done
+( while sleep 45; do pack; done ) &
+packer=$!
+SBR_THREADS=1 SBR_JOBS=${SBR_JOBS:-$#} SBR_KILL_AFTER=$((${SBR_SESSION_MARGIN:-150} - 30)) OUT=$o/s/runs \
+    bash $b/device-train.sh "${jobs_[@]}" > "$o/s/jobs.txt" 2>&1
+wait $models
+kill $packer 2>/dev/null
+log "done"
+pack
