@@ -9,7 +9,10 @@
 // the host is still launching. So a profiled step first queues a kernel that
 // spins for a fixed time: the host queues the whole step behind it, and the
 // GPU then runs the queue back to back. A step whose host took longer than
-// the hold is counted apart (its figures would include idle time).
+// the hold is counted apart (its figures would include idle time). The
+// host's clock at each mark also charges the host's time between two marks
+// (less the marks' own event records) to the later one: what queueing each
+// call costs the host.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +26,13 @@ typedef struct {
     const char *file, *what;
     int line;
     long long calls;
-    double ms;
+    double ms, host_ms; /* GPU time, and the host's time queueing it */
 } prof_site;
 
 typedef struct {
     const char *file, *what;
     int line;
+    double host_in, host; /* host clock (ms) after the call, after the event */
 } prof_mark;
 
 static struct {
@@ -41,7 +45,7 @@ static struct {
     prof_site site[PROF_MAX_SITES];
     int n_sites;
     long long steps, steps_too_slow;
-    double step_ms;
+    double step_ms, step_host_ms;
 } prof;
 
 extern "C" int sbr_cuda_prof_on = 0;
@@ -85,16 +89,19 @@ extern "C" void sbr_cuda_prof_begin(sbr_nn_ctx *ctx)
 
 extern "C" void sbr_cuda_prof_mark(const char *file, int line, const char *what)
 {
+    double in = host_ms();
     if (prof.n_marks >= PROF_MAX_MARKS) {
         prof.overflow = 1;
         return;
     }
     prof_mark *m = &prof.mark[prof.n_marks];
     m->file = file, m->line = line, m->what = what;
+    m->host_in = in;
     // cudaEventRecord is itself checked without a mark (no recursion)
     cudaError_t err = cudaEventRecord(prof.ev[prof.n_marks], prof.stream);
     if (err != cudaSuccess)
         sbr_cuda_fail(__FILE__, __LINE__, "cudaEventRecord", cudaGetErrorString(err));
+    m->host = host_ms();
     prof.n_marks++;
 }
 
@@ -108,6 +115,7 @@ static prof_site *site_of(const prof_mark *m)
         return NULL;
     prof_site *s = &prof.site[prof.n_sites++];
     s->file = m->file, s->line = m->line, s->what = m->what, s->calls = 0, s->ms = 0;
+    s->host_ms = 0;
     return s;
 }
 
@@ -121,15 +129,24 @@ extern "C" void sbr_cuda_prof_end(void)
         return;
     }
     cudaEvent_t prev = prof.ev[PROF_MAX_MARKS];
+    double prev_host = prof.host_t0;
     for (int i = 0; i < prof.n_marks; i++) {
         float ms = 0;
         SBR_CUDA_CHECK(cudaEventElapsedTime(&ms, prev, prof.ev[i]));
         prof_site *s = site_of(&prof.mark[i]);
         if (s)
-            s->calls++, s->ms += ms;
+            s->calls++, s->ms += ms, s->host_ms += prof.mark[i].host_in - prev_host;
+        prof.step_host_ms += prof.mark[i].host_in - prev_host;
         prof.step_ms += ms;
         prev = prof.ev[i];
+        prev_host = prof.mark[i].host;
     }
+    prof_mark tail = {"(after the last mark)", "host only", 0, 0, 0};
+    prof_site *s = site_of(&tail);
+    double rest = host + prof.host_t0 - prev_host;
+    if (s)
+        s->calls++, s->host_ms += rest;
+    prof.step_host_ms += rest;
     prof.steps++;
 }
 
@@ -152,17 +169,19 @@ extern "C" void sbr_cuda_prof_report(FILE *out, const char *title)
     for (int i = 0; i < prof.n_sites; i++)
         calls += prof.site[i].calls;
     fprintf(out, "%s: GPU time of a step, %lld steps profiled (%lld left out): %.4f ms in %.1f "
-                 "marked launches\n",
-            title, prof.steps, prof.steps_too_slow, prof.step_ms * per, (double)calls * per);
-    fprintf(out, "| launch site | what | calls / step | ms / step | share |\n|---|---|---|---|---|\n");
+                 "marked launches; the host's time queueing them: %.4f ms\n",
+            title, prof.steps, prof.steps_too_slow, prof.step_ms * per, (double)calls * per,
+            prof.step_host_ms * per);
+    fprintf(out, "| launch site | what | calls / step | GPU ms / step | share | host ms / step |\n"
+                 "|---|---|---|---|---|---|\n");
     for (int i = 0; i < prof.n_sites; i++) {
         const prof_site *s = &prof.site[i];
         const char *base = strrchr(s->file, '/');
-        fprintf(out, "| %s:%d | %s | %.1f | %.4f | %.1f%% |\n", base ? base + 1 : s->file,
+        fprintf(out, "| %s:%d | %s | %.1f | %.4f | %.1f%% | %.4f |\n", base ? base + 1 : s->file,
                 s->line, s->what, (double)s->calls * per, s->ms * per,
-                100 * s->ms / prof.step_ms);
+                100 * s->ms / prof.step_ms, s->host_ms * per);
     }
     prof.n_sites = 0;
     prof.steps = prof.steps_too_slow = 0;
-    prof.step_ms = 0;
+    prof.step_ms = prof.step_host_ms = 0;
 }
