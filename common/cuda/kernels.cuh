@@ -158,6 +158,16 @@ void sbr_cuda_colsum_acc(sbr_nn_ctx *ctx, float *acc, const float *a, int n, int
 /* The same over rows of stride lda. */
 void sbr_cuda_colsum_acc_ld(sbr_nn_ctx *ctx, float *acc, const float *a, size_t lda, int n, int m);
 
+/* C [M, N] (row stride ldc) = (acc ? C : 0) + A' B' (+ bias [N] on every
+ * row), A'[m, k] = a[m lda + k] (a[k lda + m] when ta), B'[k, n] = b[k ldb
+ * + n] (b[n ldb + k] when tb), by linear.cu's kernel for short inner
+ * dimensions (one launch, far less host time than cuBLAS; deterministic).
+ * 0, doing nothing, when K is out of its range (K <= 0 or K > 1024): then
+ * the caller uses cuBLAS. */
+int sbr_cuda_gemm_small(sbr_nn_ctx *ctx, int ta, int tb, float *c, const float *a,
+                        const float *b, const float *bias, int M, int N, int K, size_t lda,
+                        size_t ldb, size_t ldc, int acc, const char *op);
+
 /* The GRU cell steps of gru.cu with row strides (ggnn.cu reuses them);
  * len NULL: every row active. gh / dgh: scratch [n, 3H]. */
 void sbr_cuda_gru_cell_fw(sbr_nn_ctx *ctx, float *hnew, size_t ldo, float *gates, float *ghn,

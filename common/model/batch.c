@@ -453,10 +453,16 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
                                  const sbr_clip_map *clip)
 {
     sbr_batch_fill(&f->host, sp, smp, order, B, n_items, clip);
+    return sbr_feeder_put(f, &f->host);
+}
+
+const sbr_batch *sbr_feeder_put(sbr_feeder *f, const sbr_batch_buf *hb)
+{
     if (f->prec != SBR_PREC_CUDA)
-        return &f->host.b;
+        return &hb->b;
     sbr_batch *d = &f->dev;
-    *d = f->host.b;
+    *d = hb->b;
+    int B = d->B;
     char *cur = f->dev_mem;
 #ifdef SBR_HAVE_CUDA
     /* staging pays from the second batch on (sbr-infer's text mode fills one
@@ -468,7 +474,7 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
     sbr_cuda_known_clear(); /* this buffer's old values are stale */
 #endif
     f->fills++;
-    size_t BL = (size_t)B * d->L, T = (size_t)d->T, es = f->host.elem;
+    size_t BL = (size_t)B * d->L, T = (size_t)d->T, es = hb->elem;
     size_t i4 = sizeof(int32_t);
     up(f, &cur, (void **)&d->items, BL, i4);
     up(f, &cur, (void **)&d->citems, BL, i4);
@@ -476,7 +482,7 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
     up(f, &cur, (void **)&d->target, (size_t)B, i4);
     up(f, &cur, (void **)&d->last, (size_t)B, i4);
     up(f, &cur, (void **)&d->rpos, BL, i4);
-    if (f->host.graph) {
+    if (hb->graph) {
         up(f, &cur, (void **)&d->node_off, (size_t)B + 1, i4);
         up(f, &cur, (void **)&d->node_sess, T, i4);
         up(f, &cur, (void **)&d->uniq, T, i4);
@@ -486,18 +492,18 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
         up(f, &cur, (void **)&d->last_node, (size_t)B, i4);
         up(f, &cur, (void **)&d->in_off, T + 1, i4);
         up(f, &cur, (void **)&d->out_off, T + 1, i4);
-        known_end(f, d->in_off, f->host.b.in_off, T);
-        known_end(f, d->out_off, f->host.b.out_off, T);
+        known_end(f, d->in_off, hb->b.in_off, T);
+        known_end(f, d->out_off, hb->b.out_off, T);
         up(f, &cur, (void **)&d->in_idx, (size_t)d->nnz_in, i4);
         up(f, &cur, (void **)&d->out_idx, (size_t)d->nnz_out, i4);
         up(f, &cur, &d->in_w, (size_t)d->nnz_in, es);
         up(f, &cur, &d->out_w, (size_t)d->nnz_out, es);
     }
-    if (f->host.xbuf) {
+    if (hb->xbuf) {
         size_t TK = T * (size_t)d->K;
-        if (f->host.local4) {
+        if (hb->local4) {
             up(f, &cur, (void **)&d->le_off, T + 1, i4);
-            known_end(f, d->le_off, f->host.b.le_off, T);
+            known_end(f, d->le_off, hb->b.le_off, T);
             up(f, &cur, (void **)&d->le_idx, (size_t)d->nnz_le, i4);
             up(f, &cur, (void **)&d->le_type, (size_t)d->nnz_le, i4);
         }

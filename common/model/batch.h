@@ -79,5 +79,10 @@ void sbr_feeder_model(sbr_feeder *f, const sbr_model *m);
 const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_samples *smp,
                                  const int64_t *order, int B, int n_items,
                                  const sbr_clip_map *clip);
+/* The same for a batch filled elsewhere (sbr_batch_fill on a buffer set up
+ * like the feeder's: init and sbr_batch_buf_model with the same sizes and
+ * model). The CPU precisions compute on hb itself, so it must stay as it is
+ * until the step is done; on CUDA it is copied out before this returns. */
+const sbr_batch *sbr_feeder_put(sbr_feeder *f, const sbr_batch_buf *hb);
 
 #endif

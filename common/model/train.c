@@ -6,6 +6,7 @@
 
 #include "model/devmem.h"
 #include "model/eval.h"
+#include "model/prefetch.h"
 #include "progress.h"
 #include "rng.h"
 
@@ -235,6 +236,15 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
     sbr_feeder f;
     sbr_feeder_init(&f, m->prec, tc->batch, m->cfg.max_len, (m->impl->needs & SBR_NEEDS_GRAPH) != 0);
     sbr_feeder_model(&f, m);
+    /* on the GPU the host sets the pace: batches are built on a second thread
+     * (on the CPU that thread would take a core from the step's own);
+     * SBR_PREFETCH=0 or 1 says otherwise (tests: the same bits either way) */
+    const char *pf_env = getenv("SBR_PREFETCH");
+    int prefetch = pf_env ? atoi(pf_env) != 0 : m->prec == SBR_PREC_CUDA;
+    sbr_prefetch pf;
+    if (prefetch)
+        sbr_prefetch_init(&pf, m, tc->batch, m->cfg.max_len,
+                          (m->impl->needs & SBR_NEEDS_GRAPH) != 0);
     int64_t *order = sbr_xmalloc(sizeof(int64_t) * (size_t)smp.n);
     sbr_step_cfg sc = {tc->lr, tc->l2, tc->clip, tc->adamw, tc->chunk};
     double t_all = sbr_now();
@@ -252,10 +262,14 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         extra[0] = 0;
         sbr_model_loss_sums_reset(m);
         step_timing tm = {timing, 0, 0, 0, 0};
+        if (prefetch)
+            sbr_prefetch_start(&pf, tr, &smp, order, smp.n, tc->batch, m->cfg.n_items, clip);
         for (int64_t at = 0; at < smp.n; at += tc->batch) {
             int B = smp.n - at < tc->batch ? (int)(smp.n - at) : tc->batch;
             double c0 = tm.mode ? sbr_now() : 0;
-            const sbr_batch *b = sbr_feeder_fill(&f, tr, &smp, order + at, B, m->cfg.n_items, clip);
+            const sbr_batch *b =
+                prefetch ? sbr_feeder_put(&f, sbr_prefetch_next(&pf))
+                         : sbr_feeder_fill(&f, tr, &smp, order + at, B, m->cfg.n_items, clip);
             double c1 = tm.mode ? sbr_now() : 0;
             int profiled = tm.mode == 3 && nb % 16 == 15 && nb < 16 * 200;
             if (profiled)
@@ -285,6 +299,8 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
             if (tc->max_steps && st->steps >= tc->max_steps)
                 break;
         }
+        if (prefetch)
+            sbr_prefetch_stop(&pf);
         sbr_progress_end(&p, extra);
         double secs = sbr_now() - t0, loss_sum = sums[0], xloss_sum = sums[1];
         step_timing_print(&tm, nb, secs);
@@ -337,6 +353,8 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
     free(order);
     free(best);
     free(f32);
+    if (prefetch)
+        sbr_prefetch_free(&pf);
     sbr_feeder_free(&f);
     sbr_samples_free(&smp);
     return 0;

@@ -60,6 +60,19 @@ check_true "resumed parameters are bit-identical" "cmp -s <('$B/sbr-inspect' -t 
 check "resume a checkpoint of another model" 1 "$B/sbr-train" -q -m narm -e 2 --threads 1 --no-test --resume "$T/half.ckpt" -o "$T/c.model" "$T/s.sbr"
 check_err "says it is another model's" "half.ckpt: a checkpoint of another model"
 
+# Batches built on a second thread (the GPU's default, SBR_PREFETCH=1 here on
+# the CPU) are the same batches: the same losses and parameters, bit for bit,
+# for a model with session graphs (SR-GNN) and one with GCE-GNN's extra inputs.
+check "window graph for GCE-GNN" 0 "$B/sbr-graph" -q --kind window -o "$T/w.sbr" "$T/s.sbr"
+for m in srgnn gcegnn; do
+    g=(); [ $m = gcegnn ] && g=(--graph "$T/w.sbr")
+    for pf in 0 1; do
+        check "$m, SBR_PREFETCH=$pf" 0 env SBR_PREFETCH=$pf "$B/sbr-train" -q -m $m -e 2 \
+            --max-steps 150 --threads 1 "${g[@]}" --log "$T/pf$pf.log" -o "$T/pf$pf.model" "$T/s.sbr"
+    done
+    check_true "$m: the batch thread changes no bit" "diff <(sed -E 's/\"seconds\":[^,]*,\"samples_per_s\":[^,]*//' '$T/pf0.log') <(sed -E 's/\"seconds\":[^,]*,\"samples_per_s\":[^,]*//' '$T/pf1.log') >/dev/null && cmp -s <('$B/sbr-inspect' -t param.items '$T/pf0.model') <('$B/sbr-inspect' -t param.items '$T/pf1.model')"
+done
+
 # Bad input.
 check "a model where sessions are expected" 1 "$B/sbr-train" -q -o "$T/x.model" "$T/gru.model"
 check_true "names the file once" "[ \$(grep -o 'gru.model' '$T/err' | wc -l) = 1 ]"

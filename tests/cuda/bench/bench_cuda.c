@@ -173,6 +173,10 @@ static void bench_small_ops(void)
     snprintf(shape, sizeof shape, "n=%lld", (long long)np);
     TIME_MEDIAN(t, sbr_nn_adam_step_cuda(&ctx, p, g, mm, vv, np, &cfg, step++));
     row("adam step", shape, t, 0, 7.0 * np * 4);
+    sbr_nn_adam_cfg cz = cfg;
+    cz.zero_grad = 1; /* as training runs it: the gradient zeroed for the next step */
+    TIME_MEDIAN(t, sbr_nn_adam_step_cuda(&ctx, p, g, mm, vv, np, &cz, step++));
+    row("adam step, zeroing the gradient", shape, t, 0, 8.0 * np * 4);
     TIME_MEDIAN(t, sbr_nn_clip_grad_norm_cuda(&ctx, g, np, 1e9));
     row("grad norm (includes the sync)", shape, t, 0, 1.0 * np * 4);
 }
