@@ -110,14 +110,9 @@ void sbr_cuda_gru_cell_fw(sbr_nn_ctx *ctx, float *hnew, size_t ldo, float *gates
         return;
     cudaStream_t s = sbr_cuda_stream(ctx);
     int H3 = 3 * H;
-    // gh [n, 3H] = h [n, H] W_hh^T + b_hh: one kernel, or the fill and cuBLAS
-    int done = h && sbr_cuda_gemm_small(ctx, 0, 1, gh, h, w_hh, b_hh, n, H3, H, ldh, (size_t)H,
-                                        (size_t)H3, 0, "gru_forward");
-    if (!done) {
-        k_gru_fill_bias<<<sbr_cuda_grid((size_t)n * H3), SBR_CUDA_BLOCK, 0, s>>>(gh, b_hh, n, H3);
-        SBR_CUDA_LAUNCHED("gru_forward");
-    }
-    if (h && !done) { // gh^T [3H, n] += W_hh [3H, H] h^T [H, n]
+    k_gru_fill_bias<<<sbr_cuda_grid((size_t)n * H3), SBR_CUDA_BLOCK, 0, s>>>(gh, b_hh, n, H3);
+    SBR_CUDA_LAUNCHED("gru_forward");
+    if (h) { // gh^T [3H, n] += W_hh [3H, H] h^T [H, n]
         const float one = 1;
         SBR_CUBLAS_CHECK(cublasSgemm(gru_blas(ctx, "gru_forward"), CUBLAS_OP_T, CUBLAS_OP_N, H3, n,
                                      H, &one, w_hh, H, h, (int)ldh, &one, gh, H3));
@@ -142,10 +137,7 @@ void sbr_cuda_gru_cell_bw(sbr_nn_ctx *ctx, float *dgi, size_t ldg, float *dh, fl
     SBR_CUDA_LAUNCHED("gru_backward");
     cublasHandle_t hb = gru_blas(ctx, "gru_backward");
     const float one = 1;
-    if (dh && sbr_cuda_gemm_small(ctx, 0, 0, dh, dgh, w_hh, NULL, n, H, H3, (size_t)H3,
-                                  (size_t)H, (size_t)H, 1, "gru_backward"))
-        ; // dh [n, H] += dgh [n, 3H] W_hh [3H, H]
-    else if (dh) // dh^T [H, n] += W_hh^T [H, 3H] dgh^T [3H, n]
+    if (dh) // dh^T [H, n] += W_hh^T [H, 3H] dgh^T [3H, n]
         SBR_CUBLAS_CHECK(cublasSgemm(hb, CUBLAS_OP_N, CUBLAS_OP_N, H, n, H3, &one, w_hh, H, dgh,
                                      H3, &one, dh, H));
     if (dw_hh && h) // dW_hh^T [H, 3H] += h^T [H, n] dgh [n, 3H]

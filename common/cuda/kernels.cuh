@@ -95,6 +95,14 @@ static inline size_t sbr_cuda_align256(size_t x) { return (x + 255) / 256 * 256;
  * `least` (the caller's chunk: a scratch sized for the CPU op always holds
  * that); 0 when even that does not fit. It depends only on the sizes and
  * the context's scratch, so a run repeats. */
+/* The scratch bytes for which sbr_cuda_fit_chunk(fixed, per_item, chunk,
+ * ..., parts) gives `chunk` items: what the catalogue ops' scratch
+ * functions reserve (their 256-aligned pieces never need more). */
+static inline size_t sbr_cuda_chunk_scratch(size_t fixed, size_t per_item, int chunk, int parts)
+{
+    return fixed + (size_t)parts * 256 + (size_t)chunk * per_item;
+}
+
 static inline int sbr_cuda_fit_chunk(const sbr_nn_ctx *ctx, size_t fixed, size_t per_item,
                                      int pref, int least, int parts)
 {
@@ -157,16 +165,6 @@ static inline void sbr_cuda_colreduce(sbr_nn_ctx *ctx, float *acc, size_t n, siz
 void sbr_cuda_colsum_acc(sbr_nn_ctx *ctx, float *acc, const float *a, int n, int m);
 /* The same over rows of stride lda. */
 void sbr_cuda_colsum_acc_ld(sbr_nn_ctx *ctx, float *acc, const float *a, size_t lda, int n, int m);
-
-/* C [M, N] (row stride ldc) = (acc ? C : 0) + A' B' (+ bias [N] on every
- * row), A'[m, k] = a[m lda + k] (a[k lda + m] when ta), B'[k, n] = b[k ldb
- * + n] (b[n ldb + k] when tb), by linear.cu's kernel for short inner
- * dimensions (one launch, far less host time than cuBLAS; deterministic).
- * 0, doing nothing, when K is out of its range (K <= 0 or K > 1024): then
- * the caller uses cuBLAS. */
-int sbr_cuda_gemm_small(sbr_nn_ctx *ctx, int ta, int tb, float *c, const float *a,
-                        const float *b, const float *bias, int M, int N, int K, size_t lda,
-                        size_t ldb, size_t ldc, int acc, const char *op);
 
 /* The GRU cell steps of gru.cu with row strides (ggnn.cu reuses them);
  * len NULL: every row active. gh / dgh: scratch [n, 3H]. */

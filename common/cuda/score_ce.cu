@@ -27,8 +27,8 @@ extern "C" size_t sbr_nn_score_ce_scratch_cuda(int B, int N, int d, int chunk)
     (void)d;
     if (B <= 0 || N <= 0)
         return 0;
-    return sbr_cuda_align256((size_t)B * 2 * sizeof(float)) +
-           sbr_cuda_align256((size_t)B * ce_chunk(N, chunk < 1 ? 1 : chunk) * sizeof(float));
+    return sbr_cuda_chunk_scratch((size_t)B * 2 * sizeof(float), (size_t)B * sizeof(float),
+                                  ce_chunk(N, chunk < 1 ? 1 : chunk), 2);
 }
 
 __global__ void k_ce_init(float *acc, int B)
@@ -221,10 +221,9 @@ extern "C" size_t sbr_nn_score_multi_scratch_cuda(int B, int U, int N, int d, in
     (void)d;
     if (B <= 0 || N <= 0 || U <= 0)
         return 0;
-    int ce = ce_chunk(N, chunk < 1 ? 1 : chunk);
-    size_t off[4];
-    sm_layout(B, U, ce, off);
-    return off[3] + sbr_cuda_align256((size_t)B * ce);
+    size_t per = (size_t)B * U * sizeof(float) + (size_t)B * sizeof(float) + (size_t)B;
+    return sbr_cuda_chunk_scratch((size_t)B * 2 * sizeof(float), per,
+                                  ce_chunk(N, chunk < 1 ? 1 : chunk), 4);
 }
 
 // The GPU chunk for this call (see sbr_cuda_fit_chunk), or abort.

@@ -23,7 +23,8 @@ extern "C" size_t sbr_nn_topk_scratch_cuda(int B, int N, int K, int chunk)
     (void)K;
     if (B <= 0 || N <= 0)
         return 0;
-    return sbr_cuda_align256((size_t)B * topk_chunk(N, chunk < 1 ? 1 : chunk) * sizeof(float));
+    return sbr_cuda_chunk_scratch(0, (size_t)B * sizeof(float),
+                                  topk_chunk(N, chunk < 1 ? 1 : chunk), 1);
 }
 
 __device__ __forceinline__ bool better(float sa, int ia, float sb, int ib)
@@ -178,9 +179,8 @@ extern "C" size_t sbr_nn_topk_multi_scratch_cuda(int B, int U, int N, int K, int
     (void)K;
     if (B <= 0 || N <= 0 || U <= 0)
         return 0;
-    int ce = topk_chunk(N, chunk < 1 ? 1 : chunk);
-    return sbr_cuda_align256((size_t)B * U * ce * sizeof(float)) +
-           sbr_cuda_align256((size_t)B * ce * sizeof(float));
+    return sbr_cuda_chunk_scratch(0, (size_t)B * U * sizeof(float) + (size_t)B * sizeof(float),
+                                  topk_chunk(N, chunk < 1 ? 1 : chunk), 2);
 }
 
 void sbr_nn_topk_multi_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *S,
