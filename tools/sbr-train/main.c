@@ -91,6 +91,8 @@ static const char usage[] =
     "                        reading losses; 2, also the wait for the device after\n"
     "                        each step; 3, the GPU time of every 16th step by launch\n"
     "                        site (docs/GPU.md)\n"
+    "  SBR_PREFETCH=0|1      build batches on a second thread (default: with --device\n"
+    "                        cuda only); the same batches either way\n"
     "\n"
     "Example:\n"
     "  sbr-train -m gru4rec --log gru.log -o gru.model sessions.sbr\n"
