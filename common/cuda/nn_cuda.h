@@ -71,6 +71,8 @@ void sbr_cuda_h2d(void *dst, const void *src, size_t bytes);
 void sbr_cuda_d2h(void *dst, const void *src, size_t bytes);
 void sbr_cuda_d2d(void *dst, const void *src, size_t bytes);
 void sbr_cuda_memset(void *dst, int byte, size_t bytes);
+/* A fill queued on the context's stream, in order with its ops. */
+void sbr_cuda_memset_async(sbr_nn_ctx *ctx, void *dst, int byte, size_t bytes);
 
 /* Device scratch (ctx->scratch_bytes) the CUDA ops need beyond the CPU's:
  * embedding_backward groups positions by index with a radix sort (with less

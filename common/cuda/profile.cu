@@ -44,7 +44,7 @@ static struct {
     double host_t0;
     prof_site site[PROF_MAX_SITES];
     int n_sites;
-    long long steps, steps_too_slow;
+    long long steps, steps_too_slow, steps_overflow;
     double step_ms, step_host_ms;
 } prof;
 
@@ -124,7 +124,11 @@ extern "C" void sbr_cuda_prof_end(void)
     sbr_cuda_prof_on = 0;
     double host = host_ms() - prof.host_t0;
     SBR_CUDA_CHECK(cudaStreamSynchronize(prof.stream));
-    if (host > 0.8 * PROF_HOLD_MS || prof.overflow) { // GPU may have idled: not counted
+    if (prof.overflow) { // more launches than events: not counted
+        prof.steps_overflow++;
+        return;
+    }
+    if (host > 0.8 * PROF_HOLD_MS) { // the GPU may have idled (or the step waited for it)
         prof.steps_too_slow++;
         return;
     }
@@ -159,19 +163,23 @@ static int by_time(const void *a, const void *b)
 extern "C" void sbr_cuda_prof_report(FILE *out, const char *title)
 {
     if (prof.steps == 0) {
-        fprintf(out, "%s: no step profiled (%lld took the host longer than the %.0f ms hold)\n",
-                title, prof.steps_too_slow, PROF_HOLD_MS);
+        fprintf(out, "%s: no step profiled: %lld took the host longer than the %.0f ms hold "
+                     "(a step that waits for the GPU, e.g. --clip reading the norm, cannot be "
+                     "profiled), %lld had over %d launches\n",
+                title, prof.steps_too_slow, PROF_HOLD_MS, prof.steps_overflow, PROF_MAX_MARKS);
+        prof.steps_too_slow = prof.steps_overflow = 0;
         return;
     }
     qsort(prof.site, (size_t)prof.n_sites, sizeof prof.site[0], by_time);
     double per = 1.0 / (double)prof.steps;
     long long calls = 0;
     for (int i = 0; i < prof.n_sites; i++)
-        calls += prof.site[i].calls;
+        if (prof.site[i].line > 0) // not the host's tail
+            calls += prof.site[i].calls;
     fprintf(out, "%s: GPU time of a step, %lld steps profiled (%lld left out): %.4f ms in %.1f "
                  "marked launches; the host's time queueing them: %.4f ms\n",
-            title, prof.steps, prof.steps_too_slow, prof.step_ms * per, (double)calls * per,
-            prof.step_host_ms * per);
+            title, prof.steps, prof.steps_too_slow + prof.steps_overflow, prof.step_ms * per,
+            (double)calls * per, prof.step_host_ms * per);
     fprintf(out, "| launch site | what | calls / step | GPU ms / step | share | host ms / step |\n"
                  "|---|---|---|---|---|---|\n");
     for (int i = 0; i < prof.n_sites; i++) {
@@ -182,6 +190,6 @@ extern "C" void sbr_cuda_prof_report(FILE *out, const char *title)
                 100 * s->ms / prof.step_ms, s->host_ms * per);
     }
     prof.n_sites = 0;
-    prof.steps = prof.steps_too_slow = 0;
+    prof.steps = prof.steps_too_slow = prof.steps_overflow = 0;
     prof.step_ms = prof.step_host_ms = 0;
 }

@@ -197,6 +197,12 @@ extern "C" void sbr_cuda_memset(void *dst, int byte, size_t bytes)
     }
 }
 
+extern "C" void sbr_cuda_memset_async(sbr_nn_ctx *ctx, void *dst, int byte, size_t bytes)
+{
+    if (bytes)
+        SBR_CUDA_CHECK(cudaMemsetAsync(dst, byte, bytes, sbr_cuda_stream(ctx)));
+}
+
 extern "C" void *sbr_cuda_host_alloc(size_t bytes)
 {
     void *p = NULL;
