@@ -119,8 +119,10 @@ static int ce_check(sbr_nn_ctx *ctx, const char *op, int B, int N, int d, int ch
     int least = chunk < N ? chunk : N;
     int ce = sbr_cuda_fit_chunk(ctx, (size_t)B * 2 * sizeof(float), (size_t)B * sizeof(float),
                                 ce_chunk(N, chunk), least, 2);
-    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs %zu", ctx ? ctx->scratch_bytes : 0,
-                   sbr_nn_score_ce_scratch_cuda(B, N, d, least));
+    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs at least %zu",
+                   ctx ? ctx->scratch_bytes : 0,
+                   sbr_cuda_chunk_scratch((size_t)B * 2 * sizeof(float), (size_t)B * sizeof(float),
+                                          least, 2));
     return ce;
 }
 
@@ -240,8 +242,8 @@ static int sm_check(sbr_nn_ctx *ctx, const char *op, int B, int U, int N, int d,
     size_t per = (size_t)B * U * sizeof(float) + (size_t)B * sizeof(float) + (size_t)B;
     int ce = sbr_cuda_fit_chunk(ctx, (size_t)B * 2 * sizeof(float), per, ce_chunk(N, chunk),
                                 least, 4);
-    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs %zu", ctx->scratch_bytes,
-                   sbr_nn_score_multi_scratch_cuda(B, U, N, d, least));
+    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs at least %zu", ctx->scratch_bytes,
+                   sbr_cuda_chunk_scratch((size_t)B * 2 * sizeof(float), per, least, 4));
     return ce;
 }
 

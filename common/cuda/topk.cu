@@ -145,8 +145,8 @@ void sbr_nn_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *
     SBR_NN_REQUIRE(ctx && ctx->cublas, op, "the context has no cuBLAS handle");
     int least = chunk < N ? chunk : N;
     int ce = sbr_cuda_fit_chunk(ctx, 0, (size_t)B * sizeof(float), topk_chunk(N, chunk), least, 1);
-    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs %zu", ctx->scratch_bytes,
-                   sbr_nn_topk_scratch_cuda(B, N, K, least));
+    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs at least %zu", ctx->scratch_bytes,
+                   sbr_cuda_chunk_scratch(0, (size_t)B * sizeof(float), least, 1));
     cublasHandle_t h = (cublasHandle_t)ctx->cublas;
     cudaStream_t s = sbr_cuda_stream(ctx);
     float *lg = (float *)ctx->scratch; /* [B, cn] */
@@ -201,8 +201,9 @@ void sbr_nn_topk_multi_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const f
     int least = chunk < N ? chunk : N;
     int ce = sbr_cuda_fit_chunk(ctx, 0, (size_t)B * U * sizeof(float) + (size_t)B * sizeof(float),
                                 topk_chunk(N, chunk), least, 2);
-    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs %zu", ctx->scratch_bytes,
-                   sbr_nn_topk_multi_scratch_cuda(B, U, N, K, least));
+    SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs at least %zu", ctx->scratch_bytes,
+                   sbr_cuda_chunk_scratch(0, (size_t)B * U * sizeof(float) + (size_t)B * sizeof(float),
+                                          least, 2));
     cublasHandle_t h = (cublasHandle_t)ctx->cublas;
     cudaStream_t s = sbr_cuda_stream(ctx);
     int BU = B * U;
