@@ -51,6 +51,10 @@ TEST(cuda_score_ce)
     score_ce_case(33, 9001, 100, 100);    /* a small CPU chunk: the GPU uses 8192 */
     /* scratch for about 3000 items only: chunks of that size (at least 1000) */
     score_ce_case_lim(40, 20000, 32, 1000, 40 * 8 + 512 + (size_t)40 * 4 * 3000);
+    /* exactly the scratch the op asks its callers for, at sizes where every
+     * piece is a multiple of 256 bytes (it was 512 bytes short: NARM and STAMP
+     * aborted on the GPU) */
+    score_ce_case_lim(64, 16384, 32, 16384, sbr_nn_score_ce_scratch_cuda(64, 16384, 32, 16384));
 }
 
 /* GPU and CPU agree rank by rank, except where two scores are within the
@@ -131,6 +135,7 @@ TEST(cuda_topk)
     topk_case(9, 30, 8, 40, 1000, 0); /* K > N: empty slots (id 0, -inf) */
     topk_case(200, 43097, 100, 100, 8192, 1);
     topk_case_lim(30, 20000, 16, 10, 500, 1, 256 + (size_t)30 * 4 * 2500); /* ~2500-item chunks */
+    topk_case_lim(64, 16384, 32, 20, 16384, 0, sbr_nn_topk_scratch_cuda(64, 16384, 20, 16384));
 }
 
 TEST(cuda_topk_ties_go_to_the_smaller_id)
