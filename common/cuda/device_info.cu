@@ -65,8 +65,6 @@ static void dev_zero(void *p, size_t bytes, void *user)
 {
     (void)user;
     check(cudaMemset(p, 0, bytes), "memset");
-    if (sbr_cuda_prof_on)
-        sbr_cuda_prof_mark(__FILE__, __LINE__, "arena zero");
 }
 
 extern "C" const sbr_allocator sbr_cuda_allocator = {dev_alloc, dev_free, dev_zero, NULL, 1};

@@ -4,12 +4,12 @@
 
 #include "err.h"
 
-void sbr_prefetch_init(sbr_prefetch *p, const sbr_model *m, int max_B, int max_L, int graph)
+void sbr_prefetch_init(sbr_prefetch *p, const sbr_feeder *f, const sbr_model *m)
 {
     memset(p, 0, sizeof *p);
-    size_t elem = m->prec == SBR_PREC_F64 ? sizeof(double) : sizeof(float);
+    const sbr_batch_buf *h = &f->host;
     for (int k = 0; k < 2; k++) {
-        sbr_batch_buf_init(&p->buf[k], max_B, max_L, graph, elem);
+        sbr_batch_buf_init(&p->buf[k], h->max_B, h->max_L, h->graph, h->elem);
         sbr_batch_buf_model(&p->buf[k], m);
     }
     pthread_mutex_init(&p->mu, NULL);

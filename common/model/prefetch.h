@@ -31,9 +31,9 @@ typedef struct {
     pthread_t thread;
 } sbr_prefetch;
 
-/* Buffers for model m with batches up to max_B x max_L (as sbr_feeder_init
- * and sbr_feeder_model). */
-void sbr_prefetch_init(sbr_prefetch *p, const sbr_model *m, int max_B, int max_L, int graph);
+/* Buffers set up like the feeder's host batch (its sizes, after
+ * sbr_feeder_model for model m), so that sbr_feeder_put takes them. */
+void sbr_prefetch_init(sbr_prefetch *p, const sbr_feeder *f, const sbr_model *m);
 void sbr_prefetch_free(sbr_prefetch *p);
 /* Starts building the batches of order[0..n), batch samples each (the last
  * may be smaller), on the thread. */

@@ -248,8 +248,7 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
     int prefetch = pf_env ? atoi(pf_env) != 0 : m->prec == SBR_PREC_CUDA;
     sbr_prefetch pf;
     if (prefetch)
-        sbr_prefetch_init(&pf, m, tc->batch, m->cfg.max_len,
-                          (m->impl->needs & SBR_NEEDS_GRAPH) != 0);
+        sbr_prefetch_init(&pf, &f, m);
     int64_t *order = sbr_xmalloc(sizeof(int64_t) * (size_t)smp.n);
     sbr_step_cfg sc = {tc->lr, tc->l2, tc->clip, tc->adamw, tc->chunk};
     double t_all = sbr_now();
@@ -280,9 +279,8 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
             if (profiled)
                 sbr_model_prof_begin(m);
             sbr_model_train_step(m, b, &sc);
-            if (profiled)
-                sbr_model_prof_end(m);
             if (profiled) { /* its hold is not its time */
+                sbr_model_prof_end(m);
                 tm.held++;
                 tm.held_secs += sbr_now() - c0;
             } else if (tm.mode) {
