@@ -3,7 +3,8 @@
 // Chunks of items run one after the other: a cuBLAS sgemm writes the chunk's
 // logits [B, cn] into scratch, then one block per row folds them into the
 // row's running (max, sum of exp) with fixed-order block reductions. The
-// backward recomputes each chunk's logits, turns them into
+// backward recomputes each chunk's logits (unless score_ce_train's forward
+// left them, the catalogue in one chunk), turns them into
 // G = (softmax - onehot) * dloss in place, and accumulates dS += G E_c and
 // dE_c += G^T S with two more sgemms (beta = 1; chunks in order). Memory is
 // B x chunk floats whatever N is. No atomics: the same bits every run.
@@ -161,9 +162,12 @@ void sbr_nn_score_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, cons
     SBR_CUDA_LAUNCHED("score_ce_forward");
 }
 
-void sbr_nn_score_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE, const float *dloss,
-                                   const float *S, const float *E, const int32_t *target,
-                                   const float *lse, int B, int N, int d, int chunk)
+// The backward's chunk loop; have_logits: the forward has just left the
+// logits of the whole catalogue (one chunk) in scratch, so the first sgemm
+// would only write the same bits again.
+static void ce_backward(sbr_nn_ctx *ctx, float *dS, float *dE, const float *dloss,
+                        const float *S, const float *E, const int32_t *target, const float *lse,
+                        int B, int N, int d, int chunk, int have_logits)
 {
     const char *op = "score_ce_backward";
     int ce = ce_check(ctx, op, B, N, d, chunk);
@@ -176,7 +180,8 @@ void sbr_nn_score_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE, const 
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
         const float *Ec = E + (size_t)c0 * d;
-        ce_logits(h, g, S, Ec, B, cn, d);
+        if (!(have_logits && cn == N))
+            ce_logits(h, g, S, Ec, B, cn, d);
         k_ce_grad<<<sbr_cuda_grid((size_t)B * cn), SBR_CUDA_BLOCK, 0, s>>>(g, lse, dloss, target,
                                                                            B, cn, c0);
         SBR_CUDA_LAUNCHED("score_ce_backward");
@@ -189,8 +194,18 @@ void sbr_nn_score_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE, const 
     }
 }
 
-// On the GPU the logits are recomputed: the extra sgemm is cheap there, and
-// [B, N] would double the step's memory traffic. keep is not used.
+void sbr_nn_score_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE, const float *dloss,
+                                   const float *S, const float *E, const int32_t *target,
+                                   const float *lse, int B, int N, int d, int chunk)
+{
+    ce_backward(ctx, dS, dE, dloss, S, E, target, lse, B, N, d, chunk, 0);
+}
+
+// keep is not used: when the catalogue fits one chunk (the scratch the model
+// reserves for training asks for it), the forward's logits are still in
+// scratch for the backward; otherwise each chunk's logits are recomputed,
+// which is cheap on the GPU, where keeping [B, N] would double the memory
+// traffic.
 void sbr_nn_score_ce_train_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, float *dS, float *dE,
                                 const float *dloss, const float *S, const float *E,
                                 const int32_t *target, float *keep, int B, int N, int d,
@@ -198,7 +213,7 @@ void sbr_nn_score_ce_train_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, float 
 {
     (void)keep;
     sbr_nn_score_ce_forward_cuda(ctx, loss, lse, S, E, target, B, N, d, chunk);
-    sbr_nn_score_ce_backward_cuda(ctx, dS, dE, dloss, S, E, target, lse, B, N, d, chunk);
+    ce_backward(ctx, dS, dE, dloss, S, E, target, lse, B, N, d, chunk, 1);
 }
 
 /* ---- several session vectors per row (score_multi_ce) ------------------------------

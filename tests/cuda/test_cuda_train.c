@@ -57,6 +57,44 @@ TEST(cuda_score_ce)
     score_ce_case_lim(64, 16384, 32, 16384, sbr_nn_score_ce_scratch_cuda(64, 16384, 32, 16384));
 }
 
+/* score_ce_train gives the bits of forward then backward, whether it reuses
+ * the forward's logits (the catalogue in one chunk) or recomputes them. */
+static float *d2h_copy(const float *dev, size_t n)
+{
+    ct_buf b = ct_out(n); /* only its host half is used */
+    sbr_nn_cuda_sync(ct_ctx());
+    sbr_cuda_d2h(b.h, dev, n * sizeof(float));
+    return b.h;
+}
+
+static void score_ce_train_case(int B, int N, int d, int chunk)
+{
+    ct_buf S = ct_in((size_t)B * d, -1, 1), E = ct_in((size_t)(N + 1) * d, -1, 1);
+    ct_ibuf target = ct_ints(B, 1, N);
+    ct_buf dloss = ct_in(B, 0.5f / B, 1.5f / B);
+    ct_buf loss[2] = {ct_out(B), ct_out(B)}, lse[2] = {ct_out(B), ct_out(B)};
+    ct_buf dS[2] = {ct_in((size_t)B * d, 0, 0), ct_in((size_t)B * d, 0, 0)};
+    ct_buf dE[2] = {ct_in((size_t)(N + 1) * d, 0, 0), ct_in((size_t)(N + 1) * d, 0, 0)};
+    sbr_nn_score_ce_forward_cuda(ct_ctx(), loss[0].d, lse[0].d, S.d, E.d, target.d, B, N, d,
+                                 chunk);
+    sbr_nn_score_ce_backward_cuda(ct_ctx(), dS[0].d, dE[0].d, dloss.d, S.d, E.d, target.d,
+                                  lse[0].d, B, N, d, chunk);
+    sbr_nn_score_ce_train_cuda(ct_ctx(), loss[1].d, lse[1].d, dS[1].d, dE[1].d, dloss.d, S.d,
+                               E.d, target.d, NULL, B, N, d, chunk);
+    ct_check_bits("score_ce_train loss", loss[1].d, d2h_copy(loss[0].d, B), B * sizeof(float));
+    ct_check_bits("score_ce_train dS", dS[1].d, d2h_copy(dS[0].d, dS[0].n),
+                  dS[0].n * sizeof(float));
+    ct_check_bits("score_ce_train dE", dE[1].d, d2h_copy(dE[0].d, dE[0].n),
+                  dE[0].n * sizeof(float));
+}
+
+TEST(cuda_score_ce_train_is_forward_then_backward)
+{
+    CT_BEGIN();
+    score_ce_train_case(100, 20000, 64, 20000); /* one chunk: the logits are reused */
+    score_ce_train_case(64, 20000, 48, 8192);   /* three chunks: recomputed */
+}
+
 /* GPU and CPU agree rank by rank, except where two scores are within the
  * tolerance of each other (a near tie may swap with other rounding). */
 static void topk_compare(const ct_ibuf *idx, const ct_buf *sc, int B, int K)
