@@ -11,6 +11,24 @@ extern "C" void sbr_cuda_fail(const char *file, int line, const char *what, cons
     abort();
 }
 
+// cuBLAS's math mode, from SBR_CUBLAS_MATH (docs/GPU.md): pedantic (the
+// default: FP32 by the book), default (cuBLAS's own FP32 mode, PyTorch's
+// with TF32 off: still FP32 products and sums, its fastest kernels), tf32
+// (FP32 GEMMs on TF32 tensor cores: a 10-bit mantissa in the products).
+static int cublas_math_from_env(cublasMath_t *math, sbr_err *e)
+{
+    const char *v = getenv("SBR_CUBLAS_MATH");
+    if (!v || !*v || strcmp(v, "pedantic") == 0)
+        *math = CUBLAS_PEDANTIC_MATH;
+    else if (strcmp(v, "default") == 0)
+        *math = CUBLAS_DEFAULT_MATH;
+    else if (strcmp(v, "tf32") == 0)
+        *math = CUBLAS_TF32_TENSOR_OP_MATH;
+    else
+        return sbr_errf(e, "SBR_CUBLAS_MATH=%s: not pedantic, default or tf32", v);
+    return 0;
+}
+
 extern "C" int sbr_nn_cuda_ctx_init(sbr_nn_ctx *ctx, size_t scratch_bytes, sbr_err *e)
 {
     memset(ctx, 0, sizeof *ctx);
@@ -30,10 +48,16 @@ extern "C" int sbr_nn_cuda_ctx_init(sbr_nn_ctx *ctx, size_t scratch_bytes, sbr_e
         cudaStreamDestroy(stream);
         return sbr_errf(e, "cublasCreate: %s", cublasGetStatusString(cs));
     }
-    // Bit-reproducible runs: the handle's stream, no atomics, plain FP32.
+    cublasMath_t math = CUBLAS_PEDANTIC_MATH;
+    if (cublas_math_from_env(&math, e)) {
+        cublasDestroy(h);
+        cudaStreamDestroy(stream);
+        return -1;
+    }
+    // Bit-reproducible runs: the handle's stream, no atomics, the math mode.
     if ((cs = cublasSetStream(h, stream)) != CUBLAS_STATUS_SUCCESS ||
         (cs = cublasSetAtomicsMode(h, CUBLAS_ATOMICS_NOT_ALLOWED)) != CUBLAS_STATUS_SUCCESS ||
-        (cs = cublasSetMathMode(h, CUBLAS_PEDANTIC_MATH)) != CUBLAS_STATUS_SUCCESS) {
+        (cs = cublasSetMathMode(h, math)) != CUBLAS_STATUS_SUCCESS) {
         cublasDestroy(h);
         cudaStreamDestroy(stream);
         return sbr_errf(e, "cuBLAS set-up: %s", cublasGetStatusString(cs));

@@ -93,6 +93,8 @@ static const char usage[] =
     "                        site (docs/GPU.md)\n"
     "  SBR_PREFETCH=0|1      build batches on a second thread (default: with --device\n"
     "                        cuda only); the same batches either way\n"
+    "  SBR_CUBLAS_MATH=M     cuBLAS math mode on the GPU: pedantic (default), default\n"
+    "                        (cuBLAS's FP32 mode) or tf32 (changes results)\n"
     "\n"
     "Example:\n"
     "  sbr-train -m gru4rec --log gru.log -o gru.model sessions.sbr\n"

@@ -12,7 +12,9 @@
 # SECONDS (counted from the start of this script) have passed, beside
 # tests/cuda/models.sh. Everything is packed into $OUT/all.tgz as it goes
 # (so that a call cut short still brings back what it had).
-# SBR_SESSION_PHASES (default "tests profile timing jobs") picks the phases.
+# SBR_SESSION_PHASES (default "tests profile variants timing jobs") picks the
+# phases; variants: SR-GNN's step under run-time switches (SBR_CUBLAS_MATH,
+# SBR_PREFETCH), 3,200 steps each.
 # The jobs run under the CUDA MPS daemon when it starts (several processes
 # then share the GPU about 1.7 times better: device-share.sh). When
 # build/gpu-prev.tar.xz is carried too (a bundle that has passed on a GPU
@@ -33,7 +35,7 @@ tar -xJf build/gpu.tar.xz -C build || exit 2
 . build/gpu/env.sh
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; nproc; } \
     > "$o/s/machine.txt" 2>&1
-phases=${SBR_SESSION_PHASES:-tests profile timing jobs}
+phases=${SBR_SESSION_PHASES:-tests profile variants timing jobs}
 phase() { case " $phases " in *" $1 "*) return 0 ;; esac; return 1; }
 if phase tests; then
     log "cuda-tests"
@@ -52,6 +54,21 @@ if phase profile; then
             --max-steps 3200 --select best-test $extra -o /tmp/p.model ".gpu-data/$set.sess" 2>&1 |
             tr '\r' '\n' | grep -v 'ETA' > "$o/s/profile-$m.txt"
     done
+    pack
+fi
+if phase variants; then
+    # A/B of run-time switches on SR-GNN's step: 3,200 steps each, twice, in
+    # turn; the timing line gives the wall ms per step.
+    log "variants"
+    for rep in 1 2; do
+        for v in base SBR_CUBLAS_MATH=default SBR_CUBLAS_MATH=tf32 SBR_PREFETCH=0; do
+            echo "== $v ($rep)"
+            # shellcheck disable=SC2086
+            env SBR_STEP_TIMING=1 $([ $v = base ] || echo $v) timeout 60 build/gpu/sbr-train \
+                -m srgnn --device cuda -e 1 --max-steps 3200 --select best-test -o /tmp/v.model \
+                .gpu-data/diginetica-paper.sess 2>&1 | tr '\r' '\n' | grep -E 'step timing|epoch 1 '
+        done
+    done > "$o/s/variants.txt"
     pack
 fi
 if phase timing; then
