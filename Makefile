@@ -42,7 +42,7 @@ CUDA_OFF_WHY := $(if $(NVCC),nvcc found but not cuBLAS (set CUDA_LIBDIR),nvcc no
 ifeq ($(CUDA),1)
 CFLAGS     += -DSBR_HAVE_CUDA=1 -DSBR_CUDA_MODELS=1
 NVCCFLAGS  := -O2 -std=c++17 -arch=sm_90 -Icommon -DSBR_HAVE_CUDA=1 -Xcompiler -Wall,-Wextra,-fPIC
-LDLIBS     += -L$(CUDA_LIBDIR) -lcublas -lcudart -lstdc++ -Wl,-rpath,$(CUDA_LIBDIR)
+LDLIBS     += -L$(CUDA_LIBDIR) -lcublas -lcublasLt -lcudart -lstdc++ -Wl,-rpath,$(CUDA_LIBDIR)
 endif
 
 # --- sources ------------------------------------------------------------------
@@ -113,7 +113,7 @@ $(UNIT_BIN): $(UNIT_C:%.c=$(BUILD)/obj/%.o) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
 
 $(UNIT_ASAN): $(UNIT_C:%.c=$(BUILD)/asan/%.o) $(COMMON_C:%.c=$(BUILD)/asan/%.o)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(filter-out -L% -lcublas -lcudart -lstdc++ -Wl%,$(LDLIBS))
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(filter-out -L% -lcublas -lcublasLt -lcudart -lstdc++ -Wl%,$(LDLIBS))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

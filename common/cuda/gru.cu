@@ -4,7 +4,7 @@
 // steps as one GEMM, then the steps in order (forward) or reverse (backward),
 // mirroring the CPU op call for call. Row strides let the cell read and
 // write the [B, L, .] sequence tensors in place.
-#include "cuda/kernels.cuh"
+#include "cuda/gemm.cuh"
 
 SBR_CUDA_VIOLATION_SLOT(gru)
 
@@ -89,12 +89,6 @@ __global__ void k_gru_cell_bw(float *dgi, size_t ldg, float *dh, float *dgh, con
     }
 }
 
-static cublasHandle_t gru_blas(sbr_nn_ctx *ctx, const char *op)
-{
-    SBR_NN_REQUIRE(ctx && ctx->cublas, op, "the context has no cuBLAS handle");
-    return (cublasHandle_t)ctx->cublas;
-}
-
 static void gru_need(sbr_nn_ctx *ctx, size_t bytes, const char *op)
 {
     SBR_NN_REQUIRE(ctx && (bytes == 0 || (ctx->scratch && ctx->scratch_bytes >= bytes)), op,
@@ -110,12 +104,12 @@ void sbr_cuda_gru_cell_fw(sbr_nn_ctx *ctx, float *hnew, size_t ldo, float *gates
         return;
     cudaStream_t s = sbr_cuda_stream(ctx);
     int H3 = 3 * H;
-    k_gru_fill_bias<<<sbr_cuda_grid((size_t)n * H3), SBR_CUDA_BLOCK, 0, s>>>(gh, b_hh, n, H3);
-    SBR_CUDA_LAUNCHED("gru_forward");
-    if (h) { // gh^T [3H, n] += W_hh [3H, H] h^T [H, n]
-        const float one = 1;
-        SBR_CUBLAS_CHECK(cublasSgemm(gru_blas(ctx, "gru_forward"), CUBLAS_OP_T, CUBLAS_OP_N, H3, n,
-                                     H, &one, w_hh, H, h, (int)ldh, &one, gh, H3));
+    if (h) { // gh^T [3H, n] = W_hh [3H, H] h^T [H, n] + b_hh
+        SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, "gru_forward", CUBLAS_OP_T, CUBLAS_OP_N, H3, n, H,
+                                        w_hh, H, h, (int)ldh, 0, gh, H3, b_hh));
+    } else {
+        k_gru_fill_bias<<<sbr_cuda_grid((size_t)n * H3), SBR_CUDA_BLOCK, 0, s>>>(gh, b_hh, n, H3);
+        SBR_CUDA_LAUNCHED("gru_forward");
     }
     k_gru_cell_fw<<<sbr_cuda_grid((size_t)n * H), SBR_CUDA_BLOCK, 0, s>>>(
         hnew, ldo, gates, ghn, ldn, gi, ldg, h, ldh, gh, n, H, len, t, L);
@@ -135,14 +129,13 @@ void sbr_cuda_gru_cell_bw(sbr_nn_ctx *ctx, float *dgi, size_t ldg, float *dh, fl
     k_gru_cell_bw<<<sbr_cuda_grid((size_t)n * H), SBR_CUDA_BLOCK, 0, s>>>(
         dgi, ldg, dh, dgh, g, ldgr, gates, ghn, ldn, h, ldh, n, H, len, t, L);
     SBR_CUDA_LAUNCHED("gru_backward");
-    cublasHandle_t hb = gru_blas(ctx, "gru_backward");
-    const float one = 1;
+    const char *op = "gru_backward";
     if (dh) // dh^T [H, n] += W_hh^T [H, 3H] dgh^T [3H, n]
-        SBR_CUBLAS_CHECK(cublasSgemm(hb, CUBLAS_OP_N, CUBLAS_OP_N, H, n, H3, &one, w_hh, H, dgh,
-                                     H3, &one, dh, H));
+        SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_N, CUBLAS_OP_N, H, n, H3, w_hh, H, dgh,
+                                        H3, 1, dh, H, NULL));
     if (dw_hh && h) // dW_hh^T [H, 3H] += h^T [H, n] dgh [n, 3H]
-        SBR_CUBLAS_CHECK(cublasSgemm(hb, CUBLAS_OP_N, CUBLAS_OP_T, H, H3, n, &one, h, (int)ldh,
-                                     dgh, H3, &one, dw_hh, H));
+        SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_N, CUBLAS_OP_T, H, H3, n, h, (int)ldh,
+                                        dgh, H3, 1, dw_hh, H, NULL));
     if (db_hh)
         sbr_cuda_colsum_acc(ctx, db_hh, dgh, n, H3);
 }

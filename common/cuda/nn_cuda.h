@@ -55,9 +55,13 @@ extern "C" {
 #endif
 
 /* A context on the current device: a cuBLAS handle bound to a new stream
- * and scratch_bytes of device scratch. -1 with e set when no GPU is usable. */
+ * and scratch_bytes of device scratch. -1 with e set when no GPU is usable,
+ * or SBR_GEMM / SBR_CUBLAS_MATH hold a value not known (docs/GPU.md). */
 int sbr_nn_cuda_ctx_init(sbr_nn_ctx *ctx, size_t scratch_bytes, sbr_err *e);
 void sbr_nn_cuda_ctx_free(sbr_nn_ctx *ctx);
+/* Under SBR_GEMM=lt: the GEMM shapes cached with a cublasLt algorithm, and in
+ * *none those cublasLt had none for (they run on cuBLAS); 0 otherwise. */
+int sbr_cuda_gemm_lt_plans(const sbr_nn_ctx *ctx, int *none);
 /* Waits for the context's stream; aborts with a clear message on a CUDA
  * error or on a contract violation recorded by a kernel since the last call. */
 void sbr_nn_cuda_sync(sbr_nn_ctx *ctx);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cuda/kernels.cuh"
+#include "cuda/gemm.cuh"
 
 extern "C" void sbr_cuda_fail(const char *file, int line, const char *what, const char *why)
 {
@@ -74,6 +74,10 @@ extern "C" int sbr_nn_cuda_ctx_init(sbr_nn_ctx *ctx, size_t scratch_bytes, sbr_e
     ctx->scratch_bytes = scratch_bytes;
     ctx->cublas = (void *)h;
     ctx->stream = (void *)stream;
+    if (sbr_cuda_gemm_init(ctx, e)) {
+        sbr_nn_cuda_ctx_free(ctx);
+        return -1;
+    }
     return 0;
 }
 
@@ -83,6 +87,7 @@ extern "C" void sbr_nn_cuda_ctx_free(sbr_nn_ctx *ctx)
         return;
     if (ctx->stream)
         cudaStreamSynchronize((cudaStream_t)ctx->stream);
+    sbr_cuda_gemm_free(ctx);
     if (ctx->cublas)
         cublasDestroy((cublasHandle_t)ctx->cublas);
     if (ctx->stream)

@@ -11,7 +11,7 @@
 //
 // GPU chunks hold at least SBR_CUDA_CE_MIN_CHUNK items (smaller sgemms
 // waste the GPU); the scratch function accounts for it.
-#include "cuda/kernels.cuh"
+#include "cuda/gemm.cuh"
 
 #define SBR_CUDA_CE_MIN_CHUNK 8192
 
@@ -104,12 +104,6 @@ __global__ void k_ce_grad(float *g, const float *lse, const float *dloss, const 
     }
 }
 
-static cublasHandle_t ce_blas(sbr_nn_ctx *ctx, const char *op)
-{
-    SBR_NN_REQUIRE(ctx && ctx->cublas, op, "the context has no cuBLAS handle");
-    return (cublasHandle_t)ctx->cublas;
-}
-
 // The GPU chunk for this call (see sbr_cuda_fit_chunk), or abort.
 static int ce_check(sbr_nn_ctx *ctx, const char *op, int B, int N, int d, int chunk)
 {
@@ -128,12 +122,11 @@ static int ce_check(sbr_nn_ctx *ctx, const char *op, int B, int N, int d, int ch
 }
 
 // logits [B, cn] = S [B, d] E_c^T (row-major), E_c = E + c0 * d.
-static void ce_logits(cublasHandle_t h, float *lg, const float *S, const float *Ec, int B, int cn,
-                      int d)
+static void ce_logits(sbr_nn_ctx *ctx, const char *op, float *lg, const float *S, const float *Ec,
+                      int B, int cn, int d)
 {
-    const float one = 1, zero = 0;
-    SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, cn, B, d, &one, Ec, d, S, d, &zero,
-                                 lg, cn));
+    SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_T, CUBLAS_OP_N, cn, B, d, Ec, d, S, d, 0, lg,
+                                    cn, NULL));
 }
 
 void sbr_nn_score_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, const float *S,
@@ -144,7 +137,6 @@ void sbr_nn_score_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, cons
     int ce = ce_check(ctx, op, B, N, d, chunk);
     if (B == 0)
         return;
-    cublasHandle_t h = ce_blas(ctx, op);
     cudaStream_t s = sbr_cuda_stream(ctx);
     float *acc = (float *)ctx->scratch; /* [B, 2] running max, sum */
     float *lg = (float *)((char *)ctx->scratch + sbr_cuda_align256((size_t)B * 2 * sizeof(float)));
@@ -153,7 +145,7 @@ void sbr_nn_score_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, cons
     unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
-        ce_logits(h, lg, S, E + (size_t)c0 * d, B, cn, d);
+        ce_logits(ctx, op, lg, S, E + (size_t)c0 * d, B, cn, d);
         k_ce_fold<<<rows, SBR_CUDA_BLOCK, 0, s>>>(acc, lg, B, cn);
         SBR_CUDA_LAUNCHED("score_ce_forward");
     }
@@ -173,24 +165,22 @@ static void ce_backward(sbr_nn_ctx *ctx, float *dS, float *dE, const float *dlos
     int ce = ce_check(ctx, op, B, N, d, chunk);
     if (B == 0 || (!dS && !dE))
         return;
-    cublasHandle_t h = ce_blas(ctx, op);
     cudaStream_t s = sbr_cuda_stream(ctx);
     float *g = (float *)((char *)ctx->scratch + sbr_cuda_align256((size_t)B * 2 * sizeof(float)));
-    const float one = 1;
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
         const float *Ec = E + (size_t)c0 * d;
         if (!(have_logits && cn == N))
-            ce_logits(h, g, S, Ec, B, cn, d);
+            ce_logits(ctx, op, g, S, Ec, B, cn, d);
         k_ce_grad<<<sbr_cuda_grid((size_t)B * cn), SBR_CUDA_BLOCK, 0, s>>>(g, lse, dloss, target,
                                                                            B, cn, c0);
         SBR_CUDA_LAUNCHED("score_ce_backward");
         if (dS) // dS^T [d, B] += E_c^T [d, cn] G^T [cn, B]
-            SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, d, B, cn, &one, Ec, d, g,
-                                         cn, &one, dS, d));
+            SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_N, CUBLAS_OP_N, d, B, cn, Ec, d, g,
+                                            cn, 1, dS, d, NULL));
         if (dE) // dE_c^T [d, cn] += S^T [d, B] G [B, cn]
-            SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_T, d, cn, B, &one, S, d, g, cn,
-                                         &one, dE + (size_t)c0 * d, d));
+            SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_N, CUBLAS_OP_T, d, cn, B, S, d, g,
+                                            cn, 1, dE + (size_t)c0 * d, d, NULL));
     }
 }
 
@@ -312,7 +302,6 @@ void sbr_nn_score_multi_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse
     int ce = sm_check(ctx, op, B, U, N, d, chunk, pool);
     if (B == 0)
         return;
-    cublasHandle_t h = (cublasHandle_t)ctx->cublas;
     cudaStream_t s = sbr_cuda_stream(ctx);
     size_t off[4];
     sm_layout(B, U, ce, off);
@@ -324,7 +313,7 @@ void sbr_nn_score_multi_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse
     unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
-        ce_logits(h, lg, S, E + (size_t)c0 * d, B * U, cn, d);
+        ce_logits(ctx, op, lg, S, E + (size_t)c0 * d, B * U, cn, d);
         sbr_cuda_score_pool(ctx, P, NULL, lg, B, U, cn, pool, op);
         k_ce_fold<<<rows, SBR_CUDA_BLOCK, 0, s>>>(acc, P, B, cn);
         SBR_CUDA_LAUNCHED(op);
@@ -343,7 +332,6 @@ void sbr_nn_score_multi_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE,
     int ce = sm_check(ctx, op, B, U, N, d, chunk, pool);
     if (B == 0 || (!dS && !dE))
         return;
-    cublasHandle_t h = (cublasHandle_t)ctx->cublas;
     cudaStream_t s = sbr_cuda_stream(ctx);
     int BU = B * U;
     size_t off[4];
@@ -351,11 +339,10 @@ void sbr_nn_score_multi_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE,
     char *base = (char *)ctx->scratch;
     float *lg = (float *)(base + off[1]), *P = (float *)(base + off[2]);
     uint8_t *am = (uint8_t *)(base + off[3]);
-    const float one = 1;
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
         const float *Ec = E + (size_t)c0 * d;
-        ce_logits(h, lg, S, Ec, BU, cn, d);
+        ce_logits(ctx, op, lg, S, Ec, BU, cn, d);
         sbr_cuda_score_pool(ctx, P, am, lg, B, U, cn, pool, op);
         k_ce_grad<<<sbr_cuda_grid((size_t)B * cn), SBR_CUDA_BLOCK, 0, s>>>(P, lse, dloss, target,
                                                                            B, cn, c0);
@@ -364,10 +351,10 @@ void sbr_nn_score_multi_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE,
                                                                                cn, pool);
         SBR_CUDA_LAUNCHED(op);
         if (dS) // dS^T [d, BU] += E_c^T [d, cn] G^T [cn, BU]
-            SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, d, BU, cn, &one, Ec, d, lg,
-                                         cn, &one, dS, d));
+            SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_N, CUBLAS_OP_N, d, BU, cn, Ec, d, lg,
+                                            cn, 1, dS, d, NULL));
         if (dE) // dE_c^T [d, cn] += S^T [d, BU] G [BU, cn]
-            SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_T, d, cn, BU, &one, S, d, lg, cn,
-                                         &one, dE + (size_t)c0 * d, d));
+            SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_N, CUBLAS_OP_T, d, cn, BU, S, d, lg,
+                                            cn, 1, dE + (size_t)c0 * d, d, NULL));
     }
 }

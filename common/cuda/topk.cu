@@ -7,7 +7,7 @@
 // the last bits of the scores.
 #include <limits.h>
 
-#include "cuda/kernels.cuh"
+#include "cuda/gemm.cuh"
 
 #define SBR_CUDA_TOPK_MIN_CHUNK 8192
 #define SBR_CUDA_TOPK_MAX_K 4096 /* the merge keeps 2 K entries in shared memory */
@@ -147,18 +147,16 @@ void sbr_nn_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *
     int ce = sbr_cuda_fit_chunk(ctx, 0, (size_t)B * sizeof(float), topk_chunk(N, chunk), least, 1);
     SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs at least %zu", ctx->scratch_bytes,
                    sbr_cuda_chunk_scratch(0, (size_t)B * sizeof(float), least, 1));
-    cublasHandle_t h = (cublasHandle_t)ctx->cublas;
     cudaStream_t s = sbr_cuda_stream(ctx);
     float *lg = (float *)ctx->scratch; /* [B, cn] */
     unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
     size_t shm = (size_t)K * (sizeof(float) + sizeof(int) + 1);
     k_topk_init<<<sbr_cuda_grid((size_t)B * K), SBR_CUDA_BLOCK, 0, s>>>(idx, score, (size_t)B * K);
     SBR_CUDA_LAUNCHED("topk");
-    const float one = 1, zero = 0;
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
-        SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, cn, B, d, &one,
-                                     E + (size_t)c0 * d, d, S, d, &zero, lg, cn));
+        SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_T, CUBLAS_OP_N, cn, B, d,
+                                        E + (size_t)c0 * d, d, S, d, 0, lg, cn, NULL));
         if (excl_off) {
             k_topk_excl<<<rows, SBR_CUDA_BLOCK, 0, s>>>(lg, excl_off, excl, B, cn, c0);
             SBR_CUDA_LAUNCHED("topk");
@@ -204,7 +202,6 @@ void sbr_nn_topk_multi_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const f
     SBR_NN_REQUIRE(ce > 0, op, "scratch of %zu bytes, needs at least %zu", ctx->scratch_bytes,
                    sbr_cuda_chunk_scratch(0, (size_t)B * U * sizeof(float) + (size_t)B * sizeof(float),
                                           least, 2));
-    cublasHandle_t h = (cublasHandle_t)ctx->cublas;
     cudaStream_t s = sbr_cuda_stream(ctx);
     int BU = B * U;
     float *lg = (float *)ctx->scratch; /* [B*U, cn] */
@@ -214,11 +211,10 @@ void sbr_nn_topk_multi_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const f
     size_t shm = (size_t)K * (sizeof(float) + sizeof(int) + 1);
     k_topk_init<<<sbr_cuda_grid((size_t)B * K), SBR_CUDA_BLOCK, 0, s>>>(idx, score, (size_t)B * K);
     SBR_CUDA_LAUNCHED(op);
-    const float one = 1, zero = 0;
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
-        SBR_CUBLAS_CHECK(cublasSgemm(h, CUBLAS_OP_T, CUBLAS_OP_N, cn, BU, d, &one,
-                                     E + (size_t)c0 * d, d, S, d, &zero, lg, cn));
+        SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_T, CUBLAS_OP_N, cn, BU, d,
+                                        E + (size_t)c0 * d, d, S, d, 0, lg, cn, NULL));
         sbr_cuda_score_pool(ctx, P, NULL, lg, B, U, cn, pool, op);
         if (excl_off) {
             k_topk_excl<<<rows, SBR_CUDA_BLOCK, 0, s>>>(P, excl_off, excl, B, cn, c0);

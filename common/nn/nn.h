@@ -37,6 +37,7 @@ typedef struct {
     size_t scratch_bytes;
     void *cublas;         /* cublasHandle_t of the _cuda ops; NULL on the CPU */
     void *stream;         /* cudaStream_t of the _cuda ops; NULL on the CPU */
+    void *gemm;           /* cublasLt state of the _cuda GEMMs (SBR_GEMM=lt), or NULL */
 } sbr_nn_ctx;
 
 /* "sbr nn: OP: what" on stderr, then abort(): contract violations only. */

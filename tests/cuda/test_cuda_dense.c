@@ -1,4 +1,5 @@
 /* GPU vs CPU: the RNG port, linear, activations, element-wise glue. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cuda_test.h"
@@ -33,23 +34,35 @@ TEST(cuda_rng_port_matches_cpu)
         }
 }
 
-static void linear_case(int n, int in, int out, int bias)
+/* shift: every GPU input and output starts that many floats into its buffer
+ * (views of a larger tensor, as the models pass them: not 16-byte aligned). */
+static void linear_case_on(sbr_nn_ctx *ctx, int n, int in, int out, int bias, int shift)
 {
-    ct_buf x = ct_in((size_t)n * in, -1, 1), w = ct_in((size_t)out * in, -1, 1);
-    ct_buf b = ct_in(out, -1, 1), y = ct_out((size_t)n * out);
+    ct_buf x = ct_in((size_t)n * in + shift, -1, 1), w = ct_in((size_t)out * in + shift, -1, 1);
+    ct_buf b = ct_in(out + shift, -1, 1), y = ct_out((size_t)n * out + shift);
+    ct_buf dy = ct_in((size_t)n * out + shift, -1, 1);
+    ct_buf dx = ct_acc((size_t)n * in + shift), dw = ct_acc((size_t)out * in + shift);
+    ct_buf db = ct_acc(out + shift);
+    ct_buf *all[] = {&x, &w, &b, &y, &dy, &dx, &dw, &db};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        all[i]->h += shift, all[i]->d += shift;
+        all[i]->n -= (size_t)shift;
+    }
     const float *bh = bias ? b.h : NULL, *bd = bias ? b.d : NULL;
     sbr_nn_linear_forward_f32(NULL, y.h, x.h, w.h, bh, n, in, out);
-    sbr_nn_linear_forward_cuda(ct_ctx(), y.d, x.d, w.d, bd, n, in, out);
+    sbr_nn_linear_forward_cuda(ctx, y.d, x.d, w.d, bd, n, in, out);
     ct_check("linear y", y, RED_RTOL, RED_ATOL);
 
-    ct_buf dy = ct_in((size_t)n * out, -1, 1);
-    ct_buf dx = ct_acc((size_t)n * in), dw = ct_acc((size_t)out * in), db = ct_acc(out);
     sbr_nn_linear_backward_f32(NULL, dx.h, dw.h, bias ? db.h : NULL, dy.h, x.h, w.h, n, in, out);
-    sbr_nn_linear_backward_cuda(ct_ctx(), dx.d, dw.d, bias ? db.d : NULL, dy.d, x.d, w.d, n, in,
-                                out);
+    sbr_nn_linear_backward_cuda(ctx, dx.d, dw.d, bias ? db.d : NULL, dy.d, x.d, w.d, n, in, out);
     ct_check("linear dx", dx, RED_RTOL, RED_ATOL);
     ct_check("linear dw", dw, RED_RTOL, RED_ATOL);
     ct_check("linear db", db, RED_RTOL, RED_ATOL);
+}
+
+static void linear_case(int n, int in, int out, int bias)
+{
+    linear_case_on(ct_ctx(), n, in, out, bias, 0);
 }
 
 TEST(cuda_linear)
@@ -59,6 +72,65 @@ TEST(cuda_linear)
     linear_case(100, 100, 300, 0);
     linear_case(1, 7, 1, 1);
     linear_case(5, 0, 3, 1); /* in = 0: y = b */
+    linear_case_on(ct_ctx(), 37, 53, 29, 1, 1);
+}
+
+/* A context set up under the environment variable name=value (-1: refused,
+ * with the reason in e). */
+static int ctx_under(sbr_nn_ctx *c, const char *name, const char *value, sbr_err *e)
+{
+    setenv(name, value, 1);
+    int r = sbr_nn_cuda_ctx_init(c, (size_t)16 << 20, e);
+    unsetenv(name);
+    return r;
+}
+
+/* SBR_GEMM=lt: every GEMM through cublasLt with cached plans and the bias in
+ * its epilogue; the same results as the CPU, aligned or not, a shape met
+ * again reuses its plan and gives the same bits. (make test-cuda under
+ * SBR_GEMM=lt runs every other GPU test through it too.) */
+TEST(cuda_gemm_lt)
+{
+    CT_BEGIN();
+    sbr_nn_ctx lt;
+    sbr_err e = {{0}};
+    if (ctx_under(&lt, "SBR_GEMM", "lt", &e) < 0) {
+        harness_fail(__FILE__, __LINE__, "SBR_GEMM=lt: %s", e.msg);
+        return;
+    }
+    CHECK(lt.gemm != NULL);
+    for (int shift = 0; shift < 2; shift++) {
+        linear_case_on(&lt, 37, 53, 29, 1, shift);
+        linear_case_on(&lt, 100, 100, 300, 1, shift);
+        linear_case_on(&lt, 700, 200, 300, 0, shift);
+        linear_case_on(&lt, 1, 7, 1, 1, shift);
+        linear_case_on(&lt, 5, 0, 3, 1, shift); /* in = 0: y = b */
+    }
+    int n = 64, in = 96, out = 128;
+    ct_buf x = ct_in((size_t)n * in, -1, 1), w = ct_in((size_t)out * in, -1, 1);
+    ct_buf b = ct_in(out, -1, 1);
+    ct_buf y1 = ct_out((size_t)n * out), y2 = ct_out((size_t)n * out);
+    sbr_nn_linear_forward_cuda(&lt, y1.d, x.d, w.d, b.d, n, in, out);
+    sbr_nn_linear_forward_cuda(&lt, y2.d, x.d, w.d, b.d, n, in, out);
+    sbr_nn_cuda_sync(&lt);
+    sbr_cuda_d2h(y1.h, y1.d, y1.n * sizeof(float));
+    ct_check_bits("lt: second run", y2.d, y1.h, y1.n * sizeof(float));
+    int none = 0, algo = sbr_cuda_gemm_lt_plans(&lt, &none);
+    CHECK(algo > 0); /* cublasLt did run them, not only the fallback */
+    printf("    cublasLt plans: %d with an algorithm, %d without\n", algo, none);
+    sbr_nn_cuda_ctx_free(&lt);
+}
+
+TEST(cuda_gemm_switches_refuse_unknown_values)
+{
+    CT_BEGIN();
+    sbr_nn_ctx c;
+    sbr_err e = {{0}};
+    CHECK(ctx_under(&c, "SBR_GEMM", "fast", &e) < 0);
+    CHECK(strstr(e.msg, "SBR_GEMM=fast") != NULL);
+    memset(&e, 0, sizeof e);
+    CHECK(ctx_under(&c, "SBR_CUBLAS_MATH", "fp16", &e) < 0);
+    CHECK(strstr(e.msg, "SBR_CUBLAS_MATH=fp16") != NULL);
 }
 
 TEST(cuda_linear_repeats_bit_for_bit)

@@ -95,6 +95,8 @@ static const char usage[] =
     "                        cuda only); the same batches either way\n"
     "  SBR_CUBLAS_MATH=M     cuBLAS math mode on the GPU: pedantic (default), default\n"
     "                        (cuBLAS's FP32 mode) or tf32 (changes results)\n"
+    "  SBR_GEMM=cublas|lt    the GPU's GEMMs on cuBLAS (default) or on cublasLt with\n"
+    "                        plans cached per shape and biases fused\n"
     "\n"
     "Example:\n"
     "  sbr-train -m gru4rec --log gru.log -o gru.model sessions.sbr\n"

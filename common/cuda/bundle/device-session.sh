@@ -13,8 +13,9 @@
 # tests/cuda/models.sh. Everything is packed into $OUT/all.tgz as it goes
 # (so that a call cut short still brings back what it had).
 # SBR_SESSION_PHASES (default "tests profile variants timing jobs") picks the
-# phases; variants: SR-GNN's step under run-time switches (SBR_CUBLAS_MATH,
-# SBR_PREFETCH), 3,200 steps each.
+# phases; variants: SR-GNN's step under run-time switches (SBR_GEMM,
+# SBR_CUBLAS_MATH, SBR_PREFETCH; VAR=VAL+VAR=VAL sets two), 3,200 steps each.
+# cuda-tests run twice: as they are, and with every GEMM on cublasLt.
 # The jobs run under the CUDA MPS daemon when it starts (several processes
 # then share the GPU about 1.7 times better: device-share.sh). When
 # build/gpu-prev.tar.xz is carried too (a bundle that has passed on a GPU
@@ -41,18 +42,20 @@ if phase tests; then
     log "cuda-tests"
     timeout 120 build/gpu/cuda-tests > "$o/s/cuda-tests.log" 2>&1
     log "cuda-tests: $(tail -n 1 "$o/s/cuda-tests.log")"
+    SBR_GEMM=lt timeout 120 build/gpu/cuda-tests > "$o/s/cuda-tests-lt.log" 2>&1
+    log "cuda-tests under SBR_GEMM=lt: $(tail -n 1 "$o/s/cuda-tests-lt.log")"
     timeout 40 build/gpu/bench-cuda > "$o/s/bench-cuda.md" 2>&1
     pack
 fi
 if phase profile; then
     log "profile"
-    for job in "diginetica-paper:srgnn:" \
-        "diginetica-paper:gcegnn:--dropout-gcn 0.2 --graph .gpu-data/diginetica-paper.win"; do
-        IFS=: read -r set m extra <<< "$job"
+    for job in "diginetica-paper:srgnn:cublas:" "diginetica-paper:srgnn:lt:" \
+        "diginetica-paper:gcegnn:cublas:--dropout-gcn 0.2 --graph .gpu-data/diginetica-paper.win"; do
+        IFS=: read -r set m gemm extra <<< "$job"
         # shellcheck disable=SC2086
-        SBR_STEP_TIMING=3 timeout 90 build/gpu/sbr-train -m "$m" --device cuda -e 1 \
-            --max-steps 3200 --select best-test $extra -o /tmp/p.model ".gpu-data/$set.sess" 2>&1 |
-            tr '\r' '\n' | grep -v 'ETA' > "$o/s/profile-$m.txt"
+        SBR_GEMM=$gemm SBR_STEP_TIMING=3 timeout 90 build/gpu/sbr-train -m "$m" --device cuda \
+            -e 1 --max-steps 3200 --select best-test $extra -o /tmp/p.model \
+            ".gpu-data/$set.sess" 2>&1 | tr '\r' '\n' | grep -v 'ETA' > "$o/s/profile-$m-$gemm.txt"
     done
     pack
 fi
@@ -61,10 +64,11 @@ if phase variants; then
     # turn; the timing line gives the wall ms per step.
     log "variants"
     for rep in 1 2; do
-        for v in base SBR_CUBLAS_MATH=default SBR_CUBLAS_MATH=tf32 SBR_PREFETCH=0; do
+        for v in base SBR_GEMM=lt SBR_CUBLAS_MATH=default SBR_GEMM=lt+SBR_CUBLAS_MATH=tf32 \
+            SBR_CUBLAS_MATH=tf32 SBR_PREFETCH=0; do
             echo "== $v ($rep)"
             # shellcheck disable=SC2086
-            env SBR_STEP_TIMING=1 $([ $v = base ] || echo $v) timeout 60 build/gpu/sbr-train \
+            env SBR_STEP_TIMING=1 $([ $v = base ] || echo ${v//+/ }) timeout 60 build/gpu/sbr-train \
                 -m srgnn --device cuda -e 1 --max-steps 3200 --select best-test -o /tmp/v.model \
                 .gpu-data/diginetica-paper.sess 2>&1 | tr '\r' '\n' | grep -E 'step timing|epoch 1 '
         done
