@@ -17,7 +17,8 @@ __global__ void k_gemm_bias_fill(float *C, const float *bias, int m, int n, int 
 namespace {
 
 // What decides a cublasLt algorithm: the problem and the pointers' alignment
-// (an algorithm may need 16-byte aligned A, and ours are often views).
+// (an algorithm may need 16-byte aligned A, and ours are often views; the
+// heuristic reads the bias pointer's too).
 struct plan_key {
     int ta, tb, m, n, k, lda, ldb, ldc, beta0, bias, align;
 };
@@ -43,6 +44,8 @@ struct lt_state {
     void *ws;
     plan *plans; // [LT_PLANS], open addressing
 };
+// (The descriptors are rewritten by every call: one host thread per context,
+// as for the rest of the context.)
 
 // log2 of the largest power of two (at most 256) that divides the address.
 int align_code(const void *p)
@@ -88,25 +91,31 @@ cublasStatus_t set_layout(cublasLtMatrixLayout_t l, int rows, int cols, int ld)
     return cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_LD, &ld64, sizeof ld64);
 }
 
-// The heuristic's first algorithm for the problem the descriptors now hold.
-void plan_choose(lt_state *st, plan *p, const void *A, const void *B, const void *C)
+// The heuristic's first algorithm for the problem the descriptors now hold
+// (PLAN_NONE when it has none); another failure is returned.
+cublasStatus_t plan_choose(lt_state *st, plan *p, const void *A, const void *B, const void *C)
 {
     uint32_t al[3] = {1u << align_code(A), 1u << align_code(B), 1u << align_code(C)};
     cublasLtMatmulPreferenceAttributes_t which[4] = {
         CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
         CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES};
+    cublasStatus_t s;
     for (int i = 0; i < 4; i++)
-        cublasLtMatmulPreferenceSetAttribute(st->pref, which[i], &al[i < 3 ? i : 2],
-                                             sizeof(uint32_t));
+        if ((s = cublasLtMatmulPreferenceSetAttribute(st->pref, which[i], &al[i < 3 ? i : 2],
+                                                      sizeof(uint32_t))))
+            return s;
     cublasLtMatmulHeuristicResult_t r;
     int found = 0;
     memset(&r, 0, sizeof r);
-    cublasStatus_t s = cublasLtMatmulAlgoGetHeuristic(st->lt, st->desc, st->la, st->lb, st->lc,
-                                                      st->lc, st->pref, 1, &r, &found);
+    s = cublasLtMatmulAlgoGetHeuristic(st->lt, st->desc, st->la, st->lb, st->lc, st->lc,
+                                       st->pref, 1, &r, &found);
+    if (s != CUBLAS_STATUS_SUCCESS && s != CUBLAS_STATUS_NOT_SUPPORTED)
+        return s;
     p->state = s == CUBLAS_STATUS_SUCCESS && found > 0 && r.state == CUBLAS_STATUS_SUCCESS
                    ? PLAN_ALGO
                    : PLAN_NONE;
     p->algo = r.algo;
+    return CUBLAS_STATUS_SUCCESS;
 }
 
 // The GEMM through cublasLt; CUBLAS_STATUS_NOT_SUPPORTED when it has no
@@ -116,7 +125,8 @@ cublasStatus_t lt_gemm(lt_state *st, cudaStream_t stream, cublasOperation_t ta,
                        const float *B, int ldb, float beta, float *C, int ldc, const float *bias)
 {
     plan_key key = {(int)ta, (int)tb, m, n, k, lda, ldb, ldc, beta == 0, bias != NULL,
-                    align_code(A) | align_code(B) << 4 | align_code(C) << 8};
+                    align_code(A) | align_code(B) << 4 | align_code(C) << 8 |
+                        align_code(bias) << 12};
     cublasLtEpilogue_t epi = bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
     cublasStatus_t s;
     if ((s = cublasLtMatmulDescSetAttribute(st->desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta,
@@ -125,8 +135,8 @@ cublasStatus_t lt_gemm(lt_state *st, cudaStream_t stream, cublasOperation_t ta,
                                             sizeof tb)) ||
         (s = cublasLtMatmulDescSetAttribute(st->desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi,
                                             sizeof epi)) ||
-        (bias && (s = cublasLtMatmulDescSetAttribute(st->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
-                                                     &bias, sizeof bias))))
+        (s = cublasLtMatmulDescSetAttribute(st->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias,
+                                            sizeof bias)))
         return s;
     // stored shapes: op(A) is [m, k], op(B) [k, n]
     if ((s = set_layout(st->la, ta == CUBLAS_OP_N ? m : k, ta == CUBLAS_OP_N ? k : m, lda)) ||
@@ -136,7 +146,8 @@ cublasStatus_t lt_gemm(lt_state *st, cudaStream_t stream, cublasOperation_t ta,
     plan *p = plan_slot(st, key);
     if (p->state == PLAN_EMPTY) {
         p->key = key;
-        plan_choose(st, p, A, B, C);
+        if ((s = plan_choose(st, p, A, B, C)))
+            return s;
     }
     if (p->state == PLAN_NONE)
         return CUBLAS_STATUS_NOT_SUPPORTED;
@@ -259,14 +270,23 @@ cublasStatus_t sbr_cuda_sgemm(sbr_nn_ctx *ctx, const char *op, cublasOperation_t
     SBR_NN_REQUIRE(!bias || beta == 0, op, "a GEMM with a bias takes beta = 0");
     if (m == 0 || n == 0)
         return CUBLAS_STATUS_SUCCESS;
+    if (k == 0) { // no product: C = bias, 0, or as it is (beta 1)
+        if (bias)
+            bias_fill(ctx, op, C, bias, m, n, ldc);
+        else if (beta == 0)
+            SBR_CUDA_CHECK(cudaMemset2DAsync(C, sizeof(float) * (size_t)ldc, 0,
+                                             sizeof(float) * (size_t)m, (size_t)n,
+                                             sbr_cuda_stream(ctx)));
+        return CUBLAS_STATUS_SUCCESS;
+    }
     lt_state *st = (lt_state *)ctx->gemm;
     // the epilogue reads the bias in vectors: only aligned ones go to it
-    int epilogue = bias && st && ((uintptr_t)bias & 15) == 0 && k > 0;
+    int epilogue = bias && st && ((uintptr_t)bias & 15) == 0;
     if (bias && !epilogue) {
         bias_fill(ctx, op, C, bias, m, n, ldc);
         beta = 1;
     }
-    if (st && k > 0) { // (k = 0, C = beta C: cuBLAS's own case)
+    if (st) {
         cublasStatus_t s = lt_gemm(st, sbr_cuda_stream(ctx), ta, tb, m, n, k, A, lda, B, ldb, beta,
                                    C, ldc, epilogue ? bias : NULL);
         if (s != CUBLAS_STATUS_NOT_SUPPORTED)

@@ -72,6 +72,7 @@ TEST(cuda_linear)
     linear_case(100, 100, 300, 0);
     linear_case(1, 7, 1, 1);
     linear_case(5, 0, 3, 1); /* in = 0: y = b */
+    linear_case(5, 0, 3, 0); /* in = 0: y = 0 */
     linear_case_on(ct_ctx(), 37, 53, 29, 1, 1);
 }
 
@@ -79,9 +80,15 @@ TEST(cuda_linear)
  * with the reason in e). */
 static int ctx_under(sbr_nn_ctx *c, const char *name, const char *value, sbr_err *e)
 {
+    const char *was = getenv(name);
+    char *old = was ? strdup(was) : NULL;
     setenv(name, value, 1);
     int r = sbr_nn_cuda_ctx_init(c, (size_t)16 << 20, e);
-    unsetenv(name);
+    if (old)
+        setenv(name, old, 1);
+    else
+        unsetenv(name);
+    free(old);
     return r;
 }
 
@@ -105,6 +112,7 @@ TEST(cuda_gemm_lt)
         linear_case_on(&lt, 700, 200, 300, 0, shift);
         linear_case_on(&lt, 1, 7, 1, 1, shift);
         linear_case_on(&lt, 5, 0, 3, 1, shift); /* in = 0: y = b */
+        linear_case_on(&lt, 5, 0, 3, 0, shift); /* in = 0: y = 0 */
     }
     int n = 64, in = 96, out = 128;
     ct_buf x = ct_in((size_t)n * in, -1, 1), w = ct_in((size_t)out * in, -1, 1);
