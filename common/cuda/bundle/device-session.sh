@@ -70,7 +70,7 @@ if phase variants; then
             # shellcheck disable=SC2086
             env SBR_STEP_TIMING=1 $([ $v = base ] || echo ${v//+/ }) timeout 60 build/gpu/sbr-train \
                 -m srgnn --device cuda -e 1 --max-steps 3200 --select best-test -o /tmp/v.model \
-                .gpu-data/diginetica-paper.sess 2>&1 | tr '\r' '\n' | grep -E 'step timing|epoch 1 '
+                .gpu-data/diginetica-paper.sess 2>&1 | tr '\r' '\n' | grep -E 'step timing|epoch 1  loss'
         done
     done > "$o/s/variants.txt"
     pack
