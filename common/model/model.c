@@ -364,6 +364,18 @@ void sbr_model_prof_report(sbr_model *m, FILE *out, const char *title)
 #endif
 }
 
+int sbr_model_gemm_plans(const sbr_model *m, int *none)
+{
+    *none = 0;
+#ifdef SBR_HAVE_CUDA
+    if (m->prec == SBR_PREC_CUDA)
+        return sbr_cuda_gemm_lt_plans(&m->ctx, none);
+#else
+    (void)m;
+#endif
+    return 0;
+}
+
 void sbr_model_loss_sums_off(sbr_model *m)
 {
     m->loss_sums_on = 0;

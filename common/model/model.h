@@ -243,6 +243,9 @@ void sbr_model_sync(sbr_model *m);
 void sbr_model_prof_begin(sbr_model *m);
 void sbr_model_prof_end(sbr_model *m);
 void sbr_model_prof_report(sbr_model *m, FILE *out, const char *title);
+/* Under SBR_GEMM=lt on the GPU: how many GEMM shapes the model's context has
+ * planned on cublasLt (*none: those left to cuBLAS); 0 otherwise. */
+int sbr_model_gemm_plans(const sbr_model *m, int *none);
 /* Back to plain steps that return their loss (the sums are left as they are). */
 void sbr_model_loss_sums_off(sbr_model *m);
 /* sums[0]: the sum of the steps' mean losses since the reset, sums[1]: of

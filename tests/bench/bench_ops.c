@@ -68,7 +68,7 @@ static void bench_gru(int B, int L, int H)
     size_t H3 = 3 * (size_t)H, BL = (size_t)B * L;
     size_t need = sbr_nn_gru_scratch_f32(B, L, H);
     void *scr = sbr_xmalloc(need);
-    sbr_nn_ctx ctx = {scr, need, NULL, NULL};
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
     float *gi = randf(B * H3, 31, 1), *h = randf((size_t)B * H, 32, 1),
           *w = randf(H3 * H, 33, 0.1f), *bb = randf(H3, 34, 0.1f);
     float *hn = zerosf((size_t)B * H), *ga = zerosf(BL * H3), *gn = zerosf(BL * H);
@@ -235,7 +235,7 @@ static void bench_score_ce(int quick)
     if (need_k > need)
         need = need_k;
     void *scr = sbr_xmalloc(need);
-    sbr_nn_ctx ctx = {scr, need, NULL, NULL};
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
     for (int c = 0; c < nc; c++) {
         int ch = chunks[c];
         double tf, tb;

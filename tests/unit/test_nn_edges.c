@@ -34,7 +34,7 @@ TEST(nn_edges_one_item_catalogue)
     int32_t t[2] = {1, 1};
     size_t need = sbr_nn_score_ce_scratch_f64(2, 1, 3, 100);
     void *scr = malloc(need);
-    sbr_nn_ctx c = {scr, need, NULL, NULL};
+    sbr_nn_ctx c = {.scratch = scr, .scratch_bytes = need};
     sbr_nn_score_ce_forward_f64(&c, loss, lse, S, E, t, 2, 1, 3, 100);
     CHECK_NEAR(loss[0], 0, 1e-15);
     CHECK_NEAR(loss[1], 0, 1e-15);
@@ -51,7 +51,7 @@ TEST(nn_edges_one_item_catalogue)
     double sc[2];
     need = sbr_nn_topk_scratch_f64(2, 1, 1, 7);
     scr = malloc(need);
-    sbr_nn_ctx c2 = {scr, need, NULL, NULL};
+    sbr_nn_ctx c2 = {.scratch = scr, .scratch_bytes = need};
     sbr_nn_topk_f64(&c2, idx, sc, S, E, 2, 1, 3, 1, 7, NULL, NULL);
     CHECK(idx[0] == 1 && idx[1] == 1);
     CHECK_NEAR(sc[0], 0.5 - 0.4 + 0.3, 1e-15);

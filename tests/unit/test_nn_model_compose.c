@@ -38,7 +38,7 @@ typedef struct {
 static double mini_forward(void *p)
 {
     mini *m = p;
-    sbr_nn_ctx c = {m->scratch, sizeof m->scratch, NULL, NULL};
+    sbr_nn_ctx c = {.scratch = m->scratch, .scratch_bytes = sizeof m->scratch};
     int T = MB * ML;
     sbr_nn_embedding_forward_f64(&c, m->h, m->E, m->items, T, MN + 1, MD, 0);
     sbr_nn_l2norm_forward_f64(&c, m->g, m->nrm, m->h, T, MD, 1e-12);
@@ -61,7 +61,7 @@ static double mini_forward(void *p)
 static void mini_backward(void *p)
 {
     mini *m = p;
-    sbr_nn_ctx c = {m->scratch, sizeof m->scratch, NULL, NULL};
+    sbr_nn_ctx c = {.scratch = m->scratch, .scratch_bytes = sizeof m->scratch};
     int T = MB * ML;
     mini_forward(m);
     memset(m->dE, 0, sizeof m->dE), memset(m->dW, 0, sizeof m->dW), memset(m->dc, 0, sizeof m->dc);

@@ -28,7 +28,7 @@ TEST(nn_score_ce_random_shapes)
             t[b] = 1 + (int32_t)sbr_rng_below(&r, N);
         size_t need = sbr_nn_score_ce_scratch_f64(B, N, d, chunk);
         void *scr = malloc(need);
-        sbr_nn_ctx c = {scr, need, NULL, NULL};
+        sbr_nn_ctx c = {.scratch = scr, .scratch_bytes = need};
         sbr_nn_score_ce_forward_f64(&c, loss, lse, S, E, t, B, N, d, chunk);
         sbr_nn_score_ce_backward_f64(&c, dS, dE, w, S, E, t, lse, B, N, d, chunk);
         /* reference: full logits, softmax, gradients */
@@ -83,7 +83,7 @@ TEST(nn_topk_random_shapes)
         double *sc = gc_zeros((size_t)B * K);
         size_t need = sbr_nn_topk_scratch_f64(B, N, K, chunk);
         void *scr = malloc(need);
-        sbr_nn_ctx c = {scr, need, NULL, NULL};
+        sbr_nn_ctx c = {.scratch = scr, .scratch_bytes = need};
         sbr_nn_topk_f64(&c, idx, sc, S, E, B, N, d, K, chunk, NULL, NULL);
         int bad = 0;
         double *all = gc_zeros(N + 1);

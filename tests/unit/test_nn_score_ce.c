@@ -127,7 +127,7 @@ TEST(nn_score_ce_large_logits_and_f32)
         w[b] = (float)c.w[b], c.w[b] = w[b];
     size_t need = sbr_nn_score_ce_scratch_f32(9, 300, 16, 64);
     float *scr = gc_zeros_f(need / sizeof(float) + 1);
-    sbr_nn_ctx ctx = {scr, need, NULL, NULL};
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
     sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, c.target, 9, 300, 16, 64);
     sbr_nn_score_ce_backward_f32(&ctx, dS, dE, w, S, E, c.target, lse, 9, 300, 16, 64);
     ce_backward(&c);
@@ -159,7 +159,7 @@ TEST(nn_score_ce_thread_independent)
         /* r = 2: just enough scratch for the lanes and one logits buffer. */
         size_t one = sbr_nn_score_ce_scratch_f32(B, N, d, chunk) -
                      (omp_get_max_threads() - 1) * nn_test_align((size_t)B * chunk * sizeof(float));
-        sbr_nn_ctx ctx = {scr, r == 2 ? one : need, NULL, NULL};
+        sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = r == 2 ? one : need};
         sbr_nn_score_ce_forward_f32(&ctx, loss[r], lse, S, E, target, B, N, d, chunk);
         sbr_nn_score_ce_backward_f32(&ctx, dS[r], dE[r], w, S, E, target, lse, B, N, d, chunk);
     }

@@ -37,7 +37,7 @@ static void tr_setup(tr_case *c, int B, int N, int d, double scale, uint64_t see
 static void tr_run(const tr_case *c, int train, int chunk, int want_dS, int want_dE,
                    double *loss, double *lse, double *dS, double *dE)
 {
-    sbr_nn_ctx ctx = {c->scratch, c->scratch_bytes, NULL, NULL};
+    sbr_nn_ctx ctx = {.scratch = c->scratch, .scratch_bytes = c->scratch_bytes};
     memset(dS, 0, sizeof(double) * (size_t)c->B * c->d);
     memset(dE, 0, sizeof(double) * (size_t)(c->N + 1) * c->d);
     double *pdS = want_dS ? dS : NULL, *pdE = want_dE ? dE : NULL;
@@ -123,7 +123,7 @@ TEST(nn_score_ce_train_thread_independent)
     for (int r = 0; r < 2; r++) {
         dS[r] = gc_zeros_f(nS), dE[r] = gc_zeros_f(nE);
         omp_set_num_threads(r + 1);
-        sbr_nn_ctx ctx = {scr, need, NULL, NULL};
+        sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
         sbr_nn_score_ce_train_f32(&ctx, loss[r], lse, dS[r], dE[r], w, S, E, target, keep, B, N,
                                   d, chunk);
     }

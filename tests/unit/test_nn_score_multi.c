@@ -225,7 +225,7 @@ TEST(nn_score_multi_f32_threads)
     for (int r = 0; r < 2; r++) {
         dS[r] = gc_zeros_f(nS), dE[r] = gc_zeros_f(nE);
         omp_set_num_threads(r + 1);
-        sbr_nn_ctx ctx = {scr, need, NULL, NULL};
+        sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
         sbr_nn_score_multi_ce_forward_f32(&ctx, loss[r], lse, S, E, target, B, U, N, d, chunk, 0);
         sbr_nn_score_multi_ce_backward_f32(&ctx, dS[r], dE[r], w, S, E, target, lse, B, U, N, d,
                                            chunk, 0);

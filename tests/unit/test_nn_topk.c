@@ -43,7 +43,7 @@ TEST(nn_topk_matches_sort)
     float sc[7 * 20];
     size_t need = sbr_nn_topk_scratch_f32(B, N, K, 1) + sbr_nn_topk_scratch_f32(B, N, K, N);
     void *scr = malloc(need);
-    sbr_nn_ctx ctx = {scr, need, NULL, NULL};
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
     sbr_nn_topk_f32(&ctx, idx, sc, S, E, B, N, d, K, 256, NULL, NULL);
     excl[0] = idx[0], excl[1] = idx[2], excl[2] = 9999, excl[3] = 11;
     excl_off[1] = 2, excl_off[2] = 2, excl_off[3] = 3;
@@ -106,7 +106,7 @@ TEST(nn_topk_k_larger_than_catalogue)
     double sc[16];
     size_t need = sbr_nn_topk_scratch_f64(B, N, K, 2);
     void *scr = malloc(need);
-    sbr_nn_ctx ctx = {scr, need, NULL, NULL};
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
     sbr_nn_topk_f64(&ctx, idx, sc, S, E, B, N, d, K, 2, excl_off, excl);
     /* Row 0: items 2, 3, 4 then empty slots; row 1: all five. */
     int seen[6] = {0};
@@ -133,7 +133,7 @@ TEST(nn_topk_thread_independent)
     omp_set_num_threads(2);
     size_t need = sbr_nn_topk_scratch_f32(B, N, K, chunk);
     void *scr = malloc(need);
-    sbr_nn_ctx ctx = {scr, need, NULL, NULL};
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
     sbr_nn_topk_f32(&ctx, i1, s1, S, E, B, N, d, K, chunk, NULL, NULL);
     omp_set_num_threads(1);
     sbr_nn_topk_f32(&ctx, i2, s2, S, E, B, N, d, K, chunk, NULL, NULL);
