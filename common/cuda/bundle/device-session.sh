@@ -98,7 +98,13 @@ mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
 mps=0
 timeout 10 nvidia-cuda-mps-control -d && mps=1
 log "MPS: $mps"
-SBR_BIN=build/gpu timeout $(($(left) - 20)) bash tests/cuda/models.sh > "$o/s/models.log" 2>&1 &
+# every model's GPU training against its CPU training, then again with the
+# GEMMs on cublasLt
+(
+    SBR_BIN=build/gpu timeout $(($(left) - 20)) bash tests/cuda/models.sh > "$o/s/models.log" 2>&1
+    SBR_GEMM=lt SBR_BIN=build/gpu timeout $(($(left) - 20)) bash tests/cuda/models.sh \
+        > "$o/s/models-lt.log" 2>&1
+) &
 models=$!
 # each job's limit: what is left, less the longest epoch expected under
 # sharing and the ranking after it
