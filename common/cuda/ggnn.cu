@@ -233,8 +233,11 @@ void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float 
     SBR_NN_REQUIRE(nnz_in >= 0 && nnz_out >= 0, op, "ptr[T] < 0");
     ggnn_check(ctx, op, T, d, steps, dense_bytes(T, d) + sort_bytes(nnz_in, nnz_out, T));
     size_t Td = (size_t)T * d;
-    float *dH = (float *)ctx->scratch, *dHp = dH + Td, *dein = dHp + Td, *deout = dein + Td;
-    float *da = deout + Td, *dgi = da + 2 * Td, *dgh = dgi + 3 * Td;
+    // [T, d] each but da [T, 2d], dgi and dgh [T, 3d]; `first` lies right
+    // before the per-step buffers, so that one memset zeroes them all for the
+    // last step (the only one of a one-layer GGNN)
+    float *spare = (float *)ctx->scratch, *first = spare + Td, *dein = first + Td;
+    float *deout = dein + Td, *da = deout + Td, *dgi = da + 2 * Td, *dgh = dgi + 3 * Td;
     char *p = (char *)ctx->scratch + dense_bytes(T, d);
     int mx = nnz_in > nnz_out ? nnz_in : nnz_out;
     size_t temp_bytes = sbr_cuda_align256(sort_temp(mx, T));
@@ -245,30 +248,35 @@ void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float 
     p = sort_prep(ctx, &min_, p, in_ptr, in_col, nnz_in, T, temp, temp_bytes);
     sort_prep(ctx, &mout, p, out_ptr, out_col, nnz_out, T, temp, temp_bytes);
 
-    SBR_CUDA_CHECK(cudaMemcpyAsync(dH, dhout, Td * sizeof(float), cudaMemcpyDeviceToDevice, st));
+    // g_in: the gradient at step s's output (dhout itself for the last step,
+    // read only); g_out: the one at its input, built in `first` or `spare`
+    const float *g_in = dhout;
+    float *g_out = first;
     for (int s = steps - 1; s >= 0; s--) {
         const float *hs = hsteps + s * Td, *as = a + s * 2 * Td;
-        SBR_CUDA_CHECK(cudaMemsetAsync(dHp, 0, Td * sizeof(float), st));
-        SBR_CUDA_CHECK(cudaMemsetAsync(dgi, 0, 3 * Td * sizeof(float), st));
-        sbr_cuda_gru_cell_bw(ctx, dgi, (size_t)3 * d, dHp, dw_hh, db_hh, dH, (size_t)d,
+        if (g_out == first) { // g_out, dein, deout, da, dgi: 8 T d in a row
+            SBR_CUDA_CHECK(cudaMemsetAsync(first, 0, 8 * Td * sizeof(float), st));
+        } else {
+            SBR_CUDA_CHECK(cudaMemsetAsync(g_out, 0, Td * sizeof(float), st));
+            SBR_CUDA_CHECK(cudaMemsetAsync(dein, 0, 7 * Td * sizeof(float), st));
+        }
+        sbr_cuda_gru_cell_bw(ctx, dgi, (size_t)3 * d, g_out, dw_hh, db_hh, g_in, (size_t)d,
                              gates + s * 3 * Td, ghn + s * Td, (size_t)d, hs, (size_t)d, w_hh, T,
                              d, dgh, NULL, 0, 0);
-        SBR_CUDA_CHECK(cudaMemsetAsync(da, 0, 2 * Td * sizeof(float), st));
         sbr_nn_linear_backward_cuda(ctx, da, dw_ih, db_ih, dgi, as, w_ih, T, 2 * d, 3 * d);
         if (db_iah)
             sbr_cuda_colsum_acc_ld(ctx, db_iah, da, (size_t)2 * d, T, d);
         if (db_oah)
             sbr_cuda_colsum_acc_ld(ctx, db_oah, da + d, (size_t)2 * d, T, d);
-        SBR_CUDA_CHECK(cudaMemsetAsync(dein, 0, 2 * Td * sizeof(float), st));
         spmm_t(ctx, dein, &min_, in_val, da, (size_t)2 * d, T, d);
         spmm_t(ctx, deout, &mout, out_val, da + d, (size_t)2 * d, T, d);
-        sbr_nn_linear_backward_cuda(ctx, dHp, dw_in, db_in, dein, hs, w_in, T, d, d);
-        sbr_nn_linear_backward_cuda(ctx, dHp, dw_out, db_out, deout, hs, w_out, T, d, d);
-        float *sw = dH;
-        dH = dHp, dHp = sw;
+        sbr_nn_linear_backward_cuda(ctx, g_out, dw_in, db_in, dein, hs, w_in, T, d, d);
+        sbr_nn_linear_backward_cuda(ctx, g_out, dw_out, db_out, deout, hs, w_out, T, d, d);
+        g_in = g_out;
+        g_out = g_out == first ? spare : first;
     }
     if (dh0) {
-        k_ggnn_acc<<<sbr_cuda_grid(Td), SBR_CUDA_BLOCK, 0, st>>>(dh0, dH, Td);
+        k_ggnn_acc<<<sbr_cuda_grid(Td), SBR_CUDA_BLOCK, 0, st>>>(dh0, g_in, Td);
         SBR_CUDA_LAUNCHED("ggnn_backward");
     }
 }
