@@ -1,4 +1,5 @@
-// Embedding gather and its deterministic scatter-add on the GPU (api.inc).
+// Embedding gather and its deterministic scatter-add on the GPU, and the
+// session-nodes pair built on them (api.inc).
 //
 // The backward reproduces the CPU's order exactly: dtable[v] receives
 // dy[i] for every i with idx[i] == v in increasing i, added one by one into
@@ -152,4 +153,75 @@ void sbr_nn_embedding_backward_cuda(sbr_nn_ctx *ctx, float *dtable, const float 
     k_embedding_b<<<sbr_cuda_grid((size_t)n * d), SBR_CUDA_BLOCK, 0, s>>>(dtable, dy, keys_s,
                                                                           pos_s, n, V, d);
     SBR_CUDA_LAUNCHED("embedding_backward");
+}
+
+/* ---- session nodes (api.inc) ---------------------------------------------------
+ * Forward: one thread per (row, column) of [y ; ylast], the clicks' rows then
+ * the last clicks'. Backward: one thread per (node, column) walks the L
+ * clicks of the node's session in order, then its last click: the order of
+ * the CPU's two scatter-adds, with no sort (a session has a few nodes). */
+__global__ void k_session_nodes_f(float *y, float *ylast, const float *H, const int32_t *alias,
+                                  const int32_t *last, const int32_t *node_sess, int B, int L,
+                                  int T, int d)
+{
+    size_t BL = (size_t)B * L;
+    SBR_CUDA_FOR(t, (BL + B) * d) {
+        size_t r = t / d, k = t % d;
+        bool click = r < BL;
+        size_t i = click ? r : r - BL;
+        int v = sbr_cv_index(click ? alias : last, i, T, SBR_CVOP_SESSION_NODES);
+        int sess = click ? (int)(i / L) : (int)i;
+        if (v >= 0 && k == 0 && node_sess[v] != sess)
+            sbr_cv_record(SBR_CV_SESSION, SBR_CVOP_SESSION_NODES, (long long)r, v, node_sess[v]);
+        (click ? y : ylast)[i * d + k] = v < 0 ? 0.0f : H[(size_t)v * d + k];
+    }
+}
+
+__global__ void k_session_nodes_b(float *dH, const float *dy, const float *dylast,
+                                  const int32_t *alias, const int32_t *last,
+                                  const int32_t *node_sess, int B, int L, int T, int d)
+{
+    SBR_CUDA_FOR(q, (size_t)T * d) {
+        size_t t = q / d, k = q % d;
+        int b = sbr_cv_index(node_sess, t, B, SBR_CVOP_SESSION_NODES);
+        if (b < 0)
+            continue;
+        const int32_t *al = alias + (size_t)b * L;
+        float acc = dH[q];
+        for (int j = 0; j < L; j++)
+            if (al[j] == (int)t)
+                acc += dy[((size_t)b * L + j) * d + k];
+        if (last[b] == (int)t)
+            acc += dylast[(size_t)b * d + k];
+        dH[q] = acc;
+    }
+}
+
+void sbr_nn_session_nodes_forward_cuda(sbr_nn_ctx *ctx, float *y, float *ylast, const float *H,
+                                       const int32_t *alias, const int32_t *last,
+                                       const int32_t *node_sess, int B, int L, int T, int d)
+{
+    SBR_NN_REQUIRE(B >= 0 && L >= 1 && T >= 0 && d >= 0, "session_nodes_forward",
+                   "bad sizes B=%d L=%d T=%d d=%d", B, L, T, d);
+    size_t n = ((size_t)B * L + B) * d;
+    if (n == 0)
+        return;
+    k_session_nodes_f<<<sbr_cuda_grid(n), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        y, ylast, H, alias, last, node_sess, B, L, T, d);
+    SBR_CUDA_LAUNCHED("session_nodes_forward");
+}
+
+void sbr_nn_session_nodes_backward_cuda(sbr_nn_ctx *ctx, float *dH, const float *dy,
+                                        const float *dylast, const int32_t *alias,
+                                        const int32_t *last, const int32_t *node_sess, int B,
+                                        int L, int T, int d)
+{
+    SBR_NN_REQUIRE(B >= 0 && L >= 1 && T >= 0 && d >= 0, "session_nodes_backward",
+                   "bad sizes B=%d L=%d T=%d d=%d", B, L, T, d);
+    size_t n = (size_t)T * d;
+    if (n == 0 || B == 0)
+        return;
+    k_session_nodes_b<<<sbr_cuda_grid(n), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        dH, dy, dylast, alias, last, node_sess, B, L, T, d);
+    SBR_CUDA_LAUNCHED("session_nodes_backward");
 }

@@ -190,6 +190,7 @@ enum {
     SBR_CV_INDEX, /* [1] = position, [2] = value, [3] = limit: value outside 0..limit-1 */
     SBR_CV_LEN,   /* value outside 0..limit */
     SBR_CV_OFF,   /* offsets decrease at segment [1] (or off[0] != 0) */
+    SBR_CV_SESSION, /* [1] = row, [2] = node, [3] = the node's session: not the row's */
 };
 
 #define SBR_CUDA_VIOLATION_SLOT(name)                                              \
@@ -253,6 +254,7 @@ enum {
     SBR_CVOP_GGNN,
     SBR_CVOP_EDGE_ATTN,
     SBR_CVOP_MHA,
+    SBR_CVOP_SESSION_NODES,
     SBR_CVOP_COUNT
 };
 

@@ -129,6 +129,7 @@ static const char *const cv_op_names[SBR_CVOP_COUNT] = {
     "ggnn",
     "edge_attn",
     "mha",
+    "session_nodes",
 };
 
 static void report_violation(const int v[5])
@@ -145,6 +146,9 @@ static void report_violation(const int v[5])
         sbr_nn_fail(name, "len[%d] = %d is outside 0..%d", v[2], v[3], v[4]);
     case SBR_CV_OFF:
         sbr_nn_fail(name, "offsets decrease at segment %d (or off[0] != 0)", v[2]);
+    case SBR_CV_SESSION:
+        sbr_nn_fail(name, "row %d (clicks, then last clicks): node %d is of session %d", v[2],
+                    v[3], v[4]);
     default:
         sbr_nn_fail(name, "contract violation %d", v[0]);
     }

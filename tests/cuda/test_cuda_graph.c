@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cuda_test.h"
+#include "../unit/session_batch.h"
 #include "rng.h"
 
 #define EW_RTOL 2e-6
@@ -242,4 +243,28 @@ TEST(cuda_hinge)
         ct_check("hinge ddpos", ddp, EW_RTOL, EW_ATOL);
         ct_check("hinge ddneg", ddn, 0, 0);
     }
+}
+
+/* The session-nodes pair on the GPU gives the CPU's bits: the gather copies,
+ * and the backward adds each node's rows in the CPU's order. */
+TEST(cuda_session_nodes)
+{
+    CT_BEGIN();
+    enum { B = 100, L = 19, d = 100 };
+    static int32_t alias[B * L], last[B], node_sess[B * 4];
+    int T;
+    session_batch(B, L, alias, last, node_sess, &T);
+    ct_ibuf al = ct_ints_from(alias, B * L), la = ct_ints_from(last, B);
+    ct_ibuf ns = ct_ints_from(node_sess, T);
+    ct_buf H = ct_in((size_t)T * d, -1, 1), y = ct_out((size_t)B * L * d), yl = ct_out(B * d);
+    ct_buf dy = ct_in((size_t)B * L * d, -1, 1), dyl = ct_in(B * d, -1, 1);
+    ct_buf dH = ct_acc((size_t)T * d);
+    sbr_nn_session_nodes_forward_f32(NULL, y.h, yl.h, H.h, al.h, la.h, ns.h, B, L, T, d);
+    sbr_nn_session_nodes_forward_cuda(ct_ctx(), y.d, yl.d, H.d, al.d, la.d, ns.d, B, L, T, d);
+    sbr_nn_session_nodes_backward_f32(NULL, dH.h, dy.h, dyl.h, al.h, la.h, ns.h, B, L, T, d);
+    sbr_nn_session_nodes_backward_cuda(ct_ctx(), dH.d, dy.d, dyl.d, al.d, la.d, ns.d, B, L, T,
+                                       d);
+    ct_check_bits("session_nodes y", y.d, y.h, y.n * sizeof(float));
+    ct_check_bits("session_nodes ylast", yl.d, yl.h, yl.n * sizeof(float));
+    ct_check_bits("session_nodes dH", dH.d, dH.h, dH.n * sizeof(float));
 }

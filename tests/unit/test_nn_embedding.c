@@ -5,6 +5,7 @@
 #include "gradcheck.h"
 #include "harness.h"
 #include "nn/nn.h"
+#include "session_batch.h"
 
 typedef struct {
     int n, V, d, pad;
@@ -74,4 +75,33 @@ TEST(nn_embedding_backward_deterministic_order)
     sbr_nn_embedding_backward_f32(&x, dt, dy, idx, n, V, d, -1);
     CHECK(memcmp(dt, ref, (size_t)V * d * sizeof(float)) == 0);
     free(idx), free(dy), free(dt), free(ref);
+}
+
+TEST(nn_session_nodes_are_two_embeddings)
+{
+    enum { B = 9, L = 7, d = 13 };
+    int32_t alias[B * L], last[B], node_sess[B * 4];
+    int T;
+    session_batch(B, L, alias, last, node_sess, &T);
+    float *H = gc_zeros_f((size_t)T * d), *y = gc_zeros_f((size_t)B * L * d);
+    float *yl = gc_zeros_f((size_t)B * d), *y2 = gc_zeros_f((size_t)B * L * d);
+    float *yl2 = gc_zeros_f((size_t)B * d), *dy = gc_zeros_f((size_t)B * L * d);
+    float *dyl = gc_zeros_f((size_t)B * d), *dH = gc_zeros_f((size_t)T * d);
+    float *dH2 = gc_zeros_f((size_t)T * d);
+    gc_fill_f(H, (size_t)T * d, -1, 1, 5);
+    gc_fill_f(dy, (size_t)B * L * d, -1, 1, 6);
+    gc_fill_f(dyl, (size_t)B * d, -1, 1, 7);
+    gc_fill_f(dH, (size_t)T * d, -1, 1, 8);
+    memcpy(dH2, dH, (size_t)T * d * sizeof(float));
+    sbr_nn_ctx x = {0};
+    sbr_nn_session_nodes_forward_f32(&x, y, yl, H, alias, last, node_sess, B, L, T, d);
+    sbr_nn_embedding_forward_f32(&x, y2, H, alias, B * L, T, d, -1);
+    sbr_nn_embedding_forward_f32(&x, yl2, H, last, B, T, d, -1);
+    CHECK(memcmp(y, y2, (size_t)B * L * d * sizeof(float)) == 0);
+    CHECK(memcmp(yl, yl2, (size_t)B * d * sizeof(float)) == 0);
+    sbr_nn_session_nodes_backward_f32(&x, dH, dy, dyl, alias, last, node_sess, B, L, T, d);
+    sbr_nn_embedding_backward_f32(&x, dH2, dy, alias, B * L, T, d, -1);
+    sbr_nn_embedding_backward_f32(&x, dH2, dyl, last, B, T, d, -1);
+    CHECK(memcmp(dH, dH2, (size_t)T * d * sizeof(float)) == 0);
+    free(H), free(y), free(yl), free(y2), free(yl2), free(dy), free(dyl), free(dH), free(dH2);
 }
