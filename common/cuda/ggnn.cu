@@ -151,7 +151,7 @@ void sbr_nn_ggnn_forward_cuda(sbr_nn_ctx *ctx, float *hout, float *hsteps, float
     float *ein = (float *)ctx->scratch, *eout = ein + Td, *gi = eout + Td, *gh = gi + 3 * Td;
     for (int s = 0; s < steps; s++) {
         float *hs = hsteps + s * Td;
-        if (s == 0)
+        if (s == 0 && hs != h0)
             SBR_CUDA_CHECK(cudaMemcpyAsync(hs, h0, Td * sizeof(float), cudaMemcpyDeviceToDevice,
                                            st));
         float *as = a + s * 2 * Td;
