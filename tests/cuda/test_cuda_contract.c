@@ -56,14 +56,18 @@ static int child_says(const char *test, const char *which, const char *want)
 {
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
+    if (n <= 0) {
+        harness_fail(__FILE__, __LINE__, "readlink /proc/self/exe failed");
         return 0;
+    }
     self[n] = 0;
     char cmd[4400];
     snprintf(cmd, sizeof cmd, "%s=%s '%s' %s 2>&1", CHILD_ENV, which, self, test);
     FILE *f = popen(cmd, "r");
-    if (!f)
+    if (!f) {
+        harness_fail(__FILE__, __LINE__, "popen %s failed", cmd);
         return 0;
+    }
     char out[8192] = {0};
     size_t got = fread(out, 1, sizeof out - 1, f);
     out[got] = 0;
@@ -79,8 +83,8 @@ TEST(cuda_index_violation_is_reported)
     CT_BEGIN();
     if (getenv(CHILD_ENV))
         violation_child(); /* does not return */
-    child_says("cuda_index_violation_is_reported", "1",
-               "sbr nn: embedding_forward (cuda): idx[3] = 7 is outside 0..4");
+    CHECK(child_says("cuda_index_violation_is_reported", "1",
+                     "sbr nn: embedding_forward (cuda): idx[3] = 7 is outside 0..4"));
 }
 
 TEST(cuda_session_violation_is_reported)
@@ -88,7 +92,7 @@ TEST(cuda_session_violation_is_reported)
     CT_BEGIN();
     if (getenv(CHILD_ENV))
         violation_child(); /* does not return */
-    child_says("cuda_session_violation_is_reported", "session",
-               "sbr nn: session_nodes (cuda): row 1 (clicks, then last clicks): node 2 is of "
-               "session 1");
+    CHECK(child_says("cuda_session_violation_is_reported", "session",
+                     "sbr nn: session_nodes (cuda): row 1 (clicks, then last clicks): node 2 "
+                     "is of session 1"));
 }
