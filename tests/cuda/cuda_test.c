@@ -119,6 +119,14 @@ ct_buf ct_out(size_t n)
     return b;
 }
 
+float *ct_download(const float *dev, size_t n)
+{
+    float *h = host_alloc(n * sizeof(float));
+    sbr_nn_cuda_sync(ct_ctx());
+    sbr_cuda_d2h(h, dev, n * sizeof(float));
+    return h;
+}
+
 ct_ibuf ct_ints(size_t n, int lo, int hi)
 {
     ct_ibuf b = {host_alloc(n * sizeof(int32_t)), dev_alloc(n * sizeof(int32_t)), n};

@@ -57,6 +57,9 @@ ct_buf ct_out(size_t n);
 /* A gradient that ops accumulate into: random, the same on both sides. */
 #define ct_acc(n) ct_in((n), -0.5f, 0.5f)
 ct_ibuf ct_ints(size_t n, int lo, int hi); /* uniform in lo..hi */
+/* A fresh host copy of n floats of dev, after waiting for the GPU (freed
+ * with the test's buffers). */
+float *ct_download(const float *dev, size_t n);
 ct_ibuf ct_ints_from(const int32_t *v, size_t n);
 ct_bbuf ct_bytes_out(size_t n);
 

@@ -5,15 +5,6 @@
 
 #include "cuda_test.h"
 
-/* Downloads n floats of dev into a fresh host buffer. */
-static float *download(const float *dev, size_t n)
-{
-    ct_buf b = ct_out(n); /* only its host half is used */
-    sbr_nn_cuda_sync(ct_ctx());
-    sbr_cuda_d2h(b.h, dev, n * sizeof(float));
-    return b.h;
-}
-
 TEST(cuda_backward_passes_repeat_bit_for_bit)
 {
     CT_BEGIN();
@@ -29,8 +20,8 @@ TEST(cuda_backward_passes_repeat_bit_for_bit)
         sbr_nn_score_ce_backward_cuda(ct_ctx(), dS.d, dE.d, dl.d, S.d, E.d, target.d, lse.d, B, N,
                                       d, 8192);
         if (r == 0) {
-            first[0] = download(dS.d, dS.n);
-            first[1] = download(dE.d, dE.n);
+            first[0] = ct_download(dS.d, dS.n);
+            first[1] = ct_download(dE.d, dE.n);
         } else {
             ct_check_bits("score_ce dS again", dS.d, first[0], dS.n * sizeof(float));
             ct_check_bits("score_ce dE again", dE.d, first[1], dE.n * sizeof(float));
@@ -52,7 +43,7 @@ TEST(cuda_backward_passes_repeat_bit_for_bit)
         const float *outs[3] = {dq.d, dk.d, dv.d};
         for (int i = 0; i < 3; i++) {
             if (r == 0)
-                mfirst[i] = download(outs[i], BLd);
+                mfirst[i] = ct_download(outs[i], BLd);
             else
                 ct_check_bits("mha gradient again", outs[i], mfirst[i], BLd * sizeof(float));
         }
@@ -77,7 +68,7 @@ TEST(cuda_backward_passes_repeat_bit_for_bit)
         const ct_buf *outs[3] = {&dx, &dwih, &dwhh};
         for (int i = 0; i < 3; i++) {
             if (r == 0)
-                gfirst[i] = download(outs[i]->d, outs[i]->n);
+                gfirst[i] = ct_download(outs[i]->d, outs[i]->n);
             else
                 ct_check_bits("gru gradient again", outs[i]->d, gfirst[i],
                               outs[i]->n * sizeof(float));

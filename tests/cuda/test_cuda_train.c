@@ -59,14 +59,6 @@ TEST(cuda_score_ce)
 
 /* score_ce_train gives the bits of forward then backward, whether it reuses
  * the forward's logits (the catalogue in one chunk) or recomputes them. */
-static float *d2h_copy(const float *dev, size_t n)
-{
-    ct_buf b = ct_out(n); /* only its host half is used */
-    sbr_nn_cuda_sync(ct_ctx());
-    sbr_cuda_d2h(b.h, dev, n * sizeof(float));
-    return b.h;
-}
-
 static void score_ce_train_case(int B, int N, int d, int chunk)
 {
     ct_buf S = ct_in((size_t)B * d, -1, 1), E = ct_in((size_t)(N + 1) * d, -1, 1);
@@ -81,10 +73,11 @@ static void score_ce_train_case(int B, int N, int d, int chunk)
                                   lse[0].d, B, N, d, chunk);
     sbr_nn_score_ce_train_cuda(ct_ctx(), loss[1].d, lse[1].d, dS[1].d, dE[1].d, dloss.d, S.d,
                                E.d, target.d, NULL, B, N, d, chunk);
-    ct_check_bits("score_ce_train loss", loss[1].d, d2h_copy(loss[0].d, B), B * sizeof(float));
-    ct_check_bits("score_ce_train dS", dS[1].d, d2h_copy(dS[0].d, dS[0].n),
+    ct_check_bits("score_ce_train loss", loss[1].d, ct_download(loss[0].d, B),
+                  B * sizeof(float));
+    ct_check_bits("score_ce_train dS", dS[1].d, ct_download(dS[0].d, dS[0].n),
                   dS[0].n * sizeof(float));
-    ct_check_bits("score_ce_train dE", dE[1].d, d2h_copy(dE[0].d, dE[0].n),
+    ct_check_bits("score_ce_train dE", dE[1].d, ct_download(dE[0].d, dE[0].n),
                   dE[0].n * sizeof(float));
 }
 
