@@ -37,7 +37,6 @@ struct plan {
 
 struct lt_state {
     cublasLtHandle_t lt;
-    cublasComputeType_t compute;
     cublasLtMatmulDesc_t desc;
     cublasLtMatrixLayout_t la, lb, lc;
     cublasLtMatmulPreference_t pref;
@@ -209,7 +208,6 @@ extern "C" int sbr_cuda_gemm_init(sbr_nn_ctx *ctx, sbr_err *e)
         return sbr_errf(e, "out of memory for the cublasLt plans");
     }
     st->plans = plans;
-    st->compute = compute_for((cublasHandle_t)ctx->cublas);
     uint64_t ws = LT_WORKSPACE;
     cudaError_t ce = cudaMalloc(&st->ws, LT_WORKSPACE);
     if (ce != cudaSuccess) {
@@ -221,7 +219,8 @@ extern "C" int sbr_cuda_gemm_init(sbr_nn_ctx *ctx, sbr_err *e)
     }
     cublasStatus_t s;
     if ((s = cublasLtCreate(&st->lt)) ||
-        (s = cublasLtMatmulDescCreate(&st->desc, st->compute, CUDA_R_32F)) ||
+        (s = cublasLtMatmulDescCreate(&st->desc, compute_for((cublasHandle_t)ctx->cublas),
+                                      CUDA_R_32F)) ||
         (s = cublasLtMatrixLayoutCreate(&st->la, CUDA_R_32F, 1, 1, 1)) ||
         (s = cublasLtMatrixLayoutCreate(&st->lb, CUDA_R_32F, 1, 1, 1)) ||
         (s = cublasLtMatrixLayoutCreate(&st->lc, CUDA_R_32F, 1, 1, 1)) ||

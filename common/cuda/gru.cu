@@ -16,11 +16,6 @@ __device__ __forceinline__ float gru_sig(float x)
     return e / (1 + e);
 }
 
-__global__ void k_gru_fill_bias(float *gh, const float *b_hh, int n, int H3)
-{
-    SBR_CUDA_FOR(i, (size_t)n * H3) gh[i] = b_hh ? b_hh[i % H3] : 0.0f;
-}
-
 // Row i active: len == NULL or t < len[i].
 __device__ __forceinline__ bool gru_active(const int32_t *len, size_t i, int t, int L)
 {
@@ -104,13 +99,9 @@ void sbr_cuda_gru_cell_fw(sbr_nn_ctx *ctx, float *hnew, size_t ldo, float *gates
         return;
     cudaStream_t s = sbr_cuda_stream(ctx);
     int H3 = 3 * H;
-    if (h) { // gh^T [3H, n] = W_hh [3H, H] h^T [H, n] + b_hh
-        SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, "gru_forward", CUBLAS_OP_T, CUBLAS_OP_N, H3, n, H,
-                                        w_hh, H, h, (int)ldh, 0, gh, H3, b_hh));
-    } else {
-        k_gru_fill_bias<<<sbr_cuda_grid((size_t)n * H3), SBR_CUDA_BLOCK, 0, s>>>(gh, b_hh, n, H3);
-        SBR_CUDA_LAUNCHED("gru_forward");
-    }
+    // gh^T [3H, n] = W_hh [3H, H] h^T [H, n] + b_hh (no h: k = 0, gh = b_hh or 0)
+    SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, "gru_forward", CUBLAS_OP_T, CUBLAS_OP_N, H3, n, h ? H : 0,
+                                    w_hh, H, h, h ? (int)ldh : 1, 0, gh, H3, b_hh));
     k_gru_cell_fw<<<sbr_cuda_grid((size_t)n * H), SBR_CUDA_BLOCK, 0, s>>>(
         hnew, ldo, gates, ghn, ldn, gi, ldg, h, ldh, gh, n, H, len, t, L);
     SBR_CUDA_LAUNCHED("gru_forward");
