@@ -25,10 +25,18 @@ void sbr_cuda_colsum_acc(sbr_nn_ctx *ctx, float *acc, const float *a, int n, int
     sbr_cuda_colsum_acc_ld(ctx, acc, a, (size_t)m, n, m);
 }
 
+// Misuse is reported even for an empty call.
+static void need_cublas(const sbr_nn_ctx *ctx, const char *op)
+{
+    SBR_NN_REQUIRE(ctx && ctx->cublas, op, "the context has no cuBLAS handle "
+                                           "(sbr_nn_cuda_ctx_init)");
+}
+
 void sbr_nn_linear_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *x, const float *w,
                                 const float *b, int n, int in, int out)
 {
     SBR_NN_REQUIRE(n >= 0 && in >= 0 && out >= 0, "linear_forward", "negative size");
+    need_cublas(ctx, "linear_forward");
     if (n == 0 || out == 0)
         return;
     // (in = 0: y = b, or 0)
@@ -41,8 +49,7 @@ void sbr_nn_linear_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dw, float *d
                                  int out)
 {
     SBR_NN_REQUIRE(n >= 0 && in >= 0 && out >= 0, "linear_backward", "negative size");
-    SBR_NN_REQUIRE(ctx && ctx->cublas, "linear_backward", "the context has no cuBLAS handle "
-                                                           "(sbr_nn_cuda_ctx_init)");
+    need_cublas(ctx, "linear_backward");
     if (n == 0 || out == 0)
         return;
     if (db)

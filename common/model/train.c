@@ -310,10 +310,12 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         sbr_progress_end(&p, extra);
         double secs = sbr_now() - t0, loss_sum = sums[0], xloss_sum = sums[1];
         step_timing_print(&tm, nb, secs);
-        int lt_none, lt_algo = sbr_model_gemm_plans(m, &lt_none);
-        if (tm.mode && lt_algo + lt_none > 0) /* misses cost the host a heuristic each */
-            sbr_info("cublasLt plans so far: %d GEMM shapes with an algorithm, %d on cuBLAS",
-                     lt_algo, lt_none);
+        if (tm.mode) { /* misses cost the host a heuristic each */
+            int lt_none, lt_algo = sbr_model_gemm_plans(m, &lt_none);
+            if (lt_algo + lt_none > 0)
+                sbr_info("cublasLt plans so far: %d GEMM shapes with an algorithm, %d on cuBLAS",
+                         lt_algo, lt_none);
+        }
         if (tm.mode == 3)
             sbr_model_prof_report(m, stderr, "step profile");
         sbr_eval_result v = {0}, t = {0};
