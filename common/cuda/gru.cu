@@ -101,7 +101,7 @@ void sbr_cuda_gru_cell_fw(sbr_nn_ctx *ctx, float *hnew, size_t ldo, float *gates
     int H3 = 3 * H;
     // gh^T [3H, n] = W_hh [3H, H] h^T [H, n] + b_hh (no h: k = 0, gh = b_hh or 0)
     SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, "gru_forward", CUBLAS_OP_T, CUBLAS_OP_N, H3, n, h ? H : 0,
-                                    w_hh, H, h, h ? (int)ldh : 1, 0, gh, H3, b_hh));
+                                    w_hh, H, h, (int)ldh, 0, gh, H3, b_hh));
     k_gru_cell_fw<<<sbr_cuda_grid((size_t)n * H), SBR_CUDA_BLOCK, 0, s>>>(
         hnew, ldo, gates, ghn, ldn, gi, ldg, h, ldh, gh, n, H, len, t, L);
     SBR_CUDA_LAUNCHED("gru_forward");

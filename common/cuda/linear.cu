@@ -41,7 +41,7 @@ void sbr_nn_linear_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *x, const
         return;
     // (in = 0: y = b, or 0)
     SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, "linear_forward", CUBLAS_OP_T, CUBLAS_OP_N, out, n, in,
-                                    w, in > 0 ? in : 1, x, in > 0 ? in : 1, 0, y, out, b));
+                                    w, in, x, in, 0, y, out, b));
 }
 
 void sbr_nn_linear_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dw, float *db,
