@@ -11,7 +11,9 @@
  *
  * Column-major, as cuBLAS: C [m, n] (ldc) = op(A) op(B) + beta C, alpha 1;
  * with bias [m] (beta must then be 0): C = op(A) op(B) + bias broadcast over
- * C's columns, i.e. over the rows of the row-major matrix C^T. Returns the
+ * C's columns, i.e. over the rows of the row-major matrix C^T. k = 0 (no
+ * product; A, B and their lds unread): C = bias, or 0 (beta 0), or left
+ * (beta 1), without a library call. Returns the
  * cuBLAS status; call it inside SBR_CUBLAS_CHECK, which names the call site
  * (and marks it for the step profiler). Included by .cu files only. */
 #ifndef SBR_CUDA_GEMM_CUH
