@@ -180,6 +180,7 @@ void lt_free(lt_state *st)
 
 // FP32 products and sums (cublasLt's plain FP32, as PyTorch runs it with
 // TF32 off), or TF32 tensor cores when the handle's math mode asks for them.
+// Pedantic and default both map to plain FP32 here (docs/GPU.md).
 cublasComputeType_t compute_for(cublasHandle_t h)
 {
     cublasMath_t mode = CUBLAS_PEDANTIC_MATH;
@@ -266,6 +267,7 @@ cublasStatus_t sbr_cuda_sgemm(sbr_nn_ctx *ctx, const char *op, cublasOperation_t
                               const float *bias)
 {
     SBR_NN_REQUIRE(ctx && ctx->cublas, op, "the context has no cuBLAS handle");
+    SBR_NN_REQUIRE(beta == 0 || beta == 1, op, "beta is 0 or 1, not %g", (double)beta);
     SBR_NN_REQUIRE(!bias || beta == 0, op, "a GEMM with a bias takes beta = 0");
     if (m == 0 || n == 0)
         return CUBLAS_STATUS_SUCCESS;

@@ -9,7 +9,8 @@
  *                     epilogue in the same kernel. A shape cublasLt has no
  *                     algorithm for falls back to the cublas path.
  *
- * Column-major, as cuBLAS: C [m, n] (ldc) = op(A) op(B) + beta C, alpha 1;
+ * Column-major, as cuBLAS: C [m, n] (ldc) = op(A) op(B) + beta C, alpha 1,
+ * beta 0 or 1 (nothing else is needed, and k = 0 relies on it);
  * with bias [m] (beta must then be 0): C = op(A) op(B) + bias broadcast over
  * C's columns, i.e. over the rows of the row-major matrix C^T. k = 0 (no
  * product; A, B and their lds unread): C = bias, or 0 (beta 0), or left

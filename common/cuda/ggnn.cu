@@ -1,19 +1,21 @@
 // Gated graph propagation of SR-GNN on the GPU (see api.inc and
 // common/nn/ggnn.inc): the same sequence of linear / sparse / GRU-cell
 // steps as the CPU op. A x runs one thread per (row, column), entries in CSR
-// order. A^T dy runs without atomics: a stable radix sort of the entries by
-// column (once per backward call, both matrices) groups them, and one
-// thread per (column group, feature) adds its entries in CSR order, the
-// CPU's order.
+// order. A^T dy runs without atomics: given the transposes' values over the
+// other matrix's pattern (api.inc), it is A x again; without them a stable
+// radix sort of the entries by column (once per backward call, both
+// matrices) groups them, and one thread per (column group, feature) adds its
+// entries in CSR order. Either way the CPU's order.
 #include <cub/device/device_radix_sort.cuh>
 
 #include "cuda/kernels.cuh"
 
 SBR_CUDA_VIOLATION_SLOT(ggnn)
 
-// y [T, d] (row stride ldy) = A x (+ b): a thread per (i, k).
+// y [T, d] (row strides ldy, ldx) = A x (+ b): a thread per (i, k).
 __global__ void k_ggnn_spmm(float *y, size_t ldy, const int32_t *ptr, const int32_t *col,
-                            const float *val, const float *x, const float *b, int T, int d)
+                            const float *val, const float *x, size_t ldx, const float *b, int T,
+                            int d)
 {
     SBR_CUDA_FOR(t, (size_t)T * d) {
         size_t i = t / d, k = t % d;
@@ -27,7 +29,7 @@ __global__ void k_ggnn_spmm(float *y, size_t ldy, const int32_t *ptr, const int3
                 sbr_cv_record(SBR_CV_INDEX, SBR_CVOP_GGNN, e, c, T);
                 continue;
             }
-            acc += val[e] * x[(size_t)c * d + k];
+            acc += val[e] * x[(size_t)c * ldx + k];
         }
         if (b)
             acc += b[k];
@@ -125,6 +127,15 @@ extern "C" size_t sbr_nn_ggnn_scratch_cuda(int T, int d)
 }
 
 
+static void spmm(sbr_nn_ctx *ctx, const char *op, float *y, size_t ldy, const int32_t *ptr, const int32_t *col,
+                 const float *val, const float *x, size_t ldx, const float *b, int T, int d)
+{
+    size_t Td = (size_t)T * d;
+    k_ggnn_spmm<<<sbr_cuda_grid(Td), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        y, ldy, ptr, col, val, x, ldx, b, T, d);
+    SBR_CUDA_LAUNCHED(op);
+}
+
 static void ggnn_check(sbr_nn_ctx *ctx, const char *op, int T, int d, int steps, size_t need)
 {
     SBR_NN_REQUIRE(T >= 0 && d >= 0 && steps >= 1, op, "bad sizes T=%d d=%d steps=%d", T, d,
@@ -157,12 +168,8 @@ void sbr_nn_ggnn_forward_cuda(sbr_nn_ctx *ctx, float *hout, float *hsteps, float
         float *as = a + s * 2 * Td;
         sbr_nn_linear_forward_cuda(ctx, ein, hs, w_in, b_in, T, d, d);
         sbr_nn_linear_forward_cuda(ctx, eout, hs, w_out, b_out, T, d, d);
-        k_ggnn_spmm<<<sbr_cuda_grid(Td), SBR_CUDA_BLOCK, 0, st>>>(as, (size_t)2 * d, in_ptr,
-                                                                  in_col, in_val, ein, b_iah, T, d);
-        SBR_CUDA_LAUNCHED("ggnn_forward");
-        k_ggnn_spmm<<<sbr_cuda_grid(Td), SBR_CUDA_BLOCK, 0, st>>>(
-            as + d, (size_t)2 * d, out_ptr, out_col, out_val, eout, b_oah, T, d);
-        SBR_CUDA_LAUNCHED("ggnn_forward");
+        spmm(ctx, op, as, (size_t)2 * d, in_ptr, in_col, in_val, ein, (size_t)d, b_iah, T, d);
+        spmm(ctx, op, as + d, (size_t)2 * d, out_ptr, out_col, out_val, eout, (size_t)d, b_oah, T, d);
         sbr_nn_linear_forward_cuda(ctx, gi, as, w_ih, b_ih, T, 2 * d, 3 * d);
         float *next = s + 1 < steps ? hsteps + (s + 1) * Td : hout;
         sbr_cuda_gru_cell_fw(ctx, next, (size_t)d, gates + s * 3 * Td, ghn + s * Td, (size_t)d,
@@ -213,6 +220,26 @@ static void spmm_t(sbr_nn_ctx *ctx, float *dx, const ggnn_sorted *m, const float
     SBR_CUDA_LAUNCHED("ggnn_backward");
 }
 
+// Groups both matrices' entries by column in scratch, after the dense
+// buffers (the backward without transposes).
+static void sort_both(sbr_nn_ctx *ctx, ggnn_sorted *min_, ggnn_sorted *mout,
+                      const int32_t *in_ptr, const int32_t *in_col, const int32_t *out_ptr,
+                      const int32_t *out_col, int T, int d, int steps)
+{
+    const char *op = "ggnn_backward";
+    int nnz_in = sbr_cuda_read_int(ctx, in_ptr + T), nnz_out = sbr_cuda_read_int(ctx, out_ptr + T);
+    SBR_NN_REQUIRE(nnz_in >= 0 && nnz_out >= 0, op, "ptr[T] < 0");
+    ggnn_check(ctx, op, T, d, steps, dense_bytes(T, d) + sort_bytes(nnz_in, nnz_out, T));
+    char *p = (char *)ctx->scratch + dense_bytes(T, d);
+    int mx = nnz_in > nnz_out ? nnz_in : nnz_out;
+    size_t temp_bytes = sbr_cuda_align256(sort_temp(mx, T));
+    size_t an_in = sbr_cuda_align256((size_t)(nnz_in > 0 ? nnz_in : 1) * sizeof(int32_t));
+    size_t an_out = sbr_cuda_align256((size_t)(nnz_out > 0 ? nnz_out : 1) * sizeof(int32_t));
+    void *temp = p + 5 * an_in + 5 * an_out;
+    p = sort_prep(ctx, min_, p, in_ptr, in_col, nnz_in, T, temp, temp_bytes);
+    sort_prep(ctx, mout, p, out_ptr, out_col, nnz_out, T, temp, temp_bytes);
+}
+
 void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float *db_in,
                                float *dw_out, float *db_out, float *db_iah, float *db_oah,
                                float *dw_ih, float *db_ih, float *dw_hh, float *db_hh,
@@ -220,33 +247,28 @@ void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float 
                                const float *gates, const float *ghn, const int32_t *in_ptr,
                                const int32_t *in_col, const float *in_val,
                                const int32_t *out_ptr, const int32_t *out_col,
-                               const float *out_val, const float *w_in, const float *w_out,
-                               const float *w_ih, const float *w_hh, int T, int d, int steps)
+                               const float *out_val, const float *in_tval, const float *out_tval,
+                               const float *w_in, const float *w_out, const float *w_ih,
+                               const float *w_hh, int T, int d, int steps)
 {
     const char *op = "ggnn_backward";
     SBR_NN_REQUIRE(T >= 0 && d >= 0 && steps >= 1, op, "bad sizes T=%d d=%d steps=%d", T, d,
                    steps);
+    SBR_NN_REQUIRE(!in_tval == !out_tval, op, "in_tval and out_tval: both or neither");
     if (T == 0 || d == 0)
         return;
     cudaStream_t st = sbr_cuda_stream(ctx);
-    int nnz_in = sbr_cuda_read_int(ctx, in_ptr + T), nnz_out = sbr_cuda_read_int(ctx, out_ptr + T);
-    SBR_NN_REQUIRE(nnz_in >= 0 && nnz_out >= 0, op, "ptr[T] < 0");
-    ggnn_check(ctx, op, T, d, steps, dense_bytes(T, d) + sort_bytes(nnz_in, nnz_out, T));
     size_t Td = (size_t)T * d;
+    ggnn_sorted min_ = {}, mout = {};
+    if (in_tval)
+        ggnn_check(ctx, op, T, d, steps, dense_bytes(T, d));
+    else
+        sort_both(ctx, &min_, &mout, in_ptr, in_col, out_ptr, out_col, T, d, steps);
     // [T, d] each but da [T, 2d], dgi and dgh [T, 3d]; `first` lies right
     // before the per-step buffers, so that one memset zeroes them all for the
     // last step (the only one of a one-layer GGNN)
     float *spare = (float *)ctx->scratch, *first = spare + Td, *dein = first + Td;
     float *deout = dein + Td, *da = deout + Td, *dgi = da + 2 * Td, *dgh = dgi + 3 * Td;
-    char *p = (char *)ctx->scratch + dense_bytes(T, d);
-    int mx = nnz_in > nnz_out ? nnz_in : nnz_out;
-    size_t temp_bytes = sbr_cuda_align256(sort_temp(mx, T));
-    ggnn_sorted min_, mout;
-    size_t an_in = sbr_cuda_align256((size_t)(nnz_in > 0 ? nnz_in : 1) * sizeof(int32_t));
-    size_t an_out = sbr_cuda_align256((size_t)(nnz_out > 0 ? nnz_out : 1) * sizeof(int32_t));
-    void *temp = p + 5 * an_in + 5 * an_out;
-    p = sort_prep(ctx, &min_, p, in_ptr, in_col, nnz_in, T, temp, temp_bytes);
-    sort_prep(ctx, &mout, p, out_ptr, out_col, nnz_out, T, temp, temp_bytes);
 
     // g_in: the gradient at step s's output (dhout itself for the last step,
     // read only); g_out: the one at its input, built in `first` or `spare`
@@ -268,8 +290,15 @@ void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float 
             sbr_cuda_colsum_acc_ld(ctx, db_iah, da, (size_t)2 * d, T, d);
         if (db_oah)
             sbr_cuda_colsum_acc_ld(ctx, db_oah, da + d, (size_t)2 * d, T, d);
-        spmm_t(ctx, dein, &min_, in_val, da, (size_t)2 * d, T, d);
-        spmm_t(ctx, deout, &mout, out_val, da + d, (size_t)2 * d, T, d);
+        if (in_tval) { // A_in^T over A_out's pattern, A_out^T over A_in's
+            spmm(ctx, op, dein, (size_t)d, out_ptr, out_col, in_tval, da, (size_t)2 * d, NULL, T,
+                 d);
+            spmm(ctx, op, deout, (size_t)d, in_ptr, in_col, out_tval, da + d, (size_t)2 * d,
+                 NULL, T, d);
+        } else {
+            spmm_t(ctx, dein, &min_, in_val, da, (size_t)2 * d, T, d);
+            spmm_t(ctx, deout, &mout, out_val, da + d, (size_t)2 * d, T, d);
+        }
         sbr_nn_linear_backward_cuda(ctx, g_out, dw_in, db_in, dein, hs, w_in, T, d, d);
         sbr_nn_linear_backward_cuda(ctx, g_out, dw_out, db_out, deout, hs, w_out, T, d, d);
         g_in = g_out;

@@ -17,6 +17,10 @@ static size_t ints_needed(int B, int L)
     return (size_t)B * L * 9 + (size_t)B * 6 + 1 + 2 * ((size_t)B * L + 1);
 }
 
+/* reals: in_w, out_w, in_tw, out_tw [B*L] each (nnz <= B*L: a session of
+ * len clicks has at most len - 1 edges) */
+static size_t weights_needed(int B, int L) { return (size_t)B * L * 4; }
+
 void sbr_batch_buf_init(sbr_batch_buf *bb, int max_B, int max_L, int graph, size_t elem)
 {
     memset(bb, 0, sizeof *bb);
@@ -25,7 +29,7 @@ void sbr_batch_buf_init(sbr_batch_buf *bb, int max_B, int max_L, int graph, size
     bb->graph = graph;
     bb->elem = elem;
     bb->buf = sbr_xcalloc(ints_needed(max_B, max_L), sizeof(int32_t));
-    bb->wbuf = sbr_xcalloc((size_t)max_B * max_L * 2, elem);
+    bb->wbuf = sbr_xcalloc(weights_needed(max_B, max_L), elem);
 }
 
 void sbr_batch_buf_free(sbr_batch_buf *bb)
@@ -103,6 +107,8 @@ static void layout(sbr_batch_buf *bb, int B, int L)
     b->out_off = p;
     b->in_w = bb->wbuf;
     b->out_w = (char *)bb->wbuf + BL * bb->elem;
+    b->in_tw = (char *)bb->wbuf + 2 * BL * bb->elem;
+    b->out_tw = (char *)bb->wbuf + 3 * BL * bb->elem;
 }
 
 /* Unique items of row r in order of first click; alias[j] = index of click j. */
@@ -123,40 +129,51 @@ static int unique_row(const int32_t *items, int len, int32_t *uniq, int32_t *ali
 /* SR-GNN's session graph of one row (utils.get_slice): an edge u -> v for
  * each consecutive pair (counted once), in-weights 1/indeg(v), out-weights
  * 1/outdeg(u). Appends the row's nu nodes (from node n0 on) to the CSR
- * arrays; alias: the row's clicks as indices 0..nu-1. */
+ * arrays; alias: the row's clicks as indices 0..nu-1. A_in^T has A_out's
+ * pattern and A_out^T A_in's, in the same order: in_tw / out_tw are the
+ * transposes' weights over those patterns (the GGNN backward's A^T dy). */
 static void graph_row(sbr_batch_buf *bb, int n0, const int32_t *alias, int len, int nu,
                       int *nnz_in, int *nnz_out)
 {
     sbr_batch *b = &bb->b;
-    /* edges as a dense nu x nu bitmap: sessions are short (<= L) */
+    /* edges as a dense nu x nu bitmap, and the degrees: sessions are short
+     * (<= L) */
     static _Thread_local uint8_t adj[256 * 256];
+    static _Thread_local int deg[2 * 256];
     uint8_t *a = nu <= 256 ? adj : sbr_xcalloc((size_t)nu * nu, 1);
+    int *indeg = nu <= 256 ? deg : sbr_xcalloc(2 * (size_t)nu, sizeof(int)), *outdeg = indeg + nu;
     if (nu <= 256)
         memset(a, 0, (size_t)nu * nu);
     for (int j = 0; j + 1 < len; j++)
         a[alias[j] * nu + alias[j + 1]] = 1;
     for (int u = 0; u < nu; u++) {
+        indeg[u] = outdeg[u] = 0;
+        for (int v = 0; v < nu; v++) {
+            indeg[u] += a[v * nu + u];
+            outdeg[u] += a[u * nu + v];
+        }
+    }
+    for (int u = 0; u < nu; u++) {
         int node = n0 + u;
         b->in_off[node] = *nnz_in;
         b->out_off[node] = *nnz_out;
-        int indeg = 0, outdeg = 0;
         for (int v = 0; v < nu; v++) {
-            indeg += a[v * nu + u];
-            outdeg += a[u * nu + v];
-        }
-        for (int v = 0; v < nu; v++) {
-            if (a[v * nu + u]) {
+            if (a[v * nu + u]) { /* A_in[u][v] = A_out^T[u][v] */
                 b->in_idx[*nnz_in] = n0 + v;
-                set_weight(b->in_w, bb->elem, (*nnz_in)++, 1.0 / indeg);
+                set_weight(b->in_w, bb->elem, *nnz_in, 1.0 / indeg[u]);
+                set_weight(b->out_tw, bb->elem, (*nnz_in)++, 1.0 / outdeg[v]);
             }
-            if (a[u * nu + v]) {
+            if (a[u * nu + v]) { /* A_out[u][v] = A_in^T[u][v] */
                 b->out_idx[*nnz_out] = n0 + v;
-                set_weight(b->out_w, bb->elem, (*nnz_out)++, 1.0 / outdeg);
+                set_weight(b->out_w, bb->elem, *nnz_out, 1.0 / outdeg[u]);
+                set_weight(b->in_tw, bb->elem, (*nnz_out)++, 1.0 / indeg[v]);
             }
         }
     }
     if (a != adj)
         free(a);
+    if (indeg != deg)
+        free(indeg);
 }
 
 /* GCE-GNN's session graph of row i (official utils.Data): every real node
@@ -333,7 +350,7 @@ void sbr_feeder_init(sbr_feeder *f, sbr_prec prec, int max_B, int max_L, int gra
     sbr_batch_buf_init(&f->host, max_B, max_L, graph, elem);
     if (prec == SBR_PREC_CUDA) {
         f->dev_bytes = ints_needed(max_B, max_L) * sizeof(int32_t) +
-                       (size_t)max_B * max_L * 2 * elem + 1024;
+                       weights_needed(max_B, max_L) * elem + 1024;
         const sbr_allocator *al = sbr_dev_allocator(prec);
         f->dev_mem = al->alloc(f->dev_bytes, al->user);
         if (!f->dev_mem)
@@ -498,6 +515,8 @@ const sbr_batch *sbr_feeder_put(sbr_feeder *f, const sbr_batch_buf *hb)
         up(f, &cur, (void **)&d->out_idx, (size_t)d->nnz_out, i4);
         up(f, &cur, &d->in_w, (size_t)d->nnz_in, es);
         up(f, &cur, &d->out_w, (size_t)d->nnz_out, es);
+        up(f, &cur, &d->in_tw, (size_t)d->nnz_out, es);
+        up(f, &cur, &d->out_tw, (size_t)d->nnz_in, es);
     }
     if (hb->xbuf) {
         size_t TK = T * (size_t)d->K;

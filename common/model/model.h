@@ -83,6 +83,9 @@ typedef struct {
     int32_t *in_off, *in_idx;   /* [T + 1], [nnz_in]: in-neighbours of each node */
     int32_t *out_off, *out_idx; /* [T + 1], [nnz_out]: out-neighbours */
     void *in_w, *out_w;         /* [nnz] edge weights (real of the precision) */
+    /* the transposes' weights: A_in^T over A_out's pattern, A_out^T over
+     * A_in's (same order), for the GGNN backward */
+    void *in_tw, *out_tw;       /* [nnz_out], [nnz_in] */
     int nnz_in, nnz_out;
     /* GCE-GNN's session graph (SBR_NEEDS_LOCAL4), CSR over the T nodes:
      * every node has its self edge (type 0); for nodes i != j of a session,

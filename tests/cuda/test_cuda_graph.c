@@ -117,15 +117,58 @@ static void make_csr(int T, uint64_t seed, int32_t *ptr, int32_t *col, float *va
     *nnz = e;
 }
 
-static void ggnn_case(int steps)
+/* (tptr, tcol, tval) = A^T, rows in ascending column order (a stable
+ * counting sort of the entries by column). */
+static void transpose_csr(int T, const int32_t *ptr, const int32_t *col, const float *val,
+                          int32_t *tptr, int32_t *tcol, float *tval)
+{
+    memset(tptr, 0, (size_t)(T + 1) * sizeof(int32_t));
+    for (int e = 0; e < ptr[T]; e++)
+        tptr[col[e] + 1]++;
+    for (int i = 0; i < T; i++)
+        tptr[i + 1] += tptr[i];
+    static int32_t fill[1024];
+    memcpy(fill, tptr, (size_t)T * sizeof(int32_t));
+    for (int i = 0; i < T; i++)
+        for (int e = ptr[i]; e < ptr[i + 1]; e++) {
+            int q = fill[col[e]]++;
+            tcol[q] = i;
+            if (tval)
+                tval[q] = val[e];
+        }
+}
+
+/* transposed: A_out is A_in's pattern transposed (with its own values), and
+ * the backward gets the transposes' values (batch.c's in_tw / out_tw);
+ * else two unrelated matrices and the backward sorts. */
+static void ggnn_case(int steps, int transposed)
 {
     int T = 211, d = 24;
     size_t Td = (size_t)T * d;
     static int32_t ip[1024], ic[8192], op[1024], oc[8192];
-    static float iv[8192], ov[8192];
+    static float iv[8192], ov[8192], itv[8192], otv[8192];
     int ni, no;
     make_csr(T, 11, ip, ic, iv, &ni);
-    make_csr(T, 29, op, oc, ov, &no);
+    if (transposed) {
+        transpose_csr(T, ip, ic, iv, op, oc, itv);
+        no = ni;
+        for (int i = 0; i < T; i++)
+            for (int e = op[i]; e < op[i + 1]; e++)
+                ov[e] = 1.0f / (float)(op[i + 1] - op[i]);
+        for (int i = 0; i < T; i++)
+            for (int e = ip[i]; e < ip[i + 1]; e++) { /* A_out^T[i][j] = A_out[j][i] */
+                int j = ic[e], f = op[j];
+                while (oc[f] != i)
+                    f++;
+                otv[e] = ov[f];
+            }
+    } else
+        make_csr(T, 29, op, oc, ov, &no);
+    ct_buf itvb = ct_in(no ? no : 1, 0, 0), otvb = ct_in(ni ? ni : 1, 0, 0);
+    memcpy(itvb.h, itv, (size_t)no * sizeof(float));
+    memcpy(otvb.h, otv, (size_t)ni * sizeof(float));
+    sbr_cuda_h2d(itvb.d, itvb.h, itvb.n * sizeof(float));
+    sbr_cuda_h2d(otvb.d, otvb.h, otvb.n * sizeof(float));
     ct_ibuf inp = ct_ints_from(ip, T + 1), inc = ct_ints_from(ic, ni ? ni : 1);
     ct_ibuf outp = ct_ints_from(op, T + 1), outc = ct_ints_from(oc, no ? no : 1);
     ct_buf inv = ct_in(ni ? ni : 1, 0, 0), outv = ct_in(no ? no : 1, 0, 0);
@@ -165,12 +208,14 @@ static void ggnn_case(int steps)
                                     "db_oah", "dw_ih", "db_ih", "dw_hh", "db_hh"};
     sbr_nn_ggnn_backward_f32(cpu, dh0.h, g[0].h, g[1].h, g[2].h, g[3].h, g[4].h, g[5].h, g[6].h,
                              g[7].h, g[8].h, g[9].h, dho.h, hst.h, a.h, gates.h, ghn.h, inp.h,
-                             inc.h, inv.h, outp.h, outc.h, outv.h, w_in.h, w_out.h, w_ih.h,
-                             w_hh.h, T, d, steps);
+                             inc.h, inv.h, outp.h, outc.h, outv.h, transposed ? itvb.h : NULL,
+                             transposed ? otvb.h : NULL, w_in.h, w_out.h, w_ih.h, w_hh.h, T, d,
+                             steps);
     sbr_nn_ggnn_backward_cuda(ct_ctx(), dh0.d, g[0].d, g[1].d, g[2].d, g[3].d, g[4].d, g[5].d,
                               g[6].d, g[7].d, g[8].d, g[9].d, dho.d, hst.d, a.d, gates.d, ghn.d,
-                              inp.d, inc.d, inv.d, outp.d, outc.d, outv.d, w_in.d, w_out.d,
-                              w_ih.d, w_hh.d, T, d, steps);
+                              inp.d, inc.d, inv.d, outp.d, outc.d, outv.d,
+                              transposed ? itvb.d : NULL, transposed ? otvb.d : NULL, w_in.d,
+                              w_out.d, w_ih.d, w_hh.d, T, d, steps);
     ct_check("ggnn dh0", dh0, REC_RTOL, REC_ATOL);
     for (int i = 0; i < 10; i++)
         ct_check(names[i], g[i], REC_RTOL, REC_ATOL);
@@ -178,12 +223,14 @@ static void ggnn_case(int steps)
 }
 
 /* one step (SR-GNN's default: the backward's buffers zeroed in one memset),
- * two and three (the input gradient alternating between two buffers) */
+ * two and three (the input gradient alternating between two buffers); the
+ * backward sorting by column, and given the transposes (as SR-GNN does) */
 TEST(cuda_ggnn)
 {
     CT_BEGIN();
     for (int steps = 1; steps <= 3; steps++)
-        ggnn_case(steps);
+        for (int transposed = 0; transposed <= 1; transposed++)
+            ggnn_case(steps, transposed);
 }
 
 TEST(cuda_gaussian)

@@ -89,6 +89,27 @@ TEST(batch_packed_node_offsets)
     CHECK_EQ_I64(b->in_idx[b->in_off[1] + 1], 2);
     CHECK_EQ_I64(b->in_off[5] - b->in_off[4], 1); /* 6 6 6: the self loop 6 -> 6 */
     CHECK_EQ_I64(b->in_idx[b->in_off[4]], 4);
+    /* the transposes' weights: A_in^T over A_out's pattern, A_out^T over
+     * A_in's: entry (u, v) of one is entry (v, u) of the other */
+    const double *in_w = b->in_w, *out_w = b->out_w, *in_tw = b->in_tw, *out_tw = b->out_tw;
+    REQUIRE(b->nnz_in == b->nnz_out);
+    for (int u = 0; u < 17; u++) {
+        for (int e = b->out_off[u]; e < b->out_off[u + 1]; e++) {
+            int v = b->out_idx[e], f = b->in_off[v];
+            while (f < b->in_off[v + 1] && b->in_idx[f] != u)
+                f++;
+            REQUIRE(f < b->in_off[v + 1]);
+            CHECK(in_tw[e] == in_w[f]);
+        }
+        for (int e = b->in_off[u]; e < b->in_off[u + 1]; e++) {
+            int v = b->in_idx[e], f = b->out_off[v];
+            while (f < b->out_off[v + 1] && b->out_idx[f] != u)
+                f++;
+            REQUIRE(f < b->out_off[v + 1]);
+            CHECK(out_tw[e] == out_w[f]);
+        }
+    }
+    CHECK(in_tw[b->out_off[0]] == 0.5); /* 1 -> 2: item 2 has in-edges from 1 and 3 */
     sbr_batch_buf_free(&bb);
     sbr_samples_free(&smp);
 }

@@ -1,10 +1,14 @@
 /* SR-GNN gated graph propagation: per-session graphs built from real click
  * sequences (repeats, a one-click session without edges), gradient-checked
- * with 1 and 2 steps, compared with a dense plain-loop reference, float vs
- * double. */
+ * with 1 and 2 steps, with and without the transposes' values, compared with
+ * a dense plain-loop reference, float vs double. */
 #include <math.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "gradcheck.h"
 #include "harness.h"
@@ -21,6 +25,8 @@ typedef struct {
     double Ain[TMAX][TMAX], Aout[TMAX][TMAX];
     int32_t in_ptr[TMAX + 1], in_col[NZMAX], out_ptr[TMAX + 1], out_col[NZMAX];
     double in_val[NZMAX], out_val[NZMAX];
+    /* A_in^T over A_out's pattern, A_out^T over A_in's */
+    double in_tval[NZMAX], out_tval[NZMAX];
 } graphs;
 
 static void dense_to_csr(double A[TMAX][TMAX], int T, int32_t *ptr, int32_t *col, double *val)
@@ -68,6 +74,12 @@ static void build_graphs(graphs *g, const int *const *sess, const int *lens, int
     g->T = base;
     dense_to_csr(g->Ain, g->T, g->in_ptr, g->in_col, g->in_val);
     dense_to_csr(g->Aout, g->T, g->out_ptr, g->out_col, g->out_val);
+    for (int i = 0; i < g->T; i++) {
+        for (int e = g->out_ptr[i]; e < g->out_ptr[i + 1]; e++)
+            g->in_tval[e] = g->Ain[g->out_col[e]][i];
+        for (int e = g->in_ptr[i]; e < g->in_ptr[i + 1]; e++)
+            g->out_tval[e] = g->Aout[g->in_col[e]][i];
+    }
 }
 
 enum { P_WIN, P_BIN, P_WOUT, P_BOUT, P_BIAH, P_BOAH, P_WIH, P_BIH, P_WHH, P_BHH, NP };
@@ -78,7 +90,7 @@ static const char *pname[NP] = {"w_in", "b_in", "w_out", "b_out", "b_iah", "b_oa
 
 typedef struct {
     graphs g;
-    int steps;
+    int steps, transposed; /* transposed: the backward gets in_tval / out_tval */
     double *p[NP], *dp[NP];
     double h0[TMAX * D_], dh0[TMAX * D_], hout[TMAX * D_], w[TMAX * D_];
     double hsteps[3 * TMAX * D_], a[3 * TMAX * 2 * D_], gates[3 * TMAX * 3 * D_],
@@ -112,8 +124,9 @@ static void gg_backward(void *u)
                              c->dp[P_BOUT], c->dp[P_BIAH], c->dp[P_BOAH], c->dp[P_WIH],
                              c->dp[P_BIH], c->dp[P_WHH], c->dp[P_BHH], c->w, c->hsteps, c->a,
                              c->gates, c->ghn, g->in_ptr, g->in_col, g->in_val, g->out_ptr,
-                             g->out_col, g->out_val, c->p[P_WIN], c->p[P_WOUT], c->p[P_WIH],
-                             c->p[P_WHH], g->T, D_, c->steps);
+                             g->out_col, g->out_val, c->transposed ? g->in_tval : NULL,
+                             c->transposed ? g->out_tval : NULL, c->p[P_WIN], c->p[P_WOUT],
+                             c->p[P_WIH], c->p[P_WHH], g->T, D_, c->steps);
 }
 
 static const int s0[] = {3, 7, 3, 9}, s1[] = {5}, s2[] = {2, 4, 6, 2, 4};
@@ -143,8 +156,10 @@ static void gg_free(gg_case *c)
 
 TEST(nn_ggnn_gradcheck)
 {
-    for (int steps = 1; steps <= 2; steps++) {
+    for (int run = 0; run < 4; run++) {
+        int steps = 1 + run % 2;
         gg_case *c = gg_new(steps, 300 + steps);
+        c->transposed = run / 2;
         CHECK_EQ_I64(c->g.T, 7); /* 3 + 1 + 3 unique items */
         REQUIRE(sbr_nn_ggnn_scratch_f64(c->g.T, D_) <= sizeof c->scratch);
         gc_spec s = {.op = "ggnn", .loss = gg_loss, .backward = gg_backward, .user = c};
@@ -273,8 +288,8 @@ TEST(nn_ggnn_thread_count_independent)
                                 p[P_WIN], p[P_BIN], p[P_WOUT], p[P_BOUT], p[P_BIAH], p[P_BOAH],
                                 p[P_WIH], p[P_BIH], p[P_WHH], p[P_BHH], T, D, 2);
         sbr_nn_ggnn_backward_f32(&ctx, dh0, dwin, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                                 NULL, dh, hs, a, g, n, ptr, col, val, ptr, col, val, p[P_WIN],
-                                 p[P_WOUT], p[P_WIH], p[P_WHH], T, D, 2);
+                                 NULL, dh, hs, a, g, n, ptr, col, val, ptr, col, val, NULL, NULL,
+                                 p[P_WIN], p[P_WOUT], p[P_WIH], p[P_WHH], T, D, 2);
         out[t][0] = hout, out[t][1] = dh0, out[t][2] = dwin;
         free(hs), free(a), free(g), free(n);
     }
@@ -298,10 +313,90 @@ TEST(nn_ggnn_empty_batch)
     sbr_nn_ggnn_forward_f64(&ctx, out, out, out, out, out, w, ptr, col, w, ptr, col, w, w, w, w, w,
                             w, w, w, w, w, w, 0, 4, 2);
     sbr_nn_ggnn_backward_f64(&ctx, out, w, w, w, w, w, w, w, w, w, w, out, out, out, out, out, ptr,
-                             col, w, ptr, col, w, w, w, w, w, 0, 4, 2);
+                             col, w, ptr, col, w, NULL, NULL, w, w, w, w, 0, 4, 2);
     CHECK(out[0] == 7);
     for (int i = 0; i < 64; i++)
         CHECK(w[i] == 0);
+}
+
+/* The backward with the transposes' values gives the same bits as the one
+ * that groups the entries by column itself, in float and double. */
+TEST(nn_ggnn_transposes_same_bits)
+{
+    for (int steps = 1; steps <= 2; steps++) {
+        gg_case *c = gg_new(steps, 40 + steps);
+        size_t n = (size_t)c->g.T * D_;
+        double dh0[TMAX * D_], dwin[D_ * D_], dwih[3 * D_ * 2 * D_];
+        for (int t = 0; t < 2; t++) {
+            c->transposed = t;
+            gg_backward(c);
+            if (t == 0) {
+                memcpy(dh0, c->dh0, n * sizeof(double));
+                memcpy(dwin, c->dp[P_WIN], sizeof dwin);
+                memcpy(dwih, c->dp[P_WIH], sizeof dwih);
+            }
+        }
+        CHECK(memcmp(dh0, c->dh0, n * sizeof(double)) == 0);
+        CHECK(memcmp(dwin, c->dp[P_WIN], sizeof dwin) == 0);
+        CHECK(memcmp(dwih, c->dp[P_WIH], sizeof dwih) == 0);
+        gg_free(c);
+    }
+    /* float: the same graphs, the one-step op */
+    gg_case *c = gg_new(1, 77);
+    graphs *g = &c->g;
+    int T = g->T, nz = g->in_ptr[T];
+    float pf[NP][3 * D_ * 2 * D_], h0[TMAX * D_], hout[TMAX * D_], hst[TMAX * D_],
+        a[TMAX * 2 * D_], gates[TMAX * 3 * D_], ghn[TMAX * D_], dh[TMAX * D_];
+    float v[4][NZMAX], dh0[2][TMAX * D_], dw[2][3 * D_ * 2 * D_], scr[12 * TMAX * D_];
+    for (int k = 0; k < NP; k++)
+        for (int i = 0; i < psize[k]; i++)
+            pf[k][i] = (float)c->p[k][i];
+    for (int i = 0; i < T * D_; i++)
+        h0[i] = (float)c->h0[i], dh[i] = (float)c->w[i];
+    for (int e = 0; e < nz; e++)
+        v[0][e] = (float)g->in_val[e], v[1][e] = (float)g->out_val[e],
+        v[2][e] = (float)g->in_tval[e], v[3][e] = (float)g->out_tval[e];
+    sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sizeof scr};
+    sbr_nn_ggnn_forward_f32(&ctx, hout, hst, a, gates, ghn, h0, g->in_ptr, g->in_col, v[0],
+                            g->out_ptr, g->out_col, v[1], pf[P_WIN], pf[P_BIN], pf[P_WOUT],
+                            pf[P_BOUT], pf[P_BIAH], pf[P_BOAH], pf[P_WIH], pf[P_BIH], pf[P_WHH],
+                            pf[P_BHH], T, D_, 1);
+    for (int t = 0; t < 2; t++) {
+        memset(dh0[t], 0, sizeof dh0[t]), memset(dw[t], 0, sizeof dw[t]);
+        sbr_nn_ggnn_backward_f32(&ctx, dh0[t], NULL, NULL, NULL, NULL, NULL, NULL, dw[t], NULL,
+                                 NULL, NULL, dh, hst, a, gates, ghn, g->in_ptr, g->in_col, v[0],
+                                 g->out_ptr, g->out_col, v[1], t ? v[2] : NULL, t ? v[3] : NULL,
+                                 pf[P_WIN], pf[P_WOUT], pf[P_WIH], pf[P_WHH], T, D_, 1);
+    }
+    CHECK(memcmp(dh0[0], dh0[1], sizeof dh0[0]) == 0);
+    CHECK(memcmp(dw[0], dw[1], sizeof dw[0]) == 0);
+    gg_free(c);
+}
+
+/* Transposes that do not match the patterns are refused (the op aborts,
+ * naming the missing entry) instead of giving a wrong gradient. */
+TEST(nn_ggnn_transposes_checked)
+{
+    gg_case *c = gg_new(1, 5);
+    gg_loss(c);
+    graphs *g = &c->g;
+    int e = g->out_ptr[0]; /* node 0's first out-edge, 0 -> 1 (session 3 7 3 9) */
+    REQUIRE(g->out_ptr[1] > e && g->out_col[e] == 1);
+    g->out_col[e] = 3; /* 0 -> 3, another session's node: no longer A_in's transposed */
+    c->transposed = 1;
+    fflush(NULL);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(3);
+        gg_backward(c);
+        _exit(0);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    gg_free(c);
 }
 
 /* GC-SAN-shaped composition, the forward read in reverse: gated graph
@@ -355,8 +450,8 @@ static void gcsan_backward(void *u)
                              g->dp[P_BOUT], g->dp[P_BIAH], g->dp[P_BOAH], g->dp[P_WIH],
                              g->dp[P_BIH], g->dp[P_WHH], g->dp[P_BHH], c->dhout, g->hsteps, g->a,
                              g->gates, g->ghn, g->g.in_ptr, g->g.in_col, g->g.in_val,
-                             g->g.out_ptr, g->g.out_col, g->g.out_val, g->p[P_WIN], g->p[P_WOUT],
-                             g->p[P_WIH], g->p[P_WHH], T, D_, g->steps);
+                             g->g.out_ptr, g->g.out_col, g->g.out_val, NULL, NULL, g->p[P_WIN],
+                             g->p[P_WOUT], g->p[P_WIH], g->p[P_WHH], T, D_, g->steps);
 }
 
 TEST(nn_gcsan_composed_gradcheck)
