@@ -1,7 +1,7 @@
 // Masked attention pieces on the GPU (see api.inc): masked softmax, weighted
-// sum and per-row dot products over padded [B, L] sequences. Row reductions
-// run one warp per row (fixed butterfly tree); sums over j run one thread per
-// output element in increasing j.
+// sum, per-row dot products and the fused attention pool over padded [B, L]
+// sequences. Row reductions run one warp per row (fixed butterfly tree);
+// sums over j run one thread per output element in increasing j.
 #include "cuda/kernels.cuh"
 
 SBR_CUDA_VIOLATION_SLOT(attention)
@@ -222,4 +222,110 @@ void sbr_nn_seq_dot_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dq, const f
                                                                            d);
         SBR_CUDA_LAUNCHED("seq_dot_backward");
     }
+}
+
+// attn_pool forward: a block per row b. Its warps take the positions j and
+// write alpha[b, j] = sg[b, j] . q (butterfly sum); after the barrier (which
+// makes those global writes visible to the block) each thread takes columns
+// k and sums alpha[b, j] x[b, j, k] over j < len[b] in increasing j, as
+// seq_weighted_sum does.
+__global__ void k_apool_f(float *y, float *alpha, const float *sg, const float *q,
+                          const float *x, const int32_t *len, int B, int L, int h, int d)
+{
+    int lane = threadIdx.x & 31, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    for (int b = blockIdx.x; b < B; b += gridDim.x) {
+        size_t r0 = (size_t)b * L;
+        for (int j = warp; j < L; j += warps) {
+            const float *sj = sg + (r0 + j) * h;
+            float v = 0;
+            for (int k = lane; k < h; k += 32)
+                v += sj[k] * q[k];
+            v = sbr_warp_sum(v);
+            if (lane == 0)
+                alpha[r0 + j] = v;
+        }
+        __syncthreads();
+        int n = sbr_cv_len(len, b, L, SBR_CVOP_ATTN_POOL_FORWARD);
+        for (int k = threadIdx.x; k < d; k += blockDim.x) {
+            float s = 0;
+            for (int j = 0; j < n; j++)
+                s += alpha[r0 + j] * x[(r0 + j) * d + k];
+            y[(size_t)b * d + k] = s;
+        }
+        __syncthreads(); // alpha of this row read before the next row's
+    }
+}
+
+// attn_pool backward, a block per row b: dalpha[b, j] += dy[b] . x[b, j] for
+// j < len (a warp per j); after the barrier, dx[b, j] += alpha dy[b] (j <
+// len) and dsg[b, j] += dalpha[b, j] q (every j).
+__global__ void k_apool_b(float *dsg, float *dx, float *dalpha, const float *dy,
+                          const float *alpha, const float *q, const float *x,
+                          const int32_t *len, int B, int L, int h, int d)
+{
+    int lane = threadIdx.x & 31, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+    for (int b = blockIdx.x; b < B; b += gridDim.x) {
+        size_t r0 = (size_t)b * L;
+        int n = sbr_cv_len(len, b, L, SBR_CVOP_ATTN_POOL_BACKWARD);
+        const float *g = dy + (size_t)b * d;
+        for (int j = warp; j < n; j += warps) {
+            const float *xj = x + (r0 + j) * d;
+            float v = 0;
+            for (int k = lane; k < d; k += 32)
+                v += g[k] * xj[k];
+            v = sbr_warp_sum(v);
+            if (lane == 0)
+                dalpha[r0 + j] += v;
+        }
+        __syncthreads();
+        if (dx)
+            for (size_t t = threadIdx.x; t < (size_t)n * d; t += blockDim.x)
+                dx[r0 * d + t] += alpha[r0 + t / d] * g[t % d];
+        if (dsg)
+            for (size_t t = threadIdx.x; t < (size_t)L * h; t += blockDim.x)
+                dsg[r0 * h + t] += dalpha[r0 + t / h] * q[t % h];
+        __syncthreads(); // dalpha of this row read before the next row's
+    }
+}
+
+namespace {
+// dq [h] += sum over the B L positions of dalpha_r sg_r: sbr_cuda_colreduce's terms.
+struct apool_dq_terms {
+    const float *dalpha, *sg;
+    size_t h;
+    __device__ float operator()(size_t r, size_t k) const { return dalpha[r] * sg[r * h + k]; }
+};
+} // namespace
+
+// Blocks for the per-row kernels: a row each, up to the grid cap.
+static unsigned apool_grid(int B) { return (unsigned)(B < 65535 ? B : 65535); }
+
+void sbr_nn_attn_pool_forward_cuda(sbr_nn_ctx *ctx, float *y, float *alpha, const float *sg,
+                                   const float *q, const float *x, const int32_t *len, int B,
+                                   int L, int h, int d)
+{
+    ATT_REQUIRE("attn_pool_forward");
+    SBR_NN_REQUIRE(h >= 0 && d >= 0, "attn_pool_forward", "negative size");
+    if ((size_t)B * L == 0)
+        return;
+    k_apool_f<<<apool_grid(B), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(y, alpha, sg, q, x, len,
+                                                                          B, L, h, d);
+    SBR_CUDA_LAUNCHED("attn_pool_forward");
+}
+
+void sbr_nn_attn_pool_backward_cuda(sbr_nn_ctx *ctx, float *dsg, float *dq, float *dx,
+                                    float *dalpha, const float *dy, const float *alpha,
+                                    const float *sg, const float *q, const float *x,
+                                    const int32_t *len, int B, int L, int h, int d)
+{
+    ATT_REQUIRE("attn_pool_backward");
+    SBR_NN_REQUIRE(h >= 0 && d >= 0, "attn_pool_backward", "negative size");
+    if ((size_t)B * L == 0)
+        return;
+    k_apool_b<<<apool_grid(B), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        dsg, dx, dalpha, dy, alpha, q, x, len, B, L, h, d);
+    SBR_CUDA_LAUNCHED("attn_pool_backward");
+    if (dq)
+        sbr_cuda_colreduce(ctx, dq, (size_t)B * L, (size_t)h, apool_dq_terms{dalpha, sg, (size_t)h},
+                           "attn_pool_backward");
 }

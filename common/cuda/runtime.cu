@@ -130,6 +130,8 @@ static const char *const cv_op_names[SBR_CVOP_COUNT] = {
     "edge_attn",
     "mha",
     "session_nodes",
+    "attn_pool_forward",
+    "attn_pool_backward",
 };
 
 static void report_violation(const int v[5])

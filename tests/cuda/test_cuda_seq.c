@@ -189,3 +189,38 @@ TEST(cuda_attention)
     ct_check("seq_dot dx", ddx, EW_RTOL, EW_ATOL);
     ct_check("seq_dot dq", dq, RED_RTOL, RED_ATOL);
 }
+
+/* The fused readout tail against the CPU's linear + seq_weighted_sum; h != d
+ * so that a mixed-up stride shows, L > 32 and B * L rows beyond one block's
+ * threads. */
+TEST(cuda_attn_pool)
+{
+    CT_BEGIN();
+    int B = 83, L = 45, h = 64, d = 100;
+    ct_ibuf len = lengths(B, L);
+    size_t BL = (size_t)B * L;
+    ct_buf sg = ct_in(BL * h, 0, 1), q = ct_in(h, -1, 1), x = ct_in(BL * d, -1, 1);
+    ct_buf y = ct_out((size_t)B * d), alpha = ct_out(BL);
+    sbr_nn_attn_pool_forward_f32(NULL, y.h, alpha.h, sg.h, q.h, x.h, len.h, B, L, h, d);
+    sbr_nn_attn_pool_forward_cuda(ct_ctx(), y.d, alpha.d, sg.d, q.d, x.d, len.d, B, L, h, d);
+    ct_check("attn_pool alpha", alpha, RED_RTOL, RED_ATOL);
+    ct_check("attn_pool y", y, RED_RTOL, RED_ATOL);
+    sbr_cuda_h2d(alpha.d, alpha.h, BL * sizeof(float));
+    ct_buf dy = ct_in((size_t)B * d, -1, 1), dsg = ct_acc(BL * h), dq = ct_acc(h);
+    ct_buf dx = ct_acc(BL * d), dalpha = ct_acc(BL);
+    sbr_nn_attn_pool_backward_f32(NULL, dsg.h, dq.h, dx.h, dalpha.h, dy.h, alpha.h, sg.h, q.h, x.h,
+                                  len.h, B, L, h, d);
+    sbr_nn_attn_pool_backward_cuda(ct_ctx(), dsg.d, dq.d, dx.d, dalpha.d, dy.d, alpha.d, sg.d, q.d,
+                                   x.d, len.d, B, L, h, d);
+    ct_check("attn_pool dalpha", dalpha, RED_RTOL, RED_ATOL);
+    ct_check("attn_pool dsg", dsg, RED_RTOL, RED_ATOL);
+    ct_check("attn_pool dq", dq, RED_RTOL, RED_ATOL);
+    ct_check("attn_pool dx", dx, EW_RTOL, EW_ATOL);
+    /* dx and dq may be NULL */
+    ct_buf dsg2 = ct_acc(BL * h), dalpha2 = ct_acc(BL);
+    sbr_nn_attn_pool_backward_f32(NULL, dsg2.h, NULL, NULL, dalpha2.h, dy.h, alpha.h, sg.h, q.h,
+                                  x.h, len.h, B, L, h, d);
+    sbr_nn_attn_pool_backward_cuda(ct_ctx(), dsg2.d, NULL, NULL, dalpha2.d, dy.d, alpha.d, sg.d,
+                                   q.d, x.d, len.d, B, L, h, d);
+    ct_check("attn_pool dsg (no dx, dq)", dsg2, RED_RTOL, RED_ATOL);
+}

@@ -105,6 +105,7 @@ TEST(nn_masked_softmax_f32_matches_f64)
  *   z = sigmoid(W1 last + W2 x_j + c)      [B, L, d]
  *   alpha = z q^T                           [B, L]   (linear, out = 1, no bias)
  *   s = sum_j alpha_j x_j                   [B, d]
+ * the last two as linear and seq_weighted_sum, or as attn_pool (`fused`).
  * Every sequence has len >= 1 here (a readout of an empty session is undefined). */
 static int32_t rlens[B_] = {3, 2, 6, 1, 4};
 
@@ -117,6 +118,7 @@ typedef struct {
         s[B_ * D_], w[B_ * D_];
     /* activation gradients */
     double dlast[B_ * D_], du[B_ * D_], dv[B_ * L_ * D_], dz[B_ * L_ * D_], dalpha[B_ * L_];
+    int fused;
 } readout;
 
 static double readout_forward(void *p)
@@ -130,8 +132,12 @@ static double readout_forward(void *p)
     sbr_nn_linear_forward_f64(&c, r->v, r->x, r->W2, r->c, B_ * L_, D_, D_);
     sbr_nn_add_rows_forward_f64(&c, r->v, r->v, r->u, B_, L_, D_);
     sbr_nn_sigmoid_forward_f64(&c, r->z, r->v, B_ * L_ * D_);
-    sbr_nn_linear_forward_f64(&c, r->alpha, r->z, r->q, NULL, B_ * L_, D_, 1);
-    sbr_nn_seq_weighted_sum_forward_f64(&c, r->s, r->alpha, r->x, rlens, B_, L_, D_);
+    if (r->fused) {
+        sbr_nn_attn_pool_forward_f64(&c, r->s, r->alpha, r->z, r->q, r->x, rlens, B_, L_, D_, D_);
+    } else {
+        sbr_nn_linear_forward_f64(&c, r->alpha, r->z, r->q, NULL, B_ * L_, D_, 1);
+        sbr_nn_seq_weighted_sum_forward_f64(&c, r->s, r->alpha, r->x, rlens, B_, L_, D_);
+    }
     return gc_dot(r->w, r->s, B_ * D_);
 }
 
@@ -146,9 +152,14 @@ static void readout_backward(void *p)
     memset(r->dv, 0, sizeof r->dv), memset(r->dz, 0, sizeof r->dz);
     memset(r->dalpha, 0, sizeof r->dalpha);
     /* The forward read in reverse. */
-    sbr_nn_seq_weighted_sum_backward_f64(&c, r->dalpha, r->dx, r->w, r->alpha, r->x, rlens, B_, L_,
-                                         D_);
-    sbr_nn_linear_backward_f64(&c, r->dz, r->dq, NULL, r->dalpha, r->z, r->q, B_ * L_, D_, 1);
+    if (r->fused) {
+        sbr_nn_attn_pool_backward_f64(&c, r->dz, r->dq, r->dx, r->dalpha, r->w, r->alpha, r->z,
+                                      r->q, r->x, rlens, B_, L_, D_, D_);
+    } else {
+        sbr_nn_seq_weighted_sum_backward_f64(&c, r->dalpha, r->dx, r->w, r->alpha, r->x, rlens,
+                                             B_, L_, D_);
+        sbr_nn_linear_backward_f64(&c, r->dz, r->dq, NULL, r->dalpha, r->z, r->q, B_ * L_, D_, 1);
+    }
     sbr_nn_sigmoid_backward_f64(&c, r->dv, r->dz, r->z, B_ * L_ * D_);
     sbr_nn_add_rows_backward_f64(&c, NULL, r->du, r->dv, B_, L_, D_);
     /* v was computed in place (v = W2 x + c, then v += u): its gradient is dv. */
@@ -159,20 +170,23 @@ static void readout_backward(void *p)
 
 TEST(nn_additive_readout_composed_gradcheck)
 {
-    readout *r = calloc(1, sizeof *r);
-    gc_fill(r->x, B_ * L_ * D_, -1, 1, 11);
-    gc_fill(r->W1, D_ * D_, -0.8, 0.8, 12);
-    gc_fill(r->W2, D_ * D_, -0.8, 0.8, 13);
-    gc_fill(r->c, D_, -0.5, 0.5, 14);
-    gc_fill(r->q, D_, -1, 1, 15);
-    gc_fill(r->w, B_ * D_, -1, 1, 16);
-    gc_spec s = {.op = "additive_readout", .loss = readout_forward, .backward = readout_backward,
-                 .user = r};
-    gc_add(&s, "x", r->x, r->dx, B_ * L_ * D_);
-    gc_add(&s, "W1", r->W1, r->dW1, D_ * D_);
-    gc_add(&s, "W2", r->W2, r->dW2, D_ * D_);
-    gc_add(&s, "c", r->c, r->dc, D_);
-    gc_add(&s, "q", r->q, r->dq, D_);
-    CHECK_EQ_I64(gradcheck(&s), 0);
-    free(r);
+    for (int fused = 0; fused <= 1; fused++) {
+        readout *r = calloc(1, sizeof *r);
+        r->fused = fused;
+        gc_fill(r->x, B_ * L_ * D_, -1, 1, 11);
+        gc_fill(r->W1, D_ * D_, -0.8, 0.8, 12);
+        gc_fill(r->W2, D_ * D_, -0.8, 0.8, 13);
+        gc_fill(r->c, D_, -0.5, 0.5, 14);
+        gc_fill(r->q, D_, -1, 1, 15);
+        gc_fill(r->w, B_ * D_, -1, 1, 16);
+        gc_spec s = {.op = fused ? "additive_readout (attn_pool)" : "additive_readout",
+                     .loss = readout_forward, .backward = readout_backward, .user = r};
+        gc_add(&s, "x", r->x, r->dx, B_ * L_ * D_);
+        gc_add(&s, "W1", r->W1, r->dW1, D_ * D_);
+        gc_add(&s, "W2", r->W2, r->dW2, D_ * D_);
+        gc_add(&s, "c", r->c, r->dc, D_);
+        gc_add(&s, "q", r->q, r->dq, D_);
+        CHECK_EQ_I64(gradcheck(&s), 0);
+        free(r);
+    }
 }
