@@ -1,15 +1,6 @@
 // Element-wise activations on the GPU (see api.inc): one thread per element.
 #include "cuda/kernels.cuh"
 
-__device__ __forceinline__ float sigmoid1(float x)
-{
-    // Stable on both sides, as on the CPU.
-    if (x >= 0)
-        return 1 / (1 + expf(-x));
-    float e = expf(x);
-    return e / (1 + e);
-}
-
 #define ACT_LAUNCH(kernel, op, n, ...)                                             \
     do {                                                                           \
         SBR_NN_REQUIRE((n) >= 0, op, "negative size");                             \
@@ -21,7 +12,7 @@ __device__ __forceinline__ float sigmoid1(float x)
 
 __global__ void k_sigmoid_f(float *y, const float *x, int n)
 {
-    SBR_CUDA_FOR(i, n) y[i] = sigmoid1(x[i]);
+    SBR_CUDA_FOR(i, n) y[i] = sbr_sigmoidf(x[i]);
 }
 __global__ void k_sigmoid_b(float *dx, const float *dy, const float *y, int n)
 {
@@ -58,7 +49,7 @@ __global__ void k_softplus_f(float *y, const float *x, int n)
 }
 __global__ void k_softplus_b(float *dx, const float *dy, const float *x, int n)
 {
-    SBR_CUDA_FOR(i, n) dx[i] += dy[i] * sigmoid1(x[i]);
+    SBR_CUDA_FOR(i, n) dx[i] += dy[i] * sbr_sigmoidf(x[i]);
 }
 
 void sbr_nn_sigmoid_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *x, int n)

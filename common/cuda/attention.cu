@@ -329,3 +329,72 @@ void sbr_nn_attn_pool_backward_cuda(sbr_nn_ctx *ctx, float *dsg, float *dq, floa
         sbr_cuda_colreduce(ctx, dq, (size_t)B * L, (size_t)h, apool_dq_terms{dalpha, sg, (size_t)h},
                            "attn_pool_backward");
 }
+
+// sg [B, L, h] = sigmoid((sg + b_x) + (q[b] + b_v)): sg and q hold the GEMMs
+// without their biases; the order of the CPU's linear, add_rows, sigmoid.
+__global__ void k_gate_f(float *sg, const float *q, const float *b_x, const float *b_v, int B,
+                         int L, int h)
+{
+    SBR_CUDA_FOR(t, (size_t)B * L * h) {
+        size_t k = t % h, b = t / ((size_t)L * h);
+        float u = sg[t], r = q[b * h + k];
+        if (b_x)
+            u += b_x[k];
+        if (b_v)
+            r += b_v[k];
+        sg[t] = sbr_sigmoidf(u + r);
+    }
+}
+
+// dpre += dsg sg (1 - sg); dq [B, h] += the sum over j (increasing) of the
+// new dpre: one thread per (b, k).
+__global__ void k_gate_b(float *dpre, float *dq, const float *dsg, const float *sg, int B, int L,
+                         int h)
+{
+    SBR_CUDA_FOR(i, (size_t)B * h) {
+        size_t k = i % h, b = i / h;
+        float s = 0;
+        for (int j = 0; j < L; j++) {
+            size_t t = (b * L + j) * h + k;
+            float p = dpre[t] + dsg[t] * sg[t] * (1 - sg[t]);
+            dpre[t] = p;
+            s += p;
+        }
+        dq[i] += s;
+    }
+}
+
+void sbr_nn_additive_gate_forward_cuda(sbr_nn_ctx *ctx, float *sg, float *q, const float *x,
+                                       const float *w_x, const float *b_x, const float *v,
+                                       const float *w_v, const float *b_v, int B, int L, int in,
+                                       int h)
+{
+    ATT_REQUIRE("additive_gate_forward");
+    SBR_NN_REQUIRE(in >= 0 && h >= 0, "additive_gate_forward", "negative size");
+    if ((size_t)B * h == 0)
+        return;
+    sbr_nn_linear_forward_cuda(ctx, q, v, w_v, NULL, B, in, h);
+    if (L == 0)
+        return;
+    sbr_nn_linear_forward_cuda(ctx, sg, x, w_x, NULL, B * L, in, h);
+    k_gate_f<<<sbr_cuda_grid((size_t)B * L * h), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        sg, q, b_x, b_v, B, L, h);
+    SBR_CUDA_LAUNCHED("additive_gate_forward");
+}
+
+void sbr_nn_additive_gate_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dw_x, float *db_x,
+                                        float *dv, float *dw_v, float *db_v, float *dpre,
+                                        float *dq, const float *dsg, const float *sg,
+                                        const float *x, const float *w_x, const float *v,
+                                        const float *w_v, int B, int L, int in, int h)
+{
+    ATT_REQUIRE("additive_gate_backward");
+    SBR_NN_REQUIRE(in >= 0 && h >= 0, "additive_gate_backward", "negative size");
+    if ((size_t)B * h == 0)
+        return;
+    k_gate_b<<<sbr_cuda_grid((size_t)B * h), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        dpre, dq, dsg, sg, B, L, h);
+    SBR_CUDA_LAUNCHED("additive_gate_backward");
+    sbr_nn_linear_backward_cuda(ctx, dx, dw_x, db_x, dpre, x, w_x, B * L, in, h);
+    sbr_nn_linear_backward_cuda(ctx, dv, dw_v, db_v, dq, v, w_v, B, in, h);
+}

@@ -12,10 +12,12 @@
 
 SBR_CUDA_VIOLATION_SLOT(ggnn)
 
-// y [T, d] (row strides ldy, ldx) = A x (+ b): a thread per (i, k).
+// y [T, d] (row strides ldy, ldx) = A (x + xb) (+ b): a thread per (i, k);
+// xb [d], the bias of x's rows (a linear layer's, added here rather than by
+// a fill before its GEMM), or NULL.
 __global__ void k_ggnn_spmm(float *y, size_t ldy, const int32_t *ptr, const int32_t *col,
-                            const float *val, const float *x, size_t ldx, const float *b, int T,
-                            int d)
+                            const float *val, const float *x, size_t ldx, const float *xb,
+                            const float *b, int T, int d)
 {
     SBR_CUDA_FOR(t, (size_t)T * d) {
         size_t i = t / d, k = t % d;
@@ -29,7 +31,10 @@ __global__ void k_ggnn_spmm(float *y, size_t ldy, const int32_t *ptr, const int3
                 sbr_cv_record(SBR_CV_INDEX, SBR_CVOP_GGNN, e, c, T);
                 continue;
             }
-            acc += val[e] * x[(size_t)c * ldx + k];
+            float xv = x[(size_t)c * ldx + k];
+            if (xb)
+                xv += xb[k];
+            acc += val[e] * xv;
         }
         if (b)
             acc += b[k];
@@ -127,12 +132,13 @@ extern "C" size_t sbr_nn_ggnn_scratch_cuda(int T, int d)
 }
 
 
-static void spmm(sbr_nn_ctx *ctx, const char *op, float *y, size_t ldy, const int32_t *ptr, const int32_t *col,
-                 const float *val, const float *x, size_t ldx, const float *b, int T, int d)
+static void spmm(sbr_nn_ctx *ctx, const char *op, float *y, size_t ldy, const int32_t *ptr,
+                 const int32_t *col, const float *val, const float *x, size_t ldx,
+                 const float *xb, const float *b, int T, int d)
 {
     size_t Td = (size_t)T * d;
     k_ggnn_spmm<<<sbr_cuda_grid(Td), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
-        y, ldy, ptr, col, val, x, ldx, b, T, d);
+        y, ldy, ptr, col, val, x, ldx, xb, b, T, d);
     SBR_CUDA_LAUNCHED(op);
 }
 
@@ -166,14 +172,19 @@ void sbr_nn_ggnn_forward_cuda(sbr_nn_ctx *ctx, float *hout, float *hsteps, float
             SBR_CUDA_CHECK(cudaMemcpyAsync(hs, h0, Td * sizeof(float), cudaMemcpyDeviceToDevice,
                                            st));
         float *as = a + s * 2 * Td;
-        sbr_nn_linear_forward_cuda(ctx, ein, hs, w_in, b_in, T, d, d);
-        sbr_nn_linear_forward_cuda(ctx, eout, hs, w_out, b_out, T, d, d);
-        spmm(ctx, op, as, (size_t)2 * d, in_ptr, in_col, in_val, ein, (size_t)d, b_iah, T, d);
-        spmm(ctx, op, as + d, (size_t)2 * d, out_ptr, out_col, out_val, eout, (size_t)d, b_oah, T, d);
-        sbr_nn_linear_forward_cuda(ctx, gi, as, w_ih, b_ih, T, 2 * d, 3 * d);
+        // the biases of ein, eout and gi are added where they are read (the
+        // sparse products, the GRU cell): three fill launches fewer a step
+        sbr_nn_linear_forward_cuda(ctx, ein, hs, w_in, NULL, T, d, d);
+        sbr_nn_linear_forward_cuda(ctx, eout, hs, w_out, NULL, T, d, d);
+        spmm(ctx, op, as, (size_t)2 * d, in_ptr, in_col, in_val, ein, (size_t)d, b_in, b_iah, T,
+             d);
+        spmm(ctx, op, as + d, (size_t)2 * d, out_ptr, out_col, out_val, eout, (size_t)d, b_out,
+             b_oah, T, d);
+        sbr_nn_linear_forward_cuda(ctx, gi, as, w_ih, NULL, T, 2 * d, 3 * d);
         float *next = s + 1 < steps ? hsteps + (s + 1) * Td : hout;
         sbr_cuda_gru_cell_fw(ctx, next, (size_t)d, gates + s * 3 * Td, ghn + s * Td, (size_t)d,
-                             gi, (size_t)3 * d, hs, (size_t)d, w_hh, b_hh, T, d, gh, NULL, 0, 0);
+                             gi, (size_t)3 * d, b_ih, hs, (size_t)d, w_hh, b_hh, T, d, gh, NULL, 0,
+                             0);
     }
 }
 
@@ -291,10 +302,10 @@ void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float 
         if (db_oah)
             sbr_cuda_colsum_acc_ld(ctx, db_oah, da + d, (size_t)2 * d, T, d);
         if (in_tval) { // A_in^T over A_out's pattern, A_out^T over A_in's
-            spmm(ctx, op, dein, (size_t)d, out_ptr, out_col, in_tval, da, (size_t)2 * d, NULL, T,
-                 d);
-            spmm(ctx, op, deout, (size_t)d, in_ptr, in_col, out_tval, da + d, (size_t)2 * d,
+            spmm(ctx, op, dein, (size_t)d, out_ptr, out_col, in_tval, da, (size_t)2 * d, NULL,
                  NULL, T, d);
+            spmm(ctx, op, deout, (size_t)d, in_ptr, in_col, out_tval, da + d, (size_t)2 * d,
+                 NULL, NULL, T, d);
         } else {
             spmm_t(ctx, dein, &min_, in_val, da, (size_t)2 * d, T, d);
             spmm_t(ctx, deout, &mout, out_val, da + d, (size_t)2 * d, T, d);

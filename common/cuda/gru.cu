@@ -8,14 +8,6 @@
 
 SBR_CUDA_VIOLATION_SLOT(gru)
 
-__device__ __forceinline__ float gru_sig(float x)
-{
-    if (x >= 0)
-        return 1 / (1 + expf(-x));
-    float e = expf(x);
-    return e / (1 + e);
-}
-
 // Row i active: len == NULL or t < len[i].
 __device__ __forceinline__ bool gru_active(const int32_t *len, size_t i, int t, int L)
 {
@@ -29,9 +21,12 @@ __device__ __forceinline__ bool gru_active(const int32_t *len, size_t i, int t, 
     return t < n;
 }
 
+// gh NULL: no h (the hidden projection is its bias alone); b_ih / b_hh NULL:
+// nothing to add (gi has its bias, or there is none).
 __global__ void k_gru_cell_fw(float *hnew, size_t ldo, float *gates, float *ghn, size_t ldn,
-                              const float *gi, size_t ldg, const float *h, size_t ldh,
-                              const float *gh, int n, int H, const int32_t *len, int t, int L)
+                              const float *gi, size_t ldg, const float *b_ih, const float *h,
+                              size_t ldh, const float *gh, const float *b_hh, int n, int H,
+                              const int32_t *len, int t, int L)
 {
     SBR_CUDA_FOR(e, (size_t)n * H) {
         size_t i = e / H;
@@ -43,13 +38,22 @@ __global__ void k_gru_cell_fw(float *hnew, size_t ldo, float *gates, float *ghn,
             gn[k] = 0;
             continue;
         }
-        const float *gii = gi + i * ldg, *ghi = gh + i * 3 * (size_t)H;
-        float r = gru_sig(gii[k] + ghi[k]);
-        float z = gru_sig(gii[H + k] + ghi[H + k]);
-        float nv = tanhf(gii[2 * H + k] + r * ghi[2 * H + k]);
+        const float *gii = gi + i * ldg;
+        float xr = gii[k], xz = gii[H + k], xn = gii[2 * H + k], hr = 0, hz = 0, hn = 0;
+        if (b_ih)
+            xr += b_ih[k], xz += b_ih[H + k], xn += b_ih[2 * H + k];
+        if (gh) {
+            const float *ghi = gh + i * 3 * (size_t)H;
+            hr = ghi[k], hz = ghi[H + k], hn = ghi[2 * H + k];
+        }
+        if (b_hh)
+            hr += b_hh[k], hz += b_hh[H + k], hn += b_hh[2 * H + k];
+        float r = sbr_sigmoidf(xr + hr);
+        float z = sbr_sigmoidf(xz + hz);
+        float nv = tanhf(xn + r * hn);
         float hp = h ? h[i * ldh + k] : 0.0f;
         ga[k] = r, ga[H + k] = z, ga[2 * H + k] = nv;
-        gn[k] = ghi[2 * H + k];
+        gn[k] = hn;
         ho[k] = nv + z * (hp - nv);
     }
 }
@@ -91,19 +95,22 @@ static void gru_need(sbr_nn_ctx *ctx, size_t bytes, const char *op)
 }
 
 void sbr_cuda_gru_cell_fw(sbr_nn_ctx *ctx, float *hnew, size_t ldo, float *gates, float *ghn,
-                          size_t ldn, const float *gi, size_t ldg, const float *h, size_t ldh,
-                          const float *w_hh, const float *b_hh, int n, int H, float *gh,
-                          const int32_t *len, int t, int L)
+                          size_t ldn, const float *gi, size_t ldg, const float *gi_bias,
+                          const float *h, size_t ldh, const float *w_hh, const float *b_hh, int n,
+                          int H, float *gh, const int32_t *len, int t, int L)
 {
     if (n == 0 || H == 0)
         return;
     cudaStream_t s = sbr_cuda_stream(ctx);
     int H3 = 3 * H;
-    // gh^T [3H, n] = W_hh [3H, H] h^T [H, n] + b_hh (no h: k = 0, gh = b_hh or 0)
-    SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, "gru_forward", CUBLAS_OP_T, CUBLAS_OP_N, H3, n, h ? H : 0,
-                                    w_hh, H, h, (int)ldh, 0, gh, H3, b_hh));
+    // gh^T [3H, n] = W_hh [3H, H] h^T [H, n]; without h no GEMM (gh = 0);
+    // b_hh is the kernel's to add (one launch fewer than a fill)
+    if (h)
+        SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, "gru_forward", CUBLAS_OP_T, CUBLAS_OP_N, H3, n, H,
+                                        w_hh, H, h, (int)ldh, 0, gh, H3, NULL));
     k_gru_cell_fw<<<sbr_cuda_grid((size_t)n * H), SBR_CUDA_BLOCK, 0, s>>>(
-        hnew, ldo, gates, ghn, ldn, gi, ldg, h, ldh, gh, n, H, len, t, L);
+        hnew, ldo, gates, ghn, ldn, gi, ldg, gi_bias, h, ldh, h ? gh : NULL, b_hh, n, H, len, t,
+        L);
     SBR_CUDA_LAUNCHED("gru_forward");
 }
 
@@ -142,7 +149,8 @@ void sbr_nn_gru_cell_forward_cuda(sbr_nn_ctx *ctx, float *hnew, float *gates, fl
 {
     SBR_NN_REQUIRE(n >= 0 && H >= 0, "gru_cell_forward", "negative size");
     gru_need(ctx, sbr_nn_gru_cell_scratch_cuda(n, H), "gru_cell_forward");
-    sbr_cuda_gru_cell_fw(ctx, hnew, H, gates, ghn, H, gi, 3 * (size_t)H, h, H, w_hh, b_hh, n, H,
+    sbr_cuda_gru_cell_fw(ctx, hnew, H, gates, ghn, H, gi, 3 * (size_t)H, NULL, h, H, w_hh, b_hh,
+                         n, H,
                          (float *)ctx->scratch, NULL, 0, 0);
 }
 
@@ -228,7 +236,7 @@ void sbr_nn_gru_forward_cuda(sbr_nn_ctx *ctx, float *hs, float *hlast, float *ga
         size_t ldh = t == 0 ? (size_t)H : (size_t)L * H;
         sbr_cuda_gru_cell_fw(ctx, hs + (size_t)t * H, (size_t)L * H, gates + (size_t)t * H3,
                              ghn + (size_t)t * H, (size_t)L * H, gi + (size_t)t * H3,
-                             (size_t)L * H3, hp, ldh, w_hh, b_hh, B, H, gh, len, t, L);
+                             (size_t)L * H3, NULL, hp, ldh, w_hh, b_hh, B, H, gh, len, t, L);
     }
     if (hlast) {
         k_gru_hlast<<<sbr_cuda_grid((size_t)B * H), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(

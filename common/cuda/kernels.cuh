@@ -44,6 +44,16 @@ static inline unsigned sbr_cuda_grid_warps(size_t rows)
     for (size_t row = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) / 32;        \
          row < (size_t)(rows); row += ((size_t)gridDim.x * blockDim.x) / 32)
 
+/* The logistic function, stable on both sides, as on the CPU (activations,
+ * the GRU's gates, the additive gate). */
+__device__ __forceinline__ float sbr_sigmoidf(float x)
+{
+    if (x >= 0)
+        return 1 / (1 + expf(-x));
+    float e = expf(x);
+    return e / (1 + e);
+}
+
 /* Butterfly sums over the 32 lanes: a fixed tree (the same bits every run),
  * and every lane ends with the same value (a + b == b + a exactly). */
 __device__ __forceinline__ float sbr_warp_sum(float v)
@@ -167,11 +177,13 @@ void sbr_cuda_colsum_acc(sbr_nn_ctx *ctx, float *acc, const float *a, int n, int
 void sbr_cuda_colsum_acc_ld(sbr_nn_ctx *ctx, float *acc, const float *a, size_t lda, int n, int m);
 
 /* The GRU cell steps of gru.cu with row strides (ggnn.cu reuses them);
- * len NULL: every row active. gh / dgh: scratch [n, 3H]. */
+ * len NULL: every row active. gh / dgh: scratch [n, 3H]. The forward adds
+ * b_hh in its gate kernel (not by a fill before the GEMM), and gi_bias [3H]
+ * too when gi comes without its bias (NULL: gi has it or there is none). */
 void sbr_cuda_gru_cell_fw(sbr_nn_ctx *ctx, float *hnew, size_t ldo, float *gates, float *ghn,
-                          size_t ldn, const float *gi, size_t ldg, const float *h, size_t ldh,
-                          const float *w_hh, const float *b_hh, int n, int H, float *gh,
-                          const int32_t *len, int t, int L);
+                          size_t ldn, const float *gi, size_t ldg, const float *gi_bias,
+                          const float *h, size_t ldh, const float *w_hh, const float *b_hh, int n,
+                          int H, float *gh, const int32_t *len, int t, int L);
 void sbr_cuda_gru_cell_bw(sbr_nn_ctx *ctx, float *dgi, size_t ldg, float *dh, float *dw_hh,
                           float *db_hh, const float *g, size_t ldgr, const float *gates,
                           const float *ghn, size_t ldn, const float *h, size_t ldh,

@@ -190,6 +190,49 @@ TEST(cuda_attention)
     ct_check("seq_dot dq", dq, RED_RTOL, RED_ATOL);
 }
 
+/* The readout's gate against the CPU's linear, linear, add_rows, sigmoid;
+ * with both biases and without. */
+static void gate_case(int biases)
+{
+    int B = 83, L = 45, in = 100, h = 64;
+    size_t BL = (size_t)B * L;
+    ct_buf x = ct_in(BL * in, -1, 1), v = ct_in((size_t)B * in, -1, 1);
+    ct_buf wx = ct_in((size_t)h * in, -0.2f, 0.2f), wv = ct_in((size_t)h * in, -0.2f, 0.2f);
+    ct_buf bx = ct_in(h, -0.5f, 0.5f), bv = ct_in(h, -0.5f, 0.5f);
+    ct_buf sg = ct_out(BL * h), q = ct_out((size_t)B * h);
+    const float *bxh = biases ? bx.h : NULL, *bvh = biases ? bv.h : NULL;
+    const float *bxd = biases ? bx.d : NULL, *bvd = biases ? bv.d : NULL;
+    sbr_nn_additive_gate_forward_f32(NULL, sg.h, q.h, x.h, wx.h, bxh, v.h, wv.h, bvh, B, L, in, h);
+    sbr_nn_additive_gate_forward_cuda(ct_ctx(), sg.d, q.d, x.d, wx.d, bxd, v.d, wv.d, bvd, B, L,
+                                      in, h);
+    ct_check("additive_gate sg", sg, RED_RTOL, RED_ATOL);
+    sbr_cuda_h2d(sg.d, sg.h, sg.n * sizeof(float));
+    ct_buf dsg = ct_in(BL * h, -1, 1), dpre = ct_acc(BL * h), dq = ct_acc((size_t)B * h);
+    ct_buf dx = ct_acc(BL * in), dv = ct_acc((size_t)B * in), dwx = ct_acc((size_t)h * in);
+    ct_buf dwv = ct_acc((size_t)h * in), dbx = ct_acc(h), dbv = ct_acc(h);
+    sbr_nn_additive_gate_backward_f32(NULL, dx.h, dwx.h, biases ? dbx.h : NULL, dv.h, dwv.h,
+                                      biases ? dbv.h : NULL, dpre.h, dq.h, dsg.h, sg.h, x.h, wx.h,
+                                      v.h, wv.h, B, L, in, h);
+    sbr_nn_additive_gate_backward_cuda(ct_ctx(), dx.d, dwx.d, biases ? dbx.d : NULL, dv.d, dwv.d,
+                                       biases ? dbv.d : NULL, dpre.d, dq.d, dsg.d, sg.d, x.d, wx.d,
+                                       v.d, wv.d, B, L, in, h);
+    ct_check("additive_gate dpre", dpre, EW_RTOL, EW_ATOL);
+    ct_check("additive_gate dq", dq, RED_RTOL, RED_ATOL);
+    ct_check("additive_gate dx", dx, RED_RTOL, RED_ATOL);
+    ct_check("additive_gate dv", dv, RED_RTOL, RED_ATOL);
+    ct_check("additive_gate dw_x", dwx, RED_RTOL, RED_ATOL);
+    ct_check("additive_gate dw_v", dwv, RED_RTOL, RED_ATOL);
+    ct_check("additive_gate db_x", dbx, RED_RTOL, RED_ATOL);
+    ct_check("additive_gate db_v", dbv, RED_RTOL, RED_ATOL);
+}
+
+TEST(cuda_additive_gate)
+{
+    CT_BEGIN();
+    gate_case(1);
+    gate_case(0);
+}
+
 /* The fused readout tail against the CPU's linear + seq_weighted_sum; h != d
  * so that a mixed-up stride shows, L > 32 and B * L rows beyond one block's
  * threads. */

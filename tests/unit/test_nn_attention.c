@@ -105,7 +105,7 @@ TEST(nn_masked_softmax_f32_matches_f64)
  *   z = sigmoid(W1 last + W2 x_j + c)      [B, L, d]
  *   alpha = z q^T                           [B, L]   (linear, out = 1, no bias)
  *   s = sum_j alpha_j x_j                   [B, d]
- * the last two as linear and seq_weighted_sum, or as attn_pool (`fused`).
+ * step by step, or (`fused`) as additive_gate and attn_pool.
  * Every sequence has len >= 1 here (a readout of an empty session is undefined). */
 static int32_t rlens[B_] = {3, 2, 6, 1, 4};
 
@@ -128,13 +128,15 @@ static double readout_forward(void *p)
     for (int b = 0; b < B_; b++)
         r->last_idx[b] = b * L_ + rlens[b] - 1;
     sbr_nn_embedding_forward_f64(&c, r->last, r->x, r->last_idx, B_, B_ * L_, D_, -1);
-    sbr_nn_linear_forward_f64(&c, r->u, r->last, r->W1, NULL, B_, D_, D_);
-    sbr_nn_linear_forward_f64(&c, r->v, r->x, r->W2, r->c, B_ * L_, D_, D_);
-    sbr_nn_add_rows_forward_f64(&c, r->v, r->v, r->u, B_, L_, D_);
-    sbr_nn_sigmoid_forward_f64(&c, r->z, r->v, B_ * L_ * D_);
     if (r->fused) {
+        sbr_nn_additive_gate_forward_f64(&c, r->z, r->u, r->x, r->W2, r->c, r->last, r->W1, NULL,
+                                         B_, L_, D_, D_);
         sbr_nn_attn_pool_forward_f64(&c, r->s, r->alpha, r->z, r->q, r->x, rlens, B_, L_, D_, D_);
     } else {
+        sbr_nn_linear_forward_f64(&c, r->u, r->last, r->W1, NULL, B_, D_, D_);
+        sbr_nn_linear_forward_f64(&c, r->v, r->x, r->W2, r->c, B_ * L_, D_, D_);
+        sbr_nn_add_rows_forward_f64(&c, r->v, r->v, r->u, B_, L_, D_);
+        sbr_nn_sigmoid_forward_f64(&c, r->z, r->v, B_ * L_ * D_);
         sbr_nn_linear_forward_f64(&c, r->alpha, r->z, r->q, NULL, B_ * L_, D_, 1);
         sbr_nn_seq_weighted_sum_forward_f64(&c, r->s, r->alpha, r->x, rlens, B_, L_, D_);
     }
@@ -155,16 +157,19 @@ static void readout_backward(void *p)
     if (r->fused) {
         sbr_nn_attn_pool_backward_f64(&c, r->dz, r->dq, r->dx, r->dalpha, r->w, r->alpha, r->z,
                                       r->q, r->x, rlens, B_, L_, D_, D_);
+        sbr_nn_additive_gate_backward_f64(&c, r->dx, r->dW2, r->dc, r->dlast, r->dW1, NULL, r->dv,
+                                          r->du, r->dz, r->z, r->x, r->W2, r->last, r->W1, B_, L_,
+                                          D_, D_);
     } else {
         sbr_nn_seq_weighted_sum_backward_f64(&c, r->dalpha, r->dx, r->w, r->alpha, r->x, rlens,
                                              B_, L_, D_);
         sbr_nn_linear_backward_f64(&c, r->dz, r->dq, NULL, r->dalpha, r->z, r->q, B_ * L_, D_, 1);
+        sbr_nn_sigmoid_backward_f64(&c, r->dv, r->dz, r->z, B_ * L_ * D_);
+        sbr_nn_add_rows_backward_f64(&c, NULL, r->du, r->dv, B_, L_, D_);
+        /* v was computed in place (v = W2 x + c, then v += u): its gradient is dv. */
+        sbr_nn_linear_backward_f64(&c, r->dx, r->dW2, r->dc, r->dv, r->x, r->W2, B_ * L_, D_, D_);
+        sbr_nn_linear_backward_f64(&c, r->dlast, r->dW1, NULL, r->du, r->last, r->W1, B_, D_, D_);
     }
-    sbr_nn_sigmoid_backward_f64(&c, r->dv, r->dz, r->z, B_ * L_ * D_);
-    sbr_nn_add_rows_backward_f64(&c, NULL, r->du, r->dv, B_, L_, D_);
-    /* v was computed in place (v = W2 x + c, then v += u): its gradient is dv. */
-    sbr_nn_linear_backward_f64(&c, r->dx, r->dW2, r->dc, r->dv, r->x, r->W2, B_ * L_, D_, D_);
-    sbr_nn_linear_backward_f64(&c, r->dlast, r->dW1, NULL, r->du, r->last, r->W1, B_, D_, D_);
     sbr_nn_embedding_backward_f64(&c, r->dx, r->dlast, r->last_idx, B_, B_ * L_, D_, -1);
 }
 
@@ -179,7 +184,7 @@ TEST(nn_additive_readout_composed_gradcheck)
         gc_fill(r->c, D_, -0.5, 0.5, 14);
         gc_fill(r->q, D_, -1, 1, 15);
         gc_fill(r->w, B_ * D_, -1, 1, 16);
-        gc_spec s = {.op = fused ? "additive_readout (attn_pool)" : "additive_readout",
+        gc_spec s = {.op = fused ? "additive_readout (fused ops)" : "additive_readout",
                      .loss = readout_forward, .backward = readout_backward, .user = r};
         gc_add(&s, "x", r->x, r->dx, B_ * L_ * D_);
         gc_add(&s, "W1", r->W1, r->dW1, D_ * D_);
