@@ -392,9 +392,12 @@ void sbr_nn_additive_gate_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dw_x,
     SBR_NN_REQUIRE(in >= 0 && h >= 0, "additive_gate_backward", "negative size");
     if ((size_t)B * h == 0)
         return;
+    const char *op = "additive_gate_backward";
     k_gate_b<<<sbr_cuda_grid((size_t)B * h), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
         dpre, dq, dsg, sg, B, L, h);
-    SBR_CUDA_LAUNCHED("additive_gate_backward");
-    sbr_nn_linear_backward_cuda(ctx, dx, dw_x, db_x, dpre, x, w_x, B * L, in, h);
-    sbr_nn_linear_backward_cuda(ctx, dv, dw_v, db_v, dq, v, w_v, B, in, h);
+    SBR_CUDA_LAUNCHED(op);
+    sbr_nn_linear_backward_cuda(ctx, dx, dw_x, NULL, dpre, x, w_x, B * L, in, h);
+    sbr_nn_linear_backward_cuda(ctx, dv, dw_v, NULL, dq, v, w_v, B, in, h);
+    const sbr_colsum_job db[2] = {{db_x, dpre, (size_t)h, B * L, h}, {db_v, dq, (size_t)h, B, h}};
+    sbr_cuda_colsum_multi(ctx, db, 2, op); // both bias gradients in one launch
 }

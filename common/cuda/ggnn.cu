@@ -82,11 +82,6 @@ __global__ void k_ggnn_spmm_t(float *dx, const int32_t *keys, const int32_t *pos
     }
 }
 
-__global__ void k_ggnn_acc(float *dst, const float *src, size_t n)
-{
-    SBR_CUDA_FOR(i, n) dst[i] += src[i];
-}
-
 static int col_bits(int T)
 {
     int bits = 1;
@@ -282,25 +277,26 @@ void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float 
     float *deout = dein + Td, *da = deout + Td, *dgi = da + 2 * Td, *dgh = dgi + 3 * Td;
 
     // g_in: the gradient at step s's output (dhout itself for the last step,
-    // read only); g_out: the one at its input, built in `first` or `spare`
+    // read only); g_out: the one at its input, built in `first` or `spare`,
+    // or for step 0 added straight onto dh0
     const float *g_in = dhout;
     float *g_out = first;
     for (int s = steps - 1; s >= 0; s--) {
         const float *hs = hsteps + s * Td, *as = a + s * 2 * Td;
+        if (s == 0 && dh0)
+            g_out = dh0;
         if (g_out == first) { // g_out, dein, deout, da, dgi: 8 T d in a row
             SBR_CUDA_CHECK(cudaMemsetAsync(first, 0, 8 * Td * sizeof(float), st));
         } else {
-            SBR_CUDA_CHECK(cudaMemsetAsync(g_out, 0, Td * sizeof(float), st));
+            if (g_out != dh0)
+                SBR_CUDA_CHECK(cudaMemsetAsync(g_out, 0, Td * sizeof(float), st));
             SBR_CUDA_CHECK(cudaMemsetAsync(dein, 0, 7 * Td * sizeof(float), st));
         }
-        sbr_cuda_gru_cell_bw(ctx, dgi, (size_t)3 * d, g_out, dw_hh, db_hh, g_in, (size_t)d,
+        // the bias gradients: one launch after the step (below)
+        sbr_cuda_gru_cell_bw(ctx, dgi, (size_t)3 * d, g_out, dw_hh, NULL, g_in, (size_t)d,
                              gates + s * 3 * Td, ghn + s * Td, (size_t)d, hs, (size_t)d, w_hh, T,
                              d, dgh, NULL, 0, 0);
-        sbr_nn_linear_backward_cuda(ctx, da, dw_ih, db_ih, dgi, as, w_ih, T, 2 * d, 3 * d);
-        if (db_iah)
-            sbr_cuda_colsum_acc_ld(ctx, db_iah, da, (size_t)2 * d, T, d);
-        if (db_oah)
-            sbr_cuda_colsum_acc_ld(ctx, db_oah, da + d, (size_t)2 * d, T, d);
+        sbr_nn_linear_backward_cuda(ctx, da, dw_ih, NULL, dgi, as, w_ih, T, 2 * d, 3 * d);
         if (in_tval) { // A_in^T over A_out's pattern, A_out^T over A_in's
             spmm(ctx, op, dein, (size_t)d, out_ptr, out_col, in_tval, da, (size_t)2 * d, NULL,
                  NULL, T, d);
@@ -310,13 +306,15 @@ void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float 
             spmm_t(ctx, dein, &min_, in_val, da, (size_t)2 * d, T, d);
             spmm_t(ctx, deout, &mout, out_val, da + d, (size_t)2 * d, T, d);
         }
-        sbr_nn_linear_backward_cuda(ctx, g_out, dw_in, db_in, dein, hs, w_in, T, d, d);
-        sbr_nn_linear_backward_cuda(ctx, g_out, dw_out, db_out, deout, hs, w_out, T, d, d);
+        sbr_nn_linear_backward_cuda(ctx, g_out, dw_in, NULL, dein, hs, w_in, T, d, d);
+        sbr_nn_linear_backward_cuda(ctx, g_out, dw_out, NULL, deout, hs, w_out, T, d, d);
+        size_t d3 = (size_t)3 * d, d2 = (size_t)2 * d;
+        const sbr_colsum_job db[6] = {
+            {db_hh, dgh, d3, T, 3 * d},       {db_ih, dgi, d3, T, 3 * d},
+            {db_iah, da, d2, T, d},           {db_oah, da + d, d2, T, d},
+            {db_in, dein, (size_t)d, T, d},   {db_out, deout, (size_t)d, T, d}};
+        sbr_cuda_colsum_multi(ctx, db, 6, op);
         g_in = g_out;
         g_out = g_out == first ? spare : first;
-    }
-    if (dh0) {
-        k_ggnn_acc<<<sbr_cuda_grid(Td), SBR_CUDA_BLOCK, 0, st>>>(dh0, g_in, Td);
-        SBR_CUDA_LAUNCHED("ggnn_backward");
     }
 }

@@ -138,11 +138,16 @@ static inline int sbr_cuda_fit_chunk(const sbr_nn_ctx *ctx, size_t fixed, size_t
 #define SBR_COLRED_COLS 8
 #define SBR_COLRED_LANES 128
 
-template <class F> __global__ void sbr_k_colreduce(float *acc, size_t n, size_t m, F f)
+/* One block's columns cb * SBR_COLRED_COLS + 0..7: the body of
+ * sbr_k_colreduce and of linear.cu's k_colsum_multi, so that a column gets
+ * the same bits either way. */
+template <class F>
+__device__ __forceinline__ void sbr_colreduce_block(float *acc, size_t n, size_t m, F f,
+                                                   size_t cb)
 {
     __shared__ float part[SBR_COLRED_LANES][SBR_COLRED_COLS];
     unsigned x = threadIdx.x % SBR_COLRED_COLS, y = threadIdx.x / SBR_COLRED_COLS;
-    size_t j = (size_t)blockIdx.x * SBR_COLRED_COLS + x;
+    size_t j = cb * SBR_COLRED_COLS + x;
     float s = 0;
     if (j < m)
         for (size_t i = y; i < n; i += SBR_COLRED_LANES)
@@ -156,6 +161,11 @@ template <class F> __global__ void sbr_k_colreduce(float *acc, size_t n, size_t 
     }
     if (y == 0 && j < m)
         acc[j] += part[0][x];
+}
+
+template <class F> __global__ void sbr_k_colreduce(float *acc, size_t n, size_t m, F f)
+{
+    sbr_colreduce_block(acc, n, m, f, blockIdx.x);
 }
 
 template <class F>
@@ -175,6 +185,7 @@ static inline void sbr_cuda_colreduce(sbr_nn_ctx *ctx, float *acc, size_t n, siz
 void sbr_cuda_colsum_acc(sbr_nn_ctx *ctx, float *acc, const float *a, int n, int m);
 /* The same over rows of stride lda. */
 void sbr_cuda_colsum_acc_ld(sbr_nn_ctx *ctx, float *acc, const float *a, size_t lda, int n, int m);
+/* (several in one launch: sbr_cuda_colsum_multi, nn_cuda.h) */
 
 /* The GRU cell steps of gru.cu with row strides (ggnn.cu reuses them);
  * len NULL: every row active. gh / dgh: scratch [n, 3H]. The forward adds

@@ -25,6 +25,46 @@ void sbr_cuda_colsum_acc(sbr_nn_ctx *ctx, float *acc, const float *a, int n, int
     sbr_cuda_colsum_acc_ld(ctx, acc, a, (size_t)m, n, m);
 }
 
+namespace {
+struct colsum_jobs { // by value, in the kernel's parameters
+    sbr_colsum_job job[SBR_COLSUM_JOBS];
+    unsigned first_block[SBR_COLSUM_JOBS + 1]; // job q: blocks first_block[q] ..
+    int n;
+};
+} // namespace
+
+__global__ void k_colsum_multi(colsum_jobs js)
+{
+    int q = 0;
+    while (q + 1 < js.n && blockIdx.x >= js.first_block[q + 1])
+        q++;
+    const sbr_colsum_job &jb = js.job[q];
+    sbr_colreduce_block(jb.acc, (size_t)jb.n, (size_t)jb.m, rows_of{jb.a, jb.lda},
+                        blockIdx.x - js.first_block[q]);
+}
+
+void sbr_cuda_colsum_multi(sbr_nn_ctx *ctx, const sbr_colsum_job *jobs, int n_jobs,
+                           const char *op)
+{
+    SBR_NN_REQUIRE(n_jobs >= 0 && n_jobs <= SBR_COLSUM_JOBS, op, "%d column sums, at most %d",
+                   n_jobs, SBR_COLSUM_JOBS);
+    colsum_jobs js;
+    js.n = 0;
+    unsigned blocks = 0;
+    for (int q = 0; q < n_jobs; q++) {
+        if (!jobs[q].acc || jobs[q].n <= 0 || jobs[q].m <= 0)
+            continue;
+        js.job[js.n] = jobs[q];
+        js.first_block[js.n++] = blocks;
+        blocks += (unsigned)((jobs[q].m + SBR_COLRED_COLS - 1) / SBR_COLRED_COLS);
+    }
+    if (js.n == 0)
+        return;
+    js.first_block[js.n] = blocks;
+    k_colsum_multi<<<blocks, SBR_COLRED_COLS * SBR_COLRED_LANES, 0, sbr_cuda_stream(ctx)>>>(js);
+    SBR_CUDA_LAUNCHED(op);
+}
+
 // Misuse is reported even for an empty call.
 static void need_cublas(const sbr_nn_ctx *ctx, const char *op)
 {

@@ -116,6 +116,20 @@ int32_t sbr_cuda_read_int(sbr_nn_ctx *ctx, const int32_t *dev_addr);
 void sbr_cuda_loss_accumulate(sbr_nn_ctx *ctx, double *acc, const float *loss, int B,
                               const float *xloss, double xw);
 
+/* Column sums acc [m] += the sum of the rows of a [n, m] (row stride lda),
+ * several in one launch (the bias gradients of one backward), each with the
+ * bits its own sum would give (kernels.cuh: sbr_cuda_colsum_acc_ld, which
+ * linear's db uses). Jobs with acc NULL or nothing to sum are skipped. */
+#define SBR_COLSUM_JOBS 8
+typedef struct {
+    float *acc;     /* [m] += */
+    const float *a; /* [n, m], row stride lda */
+    size_t lda;
+    int n, m;
+} sbr_colsum_job;
+void sbr_cuda_colsum_multi(sbr_nn_ctx *ctx, const sbr_colsum_job *jobs, int n_jobs,
+                           const char *op);
+
 /* "NVIDIA H100 80GB HBM3, sm_90, 132 SMs, 79.1 GiB" into buf; -1 when no GPU. */
 int sbr_cuda_describe(char *buf, size_t n);
 

@@ -199,6 +199,34 @@ static void leaky_b_cuda(sbr_nn_ctx *c, float *dx, const float *dy, const float 
     sbr_nn_leaky_relu_backward_cuda(c, dx, dy, x, n, 0.01f);
 }
 
+/* Several column sums in one launch: each gives the bits of its own sum
+ * (linear's db, the single-launch path), strided rows and skipped jobs
+ * included. */
+TEST(cuda_colsum_multi)
+{
+    CT_BEGIN();
+    int n1 = 1000, m1 = 301, n2 = 37, m2 = 50, ld2 = 64;
+    ct_buf a1 = ct_in((size_t)n1 * m1, -1, 1), a2 = ct_in((size_t)n2 * ld2, -1, 1);
+    ct_buf acc1 = ct_acc(m1), acc2 = ct_acc(m2), ref1 = ct_out(m1), none = ct_acc(8);
+    sbr_cuda_d2d(ref1.d, acc1.d, (size_t)m1 * sizeof(float));
+    const sbr_colsum_job jobs[4] = {{acc1.d, a1.d, (size_t)m1, n1, m1},
+                                    {NULL, a1.d, (size_t)m1, n1, m1},
+                                    {none.d, a1.d, (size_t)m1, 0, 8},
+                                    {acc2.d, a2.d, (size_t)ld2, n2, m2}};
+    sbr_cuda_colsum_multi(ct_ctx(), jobs, 4, "test");
+    sbr_nn_linear_backward_cuda(ct_ctx(), NULL, NULL, ref1.d, a1.d, NULL, NULL, n1, 0, m1);
+    ct_check_bits("colsum_multi = linear's db", acc1.d, ct_download(ref1.d, m1),
+                  (size_t)m1 * sizeof(float));
+    ct_check_bits("colsum_multi: a job with no rows is skipped", none.d, none.h, 8 * sizeof(float));
+    for (int j = 0; j < m2; j++) {
+        double s = acc2.h[j];
+        for (int i = 0; i < n2; i++)
+            s += a2.h[(size_t)i * ld2 + j];
+        acc2.h[j] = (float)s;
+    }
+    ct_check("colsum_multi strided", acc2, RED_RTOL, RED_ATOL);
+}
+
 TEST(cuda_activations)
 {
     CT_BEGIN();
