@@ -32,60 +32,60 @@ extern "C" size_t sbr_nn_score_ce_scratch_cuda(int B, int N, int d, int chunk)
                                   ce_chunk(N, chunk < 1 ? 1 : chunk), 2);
 }
 
-__global__ void k_ce_init(float *acc, int B)
+// Row b's end, by one warp: lse[b] = m + log(s); loss[b] = lse[b] - S[b] .
+// E[target[b]].
+__device__ void ce_finish_row(float *loss, float *lse, float m, float s, const float *S,
+                              const float *E, const int32_t *target, int b, int N, int d)
 {
-    SBR_CUDA_FOR(b, B) {
-        acc[2 * b] = -INFINITY;
-        acc[2 * b + 1] = 0;
+    int lane = threadIdx.x & 31, t = target[b];
+    float dot = 0;
+    if (t < 1 || t > N) {
+        if (lane == 0)
+            sbr_cv_record(SBR_CV_INDEX, SBR_CVOP_SCORE_CE, (long long)b, t, N + 1);
+        dot = NAN;
+    } else {
+        for (int k = lane; k < d; k += 32)
+            dot += S[(size_t)b * d + k] * E[(size_t)t * d + k];
+        dot = sbr_warp_sum(dot);
+    }
+    if (lane == 0) {
+        float l = m + logf(s);
+        lse[b] = l;
+        loss[b] = l - dot;
     }
 }
 
-// One block per row: fold the chunk's logits lg [B, cn] into acc [B, 2].
-__global__ void k_ce_fold(float *acc, const float *lg, int B, int cn)
+// One block per row: fold the chunk's logits lg [B, cn] into acc [B, 2]
+// (the running max and sum of exp; `first`: a fresh start, acc unread). On
+// the last chunk (loss given) the block's first warp also ends the row
+// (ce_finish_row), which saves two launches a call: no init, no finish.
+__global__ void k_ce_fold(float *acc, const float *lg, int B, int cn, int first, float *loss,
+                          float *lse, const float *S, const float *E, const int32_t *target,
+                          int N, int d)
 {
-    __shared__ float sh[32];
+    __shared__ float sh[32], fin[2];
     for (int b = blockIdx.x; b < B; b += gridDim.x) {
         const float *l = lg + (size_t)b * cn;
         float mx = -INFINITY;
         for (int j = threadIdx.x; j < cn; j += blockDim.x)
             mx = fmaxf(mx, l[j]);
         mx = sbr_block_max(mx, sh);
-        float m_old = acc[2 * b], m = fmaxf(m_old, mx);
+        float m_old = first ? -INFINITY : acc[2 * b], m = fmaxf(m_old, mx);
         float s = 0;
         for (int j = threadIdx.x; j < cn; j += blockDim.x)
             s += expf(l[j] - m);
         s = sbr_block_sum(s, sh);
         if (threadIdx.x == 0) {
-            float s_old = acc[2 * b + 1];
+            float s_old = first ? 0.0f : acc[2 * b + 1];
+            float s_new = (s_old > 0 ? s_old * expf(m_old - m) : 0.0f) + s;
             acc[2 * b] = m;
-            acc[2 * b + 1] = (s_old > 0 ? s_old * expf(m_old - m) : 0.0f) + s;
+            acc[2 * b + 1] = s_new;
+            fin[0] = m, fin[1] = s_new;
         }
         __syncthreads();
-    }
-}
-
-// lse[b] = m + log(s); loss[b] = lse[b] - S[b] . E[target[b]]: a warp per row.
-__global__ void k_ce_finish(float *loss, float *lse, const float *acc, const float *S,
-                            const float *E, const int32_t *target, int B, int N, int d)
-{
-    int lane = threadIdx.x & 31;
-    SBR_CUDA_FOR_WARP_ROWS(b, B) {
-        int t = target[b];
-        float dot = 0;
-        if (t < 1 || t > N) {
-            if (lane == 0)
-                sbr_cv_record(SBR_CV_INDEX, SBR_CVOP_SCORE_CE, (long long)b, t, N + 1);
-            dot = NAN;
-        } else {
-            for (int k = lane; k < d; k += 32)
-                dot += S[b * d + k] * E[(size_t)t * d + k];
-            dot = sbr_warp_sum(dot);
-        }
-        if (lane == 0) {
-            float l = acc[2 * b] + logf(acc[2 * b + 1]);
-            lse[b] = l;
-            loss[b] = l - dot;
-        }
+        if (loss && threadIdx.x < 32)
+            ce_finish_row(loss, lse, fin[0], fin[1], S, E, target, b, N, d);
+        __syncthreads(); // fin and sh free for the next row
     }
 }
 
@@ -140,18 +140,14 @@ void sbr_nn_score_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, cons
     cudaStream_t s = sbr_cuda_stream(ctx);
     float *acc = (float *)ctx->scratch; /* [B, 2] running max, sum */
     float *lg = (float *)((char *)ctx->scratch + sbr_cuda_align256((size_t)B * 2 * sizeof(float)));
-    k_ce_init<<<sbr_cuda_grid(B), SBR_CUDA_BLOCK, 0, s>>>(acc, B);
-    SBR_CUDA_LAUNCHED("score_ce_forward");
     unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
     for (int c0 = 1; c0 <= N; c0 += ce) {
-        int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
+        int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce, last = c0 + cn > N;
         ce_logits(ctx, op, lg, S, E + (size_t)c0 * d, B, cn, d);
-        k_ce_fold<<<rows, SBR_CUDA_BLOCK, 0, s>>>(acc, lg, B, cn);
+        k_ce_fold<<<rows, SBR_CUDA_BLOCK, 0, s>>>(acc, lg, B, cn, c0 == 1, last ? loss : NULL,
+                                                  lse, S, E, target, N, d);
         SBR_CUDA_LAUNCHED("score_ce_forward");
     }
-    k_ce_finish<<<sbr_cuda_grid_warps(B), SBR_CUDA_BLOCK, 0, s>>>(loss, lse, acc, S, E, target, B,
-                                                                  N, d);
-    SBR_CUDA_LAUNCHED("score_ce_forward");
 }
 
 // The backward's chunk loop; have_logits: the forward has just left the
@@ -308,14 +304,13 @@ void sbr_nn_score_multi_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse
     char *base = (char *)ctx->scratch;
     float *acc = (float *)(base + off[0]), *lg = (float *)(base + off[1]);
     float *P = (float *)(base + off[2]);
-    k_ce_init<<<sbr_cuda_grid(B), SBR_CUDA_BLOCK, 0, s>>>(acc, B);
-    SBR_CUDA_LAUNCHED(op);
     unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
         ce_logits(ctx, op, lg, S, E + (size_t)c0 * d, B * U, cn, d);
         sbr_cuda_score_pool(ctx, P, NULL, lg, B, U, cn, pool, op);
-        k_ce_fold<<<rows, SBR_CUDA_BLOCK, 0, s>>>(acc, P, B, cn);
+        k_ce_fold<<<rows, SBR_CUDA_BLOCK, 0, s>>>(acc, P, B, cn, c0 == 1, NULL, NULL, NULL, NULL,
+                                                  NULL, N, d);
         SBR_CUDA_LAUNCHED(op);
     }
     k_sm_finish<<<sbr_cuda_grid_warps(B), SBR_CUDA_BLOCK, 0, s>>>(loss, lse, acc, S, E, target, B,
