@@ -278,17 +278,17 @@ void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float 
 
     // g_in: the gradient at step s's output (dhout itself for the last step,
     // read only); g_out: the one at its input, built in `first` or `spare`,
-    // or for step 0 added straight onto dh0
+    // or for step 0 added straight onto dh0 (and not formed without dh0)
     const float *g_in = dhout;
     float *g_out = first;
     for (int s = steps - 1; s >= 0; s--) {
         const float *hs = hsteps + s * Td, *as = a + s * 2 * Td;
-        if (s == 0 && dh0)
+        if (s == 0)
             g_out = dh0;
         if (g_out == first) { // g_out, dein, deout, da, dgi: 8 T d in a row
             SBR_CUDA_CHECK(cudaMemsetAsync(first, 0, 8 * Td * sizeof(float), st));
         } else {
-            if (g_out != dh0)
+            if (g_out && g_out != dh0)
                 SBR_CUDA_CHECK(cudaMemsetAsync(g_out, 0, Td * sizeof(float), st));
             SBR_CUDA_CHECK(cudaMemsetAsync(dein, 0, 7 * Td * sizeof(float), st));
         }

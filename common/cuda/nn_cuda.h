@@ -119,7 +119,8 @@ void sbr_cuda_loss_accumulate(sbr_nn_ctx *ctx, double *acc, const float *loss, i
 /* Column sums acc [m] += the sum of the rows of a [n, m] (row stride lda),
  * several in one launch (the bias gradients of one backward), each with the
  * bits its own sum would give (kernels.cuh: sbr_cuda_colsum_acc_ld, which
- * linear's db uses). Jobs with acc NULL or nothing to sum are skipped. */
+ * linear's db uses). Jobs with acc NULL or nothing to sum are skipped; the
+ * jobs' acc may not overlap (their blocks add at once). */
 #define SBR_COLSUM_JOBS 8
 typedef struct {
     float *acc;     /* [m] += */

@@ -133,10 +133,11 @@ static const int s0[] = {3, 7, 3, 9}, s1[] = {5}, s2[] = {2, 4, 6, 2, 4};
 static const int *const sess[] = {s0, s1, s2};
 static const int slens[] = {4, 1, 5};
 
-static gg_case *gg_new(int steps, uint64_t seed)
+/* A case on the S sessions given. */
+static gg_case *gg_new_on(int steps, uint64_t seed, const int *const *ss, const int *lens, int S)
 {
     gg_case *c = calloc(1, sizeof *c);
-    build_graphs(&c->g, sess, slens, 3);
+    build_graphs(&c->g, ss, lens, S);
     c->steps = steps;
     for (int k = 0; k < NP; k++) {
         c->p[k] = gc_zeros(psize[k]), c->dp[k] = gc_zeros(psize[k]);
@@ -146,6 +147,15 @@ static gg_case *gg_new(int steps, uint64_t seed)
     gc_fill(c->w, (size_t)c->g.T * D_, -1, 1, seed + 21);
     return c;
 }
+
+static gg_case *gg_new(int steps, uint64_t seed) { return gg_new_on(steps, seed, sess, slens, 3); }
+
+/* Stars: item 1 (and 5) clicked between every other, so that node 0's
+ * column of A_in and row of A_out hold 3 entries, whose sum's order shows in
+ * the bits (two terms added to 0 come out the same either way). */
+static const int st0[] = {1, 2, 1, 3, 1, 4, 1}, st1[] = {5, 6, 5, 7, 5, 8, 5};
+static const int *const stars[] = {st0, st1, s2};
+static const int star_lens[] = {7, 7, 5};
 
 static void gg_free(gg_case *c)
 {
@@ -324,7 +334,8 @@ TEST(nn_ggnn_empty_batch)
 TEST(nn_ggnn_transposes_same_bits)
 {
     for (int steps = 1; steps <= 2; steps++) {
-        gg_case *c = gg_new(steps, 40 + steps);
+        gg_case *c = gg_new_on(steps, 40 + steps, stars, star_lens, 3);
+        REQUIRE(c->g.in_ptr[1] - c->g.in_ptr[0] == 3 && c->g.out_ptr[1] - c->g.out_ptr[0] == 3);
         size_t n = (size_t)c->g.T * D_;
         double dh0[TMAX * D_], dwin[D_ * D_], dwih[3 * D_ * 2 * D_];
         for (int t = 0; t < 2; t++) {
@@ -342,7 +353,7 @@ TEST(nn_ggnn_transposes_same_bits)
         gg_free(c);
     }
     /* float: the same graphs, the one-step op */
-    gg_case *c = gg_new(1, 77);
+    gg_case *c = gg_new_on(1, 77, stars, star_lens, 3);
     graphs *g = &c->g;
     int T = g->T, nz = g->in_ptr[T];
     float pf[NP][3 * D_ * 2 * D_], h0[TMAX * D_], hout[TMAX * D_], hst[TMAX * D_],
