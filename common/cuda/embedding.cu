@@ -155,6 +155,59 @@ void sbr_nn_embedding_backward_cuda(sbr_nn_ctx *ctx, float *dtable, const float 
     SBR_CUDA_LAUNCHED("embedding_backward");
 }
 
+// Grouped backward: order [m] lists the positions not pad, sorted by (idx,
+// position) (api.inc), so the groups are there without a sort. Thread (j, k)
+// works when j starts its group: it adds the group's rows in order, as
+// k_embedding_b does with the sorted keys (the same bits). Column 0's threads
+// check the order; a bad entry is recorded and skipped (its own group walk
+// stops there).
+__device__ __forceinline__ int grouped_key(const int32_t *idx, const int32_t *order, int j, int n)
+{
+    int p = order[j];
+    return p < 0 || p >= n ? -1 : idx[p];
+}
+
+__global__ void k_embedding_b_grouped(float *dtable, const float *dy, const int32_t *idx,
+                                      const int32_t *order, int m, int n, int V, int d, int pad)
+{
+    SBR_CUDA_FOR(t, (size_t)m * d) {
+        int j = (int)(t / d);
+        size_t k = t % d;
+        int p = order[j], v = grouped_key(idx, order, j, n);
+        int prev = j > 0 ? grouped_key(idx, order, j - 1, n) : -1;
+        if (k == 0) {
+            if (p < 0 || p >= n)
+                sbr_cv_record(SBR_CV_INDEX, SBR_CVOP_EMBEDDING_BACKWARD_GROUPED, j, p, n);
+            else if (v == pad || (j > 0 && (prev > v || (prev == v && order[j - 1] >= p))))
+                sbr_cv_record(SBR_CV_ORDER, SBR_CVOP_EMBEDDING_BACKWARD_GROUPED, j, p,
+                              j > 0 ? order[j - 1] : -1);
+            else if (v < 0 || v >= V)
+                sbr_cv_record(SBR_CV_INDEX, SBR_CVOP_EMBEDDING_BACKWARD, p, v, V);
+        }
+        if (v < 0 || v >= V || v == pad || (j > 0 && prev == v))
+            continue;
+        float *dst = dtable + (size_t)v * d + k;
+        float acc = *dst;
+        for (int q = j; q < m && grouped_key(idx, order, q, n) == v; q++)
+            acc += dy[(size_t)order[q] * d + k];
+        *dst = acc;
+    }
+}
+
+void sbr_nn_embedding_backward_grouped_cuda(sbr_nn_ctx *ctx, float *dtable, const float *dy,
+                                            const int32_t *idx, const int32_t *order, int m,
+                                            int n, int V, int d, int pad)
+{
+    const char *op = "embedding_backward_grouped";
+    SBR_NN_REQUIRE(m >= 0 && m <= n && V >= 0 && d >= 0, op, "bad sizes m=%d n=%d V=%d d=%d", m,
+                   n, V, d);
+    if ((size_t)m * d == 0)
+        return;
+    k_embedding_b_grouped<<<sbr_cuda_grid((size_t)m * d), SBR_CUDA_BLOCK, 0,
+                            sbr_cuda_stream(ctx)>>>(dtable, dy, idx, order, m, n, V, d, pad);
+    SBR_CUDA_LAUNCHED(op);
+}
+
 /* ---- session nodes (api.inc) ---------------------------------------------------
  * Forward: one thread per (row, column) of [y ; ylast], the clicks' rows then
  * the last clicks'. Backward: one thread per (node, column) walks the L

@@ -214,6 +214,7 @@ enum {
     SBR_CV_LEN,   /* value outside 0..limit */
     SBR_CV_OFF,   /* offsets decrease at segment [1] (or off[0] != 0) */
     SBR_CV_SESSION, /* [1] = row, [2] = node, [3] = the node's session: not the row's */
+    SBR_CV_ORDER,   /* [1] = j, [2] = order[j], [3] = order[j - 1]: not in (idx, position) order */
 };
 
 #define SBR_CUDA_VIOLATION_SLOT(name)                                              \
@@ -280,6 +281,7 @@ enum {
     SBR_CVOP_SESSION_NODES,
     SBR_CVOP_ATTN_POOL_FORWARD,
     SBR_CVOP_ATTN_POOL_BACKWARD,
+    SBR_CVOP_EMBEDDING_BACKWARD_GROUPED,
     SBR_CVOP_COUNT
 };
 

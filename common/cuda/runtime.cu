@@ -132,6 +132,7 @@ static const char *const cv_op_names[SBR_CVOP_COUNT] = {
     "session_nodes",
     "attn_pool_forward",
     "attn_pool_backward",
+    "embedding_backward_grouped",
 };
 
 static void report_violation(const int v[5])
@@ -151,6 +152,9 @@ static void report_violation(const int v[5])
     case SBR_CV_SESSION:
         sbr_nn_fail(name, "row %d (clicks, then last clicks): node %d is of session %d", v[2],
                     v[3], v[4]);
+    case SBR_CV_ORDER:
+        sbr_nn_fail(name, "order[%d] = %d does not follow order[%d] = %d (or is a pad position)",
+                    v[2], v[3], v[2] - 1, v[4]);
     default:
         sbr_nn_fail(name, "contract violation %d", v[0]);
     }

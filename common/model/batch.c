@@ -11,10 +11,11 @@
 
 /* int32 arrays per batch: items, citems, alias, rpos [B, L]; uniq, cuniq,
  * node_sess [T] (T <= B*L); len, target, last, n_uniq, last_node [B];
- * node_off [B + 1]; in_off, out_off [T + 1]; in_idx, out_idx [B*L]. */
+ * node_off [B + 1]; in_off, out_off [T + 1]; in_idx, out_idx [B*L];
+ * ids_ord, cids_ord and their sort's spare [B*L]. */
 static size_t ints_needed(int B, int L)
 {
-    return (size_t)B * L * 9 + (size_t)B * 6 + 1 + 2 * ((size_t)B * L + 1);
+    return (size_t)B * L * 12 + (size_t)B * 6 + 1 + 2 * ((size_t)B * L + 1);
 }
 
 /* reals: in_w, out_w, in_tw, out_tw [B*L] each (nnz <= B*L: a session of
@@ -104,11 +105,39 @@ static void layout(sbr_batch_buf *bb, int B, int L)
     b->last_node = p, p += B;
     b->node_off = p, p += B + 1;
     b->in_off = p, p += BL + 1;
-    b->out_off = p;
+    b->out_off = p, p += BL + 1;
+    b->ids_ord = p, p += BL;
+    b->cids_ord = p, p += BL;
+    bb->ord_spare = p;
     b->in_w = bb->wbuf;
     b->out_w = (char *)bb->wbuf + BL * bb->elem;
     b->in_tw = (char *)bb->wbuf + 2 * BL * bb->elem;
     b->out_tw = (char *)bb->wbuf + 3 * BL * bb->elem;
+}
+
+/* ord [m] = the positions i < n with ids[i] != 0, sorted by (ids[i], i), as
+ * embedding_backward_grouped takes them: a stable radix sort of 11-bit
+ * digits (ids >= 0: items, clusters). spare: n ints. Returns m. */
+static int group_ids(const int32_t *ids, int n, int32_t *ord, int32_t *spare)
+{
+    int m = 0;
+    uint32_t mx = 0;
+    for (int i = 0; i < n; i++)
+        if (ids[i] != 0) {
+            ord[m++] = i;
+            mx = (uint32_t)ids[i] > mx ? (uint32_t)ids[i] : mx;
+        }
+    for (int shift = 0; shift < 32 && (mx >> shift) > 0; shift += 11) {
+        int count[2049] = {0};
+        for (int j = 0; j < m; j++)
+            count[(((uint32_t)ids[ord[j]] >> shift) & 2047) + 1]++;
+        for (int c = 0; c < 2048; c++)
+            count[c + 1] += count[c];
+        for (int j = 0; j < m; j++)
+            spare[count[((uint32_t)ids[ord[j]] >> shift) & 2047]++] = ord[j];
+        memcpy(ord, spare, sizeof(int32_t) * (size_t)m);
+    }
+    return m;
 }
 
 /* Unique items of row r in order of first click; alias[j] = index of click j. */
@@ -336,6 +365,14 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
     } else
         b->U = b->T = 0;
     free(row_alias);
+    /* the front's ids (the nodes' items for graph batches, else the clicks')
+     * grouped for its embedding backward */
+    const int32_t *ids = bb->graph ? b->uniq : b->items, *cids = bb->graph ? b->cuniq : b->citems;
+    int n = bb->graph ? b->T : B * L;
+    b->n_ord = group_ids(ids, n, b->ids_ord, bb->ord_spare);
+    b->n_cord = cids ? group_ids(cids, n, b->cids_ord, bb->ord_spare) : 0;
+    if (!cids)
+        b->cids_ord = NULL;
     if (bb->xbuf)
         gce_inputs(bb, clusters);
 }
@@ -499,6 +536,8 @@ const sbr_batch *sbr_feeder_put(sbr_feeder *f, const sbr_batch_buf *hb)
     up(f, &cur, (void **)&d->target, (size_t)B, i4);
     up(f, &cur, (void **)&d->last, (size_t)B, i4);
     up(f, &cur, (void **)&d->rpos, BL, i4);
+    up(f, &cur, (void **)&d->ids_ord, (size_t)d->n_ord, i4);
+    up(f, &cur, (void **)&d->cids_ord, (size_t)d->n_cord, i4);
     if (hb->graph) {
         up(f, &cur, (void **)&d->node_off, (size_t)B + 1, i4);
         up(f, &cur, (void **)&d->node_sess, T, i4);

@@ -15,6 +15,7 @@ typedef struct {
     int graph;         /* build session graphs */
     size_t elem;       /* size of an edge weight: 4 or 8 */
     int32_t *buf;      /* all int32 arrays, one allocation */
+    int32_t *ord_spare; /* [B*L] in buf: the spare of group_ids' sort */
     void *wbuf;        /* edge weights */
     /* GCE-GNN's inputs (sbr_batch_buf_model): the four-type session graph
      * and the global neighbours from the model's table. */

@@ -65,6 +65,12 @@ typedef struct {
     int32_t *len;       /* [B] prefix lengths, 1..L */
     int32_t *target;    /* [B] next item (training: 1..N) */
     int32_t *last;      /* [B] b * L + len[b] - 1: flat index of the last click */
+    /* The front's ids, grouped for its embedding backward
+     * (embedding_backward_grouped): the positions of the nonzero ids of uniq
+     * (graph batches) or items (else), sorted by (id, position); the same of
+     * cuniq / citems (CLIP; else NULL). */
+    int32_t *ids_ord, *cids_ord; /* [n_ord], [n_cord] */
+    int n_ord, n_cord;
     int32_t *rpos;      /* [B, L] len[b] - 1 - j: distance from the last click (0 on padding) */
     /* Session graphs (models with SBR_NEEDS_GRAPH): the unique items of each
      * prefix in order of first click, packed: row b's n_uniq[b] nodes are

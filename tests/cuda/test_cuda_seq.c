@@ -37,6 +37,22 @@ TEST(cuda_embedding)
     sbr_nn_embedding_backward_f32(NULL, dt2.h, dy.h, idx.h, n, V, d, -1);
     sbr_nn_embedding_backward_cuda(ct_ctx(), dt2.d, dy.d, idx.d, n, V, d, -1);
     ct_check_bits("embedding dtable (no pad)", dt2.d, dt2.h, dt2.n * sizeof(float));
+    /* grouped by a host order (the positions not pad by (id, position)):
+     * the same bits again */
+    static int32_t ord[3000];
+    int m = 0, pads = 0;
+    for (int v = 1; v < V; v++) /* id 0 is the pad */
+        for (int i = 0; i < n; i++)
+            if (idx.h[i] == v)
+                ord[m++] = i;
+    for (int i = 0; i < n; i++)
+        pads += idx.h[i] == pad;
+    REQUIRE(m == n - pads && pads > 0);
+    ct_ibuf ordb = ct_ints_from(ord, (size_t)m);
+    ct_buf dt4 = ct_acc((size_t)V * d);
+    sbr_nn_embedding_backward_grouped_f32(NULL, dt4.h, dy.h, idx.h, ordb.h, m, n, V, d, pad);
+    sbr_nn_embedding_backward_grouped_cuda(ct_ctx(), dt4.d, dy.d, idx.d, ordb.d, m, n, V, d, pad);
+    ct_check_bits("embedding dtable (grouped)", dt4.d, dt4.h, dt4.n * sizeof(float));
 }
 
 TEST(cuda_layernorm)

@@ -30,6 +30,22 @@ static int64_t longest(const sbr_samples *smp, int64_t s)
     return best;
 }
 
+/* ord [m]: every position of a nonzero id, by (id, position). */
+static void check_grouped(const int32_t *ids, int n, const int32_t *ord, int m)
+{
+    int nonzero = 0;
+    for (int i = 0; i < n; i++)
+        nonzero += ids[i] != 0;
+    CHECK_EQ_I64(m, nonzero);
+    for (int j = 0; j < m; j++) {
+        REQUIRE(ord[j] >= 0 && ord[j] < n && ids[ord[j]] != 0);
+        if (j > 0) {
+            int q = ord[j - 1], p = ord[j];
+            CHECK(ids[q] < ids[p] || (ids[q] == ids[p] && q < p));
+        }
+    }
+}
+
 TEST(batch_packed_node_offsets)
 {
     sbr_split sp = {5, pk_off, pk_items, NULL, NULL, 0};
@@ -110,6 +126,13 @@ TEST(batch_packed_node_offsets)
         }
     }
     CHECK(in_tw[b->out_off[0]] == 0.5); /* 1 -> 2: item 2 has in-edges from 1 and 3 */
+    check_grouped(b->uniq, b->T, b->ids_ord, b->n_ord);
+    CHECK(b->cids_ord == NULL);
+    sbr_batch_buf_free(&bb);
+    /* without graphs the front reads the clicks: items grouped */
+    sbr_batch_buf_init(&bb, 8, 8, 0, sizeof(double));
+    sbr_batch_fill(&bb, &sp, &smp, order, 5, 9, NULL);
+    check_grouped(bb.b.items, bb.b.B * bb.b.L, bb.b.ids_ord, bb.b.n_ord);
     sbr_batch_buf_free(&bb);
     sbr_samples_free(&smp);
 }

@@ -1,6 +1,10 @@
 /* embedding gather / scatter-add: gradient check, padding, determinism. */
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "gradcheck.h"
 #include "harness.h"
@@ -75,6 +79,66 @@ TEST(nn_embedding_backward_deterministic_order)
     sbr_nn_embedding_backward_f32(&x, dt, dy, idx, n, V, d, -1);
     CHECK(memcmp(dt, ref, (size_t)V * d * sizeof(float)) == 0);
     free(idx), free(dy), free(dt), free(ref);
+}
+
+/* order for embedding_backward_grouped, the plain way: the positions not
+ * pad by (id, position), by insertion. */
+static int slow_order(const int32_t *idx, int n, int pad, int32_t *ord)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (idx[i] == pad)
+            continue;
+        int j = m++;
+        while (j > 0 && idx[ord[j - 1]] > idx[i])
+            ord[j] = ord[j - 1], j--;
+        ord[j] = i;
+    }
+    return m;
+}
+
+/* The grouped scatter-add gives the plain one's bits; a wrong order (a
+ * position left out, two swapped, a pad one) aborts. */
+TEST(nn_embedding_backward_grouped)
+{
+    enum { N = 300, V = 17, D = 8 };
+    int32_t idx[N], ord[N];
+    for (int i = 0; i < N; i++)
+        idx[i] = (int32_t)((i * 7 + i / 5) % V);
+    int m = slow_order(idx, N, 0, ord);
+    CHECK(m < N);
+    float *dy = gc_zeros_f((size_t)N * D), *a = gc_zeros_f(V * D), *b = gc_zeros_f(V * D);
+    gc_fill_f(dy, (size_t)N * D, -1, 1, 4);
+    gc_fill_f(a, V * D, -1, 1, 5);
+    memcpy(b, a, V * D * sizeof(float));
+    sbr_nn_ctx x = {0};
+    sbr_nn_embedding_backward_f32(&x, a, dy, idx, N, V, D, 0);
+    sbr_nn_embedding_backward_grouped_f32(&x, b, dy, idx, ord, m, N, V, D, 0);
+    CHECK(memcmp(a, b, V * D * sizeof(float)) == 0);
+    for (int bad = 0; bad < 3; bad++) {
+        int32_t o[N];
+        memcpy(o, ord, sizeof o);
+        int mm = m;
+        if (bad == 0)
+            mm--; /* the last position left out */
+        else if (bad == 1)
+            o[0] = ord[1], o[1] = ord[0]; /* two of id 1 swapped */
+        else
+            o[0] = 0; /* position 0 holds id 0, the pad */
+        fflush(NULL);
+        pid_t pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            if (!freopen("/dev/null", "w", stderr))
+                _exit(3);
+            sbr_nn_embedding_backward_grouped_f32(&x, b, dy, idx, o, mm, N, V, D, 0);
+            _exit(0);
+        }
+        int status = 0;
+        REQUIRE(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    }
+    free(dy), free(a), free(b);
 }
 
 TEST(nn_session_nodes_are_two_embeddings)
