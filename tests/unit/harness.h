@@ -20,6 +20,9 @@ void harness_fail(const char *file, int line, const char *fmt, ...)
 /* Marks the current test skipped with a reason (printed); return after it. */
 void harness_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int harness_failed(void); /* has the current test failed so far */
+/* Runs fn(arg) in a child process with its stderr silenced: 1 when the
+ * child died of abort() (an op's contract check), else 0. */
+int harness_aborts(void (*fn)(void *), void *arg);
 
 /* A fresh temporary directory for this test run (removed at exit). */
 const char *harness_tmpdir(void);
