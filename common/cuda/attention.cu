@@ -297,9 +297,6 @@ struct apool_dq_terms {
 };
 } // namespace
 
-// Blocks for the per-row kernels: a row each, up to the grid cap.
-static unsigned apool_grid(int B) { return (unsigned)(B < 65535 ? B : 65535); }
-
 void sbr_nn_attn_pool_forward_cuda(sbr_nn_ctx *ctx, float *y, float *alpha, const float *sg,
                                    const float *q, const float *x, const int32_t *len, int B,
                                    int L, int h, int d)
@@ -308,7 +305,7 @@ void sbr_nn_attn_pool_forward_cuda(sbr_nn_ctx *ctx, float *y, float *alpha, cons
     SBR_NN_REQUIRE(h >= 0 && d >= 0, "attn_pool_forward", "negative size");
     if ((size_t)B * L == 0)
         return;
-    k_apool_f<<<apool_grid(B), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(y, alpha, sg, q, x, len,
+    k_apool_f<<<sbr_cuda_grid_rows(B), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(y, alpha, sg, q, x, len,
                                                                           B, L, h, d);
     SBR_CUDA_LAUNCHED("attn_pool_forward");
 }
@@ -322,7 +319,7 @@ void sbr_nn_attn_pool_backward_cuda(sbr_nn_ctx *ctx, float *dsg, float *dq, floa
     SBR_NN_REQUIRE(h >= 0 && d >= 0, "attn_pool_backward", "negative size");
     if ((size_t)B * L == 0)
         return;
-    k_apool_b<<<apool_grid(B), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+    k_apool_b<<<sbr_cuda_grid_rows(B), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
         dsg, dx, dalpha, dy, alpha, q, x, len, B, L, h, d);
     SBR_CUDA_LAUNCHED("attn_pool_backward");
     if (dq)

@@ -29,6 +29,14 @@ static inline unsigned sbr_cuda_grid(size_t n)
     return (unsigned)(g < SBR_CUDA_MAX_GRID ? g : SBR_CUDA_MAX_GRID);
 }
 
+/* Blocks for n rows handled by one block each (grid-stride beyond). */
+static inline unsigned sbr_cuda_grid_rows(size_t rows)
+{
+    if (rows < 1)
+        rows = 1;
+    return (unsigned)(rows < SBR_CUDA_MAX_GRID ? rows : SBR_CUDA_MAX_GRID);
+}
+
 /* Blocks for n rows handled by one warp each. */
 static inline unsigned sbr_cuda_grid_warps(size_t rows)
 {

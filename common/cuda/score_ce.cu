@@ -140,7 +140,7 @@ void sbr_nn_score_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, cons
     cudaStream_t s = sbr_cuda_stream(ctx);
     float *acc = (float *)ctx->scratch; /* [B, 2] running max, sum */
     float *lg = (float *)((char *)ctx->scratch + sbr_cuda_align256((size_t)B * 2 * sizeof(float)));
-    unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
+    unsigned rows = sbr_cuda_grid_rows(B);
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce, last = c0 + cn > N;
         ce_logits(ctx, op, lg, S, E + (size_t)c0 * d, B, cn, d);
@@ -304,7 +304,7 @@ void sbr_nn_score_multi_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse
     char *base = (char *)ctx->scratch;
     float *acc = (float *)(base + off[0]), *lg = (float *)(base + off[1]);
     float *P = (float *)(base + off[2]);
-    unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
+    unsigned rows = sbr_cuda_grid_rows(B);
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
         ce_logits(ctx, op, lg, S, E + (size_t)c0 * d, B * U, cn, d);

@@ -149,7 +149,7 @@ void sbr_nn_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *
                    sbr_cuda_chunk_scratch(0, (size_t)B * sizeof(float), least, 1));
     cudaStream_t s = sbr_cuda_stream(ctx);
     float *lg = (float *)ctx->scratch; /* [B, cn] */
-    unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
+    unsigned rows = sbr_cuda_grid_rows(B);
     size_t shm = (size_t)K * (sizeof(float) + sizeof(int) + 1);
     k_topk_init<<<sbr_cuda_grid((size_t)B * K), SBR_CUDA_BLOCK, 0, s>>>(idx, score, (size_t)B * K);
     SBR_CUDA_LAUNCHED("topk");
@@ -207,7 +207,7 @@ void sbr_nn_topk_multi_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const f
     float *lg = (float *)ctx->scratch; /* [B*U, cn] */
     float *P = (float *)((char *)ctx->scratch +
                          sbr_cuda_align256((size_t)BU * ce * sizeof(float))); /* [B, cn] */
-    unsigned rows = (unsigned)(B < SBR_CUDA_MAX_GRID ? B : SBR_CUDA_MAX_GRID);
+    unsigned rows = sbr_cuda_grid_rows(B);
     size_t shm = (size_t)K * (sizeof(float) + sizeof(int) + 1);
     k_topk_init<<<sbr_cuda_grid((size_t)B * K), SBR_CUDA_BLOCK, 0, s>>>(idx, score, (size_t)B * K);
     SBR_CUDA_LAUNCHED(op);
