@@ -305,8 +305,8 @@ void sbr_nn_attn_pool_forward_cuda(sbr_nn_ctx *ctx, float *y, float *alpha, cons
     SBR_NN_REQUIRE(h >= 0 && d >= 0, "attn_pool_forward", "negative size");
     if ((size_t)B * L == 0)
         return;
-    k_apool_f<<<sbr_cuda_grid_rows(B), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(y, alpha, sg, q, x, len,
-                                                                          B, L, h, d);
+    k_apool_f<<<sbr_cuda_grid_rows(B), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        y, alpha, sg, q, x, len, B, L, h, d);
     SBR_CUDA_LAUNCHED("attn_pool_forward");
 }
 
