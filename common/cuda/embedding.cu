@@ -36,10 +36,35 @@ __global__ void k_embedding_keys(int32_t *keys, int32_t *pos, const int32_t *idx
     }
 }
 
-// One thread per (sorted position j, column k); only the first position of
-// each group works: it adds the group's rows in increasing i. It finds the
+// dtable[v, k] += the rows pos[j..] of dy's column k whose key(q) is v, in
+// order: the group that starts at sorted position j (of n). It finds the
 // group's end first, so that the loads of the sum do not wait on one another
 // (a popular item's group runs to hundreds of rows in GCE-GNN's neighbours).
+template <class Key>
+__device__ __forceinline__ void add_group(float *dtable, const float *dy, Key key,
+                                          const int32_t *pos, size_t j, size_t n, int v, int d,
+                                          size_t k)
+{
+    size_t end = j + 1;
+    while (end < n && key(end) == v)
+        end++;
+    float *dst = dtable + (size_t)v * d + k;
+    float acc = *dst;
+#pragma unroll 8
+    for (size_t q = j; q < end; q++)
+        acc += dy[(size_t)pos[q] * d + k];
+    *dst = acc;
+}
+
+namespace {
+struct sorted_key { // the key of sorted position q
+    const int32_t *keys;
+    __device__ int operator()(size_t q) const { return keys[q]; }
+};
+} // namespace
+
+// One thread per (sorted position j, column k); only the first position of
+// each group works: it adds the group's rows in increasing i (add_group).
 __global__ void k_embedding_b(float *dtable, const float *dy, const int32_t *keys,
                               const int32_t *pos, int n, int V, int d)
 {
@@ -48,15 +73,7 @@ __global__ void k_embedding_b(float *dtable, const float *dy, const int32_t *key
         int v = keys[j];
         if (v >= V || (j > 0 && keys[j - 1] == v))
             continue;
-        size_t end = j + 1;
-        while (end < (size_t)n && keys[end] == v)
-            end++;
-        float *dst = dtable + (size_t)v * d + k;
-        float acc = *dst;
-#pragma unroll 8
-        for (size_t q = j; q < end; q++)
-            acc += dy[(size_t)pos[q] * d + k];
-        *dst = acc;
+        add_group(dtable, dy, sorted_key{keys}, pos, j, (size_t)n, v, d, k);
     }
 }
 
@@ -157,15 +174,24 @@ void sbr_nn_embedding_backward_cuda(sbr_nn_ctx *ctx, float *dtable, const float 
 
 // Grouped backward: order [m] lists the positions not pad, sorted by (idx,
 // position) (api.inc), so the groups are there without a sort. Thread (j, k)
-// works when j starts its group: it adds the group's rows in order, as
-// k_embedding_b does with the sorted keys (the same bits). Column 0's threads
-// check the order; a bad entry is recorded and skipped (its own group walk
-// stops there).
-__device__ __forceinline__ int grouped_key(const int32_t *idx, const int32_t *order, int j, int n)
+// works when j starts its group: it adds the group's rows in order
+// (add_group, as k_embedding_b with the sorted keys: the same bits). Column
+// 0's threads check the order; a bad entry is recorded and skipped (a group
+// ends before it).
+__device__ __forceinline__ int grouped_key(const int32_t *idx, const int32_t *order, size_t j,
+                                           int n)
 {
     int p = order[j];
     return p < 0 || p >= n ? -1 : idx[p];
 }
+
+namespace {
+struct order_key { // the key of position q of order: idx[order[q]], -1 when out of range
+    const int32_t *idx, *order;
+    int n;
+    __device__ int operator()(size_t q) const { return grouped_key(idx, order, q, n); }
+};
+} // namespace
 
 __global__ void k_embedding_b_grouped(float *dtable, const float *dy, const int32_t *idx,
                                       const int32_t *order, int m, int n, int V, int d, int pad)
@@ -186,11 +212,7 @@ __global__ void k_embedding_b_grouped(float *dtable, const float *dy, const int3
         }
         if (v < 0 || v >= V || v == pad || (j > 0 && prev == v))
             continue;
-        float *dst = dtable + (size_t)v * d + k;
-        float acc = *dst;
-        for (int q = j; q < m && grouped_key(idx, order, q, n) == v; q++)
-            acc += dy[(size_t)order[q] * d + k];
-        *dst = acc;
+        add_group(dtable, dy, order_key{idx, order, n}, order, (size_t)j, (size_t)m, v, d, k);
     }
 }
 
