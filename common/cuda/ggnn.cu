@@ -270,28 +270,23 @@ void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float 
         ggnn_check(ctx, op, T, d, steps, dense_bytes(T, d));
     else
         sort_both(ctx, &min_, &mout, in_ptr, in_col, out_ptr, out_col, T, d, steps);
-    // [T, d] each but da [T, 2d], dgi and dgh [T, 3d]; `first` lies right
-    // before the per-step buffers, so that one memset zeroes them all for the
-    // last step (the only one of a one-layer GGNN)
-    float *spare = (float *)ctx->scratch, *first = spare + Td, *dein = first + Td;
+    // [T, d] each but da [T, 2d], dgi and dgh [T, 3d]; dein, deout, da and
+    // dgi in a row, zeroed by one memset a step
+    float *g0 = (float *)ctx->scratch, *g1 = g0 + Td, *dein = g1 + Td;
     float *deout = dein + Td, *da = deout + Td, *dgi = da + 2 * Td, *dgh = dgi + 3 * Td;
 
     // g_in: the gradient at step s's output (dhout itself for the last step,
-    // read only); g_out: the one at its input, built in `first` or `spare`,
-    // or for step 0 added straight onto dh0 (and not formed without dh0)
+    // read only); g_out: the one at its input, built in g0 or g1, or for
+    // step 0 added straight onto dh0 (and not formed without dh0)
     const float *g_in = dhout;
-    float *g_out = first;
+    float *g_out = g0;
     for (int s = steps - 1; s >= 0; s--) {
         const float *hs = hsteps + s * Td, *as = a + s * 2 * Td;
         if (s == 0)
             g_out = dh0;
-        if (g_out == first) { // g_out, dein, deout, da, dgi: 8 T d in a row
-            SBR_CUDA_CHECK(cudaMemsetAsync(first, 0, 8 * Td * sizeof(float), st));
-        } else {
-            if (g_out && g_out != dh0)
-                SBR_CUDA_CHECK(cudaMemsetAsync(g_out, 0, Td * sizeof(float), st));
-            SBR_CUDA_CHECK(cudaMemsetAsync(dein, 0, 7 * Td * sizeof(float), st));
-        }
+        else
+            SBR_CUDA_CHECK(cudaMemsetAsync(g_out, 0, Td * sizeof(float), st));
+        SBR_CUDA_CHECK(cudaMemsetAsync(dein, 0, 7 * Td * sizeof(float), st));
         // the bias gradients: one launch after the step (below)
         sbr_cuda_gru_cell_bw(ctx, dgi, (size_t)3 * d, g_out, dw_hh, NULL, g_in, (size_t)d,
                              gates + s * 3 * Td, ghn + s * Td, (size_t)d, hs, (size_t)d, w_hh, T,
@@ -315,6 +310,6 @@ void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float 
             {db_in, dein, (size_t)d, T, d},   {db_out, deout, (size_t)d, T, d}};
         sbr_cuda_colsum_multi(ctx, db, 6, op);
         g_in = g_out;
-        g_out = g_out == first ? spare : first;
+        g_out = g_out == g0 ? g1 : g0;
     }
 }
