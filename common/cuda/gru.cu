@@ -150,8 +150,7 @@ void sbr_nn_gru_cell_forward_cuda(sbr_nn_ctx *ctx, float *hnew, float *gates, fl
     SBR_NN_REQUIRE(n >= 0 && H >= 0, "gru_cell_forward", "negative size");
     gru_need(ctx, sbr_nn_gru_cell_scratch_cuda(n, H), "gru_cell_forward");
     sbr_cuda_gru_cell_fw(ctx, hnew, H, gates, ghn, H, gi, 3 * (size_t)H, NULL, h, H, w_hh, b_hh,
-                         n, H,
-                         (float *)ctx->scratch, NULL, 0, 0);
+                         n, H, (float *)ctx->scratch, NULL, 0, 0);
 }
 
 void sbr_nn_gru_cell_backward_cuda(sbr_nn_ctx *ctx, float *dgi, float *dh, float *dw_hh,
