@@ -28,6 +28,7 @@ void sbr_batch_buf_init(sbr_batch_buf *bb, int max_B, int max_L, int graph, size
     bb->max_B = max_B;
     bb->max_L = max_L;
     bb->graph = graph;
+    bb->backward = 1;
     bb->elem = elem;
     bb->buf = sbr_xcalloc(ints_needed(max_B, max_L), sizeof(int32_t));
     bb->wbuf = sbr_xcalloc(weights_needed(max_B, max_L), elem);
@@ -190,12 +191,16 @@ static void graph_row(sbr_batch_buf *bb, int n0, const int32_t *alias, int len, 
             if (a[v * nu + u]) { /* A_in[u][v] = A_out^T[u][v] */
                 b->in_idx[*nnz_in] = n0 + v;
                 set_weight(b->in_w, bb->elem, *nnz_in, 1.0 / indeg[u]);
-                set_weight(b->out_tw, bb->elem, (*nnz_in)++, 1.0 / outdeg[v]);
+                if (b->out_tw)
+                    set_weight(b->out_tw, bb->elem, *nnz_in, 1.0 / outdeg[v]);
+                (*nnz_in)++;
             }
             if (a[u * nu + v]) { /* A_out[u][v] = A_in^T[u][v] */
                 b->out_idx[*nnz_out] = n0 + v;
                 set_weight(b->out_w, bb->elem, *nnz_out, 1.0 / outdeg[u]);
-                set_weight(b->in_tw, bb->elem, (*nnz_out)++, 1.0 / indeg[v]);
+                if (b->in_tw)
+                    set_weight(b->in_tw, bb->elem, *nnz_out, 1.0 / indeg[v]);
+                (*nnz_out)++;
             }
         }
     }
@@ -306,6 +311,8 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
     b->B = B;
     b->L = L;
     b->citems = clusters ? b->citems : NULL;
+    if (!bb->backward)
+        b->in_tw = b->out_tw = NULL;
     b->cuniq = clusters && bb->graph ? b->cuniq : NULL;
     memset(bb->buf, 0, sizeof(int32_t) * (size_t)B * L * 9);
     int U = 0, nnz_in = 0, nnz_out = 0;
@@ -369,7 +376,9 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
      * grouped for its embedding backward */
     const int32_t *ids = bb->graph ? b->uniq : b->items, *cids = bb->graph ? b->cuniq : b->citems;
     int n = bb->graph ? b->T : B * L;
-    b->n_ord = group_ids(ids, n, b->ids_ord, bb->ord_spare);
+    if (!bb->backward)
+        b->ids_ord = NULL, cids = NULL;
+    b->n_ord = b->ids_ord ? group_ids(ids, n, b->ids_ord, bb->ord_spare) : 0;
     b->n_cord = cids ? group_ids(cids, n, b->cids_ord, bb->ord_spare) : 0;
     if (!cids)
         b->cids_ord = NULL;

@@ -13,6 +13,9 @@ typedef struct {
     sbr_batch b;       /* host pointers into the buffers below */
     int max_B, max_L;  /* capacity */
     int graph;         /* build session graphs */
+    /* build what only a backward reads (the transposes' weights, the grouped
+     * ids): 1 from sbr_batch_buf_init; evaluation turns it off */
+    int backward;
     size_t elem;       /* size of an edge weight: 4 or 8 */
     int32_t *buf;      /* all int32 arrays, one allocation */
     int32_t *ord_spare; /* [B*L] in buf: the spare of group_ids' sort */

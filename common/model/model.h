@@ -68,7 +68,8 @@ typedef struct {
     /* The front's ids, grouped for its embedding backward
      * (embedding_backward_grouped): the positions of the nonzero ids of uniq
      * (graph batches) or items (else), sorted by (id, position); the same of
-     * cuniq / citems (CLIP; else NULL). */
+     * cuniq / citems (CLIP; else NULL). NULL in batches built for a
+     * forward only (sbr_batch_buf.backward). */
     int32_t *ids_ord, *cids_ord; /* [n_ord], [n_cord] */
     int n_ord, n_cord;
     int32_t *rpos;      /* [B, L] len[b] - 1 - j: distance from the last click (0 on padding) */
@@ -90,7 +91,7 @@ typedef struct {
     int32_t *out_off, *out_idx; /* [T + 1], [nnz_out]: out-neighbours */
     void *in_w, *out_w;         /* [nnz] edge weights (real of the precision) */
     /* the transposes' weights: A_in^T over A_out's pattern, A_out^T over
-     * A_in's (same order), for the GGNN backward */
+     * A_in's (same order), for the GGNN backward (NULL: forward only) */
     void *in_tw, *out_tw;       /* [nnz_out], [nnz_in] */
     int nnz_in, nnz_out;
     /* GCE-GNN's session graph (SBR_NEEDS_LOCAL4), CSR over the T nodes:

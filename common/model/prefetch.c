@@ -11,6 +11,7 @@ void sbr_prefetch_init(sbr_prefetch *p, const sbr_feeder *f, const sbr_model *m)
     for (int k = 0; k < 2; k++) {
         sbr_batch_buf_init(&p->buf[k], h->max_B, h->max_L, h->graph, h->elem);
         sbr_batch_buf_model(&p->buf[k], m);
+        p->buf[k].backward = h->backward;
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);

@@ -128,6 +128,12 @@ TEST(batch_packed_node_offsets)
     CHECK(in_tw[b->out_off[0]] == 0.5); /* 1 -> 2: item 2 has in-edges from 1 and 3 */
     check_grouped(b->uniq, b->T, b->ids_ord, b->n_ord);
     CHECK(b->cids_ord == NULL);
+    /* for a forward only: the same graphs, without what only a backward reads */
+    int nnz_in = b->nnz_in, nnz_out = b->nnz_out;
+    bb.backward = 0;
+    sbr_batch_fill(&bb, &sp, &smp, order, 5, 9, NULL);
+    CHECK(b->in_tw == NULL && b->out_tw == NULL && b->ids_ord == NULL && b->n_ord == 0);
+    CHECK(b->nnz_in == nnz_in && b->nnz_out == nnz_out && b->T == 17);
     sbr_batch_buf_free(&bb);
     /* without graphs the front reads the clicks: items grouped */
     sbr_batch_buf_init(&bb, 8, 8, 0, sizeof(double));
