@@ -46,9 +46,14 @@ LDLIBS     += -L$(CUDA_LIBDIR) -lcublas -lcublasLt -lcudart -lstdc++ -Wl,-rpath,
 endif
 
 # --- sources ------------------------------------------------------------------
-COMMON_C   := $(sort $(wildcard common/*.c common/*/*.c))
+# Model bodies are compiled once per precision (common/model/body.h): the
+# models (common/models/NAME.c) and the parts they share (common/model/body/).
+PREC_C     := $(sort $(wildcard common/models/*.c common/model/body/*.c))
+PRECS      := f32 f64 $(if $(filter 1,$(CUDA)),cuda)
+COMMON_C   := $(filter-out $(PREC_C),$(sort $(wildcard common/*.c common/*/*.c)))
 COMMON_CU  := $(sort $(wildcard common/*.cu common/*/*.cu))
-COMMON_OBJ := $(COMMON_C:%.c=$(BUILD)/obj/%.o)
+COMMON_OBJ := $(COMMON_C:%.c=$(BUILD)/obj/%.o) \
+              $(foreach p,$(PRECS),$(PREC_C:%.c=$(BUILD)/obj/%.$(p).o))
 ifeq ($(CUDA),1)
 COMMON_OBJ += $(COMMON_CU:%.cu=$(BUILD)/obj/%.cu.o)
 endif
@@ -86,6 +91,18 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/obj/%.f32.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSBR_BODY_F32 -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.f64.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSBR_BODY_F64 -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.cuda.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSBR_BODY_CUDA -MMD -MP -c $< -o $@
+
 $(BUILD)/obj/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
@@ -93,6 +110,14 @@ $(BUILD)/obj/%.cu.o: %.cu
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.f32.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -DSBR_BODY_F32 -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.f64.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -DSBR_BODY_F64 -MMD -MP -c $< -o $@
 
 $(LIB): $(COMMON_OBJ)
 	@rm -f $@
@@ -112,7 +137,8 @@ $(BUILD)/test-helpers/%: $(BUILD)/obj/tests/helpers/%.o $(LIB)
 $(UNIT_BIN): $(UNIT_C:%.c=$(BUILD)/obj/%.o) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS)
 
-$(UNIT_ASAN): $(UNIT_C:%.c=$(BUILD)/asan/%.o) $(COMMON_C:%.c=$(BUILD)/asan/%.o)
+$(UNIT_ASAN): $(UNIT_C:%.c=$(BUILD)/asan/%.o) $(COMMON_C:%.c=$(BUILD)/asan/%.o) \
+              $(PREC_C:%.c=$(BUILD)/asan/%.f32.o) $(PREC_C:%.c=$(BUILD)/asan/%.f64.o)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(filter-out -L% -lcublas -lcublasLt -lcudart -lstdc++ -Wl%,$(LDLIBS))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,5 +1,5 @@
 # make pipeline [DATASET=synthetic|retailrocket|diginetica|yoochoose1_64]
-#               [MODEL=gru4rec|narm|stamp|srgnn|gcegnn|dmignn] [CLIP=0|1]
+#               [MODEL=NAME (gru4rec; sbr-train --help lists them)] [CLIP=0|1]
 #               [PROTOCOL=valid|paper] [DATA_DIR=../shared/data] [DEVICE=auto]
 #               [TRAIN_ARGS='...'] [RUN_NAME=...]
 #
@@ -39,8 +39,12 @@ SESSIONS  := $(WORK)/sessions.sbr
 GRAPH     := $(WORK)/graph.sbr
 WINDOW    := $(WORK)/window.sbr
 CLUSTERS  := $(WORK)/clusters.sbr
-# GCE-GNN and DMI-GNN read the window graph of the training split.
-NEEDS_WINDOW := $(filter gcegnn dmignn,$(MODEL))
+# Models with a global graph (GCE-GNN, DMI-GNN: SBR_NEEDS_GLOBAL in their
+# file) read the window graph of the training split.
+ifeq ($(wildcard common/models/$(MODEL).c),)
+$(error MODEL=$(MODEL) is unknown: one of $(patsubst common/models/%.c,%,$(wildcard common/models/*.c)))
+endif
+NEEDS_WINDOW := $(if $(shell grep -l SBR_NEEDS_GLOBAL common/models/$(MODEL).c),1)
 
 # Per-dataset recipe: how to make $(SESSIONS), and training defaults.
 ifeq ($(wildcard pipelines/data-$(DATASET).mk),)

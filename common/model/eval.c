@@ -60,11 +60,9 @@ void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr
     t->prefix_len = sbr_xcalloc((size_t)smp.n + 1, sizeof(int32_t));
     t->repeat = sbr_xcalloc((size_t)smp.n + 1, 1);
     sbr_feeder f;
-    sbr_feeder_init(&f, m->prec, ec->batch, m->cfg.max_len > 0 ? m->cfg.max_len : m->max_L,
-                    (m->impl->needs & SBR_NEEDS_GRAPH) != 0);
-    sbr_feeder_model(&f, m);
+    sbr_feeder_init(&f, m, ec->batch);
     f.host.backward = 0; /* forward only: no transposes, no grouped ids */
-    int U = m->interests, Lw = m->cfg.max_len > 0 ? m->cfg.max_len : m->max_L;
+    int U = m->interests, Lw = m->max_L;
     float *iw = NULL;
     real_buf host = {NULL, 0};
     if (ec->interest_weights)

@@ -41,7 +41,8 @@ int sbr_loaded_open(sbr_loaded_model *lm, const char *path, sbr_prec prec, int m
     }
     cfg.chunk = chunk;
     cfg.max_k = max_k;
-    if (sbr_model_create(&lm->m, &cfg, prec, max_B, cfg.max_len, e) ||
+    if (sbr_model_check_file(&cfg, &lm->file, e) ||
+        sbr_model_create(&lm->m, &cfg, prec, max_B, (int)sbr_cfg_get_or(&cfg, "max_len", 1), e) ||
         sbr_model_load(&lm->m, &lm->file, 0, e))
         goto fail;
     return 0;
@@ -52,7 +53,7 @@ fail:
 
 void sbr_loaded_close(sbr_loaded_model *lm)
 {
-    if (lm->m.impl)
+    if (lm->m.def)
         sbr_model_free(&lm->m);
     if (lm->file.buf)
         sbr_tfile_free(&lm->file);

@@ -9,7 +9,7 @@ void sbr_prefetch_init(sbr_prefetch *p, const sbr_feeder *f, const sbr_model *m)
     memset(p, 0, sizeof *p);
     const sbr_batch_buf *h = &f->host;
     for (int k = 0; k < 2; k++) {
-        sbr_batch_buf_init(&p->buf[k], h->max_B, h->max_L, h->graph, h->elem);
+        sbr_batch_buf_init(&p->buf[k], h->max_B, h->max_L, 0, h->elem);
         sbr_batch_buf_model(&p->buf[k], m);
         p->buf[k].backward = h->backward;
     }

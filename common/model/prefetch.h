@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "model/batch.h"
+#include "model/model.h"
 
 typedef struct {
     sbr_batch_buf buf[2];

@@ -239,8 +239,7 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         return -1;
     }
     sbr_feeder f;
-    sbr_feeder_init(&f, m->prec, tc->batch, m->cfg.max_len, (m->impl->needs & SBR_NEEDS_GRAPH) != 0);
-    sbr_feeder_model(&f, m);
+    sbr_feeder_init(&f, m, tc->batch);
     /* on the GPU the host sets the pace: batches are built on a second thread
      * (on the CPU that thread would take a core from the step's own);
      * SBR_PREFETCH=0 or 1 says otherwise (tests: the same bits either way) */

@@ -10,6 +10,7 @@
 #define SBR_HARNESS_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -23,6 +24,9 @@ int harness_failed(void); /* has the current test failed so far */
 /* Runs fn(arg) in a child process with its stderr silenced: 1 when the
  * child died of abort() (an op's contract check), else 0. */
 int harness_aborts(void (*fn)(void *), void *arg);
+/* Runs fn(arg) in a child process: its exit status (128 + the signal when
+ * it died of one), and the start of what it wrote to stderr in err [n]. */
+int harness_exits(void (*fn)(void *), void *arg, char *err, size_t n);
 
 /* A fresh temporary directory for this test run (removed at exit). */
 const char *harness_tmpdir(void);

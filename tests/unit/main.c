@@ -72,6 +72,35 @@ int harness_aborts(void (*fn)(void *), void *arg)
     return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
 }
 
+int harness_exits(void (*fn)(void *), void *arg, char *err, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/sbr-unit-exits-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        tmpdir[0] = 0; /* the child's exit must not remove the run's folder */
+        if (dup2(fd, 2) < 0)
+            _exit(3);
+        fn(arg);
+        _exit(0);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid)
+        return -1;
+    ssize_t k = pread(fd, err, n - 1, 0);
+    err[k > 0 ? k : 0] = 0;
+    close(fd);
+    unlink(path);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
 const char *harness_tmpdir(void)
 {
     if (!tmpdir[0]) {

@@ -72,26 +72,25 @@ int model_gradcheck_cfg(const char *name, int clip, model_cfg_fn adjust)
     sbr_model_cfg cfg;
     if (sbr_model_defaults(name, &cfg))
         return -1;
-    cfg.d = 4;
-    cfg.hidden = 3;
+    sbr_cfg_set_if(&cfg, "dim", 4);
+    sbr_cfg_set_if(&cfg, "hidden", 3);
+    sbr_cfg_set_if(&cfg, "max_len", 4); /* the 5-click session is truncated: exercised too */
+    sbr_cfg_set_if(&cfg, "global_k", 3); /* set_tiny_global */
     cfg.n_items = 9;
     cfg.n_clusters = clip ? 3 : 0;
-    cfg.max_len = 4; /* the 5-click session is truncated: exercised too */
     cfg.seed = 11;
     cfg.init_scale = 0.8; /* larger than 1/sqrt(d) would be: gates away from 0.5 */
-    if (cfg.global_k > 0)
-        cfg.global_k = 3; /* set_tiny_global */
     if (adjust)
         adjust(&cfg);
     ctx_t *c = calloc(1, sizeof *c);
     sbr_err e;
-    if (sbr_model_create(&c->m, &cfg, SBR_PREC_F64, 8, cfg.max_len, &e)) {
+    if (sbr_model_create(&c->m, &cfg, SBR_PREC_F64, 8, 4, &e)) {
         fprintf(stdout, "    model_gradcheck %s: %s\n", name, e.msg);
         free(c);
         return -1;
     }
     sbr_split sp = {6, offsets, items, NULL, NULL, 0};
-    if ((c->m.impl->needs & SBR_NEEDS_GLOBAL) && set_tiny_global(&c->m, &e)) {
+    if ((c->m.def->needs & SBR_NEEDS_GLOBAL) && set_tiny_global(&c->m, &e)) {
         fprintf(stdout, "    model_gradcheck %s: %s\n", name, e.msg);
         sbr_model_free(&c->m);
         free(c);
@@ -102,8 +101,7 @@ int model_gradcheck_cfg(const char *name, int clip, model_cfg_fn adjust)
     int64_t order[8];
     for (int i = 0; i < 8; i++)
         order[i] = (i * 5) % smp.n; /* a mix of prefixes of every session */
-    sbr_batch_buf_init(&c->bb, 8, cfg.max_len, (c->m.impl->needs & SBR_NEEDS_GRAPH) != 0,
-                       sizeof(double));
+    sbr_batch_buf_init(&c->bb, 8, 4, 0, sizeof(double));
     sbr_batch_buf_model(&c->bb, &c->m);
     sbr_clip_map cm = {clusters, 1};
     sbr_batch_fill(&c->bb, &sp, &smp, order, 8, cfg.n_items, clip ? &cm : NULL);
@@ -141,9 +139,9 @@ int model_gradcheck(const char *name, int clip) { return model_gradcheck_cfg(nam
 /* The largest shapes a model meets by default: a full batch of B = 100
  * prefixes of max_len = 50 distinct clicks (so U = L = 50 for graph models),
  * d = hidden = 100, float, CLIP prompts on or off. One training step and a
- * top-K must stay inside the activation memory act_reals() reserved
- * (sbr_model_act aborts otherwise) and give a finite loss near log(N) at
- * initialisation. Returns 0 when all holds.
+ * top-K on the activations laid out for that batch, with a finite loss near
+ * log(N) at initialisation.
+ * Returns 0 when all holds.
  */
 int model_fullsize_check(const char *name, int clip)
 {
@@ -158,6 +156,7 @@ int model_fullsize_check_with(const char *name, int clip, model_prep_fn prep)
         return -1;
     cfg.n_items = N;
     cfg.n_clusters = clip ? 5 : 0;
+    int max_len = sbr_cfg_int(&cfg, "max_len");
     int64_t *off = malloc(sizeof(int64_t) * (S + 1));
     int32_t *items = malloc(sizeof(int32_t) * S * LEN), clusters[N + 1];
     for (int s = 0; s <= S; s++)
@@ -173,12 +172,12 @@ int model_fullsize_check_with(const char *name, int clip, model_prep_fn prep)
     int64_t order[S];
     int B = 0;
     for (int64_t i = 0; i < smp.n && B < S; i++)
-        if (smp.prefix_len[i] == cfg.max_len)
+        if (smp.prefix_len[i] == max_len)
             order[B++] = i;
     sbr_model m;
     sbr_err e;
     int bad = 0;
-    if (B != S || sbr_model_create(&m, &cfg, SBR_PREC_F32, S, cfg.max_len, &e)) {
+    if (B != S || sbr_model_create(&m, &cfg, SBR_PREC_F32, S, max_len, &e)) {
         printf("    %s: %s\n", name, B != S ? "too few full-length prefixes" : e.msg);
         bad = 1;
     } else {
@@ -187,21 +186,20 @@ int model_fullsize_check_with(const char *name, int clip, model_prep_fn prep)
             bad = 1;
         }
         sbr_batch_buf bb;
-        sbr_batch_buf_init(&bb, S, cfg.max_len, 0, sizeof(float));
+        sbr_batch_buf_init(&bb, S, max_len, 0, sizeof(float));
         sbr_batch_buf_model(&bb, &m); /* the graphs and tables this model needs */
         sbr_clip_map cm = {clusters, 1};
         sbr_batch_fill(&bb, &sp, &smp, order, S, N, clip ? &cm : NULL);
-        bad |= bb.b.L != cfg.max_len;
-        bad |= bb.graph && bb.b.U != cfg.max_len;
+        bad |= bb.b.L != max_len;
+        bad |= bb.b.nodes && bb.b.nodes->U != max_len;
         /* ce: the loss without the model's own term (DMI-GNN's regulariser) */
         double loss = sbr_model_loss_grad(&m, &bb.b, 1, 8192), ce = loss - m.last_xloss;
-        size_t used = m.acts.high;
         int32_t idx[S * 20];
         float score[S * 20];
         sbr_model_topk(&m, &bb.b, 20, 8192, idx, score, NULL, NULL);
         printf("    %s%s: B %d x L %d, U %d, loss %.4f (CE %.4f, log N = %.4f), activations "
-               "%.1f of %.1f MiB\n", name, clip ? "+clip" : "", S, bb.b.L, m.interests, loss, ce,
-               log((double)N), used / 1048576.0, m.act_bytes / 1048576.0);
+               "%.1f MiB\n", name, clip ? "+clip" : "", S, bb.b.L, m.interests, loss, ce,
+               log((double)N), m.act_bytes / 1048576.0);
         bad |= !isfinite(loss) || fabs(ce - log((double)N)) > 1.0;
         for (int i = 0; i < S * 20; i++)
             bad |= idx[i] < 1 || idx[i] > N || !isfinite(score[i]);
@@ -232,28 +230,27 @@ int model_fx_run(model_fx *f, const char *name, int layers)
     sbr_model_cfg cfg;
     if (sbr_model_defaults(name, &cfg))
         return -1;
-    cfg.d = 4;
-    cfg.hidden = 3;
+    sbr_cfg_set_if(&cfg, "dim", 4);
+    sbr_cfg_set_if(&cfg, "hidden", 3);
+    sbr_cfg_set_if(&cfg, "max_len", 4);
+    sbr_cfg_set_if(&cfg, "layers", layers);
     cfg.n_items = 9;
-    cfg.max_len = 4;
-    cfg.layers = layers;
     cfg.seed = 5;
     cfg.init_scale = 0.8;
     sbr_split sp = {5, fx_off, fx_items, NULL, NULL, 0};
     sbr_samples_build(&sp, 1, &f->smp);
     f->B = (int)f->smp.n;
     sbr_err e;
-    if (sbr_model_create(&f->m, &cfg, SBR_PREC_F64, f->B, cfg.max_len, &e))
+    if (sbr_model_create(&f->m, &cfg, SBR_PREC_F64, f->B, 4, &e))
         return -1;
     int64_t order[32];
     for (int i = 0; i < f->B; i++)
         order[i] = i;
-    sbr_batch_buf_init(&f->bb, f->B, cfg.max_len, (f->m.impl->needs & SBR_NEEDS_GRAPH) != 0,
-                       sizeof(double));
+    sbr_batch_buf_init(&f->bb, f->B, 4, 0, sizeof(double));
+    sbr_batch_buf_model(&f->bb, &f->m);
     sbr_batch_fill(&f->bb, &sp, &f->smp, order, f->B, cfg.n_items, NULL);
-    f->S = calloc((size_t)f->B * cfg.d, sizeof(double));
-    sbr_bump_reset(&f->m.acts);
-    f->m.impl->forward(&f->m, &f->bb.b, f->S, 0);
+    f->S = calloc((size_t)f->B * f->m.d, sizeof(double));
+    sbr_model_forward(&f->m, &f->bb.b, f->S);
     return 0;
 }
 

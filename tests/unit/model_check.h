@@ -5,7 +5,7 @@
 #define SBR_MODEL_CHECK_H
 
 #include "model/batch.h"
-#include "model/model.h"
+#include "model/def.h"
 
 /* Gradient-checks model `name` (tiny sizes, dropout on with a fixed mask):
  * returns the number of disagreeing elements (0 = pass), or -1 when the
@@ -17,7 +17,7 @@ int model_gradcheck_cfg(const char *name, int clip, model_cfg_fn adjust);
 
 /* The largest default shapes (B = 100 prefixes of 50 distinct clicks, d =
  * hidden = 100, float, prompts on or off): one step and a top-K stay inside
- * the activation memory the model reserves, with a loss near log N. 0 = ok. */
+ * the activations the model laid out, with a loss near log N. 0 = ok. */
 int model_fullsize_check(const char *name, int clip);
 /* The same after prep(m) (e.g. a global graph table), called once the model
  * is built; prep returns -1 with e set on failure. */

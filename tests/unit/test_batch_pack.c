@@ -11,7 +11,7 @@
 
 #include "harness.h"
 #include "model/batch.h"
-#include "model/model.h"
+#include "model/def.h"
 
 /* Sessions of different unique counts, with repeats; item 12 is outside the
  * catalogue of 9 (an unseen item: node with id 0). */
@@ -58,82 +58,85 @@ TEST(batch_packed_node_offsets)
         order[s] = longest(&smp, s);
     sbr_batch_fill(&bb, &sp, &smp, order, 5, 9, NULL);
     const sbr_batch *b = &bb.b;
+    const sbr_batch_nodes *nd = b->nodes;
+    const sbr_batch_adj *ad = b->adj;
+    REQUIRE(nd && ad);
     /* prefixes 1 2 3 2 4 | 6 6 6 | 7 8 0 9 7 1 | 4 | 9 8 7 6 5 4 */
     int32_t want_nu[5] = {4, 1, 5, 1, 6};
     int32_t want_off[6] = {0, 4, 5, 10, 11, 17};
     int32_t want_uniq[17] = {1, 2, 3, 4, 6, 7, 8, 0, 9, 1, 4, 9, 8, 7, 6, 5, 4};
     REQUIRE(b->B == 5 && b->L == 6);
-    CHECK_EQ_I64(b->U, 6);
-    CHECK_EQ_I64(b->T, 17);
+    CHECK_EQ_I64(nd->U, 6);
+    CHECK_EQ_I64(nd->T, 17);
     for (int i = 0; i < 5; i++)
-        CHECK_EQ_I64(b->n_uniq[i], want_nu[i]);
+        CHECK_EQ_I64(nd->n_uniq[i], want_nu[i]);
     for (int i = 0; i <= 5; i++)
-        CHECK_EQ_I64(b->node_off[i], want_off[i]);
+        CHECK_EQ_I64(nd->node_off[i], want_off[i]);
     for (int t = 0; t < 17; t++) {
-        CHECK_EQ_I64(b->uniq[t], want_uniq[t]);
+        CHECK_EQ_I64(nd->uniq[t], want_uniq[t]);
         int row = 0;
         while (t >= want_off[row + 1])
             row++;
-        CHECK_EQ_I64(b->node_sess[t], row);
+        CHECK_EQ_I64(nd->node_sess[t], row);
     }
     /* every click (and padding, as the row's first node) points into its row */
     for (int i = 0; i < 5; i++)
         for (int j = 0; j < b->L; j++) {
-            int node = b->alias[i * b->L + j];
+            int node = nd->alias[i * b->L + j];
             CHECK(node >= want_off[i] && node < want_off[i + 1]);
             if (j < b->len[i])
-                CHECK_EQ_I64(b->uniq[node], b->items[i * b->L + j]);
+                CHECK_EQ_I64(nd->uniq[node], b->items[i * b->L + j]);
             else
                 CHECK_EQ_I64(node, want_off[i]);
         }
-    CHECK_EQ_I64(b->last_node[0], 3);  /* item 4 of row 0 */
-    CHECK_EQ_I64(b->last_node[2], 9);  /* item 1 of row 2 */
-    CHECK_EQ_I64(b->last_node[4], 16); /* item 4 of row 4 */
+    CHECK_EQ_I64(nd->last_node[0], 3);  /* item 4 of row 0 */
+    CHECK_EQ_I64(nd->last_node[2], 9);  /* item 1 of row 2 */
+    CHECK_EQ_I64(nd->last_node[4], 16); /* item 4 of row 4 */
     /* SR-GNN's CSR over the T nodes: edges stay inside their row */
-    CHECK_EQ_I64(b->in_off[17], b->nnz_in);
-    CHECK_EQ_I64(b->out_off[17], b->nnz_out);
+    CHECK_EQ_I64(ad->in_off[17], ad->nnz_in);
+    CHECK_EQ_I64(ad->out_off[17], ad->nnz_out);
     for (int t = 0; t < 17; t++) {
-        int row = b->node_sess[t];
-        for (int e = b->in_off[t]; e < b->in_off[t + 1]; e++)
-            CHECK_EQ_I64(b->node_sess[b->in_idx[e]], row);
-        for (int e = b->out_off[t]; e < b->out_off[t + 1]; e++)
-            CHECK_EQ_I64(b->node_sess[b->out_idx[e]], row);
+        int row = nd->node_sess[t];
+        for (int e = ad->in_off[t]; e < ad->in_off[t + 1]; e++)
+            CHECK_EQ_I64(nd->node_sess[ad->in_idx[e]], row);
+        for (int e = ad->out_off[t]; e < ad->out_off[t + 1]; e++)
+            CHECK_EQ_I64(nd->node_sess[ad->out_idx[e]], row);
     }
     /* row 0: 1->2, 2->3, 3->2, 2->4: node 1 (item 2) has in-edges from 1 and 3 */
-    CHECK_EQ_I64(b->in_off[2] - b->in_off[1], 2);
-    CHECK_EQ_I64(b->in_idx[b->in_off[1]], 0);
-    CHECK_EQ_I64(b->in_idx[b->in_off[1] + 1], 2);
-    CHECK_EQ_I64(b->in_off[5] - b->in_off[4], 1); /* 6 6 6: the self loop 6 -> 6 */
-    CHECK_EQ_I64(b->in_idx[b->in_off[4]], 4);
+    CHECK_EQ_I64(ad->in_off[2] - ad->in_off[1], 2);
+    CHECK_EQ_I64(ad->in_idx[ad->in_off[1]], 0);
+    CHECK_EQ_I64(ad->in_idx[ad->in_off[1] + 1], 2);
+    CHECK_EQ_I64(ad->in_off[5] - ad->in_off[4], 1); /* 6 6 6: the self loop 6 -> 6 */
+    CHECK_EQ_I64(ad->in_idx[ad->in_off[4]], 4);
     /* the transposes' weights: A_in^T over A_out's pattern, A_out^T over
      * A_in's: entry (u, v) of one is entry (v, u) of the other */
-    const double *in_w = b->in_w, *out_w = b->out_w, *in_tw = b->in_tw, *out_tw = b->out_tw;
-    REQUIRE(b->nnz_in == b->nnz_out);
+    const double *in_w = ad->in_w, *out_w = ad->out_w, *in_tw = ad->in_tw, *out_tw = ad->out_tw;
+    REQUIRE(ad->nnz_in == ad->nnz_out);
     for (int u = 0; u < 17; u++) {
-        for (int e = b->out_off[u]; e < b->out_off[u + 1]; e++) {
-            int v = b->out_idx[e], f = b->in_off[v];
-            while (f < b->in_off[v + 1] && b->in_idx[f] != u)
+        for (int e = ad->out_off[u]; e < ad->out_off[u + 1]; e++) {
+            int v = ad->out_idx[e], f = ad->in_off[v];
+            while (f < ad->in_off[v + 1] && ad->in_idx[f] != u)
                 f++;
-            REQUIRE(f < b->in_off[v + 1]);
+            REQUIRE(f < ad->in_off[v + 1]);
             CHECK(in_tw[e] == in_w[f]);
         }
-        for (int e = b->in_off[u]; e < b->in_off[u + 1]; e++) {
-            int v = b->in_idx[e], f = b->out_off[v];
-            while (f < b->out_off[v + 1] && b->out_idx[f] != u)
+        for (int e = ad->in_off[u]; e < ad->in_off[u + 1]; e++) {
+            int v = ad->in_idx[e], f = ad->out_off[v];
+            while (f < ad->out_off[v + 1] && ad->out_idx[f] != u)
                 f++;
-            REQUIRE(f < b->out_off[v + 1]);
+            REQUIRE(f < ad->out_off[v + 1]);
             CHECK(out_tw[e] == out_w[f]);
         }
     }
-    CHECK(in_tw[b->out_off[0]] == 0.5); /* 1 -> 2: item 2 has in-edges from 1 and 3 */
-    check_grouped(b->uniq, b->T, b->ids_ord, b->n_ord);
+    CHECK(in_tw[ad->out_off[0]] == 0.5); /* 1 -> 2: item 2 has in-edges from 1 and 3 */
+    check_grouped(nd->uniq, nd->T, b->ids_ord, b->n_ord);
     CHECK(b->cids_ord == NULL);
     /* for a forward only: the same graphs, without what only a backward reads */
-    int nnz_in = b->nnz_in, nnz_out = b->nnz_out;
+    int nnz_in = ad->nnz_in, nnz_out = ad->nnz_out;
     bb.backward = 0;
     sbr_batch_fill(&bb, &sp, &smp, order, 5, 9, NULL);
-    CHECK(b->in_tw == NULL && b->out_tw == NULL && b->ids_ord == NULL && b->n_ord == 0);
-    CHECK(b->nnz_in == nnz_in && b->nnz_out == nnz_out && b->T == 17);
+    CHECK(ad->in_tw == NULL && ad->out_tw == NULL && b->ids_ord == NULL && b->n_ord == 0);
+    CHECK(ad->nnz_in == nnz_in && ad->nnz_out == nnz_out && nd->T == 17);
     sbr_batch_buf_free(&bb);
     /* without graphs the front reads the clicks: items grouped */
     sbr_batch_buf_init(&bb, 8, 8, 0, sizeof(double));
@@ -169,20 +172,22 @@ static int pk_create(pk_model *p, const char *name, int clip)
     sbr_model_cfg cfg;
     if (sbr_model_defaults(name, &cfg))
         return -1;
-    cfg.d = 4, cfg.hidden = 3, cfg.n_items = 9, cfg.max_len = 5, cfg.seed = 7;
+    sbr_cfg_set_if(&cfg, "dim", 4);
+    sbr_cfg_set_if(&cfg, "hidden", 3);
+    sbr_cfg_set_if(&cfg, "max_len", 5);
+    cfg.n_items = 9, cfg.seed = 7;
     cfg.init_scale = 0.8;
     cfg.n_clusters = clip ? 3 : 0;
-    cfg.dmi_beta = 0; /* a sum over the batch, not a mean: not comparable to singles */
-    if (cfg.global_k > 0)
-        cfg.global_k = 2;
+    sbr_cfg_set_if(&cfg, "dmi_beta", 0); /* a sum over the batch, not a mean: not comparable to singles */
+    sbr_cfg_set_if(&cfg, "global_k", 2);
     sbr_err e;
-    if (sbr_model_create(&p->m, &cfg, SBR_PREC_F64, 16, cfg.max_len, &e))
+    if (sbr_model_create(&p->m, &cfg, SBR_PREC_F64, 16, 5, &e))
         return -1;
-    if ((p->m.impl->needs & SBR_NEEDS_GLOBAL) && tiny_table(&p->m, &e))
+    if ((p->m.def->needs & SBR_NEEDS_GLOBAL) && tiny_table(&p->m, &e))
         return -1;
-    sbr_batch_buf_init(&p->bb, 16, cfg.max_len, 1, sizeof(double));
+    sbr_batch_buf_init(&p->bb, 16, 5, 0, sizeof(double));
     sbr_batch_buf_model(&p->bb, &p->m);
-    p->SU = p->m.interests * cfg.d;
+    p->SU = p->m.interests * p->m.d;
     return 0;
 }
 
@@ -234,16 +239,14 @@ static int pk_compare(const char *name, int clip)
     double *S = calloc((size_t)B * SU, sizeof(double)), *S1 = calloc((size_t)SU, sizeof(double));
     double *g = calloc(G, sizeof(double)), *g1 = calloc(G, sizeof(double));
     sbr_batch_fill(&p.bb, &sp, &smp, order, B, p.m.cfg.n_items, cp);
-    CHECK(p.bb.b.T < B * p.bb.b.U); /* the test means something: rows of unequal sizes */
-    sbr_bump_reset(&p.m.acts);
-    p.m.impl->forward(&p.m, &p.bb.b, S, 0);
+    CHECK(p.bb.b.nodes->T < B * p.bb.b.nodes->U); /* the test means something: rows of unequal sizes */
+    sbr_model_forward(&p.m, &p.bb.b, S);
     double loss = sbr_model_loss_grad(&p.m, &p.bb.b, 0, 4);
     copy_grads(&p.m, g, 1, 0);
     double loss1 = 0;
     for (int i = 0; i < B; i++) {
         sbr_batch_fill(&p.bb, &sp, &smp, order + i, 1, p.m.cfg.n_items, cp);
-        sbr_bump_reset(&p.m.acts);
-        p.m.impl->forward(&p.m, &p.bb.b, S1, 0);
+        sbr_model_forward(&p.m, &p.bb.b, S1);
         for (int k = 0; k < SU; k++)
             if (fabs(S1[k] - S[(size_t)i * SU + k]) > 1e-12 * (1 + fabs(S1[k]))) {
                 if (bad++ < 5)

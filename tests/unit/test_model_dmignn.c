@@ -17,14 +17,14 @@ TEST(model_dmignn_clip_gradcheck)
 
 static void strong_reg(sbr_model_cfg *c)
 {
-    c->dmi_beta = 2;
-    c->dmi_eta = 2; /* the tiny prefixes are 1..4 clicks long: both signs of len - eta */
-    c->interests = 4;
+    sbr_cfg_set_if(c, "dmi_beta", 2);
+    sbr_cfg_set_if(c, "dmi_eta", 2); /* the tiny prefixes are 1..4 clicks long: both signs of len - eta */
+    sbr_cfg_set_if(c, "interests", 4);
 }
 
-static void sum_pool(sbr_model_cfg *c) { c->pool_sum = 1; }
+static void sum_pool(sbr_model_cfg *c) { sbr_cfg_set_if(c, "interest_pool", 1); }
 
-static void one_interest(sbr_model_cfg *c) { c->interests = 1; }
+static void one_interest(sbr_model_cfg *c) { sbr_cfg_set_if(c, "interests", 1); }
 
 TEST(model_dmignn_gradcheck_variants)
 {

@@ -18,13 +18,17 @@ TEST(model_gcegnn_clip_gradcheck)
     CHECK(model_gradcheck("gcegnn", 1) == 0);
 }
 
-static void no_dropout(sbr_model_cfg *c) { c->dropout_emb = c->dropout_hidden = 0; }
+static void no_dropout(sbr_model_cfg *c)
+{
+    sbr_cfg_set_if(c, "dropout", 0);
+    sbr_cfg_set_if(c, "dropout_hidden", 0);
+}
 
 /* Both branches' dropout off, and the local one on (the official default is 0). */
-static void local_dropout(sbr_model_cfg *c) { c->dropout_emb = 0.3; }
+static void local_dropout(sbr_model_cfg *c) { sbr_cfg_set_if(c, "dropout", 0.3); }
 
 /* The aggregator's dropout on [h_v ; agg] (the official dropout_gcn). */
-static void gcn_dropout(sbr_model_cfg *c) { c->dropout_gcn = 0.3; }
+static void gcn_dropout(sbr_model_cfg *c) { sbr_cfg_set_if(c, "dropout_gcn", 0.3); }
 
 TEST(model_gcegnn_gradcheck_dropouts)
 {
@@ -47,7 +51,8 @@ TEST(model_gcegnn_session_graph)
     sbr_samples_build(&sp, 1, &smp);
     sbr_model_cfg cfg;
     sbr_model_defaults("gcegnn", &cfg);
-    cfg.d = 4, cfg.n_items = 9, cfg.max_len = 8, cfg.global_k = 2;
+    sbr_cfg_set_if(&cfg, "dim", 4), sbr_cfg_set_if(&cfg, "max_len", 8);
+    sbr_cfg_set_if(&cfg, "global_k", 2), cfg.n_items = 9;
     sbr_model m;
     sbr_err e;
     REQUIRE(sbr_model_create(&m, &cfg, SBR_PREC_F64, 4, 8, &e) == 0);
@@ -61,27 +66,31 @@ TEST(model_gcegnn_session_graph)
     int64_t order[1] = {0}; /* the longest prefix: 5 6 5 7 7 -> 1 */
     sbr_batch_fill(&bb, &sp, &smp, order, 1, 9, NULL);
     const sbr_batch *b = &bb.b;
-    REQUIRE(b->U == 3);
+    const sbr_batch_nodes *nd = b->nodes;
+    const sbr_batch_local4 *lo = b->local4;
+    const sbr_batch_global *gl = b->global;
+    REQUIRE(nd && lo && gl);
+    REQUIRE(nd->U == 3);
     int32_t want_off[4] = {0, 3, 5, 7}, want_idx[7] = {0, 1, 2, 1, 0, 2, 0},
             want_type[7] = {0, 3, 2, 0, 3, 0, 1};
     for (int i = 0; i < 4; i++)
-        CHECK_EQ_I64(b->le_off[i], want_off[i]);
+        CHECK_EQ_I64(lo->le_off[i], want_off[i]);
     for (int i = 0; i < 7; i++) {
-        CHECK_EQ_I64(b->le_idx[i], want_idx[i]);
-        CHECK_EQ_I64(b->le_type[i], want_type[i]);
+        CHECK_EQ_I64(lo->le_idx[i], want_idx[i]);
+        CHECK_EQ_I64(lo->le_type[i], want_type[i]);
     }
     /* global neighbours: node 0 (item 5) has 9, the others none */
-    CHECK_EQ_I64(b->K, 2);
-    CHECK_EQ_I64(b->T, 3); /* nodes: the three unique items */
-    CHECK_EQ_I64(b->node_off[1], 3);
-    CHECK_EQ_I64(b->node_sess[2], 0);
-    CHECK_EQ_I64(b->gn[0], 1);
-    CHECK_EQ_I64(b->gn[1], 0);
-    CHECK_EQ_I64(b->gnbr[0], 9);
-    CHECK_EQ_I64(b->gnbr[1], 0);
-    CHECK(((double *)b->gw)[0] == 3);
-    CHECK_EQ_I64(b->gids[0], 5);
-    CHECK_EQ_I64(b->gids[2], 7);
+    CHECK_EQ_I64(gl->K, 2);
+    CHECK_EQ_I64(nd->T, 3); /* nodes: the three unique items */
+    CHECK_EQ_I64(nd->node_off[1], 3);
+    CHECK_EQ_I64(nd->node_sess[2], 0);
+    CHECK_EQ_I64(gl->gn[0], 1);
+    CHECK_EQ_I64(gl->gn[1], 0);
+    CHECK_EQ_I64(gl->gnbr[0], 9);
+    CHECK_EQ_I64(gl->gnbr[1], 0);
+    CHECK(((double *)gl->gw)[0] == 3);
+    CHECK_EQ_I64(gl->gids[0], 5);
+    CHECK_EQ_I64(gl->gids[2], 7);
     CHECK(((double *)b->flen)[0] == 5);
     sbr_batch_buf_free(&bb);
     sbr_samples_free(&smp);
@@ -93,7 +102,8 @@ TEST(model_gcegnn_bad_table)
 {
     sbr_model_cfg cfg;
     sbr_model_defaults("gcegnn", &cfg);
-    cfg.d = 4, cfg.n_items = 9, cfg.max_len = 8, cfg.global_k = 2;
+    sbr_cfg_set_if(&cfg, "dim", 4), sbr_cfg_set_if(&cfg, "max_len", 8);
+    sbr_cfg_set_if(&cfg, "global_k", 2), cfg.n_items = 9;
     sbr_model m;
     sbr_err e;
     REQUIRE(sbr_model_create(&m, &cfg, SBR_PREC_F64, 4, 8, &e) == 0);
@@ -154,7 +164,7 @@ static double sigm(double x) { return 1 / (1 + exp(-x)); }
 static void reference_S(const sbr_model *m, const int32_t *p, int len, int dmi, double *S)
 {
     enum { MX = 16, DM = 8 };
-    int d = m->cfg.d, K = m->cfg.global_k, nu = 0, node[MX], U = dmi ? m->interests : 1;
+    int d = m->d, K = m->global_k, nu = 0, node[MX], U = dmi ? m->interests : 1;
     int32_t uniq[MX];
     const double *E = prm(m, "items"), *A = prm(m, "local.a"), *W1 = prm(m, "global.w1"),
                  *q1 = prm(m, "global.q1"), *W2 = prm(m, "global.w2"), *P = prm(m, "read.pos"),
@@ -279,8 +289,9 @@ int gce_reference_check(const char *name, int interests)
     int dmi = strcmp(name, "dmignn") == 0;
     sbr_model_cfg cfg;
     sbr_model_defaults(name, &cfg);
-    cfg.d = 5, cfg.n_items = 9, cfg.max_len = 6, cfg.global_k = 3, cfg.seed = 4;
-    cfg.init_scale = 0.7, cfg.interests = interests;
+    sbr_cfg_set_if(&cfg, "dim", 5), sbr_cfg_set_if(&cfg, "max_len", 6);
+    sbr_cfg_set_if(&cfg, "global_k", 3), sbr_cfg_set_if(&cfg, "interests", interests);
+    cfg.n_items = 9, cfg.seed = 4, cfg.init_scale = 0.7;
     sbr_model m;
     sbr_err e;
     if (sbr_model_create(&m, &cfg, SBR_PREC_F64, 16, 6, &e))
@@ -302,10 +313,9 @@ int gce_reference_check(const char *name, int interests)
     sbr_batch_buf_init(&bb, 16, 6, 0, sizeof(double));
     sbr_batch_buf_model(&bb, &m);
     sbr_batch_fill(&bb, &sp, &smp, order, B, 9, NULL);
-    int U = m.interests, d = cfg.d;
-    sbr_bump_reset(&m.acts);
-    double *S = sbr_model_act(&m, (size_t)B * U * d), ref[8 * 5], worst = 0;
-    m.impl->forward(&m, &bb.b, S, 0);
+    int U = m.interests, d = m.d;
+    double *S = calloc((size_t)B * U * d, sizeof(double)), ref[8 * 5], worst = 0;
+    sbr_model_forward(&m, &bb.b, S);
     for (int i = 0; i < B; i++) {
         int full = smp.prefix_len[order[i]], len = full > 6 ? 6 : full;
         const int32_t *p = it + off[smp.session[order[i]]] + (full - len);
@@ -319,7 +329,7 @@ int gce_reference_check(const char *name, int interests)
         const double *a = m.iw, *xl = m.xloss;
         int L = bb.b.L;
         double wr = 0;
-        bad |= !xl || m.xloss_w != cfg.dmi_beta;
+        bad |= !xl || m.xloss_w != sbr_cfg_get(&cfg, "dmi_beta");
         for (int i = 0; xl && i < B; i++) {
             int len = bb.b.len[i], pairs = 0;
             double c = 0;
@@ -332,11 +342,12 @@ int gce_reference_check(const char *name, int interests)
                     }
                     c += fabs(uv / (fmax(sqrt(uu), 1e-12) * fmax(sqrt(vv), 1e-12)));
                 }
-            wr = fmax(wr, fabs(xl[i] - sigm((len - cfg.dmi_eta) * c / pairs)));
+            wr = fmax(wr, fabs(xl[i] - sigm((len - sbr_cfg_get(&cfg, "dmi_eta")) * c / pairs)));
         }
         printf("    DMI regulariser: largest |L_DMI - reference| %.3g\n", wr);
         bad |= !(wr < 1e-12);
     }
+    free(S);
     sbr_batch_buf_free(&bb);
     sbr_samples_free(&smp);
     sbr_model_free(&m);

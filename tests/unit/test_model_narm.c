@@ -42,7 +42,7 @@ TEST(model_narm_matches_reference)
 {
     model_fx f;
     REQUIRE(model_fx_run(&f, "narm", 1) == 0);
-    int d = f.m.cfg.d, H = f.m.cfg.hidden, L = f.bb.b.L;
+    int d = f.m.d, H = sbr_cfg_int(&f.m.cfg, "hidden"), L = f.bb.b.L;
     const double *E = model_fx_param(&f, "items"), *wih = model_fx_param(&f, "gru.w_ih"),
                  *bih = model_fx_param(&f, "gru.b_ih"), *whh = model_fx_param(&f, "gru.w_hh"),
                  *bhh = model_fx_param(&f, "gru.b_hh"), *A1 = model_fx_param(&f, "attn.a1"),

@@ -18,8 +18,8 @@ TEST(model_srgnn_clip_gradcheck)
 /* Two GNN steps and the optional node-embedding dropout. */
 static void two_steps(sbr_model_cfg *c)
 {
-    c->layers = 2;
-    c->dropout_emb = 0.3;
+    sbr_cfg_set_if(c, "layers", 2);
+    sbr_cfg_set_if(c, "dropout", 0.3);
 }
 
 TEST(model_srgnn_two_steps_gradcheck)
@@ -40,7 +40,7 @@ TEST(model_srgnn_fullsize)
 static void srgnn_reference(const model_fx *f, const int32_t *it, int len, int steps, double *S)
 {
     enum { MX = 8, D = 8 };
-    int d = f->m.cfg.d, n = 0, alias[MX];
+    int d = f->m.d, n = 0, alias[MX];
     int32_t node[MX];
     for (int j = 0; j < len; j++) {
         int u = 0;
@@ -117,7 +117,7 @@ static void srgnn_check_reference(int steps)
 {
     model_fx f;
     REQUIRE(model_fx_run(&f, "srgnn", steps) == 0);
-    int d = f.m.cfg.d, L = f.bb.b.L;
+    int d = f.m.d, L = f.bb.b.L;
     double worst = 0, S[8];
     for (int b = 0; b < f.B; b++) {
         srgnn_reference(&f, f.bb.b.items + b * L, f.bb.b.len[b], steps, S);

@@ -15,7 +15,7 @@ TEST(model_stamp_clip_gradcheck)
 }
 
 /* STAMP has no dropout by default: check the optional embedding dropout. */
-static void with_dropout(sbr_model_cfg *c) { c->dropout_emb = 0.3; }
+static void with_dropout(sbr_model_cfg *c) { sbr_cfg_set_if(c, "dropout", 0.3); }
 
 TEST(model_stamp_dropout_gradcheck)
 {
@@ -64,7 +64,7 @@ TEST(model_stamp_matches_reference)
 {
     model_fx f;
     REQUIRE(model_fx_run(&f, "stamp", 1) == 0);
-    int d = f.m.cfg.d, L = f.bb.b.L;
+    int d = f.m.d, L = f.bb.b.L;
     const double *E = model_fx_param(&f, "items"), *W1 = model_fx_param(&f, "attn.w1"),
                  *W2 = model_fx_param(&f, "attn.w2"), *W3 = model_fx_param(&f, "attn.w3"),
                  *ba = model_fx_param(&f, "attn.b_a"), *w0 = model_fx_param(&f, "attn.w0"),

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "device.h"
 #include "err.h"
+#include "model/def.h"
 #include "model/eval.h"
 #include "model/loaded.h"
 #include "progress.h"
@@ -111,7 +112,7 @@ static void parse(int argc, char **argv, args *a)
 /* --interest-weights: [n, U, max_len] weights and each sample's prefix length. */
 static void write_weights(const args *a, const sbr_loaded_model *lm, const sbr_topk *t, float *iw)
 {
-    int U = lm->m.interests, Lw = lm->m.cfg.max_len > 0 ? lm->m.cfg.max_len : lm->m.max_L;
+    int U = lm->m.interests, Lw = lm->m.max_L;
     int32_t *kept = sbr_xmalloc(sizeof(int32_t) * (size_t)(t->n + 1));
     for (int64_t i = 0; i < t->n; i++) /* the positions the model saw (max_len kept) */
         kept[i] = t->prefix_len[i] < Lw ? t->prefix_len[i] : Lw;
@@ -121,7 +122,7 @@ static void write_weights(const args *a, const sbr_loaded_model *lm, const sbr_t
     sbr_tw_meta(w, "model", lm->m.cfg.model);
     sbr_tw_meta(w, "split", sbr_split_names[a->split]);
     sbr_tw_metaf(w, "interests", "%d", U);
-    sbr_tw_meta(w, "pool", lm->m.cfg.pool_sum ? "sum" : "max");
+    sbr_tw_meta(w, "pool", lm->m.pool_sum ? "sum" : "max");
     sbr_err e;
     if (sbr_tw_write(w, a->iw_out, SBR_ZSTD_LEVEL, &e))
         sbr_fatal("%s: %s", a->iw_out, e.msg);
@@ -145,7 +146,7 @@ static void rank_split(const args *a, sbr_loaded_model *lm)
     if (sbr_samples_count(sp, s.min_prefix) == 0)
         sbr_fatal("%s: the %s split has no samples", a->sessions, sbr_split_names[a->split]);
     float *iw = NULL;
-    if (a->iw_out && !(lm->m.impl->needs & SBR_NEEDS_GLOBAL))
+    if (a->iw_out && !(lm->m.def->needs & SBR_NEEDS_GLOBAL))
         sbr_fatal("%s: --interest-weights: a %s model has no readout weights to show (gcegnn and "
                   "dmignn have)", a->model, lm->m.cfg.model);
     sbr_eval_cfg ec = {a->K, a->batch, a->exclude_seen, a->chunk, 1, a->iw_out ? &iw : NULL};

@@ -10,12 +10,13 @@
 #include "device.h"
 #include "err.h"
 #include "graph.h"
-#include "model/model.h"
+#include "model/def.h"
+#include "model/model_help.h"
 #include "model/train.h"
 #include "progress.h"
 #include "sessions.h"
 
-static const char usage[] =
+static const char usage_head[] =
     "Usage: sbr-train [OPTION]... SESSIONS -o MODEL\n"
     "Train a next-item model on the training split of SESSIONS (kind sbr.sessions, from\n"
     "sbr-prep): every prefix of every training session is a sample (the prefix rule\n"
@@ -24,33 +25,25 @@ static const char usage[] =
     "over the whole catalogue. Writes the selected epoch's model (kind sbr.model).\n"
     "\n"
     "Model:\n"
-    "  -m, --model NAME      gru4rec (default), narm, stamp, srgnn, gcegnn or dmignn\n"
+    "  -m, --model NAME      the model (default gru4rec), one of:\n";
+
+static const char usage_model[] =
+    "      --help-model NAME show a model's options (defaults, ranges, help) and presets,\n"
+    "                        and exit\n"
+    "      --preset NAME     a model's named settings (the official code's per-dataset\n"
+    "                        ones; --help-model lists them); options given win\n"
     "      --clusters FILE   CLIP-SBR: one learnable prompt per cluster (kind sbr.clusters,\n"
     "                        from sbr-cluster on this SESSIONS' graph), gated into the item\n"
     "                        embeddings of the model\n"
-    "  -d, --dim N           embedding size (100)\n"
-    "      --hidden N        recurrent hidden size (100)\n"
-    "      --layers N        GNN steps / stacked blocks (model default)\n"
-    "      --dropout P       dropout on the input embeddings (model default)\n"
-    "      --dropout-hidden P  dropout inside the model (model default)\n"
-    "      --max-len N       keep the last N clicks of a prefix (50; 0 = all)\n"
+    "      --graph FILE      the global item graph of gcegnn and dmignn (required there):\n"
+    "                        sbr-graph --kind window --window 3 --topk 12 on this SESSIONS'\n"
+    "                        training split; its neighbour table is stored in the model\n"
     "\n"
-    "GCE-GNN and DMI-GNN (gcegnn, dmignn; --dropout is their dropout on the session-graph\n"
-    "branch (0), --dropout-hidden on the global branch (0.5)):\n"
-    "      --graph FILE      the global item graph (required): sbr-graph --kind window\n"
-    "                        --window 3 --topk 12 on this SESSIONS' training split; its\n"
-    "                        neighbour table is stored in the model\n"
-    "      --global-k N      neighbours kept per item, the heaviest first (12)\n"
-    "      --dropout-gcn P   dropout on [own ; aggregate] in the global aggregator\n"
-    "                        (gcegnn 0, dmignn 0.8: the official defaults; the official\n"
-    "                        GCE-GNN code takes 0.2 on diginetica, as make pipeline does)\n"
-    "      --interests U     dmignn: session vectors per sample (3; 1 = single interest)\n"
-    "      --interest-pool P dmignn: max (default: an item's score is its best interest's)\n"
-    "                        or sum (the ablation)\n"
-    "      --dmi-eta X       dmignn: the DMI regulariser's length offset eta (12)\n"
-    "      --dmi-beta X      dmignn: its weight beta (0.005; 0 = off, the ablation)\n"
-    "                        (defaults: the official code's RetailRocket settings; Tmall:\n"
-    "                        --interests 5 --dmi-eta 8 --dmi-beta 0.02)\n"
+    "Model options: --NAME VALUE for each option the model declares (-d is --dim);\n"
+    "a value out of the option's range, or an option the model does not have, is\n"
+    "misuse. These models have each:\n";
+
+static const char usage_tail[] =
     "\n"
     "Training (defaults of the SR-GNN lineage):\n"
     "  -e, --epochs N        at most N epochs (30)\n"
@@ -78,7 +71,8 @@ static const char usage[] =
     "  -o, --output FILE     the model ('-' for stdout)\n"
     "      --log FILE        one JSON line per epoch: loss, metrics, seconds, samples/s\n"
     "      --checkpoint FILE write the full training state after every epoch ...\n"
-    "      --resume FILE     ... and continue from it (bit-identical on the CPU)\n"
+    "      --resume FILE     ... and continue from it (bit-identical on the CPU); the\n"
+    "                        model and its options must be the checkpoint's\n"
     "      --device D        auto, cpu or cuda (default auto)\n"
     "      --threads N       CPU threads (default: all cores)\n"
     "  -q, --quiet           no progress or informational messages\n"
@@ -98,121 +92,149 @@ static const char usage[] =
     "  SBR_GEMM=cublas|lt    the GPU's GEMMs on cuBLAS (default) or on cublasLt with\n"
     "                        plans cached per shape and biases fused\n"
     "\n"
-    "Example:\n"
+    "Examples:\n"
     "  sbr-train -m gru4rec --log gru.log -o gru.model sessions.sbr\n"
+    "  sbr-train --help-model dmignn\n"
     "  sbr-graph --kind window -o win.sbr sessions.sbr\n"
-    "  sbr-train -m dmignn --graph win.sbr -o dmi.model sessions.sbr\n"
+    "  sbr-train -m dmignn --preset tmall --graph win.sbr -o dmi.model sessions.sbr\n"
     "\n" SBR_HELP_EXIT;
 
+static SBR_NORETURN void help(void)
+{
+    fputs(usage_head, stdout);
+    sbr_model_help_list(stdout);
+    fputs(usage_model, stdout);
+    sbr_model_help_options(stdout);
+    sbr_cli_help(usage_tail);
+}
+
 enum {
-    OPT_VERSION = 256, OPT_CLUSTERS, OPT_HIDDEN, OPT_LAYERS, OPT_DROPOUT, OPT_DROPOUT_H, OPT_DROPOUT_G,
-    OPT_MAXLEN, OPT_PATIENCE, OPT_LR, OPT_L2, OPT_ADAMW, OPT_LRSTEP, OPT_LRGAMMA, OPT_CLIP,
-    OPT_SELECT, OPT_METRIC, OPT_NOTEST, OPT_CHUNK, OPT_MAXSTEPS, OPT_TIMELIMIT, OPT_LOG, OPT_CKPT, OPT_RESUME,
-    OPT_DEVICE, OPT_THREADS, OPT_GRAPH, OPT_GLOBALK, OPT_INTERESTS, OPT_POOL, OPT_ETA, OPT_BETA
+    OPT_VERSION = 256, OPT_CLUSTERS, OPT_PATIENCE, OPT_LR, OPT_L2, OPT_ADAMW, OPT_LRSTEP,
+    OPT_LRGAMMA, OPT_CLIP, OPT_SELECT, OPT_METRIC, OPT_NOTEST, OPT_CHUNK, OPT_MAXSTEPS,
+    OPT_TIMELIMIT, OPT_LOG, OPT_CKPT, OPT_RESUME, OPT_DEVICE, OPT_THREADS, OPT_GRAPH,
+    OPT_PRESET, OPT_HELP_MODEL, OPT_MODEL_OPTION = 1000 /* + the option's index */
 };
 
-static const struct option opts[] = {
+static const struct option train_opts[] = {
     {"model", required_argument, 0, 'm'},        {"clusters", required_argument, 0, OPT_CLUSTERS},
-    {"dim", required_argument, 0, 'd'},          {"hidden", required_argument, 0, OPT_HIDDEN},
-    {"layers", required_argument, 0, OPT_LAYERS}, {"dropout", required_argument, 0, OPT_DROPOUT},
-    {"dropout-hidden", required_argument, 0, OPT_DROPOUT_H},
-    {"dropout-gcn", required_argument, 0, OPT_DROPOUT_G},
-    {"max-len", required_argument, 0, OPT_MAXLEN}, {"epochs", required_argument, 0, 'e'},
-    {"patience", required_argument, 0, OPT_PATIENCE}, {"batch", required_argument, 0, 'b'},
-    {"lr", required_argument, 0, OPT_LR},         {"l2", required_argument, 0, OPT_L2},
-    {"adamw", no_argument, 0, OPT_ADAMW},         {"lr-step", required_argument, 0, OPT_LRSTEP},
-    {"lr-gamma", required_argument, 0, OPT_LRGAMMA}, {"clip", required_argument, 0, OPT_CLIP},
-    {"seed", required_argument, 0, 's'},          {"select", required_argument, 0, OPT_SELECT},
-    {"metric", required_argument, 0, OPT_METRIC}, {"no-test", no_argument, 0, OPT_NOTEST},
-    {"chunk", required_argument, 0, OPT_CHUNK},   {"max-steps", required_argument, 0, OPT_MAXSTEPS},
+    {"epochs", required_argument, 0, 'e'},       {"patience", required_argument, 0, OPT_PATIENCE},
+    {"batch", required_argument, 0, 'b'},        {"lr", required_argument, 0, OPT_LR},
+    {"l2", required_argument, 0, OPT_L2},        {"adamw", no_argument, 0, OPT_ADAMW},
+    {"lr-step", required_argument, 0, OPT_LRSTEP}, {"lr-gamma", required_argument, 0, OPT_LRGAMMA},
+    {"clip", required_argument, 0, OPT_CLIP},    {"seed", required_argument, 0, 's'},
+    {"select", required_argument, 0, OPT_SELECT}, {"metric", required_argument, 0, OPT_METRIC},
+    {"no-test", no_argument, 0, OPT_NOTEST},     {"chunk", required_argument, 0, OPT_CHUNK},
+    {"max-steps", required_argument, 0, OPT_MAXSTEPS},
     {"time-limit", required_argument, 0, OPT_TIMELIMIT},
-    {"output", required_argument, 0, 'o'},        {"log", required_argument, 0, OPT_LOG},
+    {"output", required_argument, 0, 'o'},       {"log", required_argument, 0, OPT_LOG},
     {"checkpoint", required_argument, 0, OPT_CKPT}, {"resume", required_argument, 0, OPT_RESUME},
     {"device", required_argument, 0, OPT_DEVICE}, {"threads", required_argument, 0, OPT_THREADS},
-    {"graph", required_argument, 0, OPT_GRAPH},   {"global-k", required_argument, 0, OPT_GLOBALK},
-    {"interests", required_argument, 0, OPT_INTERESTS},
-    {"interest-pool", required_argument, 0, OPT_POOL},
-    {"dmi-eta", required_argument, 0, OPT_ETA},   {"dmi-beta", required_argument, 0, OPT_BETA},
+    {"graph", required_argument, 0, OPT_GRAPH},   {"preset", required_argument, 0, OPT_PRESET},
+    {"help-model", required_argument, 0, OPT_HELP_MODEL},
     {"quiet", no_argument, 0, 'q'},               {"help", no_argument, 0, 'h'},
-    {"version", no_argument, 0, OPT_VERSION},     {0, 0, 0, 0}};
+    {"version", no_argument, 0, OPT_VERSION}};
+
+#define MAX_MODEL_OPTS 128
 
 typedef struct {
-    const char *sessions, *out, *clusters, *log, *checkpoint, *resume, *device;
+    const char *sessions, *out, *clusters, *log, *checkpoint, *resume, *device, *graph, *preset;
     const char *model;
     int threads;
-    /* -1 / negative: keep the model's default */
-    int d, hidden, layers, max_len;
-    double dropout, dropout_h, dropout_g;
     uint64_t seed;
     sbr_train_cfg tc;
-    /* GCE-GNN / DMI-GNN; -1 / has_* 0: the model's default */
-    const char *graph;
-    int global_k, interests, pool, has_eta, has_beta;
-    double eta, beta;
+    /* the model options given, in order: their names and texts */
+    int n_given;
+    const char *given_name[MAX_MODEL_OPTS], *given_text[MAX_MODEL_OPTS];
 } args;
 
-static void parse(int argc, char **argv, args *a)
+/* The long options: sbr-train's own, then every option some model declares
+ * (their command-line spellings in flags). */
+static struct option *option_table(const char **names, int n, char (*flags)[64])
+{
+    size_t own = sizeof train_opts / sizeof train_opts[0];
+    struct option *t = sbr_xcalloc(own + (size_t)n + 1, sizeof *t);
+    memcpy(t, train_opts, sizeof train_opts);
+    for (int k = 0; k < n; k++) {
+        sbr_opt_flag(names[k], flags[k], sizeof flags[k]);
+        t[own + k] = (struct option){flags[k], required_argument, 0, OPT_MODEL_OPTION + k};
+    }
+    return t;
+}
+
+static SBR_NORETURN void help_model(const char *name)
+{
+    if (sbr_model_help(stdout, name))
+        sbr_usage_error("--help-model: unknown model \"%s\"", name);
+    exit(fflush(stdout) == 0 && !ferror(stdout) ? SBR_EXIT_OK : SBR_EXIT_FAIL);
+}
+
+static void given(args *a, const char *name, const char *text)
+{
+    if (a->n_given == MAX_MODEL_OPTS)
+        sbr_usage_error("more than %d model options", MAX_MODEL_OPTS);
+    a->given_name[a->n_given] = name;
+    a->given_text[a->n_given++] = text;
+}
+
+static void parse_one(args *a, int c, const char *const *names)
 {
     static const char *const selects[] = {"valid", "best-test", NULL};
     static const char *const metrics[] = {"hr@20", "mrr@20", NULL};
-    static const char *const pools[] = {"max", "sum", NULL};
+    switch (c) {
+    case 'm': a->model = sbr_model_names[sbr_arg_choice("--model", optarg, sbr_model_names)]; break;
+    case 'd': given(a, "dim", optarg); break;
+    case OPT_CLUSTERS: a->clusters = optarg; break;
+    case 'e': a->tc.epochs = (int)sbr_arg_int("--epochs", optarg, 1, 100000); break;
+    case OPT_PATIENCE: a->tc.patience = (int)sbr_arg_int("--patience", optarg, 0, 100000); break;
+    case 'b': a->tc.batch = (int)sbr_arg_int("--batch", optarg, 1, 1 << 20); break;
+    case OPT_LR: a->tc.lr = sbr_arg_double("--lr", optarg, 0, 10); break;
+    case OPT_L2: a->tc.l2 = sbr_arg_double("--l2", optarg, 0, 10); break;
+    case OPT_ADAMW: a->tc.adamw = 1; break;
+    case OPT_LRSTEP: a->tc.lr_step = (int)sbr_arg_int("--lr-step", optarg, 0, 100000); break;
+    case OPT_LRGAMMA: a->tc.lr_gamma = sbr_arg_double("--lr-gamma", optarg, 0, 1); break;
+    case OPT_CLIP: a->tc.clip = sbr_arg_double("--clip", optarg, 0, 1e9); break;
+    case 's': a->seed = (uint64_t)sbr_arg_int("--seed", optarg, 0, INT64_MAX); break;
+    case OPT_SELECT: a->tc.select = (sbr_select)sbr_arg_choice("--select", optarg, selects); break;
+    case OPT_METRIC: a->tc.select_mrr = sbr_arg_choice("--metric", optarg, metrics); break;
+    case OPT_NOTEST: a->tc.eval_test = 0; break;
+    case OPT_CHUNK: a->tc.chunk = (int)sbr_arg_int("--chunk", optarg, 1, 1 << 24); break;
+    case OPT_MAXSTEPS: a->tc.max_steps = (int)sbr_arg_int("--max-steps", optarg, 1, 1 << 30); break;
+    case OPT_TIMELIMIT: a->tc.max_seconds = sbr_arg_duration("--time-limit", optarg); break;
+    case 'o': a->out = optarg; break;
+    case OPT_LOG: a->log = optarg; break;
+    case OPT_CKPT: a->checkpoint = optarg; break;
+    case OPT_RESUME: a->resume = optarg; break;
+    case OPT_DEVICE: a->device = optarg; break;
+    case OPT_THREADS: a->threads = (int)sbr_arg_int("--threads", optarg, 0, 4096); break;
+    case OPT_GRAPH: a->graph = optarg; break;
+    case OPT_PRESET: a->preset = optarg; break;
+    case OPT_HELP_MODEL: help_model(optarg);
+    case 'q': sbr_quiet = 1; break;
+    case 'h': help();
+    case OPT_VERSION: sbr_cli_version();
+    default:
+        if (c < OPT_MODEL_OPTION)
+            sbr_cli_bad_option();
+        given(a, names[c - OPT_MODEL_OPTION], optarg);
+    }
+}
+
+static void parse(int argc, char **argv, args *a)
+{
     memset(a, 0, sizeof *a);
     a->model = "gru4rec";
     a->device = "auto";
-    a->d = a->hidden = a->layers = a->max_len = -1;
-    a->dropout = a->dropout_h = a->dropout_g = -1;
-    a->global_k = a->interests = a->pool = -1;
     a->seed = 1;
     a->tc = (sbr_train_cfg){.epochs = 30, .patience = 3, .batch = 100, .lr = 1e-3, .l2 = 1e-5,
                             .lr_gamma = 0.1, .lr_step = 3, .chunk = 2048, .eval_test = 1};
+    static const char *names[MAX_MODEL_OPTS];
+    static char flags[MAX_MODEL_OPTS][64];
+    int n = sbr_model_option_names(names, MAX_MODEL_OPTS);
+    struct option *table = option_table(names, n, flags);
     int c;
-    while ((c = getopt_long(argc, argv, "m:d:e:b:s:o:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': a->model = sbr_model_names[sbr_arg_choice("--model", optarg, sbr_model_names)]; break;
-        case OPT_CLUSTERS: a->clusters = optarg; break;
-        case 'd': a->d = (int)sbr_arg_int("--dim", optarg, 1, 4096); break;
-        case OPT_HIDDEN: a->hidden = (int)sbr_arg_int("--hidden", optarg, 1, 4096); break;
-        case OPT_LAYERS: a->layers = (int)sbr_arg_int("--layers", optarg, 1, 64); break;
-        case OPT_DROPOUT: a->dropout = sbr_arg_double("--dropout", optarg, 0, 0.99); break;
-        case OPT_DROPOUT_H: a->dropout_h = sbr_arg_double("--dropout-hidden", optarg, 0, 0.99); break;
-        case OPT_DROPOUT_G: a->dropout_g = sbr_arg_double("--dropout-gcn", optarg, 0, 0.99); break;
-        case OPT_MAXLEN: a->max_len = (int)sbr_arg_int("--max-len", optarg, 0, 100000); break;
-        case 'e': a->tc.epochs = (int)sbr_arg_int("--epochs", optarg, 1, 100000); break;
-        case OPT_PATIENCE: a->tc.patience = (int)sbr_arg_int("--patience", optarg, 0, 100000); break;
-        case 'b': a->tc.batch = (int)sbr_arg_int("--batch", optarg, 1, 1 << 20); break;
-        case OPT_LR: a->tc.lr = sbr_arg_double("--lr", optarg, 0, 10); break;
-        case OPT_L2: a->tc.l2 = sbr_arg_double("--l2", optarg, 0, 10); break;
-        case OPT_ADAMW: a->tc.adamw = 1; break;
-        case OPT_LRSTEP: a->tc.lr_step = (int)sbr_arg_int("--lr-step", optarg, 0, 100000); break;
-        case OPT_LRGAMMA: a->tc.lr_gamma = sbr_arg_double("--lr-gamma", optarg, 0, 1); break;
-        case OPT_CLIP: a->tc.clip = sbr_arg_double("--clip", optarg, 0, 1e9); break;
-        case 's': a->seed = (uint64_t)sbr_arg_int("--seed", optarg, 0, INT64_MAX); break;
-        case OPT_SELECT: a->tc.select = (sbr_select)sbr_arg_choice("--select", optarg, selects); break;
-        case OPT_METRIC: a->tc.select_mrr = sbr_arg_choice("--metric", optarg, metrics); break;
-        case OPT_NOTEST: a->tc.eval_test = 0; break;
-        case OPT_CHUNK: a->tc.chunk = (int)sbr_arg_int("--chunk", optarg, 1, 1 << 24); break;
-        case OPT_MAXSTEPS: a->tc.max_steps = (int)sbr_arg_int("--max-steps", optarg, 1, 1 << 30); break;
-        case OPT_TIMELIMIT: a->tc.max_seconds = sbr_arg_duration("--time-limit", optarg); break;
-        case 'o': a->out = optarg; break;
-        case OPT_LOG: a->log = optarg; break;
-        case OPT_CKPT: a->checkpoint = optarg; break;
-        case OPT_RESUME: a->resume = optarg; break;
-        case OPT_DEVICE: a->device = optarg; break;
-        case OPT_THREADS: a->threads = (int)sbr_arg_int("--threads", optarg, 0, 4096); break;
-        case OPT_GRAPH: a->graph = optarg; break;
-        case OPT_GLOBALK: a->global_k = (int)sbr_arg_int("--global-k", optarg, 1, 1000); break;
-        case OPT_INTERESTS:
-            a->interests = (int)sbr_arg_int("--interests", optarg, 1, SBR_MAX_INTERESTS);
-            break;
-        case OPT_POOL: a->pool = sbr_arg_choice("--interest-pool", optarg, pools); break;
-        case OPT_ETA: a->eta = sbr_arg_double("--dmi-eta", optarg, -1e6, 1e6), a->has_eta = 1; break;
-        case OPT_BETA: a->beta = sbr_arg_double("--dmi-beta", optarg, 0, 1e6), a->has_beta = 1; break;
-        case 'q': sbr_quiet = 1; break;
-        case 'h': sbr_cli_help(usage);
-        case OPT_VERSION: sbr_cli_version();
-        default: sbr_cli_bad_option();
-        }
-    }
+    while ((c = getopt_long(argc, argv, "m:d:e:b:s:o:qh", table, NULL)) != -1)
+        parse_one(a, c, names);
+    free(table);
     if (optind != argc - 1)
         sbr_usage_error(optind >= argc ? "no SESSIONS file given" : "more than one SESSIONS file given");
     a->sessions = argv[optind];
@@ -220,44 +242,72 @@ static void parse(int argc, char **argv, args *a)
         sbr_usage_error("no output given (-o MODEL)");
     if (a->tc.select == SBR_SELECT_BEST_TEST && !a->tc.eval_test)
         sbr_usage_error("--select best-test needs the test split ranked: drop --no-test");
-    unsigned needs = sbr_model_impl_for(a->model, SBR_PREC_F32)->needs;
+    unsigned needs = sbr_model_needs(a->model);
     if ((needs & SBR_NEEDS_GLOBAL) && !a->graph)
         sbr_usage_error("--model %s needs its global graph: --graph FILE (sbr-graph --kind window)",
                         a->model);
-    if (!(needs & SBR_NEEDS_GLOBAL) && (a->graph || a->global_k > 0 || a->dropout_g >= 0))
-        sbr_usage_error("--graph, --global-k and --dropout-gcn are for gcegnn and dmignn, not %s",
+    if (!(needs & SBR_NEEDS_GLOBAL) && a->graph)
+        sbr_usage_error("--graph is for models with a global graph (gcegnn, dmignn), not %s",
                         a->model);
-    if (!(needs & SBR_NEEDS_INTERESTS) &&
-        (a->interests > 0 || a->pool >= 0 || a->has_eta || a->has_beta))
-        sbr_usage_error("--interests, --interest-pool, --dmi-eta and --dmi-beta are for dmignn");
+}
+
+/* The model's options: its defaults, the preset, then the options given;
+ * misuse (exit 2) for an option the model lacks or a value out of range. */
+static void model_options(const args *a, sbr_model_cfg *cfg)
+{
+    sbr_err e;
+    const sbr_model_def *def = sbr_model_def_for(a->model, SBR_PREC_F32);
+    if (sbr_cfg_preset(cfg, def->presets, a->preset, &e))
+        sbr_usage_error("--preset: %s", e.msg);
+    for (int k = 0; k < a->n_given; k++) {
+        char flag[64];
+        sbr_opt_flag(a->given_name[k], flag, sizeof flag);
+        if (sbr_cfg_find(cfg, a->given_name[k]) < 0) {
+            fprintf(stderr, "%s: --%s is not an option of %s (it is of:", sbr_tool(), flag, a->model);
+            sbr_model_help_option_owners(stderr, a->given_name[k]);
+            fprintf(stderr, "); sbr-train --help-model %s lists %s's\n", a->model, a->model);
+            exit(SBR_EXIT_USAGE);
+        }
+        if (sbr_cfg_parse(cfg, a->given_name[k], a->given_text[k], &e))
+            sbr_usage_error("%s", e.msg);
+    }
 }
 
 static void model_config(const args *a, const sbr_sessions *s, const sbr_clusters *cl,
                          sbr_model_cfg *cfg)
 {
     sbr_model_defaults(a->model, cfg);
-    if (a->d > 0) cfg->d = a->d;
-    if (a->hidden > 0) cfg->hidden = a->hidden;
-    if (a->layers > 0) cfg->layers = a->layers;
-    if (a->max_len >= 0) cfg->max_len = a->max_len;
-    if (a->dropout >= 0) cfg->dropout_emb = a->dropout;
-    if (a->dropout_h >= 0) cfg->dropout_hidden = a->dropout_h;
-    if (a->dropout_g >= 0) cfg->dropout_gcn = a->dropout_g;
-    if (a->global_k > 0) cfg->global_k = a->global_k;
-    if (a->interests > 0) cfg->interests = a->interests;
-    if (a->pool >= 0) cfg->pool_sum = a->pool;
-    if (a->has_eta) cfg->dmi_eta = a->eta;
-    if (a->has_beta) cfg->dmi_beta = a->beta;
+    model_options(a, cfg);
     cfg->seed = a->seed;
     cfg->n_items = (int)s->n_items;
     cfg->n_clusters = cl ? (int)cl->n_clusters : 0;
-    if (cfg->max_len == 0) { /* all: the longest prefix of any split */
+    int ml = sbr_cfg_find(cfg, "max_len");
+    if (ml >= 0 && cfg->opt[ml] == 0) { /* all: the longest prefix of any split */
+        int64_t longest = 1;
         for (int k = 0; k < SBR_NSPLITS; k++)
             for (int64_t i = 0; i < s->split[k].n_sessions; i++) {
                 int64_t len = s->split[k].offsets[i + 1] - s->split[k].offsets[i];
-                cfg->max_len = len > cfg->max_len ? (int)len : cfg->max_len;
+                longest = len > longest ? len : longest;
             }
+        cfg->opt[ml] = (double)(longest < 100000 ? longest : 100000);
     }
+}
+
+/* A checkpoint to resume must be of this model with these options. */
+static void check_resume(const args *a, const sbr_model_cfg *rc, const sbr_model_cfg *cfg)
+{
+    if (strcmp(rc->model, cfg->model) || rc->n_items != cfg->n_items ||
+        rc->n_clusters != cfg->n_clusters)
+        sbr_fatal("%s: a checkpoint of another model or data (%s, %d items, %d clusters)",
+                  a->resume, rc->model, rc->n_items, rc->n_clusters);
+    for (int i = 0; cfg->opts[i].name; i++)
+        if (rc->opt[i] != cfg->opt[i]) {
+            char was[64], now[64];
+            sbr_opt_format(&cfg->opts[i], rc->opt[i], was, sizeof was);
+            sbr_opt_format(&cfg->opts[i], cfg->opt[i], now, sizeof now);
+            sbr_fatal("%s: a checkpoint with %s %s; this run asks for %s", a->resume,
+                      cfg->opts[i].name, was, now);
+        }
 }
 
 /* The global graph of GCE-GNN / DMI-GNN: checked, its top-K table kept in m. */
@@ -278,10 +328,10 @@ static void load_graph(const args *a, sbr_model *m, const sbr_sessions *s)
     int64_t none = 0, full = 0;
     for (int64_t i = 1; i <= s->n_items; i++) {
         none += m->gtab_n[i] == 0;
-        full += m->gtab_n[i] == m->cfg.global_k;
+        full += m->gtab_n[i] == m->global_k;
     }
     sbr_info("global graph: %lld items with %d neighbours, %lld with fewer, %lld with none "
-             "(their global aggregate is 0)", (long long)full, m->cfg.global_k,
+             "(their global aggregate is 0)", (long long)full, m->global_k,
              (long long)(s->n_items - full - none), (long long)none);
     sbr_graph_free(&g);
 }
@@ -336,12 +386,13 @@ int main(int argc, char **argv)
     cfg.chunk = a.tc.chunk;
     cfg.max_k = 20; /* evaluation lists */
     if (sbr_model_create(&m, &cfg, dev == SBR_DEV_CUDA ? SBR_PREC_CUDA : SBR_PREC_F32, a.tc.batch,
-                         cfg.max_len, &e))
+                         (int)sbr_cfg_get_or(&cfg, "max_len", 1), &e))
         sbr_fatal("%s", e.msg);
     if (a.graph)
         load_graph(&a, &m, &s);
-    sbr_info("%s%s: %lld items, d %d, %lld parameters; %lld training samples", cfg.model,
-             clp ? " + CLIP-SBR prompts" : "", (long long)cfg.n_items, cfg.d,
+    sbr_info("%s%s%s%s: %lld items, d %d, %lld parameters; %lld training samples", cfg.model,
+             cfg.preset[0] ? " --preset " : "", cfg.preset, clp ? " + CLIP-SBR prompts" : "",
+             (long long)cfg.n_items, m.d,
              (long long)sbr_arena_numel(&m.params),
              (long long)sbr_samples_count(&s.split[SBR_TRAIN], s.min_prefix));
     sbr_tfile resume, *rp = NULL;
@@ -351,10 +402,7 @@ int main(int argc, char **argv)
         sbr_model_cfg rc;
         if (sbr_model_read_cfg(&resume, &rc, &e))
             sbr_fatal("%s: %s", a.resume, e.msg);
-        if (strcmp(rc.model, cfg.model) || rc.d != cfg.d || rc.n_items != cfg.n_items ||
-            rc.n_clusters != cfg.n_clusters)
-            sbr_fatal("%s: a checkpoint of another model or data (%s, d %d, %d items)", a.resume,
-                      rc.model, rc.d, rc.n_items);
+        check_resume(&a, &rc, &cfg);
         rp = &resume;
     }
     FILE *log = NULL;

@@ -1,0 +1,102 @@
+/* The item front (body/front.h), compiled per precision. */
+#include "model/body.h"
+
+void R(sbr_front_declare)(sbr_model *m, R(sbr_front) *f)
+{
+    int64_t d = m->d;
+    sbr_init_kind u = SBR_INIT_UNIFORM;
+    f->d = m->d;
+    f->V = m->cfg.n_items + 1;
+    f->C = m->cfg.n_clusters > 0 ? m->cfg.n_clusters + 1 : 0;
+    sbr_weights(m, &f->w, &f->g, sizeof f->w);
+    m->p_items = sbr_param(m, &f->w.items, "items", SBR_SHAPE(f->V, d), u, 0);
+    sbr_param_pad_row0(m, m->p_items);
+    if (!f->C) {
+        sbr_param_none(m, &f->w.prompts), sbr_param_none(m, &f->w.ge_w);
+        sbr_param_none(m, &f->w.ge_b), sbr_param_none(m, &f->w.gp_w);
+        sbr_param_none(m, &f->w.gp_b);
+        return;
+    }
+    sbr_param_pad_row0(m, sbr_param(m, &f->w.prompts, "clip.prompts", SBR_SHAPE(f->C, d), u, 0));
+    sbr_param(m, &f->w.ge_w, "clip.gate_e.w", SBR_SHAPE(d, d), u, 0);
+    sbr_param(m, &f->w.ge_b, "clip.gate_e.b", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &f->w.gp_w, "clip.gate_p.w", SBR_SHAPE(d, d), u, 0);
+    sbr_param(m, &f->w.gp_b, "clip.gate_p.b", SBR_SHAPE(d), u, 0);
+}
+
+void R(sbr_front_layout)(const R(sbr_front) *f, R(sbr_front_act) *a, sbr_lay *l, int n)
+{
+    if (!f->C)
+        return;
+    size_t nd = (size_t)n * f->d;
+    SBR_LAY(l, a->e, nd), SBR_LAY(l, a->eh, nd), SBR_LAY(l, a->en, n);
+    SBR_LAY(l, a->p, nd), SBR_LAY(l, a->ph, nd), SBR_LAY(l, a->pn, n);
+    SBR_LAY(l, a->ge, nd), SBR_LAY(l, a->gp, nd), SBR_LAY(l, a->t, nd);
+    SBR_LAY(l, a->g, 8 * nd);
+}
+
+void R(sbr_front_forward)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act) *a, real *X,
+                          const int32_t *ids, const int32_t *cids, int n,
+                          const sbr_batch *grouped)
+{
+    sbr_nn_ctx *ctx = &m->ctx;
+    int d = f->d;
+    a->ids = ids, a->cids = cids, a->n = n;
+    a->ord = grouped ? grouped->ids_ord : NULL, a->n_ord = grouped ? grouped->n_ord : 0;
+    a->cord = grouped ? grouped->cids_ord : NULL, a->n_cord = grouped ? grouped->n_cord : 0;
+    if (!f->C) {
+        R(sbr_nn_embedding_forward)(ctx, X, f->w.items, ids, n, f->V, d, 0);
+        return;
+    }
+    int nd = n * d;
+    R(sbr_nn_embedding_forward)(ctx, a->e, f->w.items, ids, n, f->V, d, 0);
+    R(sbr_nn_l2norm_forward)(ctx, a->eh, a->en, a->e, n, d, (real)1e-12);
+    R(sbr_nn_embedding_forward)(ctx, a->p, f->w.prompts, cids, n, f->C, d, 0);
+    R(sbr_nn_l2norm_forward)(ctx, a->ph, a->pn, a->p, n, d, (real)1e-12);
+    R(sbr_nn_linear_forward)(ctx, a->ge, a->eh, f->w.ge_w, f->w.ge_b, n, d, d);
+    R(sbr_nn_sigmoid_forward)(ctx, a->ge, a->ge, nd);
+    R(sbr_nn_linear_forward)(ctx, a->gp, a->ph, f->w.gp_w, f->w.gp_b, n, d, d);
+    R(sbr_nn_sigmoid_forward)(ctx, a->gp, a->gp, nd);
+    R(sbr_nn_mul_forward)(ctx, X, a->ge, a->eh, nd);
+    R(sbr_nn_mul_forward)(ctx, a->t, a->gp, a->ph, nd);
+    R(sbr_nn_add_forward)(ctx, X, X, a->t, nd);
+}
+
+/* table [V, d] += the scatter-add of dy [n, d] by ids, grouped by ord [m]
+ * when the batch gave it. */
+static void R(front_scatter)(sbr_model *m, real *table, const real *dy, const int32_t *ids,
+                             const int32_t *ord, int n_ord, int n, int V)
+{
+    int d = m->d;
+    if (ord)
+        R(sbr_nn_embedding_backward_grouped)(&m->ctx, table, dy, ids, ord, n_ord, n, V, d, 0);
+    else
+        R(sbr_nn_embedding_backward)(&m->ctx, table, dy, ids, n, V, d, 0);
+}
+
+void R(sbr_front_backward)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act) *a,
+                           const real *dX)
+{
+    sbr_nn_ctx *ctx = &m->ctx;
+    int d = f->d, n = a->n;
+    if (!f->C) {
+        R(front_scatter)(m, f->g.items, dX, a->ids, a->ord, a->n_ord, n, f->V);
+        return;
+    }
+    size_t nd = (size_t)n * d;
+    /* eight gradient buffers [n, d], zeroed together (backward ops accumulate) */
+    real *g = a->g;
+    sbr_dev_fill(m->prec, g, 0, (int64_t)(8 * nd));
+    real *dge = g, *dgp = g + nd, *dgep = g + 2 * nd, *dgpp = g + 3 * nd, *deh = g + 4 * nd,
+         *dph = g + 5 * nd, *de = g + 6 * nd, *dp = g + 7 * nd;
+    R(sbr_nn_mul_backward)(ctx, dge, deh, dX, a->ge, a->eh, (int)nd);
+    R(sbr_nn_mul_backward)(ctx, dgp, dph, dX, a->gp, a->ph, (int)nd);
+    R(sbr_nn_sigmoid_backward)(ctx, dgep, dge, a->ge, (int)nd);
+    R(sbr_nn_sigmoid_backward)(ctx, dgpp, dgp, a->gp, (int)nd);
+    R(sbr_nn_linear_backward)(ctx, deh, f->g.ge_w, f->g.ge_b, dgep, a->eh, f->w.ge_w, n, d, d);
+    R(sbr_nn_linear_backward)(ctx, dph, f->g.gp_w, f->g.gp_b, dgpp, a->ph, f->w.gp_w, n, d, d);
+    R(sbr_nn_l2norm_backward)(ctx, de, deh, a->eh, a->en, n, d, (real)1e-12);
+    R(sbr_nn_l2norm_backward)(ctx, dp, dph, a->ph, a->pn, n, d, (real)1e-12);
+    R(front_scatter)(m, f->g.items, de, a->ids, a->ord, a->n_ord, n, f->V);
+    R(front_scatter)(m, f->g.prompts, dp, a->cids, a->cord, a->n_cord, n, f->C);
+}

@@ -1,0 +1,161 @@
+/* GCE-GNN's context layer and positional part (body/gce.h), compiled per
+ * precision. */
+#include "model/body.h"
+
+#include "model/body/gce.h"
+
+void R(sbr_gce_declare)(sbr_model *m, R(sbr_gce) *c, int norm_local)
+{
+    int64_t d = m->d;
+    sbr_init_kind u = SBR_INIT_UNIFORM;
+    c->d = m->d;
+    c->P = m->max_len > 0 ? m->max_len : 1;
+    c->norm_local = norm_local;
+    c->p_local = sbr_cfg_get(&m->cfg, "dropout");
+    c->p_global = sbr_cfg_get(&m->cfg, "dropout_hidden");
+    c->p_gcn = sbr_cfg_get(&m->cfg, "dropout_gcn");
+    sbr_weights(m, &c->w, &c->g, sizeof c->w);
+    sbr_param(m, &c->w.a, "local.a", SBR_SHAPE(4, d), u, 0);
+    sbr_param(m, &c->w.w1, "global.w1", SBR_SHAPE(d, d + 1), u, 0);
+    sbr_param(m, &c->w.q1, "global.q1", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &c->w.w2, "global.w2", SBR_SHAPE(d, 2 * d), u, 0);
+    sbr_param(m, &c->w.pos, "read.pos", SBR_SHAPE(c->P, d), u, 0);
+    sbr_param(m, &c->w.w3, "read.w3", SBR_SHAPE(d, 2 * d), u, 0);
+}
+
+void R(sbr_gce_layout)(const R(sbr_front) *f, R(sbr_gce) *c, sbr_lay *l, const sbr_dims *dm)
+{
+    R(sbr_gce_act) *a = &c->a;
+    size_t d = (size_t)c->d, K = (size_t)dm->K, T = (size_t)dm->T, Td = T * d;
+    size_t BL = (size_t)dm->B * dm->L, nf = T * (1 + K);
+    R(sbr_front_layout)(f, &a->front, l, (int)nf);
+    SBR_LAY(l, a->Xf, nf * d), SBR_LAY(l, a->Xs, BL * d), SBR_LAY(l, a->sm, (size_t)dm->B * d);
+    SBR_LAY(l, a->sT, Td);
+    if (c->norm_local)
+        SBR_LAY(l, a->hn, Td), SBR_LAY(l, a->nin, T);
+    SBR_LAY(l, a->hl, Td), SBR_LAY(l, a->alpha, (size_t)dm->E + 1);
+    SBR_LAY(l, a->hg, Td), SBR_LAY(l, a->u, Td * K), SBR_LAY(l, a->ga, T * K + 1);
+    SBR_LAY(l, a->cat, 2 * Td), SBR_LAY(l, a->dtab, 2 * Td), SBR_LAY(l, a->dmask, 2 * Td);
+    SBR_LAY(l, a->mg, Td), SBR_LAY(l, a->ml, Td);
+    SBR_LAY(l, a->hgd, Td), SBR_LAY(l, a->hld, Td), SBR_LAY(l, a->h, Td);
+    SBR_LAY(l, a->hs, BL * d);
+    SBR_LAY(l, a->pe, BL * d), SBR_LAY(l, a->pcat, 2 * BL * d), SBR_LAY(l, a->z, BL * d);
+    SBR_LAY(l, a->g, 7 * Td + nf * d + (size_t)dm->B * d + BL * d), SBR_LAY(l, a->gp, 4 * BL * d);
+}
+
+size_t R(sbr_gce_scratch)(const sbr_dims *dm, int d)
+{
+    size_t a = R(sbr_nn_edge_attn_global_scratch)(dm->T, dm->K, d);
+    size_t b = R(sbr_nn_edge_attn_local_scratch)(dm->E);
+    return (a > b ? a : b) + 64;
+}
+
+/* The context layer: hs [B L, d]. */
+static void R(gce_context_forward)(sbr_model *m, const R(sbr_front) *f, R(sbr_gce) *c,
+                                   const sbr_batch *b, int train)
+{
+    sbr_nn_ctx *ctx = &m->ctx;
+    R(sbr_gce_act) *a = &c->a;
+    const sbr_batch_nodes *nd = b->nodes;
+    const sbr_batch_global *gl = b->global;
+    const sbr_batch_local4 *lo = b->local4;
+    int B = b->B, L = b->L, d = c->d, K = gl->K, T = nd->T, Td = T * d;
+    R(sbr_front_forward)(m, f, &a->front, a->Xf, gl->gids, gl->cgids, T + T * K, NULL);
+    real *Xn = a->Xf, *Xk = a->Xf + Td;
+    /* the session info: mean over the clicks, for each node */
+    R(sbr_nn_embedding_forward)(ctx, a->Xs, Xn, nd->alias, B * L, T, d, -1);
+    R(sbr_nn_seq_mean_forward)(ctx, a->sm, a->Xs, b->len, B, L, d);
+    R(sbr_nn_embedding_forward)(ctx, a->sT, a->sm, nd->node_sess, T, B, d, -1);
+    /* session graph */
+    a->hin = Xn;
+    if (c->norm_local) {
+        a->hin = a->hn;
+        R(sbr_nn_l2norm_forward)(ctx, a->hn, a->nin, Xn, T, d, (real)1e-12);
+    }
+    R(sbr_nn_edge_attn_local_forward)(ctx, a->hl, a->alpha, a->hin, lo->le_off, lo->le_idx,
+                                      lo->le_type, c->w.a, T, d, SBR_GCE_SLOPE);
+    /* global graph; dropout_gcn's factors: the dropout of a table of ones */
+    c->used[2] = train ? c->p_gcn : 0;
+    a->drop = NULL;
+    if (c->used[2] > 0) {
+        a->drop = a->dtab;
+        R(sbr_fill)(m, a->dtab, 1, 2 * (int64_t)Td);
+        R(sbr_dropout)(m, a->dtab, a->dmask, a->dtab, 2 * Td, c->used[2], train);
+    }
+    R(sbr_nn_edge_attn_global_forward)(ctx, a->hg, a->u, a->ga, a->cat, Xn, Xk, gl->gw, a->sT,
+                                       gl->gn, c->w.w1, c->w.q1, c->w.w2, a->drop, T, K, d,
+                                       SBR_GCE_SLOPE);
+    /* h = dropout(h^g) + dropout(h^s) */
+    c->used[1] = train ? c->p_global : 0;
+    c->used[0] = train ? c->p_local : 0;
+    real *hgd = R(sbr_dropout)(m, a->hgd, a->mg, a->hg, Td, c->used[1], train);
+    real *hld = R(sbr_dropout)(m, a->hld, a->ml, a->hl, Td, c->used[0], train);
+    R(sbr_nn_add_forward)(ctx, a->h, hgd, hld, Td);
+    R(sbr_nn_embedding_forward)(ctx, a->hs, a->h, nd->alias, B * L, T, d, -1);
+}
+
+/* From dhs [B L, d] (the clicks' vectors) to the parameters and the front. */
+static void R(gce_context_backward)(sbr_model *m, const R(sbr_front) *f, R(sbr_gce) *c,
+                                    const sbr_batch *b, const real *dhs)
+{
+    sbr_nn_ctx *ctx = &m->ctx;
+    R(sbr_gce_act) *a = &c->a;
+    const sbr_batch_nodes *nd = b->nodes;
+    const sbr_batch_global *gl = b->global;
+    const sbr_batch_local4 *lo = b->local4;
+    int B = b->B, L = b->L, d = c->d, K = gl->K, T = nd->T;
+    size_t Td = (size_t)T * d, BLd = (size_t)B * L * d, nf = (size_t)T + (size_t)T * K;
+    size_t ng = 7 * Td + nf * d + (size_t)B * d + BLd;
+    R(sbr_fill)(m, a->g, 0, (int64_t)ng);
+    real *dh = a->g, *dhgd = dh + Td, *dhld = dh + 2 * Td, *dhg = dh + 3 * Td, *dhl = dh + 4 * Td,
+         *dhin = dh + 5 * Td, *dsT = dh + 6 * Td, *dXf = dh + 7 * Td, *dsm = dXf + nf * d,
+         *dXs = dsm + (size_t)B * d;
+    real *dXn = dXf, *dXk = dXf + Td;
+    R(sbr_nn_embedding_backward)(ctx, dh, dhs, nd->alias, B * L, T, d, -1);
+    R(sbr_nn_add_backward)(ctx, dhgd, dhld, dh, (int)Td);
+    dhg = R(sbr_dropout_backward)(m, dhg, dhgd, a->mg, (int)Td, c->used[1]);
+    dhl = R(sbr_dropout_backward)(m, dhl, dhld, a->ml, (int)Td, c->used[0]);
+    R(sbr_nn_edge_attn_global_backward)(ctx, dXn, dXk, NULL, dsT, c->g.w1, c->g.q1, c->g.w2, dhg,
+                                        a->hg, a->u, a->ga, a->cat, a->Xf + Td, gl->gw, a->sT,
+                                        gl->gn, c->w.w1, c->w.q1, c->w.w2, a->drop, T, K, d,
+                                        SBR_GCE_SLOPE);
+    R(sbr_nn_edge_attn_local_backward)(ctx, c->norm_local ? dhin : dXn, c->g.a, dhl, a->alpha,
+                                       a->hin, lo->le_off, lo->le_idx, lo->le_type, c->w.a, T, d,
+                                       SBR_GCE_SLOPE);
+    if (c->norm_local)
+        R(sbr_nn_l2norm_backward)(ctx, dXn, dhin, a->hn, a->nin, T, d, (real)1e-12);
+    R(sbr_nn_embedding_backward)(ctx, dsm, dsT, nd->node_sess, T, B, d, -1);
+    R(sbr_nn_seq_mean_backward)(ctx, dXs, dsm, b->len, B, L, d);
+    R(sbr_nn_embedding_backward)(ctx, dXn, dXs, nd->alias, B * L, T, d, -1);
+    R(sbr_front_backward)(m, f, &a->front, dXf);
+}
+
+void R(sbr_gce_forward)(sbr_model *m, const R(sbr_front) *f, R(sbr_gce) *c, const sbr_batch *b,
+                        int train)
+{
+    sbr_nn_ctx *ctx = &m->ctx;
+    R(sbr_gce_act) *a = &c->a;
+    int BL = b->B * b->L, d = c->d;
+    R(gce_context_forward)(m, f, c, b, train);
+    /* z = tanh(W3 [P[rpos] ; hs]) */
+    R(sbr_nn_embedding_forward)(ctx, a->pe, c->w.pos, b->rpos, BL, c->P, d, -1);
+    R(sbr_nn_concat_forward)(ctx, a->pcat, a->pe, a->hs, BL, d, d);
+    R(sbr_nn_linear_forward)(ctx, a->z, a->pcat, c->w.w3, NULL, BL, 2 * d, d);
+    R(sbr_nn_tanh_forward)(ctx, a->z, a->z, BL * d);
+}
+
+void R(sbr_gce_backward)(sbr_model *m, const R(sbr_front) *f, R(sbr_gce) *c, const sbr_batch *b,
+                         const real *dz, real *dhs)
+{
+    sbr_nn_ctx *ctx = &m->ctx;
+    R(sbr_gce_act) *a = &c->a;
+    int BL = b->B * b->L, d = c->d;
+    size_t n = (size_t)BL * d;
+    R(sbr_fill)(m, a->gp, 0, (int64_t)(4 * n));
+    real *dzz = a->gp, *dcat = a->gp + n, *dpos = a->gp + 3 * n;
+    R(sbr_nn_tanh_backward)(ctx, dzz, dz, a->z, BL * d);
+    R(sbr_nn_linear_backward)(ctx, dcat, c->g.w3, NULL, dzz, a->pcat, c->w.w3, BL, 2 * d, d);
+    R(sbr_nn_concat_backward)(ctx, dpos, dhs, dcat, BL, d, d);
+    R(sbr_nn_embedding_backward)(ctx, c->g.pos, dpos, b->rpos, BL, c->P, d, -1);
+    R(gce_context_backward)(m, f, c, b, dhs);
+}

@@ -1,0 +1,87 @@
+/* What sbr-train says of the models: the registry's list, the options every
+ * model declares, one model's options and presets (model_help.h). */
+#include "model/model_help.h"
+
+#include <string.h>
+
+#include "model/def.h"
+
+void sbr_model_help_list(FILE *out)
+{
+    for (int i = 0; sbr_model_names[i]; i++) {
+        const sbr_model_def *d = sbr_model_def_for(sbr_model_names[i], SBR_PREC_F32);
+        fprintf(out, "        %-9s %s\n", d->name, d->about);
+    }
+}
+
+int sbr_model_option_names(const char **names, int cap)
+{
+    int n = 0;
+    for (int i = 0; sbr_model_names[i]; i++) {
+        const sbr_opt *o = sbr_model_def_for(sbr_model_names[i], SBR_PREC_F32)->opts;
+        for (; o->name; o++) {
+            int k = 0;
+            while (k < n && strcmp(names[k], o->name) != 0)
+                k++;
+            if (k == n && n < cap)
+                names[n++] = o->name;
+        }
+    }
+    return n;
+}
+
+void sbr_model_help_option_owners(FILE *out, const char *name)
+{
+    for (int i = 0; sbr_model_names[i]; i++) {
+        sbr_model_cfg c;
+        sbr_model_defaults(sbr_model_names[i], &c);
+        if (sbr_cfg_find(&c, name) >= 0)
+            fprintf(out, " %s", sbr_model_names[i]);
+    }
+}
+
+void sbr_model_help_options(FILE *out)
+{
+    const char *names[128];
+    int n = sbr_model_option_names(names, 128);
+    for (int k = 0; k < n; k++) {
+        char flag[64];
+        sbr_opt_flag(names[k], flag, sizeof flag);
+        fprintf(out, "  --%-16s", flag);
+        sbr_model_help_option_owners(out, names[k]);
+        fputc('\n', out);
+    }
+}
+
+static const char *type_word(const sbr_opt *o)
+{
+    return o->type == SBR_OPT_INT ? "N" : o->type == SBR_OPT_REAL ? "X" : "NAME";
+}
+
+int sbr_model_help(FILE *out, const char *name)
+{
+    const sbr_model_def *d = sbr_model_def_for(name, SBR_PREC_F32);
+    if (!d)
+        return -1;
+    fprintf(out, "%s: %s\n  %s\n", d->name, d->about, d->paper);
+    if (d->needs & SBR_NEEDS_GLOBAL)
+        fprintf(out, "  needs --graph FILE: its global item graph (sbr-graph --kind window "
+                     "--window 3 --topk 12 on the training split)\n");
+    fprintf(out, "\nOptions (--NAME VALUE; every resolved value is written into the model "
+                 "file):\n");
+    fprintf(out, "  %-22s %-10s %-16s %s\n", "option", "default", "range", "");
+    for (const sbr_opt *o = d->opts; o->name; o++) {
+        char flag[64], def[64], range[128];
+        sbr_opt_flag(o->name, flag, sizeof flag);
+        snprintf(flag + strlen(flag), sizeof flag - strlen(flag), " %s", type_word(o));
+        sbr_opt_format(o, o->def, def, sizeof def);
+        sbr_opt_range(o, range, sizeof range);
+        fprintf(out, "  --%-20s %-10s %-16s %s\n", flag, def, range, o->help);
+    }
+    if (d->presets && d->presets[0].name) {
+        fprintf(out, "\nPresets (--preset NAME; options given on the command line win):\n");
+        for (const sbr_preset *p = d->presets; p->name; p++)
+            fprintf(out, "  %-14s %s\n  %-14s %s\n", p->name, p->about, "", p->values);
+    }
+    return 0;
+}

@@ -1,0 +1,181 @@
+/* SR-GNN (Wu et al. 2019) as its official code (srgnn/pytorch_code/model.py)
+ * runs it. The front embeds the batch's unique items (the nodes of the
+ * per-session graphs, packed: b->nodes); `layers` (default 1) gated graph
+ * steps over the degree-normalised in/out adjacency (the ggnn op, with the
+ * GNNCell's b_iah / b_oah); the per-click node states v_i are gathered by
+ * `alias`, the last click's v_last by `last_node`; then the soft-attention
+ * readout
+ *   alpha_i = w3^T sigmoid(W1 v_last + b1 + W2 v_i + b2)   (no softmax)
+ *   a = sum_{i < len} alpha_i v_i
+ *   S = W_t [a ; v_last] + b_t   (linear_transform, 2d -> d).
+ * Every parameter uniform(-1/sqrt(d), 1/sqrt(d)) (official reset_parameters).
+ * Optional dropout on the node embeddings (0 by default: the official model
+ * has none). docs/MODELS.md. */
+#include "model/body.h"
+
+static const sbr_opt opts[] = {
+    SBR_OPT_DIM(100),
+    SBR_OPT_I("layers", 1, 1, 64, "gated graph steps"),
+    SBR_OPT_MAX_LEN(50),
+    SBR_OPT_R("dropout", 0, 0, 0.99, "dropout on the node embeddings (the official model has none)"),
+    {0}};
+
+typedef struct {
+    real *w_in, *b_in, *w_out, *b_out; /* [d, d], [d], [d, d], [d] */
+    real *b_iah, *b_oah;               /* [d], [d] */
+    real *w_ih, *b_ih, *w_hh, *b_hh;   /* [3d, 2d], [3d], [3d, d], [3d] */
+    real *w1, *b1, *w2, *b2;           /* linear_one, linear_two: [d, d], [d] */
+    real *w3;                          /* linear_three [1, d] */
+    real *wt, *bt;                     /* linear_transform [d, 2d], [d] */
+} weights;
+
+typedef struct {
+    R(sbr_front_act) front;   /* the front's use on the nodes */
+    real *hsteps;             /* [layers, T, d] the GGNN's saved inputs; [0] is the front's H0 */
+    real *H0d, *Hout;         /* [T, d] H0 after dropout; the GGNN's output */
+    uint8_t *mask;            /* [T, d] */
+    real *hin;                /* the GGNN's input: H0d, or H0 */
+    real *a, *gates, *ghn;    /* [layers, T, 2d], [layers, T, 3d], [layers, T, d] saved */
+    real *hseq, *sg;          /* [B L, d] the clicks' node states; the readout's gates */
+    real *alpha;              /* [B, L] */
+    real *vl, *q1, *ra;       /* [B, d] */
+    real *c;                  /* [B, 2d] [a ; v_last] */
+    /* every gradient buffer, zeroed together: dc [B, 2d], dra, dvl, dq1
+     * [B, d]; dhseq, dsg, dpre [B L, d]; dalpha [B L]; dHout, dH0d, dH0 [T, d] */
+    real *g;
+} acts;
+
+typedef struct {
+    R(sbr_front) front;
+    weights w, g;
+    acts a;
+    int steps;
+    double p, p_used;
+} state;
+
+static void declare(sbr_model *m)
+{
+    state *st = SBR_STATE(state, m);
+    weights *w = &st->w;
+    int64_t d = m->d;
+    sbr_init_kind u = SBR_INIT_UNIFORM;
+    st->steps = sbr_cfg_int(&m->cfg, "layers");
+    st->p = sbr_cfg_get(&m->cfg, "dropout");
+    R(sbr_front_declare)(m, &st->front);
+    sbr_weights(m, &st->w, &st->g, sizeof st->w);
+    sbr_param(m, &w->w_in, "gnn.w_in", SBR_SHAPE(d, d), u, 0);
+    sbr_param(m, &w->b_in, "gnn.b_in", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &w->w_out, "gnn.w_out", SBR_SHAPE(d, d), u, 0);
+    sbr_param(m, &w->b_out, "gnn.b_out", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &w->b_iah, "gnn.b_iah", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &w->b_oah, "gnn.b_oah", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &w->w_ih, "gnn.w_ih", SBR_SHAPE(3 * d, 2 * d), u, 0);
+    sbr_param(m, &w->b_ih, "gnn.b_ih", SBR_SHAPE(3 * d), u, 0);
+    sbr_param(m, &w->w_hh, "gnn.w_hh", SBR_SHAPE(3 * d, d), u, 0);
+    sbr_param(m, &w->b_hh, "gnn.b_hh", SBR_SHAPE(3 * d), u, 0);
+    sbr_param(m, &w->w1, "linear_one.w", SBR_SHAPE(d, d), u, 0);
+    sbr_param(m, &w->b1, "linear_one.b", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &w->w2, "linear_two.w", SBR_SHAPE(d, d), u, 0);
+    sbr_param(m, &w->b2, "linear_two.b", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &w->w3, "linear_three.w", SBR_SHAPE(1, d), u, 0);
+    sbr_param(m, &w->wt, "linear_transform.w", SBR_SHAPE(d, 2 * d), u, 0);
+    sbr_param(m, &w->bt, "linear_transform.b", SBR_SHAPE(d), u, 0);
+}
+
+static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
+{
+    state *st = SBR_STATE(state, m);
+    acts *a = &st->a;
+    size_t B = (size_t)dm->B, BL = B * dm->L, d = (size_t)m->d, Td = (size_t)dm->T * d,
+           s = (size_t)st->steps;
+    R(sbr_front_layout)(&st->front, &a->front, l, dm->T);
+    SBR_LAY(l, a->hsteps, s * Td), SBR_LAY(l, a->H0d, Td), SBR_LAY(l, a->Hout, Td);
+    SBR_LAY(l, a->mask, Td), SBR_LAY(l, a->a, s * 2 * Td), SBR_LAY(l, a->gates, s * 3 * Td);
+    SBR_LAY(l, a->ghn, s * Td), SBR_LAY(l, a->hseq, BL * d), SBR_LAY(l, a->sg, BL * d);
+    SBR_LAY(l, a->alpha, BL), SBR_LAY(l, a->vl, B * d), SBR_LAY(l, a->q1, B * d);
+    SBR_LAY(l, a->ra, B * d), SBR_LAY(l, a->c, 2 * B * d);
+    SBR_LAY(l, a->g, 5 * B * d + 3 * BL * d + BL + 3 * Td);
+}
+
+static size_t scratch(const sbr_model *m, const sbr_dims *dm)
+{
+    return R(sbr_nn_ggnn_scratch)(dm->T, m->d);
+}
+
+static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
+{
+    state *st = SBR_STATE(state, m);
+    acts *a = &st->a;
+    const weights *w = &st->w;
+    const sbr_batch_nodes *nd = b->nodes;
+    const sbr_batch_adj *g = b->adj;
+    sbr_nn_ctx *ctx = &m->ctx;
+    int B = b->B, L = b->L, d = m->d, T = nd->T;
+    /* node states: the front writes H0 into the GGNN's first saved input,
+     * hsteps[0] (no copy there when the dropout hands H0 on) */
+    real *H0 = a->hsteps;
+    R(sbr_front_forward)(m, &st->front, &a->front, H0, nd->uniq, nd->cuniq, T, b);
+    st->p_used = train ? st->p : 0;
+    a->hin = R(sbr_dropout)(m, a->H0d, a->mask, H0, T * d, st->p_used, train);
+    R(sbr_nn_ggnn_forward)(ctx, a->Hout, a->hsteps, a->a, a->gates, a->ghn, a->hin, g->in_off,
+                           g->in_idx, g->in_w, g->out_off, g->out_idx, g->out_w, w->w_in, w->b_in,
+                           w->w_out, w->b_out, w->b_iah, w->b_oah, w->w_ih, w->b_ih, w->w_hh,
+                           w->b_hh, T, d, st->steps);
+    /* per-click states and the last click's */
+    R(sbr_nn_session_nodes_forward)(ctx, a->hseq, a->vl, a->Hout, nd->alias, nd->last_node,
+                                     nd->node_sess, B, L, T, d);
+    /* readout: sg = sigmoid(W2 v_i + b2 + W1 v_last + b1), alpha = sg w3 */
+    R(sbr_nn_additive_gate_forward)(ctx, a->sg, a->q1, a->hseq, w->w2, w->b2, a->vl, w->w1, w->b1,
+                                    B, L, d, d);
+    R(sbr_nn_attn_pool_forward)(ctx, a->ra, a->alpha, a->sg, w->w3, a->hseq, b->len, B, L, d, d);
+    R(sbr_nn_concat_forward)(ctx, a->c, a->ra, a->vl, B, d, d);
+    R(sbr_nn_linear_forward)(ctx, Sv, a->c, w->wt, w->bt, B, 2 * d, d);
+}
+
+static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
+{
+    state *st = SBR_STATE(state, m);
+    acts *a = &st->a;
+    const weights *w = &st->w, *gw = &st->g;
+    const sbr_batch_nodes *nd = b->nodes;
+    const sbr_batch_adj *g = b->adj;
+    sbr_nn_ctx *ctx = &m->ctx;
+    int B = b->B, L = b->L, d = m->d, BL = B * L, T = nd->T;
+    size_t Td = (size_t)T * d, BLd = (size_t)BL * d, Bd = (size_t)B * d;
+    size_t n = 5 * Bd + 3 * BLd + (size_t)BL + 3 * Td;
+    R(sbr_fill)(m, a->g, 0, (int64_t)n);
+    real *dc = a->g, *dra = dc + 2 * Bd, *dvl = dra + Bd, *dq1 = dvl + Bd; /* [B, 2d], [B, d] x3 */
+    real *dhseq = a->g + 5 * Bd, *dsg = dhseq + BLd, *dpre = dsg + BLd,
+         *dalpha = dpre + BLd;                                          /* [B*L, d] x3, [B*L] */
+    real *dHout = dalpha + BL, *dH0d = dHout + Td, *dH0 = dH0d + Td;    /* [T, d] x3 */
+    R(sbr_nn_linear_backward)(ctx, dc, gw->wt, gw->bt, dSv, a->c, w->wt, B, 2 * d, d);
+    R(sbr_nn_concat_backward)(ctx, dra, dvl, dc, B, d, d);
+    R(sbr_nn_attn_pool_backward)(ctx, dsg, gw->w3, dhseq, dalpha, dra, a->alpha, a->sg, w->w3,
+                                 a->hseq, b->len, B, L, d, d);
+    R(sbr_nn_additive_gate_backward)(ctx, dhseq, gw->w2, gw->b2, dvl, gw->w1, gw->b1, dpre, dq1,
+                                     dsg, a->sg, a->hseq, w->w2, a->vl, w->w1, B, L, d, d);
+    R(sbr_nn_session_nodes_backward)(ctx, dHout, dhseq, dvl, nd->alias, nd->last_node,
+                                      nd->node_sess, B, L, T, d);
+    R(sbr_nn_ggnn_backward)(ctx, dH0d, gw->w_in, gw->b_in, gw->w_out, gw->b_out, gw->b_iah,
+                            gw->b_oah, gw->w_ih, gw->b_ih, gw->w_hh, gw->b_hh, dHout, a->hsteps,
+                            a->a, a->gates, a->ghn, g->in_off, g->in_idx, g->in_w, g->out_off,
+                            g->out_idx, g->out_w, g->in_tw, g->out_tw, w->w_in, w->w_out, w->w_ih,
+                            w->w_hh, T, d, st->steps);
+    R(sbr_front_backward)(m, &st->front, &a->front,
+                          R(sbr_dropout_backward)(m, dH0, dH0d, a->mask, (int)Td, st->p_used));
+}
+
+SBR_MODEL_DEF(srgnn) = {
+    .name = "srgnn",
+    .about = "SR-GNN: gated graph steps over each session's graph, soft-attention readout",
+    .paper = "Wu et al., Session-based Recommendation with Graph Neural Networks, AAAI 2019 (as "
+             "its official code runs it)",
+    .needs = SBR_NEEDS_GRAPH,
+    .opts = opts,
+    .state_size = sizeof(state),
+    .declare = declare,
+    .layout = layout,
+    .scratch = scratch,
+    .forward = forward,
+    .backward = backward,
+};
