@@ -83,11 +83,13 @@ static void bench_gru(int B, int L, int H)
     float *dx = zerosf(BL * H), *dwi = zerosf(H3 * H), *dwh = zerosf(H3 * H);
     float *dbi = zerosf(H3), *dbh = zerosf(H3);
     snprintf(shape, sizeof shape, "B=%d L=%d In=H=%d", B, L, H);
-    TIME_MEDIAN(t, sbr_nn_gru_forward_f32(&ctx, hs, NULL, ga, gn, x, len, NULL, w, bb, w, bb, B,
-                                          L, H, H));
+    sbr_nn_gru_out_f32 gy = {hs, NULL, ga, gn};
+    sbr_nn_gru_w_f32 gw = {w, bb, w, bb}, gdw = {dwi, dbi, dwh, dbh};
+    sbr_nn_seq_shape sh = {B, L, H, H};
+    TIME_MEDIAN(t, sbr_nn_gru_forward_f32(&ctx, &gy, x, len, NULL, &gw, sh));
     row("gru forward", shape, t, 4.0 * BL * H3 * H, 0);
-    TIME_MEDIAN(t, sbr_nn_gru_backward_f32(&ctx, dx, NULL, dwi, dbi, dwh, dbh, dhs, NULL, hs, ga,
-                                           gn, x, len, NULL, w, w, B, L, H, H));
+    TIME_MEDIAN(t, sbr_nn_gru_backward_f32(&ctx, dx, NULL, &gdw, dhs, NULL, &gy, x, len, NULL,
+                                           &gw, sh));
     row("gru backward", shape, t, 8.0 * BL * H3 * H, 0);
     free(scr), free(gi), free(h), free(w), free(bb), free(hn), free(ga), free(gn), free(x);
     free(hs), free(dhs), free(dx), free(dwi), free(dwh), free(dbi), free(dbh);

@@ -100,11 +100,13 @@ static void bench_gru(void)
     double t, fl = 2.0 * BL * In * 3 * H + 2.0 * BL * H * 3 * H;
     char shape[96];
     snprintf(shape, sizeof shape, "B=%d L=%d I=H=%d, len 1..%d", B, L, H, L);
-    TIME_MEDIAN(t, sbr_nn_gru_forward_f32(&ctx, hs, hl, g, gn, x, lens, NULL, wih, bih, whh, bhh,
-                                          B, L, In, H));
+    sbr_nn_gru_out_f32 y = {hs, hl, g, gn};
+    sbr_nn_gru_w_f32 w = {wih, bih, whh, bhh}, dw = {dwih, dbih, dwhh, dbhh};
+    sbr_nn_seq_shape sh = {B, L, In, H};
+    TIME_MEDIAN(t, sbr_nn_gru_forward_f32(&ctx, &y, x, lens, NULL, &w, sh));
     row("gru forward", shape, t, fl, 0);
-    TIME_MEDIAN(t, sbr_nn_gru_backward_f32(&ctx, dx, NULL, dwih, dbih, dwhh, dbhh, dhs, NULL, hs,
-                                           g, gn, x, lens, NULL, wih, whh, B, L, In, H));
+    TIME_MEDIAN(t, sbr_nn_gru_backward_f32(&ctx, dx, NULL, &dw, dhs, NULL, &y, x, lens, NULL, &w,
+                                           sh));
     row("gru backward", shape, t, 2 * fl, 0);
     free(ctx.scratch);
     free(x), free(wih), free(bih), free(whh), free(bhh), free(hs), free(hl), free(g), free(gn);

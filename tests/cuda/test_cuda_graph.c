@@ -57,10 +57,13 @@ static void gru_case(int B, int L, int In, int H, int with_h0)
     ct_buf ghn = ct_out(BL * H);
     const float *h0h = with_h0 ? h0.h : NULL, *h0d = with_h0 ? h0.d : NULL;
     sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_gru_scratch_f32(B, L, H));
-    sbr_nn_gru_forward_f32(cpu, hs.h, hl.h, gates.h, ghn.h, x.h, len.h, h0h, wih.h, bih.h, whh.h,
-                           bhh.h, B, L, In, H);
-    sbr_nn_gru_forward_cuda(ct_ctx(), hs.d, hl.d, gates.d, ghn.d, x.d, len.d, h0d, wih.d, bih.d,
-                            whh.d, bhh.d, B, L, In, H);
+    sbr_nn_seq_shape sh = {B, L, In, H};
+    sbr_nn_gru_out_f32 yh = {hs.h, hl.h, gates.h, ghn.h};
+    sbr_nn_gru_out_cuda yd = {hs.d, hl.d, gates.d, ghn.d};
+    sbr_nn_gru_w_f32 wh = {wih.h, bih.h, whh.h, bhh.h};
+    sbr_nn_gru_w_cuda wd = {wih.d, bih.d, whh.d, bhh.d};
+    sbr_nn_gru_forward_f32(cpu, &yh, x.h, len.h, h0h, &wh, sh);
+    sbr_nn_gru_forward_cuda(ct_ctx(), &yd, x.d, len.d, h0d, &wd, sh);
     ct_check("gru hs", hs, REC_RTOL, REC_ATOL);
     ct_check("gru hlast", hl, REC_RTOL, REC_ATOL);
     ct_check("gru gates", gates, REC_RTOL, REC_ATOL);
@@ -72,12 +75,12 @@ static void gru_case(int B, int L, int In, int H, int with_h0)
     ct_buf dhs = ct_in(BL * H, -1, 1), dhl = ct_in((size_t)B * H, -1, 1);
     ct_buf dx = ct_acc(BL * In), dh0 = ct_acc((size_t)B * H), dwih = ct_acc(H3 * In);
     ct_buf dbih = ct_acc(H3), dwhh = ct_acc(H3 * H), dbhh = ct_acc(H3);
-    sbr_nn_gru_backward_f32(cpu, dx.h, with_h0 ? dh0.h : NULL, dwih.h, dbih.h, dwhh.h, dbhh.h,
-                            dhs.h, dhl.h, hs.h, gates.h, ghn.h, x.h, len.h, h0h, wih.h, whh.h, B,
-                            L, In, H);
-    sbr_nn_gru_backward_cuda(ct_ctx(), dx.d, with_h0 ? dh0.d : NULL, dwih.d, dbih.d, dwhh.d,
-                             dbhh.d, dhs.d, dhl.d, hs.d, gates.d, ghn.d, x.d, len.d, h0d, wih.d,
-                             whh.d, B, L, In, H);
+    sbr_nn_gru_w_f32 dwh = {dwih.h, dbih.h, dwhh.h, dbhh.h};
+    sbr_nn_gru_w_cuda dwd = {dwih.d, dbih.d, dwhh.d, dbhh.d};
+    sbr_nn_gru_backward_f32(cpu, dx.h, with_h0 ? dh0.h : NULL, &dwh, dhs.h, dhl.h, &yh, x.h,
+                            len.h, h0h, &wh, sh);
+    sbr_nn_gru_backward_cuda(ct_ctx(), dx.d, with_h0 ? dh0.d : NULL, &dwd, dhs.d, dhl.d, &yd, x.d,
+                             len.d, h0d, &wd, sh);
     ct_check("gru dx", dx, REC_RTOL, REC_ATOL);
     ct_check("gru dh0", dh0, REC_RTOL, REC_ATOL);
     ct_check("gru dw_ih", dwih, REC_RTOL, REC_ATOL);

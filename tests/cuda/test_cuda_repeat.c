@@ -57,14 +57,16 @@ TEST(cuda_backward_passes_repeat_bit_for_bit)
     ct_buf whh = ct_in(H3 * H, -0.3f, 0.3f), bih = ct_in(H3, -0.3f, 0.3f);
     ct_buf hs = ct_out(BL * H), gates = ct_out(BL * H3), ghn = ct_out(BL * H);
     ct_buf dhs = ct_in(BL * H, -1, 1);
-    sbr_nn_gru_forward_cuda(ct_ctx(), hs.d, NULL, gates.d, ghn.d, x.d, glen.d, NULL, wih.d, bih.d,
-                            whh.d, bih.d, Bg, Lg, In, H);
+    sbr_nn_gru_out_cuda gy = {hs.d, NULL, gates.d, ghn.d};
+    sbr_nn_gru_w_cuda gw = {wih.d, bih.d, whh.d, bih.d};
+    sbr_nn_seq_shape gsh = {Bg, Lg, In, H};
+    sbr_nn_gru_forward_cuda(ct_ctx(), &gy, x.d, glen.d, NULL, &gw, gsh);
     float *gfirst[3] = {NULL, NULL, NULL};
     for (int r = 0; r < 2; r++) {
         ct_buf dx = ct_in(BL * In, 0, 0), dwih = ct_in(H3 * In, 0, 0), dwhh = ct_in(H3 * H, 0, 0);
-        sbr_nn_gru_backward_cuda(ct_ctx(), dx.d, NULL, dwih.d, NULL, dwhh.d, NULL, dhs.d, NULL,
-                                 hs.d, gates.d, ghn.d, x.d, glen.d, NULL, wih.d, whh.d, Bg, Lg, In,
-                                 H);
+        sbr_nn_gru_w_cuda gdw = {dwih.d, NULL, dwhh.d, NULL};
+        sbr_nn_gru_backward_cuda(ct_ctx(), dx.d, NULL, &gdw, dhs.d, NULL, &gy, x.d, glen.d, NULL,
+                                 &gw, gsh);
         const ct_buf *outs[3] = {&dx, &dwih, &dwhh};
         for (int i = 0; i < 3; i++) {
             if (r == 0)

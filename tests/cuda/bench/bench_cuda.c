@@ -159,11 +159,13 @@ static void bench_small_ops(void)
     float *dhs = drand(BL * H, 15, 1);
     snprintf(shape, sizeof shape, "B=%d L=%d In=H=%d", B, L, H);
     double gflop = 2.0 * BL * 3 * H * (d + H);
-    TIME_MEDIAN(t, sbr_nn_gru_forward_cuda(&ctx, hs, hl, gates, ghn, x, len, NULL, wih, bih, whh,
-                                           bih, B, L, d, H));
+    sbr_nn_gru_out_cuda gy = {hs, hl, gates, ghn};
+    sbr_nn_gru_w_cuda gw = {wih, bih, whh, bih}, gdw = {dwih, NULL, dwhh, NULL};
+    sbr_nn_seq_shape gsh = {B, L, d, H};
+    TIME_MEDIAN(t, sbr_nn_gru_forward_cuda(&ctx, &gy, x, len, NULL, &gw, gsh));
     row("gru forward", shape, t, gflop, 0);
-    TIME_MEDIAN(t, sbr_nn_gru_backward_cuda(&ctx, dx, NULL, dwih, NULL, dwhh, NULL, dhs, NULL, hs,
-                                            gates, ghn, x, len, NULL, wih, whh, B, L, d, H));
+    TIME_MEDIAN(t, sbr_nn_gru_backward_cuda(&ctx, dx, NULL, &gdw, dhs, NULL, &gy, x, len, NULL,
+                                            &gw, gsh));
     row("gru backward", shape, t, 2 * gflop, 0);
 
     int64_t np = (int64_t)(N + 1) * d + 10 * d * d;
