@@ -175,14 +175,14 @@ static void bench_ggnn(void)
                    2.0 * T * d * 3 * d;
     char shape[96];
     snprintf(shape, sizeof shape, "T=%d nodes, nnz=%d x2, d=%d, 1 step", T, g.nnz, d);
-    TIME_MEDIAN(t, sbr_nn_ggnn_forward_f32(&ctx, hout, hst, a, gates, ghn, h0, g.ptr, g.col, g.val,
-                                           g.ptr, g.col, g.val, win, bvec, wout, bvec, bvec, bvec,
-                                           wih, b3, whh, b3, T, d, 1));
+    /* A_in = A_out, so no transposes' values: the backward groups by column */
+    sbr_nn_ggnn_graph_f32 gr = {g.ptr, g.col, g.val, g.ptr, g.col, g.val, NULL, NULL, T};
+    sbr_nn_ggnn_saved_f32 sv = {hst, a, gates, ghn};
+    sbr_nn_ggnn_w_f32 w = {win, bvec, wout, bvec, bvec, bvec, wih, b3, whh, b3};
+    sbr_nn_ggnn_w_f32 dw = {dwin, db, dwout, db, db, db, dwih, db2, dwhh, db2};
+    TIME_MEDIAN(t, sbr_nn_ggnn_forward_f32(&ctx, hout, &sv, h0, &gr, &w, d, 1));
     row("ggnn forward", shape, t, fl, 0);
-    TIME_MEDIAN(t, sbr_nn_ggnn_backward_f32(&ctx, dh0, dwin, db, dwout, db, db, db, dwih, db2,
-                                            dwhh, db2, dh, hst, a, gates, ghn, g.ptr, g.col,
-                                            g.val, g.ptr, g.col, g.val, win, wout, wih, whh, T,
-                                            d, 1));
+    TIME_MEDIAN(t, sbr_nn_ggnn_backward_f32(&ctx, dh0, &dw, dh, &sv, &gr, &w, d, 1));
     row("ggnn backward", shape, t, 2 * fl, 0);
     free(ctx.scratch);
     free(h0), free(hout), free(hst), free(a), free(gates), free(ghn), free(dh), free(dh0);
