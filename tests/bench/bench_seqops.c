@@ -204,11 +204,10 @@ static void bench_edge_attn(void)
     double t;
     char shape[96];
     snprintf(shape, sizeof shape, "T=%d nodes, nnz=%d, d=%d", T, g.nnz, d);
-    TIME_MEDIAN(t, sbr_nn_edge_attn_local_forward_f32(&ctx, y, al, h, g.ptr, g.col, g.typ, av, T,
-                                                      d, 0.2f));
+    sbr_nn_typed_csr lg = {g.ptr, g.col, g.typ, T};
+    TIME_MEDIAN(t, sbr_nn_edge_attn_local_forward_f32(&ctx, y, al, h, &lg, av, d, 0.2f));
     row("edge_attn_local forward", shape, t, 4.0 * g.nnz * d, 0);
-    TIME_MEDIAN(t, sbr_nn_edge_attn_local_backward_f32(&ctx, dh, da, dy, al, h, g.ptr, g.col,
-                                                       g.typ, av, T, d, 0.2f));
+    TIME_MEDIAN(t, sbr_nn_edge_attn_local_backward_f32(&ctx, dh, da, dy, al, h, &lg, av, d, 0.2f));
     row("edge_attn_local backward", shape, t, 10.0 * g.nnz * d, 0);
     free(ctx.scratch);
     free(h), free(y), free(al), free(av), free(dy), free(dh), free(da);
@@ -230,12 +229,14 @@ static void bench_edge_attn(void)
     scratch_for(&ctx, sbr_nn_edge_attn_global_scratch_f32(M, K, d));
     double fl = 2.0 * MK * (d + 1) * d + 2.0 * M * 2 * d * d + 4.0 * MK * d;
     snprintf(shape, sizeof shape, "M=%d nodes, K=%d, d=%d", M, K, d);
-    TIME_MEDIAN(t, sbr_nn_edge_attn_global_forward_f32(&ctx, yg, u, alg, cat, hv, hn, wn, s, nk,
-                                                       w1, q1, w2, NULL, M, K, d, 0.2f));
+    sbr_nn_edge_attn_global_out_f32 o = {yg, u, alg, cat};
+    sbr_nn_edge_attn_global_in_f32 x = {hn, wn, s}, dx = {dhn, dwn, ds};
+    sbr_nn_edge_attn_global_w_f32 w = {w1, q1, w2}, dw = {dw1, dq1, dw2};
+    sbr_nn_nbr_table nb = {nk, M, K};
+    TIME_MEDIAN(t, sbr_nn_edge_attn_global_forward_f32(&ctx, &o, hv, &x, &nb, &w, NULL, d, 0.2f));
     row("edge_attn_global forward", shape, t, fl, 0);
-    TIME_MEDIAN(t, sbr_nn_edge_attn_global_backward_f32(&ctx, dhv, dhn, dwn, ds, dw1, dq1, dw2,
-                                                        dyg, yg, u, alg, cat, hn, wn, s, nk, w1,
-                                                        q1, w2, NULL, M, K, d, 0.2f));
+    TIME_MEDIAN(t, sbr_nn_edge_attn_global_backward_f32(&ctx, dhv, &dx, &dw, dyg, &o, &x, &nb, &w,
+                                                        NULL, d, 0.2f));
     row("edge_attn_global backward", shape, t, 2 * fl, 0);
     free(ctx.scratch);
     free(hv), free(hn), free(wn), free(s), free(w1), free(q1), free(w2), free(yg), free(u);

@@ -44,19 +44,17 @@ TEST(cuda_edge_attn_local)
     ct_ibuf ptr = ct_ints_from(p, T + 1), col = ct_ints_from(c, nnz), typ = ct_ints_from(t, nnz);
     ct_buf h = ct_in((size_t)T * d, -1, 1), a = ct_in((size_t)4 * d, -1, 1);
     ct_buf y = ct_out((size_t)T * d), alpha = ct_out(nnz);
-    sbr_nn_edge_attn_local_forward_f32(NULL, y.h, alpha.h, h.h, ptr.h, col.h, typ.h, a.h, T, d,
-                                       0.2f);
-    sbr_nn_edge_attn_local_forward_cuda(ct_ctx(), y.d, alpha.d, h.d, ptr.d, col.d, typ.d, a.d, T,
-                                        d, 0.2f);
+    sbr_nn_typed_csr gh = {ptr.h, col.h, typ.h, T}, gd = {ptr.d, col.d, typ.d, T};
+    sbr_nn_edge_attn_local_forward_f32(NULL, y.h, alpha.h, h.h, &gh, a.h, d, 0.2f);
+    sbr_nn_edge_attn_local_forward_cuda(ct_ctx(), y.d, alpha.d, h.d, &gd, a.d, d, 0.2f);
     ct_check("edge_attn_local y", y, RED_RTOL, RED_ATOL);
     ct_check("edge_attn_local alpha", alpha, RED_RTOL, 1e-6);
     sbr_cuda_h2d(alpha.d, alpha.h, alpha.n * sizeof(float));
     ct_buf dy = ct_in((size_t)T * d, -1, 1), dh = ct_acc((size_t)T * d), da = ct_acc((size_t)4 * d);
     sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_edge_attn_local_scratch_f32(nnz));
-    sbr_nn_edge_attn_local_backward_f32(cpu, dh.h, da.h, dy.h, alpha.h, h.h, ptr.h, col.h, typ.h,
-                                        a.h, T, d, 0.2f);
-    sbr_nn_edge_attn_local_backward_cuda(ct_ctx(), dh.d, da.d, dy.d, alpha.d, h.d, ptr.d, col.d,
-                                         typ.d, a.d, T, d, 0.2f);
+    sbr_nn_edge_attn_local_backward_f32(cpu, dh.h, da.h, dy.h, alpha.h, h.h, &gh, a.h, d, 0.2f);
+    sbr_nn_edge_attn_local_backward_cuda(ct_ctx(), dh.d, da.d, dy.d, alpha.d, h.d, &gd, a.d, d,
+                                         0.2f);
     ct_check("edge_attn_local dh", dh, RED_RTOL, RED_ATOL);
     ct_check("edge_attn_local da", da, RED_RTOL, RED_ATOL);
 }
@@ -75,10 +73,15 @@ TEST(cuda_edge_attn_global)
     ct_buf y = ct_out((size_t)M * d), u = ct_out(MK * d), alpha = ct_out(MK);
     ct_buf cat = ct_out((size_t)M * 2 * d), drop = ct_in((size_t)M * 2 * d, 0, 2);
     sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_edge_attn_global_scratch_f32(M, K, d));
-    sbr_nn_edge_attn_global_forward_f32(cpu, y.h, u.h, alpha.h, cat.h, hv.h, hn.h, wn.h, s.h, nk.h,
-                                        w1.h, q1.h, w2.h, drop.h, M, K, d, 0.2f);
-    sbr_nn_edge_attn_global_forward_cuda(ct_ctx(), y.d, u.d, alpha.d, cat.d, hv.d, hn.d, wn.d,
-                                         s.d, nk.d, w1.d, q1.d, w2.d, drop.d, M, K, d, 0.2f);
+    sbr_nn_nbr_table nbh = {nk.h, M, K}, nbd = {nk.d, M, K};
+    sbr_nn_edge_attn_global_out_f32 oh = {y.h, u.h, alpha.h, cat.h};
+    sbr_nn_edge_attn_global_out_cuda od = {y.d, u.d, alpha.d, cat.d};
+    sbr_nn_edge_attn_global_in_f32 xh = {hn.h, wn.h, s.h};
+    sbr_nn_edge_attn_global_in_cuda xd = {hn.d, wn.d, s.d};
+    sbr_nn_edge_attn_global_w_f32 wh = {w1.h, q1.h, w2.h};
+    sbr_nn_edge_attn_global_w_cuda wd = {w1.d, q1.d, w2.d};
+    sbr_nn_edge_attn_global_forward_f32(cpu, &oh, hv.h, &xh, &nbh, &wh, drop.h, d, 0.2f);
+    sbr_nn_edge_attn_global_forward_cuda(ct_ctx(), &od, hv.d, &xd, &nbd, &wd, drop.d, d, 0.2f);
     ct_check("edge_attn_global y", y, RED_RTOL, RED_ATOL);
     ct_check("edge_attn_global u", u, RED_RTOL, RED_ATOL);
     ct_check("edge_attn_global alpha", alpha, RED_RTOL, 1e-6);
@@ -90,13 +93,14 @@ TEST(cuda_edge_attn_global)
     ct_buf g[7] = {ct_acc((size_t)M * d), ct_acc(MK * d), ct_acc(MK), ct_acc((size_t)M * d),
                    ct_acc((size_t)d * (d + 1)), ct_acc(d), ct_acc((size_t)d * 2 * d)};
     static const char *names[7] = {"dhv", "dhn", "dwn", "ds", "dw1", "dq1", "dw2"};
-    sbr_nn_edge_attn_global_backward_f32(cpu, g[0].h, g[1].h, g[2].h, g[3].h, g[4].h, g[5].h,
-                                         g[6].h, dy.h, y.h, u.h, alpha.h, cat.h, hn.h, wn.h, s.h,
-                                         nk.h, w1.h, q1.h, w2.h, drop.h, M, K, d, 0.2f);
-    sbr_nn_edge_attn_global_backward_cuda(ct_ctx(), g[0].d, g[1].d, g[2].d, g[3].d, g[4].d,
-                                          g[5].d, g[6].d, dy.d, y.d, u.d, alpha.d, cat.d, hn.d,
-                                          wn.d, s.d, nk.d, w1.d, q1.d, w2.d, drop.d, M, K, d,
-                                          0.2f);
+    sbr_nn_edge_attn_global_in_f32 dxh = {g[1].h, g[2].h, g[3].h};
+    sbr_nn_edge_attn_global_in_cuda dxd = {g[1].d, g[2].d, g[3].d};
+    sbr_nn_edge_attn_global_w_f32 dwh = {g[4].h, g[5].h, g[6].h};
+    sbr_nn_edge_attn_global_w_cuda dwd = {g[4].d, g[5].d, g[6].d};
+    sbr_nn_edge_attn_global_backward_f32(cpu, g[0].h, &dxh, &dwh, dy.h, &oh, &xh, &nbh, &wh,
+                                         drop.h, d, 0.2f);
+    sbr_nn_edge_attn_global_backward_cuda(ct_ctx(), g[0].d, &dxd, &dwd, dy.d, &od, &xd, &nbd, &wd,
+                                          drop.d, d, 0.2f);
     for (int i = 0; i < 7; i++)
         ct_check(names[i], g[i], RED_RTOL, RED_ATOL);
 }
