@@ -248,12 +248,14 @@ static void bench_edge_attn(void)
 static void bench_mhsa(void)
 {
     int d = D, nh = 2, dff = D;
-    size_t BLd = (size_t)B * L * d, np = sbr_nn_mhsa_param_count_f32(d, dff),
+    sbr_nn_mhsa_w_f32 w, dw;
+    size_t BLd = (size_t)B * L * d, np = sbr_nn_mhsa_w_flat_f32(&w, NULL, d, dff),
            na = sbr_nn_mhsa_act_count_f32(B, L, d, nh, dff);
     sbr_nn_ctx ctx = {0};
     scratch_for(&ctx, sbr_nn_mhsa_scratch_f32(B, L, d, dff));
     float *x = randf(BLd, 1, 1), *y = zerosf(BLd), *act = zerosf(na), *prm = randf(np, 2, 0.1f),
           *dy = randf(BLd, 3, 1), *dx = zerosf(BLd), *dprm = zerosf(np);
+    sbr_nn_mhsa_w_flat_f32(&w, prm, d, dff), sbr_nn_mhsa_w_flat_f32(&dw, dprm, d, dff);
     double t, fl = 2.0 * B * L * d * d * 4 + 2.0 * B * L * L * d * 2 + 2.0 * B * L * d * dff * 2;
     char shape[96];
     const int fl_modes[3] = {0, SBR_NN_MHSA_PRENORM | SBR_NN_MHSA_CAUSAL, SBR_NN_MHSA_PROXYSR};
@@ -262,11 +264,10 @@ static void bench_mhsa(void)
         snprintf(shape, sizeof shape, "B=%d L=%d d=%d heads=%d dff=%d, %s", B, L, d, nh, dff,
                  names[m]);
         double f = m == 2 ? 2.0 * B * L * d * d * 2 + 2.0 * B * L * L * d * 2 : fl;
-        TIME_MEDIAN(t, sbr_nn_mhsa_forward_f32(&ctx, y, act, x, lens, prm, B, L, d, nh, dff,
-                                               fl_modes[m], 1e-5f, 0.1f, 0.1f, 1, 0));
+        sbr_nn_mhsa_cfg cfg = {d, nh, dff, fl_modes[m], 1e-5f, 0.1f, 0.1f, 1, 0};
+        TIME_MEDIAN(t, sbr_nn_mhsa_forward_f32(&ctx, y, act, x, lens, &w, B, L, &cfg));
         row("mhsa forward", shape, t, f, 0);
-        TIME_MEDIAN(t, sbr_nn_mhsa_backward_f32(&ctx, dx, dprm, dy, act, x, lens, prm, B, L, d,
-                                                nh, dff, fl_modes[m]));
+        TIME_MEDIAN(t, sbr_nn_mhsa_backward_f32(&ctx, dx, &dw, dy, act, x, lens, &w, B, L, &cfg));
         row("mhsa backward", shape, t, 2 * f, 0);
     }
     free(ctx.scratch);

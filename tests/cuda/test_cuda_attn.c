@@ -129,17 +129,18 @@ TEST(cuda_mha)
             sbr_cuda_h2d(drop.d, drop.h, A * sizeof(float));
             const float *dh = with_drop ? drop.h : NULL, *dd = with_drop ? drop.d : NULL;
             ct_buf o = ct_out(BLd), p = ct_out(A);
-            sbr_nn_mha_forward_f32(NULL, o.h, p.h, q.h, k.h, v.h, dh, len.h, B, L, d, nh, causal);
-            sbr_nn_mha_forward_cuda(ct_ctx(), o.d, p.d, q.d, k.d, v.d, dd, len.d, B, L, d, nh,
-                                    causal);
+            sbr_nn_qkv_f32 xh = {q.h, k.h, v.h};
+            sbr_nn_qkv_cuda xd = {q.d, k.d, v.d};
+            sbr_nn_mha_forward_f32(NULL, o.h, p.h, &xh, dh, len.h, B, L, d, nh, causal);
+            sbr_nn_mha_forward_cuda(ct_ctx(), o.d, p.d, &xd, dd, len.d, B, L, d, nh, causal);
             ct_check("mha o", o, RED_RTOL, RED_ATOL);
             ct_check("mha p", p, RED_RTOL, 1e-6);
             sbr_cuda_h2d(p.d, p.h, A * sizeof(float));
             ct_buf g = ct_in(BLd, -1, 1), dq = ct_acc(BLd), dk = ct_acc(BLd), dv = ct_acc(BLd);
-            sbr_nn_mha_backward_f32(NULL, dq.h, dk.h, dv.h, g.h, p.h, q.h, k.h, v.h, dh, len.h, B,
-                                    L, d, nh, causal);
-            sbr_nn_mha_backward_cuda(ct_ctx(), dq.d, dk.d, dv.d, g.d, p.d, q.d, k.d, v.d, dd, len.d,
-                                     B, L, d, nh, causal);
+            sbr_nn_qkv_f32 dxh = {dq.h, dk.h, dv.h};
+            sbr_nn_qkv_cuda dxd = {dq.d, dk.d, dv.d};
+            sbr_nn_mha_backward_f32(NULL, &dxh, g.h, p.h, &xh, dh, len.h, B, L, d, nh, causal);
+            sbr_nn_mha_backward_cuda(ct_ctx(), &dxd, g.d, p.d, &xd, dd, len.d, B, L, d, nh, causal);
             ct_check("mha dq", dq, RED_RTOL, RED_ATOL);
             ct_check("mha dk", dk, RED_RTOL, RED_ATOL);
             ct_check("mha dv", dv, RED_RTOL, RED_ATOL);
@@ -154,24 +155,26 @@ TEST(cuda_mhsa_block)
     ct_ibuf len = seq_lengths(B, L);
     int layouts[] = {0, SBR_NN_MHSA_PRENORM | SBR_NN_MHSA_CAUSAL, SBR_NN_MHSA_PROXYSR};
     static const char *lname[] = {"post-norm", "pre-norm causal", "proxysr"};
-    size_t np = sbr_nn_mhsa_param_count_f32(d, dff);
-    CHECK_EQ_I64(sbr_nn_mhsa_param_count_cuda(d, dff), np);
+    sbr_nn_mhsa_w_f32 wh;
+    sbr_nn_mhsa_w_cuda wd;
+    size_t np = sbr_nn_mhsa_w_flat_f32(&wh, NULL, d, dff);
+    CHECK_EQ_I64(sbr_nn_mhsa_w_flat_cuda(&wd, NULL, d, dff), np);
     size_t na = sbr_nn_mhsa_act_count_cuda(B, L, d, nh, dff);
     for (int l = 0; l < 3; l++) {
         ct_buf x = ct_in(BLd, -1, 1), prm = ct_in(np, -0.3f, 0.3f);
+        sbr_nn_mhsa_w_flat_f32(&wh, prm.h, d, dff);
+        sbr_nn_mhsa_w_flat_cuda(&wd, prm.d, d, dff);
         /* layer-norm gammas near 1 */
-        for (int w = SBR_NN_MHSA_G1; w <= SBR_NN_MHSA_G2; w += SBR_NN_MHSA_G2 - SBR_NN_MHSA_G1)
-            for (int c = 0; c < d; c++)
-                prm.h[sbr_nn_mhsa_param_offset_f32(w, d, dff) + c] += 1;
+        for (int c = 0; c < d; c++)
+            wh.ln1_g[c] += 1, wh.ln2_g[c] += 1;
         sbr_cuda_h2d(prm.d, prm.h, np * sizeof(float));
         /* act starts equal on both sides, not poisoned: each layout leaves
          * some of it unused (n1 in post-norm, most of it in ProxySR). */
         ct_buf y = ct_out(BLd), act = ct_in(na, -1, 1);
         sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_mhsa_scratch_f32(B, L, d, dff));
-        sbr_nn_mhsa_forward_f32(cpu, y.h, act.h, x.h, len.h, prm.h, B, L, d, nh, dff, layouts[l],
-                                1e-5f, 0.2f, 0.3f, 77, 1000);
-        sbr_nn_mhsa_forward_cuda(ct_ctx(), y.d, act.d, x.d, len.d, prm.d, B, L, d, nh, dff,
-                                 layouts[l], 1e-5f, 0.2f, 0.3f, 77, 1000);
+        sbr_nn_mhsa_cfg cfg = {d, nh, dff, layouts[l], 1e-5f, 0.2f, 0.3f, 77, 1000};
+        sbr_nn_mhsa_forward_f32(cpu, y.h, act.h, x.h, len.h, &wh, B, L, &cfg);
+        sbr_nn_mhsa_forward_cuda(ct_ctx(), y.d, act.d, x.d, len.d, &wd, B, L, &cfg);
         char what[80];
         snprintf(what, sizeof what, "mhsa %s y", lname[l]);
         ct_check(what, y, REC_RTOL, REC_ATOL);
@@ -179,10 +182,12 @@ TEST(cuda_mhsa_block)
         ct_check(what, act, REC_RTOL, REC_ATOL); /* the dropout factors inside: exact */
         sbr_cuda_h2d(act.d, act.h, na * sizeof(float));
         ct_buf dy = ct_in(BLd, -1, 1), dx = ct_acc(BLd), dprm = ct_acc(np);
-        sbr_nn_mhsa_backward_f32(cpu, dx.h, dprm.h, dy.h, act.h, x.h, len.h, prm.h, B, L, d, nh,
-                                 dff, layouts[l]);
-        sbr_nn_mhsa_backward_cuda(ct_ctx(), dx.d, dprm.d, dy.d, act.d, x.d, len.d, prm.d, B, L, d,
-                                  nh, dff, layouts[l]);
+        sbr_nn_mhsa_w_f32 dwh;
+        sbr_nn_mhsa_w_cuda dwd;
+        sbr_nn_mhsa_w_flat_f32(&dwh, dprm.h, d, dff);
+        sbr_nn_mhsa_w_flat_cuda(&dwd, dprm.d, d, dff);
+        sbr_nn_mhsa_backward_f32(cpu, dx.h, &dwh, dy.h, act.h, x.h, len.h, &wh, B, L, &cfg);
+        sbr_nn_mhsa_backward_cuda(ct_ctx(), dx.d, &dwd, dy.d, act.d, x.d, len.d, &wd, B, L, &cfg);
         snprintf(what, sizeof what, "mhsa %s dx", lname[l]);
         ct_check(what, dx, REC_RTOL, REC_ATOL);
         snprintf(what, sizeof what, "mhsa %s dprm", lname[l]);

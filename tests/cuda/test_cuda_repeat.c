@@ -34,12 +34,13 @@ TEST(cuda_backward_passes_repeat_bit_for_bit)
     ct_ibuf len = ct_ints(Bq, 0, L);
     ct_buf q = ct_in(BLd, -1, 1), k = ct_in(BLd, -1, 1), v = ct_in(BLd, -1, 1);
     ct_buf o = ct_out(BLd), p = ct_out(A), g = ct_in(BLd, -1, 1);
-    sbr_nn_mha_forward_cuda(ct_ctx(), o.d, p.d, q.d, k.d, v.d, NULL, len.d, Bq, L, dm, nh, 1);
+    sbr_nn_qkv_cuda mx = {q.d, k.d, v.d};
+    sbr_nn_mha_forward_cuda(ct_ctx(), o.d, p.d, &mx, NULL, len.d, Bq, L, dm, nh, 1);
     float *mfirst[3] = {NULL, NULL, NULL};
     for (int r = 0; r < 2; r++) {
         ct_buf dq = ct_in(BLd, 0, 0), dk = ct_in(BLd, 0, 0), dv = ct_in(BLd, 0, 0);
-        sbr_nn_mha_backward_cuda(ct_ctx(), dq.d, dk.d, dv.d, g.d, p.d, q.d, k.d, v.d, NULL, len.d,
-                                 Bq, L, dm, nh, 1);
+        sbr_nn_qkv_cuda mdx = {dq.d, dk.d, dv.d};
+        sbr_nn_mha_backward_cuda(ct_ctx(), &mdx, g.d, p.d, &mx, NULL, len.d, Bq, L, dm, nh, 1);
         const float *outs[3] = {dq.d, dk.d, dv.d};
         for (int i = 0; i < 3; i++) {
             if (r == 0)

@@ -434,7 +434,8 @@ typedef struct {
     gg_case *g;
     int32_t alias[CB * CL], last[CB];
     size_t np, na;
-    double *prm, *dprm, *act;
+    double *prm, *dprm, *act;  /* the block's parameters in one array */
+    sbr_nn_mhsa_w_f64 pw, dpw; /* ... as the op takes them */
     double x[CB * CL * D_], y[CB * CL * D_], s[CB * D_], w[CB * D_];
     double dx[CB * CL * D_], dy[CB * CL * D_], ds[CB * D_], dhout[TMAX * D_];
     double scr[8 * CB * CL * D_ + CB * CL * CFF + 12 * TMAX * D_];
@@ -447,8 +448,8 @@ static double gcsan_forward(void *u)
     gg_loss(c->g); /* hout = ggnn(h0) */
     int T = c->g->g.T;
     sbr_nn_embedding_forward_f64(&ctx, c->x, c->g->hout, c->alias, CB * CL, T, D_, -1);
-    sbr_nn_mhsa_forward_f64(&ctx, c->y, c->act, c->x, clen, c->prm, CB, CL, D_, 1, CFF,
-                            SBR_NN_MHSA_CAUSAL, 1e-5, 0.1, 0.2, 9, 0);
+    sbr_nn_mhsa_cfg cfg = {D_, 1, CFF, SBR_NN_MHSA_CAUSAL, 1e-5, 0.1, 0.2, 9, 0};
+    sbr_nn_mhsa_forward_f64(&ctx, c->y, c->act, c->x, clen, &c->pw, CB, CL, &cfg);
     sbr_nn_embedding_forward_f64(&ctx, c->s, c->y, c->last, CB, CB * CL, D_, -1);
     return gc_dot(c->w, c->s, CB * D_);
 }
@@ -466,8 +467,8 @@ static void gcsan_backward(void *u)
     for (int k = 0; k < NP; k++)
         memset(g->dp[k], 0, psize[k] * sizeof(double));
     sbr_nn_embedding_backward_f64(&ctx, c->dy, c->w, c->last, CB, CB * CL, D_, -1);
-    sbr_nn_mhsa_backward_f64(&ctx, c->dx, c->dprm, c->dy, c->act, c->x, clen, c->prm, CB, CL, D_,
-                             1, CFF, SBR_NN_MHSA_CAUSAL);
+    sbr_nn_mhsa_cfg cfg = {D_, 1, CFF, SBR_NN_MHSA_CAUSAL, 1e-5, 0.1, 0.2, 9, 0};
+    sbr_nn_mhsa_backward_f64(&ctx, c->dx, &c->dpw, c->dy, c->act, c->x, clen, &c->pw, CB, CL, &cfg);
     sbr_nn_embedding_backward_f64(&ctx, c->dhout, c->dx, c->alias, CB * CL, T, D_, -1);
     sbr_nn_ggnn_graph_f64 gr = gg_graph(&g->g, 0);
     sbr_nn_ggnn_saved_f64 sv = gg_saved(g);
@@ -484,8 +485,10 @@ TEST(nn_gcsan_composed_gradcheck)
     memcpy(c->alias, al, sizeof al);
     for (int b = 0; b < CB; b++)
         c->last[b] = b * CL + clen[b] - 1;
-    c->np = sbr_nn_mhsa_param_count_f64(D_, CFF), c->na = sbr_nn_mhsa_act_count_f64(CB, CL, D_, 1, CFF);
+    c->np = sbr_nn_mhsa_w_flat_f64(&c->pw, NULL, D_, CFF);
+    c->na = sbr_nn_mhsa_act_count_f64(CB, CL, D_, 1, CFF);
     c->prm = gc_zeros(c->np), c->dprm = gc_zeros(c->np), c->act = gc_zeros(c->na);
+    sbr_nn_mhsa_w_flat_f64(&c->pw, c->prm, D_, CFF), sbr_nn_mhsa_w_flat_f64(&c->dpw, c->dprm, D_, CFF);
     gc_fill(c->prm, c->np, -0.8, 0.8, 71);
     gc_fill(c->w, CB * D_, -1, 1, 72);
     REQUIRE(sbr_nn_mhsa_scratch_f64(CB, CL, D_, CFF) + sbr_nn_ggnn_scratch_f64(7, D_) <= sizeof c->scr);
