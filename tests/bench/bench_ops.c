@@ -228,22 +228,22 @@ static void bench_score_ce(int quick)
     int chunks_quick[] = {512};
     int *chunks = quick ? chunks_quick : chunks_full;
     int nc = quick ? 1 : 5;
-    size_t need = sbr_nn_score_ce_scratch_f32(B, N, d, 256);
+    size_t need = sbr_nn_score_ce_scratch_f32((sbr_nn_scoring){B, 1, N, d, 256, 0});
     for (int c = 0; c < nc; c++) {
-        size_t nd = sbr_nn_score_ce_scratch_f32(B, N, d, chunks[c]);
+        size_t nd = sbr_nn_score_ce_scratch_f32((sbr_nn_scoring){B, 1, N, d, chunks[c], 0});
         need = nd > need ? nd : need;
     }
-    size_t need_k = sbr_nn_topk_scratch_f32(B, N, K, 2048);
+    size_t need_k = sbr_nn_topk_scratch_f32((sbr_nn_scoring){B, 1, N, d, 2048, 0}, K);
     if (need_k > need)
         need = need_k;
     void *scr = sbr_xmalloc(need);
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
     for (int c = 0; c < nc; c++) {
         int ch = chunks[c];
+        sbr_nn_scoring cat = {B, 1, N, d, ch, 0};
         double tf, tb;
-        TIME_MEDIAN(tf, sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, target, B, N, d, ch));
-        TIME_MEDIAN(tb, sbr_nn_score_ce_backward_f32(&ctx, dS, dE, dl, S, E, target, lse, B, N, d,
-                                                      ch));
+        TIME_MEDIAN(tf, sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, target, cat));
+        TIME_MEDIAN(tb, sbr_nn_score_ce_backward_f32(&ctx, dS, dE, dl, S, E, target, lse, cat));
         /* The ratio: fused and plain timed back to back in each repeat, so a
          * busy machine slows both alike; the median of the ratios. */
         double ratio[64], tfb_all[64], tpl_all[64];
@@ -254,8 +254,8 @@ static void bench_score_ce(int quick)
             for (int k = 0; k < 2; k++) {
                 double t0 = sbr_now();
                 if ((k + r) % 2 == 0) {
-                    sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, target, B, N, d, ch);
-                    sbr_nn_score_ce_backward_f32(&ctx, dS, dE, dl, S, E, target, lse, B, N, d, ch);
+                    sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, target, cat);
+                    sbr_nn_score_ce_backward_f32(&ctx, dS, dE, dl, S, E, target, lse, cat);
                     tf_r = sbr_now() - t0;
                 } else {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, N, d, 1, S, d, E1, d,
@@ -284,7 +284,8 @@ static void bench_score_ce(int quick)
     int32_t idx[100 * 20];
     float sc[100 * 20];
     double tk;
-    TIME_MEDIAN(tk, sbr_nn_topk_f32(&ctx, idx, sc, S, E, B, N, d, K, 2048, NULL, NULL));
+    TIME_MEDIAN(tk, sbr_nn_topk_f32(&ctx, idx, sc, S, E, K, NULL, NULL,
+                                    (sbr_nn_scoring){B, 1, N, d, 2048, 0}));
     snprintf(shape, sizeof shape, "B=%d N=%d d=%d K=%d chunk=2048", B, N, d, K);
     row("top-K (scores + heap)", shape, tk, fl, 0);
     openblas_set_num_threads(1);

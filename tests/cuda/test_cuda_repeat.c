@@ -13,12 +13,12 @@ TEST(cuda_backward_passes_repeat_bit_for_bit)
     ct_buf S = ct_in((size_t)B * d, -1, 1), E = ct_in((size_t)(N + 1) * d, -1, 1);
     ct_ibuf target = ct_ints(B, 1, N);
     ct_buf loss = ct_out(B), lse = ct_out(B), dl = ct_in(B, 0.01f, 0.02f);
-    sbr_nn_score_ce_forward_cuda(ct_ctx(), loss.d, lse.d, S.d, E.d, target.d, B, N, d, 8192);
+    sbr_nn_scoring sc = {B, 1, N, d, 8192, 0};
+    sbr_nn_score_ce_forward_cuda(ct_ctx(), loss.d, lse.d, S.d, E.d, target.d, sc);
     float *first[2] = {NULL, NULL};
     for (int r = 0; r < 2; r++) {
         ct_buf dS = ct_in((size_t)B * d, 0, 0), dE = ct_in((size_t)(N + 1) * d, 0, 0);
-        sbr_nn_score_ce_backward_cuda(ct_ctx(), dS.d, dE.d, dl.d, S.d, E.d, target.d, lse.d, B, N,
-                                      d, 8192);
+        sbr_nn_score_ce_backward_cuda(ct_ctx(), dS.d, dE.d, dl.d, S.d, E.d, target.d, lse.d, sc);
         if (r == 0) {
             first[0] = ct_download(dS.d, dS.n);
             first[1] = ct_download(dE.d, dE.n);

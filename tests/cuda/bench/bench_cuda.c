@@ -216,13 +216,13 @@ static void bench_score_ce(void)
     int chunks[] = {8192, 16384, 43097};
     for (int c = 0; c < 3; c++) {
         int ch = chunks[c];
+        sbr_nn_scoring cat = {B, 1, N, d, ch, 0};
         double tf, tb, tfb;
-        TIME_MEDIAN(tf, sbr_nn_score_ce_forward_cuda(&ctx, loss, lse, S, E, target, B, N, d, ch));
-        TIME_MEDIAN(tb, sbr_nn_score_ce_backward_cuda(&ctx, dS, dE, dl, S, E, target, lse, B, N,
-                                                       d, ch));
+        TIME_MEDIAN(tf, sbr_nn_score_ce_forward_cuda(&ctx, loss, lse, S, E, target, cat));
+        TIME_MEDIAN(tb, sbr_nn_score_ce_backward_cuda(&ctx, dS, dE, dl, S, E, target, lse, cat));
         TIME_MEDIAN(tfb, {
-            sbr_nn_score_ce_forward_cuda(&ctx, loss, lse, S, E, target, B, N, d, ch);
-            sbr_nn_score_ce_backward_cuda(&ctx, dS, dE, dl, S, E, target, lse, B, N, d, ch);
+            sbr_nn_score_ce_forward_cuda(&ctx, loss, lse, S, E, target, cat);
+            sbr_nn_score_ce_backward_cuda(&ctx, dS, dE, dl, S, E, target, lse, cat);
         });
         snprintf(shape, sizeof shape, "B=%d N=%d d=%d chunk=%d", B, N, d, ch);
         row("score_ce forward", shape, tf, fl, 0);
@@ -234,7 +234,8 @@ static void bench_score_ce(void)
     int32_t *idx = dalloc((size_t)B * K * sizeof(int32_t));
     float *sc = dzeros((size_t)B * K);
     double tk;
-    TIME_MEDIAN(tk, sbr_nn_topk_cuda(&ctx, idx, sc, S, E, B, N, d, K, 43097, NULL, NULL));
+    TIME_MEDIAN(tk, sbr_nn_topk_cuda(&ctx, idx, sc, S, E, K, NULL, NULL,
+                                     (sbr_nn_scoring){B, 1, N, d, 43097, 0}));
     snprintf(shape, sizeof shape, "B=%d N=%d d=%d K=%d", B, N, d, K);
     row("top-K (sgemm + block arg-max merge)", shape, tk, fl, 0);
 }
