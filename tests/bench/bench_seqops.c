@@ -4,7 +4,11 @@
  * the attention products; element-wise work is not counted) or GB/s, as
  * Markdown table rows.
  *
- *   build/bench-seqops [--repeats N] */
+ *   build/bench-seqops [--repeats N] [--smoke]
+ *
+ * --smoke: tiny shapes and one repeat, the same calls: make test runs it
+ * (tests/suites/bench_smoke.sh) so that a benchmark that no longer builds or
+ * crashes is noticed; its figures mean nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +77,11 @@ static void row(const char *op, const char *shape, double sec, double flops, dou
     printf("| %s | %s | %.3f | %.3f | %s |\n", op, shape, sec * 1e3, cpu_last * 1e3, rate);
 }
 
-enum { B = 100, L = 20, D = 100 };
-/* lengths 1..20, a typical spread of session prefixes */
-static int32_t lens[B];
+/* batch B, sessions of length <= L, width D, a catalogue of N_ITEMS
+ * (diginetica's) for the hinge; tiny with --smoke */
+static int B = 100, L = 20, D = 100, N_ITEMS = 43097;
+/* [B] lengths 1..L, a typical spread of session prefixes */
+static int32_t *lens;
 
 static void *scratch_for(sbr_nn_ctx *ctx, size_t bytes)
 {
@@ -278,7 +284,7 @@ static void bench_losses(void)
 {
     sbr_nn_ctx ctx = {0};
     /* ProxySR: batch 64 against the whole catalogue, keep the 100 largest. */
-    int Bh = 64, M = 43097, k = 100;
+    int Bh = B < 64 ? B : 64, M = N_ITEMS, k = M > 1000 ? 100 : 10;
     size_t n = (size_t)Bh * M;
     float *dpos = randf(Bh, 1, 1), *dneg = randf(n, 2, 1), *loss = zerosf(Bh), *dl = randf(Bh, 3, 1);
     float *ddp = zerosf(Bh), *ddn = zerosf(n);
@@ -317,16 +323,22 @@ int main(int argc, char **argv)
      * and threads, OpenBLAS single-threaded (sbr_set_threads). */
     sbr_cli_begin("bench-seqops", argc, argv);
     sbr_set_threads(0);
+    int smoke = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
             repeats = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--smoke"))
+            smoke = 1;
         else {
-            fprintf(stderr, "usage: bench-seqops [--repeats N]\n");
+            fprintf(stderr, "usage: bench-seqops [--repeats N] [--smoke]\n");
             return 2;
         }
     }
     if (repeats < 1 || repeats > 64)
         repeats = 7;
+    if (smoke) /* d a multiple of the 2 heads; every length 1..L */
+        repeats = 1, B = 6, L = 5, D = 8, N_ITEMS = 300;
+    lens = sbr_xmalloc((size_t)B * sizeof(int32_t));
     for (int b = 0; b < B; b++)
         lens[b] = 1 + b % L;
     printf("| op | shape | ms | CPU ms | rate |\n|---|---|---|---|---|\n");
@@ -335,5 +347,6 @@ int main(int argc, char **argv)
     bench_edge_attn();
     bench_mhsa();
     bench_losses();
+    free(lens);
     return 0;
 }
