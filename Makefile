@@ -73,8 +73,8 @@ BENCH_DEPS :=
 include $(sort $(wildcard mk/*.mk))
 include pipelines/pipeline.mk
 
-.PHONY: all tools test test-unit test-asan test-cli test-cuda bench fuzz deps deps-check \
-        pipeline clean help
+.PHONY: all tools test test-unit test-asan test-cli test-cuda bench bench-deps fuzz deps \
+        deps-check pipeline clean help
 .DEFAULT_GOAL := all
 
 all: tools $(UNIT_BIN) $(HELPERS)
@@ -152,10 +152,11 @@ deps-check:
 
 # --- tests --------------------------------------------------------------------
 # make test builds with -Werror: "no warnings" is a promise, and a warning
-# (an incompatible pointer, say) has hidden a real bug before.
+# (an incompatible pointer, say) has hidden a real bug before. It builds the
+# benchmark programs too: tests/suites/bench_smoke.sh runs each at tiny sizes.
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 test: deps-check
-	@$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_ASAN) EXTRA_CFLAGS=-Werror
+	@$(MAKE) --no-print-directory -j$(NPROC) all $(UNIT_ASAN) $(BENCH_DEPS) EXTRA_CFLAGS=-Werror
 	@bash tests/run.sh
 
 test-unit: $(UNIT_BIN)
@@ -167,6 +168,10 @@ test-asan: $(UNIT_ASAN)
 # make bench: every tests/bench/bench_*.sh, assembled into docs/BENCH.md.
 bench: all $(BENCH_DEPS)
 	@bash tests/bench/run.sh
+
+# The programs make bench needs, one a line (tests/suites/bench_smoke.sh).
+bench-deps:
+	@printf '%s\n' $(BENCH_DEPS)
 
 test-cli: tools
 	@bash tests/cli/run.sh

@@ -24,11 +24,12 @@ $(CUDA_TEST_BIN): $(CUDA_TEST_OBJ) $(LIB)
 
 # A _cuda definition whose parameters drifted from api.inc would compile as a
 # C++ overload and leave the C symbol undefined: list what nn.h declares and
-# what libsbr.a defines.
+# what libsbr.a defines. A function's name is followed by its "(", which
+# leaves out the per-precision struct types (sbr_nn_gru_w_cuda, ...).
 cuda-api-check: $(LIB)
 	@missing=$$(comm -23 \
 	  <($(CC) -E -DSBR_HAVE_CUDA=1 -D_GNU_SOURCE -Icommon common/nn/nn.h | \
-	    grep -o 'sbr_nn_[a-z0-9_]*_cuda' | sort -u) \
+	    grep -o 'sbr_nn_[a-z0-9_]*_cuda *(' | tr -d ' (' | sort -u) \
 	  <(nm $(LIB) 2>/dev/null | awk '$$2 == "T" {print $$3}' | grep '_cuda$$' | sort -u)); \
 	if [ -n "$$missing" ]; then \
 	  echo "cuda-api-check: declared in common/nn/api.inc, not defined in common/cuda:"; \

@@ -298,9 +298,10 @@ struct apool_dq_terms {
 } // namespace
 
 void sbr_nn_attn_pool_forward_cuda(sbr_nn_ctx *ctx, float *y, float *alpha, const float *sg,
-                                   const float *q, const float *x, const int32_t *len, int B,
-                                   int L, int h, int d)
+                                   const float *q, const float *x, const int32_t *len,
+                                   sbr_nn_seq_shape sh)
 {
+    int B = sh.B, L = sh.L, h = sh.in, d = sh.out;
     ATT_REQUIRE("attn_pool_forward");
     SBR_NN_REQUIRE(h >= 0 && d >= 0, "attn_pool_forward", "negative size");
     if ((size_t)B * L == 0)
@@ -313,8 +314,9 @@ void sbr_nn_attn_pool_forward_cuda(sbr_nn_ctx *ctx, float *y, float *alpha, cons
 void sbr_nn_attn_pool_backward_cuda(sbr_nn_ctx *ctx, float *dsg, float *dq, float *dx,
                                     float *dalpha, const float *dy, const float *alpha,
                                     const float *sg, const float *q, const float *x,
-                                    const int32_t *len, int B, int L, int h, int d)
+                                    const int32_t *len, sbr_nn_seq_shape sh)
 {
+    int B = sh.B, L = sh.L, h = sh.in, d = sh.out;
     ATT_REQUIRE("attn_pool_backward");
     SBR_NN_REQUIRE(h >= 0 && d >= 0, "attn_pool_backward", "negative size");
     if ((size_t)B * L == 0)
@@ -362,10 +364,11 @@ __global__ void k_gate_b(float *dpre, float *dq, const float *dsg, const float *
 }
 
 void sbr_nn_additive_gate_forward_cuda(sbr_nn_ctx *ctx, float *sg, float *q, const float *x,
-                                       const float *w_x, const float *b_x, const float *v,
-                                       const float *w_v, const float *b_v, int B, int L, int in,
-                                       int h)
+                                       const float *v, const sbr_nn_additive_gate_w_cuda *w,
+                                       sbr_nn_seq_shape sh)
 {
+    const float *w_x = w->w_x, *b_x = w->b_x, *w_v = w->w_v, *b_v = w->b_v;
+    int B = sh.B, L = sh.L, in = sh.in, h = sh.out;
     ATT_REQUIRE("additive_gate_forward");
     SBR_NN_REQUIRE(in >= 0 && h >= 0, "additive_gate_forward", "negative size");
     if ((size_t)B * h == 0)
@@ -379,12 +382,16 @@ void sbr_nn_additive_gate_forward_cuda(sbr_nn_ctx *ctx, float *sg, float *q, con
     SBR_CUDA_LAUNCHED("additive_gate_forward");
 }
 
-void sbr_nn_additive_gate_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dw_x, float *db_x,
-                                        float *dv, float *dw_v, float *db_v, float *dpre,
+void sbr_nn_additive_gate_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dv,
+                                        const sbr_nn_additive_gate_w_cuda *dw, float *dpre,
                                         float *dq, const float *dsg, const float *sg,
-                                        const float *x, const float *w_x, const float *v,
-                                        const float *w_v, int B, int L, int in, int h)
+                                        const float *x, const float *v,
+                                        const sbr_nn_additive_gate_w_cuda *w, sbr_nn_seq_shape sh)
 {
+    float *dw_x = dw ? dw->w_x : NULL, *db_x = dw ? dw->b_x : NULL;
+    float *dw_v = dw ? dw->w_v : NULL, *db_v = dw ? dw->b_v : NULL;
+    const float *w_x = w->w_x, *w_v = w->w_v;
+    int B = sh.B, L = sh.L, in = sh.in, h = sh.out;
     ATT_REQUIRE("additive_gate_backward");
     SBR_NN_REQUIRE(in >= 0 && h >= 0, "additive_gate_backward", "negative size");
     if ((size_t)B * h == 0)

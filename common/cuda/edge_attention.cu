@@ -208,10 +208,11 @@ extern "C" size_t sbr_nn_edge_attn_local_scratch_cuda(int nnz)
 }
 
 void sbr_nn_edge_attn_local_forward_cuda(sbr_nn_ctx *ctx, float *y, float *alpha, const float *h,
-                                         const int32_t *ptr, const int32_t *col,
-                                         const int32_t *etype, const float *a, int T, int d,
+                                         const sbr_nn_typed_csr *g, const float *a, int d,
                                          float slope)
 {
+    const int32_t *ptr = g->ptr, *col = g->col, *etype = g->etype;
+    int T = g->T;
     SBR_NN_REQUIRE(T >= 0 && d >= 0, "edge_attn_local_forward", "negative size");
     if (T == 0)
         return;
@@ -221,10 +222,12 @@ void sbr_nn_edge_attn_local_forward_cuda(sbr_nn_ctx *ctx, float *y, float *alpha
 }
 
 void sbr_nn_edge_attn_local_backward_cuda(sbr_nn_ctx *ctx, float *dh, float *da, const float *dy,
-                                          const float *alpha, const float *h, const int32_t *ptr,
-                                          const int32_t *col, const int32_t *etype,
-                                          const float *a, int T, int d, float slope)
+                                          const float *alpha, const float *h,
+                                          const sbr_nn_typed_csr *g, const float *a, int d,
+                                          float slope)
 {
+    const int32_t *ptr = g->ptr, *col = g->col, *etype = g->etype;
+    int T = g->T;
     const char *op = "edge_attn_local_backward";
     SBR_NN_REQUIRE(T >= 0 && d >= 0, op, "negative size");
     if (T == 0 || d == 0)
@@ -463,12 +466,18 @@ static void ea_global_need(sbr_nn_ctx *ctx, const char *op, int M, int K, int d)
                    "scratch of %zu bytes, needs %zu", ctx ? ctx->scratch_bytes : 0, need);
 }
 
-void sbr_nn_edge_attn_global_forward_cuda(sbr_nn_ctx *ctx, float *y, float *u, float *alpha,
-                                          float *cat, const float *hv, const float *hn,
-                                          const float *wn, const float *s, const int32_t *nk,
-                                          const float *w1, const float *q1, const float *w2,
-                                          const float *drop, int M, int K, int d, float slope)
+void sbr_nn_edge_attn_global_forward_cuda(sbr_nn_ctx *ctx,
+                                          const sbr_nn_edge_attn_global_out_cuda *o,
+                                          const float *hv, const sbr_nn_edge_attn_global_in_cuda *x,
+                                          const sbr_nn_nbr_table *nb,
+                                          const sbr_nn_edge_attn_global_w_cuda *w,
+                                          const float *drop, int d, float slope)
 {
+    float *y = o->y, *u = o->u, *alpha = o->alpha, *cat = o->cat;
+    const float *hn = x->hn, *wn = x->wn, *s = x->s;
+    const float *w1 = w->w1, *q1 = w->q1, *w2 = w->w2;
+    const int32_t *nk = nb->nk;
+    int M = nb->M, K = nb->K;
     const char *op = "edge_attn_global_forward";
     ea_global_need(ctx, op, M, K, d);
     if (M == 0 || d == 0)
@@ -491,15 +500,23 @@ void sbr_nn_edge_attn_global_forward_cuda(sbr_nn_ctx *ctx, float *y, float *u, f
     sbr_nn_relu_forward_cuda(ctx, y, y, M * d);
 }
 
-void sbr_nn_edge_attn_global_backward_cuda(sbr_nn_ctx *ctx, float *dhv, float *dhn, float *dwn,
-                                           float *ds, float *dw1, float *dq1, float *dw2,
-                                           const float *dy, const float *y, const float *u,
-                                           const float *alpha, const float *cat,
-                                           const float *hn, const float *wn, const float *s,
-                                           const int32_t *nk, const float *w1, const float *q1,
-                                           const float *w2, const float *drop, int M, int K,
-                                           int d, float slope)
+void sbr_nn_edge_attn_global_backward_cuda(sbr_nn_ctx *ctx, float *dhv,
+                                           const sbr_nn_edge_attn_global_in_cuda *dx,
+                                           const sbr_nn_edge_attn_global_w_cuda *dw,
+                                           const float *dy,
+                                           const sbr_nn_edge_attn_global_out_cuda *o,
+                                           const sbr_nn_edge_attn_global_in_cuda *x,
+                                           const sbr_nn_nbr_table *nb,
+                                           const sbr_nn_edge_attn_global_w_cuda *w,
+                                           const float *drop, int d, float slope)
 {
+    float *dhn = dx ? dx->hn : NULL, *dwn = dx ? dx->wn : NULL, *ds = dx ? dx->s : NULL;
+    float *dw1 = dw ? dw->w1 : NULL, *dq1 = dw ? dw->q1 : NULL, *dw2 = dw ? dw->w2 : NULL;
+    const float *y = o->y, *u = o->u, *alpha = o->alpha, *cat = o->cat;
+    const float *hn = x->hn, *wn = x->wn, *s = x->s;
+    const float *w1 = w->w1, *q1 = w->q1, *w2 = w->w2;
+    const int32_t *nk = nb->nk;
+    int M = nb->M, K = nb->K;
     const char *op = "edge_attn_global_backward";
     ea_global_need(ctx, op, M, K, d);
     if (M == 0 || d == 0)

@@ -145,15 +145,18 @@ static void ggnn_check(sbr_nn_ctx *ctx, const char *op, int T, int d, int steps,
                    "scratch of %zu bytes, needs %zu", ctx ? ctx->scratch_bytes : 0, need);
 }
 
-void sbr_nn_ggnn_forward_cuda(sbr_nn_ctx *ctx, float *hout, float *hsteps, float *a, float *gates,
-                              float *ghn, const float *h0, const int32_t *in_ptr,
-                              const int32_t *in_col, const float *in_val, const int32_t *out_ptr,
-                              const int32_t *out_col, const float *out_val, const float *w_in,
-                              const float *b_in, const float *w_out, const float *b_out,
-                              const float *b_iah, const float *b_oah, const float *w_ih,
-                              const float *b_ih, const float *w_hh, const float *b_hh, int T,
-                              int d, int steps)
+void sbr_nn_ggnn_forward_cuda(sbr_nn_ctx *ctx, float *hout, const sbr_nn_ggnn_saved_cuda *sv,
+                              const float *h0, const sbr_nn_ggnn_graph_cuda *g,
+                              const sbr_nn_ggnn_w_cuda *w, int d, int steps)
 {
+    float *hsteps = sv->hsteps, *a = sv->a, *gates = sv->gates, *ghn = sv->ghn;
+    const int32_t *in_ptr = g->in_ptr, *in_col = g->in_col, *out_ptr = g->out_ptr,
+                  *out_col = g->out_col;
+    const float *in_val = g->in_val, *out_val = g->out_val;
+    const float *w_in = w->w_in, *b_in = w->b_in, *w_out = w->w_out, *b_out = w->b_out,
+                *b_iah = w->b_iah, *b_oah = w->b_oah, *w_ih = w->w_ih, *b_ih = w->b_ih,
+                *w_hh = w->w_hh, *b_hh = w->b_hh;
+    int T = g->T;
     const char *op = "ggnn_forward";
     ggnn_check(ctx, op, T, d, steps, T > 0 ? dense_bytes(T, d) : 0);
     if (T == 0 || d == 0)
@@ -246,17 +249,24 @@ static void sort_both(sbr_nn_ctx *ctx, ggnn_sorted *min_, ggnn_sorted *mout,
     sort_prep(ctx, mout, p, out_ptr, out_col, nnz_out, T, temp, temp_bytes);
 }
 
-void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, float *dw_in, float *db_in,
-                               float *dw_out, float *db_out, float *db_iah, float *db_oah,
-                               float *dw_ih, float *db_ih, float *dw_hh, float *db_hh,
-                               const float *dhout, const float *hsteps, const float *a,
-                               const float *gates, const float *ghn, const int32_t *in_ptr,
-                               const int32_t *in_col, const float *in_val,
-                               const int32_t *out_ptr, const int32_t *out_col,
-                               const float *out_val, const float *in_tval, const float *out_tval,
-                               const float *w_in, const float *w_out, const float *w_ih,
-                               const float *w_hh, int T, int d, int steps)
+void sbr_nn_ggnn_backward_cuda(sbr_nn_ctx *ctx, float *dh0, const sbr_nn_ggnn_w_cuda *dw,
+                               const float *dhout, const sbr_nn_ggnn_saved_cuda *sv,
+                               const sbr_nn_ggnn_graph_cuda *g, const sbr_nn_ggnn_w_cuda *w, int d,
+                               int steps)
 {
+    static const sbr_nn_ggnn_w_cuda none = {};
+    if (!dw)
+        dw = &none;
+    float *dw_in = dw->w_in, *db_in = dw->b_in, *dw_out = dw->w_out, *db_out = dw->b_out,
+          *db_iah = dw->b_iah, *db_oah = dw->b_oah, *dw_ih = dw->w_ih, *db_ih = dw->b_ih,
+          *dw_hh = dw->w_hh, *db_hh = dw->b_hh;
+    const float *hsteps = sv->hsteps, *a = sv->a, *gates = sv->gates, *ghn = sv->ghn;
+    const int32_t *in_ptr = g->in_ptr, *in_col = g->in_col, *out_ptr = g->out_ptr,
+                  *out_col = g->out_col;
+    const float *in_val = g->in_val, *out_val = g->out_val, *in_tval = g->in_tval,
+                *out_tval = g->out_tval;
+    const float *w_in = w->w_in, *w_out = w->w_out, *w_ih = w->w_ih, *w_hh = w->w_hh;
+    int T = g->T;
     const char *op = "ggnn_backward";
     SBR_NN_REQUIRE(T >= 0 && d >= 0 && steps >= 1, op, "bad sizes T=%d d=%d steps=%d", T, d,
                    steps);

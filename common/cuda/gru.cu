@@ -216,11 +216,13 @@ __global__ void k_gru_dh0(float *dh0, const float *dcur, const float *dhlast, co
     }
 }
 
-void sbr_nn_gru_forward_cuda(sbr_nn_ctx *ctx, float *hs, float *hlast, float *gates, float *ghn,
-                             const float *x, const int32_t *len, const float *h0,
-                             const float *w_ih, const float *b_ih, const float *w_hh,
-                             const float *b_hh, int B, int L, int In, int H)
+void sbr_nn_gru_forward_cuda(sbr_nn_ctx *ctx, const sbr_nn_gru_out_cuda *y, const float *x,
+                             const int32_t *len, const float *h0, const sbr_nn_gru_w_cuda *w,
+                             sbr_nn_seq_shape sh)
 {
+    float *hs = y->hs, *hlast = y->hlast, *gates = y->gates, *ghn = y->ghn;
+    const float *w_ih = w->w_ih, *b_ih = w->b_ih, *w_hh = w->w_hh, *b_hh = w->b_hh;
+    int B = sh.B, L = sh.L, In = sh.in, H = sh.out;
     SBR_NN_REQUIRE(B >= 0 && L >= 0 && In >= 0 && H >= 0, "gru_forward", "negative size");
     gru_need(ctx, sbr_nn_gru_scratch_cuda(B, L, H), "gru_forward");
     if (B == 0 || H == 0)
@@ -244,12 +246,16 @@ void sbr_nn_gru_forward_cuda(sbr_nn_ctx *ctx, float *hs, float *hlast, float *ga
     }
 }
 
-void sbr_nn_gru_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dh0, float *dw_ih, float *db_ih,
-                              float *dw_hh, float *db_hh, const float *dhs, const float *dhlast,
-                              const float *hs, const float *gates, const float *ghn,
+void sbr_nn_gru_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dh0, const sbr_nn_gru_w_cuda *dw,
+                              const float *dhs, const float *dhlast, const sbr_nn_gru_out_cuda *y,
                               const float *x, const int32_t *len, const float *h0,
-                              const float *w_ih, const float *w_hh, int B, int L, int In, int H)
+                              const sbr_nn_gru_w_cuda *w, sbr_nn_seq_shape sh)
 {
+    float *dw_ih = dw ? dw->w_ih : NULL, *db_ih = dw ? dw->b_ih : NULL;
+    float *dw_hh = dw ? dw->w_hh : NULL, *db_hh = dw ? dw->b_hh : NULL;
+    const float *hs = y->hs, *gates = y->gates, *ghn = y->ghn;
+    const float *w_ih = w->w_ih, *w_hh = w->w_hh;
+    int B = sh.B, L = sh.L, In = sh.in, H = sh.out;
     SBR_NN_REQUIRE(B >= 0 && L >= 0 && In >= 0 && H >= 0, "gru_backward", "negative size");
     gru_need(ctx, sbr_nn_gru_scratch_cuda(B, L, H), "gru_backward");
     if (B == 0 || H == 0)

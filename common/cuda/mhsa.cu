@@ -148,10 +148,11 @@ extern "C" size_t sbr_nn_mha_backward_scratch_cuda(int B, int L, int nh)
     return sbr_cuda_align256((size_t)B * nh * L * sizeof(float));
 }
 
-void sbr_nn_mha_forward_cuda(sbr_nn_ctx *ctx, float *o, float *p, const float *q, const float *k,
-                             const float *v, const float *drop, const int32_t *len, int B, int L,
-                             int d, int nh, int causal)
+void sbr_nn_mha_forward_cuda(sbr_nn_ctx *ctx, float *o, float *p, const sbr_nn_qkv_cuda *x,
+                             const float *drop, const int32_t *len, int B, int L, int d, int nh,
+                             int causal)
 {
+    const float *q = x->q, *k = x->k, *v = x->v;
     mha_check("mha_forward", B, L, d, nh);
     size_t rows = (size_t)B * nh * L;
     if (rows == 0 || d == 0)
@@ -183,11 +184,12 @@ static void mha_backward(sbr_nn_ctx *ctx, float *sdot, float *dq, float *dk, flo
     }
 }
 
-void sbr_nn_mha_backward_cuda(sbr_nn_ctx *ctx, float *dq, float *dk, float *dv,
-                              const float *dout, const float *p, const float *q, const float *k,
-                              const float *v, const float *drop, const int32_t *len, int B,
-                              int L, int d, int nh, int causal)
+void sbr_nn_mha_backward_cuda(sbr_nn_ctx *ctx, const sbr_nn_qkv_cuda *dx, const float *dout,
+                              const float *p, const sbr_nn_qkv_cuda *x, const float *drop,
+                              const int32_t *len, int B, int L, int d, int nh, int causal)
 {
+    float *dq = dx ? dx->q : NULL, *dk = dx ? dx->k : NULL, *dv = dx ? dx->v : NULL;
+    const float *q = x->q, *k = x->k, *v = x->v;
     const char *op = "mha_backward";
     mha_check(op, B, L, d, nh);
     size_t need = sbr_nn_mha_backward_scratch_cuda(B, L, nh);
@@ -200,14 +202,18 @@ void sbr_nn_mha_backward_cuda(sbr_nn_ctx *ctx, float *dq, float *dk, float *dv,
 
 /* ---- the block ----------------------------------------------------------------- */
 
-// The layouts are element counts, the same for every element type.
-extern "C" size_t sbr_nn_mhsa_param_count_cuda(int d, int dff)
+// The layouts are element counts, the same for every element type (the
+// parameters' as mhsa.inc's: the struct's order, on a device base pointer).
+extern "C" size_t sbr_nn_mhsa_w_flat_cuda(sbr_nn_mhsa_w_cuda *w, float *base, int d, int dff)
 {
-    return sbr_nn_mhsa_param_count_f32(d, dff);
-}
-extern "C" size_t sbr_nn_mhsa_param_offset_cuda(int which, int d, int dff)
-{
-    return sbr_nn_mhsa_param_offset_f32(which, d, dff);
+    size_t dd = (size_t)d * d, t = 0;
+#define TAKE(f, n) (w->f = base ? base + t : NULL, t += (n))
+    TAKE(wq, dd), TAKE(bq, d), TAKE(wk, dd), TAKE(bk, d), TAKE(wv, dd), TAKE(bv, d);
+    TAKE(wo, dd), TAKE(bo, d), TAKE(ln1_g, d), TAKE(ln1_b, d);
+    TAKE(w1, (size_t)dff * d), TAKE(b1, dff), TAKE(w2, (size_t)d * dff), TAKE(b2, d);
+    TAKE(ln2_g, d), TAKE(ln2_b, d);
+#undef TAKE
+    return t;
 }
 extern "C" size_t sbr_nn_mhsa_act_count_cuda(int B, int L, int d, int nh, int dff)
 {
@@ -325,32 +331,29 @@ static void mhsa_check(const char *op, sbr_nn_ctx *ctx, int B, int L, int d, int
 }
 
 void sbr_nn_mhsa_forward_cuda(sbr_nn_ctx *ctx, float *y, float *act, const float *x,
-                              const int32_t *len, const float *prm, int B, int L, int d, int nh,
-                              int dff, int flags, float eps, float p_attn, float p_hidden,
-                              uint64_t seed, uint64_t offset)
+                              const int32_t *len, const sbr_nn_mhsa_w_cuda *w, int B, int L,
+                              const sbr_nn_mhsa_cfg *cfg)
 {
+    int d = cfg->d, nh = cfg->nh, dff = cfg->dff, flags = cfg->flags;
+    float eps = (float)cfg->eps, p_attn = (float)cfg->p_attn, p_hidden = (float)cfg->p_hidden;
+    uint64_t seed = cfg->seed, offset = cfg->offset;
     mhsa_check("mhsa_forward", ctx, B, L, d, nh, dff, flags);
     SBR_NN_REQUIRE(p_attn >= 0 && p_attn < 1 && p_hidden >= 0 && p_hidden < 1, "mhsa_forward",
                    "dropout rates %g, %g are outside [0, 1)", (double)p_attn, (double)p_hidden);
-    size_t o[SBR_NN_MHSA_NPARAM];
-    for (int i = 0; i < SBR_NN_MHSA_NPARAM; i++)
-        o[i] = sbr_nn_mhsa_param_offset_f32(i, d, dff);
     mhsa_act a;
     mhsa_acts(&a, act, B, L, d, nh, dff);
     int BL = B * L, causal = (flags & SBR_NN_MHSA_CAUSAL) != 0;
     size_t BLd = (size_t)BL * d, nA = (size_t)B * nh * L * L;
-    const float *P = prm;
     factors(ctx, a.fa, nA, p_attn, seed, offset);
     factors(ctx, a.fo, BLd, p_hidden, seed, offset + nA);
     factors(ctx, a.ff, BLd, p_hidden, seed, offset + nA + BLd);
     if (flags & SBR_NN_MHSA_PROXYSR) {
-        sbr_nn_linear_forward_cuda(ctx, a.q, x, P + o[SBR_NN_MHSA_WQ], P + o[SBR_NN_MHSA_BQ], BL,
-                                   d, d);
-        sbr_nn_linear_forward_cuda(ctx, a.k, x, P + o[SBR_NN_MHSA_WK], P + o[SBR_NN_MHSA_BK], BL,
-                                   d, d);
+        sbr_nn_linear_forward_cuda(ctx, a.q, x, w->wq, w->bq, BL, d, d);
+        sbr_nn_linear_forward_cuda(ctx, a.k, x, w->wk, w->bk, BL, d, d);
         sbr_nn_relu_forward_cuda(ctx, a.q, a.q, (int)BLd);
         sbr_nn_relu_forward_cuda(ctx, a.k, a.k, (int)BLd);
-        sbr_nn_mha_forward_cuda(ctx, a.att, a.p, a.q, a.k, x, a.fa, len, B, L, d, nh, causal);
+        sbr_nn_qkv_cuda qkv = {a.q, a.k, (float *)x}; // V = x itself (read only)
+        sbr_nn_mha_forward_cuda(ctx, a.att, a.p, &qkv, a.fa, len, B, L, d, nh, causal);
         sbr_nn_mul_forward_cuda(ctx, y, a.att, a.fo, (int)BLd);
         sbr_nn_add_forward_cuda(ctx, y, y, x, (int)BLd);
         mask_rows(ctx, y, len, B, L, d);
@@ -359,57 +362,50 @@ void sbr_nn_mhsa_forward_cuda(sbr_nn_ctx *ctx, float *y, float *act, const float
     int pre = (flags & SBR_NN_MHSA_PRENORM) != 0;
     const float *qin = x;
     if (pre) {
-        sbr_nn_layernorm_forward_cuda(ctx, a.n1, a.m1, a.s1, x, P + o[SBR_NN_MHSA_G1],
-                                      P + o[SBR_NN_MHSA_B1N], BL, d, eps);
+        sbr_nn_layernorm_forward_cuda(ctx, a.n1, a.m1, a.s1, x, w->ln1_g, w->ln1_b, BL, d, eps);
         qin = a.n1;
     }
-    sbr_nn_linear_forward_cuda(ctx, a.q, qin, P + o[SBR_NN_MHSA_WQ], P + o[SBR_NN_MHSA_BQ], BL, d,
-                               d);
-    sbr_nn_linear_forward_cuda(ctx, a.k, x, P + o[SBR_NN_MHSA_WK], P + o[SBR_NN_MHSA_BK], BL, d, d);
-    sbr_nn_linear_forward_cuda(ctx, a.v, x, P + o[SBR_NN_MHSA_WV], P + o[SBR_NN_MHSA_BV], BL, d, d);
-    sbr_nn_mha_forward_cuda(ctx, a.att, a.p, a.q, a.k, a.v, a.fa, len, B, L, d, nh, causal);
-    sbr_nn_linear_forward_cuda(ctx, a.r1, a.att, P + o[SBR_NN_MHSA_WO], P + o[SBR_NN_MHSA_BO], BL,
-                               d, d);
+    sbr_nn_linear_forward_cuda(ctx, a.q, qin, w->wq, w->bq, BL, d, d);
+    sbr_nn_linear_forward_cuda(ctx, a.k, x, w->wk, w->bk, BL, d, d);
+    sbr_nn_linear_forward_cuda(ctx, a.v, x, w->wv, w->bv, BL, d, d);
+    sbr_nn_qkv_cuda qkv = {a.q, a.k, a.v};
+    sbr_nn_mha_forward_cuda(ctx, a.att, a.p, &qkv, a.fa, len, B, L, d, nh, causal);
+    sbr_nn_linear_forward_cuda(ctx, a.r1, a.att, w->wo, w->bo, BL, d, d);
     sbr_nn_mul_forward_cuda(ctx, a.r1, a.r1, a.fo, (int)BLd);
     sbr_nn_add_forward_cuda(ctx, a.r1, a.r1, qin, (int)BLd);
     if (pre)
-        sbr_nn_layernorm_forward_cuda(ctx, a.n2, a.m2, a.s2, a.r1, P + o[SBR_NN_MHSA_G2],
-                                      P + o[SBR_NN_MHSA_B2N], BL, d, eps);
+        sbr_nn_layernorm_forward_cuda(ctx, a.n2, a.m2, a.s2, a.r1, w->ln2_g, w->ln2_b, BL, d, eps);
     else
-        sbr_nn_layernorm_forward_cuda(ctx, a.n2, a.m1, a.s1, a.r1, P + o[SBR_NN_MHSA_G1],
-                                      P + o[SBR_NN_MHSA_B1N], BL, d, eps);
-    sbr_nn_linear_forward_cuda(ctx, a.f1, a.n2, P + o[SBR_NN_MHSA_W1], P + o[SBR_NN_MHSA_B1], BL,
-                               d, dff);
+        sbr_nn_layernorm_forward_cuda(ctx, a.n2, a.m1, a.s1, a.r1, w->ln1_g, w->ln1_b, BL, d, eps);
+    sbr_nn_linear_forward_cuda(ctx, a.f1, a.n2, w->w1, w->b1, BL, d, dff);
     sbr_nn_relu_forward_cuda(ctx, a.f1, a.f1, BL * dff);
-    sbr_nn_linear_forward_cuda(ctx, a.r2, a.f1, P + o[SBR_NN_MHSA_W2], P + o[SBR_NN_MHSA_B2], BL,
-                               dff, d);
+    sbr_nn_linear_forward_cuda(ctx, a.r2, a.f1, w->w2, w->b2, BL, dff, d);
     sbr_nn_mul_forward_cuda(ctx, a.r2, a.r2, a.ff, (int)BLd);
     sbr_nn_add_forward_cuda(ctx, a.r2, a.r2, a.n2, (int)BLd);
     if (pre)
         d2d(ctx, y, a.r2, BLd);
     else
-        sbr_nn_layernorm_forward_cuda(ctx, y, a.m2, a.s2, a.r2, P + o[SBR_NN_MHSA_G2],
-                                      P + o[SBR_NN_MHSA_B2N], BL, d, eps);
+        sbr_nn_layernorm_forward_cuda(ctx, y, a.m2, a.s2, a.r2, w->ln2_g, w->ln2_b, BL, d, eps);
     mask_rows(ctx, y, len, B, L, d);
 }
 
-void sbr_nn_mhsa_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dprm, const float *dy,
-                               const float *act, const float *x, const int32_t *len,
-                               const float *prm, int B, int L, int d, int nh, int dff, int flags)
+void sbr_nn_mhsa_backward_cuda(sbr_nn_ctx *ctx, float *dx, const sbr_nn_mhsa_w_cuda *dw,
+                               const float *dy, const float *act, const float *x,
+                               const int32_t *len, const sbr_nn_mhsa_w_cuda *w, int B, int L,
+                               const sbr_nn_mhsa_cfg *cfg)
 {
+    int d = cfg->d, nh = cfg->nh, dff = cfg->dff, flags = cfg->flags;
     mhsa_check("mhsa_backward", ctx, B, L, d, nh, dff, flags);
-    size_t o[SBR_NN_MHSA_NPARAM];
-    for (int i = 0; i < SBR_NN_MHSA_NPARAM; i++)
-        o[i] = sbr_nn_mhsa_param_offset_f32(i, d, dff);
     mhsa_act a;
     mhsa_acts(&a, (float *)act, B, L, d, nh, dff);
     int BL = B * L, causal = (flags & SBR_NN_MHSA_CAUSAL) != 0;
     size_t BLd = (size_t)BL * d;
     if (BLd == 0)
         return;
-    const float *P = prm;
-    float *G = dprm;
-#define GP(i) (G ? G + o[i] : NULL)
+    // no dw: no parameter gradients (every field NULL)
+    sbr_nn_mhsa_w_cuda G = {};
+    if (dw)
+        G = *dw;
     float *g0 = (float *)ctx->scratch, *g1 = g0 + BLd, *g2 = g1 + BLd, *g3 = g2 + BLd;
     float *datt = g3 + BLd, *dq = datt + BLd, *dk = dq + BLd, *dv = dk + BLd, *df = dv + BLd;
     float *sdot = (float *)((char *)ctx->scratch +
@@ -428,10 +424,8 @@ void sbr_nn_mhsa_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dprm, const fl
             sbr_nn_add_backward_cuda(ctx, dx, NULL, dv, (int)BLd);
         relu_mask(ctx, dq, a.q, BLd);
         relu_mask(ctx, dk, a.k, BLd);
-        sbr_nn_linear_backward_cuda(ctx, dx, GP(SBR_NN_MHSA_WQ), GP(SBR_NN_MHSA_BQ), dq, x,
-                                    P + o[SBR_NN_MHSA_WQ], BL, d, d);
-        sbr_nn_linear_backward_cuda(ctx, dx, GP(SBR_NN_MHSA_WK), GP(SBR_NN_MHSA_BK), dk, x,
-                                    P + o[SBR_NN_MHSA_WK], BL, d, d);
+        sbr_nn_linear_backward_cuda(ctx, dx, G.wq, G.bq, dq, x, w->wq, BL, d, d);
+        sbr_nn_linear_backward_cuda(ctx, dx, G.wk, G.bk, dk, x, w->wk, BL, d, d);
         return;
     }
     int pre = (flags & SBR_NN_MHSA_PRENORM) != 0;
@@ -439,42 +433,35 @@ void sbr_nn_mhsa_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dprm, const fl
         d2d(ctx, g1, g0, BLd);
     } else {
         zero(ctx, g1, BLd);
-        sbr_nn_layernorm_backward_cuda(ctx, g1, GP(SBR_NN_MHSA_G2), GP(SBR_NN_MHSA_B2N), g0, a.r2,
-                                       a.m2, a.s2, P + o[SBR_NN_MHSA_G2], BL, d);
+        sbr_nn_layernorm_backward_cuda(ctx, g1, G.ln2_g, G.ln2_b, g0, a.r2,
+                                       a.m2, a.s2, w->ln2_g, BL, d);
     }
     d2d(ctx, g2, g1, BLd);
     sbr_nn_mul_forward_cuda(ctx, g3, g1, a.ff, (int)BLd);
     zero(ctx, df, (size_t)BL * dff);
-    sbr_nn_linear_backward_cuda(ctx, df, GP(SBR_NN_MHSA_W2), GP(SBR_NN_MHSA_B2), g3, a.f1,
-                                P + o[SBR_NN_MHSA_W2], BL, dff, d);
+    sbr_nn_linear_backward_cuda(ctx, df, G.w2, G.b2, g3, a.f1, w->w2, BL, dff, d);
     relu_mask(ctx, df, a.f1, (size_t)BL * dff);
-    sbr_nn_linear_backward_cuda(ctx, g2, GP(SBR_NN_MHSA_W1), GP(SBR_NN_MHSA_B1), df, a.n2,
-                                P + o[SBR_NN_MHSA_W1], BL, d, dff);
+    sbr_nn_linear_backward_cuda(ctx, g2, G.w1, G.b1, df, a.n2, w->w1, BL, d, dff);
     zero(ctx, g1, BLd);
     if (pre)
-        sbr_nn_layernorm_backward_cuda(ctx, g1, GP(SBR_NN_MHSA_G2), GP(SBR_NN_MHSA_B2N), g2, a.r1,
-                                       a.m2, a.s2, P + o[SBR_NN_MHSA_G2], BL, d);
+        sbr_nn_layernorm_backward_cuda(ctx, g1, G.ln2_g, G.ln2_b, g2, a.r1,
+                                       a.m2, a.s2, w->ln2_g, BL, d);
     else
-        sbr_nn_layernorm_backward_cuda(ctx, g1, GP(SBR_NN_MHSA_G1), GP(SBR_NN_MHSA_B1N), g2, a.r1,
-                                       a.m1, a.s1, P + o[SBR_NN_MHSA_G1], BL, d);
+        sbr_nn_layernorm_backward_cuda(ctx, g1, G.ln1_g, G.ln1_b, g2, a.r1,
+                                       a.m1, a.s1, w->ln1_g, BL, d);
     d2d(ctx, g2, g1, BLd);
     sbr_nn_mul_forward_cuda(ctx, g1, g1, a.fo, (int)BLd);
-    sbr_nn_linear_backward_cuda(ctx, datt, GP(SBR_NN_MHSA_WO), GP(SBR_NN_MHSA_BO), g1, a.att,
-                                P + o[SBR_NN_MHSA_WO], BL, d, d);
+    sbr_nn_linear_backward_cuda(ctx, datt, G.wo, G.bo, g1, a.att, w->wo, BL, d, d);
     mha_backward(ctx, sdot, dq, dk, dv, datt, a.p, a.q, a.k, a.v, a.fa, len, B, L, d, nh, causal);
     const float *qin = pre ? a.n1 : x;
-    sbr_nn_linear_backward_cuda(ctx, g2, GP(SBR_NN_MHSA_WQ), GP(SBR_NN_MHSA_BQ), dq, qin,
-                                P + o[SBR_NN_MHSA_WQ], BL, d, d);
-    sbr_nn_linear_backward_cuda(ctx, dx, GP(SBR_NN_MHSA_WK), GP(SBR_NN_MHSA_BK), dk, x,
-                                P + o[SBR_NN_MHSA_WK], BL, d, d);
-    sbr_nn_linear_backward_cuda(ctx, dx, GP(SBR_NN_MHSA_WV), GP(SBR_NN_MHSA_BV), dv, x,
-                                P + o[SBR_NN_MHSA_WV], BL, d, d);
+    sbr_nn_linear_backward_cuda(ctx, g2, G.wq, G.bq, dq, qin, w->wq, BL, d, d);
+    sbr_nn_linear_backward_cuda(ctx, dx, G.wk, G.bk, dk, x, w->wk, BL, d, d);
+    sbr_nn_linear_backward_cuda(ctx, dx, G.wv, G.bv, dv, x, w->wv, BL, d, d);
     if (pre) {
-        if (dx || G)
-            sbr_nn_layernorm_backward_cuda(ctx, dx, GP(SBR_NN_MHSA_G1), GP(SBR_NN_MHSA_B1N), g2,
-                                           x, a.m1, a.s1, P + o[SBR_NN_MHSA_G1], BL, d);
+        if (dx || G.ln1_g || G.ln1_b)
+            sbr_nn_layernorm_backward_cuda(ctx, dx, G.ln1_g, G.ln1_b, g2,
+                                           x, a.m1, a.s1, w->ln1_g, BL, d);
     } else if (dx) {
         sbr_nn_add_backward_cuda(ctx, dx, NULL, g2, (int)BLd);
     }
-#undef GP
 }

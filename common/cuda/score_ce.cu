@@ -23,9 +23,9 @@ static int ce_chunk(int N, int chunk)
     return ce < N ? ce : N;
 }
 
-extern "C" size_t sbr_nn_score_ce_scratch_cuda(int B, int N, int d, int chunk)
+extern "C" size_t sbr_nn_score_ce_scratch_cuda(sbr_nn_scoring sc)
 {
-    (void)d;
+    int B = sc.B, N = sc.N, chunk = sc.chunk;
     if (B <= 0 || N <= 0)
         return 0;
     return sbr_cuda_chunk_scratch((size_t)B * 2 * sizeof(float), (size_t)B * sizeof(float),
@@ -130,10 +130,12 @@ static void ce_logits(sbr_nn_ctx *ctx, const char *op, float *lg, const float *S
 }
 
 void sbr_nn_score_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, const float *S,
-                                  const float *E, const int32_t *target, int B, int N, int d,
-                                  int chunk)
+                                  const float *E, const int32_t *target, sbr_nn_scoring sc)
 {
     const char *op = "score_ce_forward";
+    SBR_NN_REQUIRE(sc.U == 1, op, "U = %d: one session vector per row (score_multi takes more)",
+                   sc.U);
+    int B = sc.B, N = sc.N, d = sc.d, chunk = sc.chunk;
     int ce = ce_check(ctx, op, B, N, d, chunk);
     if (B == 0)
         return;
@@ -182,9 +184,12 @@ static void ce_backward(sbr_nn_ctx *ctx, float *dS, float *dE, const float *dlos
 
 void sbr_nn_score_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE, const float *dloss,
                                    const float *S, const float *E, const int32_t *target,
-                                   const float *lse, int B, int N, int d, int chunk)
+                                   const float *lse, sbr_nn_scoring sc)
 {
-    ce_backward(ctx, dS, dE, dloss, S, E, target, lse, B, N, d, chunk, 0);
+    const char *op = "score_ce_backward";
+    SBR_NN_REQUIRE(sc.U == 1, op, "U = %d: one session vector per row (score_multi takes more)",
+                   sc.U);
+    ce_backward(ctx, dS, dE, dloss, S, E, target, lse, sc.B, sc.N, sc.d, sc.chunk, 0);
 }
 
 // keep is not used: when the catalogue fits one chunk (the scratch the model
@@ -194,12 +199,11 @@ void sbr_nn_score_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE, const 
 // traffic.
 void sbr_nn_score_ce_train_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, float *dS, float *dE,
                                 const float *dloss, const float *S, const float *E,
-                                const int32_t *target, float *keep, int B, int N, int d,
-                                int chunk)
+                                const int32_t *target, float *keep, sbr_nn_scoring sc)
 {
     (void)keep;
-    sbr_nn_score_ce_forward_cuda(ctx, loss, lse, S, E, target, B, N, d, chunk);
-    ce_backward(ctx, dS, dE, dloss, S, E, target, lse, B, N, d, chunk, 1);
+    sbr_nn_score_ce_forward_cuda(ctx, loss, lse, S, E, target, sc);
+    ce_backward(ctx, dS, dE, dloss, S, E, target, lse, sc.B, sc.N, sc.d, sc.chunk, 1);
 }
 
 /* ---- several session vectors per row (score_multi_ce) ------------------------------
@@ -219,9 +223,9 @@ static void sm_layout(int B, int U, int ce, size_t off[4])
     off[3] = off[2] + sbr_cuda_align256((size_t)B * ce * sizeof(float));
 }
 
-extern "C" size_t sbr_nn_score_multi_scratch_cuda(int B, int U, int N, int d, int chunk)
+extern "C" size_t sbr_nn_score_multi_scratch_cuda(sbr_nn_scoring sc)
 {
-    (void)d;
+    int B = sc.B, U = sc.U, N = sc.N, chunk = sc.chunk;
     if (B <= 0 || N <= 0 || U <= 0)
         return 0;
     size_t per = (size_t)B * U * sizeof(float) + (size_t)B * sizeof(float) + (size_t)B;
@@ -291,9 +295,9 @@ __global__ void k_sm_scatter(float *lg, const float *G, const uint8_t *am, int B
 }
 
 void sbr_nn_score_multi_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse, const float *S,
-                                        const float *E, const int32_t *target, int B, int U,
-                                        int N, int d, int chunk, int pool)
+                                        const float *E, const int32_t *target, sbr_nn_scoring sc)
 {
+    int B = sc.B, U = sc.U, N = sc.N, d = sc.d, chunk = sc.chunk, pool = sc.pool;
     const char *op = "score_multi_ce_forward";
     int ce = sm_check(ctx, op, B, U, N, d, chunk, pool);
     if (B == 0)
@@ -320,9 +324,10 @@ void sbr_nn_score_multi_ce_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse
 
 void sbr_nn_score_multi_ce_backward_cuda(sbr_nn_ctx *ctx, float *dS, float *dE,
                                          const float *dloss, const float *S, const float *E,
-                                         const int32_t *target, const float *lse, int B, int U,
-                                         int N, int d, int chunk, int pool)
+                                         const int32_t *target, const float *lse,
+                                         sbr_nn_scoring sc)
 {
+    int B = sc.B, U = sc.U, N = sc.N, d = sc.d, chunk = sc.chunk, pool = sc.pool;
     const char *op = "score_multi_ce_backward";
     int ce = sm_check(ctx, op, B, U, N, d, chunk, pool);
     if (B == 0 || (!dS && !dE))

@@ -18,9 +18,10 @@ static int topk_chunk(int N, int chunk)
     return ce < N ? ce : N;
 }
 
-extern "C" size_t sbr_nn_topk_scratch_cuda(int B, int N, int K, int chunk)
+extern "C" size_t sbr_nn_topk_scratch_cuda(sbr_nn_scoring sc, int K)
 {
     (void)K;
+    int B = sc.B, N = sc.N, chunk = sc.chunk;
     if (B <= 0 || N <= 0)
         return 0;
     return sbr_cuda_chunk_scratch(0, (size_t)B * sizeof(float),
@@ -130,10 +131,13 @@ __global__ void k_topk_merge(int32_t *idx, float *score, float *lg, int B, int K
 }
 
 void sbr_nn_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *S,
-                      const float *E, int B, int N, int d, int K, int chunk,
-                      const int32_t *excl_off, const int32_t *excl)
+                      const float *E, int K, const int32_t *excl_off, const int32_t *excl,
+                      sbr_nn_scoring sc)
 {
     const char *op = "topk";
+    SBR_NN_REQUIRE(sc.U == 1, op, "U = %d: one session vector per row (topk_multi takes more)",
+                   sc.U);
+    int B = sc.B, N = sc.N, d = sc.d, chunk = sc.chunk;
     SBR_NN_REQUIRE(B >= 0 && N >= 1 && d >= 1 && K >= 1 && chunk >= 1, op,
                    "bad sizes B=%d N=%d d=%d K=%d chunk=%d", B, N, d, K, chunk);
     SBR_NN_REQUIRE(K <= SBR_CUDA_TOPK_MAX_K, op, "K = %d: the GPU top-K takes at most %d", K,
@@ -172,9 +176,10 @@ void sbr_nn_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *
  * scores P [B, cn]. scratch: lg [B*U, ce] + P [B, ce]. */
 #include "cuda/score_pool.cuh"
 
-extern "C" size_t sbr_nn_topk_multi_scratch_cuda(int B, int U, int N, int K, int chunk)
+extern "C" size_t sbr_nn_topk_multi_scratch_cuda(sbr_nn_scoring sc, int K)
 {
     (void)K;
+    int B = sc.B, U = sc.U, N = sc.N, chunk = sc.chunk;
     if (B <= 0 || N <= 0 || U <= 0)
         return 0;
     return sbr_cuda_chunk_scratch(0, (size_t)B * U * sizeof(float) + (size_t)B * sizeof(float),
@@ -182,9 +187,10 @@ extern "C" size_t sbr_nn_topk_multi_scratch_cuda(int B, int U, int N, int K, int
 }
 
 void sbr_nn_topk_multi_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *S,
-                            const float *E, int B, int U, int N, int d, int K, int chunk,
-                            int pool, const int32_t *excl_off, const int32_t *excl)
+                            const float *E, int K, const int32_t *excl_off, const int32_t *excl,
+                            sbr_nn_scoring sc)
 {
+    int B = sc.B, U = sc.U, N = sc.N, d = sc.d, chunk = sc.chunk, pool = sc.pool;
     const char *op = "topk_multi";
     SBR_NN_REQUIRE(B >= 0 && U >= 1 && U <= 255 && N >= 1 && d >= 1 && K >= 1 && chunk >= 1, op,
                    "bad sizes B=%d U=%d N=%d d=%d K=%d chunk=%d", B, U, N, d, K, chunk);

@@ -217,15 +217,17 @@ static size_t catalogue_scratch(sbr_prec prec, int B, int U, int N, int d, int K
 {
 #define CATALOGUE_SCRATCH(sfx)                                                            \
     do {                                                                                  \
-        a = sbr_nn_score_ce_scratch_##sfx(B, N, d, chunk);                                \
-        b = sbr_nn_topk_scratch_##sfx(B, N, K, chunk);                                    \
+        a = sbr_nn_score_ce_scratch_##sfx(one);                                           \
+        b = sbr_nn_topk_scratch_##sfx(one, K);                                            \
         if (U > 1) {                                                                      \
-            size_t c = sbr_nn_score_multi_scratch_##sfx(B, U, N, d, chunk);               \
-            size_t x = sbr_nn_topk_multi_scratch_##sfx(B, U, N, K, chunk);                \
+            size_t c = sbr_nn_score_multi_scratch_##sfx(multi);                           \
+            size_t x = sbr_nn_topk_multi_scratch_##sfx(multi, K);                         \
             a = c > a ? c : a;                                                            \
             b = x > b ? x : b;                                                            \
         }                                                                                 \
     } while (0)
+    /* the single ops take one vector per row, the multi ops U */
+    sbr_nn_scoring one = {B, 1, N, d, chunk, 0}, multi = {B, U, N, d, chunk, 0};
     size_t a, b;
     switch (prec) {
     case SBR_PREC_F64: CATALOGUE_SCRATCH(f64); break;

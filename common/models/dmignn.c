@@ -209,7 +209,8 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
         real *sg = a->sg[u], *au = a->a + (size_t)u * BL, *Su = U == 1 ? (real *)Sv : a->su[u];
         R(sbr_nn_linear_forward)(ctx, sg, z, w->w4[u], w->b4[u], BL, d, d);
         R(sbr_nn_sigmoid_forward)(ctx, sg, sg, (int)n);
-        R(sbr_nn_attn_pool_forward)(ctx, Su, au, sg, w->q[u], hs, b->len, B, L, d, d);
+        R(sbr_nn_attn_pool_forward)(ctx, Su, au, sg, w->q[u], hs, b->len,
+                                    (sbr_nn_seq_shape){B, L, d, d});
         /* S [B, U, d]: the interests side by side, [S_0 .. S_u] grown by concat */
         if (u > 0) {
             real *next = u == U - 1 ? (real *)Sv : a->acc[u];
@@ -255,7 +256,7 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
         if (u > 0)
             R(sbr_fill)(m, dsg, 0, (int64_t)n);
         R(sbr_nn_attn_pool_backward)(ctx, dsg, g->q[u], dhs, dau, dSu + (size_t)u * Bd, au,
-                                     a->sg[u], w->q[u], hs, b->len, B, L, d, d);
+                                     a->sg[u], w->q[u], hs, b->len, (sbr_nn_seq_shape){B, L, d, d});
         R(sbr_fill)(m, a->dpre, 0, (int64_t)n);
         R(sbr_nn_sigmoid_backward)(ctx, a->dpre, dsg, a->sg[u], (int)n);
         R(sbr_nn_linear_backward)(ctx, dz, g->w4[u], g->b4[u], a->dpre, z, w->w4[u], BL, d, d);

@@ -87,9 +87,10 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     R(sbr_gce_forward)(m, &st->front, &st->ctx, b, train);
     real *hs = st->ctx.a.hs, *z = st->ctx.a.z;
     R(sbr_nn_seq_mean_forward)(ctx, a->sp, hs, b->len, B, L, d);
-    R(sbr_nn_additive_gate_forward)(ctx, a->sg, a->g5, z, w->w4, w->b4, a->sp, w->w5, NULL, B, L,
-                                    d, d);
-    R(sbr_nn_attn_pool_forward)(ctx, Sv, a->beta, a->sg, w->q2, hs, b->len, B, L, d, d);
+    R(sbr_nn_additive_gate_w) gate = {w->w4, w->b4, w->w5, NULL};
+    sbr_nn_seq_shape sh = {B, L, d, d};
+    R(sbr_nn_additive_gate_forward)(ctx, a->sg, a->g5, z, a->sp, &gate, sh);
+    R(sbr_nn_attn_pool_forward)(ctx, Sv, a->beta, a->sg, w->q2, hs, b->len, sh);
     m->iw = a->beta; /* [1, B, L]: the readout's weights, for sbr-infer --interest-weights */
 }
 
@@ -105,10 +106,12 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     real *dhs = a->g, *dsg = a->g + n, *dpre = a->g + 2 * n, *dz = a->g + 3 * n,
          *dbeta = a->g + 5 * n, *dg5 = dbeta + BL, *dsp = dg5 + (size_t)B * d;
     real *hs = st->ctx.a.hs, *z = st->ctx.a.z;
+    R(sbr_nn_additive_gate_w) gate = {w->w4, w->b4, w->w5, NULL}, dgate = {g->w4, g->b4, g->w5, NULL};
+    sbr_nn_seq_shape sh = {B, L, d, d};
     R(sbr_nn_attn_pool_backward)(ctx, dsg, g->q2, dhs, dbeta, dSv, a->beta, a->sg, w->q2, hs,
-                                 b->len, B, L, d, d);
-    R(sbr_nn_additive_gate_backward)(ctx, dz, g->w4, g->b4, dsp, g->w5, NULL, dpre, dg5, dsg,
-                                     a->sg, z, w->w4, a->sp, w->w5, B, L, d, d);
+                                 b->len, sh);
+    R(sbr_nn_additive_gate_backward)(ctx, dz, dsp, &dgate, dpre, dg5, dsg, a->sg, z, a->sp, &gate,
+                                     sh);
     R(sbr_nn_seq_mean_backward)(ctx, dhs, dsp, b->len, B, L, d);
     R(sbr_gce_backward)(m, &st->front, &st->ctx, b, dz, dhs);
 }

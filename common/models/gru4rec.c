@@ -11,12 +11,9 @@ static const sbr_opt opts[] = {
     {0}};
 
 typedef struct {
-    real *w_ih;  /* [3H, d] */
-    real *b_ih;  /* [3H] */
-    real *w_hh;  /* [3H, H] */
-    real *b_hh;  /* [3H] */
-    real *out_w; /* [d, H] */
-    real *out_b; /* [d] */
+    R(sbr_nn_gru_w) gru; /* w_ih [3H, d], b_ih [3H], w_hh [3H, H], b_hh [3H] */
+    real *out_w;         /* [d, H] */
+    real *out_b;         /* [d] */
 } weights;
 
 typedef struct {
@@ -24,9 +21,8 @@ typedef struct {
     real *X, *Xd;           /* [B L, d] the clicks' vectors; after dropout */
     uint8_t *mask;          /* [B L, d] */
     real *xin;              /* the GRU's input: Xd, or X without dropout */
-    real *hs, *ghn;         /* [B, L, H] hidden states; saved gh_n */
-    real *gates;            /* [B, L, 3H] saved */
-    real *hl, *dhl;         /* [B, H] the last hidden state; its gradient */
+    R(sbr_nn_gru_out) gru;  /* hs, ghn [B, L, H], gates [B, L, 3H], hlast [B, H] */
+    real *dhl;              /* [B, H] the last hidden state's gradient */
     real *dXd, *dX;         /* [B L, d] */
 } acts;
 
@@ -47,10 +43,10 @@ static void declare(sbr_model *m)
     st->p = sbr_cfg_get(&m->cfg, "dropout");
     R(sbr_front_declare)(m, &st->front);
     sbr_weights(m, &st->w, &st->g, sizeof st->w);
-    sbr_param(m, &w->w_ih, "gru.w_ih", SBR_SHAPE(3 * H, d), u, 0);
-    sbr_param(m, &w->b_ih, "gru.b_ih", SBR_SHAPE(3 * H), u, 0);
-    sbr_param(m, &w->w_hh, "gru.w_hh", SBR_SHAPE(3 * H, H), u, 0);
-    sbr_param(m, &w->b_hh, "gru.b_hh", SBR_SHAPE(3 * H), u, 0);
+    sbr_param(m, &w->gru.w_ih, "gru.w_ih", SBR_SHAPE(3 * H, d), u, 0);
+    sbr_param(m, &w->gru.b_ih, "gru.b_ih", SBR_SHAPE(3 * H), u, 0);
+    sbr_param(m, &w->gru.w_hh, "gru.w_hh", SBR_SHAPE(3 * H, H), u, 0);
+    sbr_param(m, &w->gru.b_hh, "gru.b_hh", SBR_SHAPE(3 * H), u, 0);
     sbr_param(m, &w->out_w, "out.w", SBR_SHAPE(d, H), u, 0);
     sbr_param(m, &w->out_b, "out.b", SBR_SHAPE(d), u, 0);
 }
@@ -62,8 +58,9 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     size_t BL = (size_t)dm->B * dm->L, d = (size_t)m->d, H = (size_t)st->H;
     R(sbr_front_layout)(&st->front, &a->front, l, (int)BL);
     SBR_LAY(l, a->X, BL * d), SBR_LAY(l, a->Xd, BL * d), SBR_LAY(l, a->mask, BL * d);
-    SBR_LAY(l, a->hs, BL * H), SBR_LAY(l, a->ghn, BL * H), SBR_LAY(l, a->gates, BL * 3 * H);
-    SBR_LAY(l, a->hl, dm->B * H), SBR_LAY(l, a->dhl, dm->B * H);
+    SBR_LAY(l, a->gru.hs, BL * H), SBR_LAY(l, a->gru.ghn, BL * H);
+    SBR_LAY(l, a->gru.gates, BL * 3 * H), SBR_LAY(l, a->gru.hlast, dm->B * H);
+    SBR_LAY(l, a->dhl, dm->B * H);
     SBR_LAY(l, a->dXd, BL * d), SBR_LAY(l, a->dX, BL * d);
 }
 
@@ -81,9 +78,9 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     R(sbr_front_forward)(m, &st->front, &a->front, a->X, b->items, b->citems, B * L, b);
     st->p_used = train ? st->p : 0;
     a->xin = R(sbr_dropout)(m, a->Xd, a->mask, a->X, BLd, st->p_used, train);
-    R(sbr_nn_gru_forward)(&m->ctx, a->hs, a->hl, a->gates, a->ghn, a->xin, b->len, NULL, w->w_ih,
-                          w->b_ih, w->w_hh, w->b_hh, B, L, d, H);
-    R(sbr_nn_linear_forward)(&m->ctx, Sv, a->hl, w->out_w, w->out_b, B, H, d);
+    R(sbr_nn_gru_forward)(&m->ctx, &a->gru, a->xin, b->len, NULL, &w->gru,
+                          (sbr_nn_seq_shape){B, L, d, H});
+    R(sbr_nn_linear_forward)(&m->ctx, Sv, a->gru.hlast, w->out_w, w->out_b, B, H, d);
 }
 
 static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
@@ -95,10 +92,10 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     R(sbr_fill)(m, a->dhl, 0, (int64_t)B * H);
     R(sbr_fill)(m, a->dXd, 0, BLd);
     R(sbr_fill)(m, a->dX, 0, BLd);
-    R(sbr_nn_linear_backward)(&m->ctx, a->dhl, g->out_w, g->out_b, dSv, a->hl, w->out_w, B, H, d);
-    R(sbr_nn_gru_backward)(&m->ctx, a->dXd, NULL, g->w_ih, g->b_ih, g->w_hh, g->b_hh, NULL, a->dhl,
-                           a->hs, a->gates, a->ghn, a->xin, b->len, NULL, w->w_ih, w->w_hh, B, L,
-                           d, H);
+    R(sbr_nn_linear_backward)(&m->ctx, a->dhl, g->out_w, g->out_b, dSv, a->gru.hlast, w->out_w, B,
+                              H, d);
+    R(sbr_nn_gru_backward)(&m->ctx, a->dXd, NULL, &g->gru, NULL, a->dhl, &a->gru, a->xin, b->len,
+                           NULL, &w->gru, (sbr_nn_seq_shape){B, L, d, H});
     R(sbr_front_backward)(m, &st->front, &a->front,
                           R(sbr_dropout_backward)(m, a->dX, a->dXd, a->mask, BLd, st->p_used));
 }

@@ -17,7 +17,7 @@ static const sbr_opt opts[] = {
     {0}};
 
 typedef struct {
-    real *w_ih, *b_ih, *w_hh, *b_hh; /* the GRU: [3H, d], [3H], [3H, H], [3H] */
+    R(sbr_nn_gru_w) gru;             /* w_ih [3H, d], b_ih [3H], w_hh [3H, H], b_hh [3H] */
     real *a1, *a2;                   /* [H, H] attention on h_last, on h_j */
     real *v;                         /* [1, H] */
     real *dec;                       /* [d, 2H] the bilinear decoder B */
@@ -28,10 +28,10 @@ typedef struct {
     real *X, *Xd;        /* [B L, d] the clicks' vectors; after dropout */
     uint8_t *mask;       /* [B L, d] */
     real *xin;           /* the GRU's input: Xd, or X */
-    real *hs, *ghn, *sg; /* [B, L, H] hidden states, saved gh_n, attention gates */
-    real *gates;         /* [B, L, 3H] */
+    R(sbr_nn_gru_out) gru; /* hs, ghn [B, L, H], gates [B, L, 3H], hlast [B, H] */
+    real *sg;            /* [B, L, H] attention gates */
     real *alpha;         /* [B, L] */
-    real *hl, *q1, *cl;  /* [B, H] h_last, A1 h_last, c_l */
+    real *q1, *cl;       /* [B, H] A1 h_last, c_l */
     real *c, *cd;        /* [B, 2H] [c_g ; c_l], after dropout */
     uint8_t *mask2;      /* [B, 2H] */
     real *cin;           /* the decoder's input: cd, or c */
@@ -59,10 +59,10 @@ static void declare(sbr_model *m)
     st->p_hid = sbr_cfg_get(&m->cfg, "dropout_hidden");
     R(sbr_front_declare)(m, &st->front);
     sbr_weights(m, &st->w, &st->g, sizeof st->w);
-    sbr_param(m, &w->w_ih, "gru.w_ih", SBR_SHAPE(3 * H, d), u, 0);
-    sbr_param(m, &w->b_ih, "gru.b_ih", SBR_SHAPE(3 * H), u, 0);
-    sbr_param(m, &w->w_hh, "gru.w_hh", SBR_SHAPE(3 * H, H), u, 0);
-    sbr_param(m, &w->b_hh, "gru.b_hh", SBR_SHAPE(3 * H), u, 0);
+    sbr_param(m, &w->gru.w_ih, "gru.w_ih", SBR_SHAPE(3 * H, d), u, 0);
+    sbr_param(m, &w->gru.b_ih, "gru.b_ih", SBR_SHAPE(3 * H), u, 0);
+    sbr_param(m, &w->gru.w_hh, "gru.w_hh", SBR_SHAPE(3 * H, H), u, 0);
+    sbr_param(m, &w->gru.b_hh, "gru.b_hh", SBR_SHAPE(3 * H), u, 0);
     sbr_param(m, &w->a1, "attn.a1", SBR_SHAPE(H, H), u, 0);
     sbr_param(m, &w->a2, "attn.a2", SBR_SHAPE(H, H), u, 0);
     sbr_param(m, &w->v, "attn.v", SBR_SHAPE(1, H), u, 0);
@@ -82,9 +82,9 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     size_t B = (size_t)dm->B, BL = B * dm->L, d = (size_t)m->d, H = (size_t)st->H;
     R(sbr_front_layout)(&st->front, &a->front, l, (int)BL);
     SBR_LAY(l, a->X, BL * d), SBR_LAY(l, a->Xd, BL * d), SBR_LAY(l, a->mask, BL * d);
-    SBR_LAY(l, a->hs, BL * H), SBR_LAY(l, a->ghn, BL * H), SBR_LAY(l, a->sg, BL * H);
-    SBR_LAY(l, a->gates, BL * 3 * H), SBR_LAY(l, a->alpha, BL);
-    SBR_LAY(l, a->hl, B * H), SBR_LAY(l, a->q1, B * H), SBR_LAY(l, a->cl, B * H);
+    SBR_LAY(l, a->gru.hs, BL * H), SBR_LAY(l, a->gru.ghn, BL * H), SBR_LAY(l, a->sg, BL * H);
+    SBR_LAY(l, a->gru.gates, BL * 3 * H), SBR_LAY(l, a->alpha, BL);
+    SBR_LAY(l, a->gru.hlast, B * H), SBR_LAY(l, a->q1, B * H), SBR_LAY(l, a->cl, B * H);
     SBR_LAY(l, a->c, B * 2 * H), SBR_LAY(l, a->cd, B * 2 * H), SBR_LAY(l, a->mask2, B * 2 * H);
     SBR_LAY(l, a->g, grad_reals(B, (size_t)dm->L, d, H)), SBR_LAY(l, a->dq1, B * H);
 }
@@ -105,14 +105,15 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     R(sbr_front_forward)(m, &st->front, &a->front, a->X, b->items, b->citems, BL, b);
     st->p_emb_used = train ? st->p_emb : 0;
     a->xin = R(sbr_dropout)(m, a->Xd, a->mask, a->X, BL * d, st->p_emb_used, train);
-    R(sbr_nn_gru_forward)(ctx, a->hs, a->hl, a->gates, a->ghn, a->xin, b->len, NULL, w->w_ih,
-                          w->b_ih, w->w_hh, w->b_hh, B, L, d, H);
+    R(sbr_nn_gru_forward)(ctx, &a->gru, a->xin, b->len, NULL, &w->gru,
+                          (sbr_nn_seq_shape){B, L, d, H});
     /* local attention: sg = sigmoid(A2 h_j + A1 h_last), alpha = sg v */
-    R(sbr_nn_additive_gate_forward)(ctx, a->sg, a->q1, a->hs, w->a2, NULL, a->hl, w->a1, NULL, B,
-                                    L, H, H);
-    R(sbr_nn_attn_pool_forward)(ctx, a->cl, a->alpha, a->sg, w->v, a->hs, b->len, B, L, H, H);
+    R(sbr_nn_additive_gate_w) gate = {w->a2, NULL, w->a1, NULL};
+    sbr_nn_seq_shape sh = {B, L, H, H};
+    R(sbr_nn_additive_gate_forward)(ctx, a->sg, a->q1, a->gru.hs, a->gru.hlast, &gate, sh);
+    R(sbr_nn_attn_pool_forward)(ctx, a->cl, a->alpha, a->sg, w->v, a->gru.hs, b->len, sh);
     /* decoder: dropout on [c_g ; c_l], S = B c */
-    R(sbr_nn_concat_forward)(ctx, a->c, a->hl, a->cl, B, H, H);
+    R(sbr_nn_concat_forward)(ctx, a->c, a->gru.hlast, a->cl, B, H, H);
     st->p_hid_used = train ? st->p_hid : 0;
     a->cin = R(sbr_dropout)(m, a->cd, a->mask2, a->c, B * 2 * H, st->p_hid_used, train);
     R(sbr_nn_linear_forward)(ctx, Sv, a->cin, w->dec, NULL, B, 2 * H, d);
@@ -136,12 +137,14 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     R(sbr_nn_linear_backward)(ctx, dcd, g->dec, NULL, dSv, a->cin, w->dec, B, 2 * H, d);
     dc = R(sbr_dropout_backward)(m, dc, dcd, a->mask2, B * 2 * H, st->p_hid_used);
     R(sbr_nn_concat_backward)(ctx, dhl, dcl, dc, B, H, H);
-    R(sbr_nn_attn_pool_backward)(ctx, dsg, g->v, dhs, dalpha, dcl, a->alpha, a->sg, w->v, a->hs,
-                                 b->len, B, L, H, H);
-    R(sbr_nn_additive_gate_backward)(ctx, dhs, g->a2, NULL, dhl, g->a1, NULL, dpre, a->dq1, dsg,
-                                     a->sg, a->hs, w->a2, a->hl, w->a1, B, L, H, H);
-    R(sbr_nn_gru_backward)(ctx, dXd, NULL, g->w_ih, g->b_ih, g->w_hh, g->b_hh, dhs, dhl, a->hs,
-                           a->gates, a->ghn, a->xin, b->len, NULL, w->w_ih, w->w_hh, B, L, d, H);
+    R(sbr_nn_additive_gate_w) gate = {w->a2, NULL, w->a1, NULL}, dgate = {g->a2, NULL, g->a1, NULL};
+    sbr_nn_seq_shape sh = {B, L, H, H};
+    R(sbr_nn_attn_pool_backward)(ctx, dsg, g->v, dhs, dalpha, dcl, a->alpha, a->sg, w->v,
+                                 a->gru.hs, b->len, sh);
+    R(sbr_nn_additive_gate_backward)(ctx, dhs, dhl, &dgate, dpre, a->dq1, dsg, a->sg, a->gru.hs,
+                                     a->gru.hlast, &gate, sh);
+    R(sbr_nn_gru_backward)(ctx, dXd, NULL, &g->gru, dhs, dhl, &a->gru, a->xin, b->len, NULL,
+                           &w->gru, (sbr_nn_seq_shape){B, L, d, H});
     R(sbr_front_backward)(m, &st->front, &a->front,
                           R(sbr_dropout_backward)(m, dX, dXd, a->mask, (int)BLd, st->p_emb_used));
 }

@@ -21,9 +21,9 @@ static const sbr_opt opts[] = {
     {0}};
 
 typedef struct {
-    real *w_in, *b_in, *w_out, *b_out; /* [d, d], [d], [d, d], [d] */
-    real *b_iah, *b_oah;               /* [d], [d] */
-    real *w_ih, *b_ih, *w_hh, *b_hh;   /* [3d, 2d], [3d], [3d, d], [3d] */
+    /* w_in, w_out [d, d], b_in, b_out, b_iah, b_oah [d], w_ih [3d, 2d], b_ih [3d],
+     * w_hh [3d, d], b_hh [3d] */
+    R(sbr_nn_ggnn_w) gnn;
     real *w1, *b1, *w2, *b2;           /* linear_one, linear_two: [d, d], [d] */
     real *w3;                          /* linear_three [1, d] */
     real *wt, *bt;                     /* linear_transform [d, 2d], [d] */
@@ -31,11 +31,12 @@ typedef struct {
 
 typedef struct {
     R(sbr_front_act) front;   /* the front's use on the nodes */
-    real *hsteps;             /* [layers, T, d] the GGNN's saved inputs; [0] is the front's H0 */
+    /* the GGNN's saved hsteps [layers, T, d] (its inputs; hsteps[0] is the front's
+     * H0), a [layers, T, 2d], gates [layers, T, 3d], ghn [layers, T, d] */
+    R(sbr_nn_ggnn_saved) gg;
     real *H0d, *Hout;         /* [T, d] H0 after dropout; the GGNN's output */
     uint8_t *mask;            /* [T, d] */
     real *hin;                /* the GGNN's input: H0d, or H0 */
-    real *a, *gates, *ghn;    /* [layers, T, 2d], [layers, T, 3d], [layers, T, d] saved */
     real *hseq, *sg;          /* [B L, d] the clicks' node states; the readout's gates */
     real *alpha;              /* [B, L] */
     real *vl, *q1, *ra;       /* [B, d] */
@@ -63,16 +64,16 @@ static void declare(sbr_model *m)
     st->p = sbr_cfg_get(&m->cfg, "dropout");
     R(sbr_front_declare)(m, &st->front);
     sbr_weights(m, &st->w, &st->g, sizeof st->w);
-    sbr_param(m, &w->w_in, "gnn.w_in", SBR_SHAPE(d, d), u, 0);
-    sbr_param(m, &w->b_in, "gnn.b_in", SBR_SHAPE(d), u, 0);
-    sbr_param(m, &w->w_out, "gnn.w_out", SBR_SHAPE(d, d), u, 0);
-    sbr_param(m, &w->b_out, "gnn.b_out", SBR_SHAPE(d), u, 0);
-    sbr_param(m, &w->b_iah, "gnn.b_iah", SBR_SHAPE(d), u, 0);
-    sbr_param(m, &w->b_oah, "gnn.b_oah", SBR_SHAPE(d), u, 0);
-    sbr_param(m, &w->w_ih, "gnn.w_ih", SBR_SHAPE(3 * d, 2 * d), u, 0);
-    sbr_param(m, &w->b_ih, "gnn.b_ih", SBR_SHAPE(3 * d), u, 0);
-    sbr_param(m, &w->w_hh, "gnn.w_hh", SBR_SHAPE(3 * d, d), u, 0);
-    sbr_param(m, &w->b_hh, "gnn.b_hh", SBR_SHAPE(3 * d), u, 0);
+    sbr_param(m, &w->gnn.w_in, "gnn.w_in", SBR_SHAPE(d, d), u, 0);
+    sbr_param(m, &w->gnn.b_in, "gnn.b_in", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &w->gnn.w_out, "gnn.w_out", SBR_SHAPE(d, d), u, 0);
+    sbr_param(m, &w->gnn.b_out, "gnn.b_out", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &w->gnn.b_iah, "gnn.b_iah", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &w->gnn.b_oah, "gnn.b_oah", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &w->gnn.w_ih, "gnn.w_ih", SBR_SHAPE(3 * d, 2 * d), u, 0);
+    sbr_param(m, &w->gnn.b_ih, "gnn.b_ih", SBR_SHAPE(3 * d), u, 0);
+    sbr_param(m, &w->gnn.w_hh, "gnn.w_hh", SBR_SHAPE(3 * d, d), u, 0);
+    sbr_param(m, &w->gnn.b_hh, "gnn.b_hh", SBR_SHAPE(3 * d), u, 0);
     sbr_param(m, &w->w1, "linear_one.w", SBR_SHAPE(d, d), u, 0);
     sbr_param(m, &w->b1, "linear_one.b", SBR_SHAPE(d), u, 0);
     sbr_param(m, &w->w2, "linear_two.w", SBR_SHAPE(d, d), u, 0);
@@ -89,9 +90,9 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     size_t B = (size_t)dm->B, BL = B * dm->L, d = (size_t)m->d, Td = (size_t)dm->T * d,
            s = (size_t)st->steps;
     R(sbr_front_layout)(&st->front, &a->front, l, dm->T);
-    SBR_LAY(l, a->hsteps, s * Td), SBR_LAY(l, a->H0d, Td), SBR_LAY(l, a->Hout, Td);
-    SBR_LAY(l, a->mask, Td), SBR_LAY(l, a->a, s * 2 * Td), SBR_LAY(l, a->gates, s * 3 * Td);
-    SBR_LAY(l, a->ghn, s * Td), SBR_LAY(l, a->hseq, BL * d), SBR_LAY(l, a->sg, BL * d);
+    SBR_LAY(l, a->gg.hsteps, s * Td), SBR_LAY(l, a->H0d, Td), SBR_LAY(l, a->Hout, Td);
+    SBR_LAY(l, a->mask, Td), SBR_LAY(l, a->gg.a, s * 2 * Td), SBR_LAY(l, a->gg.gates, s * 3 * Td);
+    SBR_LAY(l, a->gg.ghn, s * Td), SBR_LAY(l, a->hseq, BL * d), SBR_LAY(l, a->sg, BL * d);
     SBR_LAY(l, a->alpha, BL), SBR_LAY(l, a->vl, B * d), SBR_LAY(l, a->q1, B * d);
     SBR_LAY(l, a->ra, B * d), SBR_LAY(l, a->c, 2 * B * d);
     SBR_LAY(l, a->g, 5 * B * d + 3 * BL * d + BL + 3 * Td);
@@ -113,21 +114,21 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     int B = b->B, L = b->L, d = m->d, T = nd->T;
     /* node states: the front writes H0 into the GGNN's first saved input,
      * hsteps[0] (no copy there when the dropout hands H0 on) */
-    real *H0 = a->hsteps;
+    real *H0 = a->gg.hsteps;
     R(sbr_front_forward)(m, &st->front, &a->front, H0, nd->uniq, nd->cuniq, T, b);
     st->p_used = train ? st->p : 0;
     a->hin = R(sbr_dropout)(m, a->H0d, a->mask, H0, T * d, st->p_used, train);
-    R(sbr_nn_ggnn_forward)(ctx, a->Hout, a->hsteps, a->a, a->gates, a->ghn, a->hin, g->in_off,
-                           g->in_idx, g->in_w, g->out_off, g->out_idx, g->out_w, w->w_in, w->b_in,
-                           w->w_out, w->b_out, w->b_iah, w->b_oah, w->w_ih, w->b_ih, w->w_hh,
-                           w->b_hh, T, d, st->steps);
+    R(sbr_nn_ggnn_graph) gg = {g->in_off, g->in_idx, g->in_w, g->out_off, g->out_idx, g->out_w,
+                               NULL, NULL, T};
+    R(sbr_nn_ggnn_forward)(ctx, a->Hout, &a->gg, a->hin, &gg, &w->gnn, d, st->steps);
     /* per-click states and the last click's */
     R(sbr_nn_session_nodes_forward)(ctx, a->hseq, a->vl, a->Hout, nd->alias, nd->last_node,
                                      nd->node_sess, B, L, T, d);
     /* readout: sg = sigmoid(W2 v_i + b2 + W1 v_last + b1), alpha = sg w3 */
-    R(sbr_nn_additive_gate_forward)(ctx, a->sg, a->q1, a->hseq, w->w2, w->b2, a->vl, w->w1, w->b1,
-                                    B, L, d, d);
-    R(sbr_nn_attn_pool_forward)(ctx, a->ra, a->alpha, a->sg, w->w3, a->hseq, b->len, B, L, d, d);
+    R(sbr_nn_additive_gate_w) gate = {w->w2, w->b2, w->w1, w->b1};
+    sbr_nn_seq_shape sh = {B, L, d, d};
+    R(sbr_nn_additive_gate_forward)(ctx, a->sg, a->q1, a->hseq, a->vl, &gate, sh);
+    R(sbr_nn_attn_pool_forward)(ctx, a->ra, a->alpha, a->sg, w->w3, a->hseq, b->len, sh);
     R(sbr_nn_concat_forward)(ctx, a->c, a->ra, a->vl, B, d, d);
     R(sbr_nn_linear_forward)(ctx, Sv, a->c, w->wt, w->bt, B, 2 * d, d);
 }
@@ -150,17 +151,18 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     real *dHout = dalpha + BL, *dH0d = dHout + Td, *dH0 = dH0d + Td;    /* [T, d] x3 */
     R(sbr_nn_linear_backward)(ctx, dc, gw->wt, gw->bt, dSv, a->c, w->wt, B, 2 * d, d);
     R(sbr_nn_concat_backward)(ctx, dra, dvl, dc, B, d, d);
+    R(sbr_nn_additive_gate_w) gate = {w->w2, w->b2, w->w1, w->b1},
+                              dgate = {gw->w2, gw->b2, gw->w1, gw->b1};
+    sbr_nn_seq_shape sh = {B, L, d, d};
     R(sbr_nn_attn_pool_backward)(ctx, dsg, gw->w3, dhseq, dalpha, dra, a->alpha, a->sg, w->w3,
-                                 a->hseq, b->len, B, L, d, d);
-    R(sbr_nn_additive_gate_backward)(ctx, dhseq, gw->w2, gw->b2, dvl, gw->w1, gw->b1, dpre, dq1,
-                                     dsg, a->sg, a->hseq, w->w2, a->vl, w->w1, B, L, d, d);
+                                 a->hseq, b->len, sh);
+    R(sbr_nn_additive_gate_backward)(ctx, dhseq, dvl, &dgate, dpre, dq1, dsg, a->sg, a->hseq,
+                                     a->vl, &gate, sh);
     R(sbr_nn_session_nodes_backward)(ctx, dHout, dhseq, dvl, nd->alias, nd->last_node,
                                       nd->node_sess, B, L, T, d);
-    R(sbr_nn_ggnn_backward)(ctx, dH0d, gw->w_in, gw->b_in, gw->w_out, gw->b_out, gw->b_iah,
-                            gw->b_oah, gw->w_ih, gw->b_ih, gw->w_hh, gw->b_hh, dHout, a->hsteps,
-                            a->a, a->gates, a->ghn, g->in_off, g->in_idx, g->in_w, g->out_off,
-                            g->out_idx, g->out_w, g->in_tw, g->out_tw, w->w_in, w->w_out, w->w_ih,
-                            w->w_hh, T, d, st->steps);
+    R(sbr_nn_ggnn_graph) gg = {g->in_off, g->in_idx, g->in_w, g->out_off, g->out_idx, g->out_w,
+                               g->in_tw, g->out_tw, T};
+    R(sbr_nn_ggnn_backward)(ctx, dH0d, &gw->gnn, dHout, &a->gg, &gg, &w->gnn, d, st->steps);
     R(sbr_front_backward)(m, &st->front, &a->front,
                           R(sbr_dropout_backward)(m, dH0, dH0d, a->mask, (int)Td, st->p_used));
 }

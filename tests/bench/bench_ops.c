@@ -2,7 +2,11 @@
  * GFLOP/s or GB/s, as Markdown table rows; and the fused score + CE at the
  * SR-GNN shape against the plain sgemm calls it contains, in the same run.
  *
- *   build/bench-ops [--quick] [--repeats N] */
+ *   build/bench-ops [--quick] [--repeats N] [--smoke]
+ *
+ * --smoke: tiny shapes and one repeat, the same calls: make test runs it
+ * (tests/suites/bench_smoke.sh) so that a benchmark that no longer builds or
+ * crashes is noticed; its figures mean nothing. */
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
@@ -17,6 +21,14 @@
 #include "rng.h"
 
 static int repeats = 7;
+
+/* The shapes: a batch of B sessions of length L (B L rows), width d, a
+ * catalogue of n_items (diginetica's), m elements for the element-wise ops;
+ * tiny with --smoke. */
+static struct {
+    int B, L, d, n_items, m, chunk;
+} sz = {100, 20, 100, 43097, 1 << 20, 2048};
+static int smoke;
 
 static float *randf(size_t n, uint64_t seed, float a)
 {
@@ -83,11 +95,13 @@ static void bench_gru(int B, int L, int H)
     float *dx = zerosf(BL * H), *dwi = zerosf(H3 * H), *dwh = zerosf(H3 * H);
     float *dbi = zerosf(H3), *dbh = zerosf(H3);
     snprintf(shape, sizeof shape, "B=%d L=%d In=H=%d", B, L, H);
-    TIME_MEDIAN(t, sbr_nn_gru_forward_f32(&ctx, hs, NULL, ga, gn, x, len, NULL, w, bb, w, bb, B,
-                                          L, H, H));
+    sbr_nn_gru_out_f32 gy = {hs, NULL, ga, gn};
+    sbr_nn_gru_w_f32 gw = {w, bb, w, bb}, gdw = {dwi, dbi, dwh, dbh};
+    sbr_nn_seq_shape sh = {B, L, H, H};
+    TIME_MEDIAN(t, sbr_nn_gru_forward_f32(&ctx, &gy, x, len, NULL, &gw, sh));
     row("gru forward", shape, t, 4.0 * BL * H3 * H, 0);
-    TIME_MEDIAN(t, sbr_nn_gru_backward_f32(&ctx, dx, NULL, dwi, dbi, dwh, dbh, dhs, NULL, hs, ga,
-                                           gn, x, len, NULL, w, w, B, L, H, H));
+    TIME_MEDIAN(t, sbr_nn_gru_backward_f32(&ctx, dx, NULL, &gdw, dhs, NULL, &gy, x, len, NULL,
+                                           &gw, sh));
     row("gru backward", shape, t, 8.0 * BL * H3 * H, 0);
     free(scr), free(gi), free(h), free(w), free(bb), free(hn), free(ga), free(gn), free(x);
     free(hs), free(dhs), free(dx), free(dwi), free(dwh), free(dbi), free(dbh);
@@ -98,8 +112,8 @@ static void bench_small_ops(void)
     sbr_nn_ctx ctx = {0};
     double t;
     char shape[96];
-    /* A batch of 100 sessions of length 20, d = 100: 2000 rows. */
-    int n = 2000, d = 100, B = 100, L = 20;
+    /* A batch of 100 sessions of length 20, d = 100: 2000 rows (tiny with --smoke). */
+    int B = sz.B, L = sz.L, n = B * L, d = sz.d;
     size_t nd = (size_t)n * d;
     float *x = randf(nd, 1, 1), *y = zerosf(nd), *dx = zerosf(nd), *dy = randf(nd, 2, 1);
     float *w = randf((size_t)d * d, 3, 0.1f), *b = randf(d, 4, 0.1f), *dw = zerosf((size_t)d * d),
@@ -110,7 +124,7 @@ static void bench_small_ops(void)
     TIME_MEDIAN(t, sbr_nn_linear_backward_f32(&ctx, dx, dw, db, dy, x, w, n, d, d));
     row("linear backward", shape, t, 4.0 * n * d * d, 0);
 
-    int N = 43097;
+    int N = sz.n_items;
     float *E = randf((size_t)(N + 1) * d, 5, 0.1f), *dE = zerosf((size_t)(N + 1) * d);
     int32_t *idx = sbr_xmalloc(n * sizeof(int32_t));
     for (int i = 0; i < n; i++)
@@ -121,7 +135,7 @@ static void bench_small_ops(void)
     TIME_MEDIAN(t, sbr_nn_embedding_backward_f32(&ctx, dE, dy, idx, n, N + 1, d, 0));
     row("embedding backward (scatter-add)", shape, t, 0, 3.0 * nd * 4);
 
-    int m = 1 << 20;
+    int m = sz.m;
     float *xa = randf(m, 6, 3), *ya = zerosf(m), *dxa = zerosf(m), *dya = randf(m, 7, 1);
     snprintf(shape, sizeof shape, "n=%d", m);
     TIME_MEDIAN(t, sbr_nn_sigmoid_forward_f32(&ctx, ya, xa, m));
@@ -194,7 +208,7 @@ static void bench_small_ops(void)
  * dS = G E, dE = G^T S over the full [B, N] matrices. */
 static void bench_score_ce(int quick)
 {
-    int B = 100, N = 43097, d = 100, K = 20;
+    int B = sz.B, N = sz.n_items, d = sz.d, K = 20, tk_chunk = sz.chunk;
     float *S = randf((size_t)B * d, 21, 1), *E = randf((size_t)(N + 1) * d, 22, 0.3f);
     float *dS = zerosf((size_t)B * d), *dE = zerosf((size_t)(N + 1) * d);
     float *G = randf((size_t)B * N, 23, 1e-3f), *logits = zerosf((size_t)B * N);
@@ -223,25 +237,25 @@ static void bench_score_ce(int quick)
     row("three plain sgemm (sum)", shape, t_plain, 3 * fl, 0);
 
     int chunks_full[] = {256, 512, 1024, 2048, 4096};
-    int chunks_quick[] = {512};
-    int *chunks = quick ? chunks_quick : chunks_full;
-    int nc = quick ? 1 : 5;
-    size_t need = sbr_nn_score_ce_scratch_f32(B, N, d, 256);
+    int chunks_quick[] = {512}, chunks_smoke[] = {64};
+    int *chunks = smoke ? chunks_smoke : quick ? chunks_quick : chunks_full;
+    int nc = smoke || quick ? 1 : 5;
+    size_t need = sbr_nn_score_ce_scratch_f32((sbr_nn_scoring){B, 1, N, d, 256, 0});
     for (int c = 0; c < nc; c++) {
-        size_t nd = sbr_nn_score_ce_scratch_f32(B, N, d, chunks[c]);
+        size_t nd = sbr_nn_score_ce_scratch_f32((sbr_nn_scoring){B, 1, N, d, chunks[c], 0});
         need = nd > need ? nd : need;
     }
-    size_t need_k = sbr_nn_topk_scratch_f32(B, N, K, 2048);
+    size_t need_k = sbr_nn_topk_scratch_f32((sbr_nn_scoring){B, 1, N, d, tk_chunk, 0}, K);
     if (need_k > need)
         need = need_k;
     void *scr = sbr_xmalloc(need);
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
     for (int c = 0; c < nc; c++) {
         int ch = chunks[c];
+        sbr_nn_scoring cat = {B, 1, N, d, ch, 0};
         double tf, tb;
-        TIME_MEDIAN(tf, sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, target, B, N, d, ch));
-        TIME_MEDIAN(tb, sbr_nn_score_ce_backward_f32(&ctx, dS, dE, dl, S, E, target, lse, B, N, d,
-                                                      ch));
+        TIME_MEDIAN(tf, sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, target, cat));
+        TIME_MEDIAN(tb, sbr_nn_score_ce_backward_f32(&ctx, dS, dE, dl, S, E, target, lse, cat));
         /* The ratio: fused and plain timed back to back in each repeat, so a
          * busy machine slows both alike; the median of the ratios. */
         double ratio[64], tfb_all[64], tpl_all[64];
@@ -252,8 +266,8 @@ static void bench_score_ce(int quick)
             for (int k = 0; k < 2; k++) {
                 double t0 = sbr_now();
                 if ((k + r) % 2 == 0) {
-                    sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, target, B, N, d, ch);
-                    sbr_nn_score_ce_backward_f32(&ctx, dS, dE, dl, S, E, target, lse, B, N, d, ch);
+                    sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, target, cat);
+                    sbr_nn_score_ce_backward_f32(&ctx, dS, dE, dl, S, E, target, lse, cat);
                     tf_r = sbr_now() - t0;
                 } else {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, N, d, 1, S, d, E1, d,
@@ -282,8 +296,9 @@ static void bench_score_ce(int quick)
     int32_t idx[100 * 20];
     float sc[100 * 20];
     double tk;
-    TIME_MEDIAN(tk, sbr_nn_topk_f32(&ctx, idx, sc, S, E, B, N, d, K, 2048, NULL, NULL));
-    snprintf(shape, sizeof shape, "B=%d N=%d d=%d K=%d chunk=2048", B, N, d, K);
+    TIME_MEDIAN(tk, sbr_nn_topk_f32(&ctx, idx, sc, S, E, K, NULL, NULL,
+                                    (sbr_nn_scoring){B, 1, N, d, tk_chunk, 0}));
+    snprintf(shape, sizeof shape, "B=%d N=%d d=%d K=%d chunk=%d", B, N, d, K, tk_chunk);
     row("top-K (scores + heap)", shape, tk, fl, 0);
     openblas_set_num_threads(1);
     free(S), free(E), free(dS), free(dE), free(G), free(logits), free(scr);
@@ -301,9 +316,12 @@ int main(int argc, char **argv)
             quick = 1, repeats = 3;
         else if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
             repeats = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--smoke"))
+            smoke = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: bench-ops [--quick] [--repeats N]\n"
-                   "Prints Markdown rows: op, shape, median ms, rate (CPU, float).\n");
+            printf("usage: bench-ops [--quick] [--repeats N] [--smoke]\n"
+                   "Prints Markdown rows: op, shape, median ms, rate (CPU, float).\n"
+                   "--smoke: tiny shapes, one repeat (a check that it runs, for make test).\n");
             return 0;
         } else {
             fprintf(stderr, "bench-ops: unknown argument '%s'\n", argv[i]);
@@ -313,6 +331,10 @@ int main(int argc, char **argv)
     if (repeats < 1 || repeats > 63) {
         fprintf(stderr, "bench-ops: --repeats must be 1..63\n");
         return 2;
+    }
+    if (smoke) { /* B L rows of width d; N > K, several chunks of 64 items */
+        repeats = 1;
+        sz.B = 4, sz.L = 5, sz.d = 8, sz.n_items = 300, sz.m = 4096, sz.chunk = 64;
     }
     printf("| op | shape | median ms | rate |\n|---|---|---|---|\n");
     bench_small_ops();

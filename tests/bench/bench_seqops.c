@@ -4,7 +4,11 @@
  * the attention products; element-wise work is not counted) or GB/s, as
  * Markdown table rows.
  *
- *   build/bench-seqops [--repeats N] */
+ *   build/bench-seqops [--repeats N] [--smoke]
+ *
+ * --smoke: tiny shapes and one repeat, the same calls: make test runs it
+ * (tests/suites/bench_smoke.sh) so that a benchmark that no longer builds or
+ * crashes is noticed; its figures mean nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +77,11 @@ static void row(const char *op, const char *shape, double sec, double flops, dou
     printf("| %s | %s | %.3f | %.3f | %s |\n", op, shape, sec * 1e3, cpu_last * 1e3, rate);
 }
 
-enum { B = 100, L = 20, D = 100 };
-/* lengths 1..20, a typical spread of session prefixes */
-static int32_t lens[B];
+/* batch B, sessions of length <= L, width D, a catalogue of N_ITEMS
+ * (diginetica's) for the hinge; tiny with --smoke */
+static int B = 100, L = 20, D = 100, N_ITEMS = 43097;
+/* [B] lengths 1..L, a typical spread of session prefixes */
+static int32_t *lens;
 
 static void *scratch_for(sbr_nn_ctx *ctx, size_t bytes)
 {
@@ -100,11 +106,13 @@ static void bench_gru(void)
     double t, fl = 2.0 * BL * In * 3 * H + 2.0 * BL * H * 3 * H;
     char shape[96];
     snprintf(shape, sizeof shape, "B=%d L=%d I=H=%d, len 1..%d", B, L, H, L);
-    TIME_MEDIAN(t, sbr_nn_gru_forward_f32(&ctx, hs, hl, g, gn, x, lens, NULL, wih, bih, whh, bhh,
-                                          B, L, In, H));
+    sbr_nn_gru_out_f32 y = {hs, hl, g, gn};
+    sbr_nn_gru_w_f32 w = {wih, bih, whh, bhh}, dw = {dwih, dbih, dwhh, dbhh};
+    sbr_nn_seq_shape sh = {B, L, In, H};
+    TIME_MEDIAN(t, sbr_nn_gru_forward_f32(&ctx, &y, x, lens, NULL, &w, sh));
     row("gru forward", shape, t, fl, 0);
-    TIME_MEDIAN(t, sbr_nn_gru_backward_f32(&ctx, dx, NULL, dwih, dbih, dwhh, dbhh, dhs, NULL, hs,
-                                           g, gn, x, lens, NULL, wih, whh, B, L, In, H));
+    TIME_MEDIAN(t, sbr_nn_gru_backward_f32(&ctx, dx, NULL, &dw, dhs, NULL, &y, x, lens, NULL, &w,
+                                           sh));
     row("gru backward", shape, t, 2 * fl, 0);
     free(ctx.scratch);
     free(x), free(wih), free(bih), free(whh), free(bhh), free(hs), free(hl), free(g), free(gn);
@@ -173,14 +181,14 @@ static void bench_ggnn(void)
                    2.0 * T * d * 3 * d;
     char shape[96];
     snprintf(shape, sizeof shape, "T=%d nodes, nnz=%d x2, d=%d, 1 step", T, g.nnz, d);
-    TIME_MEDIAN(t, sbr_nn_ggnn_forward_f32(&ctx, hout, hst, a, gates, ghn, h0, g.ptr, g.col, g.val,
-                                           g.ptr, g.col, g.val, win, bvec, wout, bvec, bvec, bvec,
-                                           wih, b3, whh, b3, T, d, 1));
+    /* A_in = A_out, so no transposes' values: the backward groups by column */
+    sbr_nn_ggnn_graph_f32 gr = {g.ptr, g.col, g.val, g.ptr, g.col, g.val, NULL, NULL, T};
+    sbr_nn_ggnn_saved_f32 sv = {hst, a, gates, ghn};
+    sbr_nn_ggnn_w_f32 w = {win, bvec, wout, bvec, bvec, bvec, wih, b3, whh, b3};
+    sbr_nn_ggnn_w_f32 dw = {dwin, db, dwout, db, db, db, dwih, db2, dwhh, db2};
+    TIME_MEDIAN(t, sbr_nn_ggnn_forward_f32(&ctx, hout, &sv, h0, &gr, &w, d, 1));
     row("ggnn forward", shape, t, fl, 0);
-    TIME_MEDIAN(t, sbr_nn_ggnn_backward_f32(&ctx, dh0, dwin, db, dwout, db, db, db, dwih, db2,
-                                            dwhh, db2, dh, hst, a, gates, ghn, g.ptr, g.col,
-                                            g.val, g.ptr, g.col, g.val, win, wout, wih, whh, T,
-                                            d, 1));
+    TIME_MEDIAN(t, sbr_nn_ggnn_backward_f32(&ctx, dh0, &dw, dh, &sv, &gr, &w, d, 1));
     row("ggnn backward", shape, t, 2 * fl, 0);
     free(ctx.scratch);
     free(h0), free(hout), free(hst), free(a), free(gates), free(ghn), free(dh), free(dh0);
@@ -202,11 +210,10 @@ static void bench_edge_attn(void)
     double t;
     char shape[96];
     snprintf(shape, sizeof shape, "T=%d nodes, nnz=%d, d=%d", T, g.nnz, d);
-    TIME_MEDIAN(t, sbr_nn_edge_attn_local_forward_f32(&ctx, y, al, h, g.ptr, g.col, g.typ, av, T,
-                                                      d, 0.2f));
+    sbr_nn_typed_csr lg = {g.ptr, g.col, g.typ, T};
+    TIME_MEDIAN(t, sbr_nn_edge_attn_local_forward_f32(&ctx, y, al, h, &lg, av, d, 0.2f));
     row("edge_attn_local forward", shape, t, 4.0 * g.nnz * d, 0);
-    TIME_MEDIAN(t, sbr_nn_edge_attn_local_backward_f32(&ctx, dh, da, dy, al, h, g.ptr, g.col,
-                                                       g.typ, av, T, d, 0.2f));
+    TIME_MEDIAN(t, sbr_nn_edge_attn_local_backward_f32(&ctx, dh, da, dy, al, h, &lg, av, d, 0.2f));
     row("edge_attn_local backward", shape, t, 10.0 * g.nnz * d, 0);
     free(ctx.scratch);
     free(h), free(y), free(al), free(av), free(dy), free(dh), free(da);
@@ -228,12 +235,14 @@ static void bench_edge_attn(void)
     scratch_for(&ctx, sbr_nn_edge_attn_global_scratch_f32(M, K, d));
     double fl = 2.0 * MK * (d + 1) * d + 2.0 * M * 2 * d * d + 4.0 * MK * d;
     snprintf(shape, sizeof shape, "M=%d nodes, K=%d, d=%d", M, K, d);
-    TIME_MEDIAN(t, sbr_nn_edge_attn_global_forward_f32(&ctx, yg, u, alg, cat, hv, hn, wn, s, nk,
-                                                       w1, q1, w2, NULL, M, K, d, 0.2f));
+    sbr_nn_edge_attn_global_out_f32 o = {yg, u, alg, cat};
+    sbr_nn_edge_attn_global_in_f32 x = {hn, wn, s}, dx = {dhn, dwn, ds};
+    sbr_nn_edge_attn_global_w_f32 w = {w1, q1, w2}, dw = {dw1, dq1, dw2};
+    sbr_nn_nbr_table nb = {nk, M, K};
+    TIME_MEDIAN(t, sbr_nn_edge_attn_global_forward_f32(&ctx, &o, hv, &x, &nb, &w, NULL, d, 0.2f));
     row("edge_attn_global forward", shape, t, fl, 0);
-    TIME_MEDIAN(t, sbr_nn_edge_attn_global_backward_f32(&ctx, dhv, dhn, dwn, ds, dw1, dq1, dw2,
-                                                        dyg, yg, u, alg, cat, hn, wn, s, nk, w1,
-                                                        q1, w2, NULL, M, K, d, 0.2f));
+    TIME_MEDIAN(t, sbr_nn_edge_attn_global_backward_f32(&ctx, dhv, &dx, &dw, dyg, &o, &x, &nb, &w,
+                                                        NULL, d, 0.2f));
     row("edge_attn_global backward", shape, t, 2 * fl, 0);
     free(ctx.scratch);
     free(hv), free(hn), free(wn), free(s), free(w1), free(q1), free(w2), free(yg), free(u);
@@ -245,12 +254,14 @@ static void bench_edge_attn(void)
 static void bench_mhsa(void)
 {
     int d = D, nh = 2, dff = D;
-    size_t BLd = (size_t)B * L * d, np = sbr_nn_mhsa_param_count_f32(d, dff),
+    sbr_nn_mhsa_w_f32 w, dw;
+    size_t BLd = (size_t)B * L * d, np = sbr_nn_mhsa_w_flat_f32(&w, NULL, d, dff),
            na = sbr_nn_mhsa_act_count_f32(B, L, d, nh, dff);
     sbr_nn_ctx ctx = {0};
     scratch_for(&ctx, sbr_nn_mhsa_scratch_f32(B, L, d, dff));
     float *x = randf(BLd, 1, 1), *y = zerosf(BLd), *act = zerosf(na), *prm = randf(np, 2, 0.1f),
           *dy = randf(BLd, 3, 1), *dx = zerosf(BLd), *dprm = zerosf(np);
+    sbr_nn_mhsa_w_flat_f32(&w, prm, d, dff), sbr_nn_mhsa_w_flat_f32(&dw, dprm, d, dff);
     double t, fl = 2.0 * B * L * d * d * 4 + 2.0 * B * L * L * d * 2 + 2.0 * B * L * d * dff * 2;
     char shape[96];
     const int fl_modes[3] = {0, SBR_NN_MHSA_PRENORM | SBR_NN_MHSA_CAUSAL, SBR_NN_MHSA_PROXYSR};
@@ -259,11 +270,10 @@ static void bench_mhsa(void)
         snprintf(shape, sizeof shape, "B=%d L=%d d=%d heads=%d dff=%d, %s", B, L, d, nh, dff,
                  names[m]);
         double f = m == 2 ? 2.0 * B * L * d * d * 2 + 2.0 * B * L * L * d * 2 : fl;
-        TIME_MEDIAN(t, sbr_nn_mhsa_forward_f32(&ctx, y, act, x, lens, prm, B, L, d, nh, dff,
-                                               fl_modes[m], 1e-5f, 0.1f, 0.1f, 1, 0));
+        sbr_nn_mhsa_cfg cfg = {d, nh, dff, fl_modes[m], 1e-5f, 0.1f, 0.1f, 1, 0};
+        TIME_MEDIAN(t, sbr_nn_mhsa_forward_f32(&ctx, y, act, x, lens, &w, B, L, &cfg));
         row("mhsa forward", shape, t, f, 0);
-        TIME_MEDIAN(t, sbr_nn_mhsa_backward_f32(&ctx, dx, dprm, dy, act, x, lens, prm, B, L, d,
-                                                nh, dff, fl_modes[m]));
+        TIME_MEDIAN(t, sbr_nn_mhsa_backward_f32(&ctx, dx, &dw, dy, act, x, lens, &w, B, L, &cfg));
         row("mhsa backward", shape, t, 2 * f, 0);
     }
     free(ctx.scratch);
@@ -274,7 +284,7 @@ static void bench_losses(void)
 {
     sbr_nn_ctx ctx = {0};
     /* ProxySR: batch 64 against the whole catalogue, keep the 100 largest. */
-    int Bh = 64, M = 43097, k = 100;
+    int Bh = B < 64 ? B : 64, M = N_ITEMS, k = M > 1000 ? 100 : 10;
     size_t n = (size_t)Bh * M;
     float *dpos = randf(Bh, 1, 1), *dneg = randf(n, 2, 1), *loss = zerosf(Bh), *dl = randf(Bh, 3, 1);
     float *ddp = zerosf(Bh), *ddn = zerosf(n);
@@ -313,16 +323,22 @@ int main(int argc, char **argv)
      * and threads, OpenBLAS single-threaded (sbr_set_threads). */
     sbr_cli_begin("bench-seqops", argc, argv);
     sbr_set_threads(0);
+    int smoke = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
             repeats = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--smoke"))
+            smoke = 1;
         else {
-            fprintf(stderr, "usage: bench-seqops [--repeats N]\n");
+            fprintf(stderr, "usage: bench-seqops [--repeats N] [--smoke]\n");
             return 2;
         }
     }
     if (repeats < 1 || repeats > 64)
         repeats = 7;
+    if (smoke) /* d a multiple of the 2 heads; every length 1..L */
+        repeats = 1, B = 6, L = 5, D = 8, N_ITEMS = 300;
+    lens = sbr_xmalloc((size_t)B * sizeof(int32_t));
     for (int b = 0; b < B; b++)
         lens[b] = 1 + b % L;
     printf("| op | shape | ms | CPU ms | rate |\n|---|---|---|---|---|\n");
@@ -331,5 +347,6 @@ int main(int argc, char **argv)
     bench_edge_attn();
     bench_mhsa();
     bench_losses();
+    free(lens);
     return 0;
 }

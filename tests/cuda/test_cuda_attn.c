@@ -44,19 +44,17 @@ TEST(cuda_edge_attn_local)
     ct_ibuf ptr = ct_ints_from(p, T + 1), col = ct_ints_from(c, nnz), typ = ct_ints_from(t, nnz);
     ct_buf h = ct_in((size_t)T * d, -1, 1), a = ct_in((size_t)4 * d, -1, 1);
     ct_buf y = ct_out((size_t)T * d), alpha = ct_out(nnz);
-    sbr_nn_edge_attn_local_forward_f32(NULL, y.h, alpha.h, h.h, ptr.h, col.h, typ.h, a.h, T, d,
-                                       0.2f);
-    sbr_nn_edge_attn_local_forward_cuda(ct_ctx(), y.d, alpha.d, h.d, ptr.d, col.d, typ.d, a.d, T,
-                                        d, 0.2f);
+    sbr_nn_typed_csr gh = {ptr.h, col.h, typ.h, T}, gd = {ptr.d, col.d, typ.d, T};
+    sbr_nn_edge_attn_local_forward_f32(NULL, y.h, alpha.h, h.h, &gh, a.h, d, 0.2f);
+    sbr_nn_edge_attn_local_forward_cuda(ct_ctx(), y.d, alpha.d, h.d, &gd, a.d, d, 0.2f);
     ct_check("edge_attn_local y", y, RED_RTOL, RED_ATOL);
     ct_check("edge_attn_local alpha", alpha, RED_RTOL, 1e-6);
     sbr_cuda_h2d(alpha.d, alpha.h, alpha.n * sizeof(float));
     ct_buf dy = ct_in((size_t)T * d, -1, 1), dh = ct_acc((size_t)T * d), da = ct_acc((size_t)4 * d);
     sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_edge_attn_local_scratch_f32(nnz));
-    sbr_nn_edge_attn_local_backward_f32(cpu, dh.h, da.h, dy.h, alpha.h, h.h, ptr.h, col.h, typ.h,
-                                        a.h, T, d, 0.2f);
-    sbr_nn_edge_attn_local_backward_cuda(ct_ctx(), dh.d, da.d, dy.d, alpha.d, h.d, ptr.d, col.d,
-                                         typ.d, a.d, T, d, 0.2f);
+    sbr_nn_edge_attn_local_backward_f32(cpu, dh.h, da.h, dy.h, alpha.h, h.h, &gh, a.h, d, 0.2f);
+    sbr_nn_edge_attn_local_backward_cuda(ct_ctx(), dh.d, da.d, dy.d, alpha.d, h.d, &gd, a.d, d,
+                                         0.2f);
     ct_check("edge_attn_local dh", dh, RED_RTOL, RED_ATOL);
     ct_check("edge_attn_local da", da, RED_RTOL, RED_ATOL);
 }
@@ -75,10 +73,15 @@ TEST(cuda_edge_attn_global)
     ct_buf y = ct_out((size_t)M * d), u = ct_out(MK * d), alpha = ct_out(MK);
     ct_buf cat = ct_out((size_t)M * 2 * d), drop = ct_in((size_t)M * 2 * d, 0, 2);
     sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_edge_attn_global_scratch_f32(M, K, d));
-    sbr_nn_edge_attn_global_forward_f32(cpu, y.h, u.h, alpha.h, cat.h, hv.h, hn.h, wn.h, s.h, nk.h,
-                                        w1.h, q1.h, w2.h, drop.h, M, K, d, 0.2f);
-    sbr_nn_edge_attn_global_forward_cuda(ct_ctx(), y.d, u.d, alpha.d, cat.d, hv.d, hn.d, wn.d,
-                                         s.d, nk.d, w1.d, q1.d, w2.d, drop.d, M, K, d, 0.2f);
+    sbr_nn_nbr_table nbh = {nk.h, M, K}, nbd = {nk.d, M, K};
+    sbr_nn_edge_attn_global_out_f32 oh = {y.h, u.h, alpha.h, cat.h};
+    sbr_nn_edge_attn_global_out_cuda od = {y.d, u.d, alpha.d, cat.d};
+    sbr_nn_edge_attn_global_in_f32 xh = {hn.h, wn.h, s.h};
+    sbr_nn_edge_attn_global_in_cuda xd = {hn.d, wn.d, s.d};
+    sbr_nn_edge_attn_global_w_f32 wh = {w1.h, q1.h, w2.h};
+    sbr_nn_edge_attn_global_w_cuda wd = {w1.d, q1.d, w2.d};
+    sbr_nn_edge_attn_global_forward_f32(cpu, &oh, hv.h, &xh, &nbh, &wh, drop.h, d, 0.2f);
+    sbr_nn_edge_attn_global_forward_cuda(ct_ctx(), &od, hv.d, &xd, &nbd, &wd, drop.d, d, 0.2f);
     ct_check("edge_attn_global y", y, RED_RTOL, RED_ATOL);
     ct_check("edge_attn_global u", u, RED_RTOL, RED_ATOL);
     ct_check("edge_attn_global alpha", alpha, RED_RTOL, 1e-6);
@@ -90,13 +93,14 @@ TEST(cuda_edge_attn_global)
     ct_buf g[7] = {ct_acc((size_t)M * d), ct_acc(MK * d), ct_acc(MK), ct_acc((size_t)M * d),
                    ct_acc((size_t)d * (d + 1)), ct_acc(d), ct_acc((size_t)d * 2 * d)};
     static const char *names[7] = {"dhv", "dhn", "dwn", "ds", "dw1", "dq1", "dw2"};
-    sbr_nn_edge_attn_global_backward_f32(cpu, g[0].h, g[1].h, g[2].h, g[3].h, g[4].h, g[5].h,
-                                         g[6].h, dy.h, y.h, u.h, alpha.h, cat.h, hn.h, wn.h, s.h,
-                                         nk.h, w1.h, q1.h, w2.h, drop.h, M, K, d, 0.2f);
-    sbr_nn_edge_attn_global_backward_cuda(ct_ctx(), g[0].d, g[1].d, g[2].d, g[3].d, g[4].d,
-                                          g[5].d, g[6].d, dy.d, y.d, u.d, alpha.d, cat.d, hn.d,
-                                          wn.d, s.d, nk.d, w1.d, q1.d, w2.d, drop.d, M, K, d,
-                                          0.2f);
+    sbr_nn_edge_attn_global_in_f32 dxh = {g[1].h, g[2].h, g[3].h};
+    sbr_nn_edge_attn_global_in_cuda dxd = {g[1].d, g[2].d, g[3].d};
+    sbr_nn_edge_attn_global_w_f32 dwh = {g[4].h, g[5].h, g[6].h};
+    sbr_nn_edge_attn_global_w_cuda dwd = {g[4].d, g[5].d, g[6].d};
+    sbr_nn_edge_attn_global_backward_f32(cpu, g[0].h, &dxh, &dwh, dy.h, &oh, &xh, &nbh, &wh,
+                                         drop.h, d, 0.2f);
+    sbr_nn_edge_attn_global_backward_cuda(ct_ctx(), g[0].d, &dxd, &dwd, dy.d, &od, &xd, &nbd, &wd,
+                                          drop.d, d, 0.2f);
     for (int i = 0; i < 7; i++)
         ct_check(names[i], g[i], RED_RTOL, RED_ATOL);
 }
@@ -125,17 +129,18 @@ TEST(cuda_mha)
             sbr_cuda_h2d(drop.d, drop.h, A * sizeof(float));
             const float *dh = with_drop ? drop.h : NULL, *dd = with_drop ? drop.d : NULL;
             ct_buf o = ct_out(BLd), p = ct_out(A);
-            sbr_nn_mha_forward_f32(NULL, o.h, p.h, q.h, k.h, v.h, dh, len.h, B, L, d, nh, causal);
-            sbr_nn_mha_forward_cuda(ct_ctx(), o.d, p.d, q.d, k.d, v.d, dd, len.d, B, L, d, nh,
-                                    causal);
+            sbr_nn_qkv_f32 xh = {q.h, k.h, v.h};
+            sbr_nn_qkv_cuda xd = {q.d, k.d, v.d};
+            sbr_nn_mha_forward_f32(NULL, o.h, p.h, &xh, dh, len.h, B, L, d, nh, causal);
+            sbr_nn_mha_forward_cuda(ct_ctx(), o.d, p.d, &xd, dd, len.d, B, L, d, nh, causal);
             ct_check("mha o", o, RED_RTOL, RED_ATOL);
             ct_check("mha p", p, RED_RTOL, 1e-6);
             sbr_cuda_h2d(p.d, p.h, A * sizeof(float));
             ct_buf g = ct_in(BLd, -1, 1), dq = ct_acc(BLd), dk = ct_acc(BLd), dv = ct_acc(BLd);
-            sbr_nn_mha_backward_f32(NULL, dq.h, dk.h, dv.h, g.h, p.h, q.h, k.h, v.h, dh, len.h, B,
-                                    L, d, nh, causal);
-            sbr_nn_mha_backward_cuda(ct_ctx(), dq.d, dk.d, dv.d, g.d, p.d, q.d, k.d, v.d, dd, len.d,
-                                     B, L, d, nh, causal);
+            sbr_nn_qkv_f32 dxh = {dq.h, dk.h, dv.h};
+            sbr_nn_qkv_cuda dxd = {dq.d, dk.d, dv.d};
+            sbr_nn_mha_backward_f32(NULL, &dxh, g.h, p.h, &xh, dh, len.h, B, L, d, nh, causal);
+            sbr_nn_mha_backward_cuda(ct_ctx(), &dxd, g.d, p.d, &xd, dd, len.d, B, L, d, nh, causal);
             ct_check("mha dq", dq, RED_RTOL, RED_ATOL);
             ct_check("mha dk", dk, RED_RTOL, RED_ATOL);
             ct_check("mha dv", dv, RED_RTOL, RED_ATOL);
@@ -150,24 +155,26 @@ TEST(cuda_mhsa_block)
     ct_ibuf len = seq_lengths(B, L);
     int layouts[] = {0, SBR_NN_MHSA_PRENORM | SBR_NN_MHSA_CAUSAL, SBR_NN_MHSA_PROXYSR};
     static const char *lname[] = {"post-norm", "pre-norm causal", "proxysr"};
-    size_t np = sbr_nn_mhsa_param_count_f32(d, dff);
-    CHECK_EQ_I64(sbr_nn_mhsa_param_count_cuda(d, dff), np);
+    sbr_nn_mhsa_w_f32 wh;
+    sbr_nn_mhsa_w_cuda wd;
+    size_t np = sbr_nn_mhsa_w_flat_f32(&wh, NULL, d, dff);
+    CHECK_EQ_I64(sbr_nn_mhsa_w_flat_cuda(&wd, NULL, d, dff), np);
     size_t na = sbr_nn_mhsa_act_count_cuda(B, L, d, nh, dff);
     for (int l = 0; l < 3; l++) {
         ct_buf x = ct_in(BLd, -1, 1), prm = ct_in(np, -0.3f, 0.3f);
+        sbr_nn_mhsa_w_flat_f32(&wh, prm.h, d, dff);
+        sbr_nn_mhsa_w_flat_cuda(&wd, prm.d, d, dff);
         /* layer-norm gammas near 1 */
-        for (int w = SBR_NN_MHSA_G1; w <= SBR_NN_MHSA_G2; w += SBR_NN_MHSA_G2 - SBR_NN_MHSA_G1)
-            for (int c = 0; c < d; c++)
-                prm.h[sbr_nn_mhsa_param_offset_f32(w, d, dff) + c] += 1;
+        for (int c = 0; c < d; c++)
+            wh.ln1_g[c] += 1, wh.ln2_g[c] += 1;
         sbr_cuda_h2d(prm.d, prm.h, np * sizeof(float));
         /* act starts equal on both sides, not poisoned: each layout leaves
          * some of it unused (n1 in post-norm, most of it in ProxySR). */
         ct_buf y = ct_out(BLd), act = ct_in(na, -1, 1);
         sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_mhsa_scratch_f32(B, L, d, dff));
-        sbr_nn_mhsa_forward_f32(cpu, y.h, act.h, x.h, len.h, prm.h, B, L, d, nh, dff, layouts[l],
-                                1e-5f, 0.2f, 0.3f, 77, 1000);
-        sbr_nn_mhsa_forward_cuda(ct_ctx(), y.d, act.d, x.d, len.d, prm.d, B, L, d, nh, dff,
-                                 layouts[l], 1e-5f, 0.2f, 0.3f, 77, 1000);
+        sbr_nn_mhsa_cfg cfg = {d, nh, dff, layouts[l], 1e-5f, 0.2f, 0.3f, 77, 1000};
+        sbr_nn_mhsa_forward_f32(cpu, y.h, act.h, x.h, len.h, &wh, B, L, &cfg);
+        sbr_nn_mhsa_forward_cuda(ct_ctx(), y.d, act.d, x.d, len.d, &wd, B, L, &cfg);
         char what[80];
         snprintf(what, sizeof what, "mhsa %s y", lname[l]);
         ct_check(what, y, REC_RTOL, REC_ATOL);
@@ -175,10 +182,12 @@ TEST(cuda_mhsa_block)
         ct_check(what, act, REC_RTOL, REC_ATOL); /* the dropout factors inside: exact */
         sbr_cuda_h2d(act.d, act.h, na * sizeof(float));
         ct_buf dy = ct_in(BLd, -1, 1), dx = ct_acc(BLd), dprm = ct_acc(np);
-        sbr_nn_mhsa_backward_f32(cpu, dx.h, dprm.h, dy.h, act.h, x.h, len.h, prm.h, B, L, d, nh,
-                                 dff, layouts[l]);
-        sbr_nn_mhsa_backward_cuda(ct_ctx(), dx.d, dprm.d, dy.d, act.d, x.d, len.d, prm.d, B, L, d,
-                                  nh, dff, layouts[l]);
+        sbr_nn_mhsa_w_f32 dwh;
+        sbr_nn_mhsa_w_cuda dwd;
+        sbr_nn_mhsa_w_flat_f32(&dwh, dprm.h, d, dff);
+        sbr_nn_mhsa_w_flat_cuda(&dwd, dprm.d, d, dff);
+        sbr_nn_mhsa_backward_f32(cpu, dx.h, &dwh, dy.h, act.h, x.h, len.h, &wh, B, L, &cfg);
+        sbr_nn_mhsa_backward_cuda(ct_ctx(), dx.d, &dwd, dy.d, act.d, x.d, len.d, &wd, B, L, &cfg);
         snprintf(what, sizeof what, "mhsa %s dx", lname[l]);
         ct_check(what, dx, REC_RTOL, REC_ATOL);
         snprintf(what, sizeof what, "mhsa %s dprm", lname[l]);

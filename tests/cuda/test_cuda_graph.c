@@ -57,10 +57,13 @@ static void gru_case(int B, int L, int In, int H, int with_h0)
     ct_buf ghn = ct_out(BL * H);
     const float *h0h = with_h0 ? h0.h : NULL, *h0d = with_h0 ? h0.d : NULL;
     sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_gru_scratch_f32(B, L, H));
-    sbr_nn_gru_forward_f32(cpu, hs.h, hl.h, gates.h, ghn.h, x.h, len.h, h0h, wih.h, bih.h, whh.h,
-                           bhh.h, B, L, In, H);
-    sbr_nn_gru_forward_cuda(ct_ctx(), hs.d, hl.d, gates.d, ghn.d, x.d, len.d, h0d, wih.d, bih.d,
-                            whh.d, bhh.d, B, L, In, H);
+    sbr_nn_seq_shape sh = {B, L, In, H};
+    sbr_nn_gru_out_f32 yh = {hs.h, hl.h, gates.h, ghn.h};
+    sbr_nn_gru_out_cuda yd = {hs.d, hl.d, gates.d, ghn.d};
+    sbr_nn_gru_w_f32 wh = {wih.h, bih.h, whh.h, bhh.h};
+    sbr_nn_gru_w_cuda wd = {wih.d, bih.d, whh.d, bhh.d};
+    sbr_nn_gru_forward_f32(cpu, &yh, x.h, len.h, h0h, &wh, sh);
+    sbr_nn_gru_forward_cuda(ct_ctx(), &yd, x.d, len.d, h0d, &wd, sh);
     ct_check("gru hs", hs, REC_RTOL, REC_ATOL);
     ct_check("gru hlast", hl, REC_RTOL, REC_ATOL);
     ct_check("gru gates", gates, REC_RTOL, REC_ATOL);
@@ -72,12 +75,12 @@ static void gru_case(int B, int L, int In, int H, int with_h0)
     ct_buf dhs = ct_in(BL * H, -1, 1), dhl = ct_in((size_t)B * H, -1, 1);
     ct_buf dx = ct_acc(BL * In), dh0 = ct_acc((size_t)B * H), dwih = ct_acc(H3 * In);
     ct_buf dbih = ct_acc(H3), dwhh = ct_acc(H3 * H), dbhh = ct_acc(H3);
-    sbr_nn_gru_backward_f32(cpu, dx.h, with_h0 ? dh0.h : NULL, dwih.h, dbih.h, dwhh.h, dbhh.h,
-                            dhs.h, dhl.h, hs.h, gates.h, ghn.h, x.h, len.h, h0h, wih.h, whh.h, B,
-                            L, In, H);
-    sbr_nn_gru_backward_cuda(ct_ctx(), dx.d, with_h0 ? dh0.d : NULL, dwih.d, dbih.d, dwhh.d,
-                             dbhh.d, dhs.d, dhl.d, hs.d, gates.d, ghn.d, x.d, len.d, h0d, wih.d,
-                             whh.d, B, L, In, H);
+    sbr_nn_gru_w_f32 dwh = {dwih.h, dbih.h, dwhh.h, dbhh.h};
+    sbr_nn_gru_w_cuda dwd = {dwih.d, dbih.d, dwhh.d, dbhh.d};
+    sbr_nn_gru_backward_f32(cpu, dx.h, with_h0 ? dh0.h : NULL, &dwh, dhs.h, dhl.h, &yh, x.h,
+                            len.h, h0h, &wh, sh);
+    sbr_nn_gru_backward_cuda(ct_ctx(), dx.d, with_h0 ? dh0.d : NULL, &dwd, dhs.d, dhl.d, &yd, x.d,
+                             len.d, h0d, &wd, sh);
     ct_check("gru dx", dx, REC_RTOL, REC_ATOL);
     ct_check("gru dh0", dh0, REC_RTOL, REC_ATOL);
     ct_check("gru dw_ih", dwih, REC_RTOL, REC_ATOL);
@@ -185,12 +188,18 @@ static void ggnn_case(int steps, int transposed)
     ct_buf hout = ct_out(Td), hst = ct_out(steps * Td), a = ct_out(steps * 2 * Td);
     ct_buf gates = ct_out(steps * 3 * Td), ghn = ct_out(steps * Td);
     sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_ggnn_scratch_f32(T, d));
-    sbr_nn_ggnn_forward_f32(cpu, hout.h, hst.h, a.h, gates.h, ghn.h, h0.h, inp.h, inc.h, inv.h,
-                            outp.h, outc.h, outv.h, w_in.h, b_in.h, w_out.h, b_out.h, b_iah.h,
-                            b_oah.h, w_ih.h, b_ih.h, w_hh.h, b_hh.h, T, d, steps);
-    sbr_nn_ggnn_forward_cuda(ct_ctx(), hout.d, hst.d, a.d, gates.d, ghn.d, h0.d, inp.d, inc.d,
-                             inv.d, outp.d, outc.d, outv.d, w_in.d, b_in.d, w_out.d, b_out.d,
-                             b_iah.d, b_oah.d, w_ih.d, b_ih.d, w_hh.d, b_hh.d, T, d, steps);
+    sbr_nn_ggnn_graph_f32 grh = {inp.h, inc.h, inv.h, outp.h, outc.h, outv.h,
+                                 transposed ? itvb.h : NULL, transposed ? otvb.h : NULL, T};
+    sbr_nn_ggnn_graph_cuda grd = {inp.d, inc.d, inv.d, outp.d, outc.d, outv.d,
+                                  transposed ? itvb.d : NULL, transposed ? otvb.d : NULL, T};
+    sbr_nn_ggnn_saved_f32 svh = {hst.h, a.h, gates.h, ghn.h};
+    sbr_nn_ggnn_saved_cuda svd = {hst.d, a.d, gates.d, ghn.d};
+    sbr_nn_ggnn_w_f32 wh = {w_in.h, b_in.h, w_out.h, b_out.h, b_iah.h,
+                            b_oah.h, w_ih.h, b_ih.h, w_hh.h,  b_hh.h};
+    sbr_nn_ggnn_w_cuda wd = {w_in.d, b_in.d, w_out.d, b_out.d, b_iah.d,
+                             b_oah.d, w_ih.d, b_ih.d, w_hh.d,  b_hh.d};
+    sbr_nn_ggnn_forward_f32(cpu, hout.h, &svh, h0.h, &grh, &wh, d, steps);
+    sbr_nn_ggnn_forward_cuda(ct_ctx(), hout.d, &svd, h0.d, &grd, &wd, d, steps);
     ct_check("ggnn hout", hout, REC_RTOL, REC_ATOL);
     ct_check("ggnn hsteps", hst, REC_RTOL, REC_ATOL);
     ct_check("ggnn a", a, REC_RTOL, REC_ATOL);
@@ -206,16 +215,12 @@ static void ggnn_case(int steps, int transposed)
                     ct_acc((size_t)3 * d * d), ct_acc((size_t)3 * d)};
     static const char *names[10] = {"dw_in", "db_in", "dw_out", "db_out", "db_iah",
                                     "db_oah", "dw_ih", "db_ih", "dw_hh", "db_hh"};
-    sbr_nn_ggnn_backward_f32(cpu, dh0.h, g[0].h, g[1].h, g[2].h, g[3].h, g[4].h, g[5].h, g[6].h,
-                             g[7].h, g[8].h, g[9].h, dho.h, hst.h, a.h, gates.h, ghn.h, inp.h,
-                             inc.h, inv.h, outp.h, outc.h, outv.h, transposed ? itvb.h : NULL,
-                             transposed ? otvb.h : NULL, w_in.h, w_out.h, w_ih.h, w_hh.h, T, d,
-                             steps);
-    sbr_nn_ggnn_backward_cuda(ct_ctx(), dh0.d, g[0].d, g[1].d, g[2].d, g[3].d, g[4].d, g[5].d,
-                              g[6].d, g[7].d, g[8].d, g[9].d, dho.d, hst.d, a.d, gates.d, ghn.d,
-                              inp.d, inc.d, inv.d, outp.d, outc.d, outv.d,
-                              transposed ? itvb.d : NULL, transposed ? otvb.d : NULL, w_in.d,
-                              w_out.d, w_ih.d, w_hh.d, T, d, steps);
+    sbr_nn_ggnn_w_f32 dwh = {g[0].h, g[1].h, g[2].h, g[3].h, g[4].h,
+                             g[5].h, g[6].h, g[7].h, g[8].h, g[9].h};
+    sbr_nn_ggnn_w_cuda dwd = {g[0].d, g[1].d, g[2].d, g[3].d, g[4].d,
+                              g[5].d, g[6].d, g[7].d, g[8].d, g[9].d};
+    sbr_nn_ggnn_backward_f32(cpu, dh0.h, &dwh, dho.h, &svh, &grh, &wh, d, steps);
+    sbr_nn_ggnn_backward_cuda(ct_ctx(), dh0.d, &dwd, dho.d, &svd, &grd, &wd, d, steps);
     ct_check("ggnn dh0", dh0, REC_RTOL, REC_ATOL);
     for (int i = 0; i < 10; i++)
         ct_check(names[i], g[i], REC_RTOL, REC_ATOL);

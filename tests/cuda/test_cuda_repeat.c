@@ -13,12 +13,12 @@ TEST(cuda_backward_passes_repeat_bit_for_bit)
     ct_buf S = ct_in((size_t)B * d, -1, 1), E = ct_in((size_t)(N + 1) * d, -1, 1);
     ct_ibuf target = ct_ints(B, 1, N);
     ct_buf loss = ct_out(B), lse = ct_out(B), dl = ct_in(B, 0.01f, 0.02f);
-    sbr_nn_score_ce_forward_cuda(ct_ctx(), loss.d, lse.d, S.d, E.d, target.d, B, N, d, 8192);
+    sbr_nn_scoring sc = {B, 1, N, d, 8192, 0};
+    sbr_nn_score_ce_forward_cuda(ct_ctx(), loss.d, lse.d, S.d, E.d, target.d, sc);
     float *first[2] = {NULL, NULL};
     for (int r = 0; r < 2; r++) {
         ct_buf dS = ct_in((size_t)B * d, 0, 0), dE = ct_in((size_t)(N + 1) * d, 0, 0);
-        sbr_nn_score_ce_backward_cuda(ct_ctx(), dS.d, dE.d, dl.d, S.d, E.d, target.d, lse.d, B, N,
-                                      d, 8192);
+        sbr_nn_score_ce_backward_cuda(ct_ctx(), dS.d, dE.d, dl.d, S.d, E.d, target.d, lse.d, sc);
         if (r == 0) {
             first[0] = ct_download(dS.d, dS.n);
             first[1] = ct_download(dE.d, dE.n);
@@ -34,12 +34,13 @@ TEST(cuda_backward_passes_repeat_bit_for_bit)
     ct_ibuf len = ct_ints(Bq, 0, L);
     ct_buf q = ct_in(BLd, -1, 1), k = ct_in(BLd, -1, 1), v = ct_in(BLd, -1, 1);
     ct_buf o = ct_out(BLd), p = ct_out(A), g = ct_in(BLd, -1, 1);
-    sbr_nn_mha_forward_cuda(ct_ctx(), o.d, p.d, q.d, k.d, v.d, NULL, len.d, Bq, L, dm, nh, 1);
+    sbr_nn_qkv_cuda mx = {q.d, k.d, v.d};
+    sbr_nn_mha_forward_cuda(ct_ctx(), o.d, p.d, &mx, NULL, len.d, Bq, L, dm, nh, 1);
     float *mfirst[3] = {NULL, NULL, NULL};
     for (int r = 0; r < 2; r++) {
         ct_buf dq = ct_in(BLd, 0, 0), dk = ct_in(BLd, 0, 0), dv = ct_in(BLd, 0, 0);
-        sbr_nn_mha_backward_cuda(ct_ctx(), dq.d, dk.d, dv.d, g.d, p.d, q.d, k.d, v.d, NULL, len.d,
-                                 Bq, L, dm, nh, 1);
+        sbr_nn_qkv_cuda mdx = {dq.d, dk.d, dv.d};
+        sbr_nn_mha_backward_cuda(ct_ctx(), &mdx, g.d, p.d, &mx, NULL, len.d, Bq, L, dm, nh, 1);
         const float *outs[3] = {dq.d, dk.d, dv.d};
         for (int i = 0; i < 3; i++) {
             if (r == 0)
@@ -57,14 +58,16 @@ TEST(cuda_backward_passes_repeat_bit_for_bit)
     ct_buf whh = ct_in(H3 * H, -0.3f, 0.3f), bih = ct_in(H3, -0.3f, 0.3f);
     ct_buf hs = ct_out(BL * H), gates = ct_out(BL * H3), ghn = ct_out(BL * H);
     ct_buf dhs = ct_in(BL * H, -1, 1);
-    sbr_nn_gru_forward_cuda(ct_ctx(), hs.d, NULL, gates.d, ghn.d, x.d, glen.d, NULL, wih.d, bih.d,
-                            whh.d, bih.d, Bg, Lg, In, H);
+    sbr_nn_gru_out_cuda gy = {hs.d, NULL, gates.d, ghn.d};
+    sbr_nn_gru_w_cuda gw = {wih.d, bih.d, whh.d, bih.d};
+    sbr_nn_seq_shape gsh = {Bg, Lg, In, H};
+    sbr_nn_gru_forward_cuda(ct_ctx(), &gy, x.d, glen.d, NULL, &gw, gsh);
     float *gfirst[3] = {NULL, NULL, NULL};
     for (int r = 0; r < 2; r++) {
         ct_buf dx = ct_in(BL * In, 0, 0), dwih = ct_in(H3 * In, 0, 0), dwhh = ct_in(H3 * H, 0, 0);
-        sbr_nn_gru_backward_cuda(ct_ctx(), dx.d, NULL, dwih.d, NULL, dwhh.d, NULL, dhs.d, NULL,
-                                 hs.d, gates.d, ghn.d, x.d, glen.d, NULL, wih.d, whh.d, Bg, Lg, In,
-                                 H);
+        sbr_nn_gru_w_cuda gdw = {dwih.d, NULL, dwhh.d, NULL};
+        sbr_nn_gru_backward_cuda(ct_ctx(), dx.d, NULL, &gdw, dhs.d, NULL, &gy, x.d, glen.d, NULL,
+                                 &gw, gsh);
         const ct_buf *outs[3] = {&dx, &dwih, &dwhh};
         for (int i = 0; i < 3; i++) {
             if (r == 0)

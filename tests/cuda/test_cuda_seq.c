@@ -216,22 +216,23 @@ static void gate_case(int biases)
     ct_buf wx = ct_in((size_t)h * in, -0.2f, 0.2f), wv = ct_in((size_t)h * in, -0.2f, 0.2f);
     ct_buf bx = ct_in(h, -0.5f, 0.5f), bv = ct_in(h, -0.5f, 0.5f);
     ct_buf sg = ct_out(BL * h), q = ct_out((size_t)B * h);
-    const float *bxh = biases ? bx.h : NULL, *bvh = biases ? bv.h : NULL;
-    const float *bxd = biases ? bx.d : NULL, *bvd = biases ? bv.d : NULL;
-    sbr_nn_additive_gate_forward_f32(NULL, sg.h, q.h, x.h, wx.h, bxh, v.h, wv.h, bvh, B, L, in, h);
-    sbr_nn_additive_gate_forward_cuda(ct_ctx(), sg.d, q.d, x.d, wx.d, bxd, v.d, wv.d, bvd, B, L,
-                                      in, h);
+    sbr_nn_seq_shape sh = {B, L, in, h};
+    sbr_nn_additive_gate_w_f32 wh = {wx.h, biases ? bx.h : NULL, wv.h, biases ? bv.h : NULL};
+    sbr_nn_additive_gate_w_cuda wd = {wx.d, biases ? bx.d : NULL, wv.d, biases ? bv.d : NULL};
+    sbr_nn_additive_gate_forward_f32(NULL, sg.h, q.h, x.h, v.h, &wh, sh);
+    sbr_nn_additive_gate_forward_cuda(ct_ctx(), sg.d, q.d, x.d, v.d, &wd, sh);
     ct_check("additive_gate sg", sg, RED_RTOL, RED_ATOL);
     sbr_cuda_h2d(sg.d, sg.h, sg.n * sizeof(float));
     ct_buf dsg = ct_in(BL * h, -1, 1), dpre = ct_acc(BL * h), dq = ct_acc((size_t)B * h);
     ct_buf dx = ct_acc(BL * in), dv = ct_acc((size_t)B * in), dwx = ct_acc((size_t)h * in);
     ct_buf dwv = ct_acc((size_t)h * in), dbx = ct_acc(h), dbv = ct_acc(h);
-    sbr_nn_additive_gate_backward_f32(NULL, dx.h, dwx.h, biases ? dbx.h : NULL, dv.h, dwv.h,
-                                      biases ? dbv.h : NULL, dpre.h, dq.h, dsg.h, sg.h, x.h, wx.h,
-                                      v.h, wv.h, B, L, in, h);
-    sbr_nn_additive_gate_backward_cuda(ct_ctx(), dx.d, dwx.d, biases ? dbx.d : NULL, dv.d, dwv.d,
-                                       biases ? dbv.d : NULL, dpre.d, dq.d, dsg.d, sg.d, x.d, wx.d,
-                                       v.d, wv.d, B, L, in, h);
+    sbr_nn_additive_gate_w_f32 dwh = {dwx.h, biases ? dbx.h : NULL, dwv.h, biases ? dbv.h : NULL};
+    sbr_nn_additive_gate_w_cuda dwd = {dwx.d, biases ? dbx.d : NULL, dwv.d,
+                                       biases ? dbv.d : NULL};
+    sbr_nn_additive_gate_backward_f32(NULL, dx.h, dv.h, &dwh, dpre.h, dq.h, dsg.h, sg.h, x.h, v.h,
+                                      &wh, sh);
+    sbr_nn_additive_gate_backward_cuda(ct_ctx(), dx.d, dv.d, &dwd, dpre.d, dq.d, dsg.d, sg.d, x.d,
+                                       v.d, &wd, sh);
     ct_check("additive_gate dpre", dpre, EW_RTOL, EW_ATOL);
     ct_check("additive_gate dq", dq, RED_RTOL, RED_ATOL);
     ct_check("additive_gate dx", dx, RED_RTOL, RED_ATOL);
@@ -260,17 +261,18 @@ TEST(cuda_attn_pool)
     size_t BL = (size_t)B * L;
     ct_buf sg = ct_in(BL * h, 0, 1), q = ct_in(h, -1, 1), x = ct_in(BL * d, -1, 1);
     ct_buf y = ct_out((size_t)B * d), alpha = ct_out(BL);
-    sbr_nn_attn_pool_forward_f32(NULL, y.h, alpha.h, sg.h, q.h, x.h, len.h, B, L, h, d);
-    sbr_nn_attn_pool_forward_cuda(ct_ctx(), y.d, alpha.d, sg.d, q.d, x.d, len.d, B, L, h, d);
+    sbr_nn_seq_shape sh = {B, L, h, d};
+    sbr_nn_attn_pool_forward_f32(NULL, y.h, alpha.h, sg.h, q.h, x.h, len.h, sh);
+    sbr_nn_attn_pool_forward_cuda(ct_ctx(), y.d, alpha.d, sg.d, q.d, x.d, len.d, sh);
     ct_check("attn_pool alpha", alpha, RED_RTOL, RED_ATOL);
     ct_check("attn_pool y", y, RED_RTOL, RED_ATOL);
     sbr_cuda_h2d(alpha.d, alpha.h, BL * sizeof(float));
     ct_buf dy = ct_in((size_t)B * d, -1, 1), dsg = ct_acc(BL * h), dq = ct_acc(h);
     ct_buf dx = ct_acc(BL * d), dalpha = ct_acc(BL);
     sbr_nn_attn_pool_backward_f32(NULL, dsg.h, dq.h, dx.h, dalpha.h, dy.h, alpha.h, sg.h, q.h, x.h,
-                                  len.h, B, L, h, d);
+                                  len.h, sh);
     sbr_nn_attn_pool_backward_cuda(ct_ctx(), dsg.d, dq.d, dx.d, dalpha.d, dy.d, alpha.d, sg.d, q.d,
-                                   x.d, len.d, B, L, h, d);
+                                   x.d, len.d, sh);
     ct_check("attn_pool dalpha", dalpha, RED_RTOL, RED_ATOL);
     ct_check("attn_pool dsg", dsg, RED_RTOL, RED_ATOL);
     ct_check("attn_pool dq", dq, RED_RTOL, RED_ATOL);
@@ -278,8 +280,8 @@ TEST(cuda_attn_pool)
     /* dx and dq may be NULL */
     ct_buf dsg2 = ct_acc(BL * h), dalpha2 = ct_acc(BL);
     sbr_nn_attn_pool_backward_f32(NULL, dsg2.h, NULL, NULL, dalpha2.h, dy.h, alpha.h, sg.h, q.h,
-                                  x.h, len.h, B, L, h, d);
+                                  x.h, len.h, sh);
     sbr_nn_attn_pool_backward_cuda(ct_ctx(), dsg2.d, NULL, NULL, dalpha2.d, dy.d, alpha.d, sg.d,
-                                   q.d, x.d, len.d, B, L, h, d);
+                                   q.d, x.d, len.d, sh);
     ct_check("attn_pool dsg (no dx, dq)", dsg2, RED_RTOL, RED_ATOL);
 }

@@ -26,19 +26,18 @@ static void score_ce_case_lim(int B, int N, int d, int chunk, size_t limit)
     target.h[0] = N; /* the last item, in the last (partial) chunk */
     sbr_cuda_h2d(target.d, target.h, sizeof(int32_t));
     ct_buf loss = ct_out(B), lse = ct_out(B);
-    sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_score_ce_scratch_f32(B, N, d, chunk));
-    sbr_nn_score_ce_forward_f32(cpu, loss.h, lse.h, S.h, E.h, target.h, B, N, d, chunk);
-    sbr_nn_score_ce_forward_cuda(&gpu, loss.d, lse.d, S.d, E.d, target.d, B, N, d, chunk);
+    sbr_nn_scoring sc = {B, 1, N, d, chunk, 0};
+    sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_score_ce_scratch_f32(sc));
+    sbr_nn_score_ce_forward_f32(cpu, loss.h, lse.h, S.h, E.h, target.h, sc);
+    sbr_nn_score_ce_forward_cuda(&gpu, loss.d, lse.d, S.d, E.d, target.d, sc);
     ct_check("score_ce loss", loss, RED_RTOL, RED_ATOL);
     ct_check("score_ce lse", lse, RED_RTOL, RED_ATOL);
     /* both backwards read the CPU's lse */
     sbr_cuda_h2d(lse.d, lse.h, (size_t)B * sizeof(float));
     ct_buf dloss = ct_in(B, 0.5f / B, 1.5f / B), dS = ct_acc((size_t)B * d);
     ct_buf dE = ct_acc((size_t)(N + 1) * d);
-    sbr_nn_score_ce_backward_f32(cpu, dS.h, dE.h, dloss.h, S.h, E.h, target.h, lse.h, B, N, d,
-                                 chunk);
-    sbr_nn_score_ce_backward_cuda(&gpu, dS.d, dE.d, dloss.d, S.d, E.d, target.d, lse.d, B, N, d,
-                                  chunk);
+    sbr_nn_score_ce_backward_f32(cpu, dS.h, dE.h, dloss.h, S.h, E.h, target.h, lse.h, sc);
+    sbr_nn_score_ce_backward_cuda(&gpu, dS.d, dE.d, dloss.d, S.d, E.d, target.d, lse.d, sc);
     ct_check("score_ce dS", dS, RED_RTOL, RED_ATOL);
     ct_check("score_ce dE", dE, RED_RTOL, RED_ATOL); /* row 0 untouched: exact there */
 }
@@ -54,7 +53,8 @@ TEST(cuda_score_ce)
     /* exactly the scratch the op asks its callers for, at sizes where every
      * piece is a multiple of 256 bytes (it was 512 bytes short: NARM and STAMP
      * aborted on the GPU) */
-    score_ce_case_lim(64, 16384, 32, 16384, sbr_nn_score_ce_scratch_cuda(64, 16384, 32, 16384));
+    score_ce_case_lim(64, 16384, 32, 16384,
+                      sbr_nn_score_ce_scratch_cuda((sbr_nn_scoring){64, 1, 16384, 32, 16384, 0}));
 }
 
 /* score_ce_train gives the bits of forward then backward, whether it reuses
@@ -67,12 +67,12 @@ static void score_ce_train_case(int B, int N, int d, int chunk)
     ct_buf loss[2] = {ct_out(B), ct_out(B)}, lse[2] = {ct_out(B), ct_out(B)};
     ct_buf dS[2] = {ct_in((size_t)B * d, 0, 0), ct_in((size_t)B * d, 0, 0)};
     ct_buf dE[2] = {ct_in((size_t)(N + 1) * d, 0, 0), ct_in((size_t)(N + 1) * d, 0, 0)};
-    sbr_nn_score_ce_forward_cuda(ct_ctx(), loss[0].d, lse[0].d, S.d, E.d, target.d, B, N, d,
-                                 chunk);
+    sbr_nn_scoring sc = {B, 1, N, d, chunk, 0};
+    sbr_nn_score_ce_forward_cuda(ct_ctx(), loss[0].d, lse[0].d, S.d, E.d, target.d, sc);
     sbr_nn_score_ce_backward_cuda(ct_ctx(), dS[0].d, dE[0].d, dloss.d, S.d, E.d, target.d,
-                                  lse[0].d, B, N, d, chunk);
+                                  lse[0].d, sc);
     sbr_nn_score_ce_train_cuda(ct_ctx(), loss[1].d, lse[1].d, dS[1].d, dE[1].d, dloss.d, S.d,
-                               E.d, target.d, NULL, B, N, d, chunk);
+                               E.d, target.d, NULL, sc);
     ct_check_bits("score_ce_train loss", loss[1].d, ct_download(loss[0].d, B),
                   B * sizeof(float));
     ct_check_bits("score_ce_train dS", dS[1].d, ct_download(dS[0].d, dS[0].n),
@@ -151,11 +151,12 @@ static void topk_case_lim(int B, int N, int d, int K, int chunk, int with_excl, 
         off = ct_ints_from(o, (size_t)B + 1);
         ex = ct_ints(o[B] ? (size_t)o[B] : 1, -2, N + 3); /* out-of-range ids are ignored */
     }
-    sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_topk_scratch_f32(B, N, K, chunk));
-    sbr_nn_topk_f32(cpu, idx.h, sc.h, S.h, E.h, B, N, d, K, chunk, with_excl ? off.h : NULL,
-                    with_excl ? ex.h : NULL);
-    sbr_nn_topk_cuda(&gpu, idx.d, sc.d, S.d, E.d, B, N, d, K, chunk, with_excl ? off.d : NULL,
-                     with_excl ? ex.d : NULL);
+    sbr_nn_scoring cat = {B, 1, N, d, chunk, 0};
+    sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_topk_scratch_f32(cat, K));
+    sbr_nn_topk_f32(cpu, idx.h, sc.h, S.h, E.h, K, with_excl ? off.h : NULL,
+                    with_excl ? ex.h : NULL, cat);
+    sbr_nn_topk_cuda(&gpu, idx.d, sc.d, S.d, E.d, K, with_excl ? off.d : NULL,
+                     with_excl ? ex.d : NULL, cat);
     topk_compare(&idx, &sc, B, K);
 }
 
@@ -166,7 +167,8 @@ TEST(cuda_topk)
     topk_case(9, 30, 8, 40, 1000, 0); /* K > N: empty slots (id 0, -inf) */
     topk_case(200, 43097, 100, 100, 8192, 1);
     topk_case_lim(30, 20000, 16, 10, 500, 1, 256 + (size_t)30 * 4 * 2500); /* ~2500-item chunks */
-    topk_case_lim(64, 16384, 32, 20, 16384, 0, sbr_nn_topk_scratch_cuda(64, 16384, 20, 16384));
+    topk_case_lim(64, 16384, 32, 20, 16384, 0,
+                  sbr_nn_topk_scratch_cuda((sbr_nn_scoring){64, 1, 16384, 32, 16384, 0}, 20));
 }
 
 TEST(cuda_topk_ties_go_to_the_smaller_id)
@@ -180,7 +182,8 @@ TEST(cuda_topk_ties_go_to_the_smaller_id)
     sbr_cuda_h2d(E.d, E.h, E.n * sizeof(float));
     ct_ibuf idx = ct_ints((size_t)B * K, 0, 0);
     ct_buf sc = ct_out((size_t)B * K);
-    sbr_nn_topk_cuda(ct_ctx(), idx.d, sc.d, S.d, E.d, B, N, d, K, 8192, NULL, NULL);
+    sbr_nn_topk_cuda(ct_ctx(), idx.d, sc.d, S.d, E.d, K, NULL, NULL,
+                     (sbr_nn_scoring){B, 1, N, d, 8192, 0});
     sbr_nn_cuda_sync(ct_ctx());
     int32_t got[30];
     sbr_cuda_d2h(got, idx.d, sizeof got);
@@ -232,21 +235,19 @@ static void score_multi_case(int B, int U, int N, int d, int chunk, int pool)
     ct_buf S = ct_in((size_t)B * U * d, -1, 1), E = ct_in((size_t)(N + 1) * d, -1, 1);
     ct_ibuf target = ct_ints(B, 1, N);
     ct_buf loss = ct_out(B), lse = ct_out(B);
-    sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_score_multi_scratch_f32(B, U, N, d, chunk));
-    sbr_nn_score_multi_ce_forward_f32(cpu, loss.h, lse.h, S.h, E.h, target.h, B, U, N, d, chunk,
-                                      pool);
-    sbr_nn_score_multi_ce_forward_cuda(ct_ctx(), loss.d, lse.d, S.d, E.d, target.d, B, U, N, d,
-                                       chunk, pool);
+    sbr_nn_scoring cat = {B, U, N, d, chunk, pool};
+    sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_score_multi_scratch_f32(cat));
+    sbr_nn_score_multi_ce_forward_f32(cpu, loss.h, lse.h, S.h, E.h, target.h, cat);
+    sbr_nn_score_multi_ce_forward_cuda(ct_ctx(), loss.d, lse.d, S.d, E.d, target.d, cat);
     ct_check(pool ? "score_multi (sum) loss" : "score_multi (max) loss", loss, RED_RTOL,
              RED_ATOL);
     ct_check("score_multi lse", lse, RED_RTOL, RED_ATOL);
     sbr_cuda_h2d(lse.d, lse.h, (size_t)B * sizeof(float));
     ct_buf dloss = ct_in(B, 0.5f / B, 1.5f / B), dS = ct_acc((size_t)B * U * d);
     ct_buf dE = ct_acc((size_t)(N + 1) * d);
-    sbr_nn_score_multi_ce_backward_f32(cpu, dS.h, dE.h, dloss.h, S.h, E.h, target.h, lse.h, B, U,
-                                       N, d, chunk, pool);
+    sbr_nn_score_multi_ce_backward_f32(cpu, dS.h, dE.h, dloss.h, S.h, E.h, target.h, lse.h, cat);
     sbr_nn_score_multi_ce_backward_cuda(ct_ctx(), dS.d, dE.d, dloss.d, S.d, E.d, target.d, lse.d,
-                                        B, U, N, d, chunk, pool);
+                                        cat);
     ct_check("score_multi dS", dS, RED_RTOL, RED_ATOL);
     ct_check("score_multi dE", dE, RED_RTOL, RED_ATOL);
 
@@ -254,10 +255,9 @@ static void score_multi_case(int B, int U, int N, int d, int chunk, int pool)
     ct_ibuf idx = ct_ints((size_t)B * K, 0, 0);
     ct_buf sc = ct_out((size_t)B * K);
     sbr_cuda_memset(idx.d, 0xff, idx.n * sizeof(int32_t));
-    sbr_nn_ctx *cpu2 = ct_cpu_ctx(sbr_nn_topk_multi_scratch_f32(B, U, N, K, chunk));
-    sbr_nn_topk_multi_f32(cpu2, idx.h, sc.h, S.h, E.h, B, U, N, d, K, chunk, pool, NULL, NULL);
-    sbr_nn_topk_multi_cuda(ct_ctx(), idx.d, sc.d, S.d, E.d, B, U, N, d, K, chunk, pool, NULL,
-                           NULL);
+    sbr_nn_ctx *cpu2 = ct_cpu_ctx(sbr_nn_topk_multi_scratch_f32(cat, K));
+    sbr_nn_topk_multi_f32(cpu2, idx.h, sc.h, S.h, E.h, K, NULL, NULL, cat);
+    sbr_nn_topk_multi_cuda(ct_ctx(), idx.d, sc.d, S.d, E.d, K, NULL, NULL, cat);
     topk_compare(&idx, &sc, B, K);
 }
 

@@ -129,9 +129,11 @@ static double readout_forward(void *p)
         r->last_idx[b] = b * L_ + rlens[b] - 1;
     sbr_nn_embedding_forward_f64(&c, r->last, r->x, r->last_idx, B_, B_ * L_, D_, -1);
     if (r->fused) {
-        sbr_nn_additive_gate_forward_f64(&c, r->z, r->u, r->x, r->W2, r->c, r->last, r->W1, NULL,
-                                         B_, L_, D_, D_);
-        sbr_nn_attn_pool_forward_f64(&c, r->s, r->alpha, r->z, r->q, r->x, rlens, B_, L_, D_, D_);
+        sbr_nn_seq_shape sh = {B_, L_, D_, D_};
+        sbr_nn_additive_gate_forward_f64(&c, r->z, r->u, r->x, r->last,
+                                         &(sbr_nn_additive_gate_w_f64){r->W2, r->c, r->W1, NULL},
+                                         sh);
+        sbr_nn_attn_pool_forward_f64(&c, r->s, r->alpha, r->z, r->q, r->x, rlens, sh);
     } else {
         sbr_nn_linear_forward_f64(&c, r->u, r->last, r->W1, NULL, B_, D_, D_);
         sbr_nn_linear_forward_f64(&c, r->v, r->x, r->W2, r->c, B_ * L_, D_, D_);
@@ -155,11 +157,13 @@ static void readout_backward(void *p)
     memset(r->dalpha, 0, sizeof r->dalpha);
     /* The forward read in reverse. */
     if (r->fused) {
+        sbr_nn_seq_shape sh = {B_, L_, D_, D_};
         sbr_nn_attn_pool_backward_f64(&c, r->dz, r->dq, r->dx, r->dalpha, r->w, r->alpha, r->z,
-                                      r->q, r->x, rlens, B_, L_, D_, D_);
-        sbr_nn_additive_gate_backward_f64(&c, r->dx, r->dW2, r->dc, r->dlast, r->dW1, NULL, r->dv,
-                                          r->du, r->dz, r->z, r->x, r->W2, r->last, r->W1, B_, L_,
-                                          D_, D_);
+                                      r->q, r->x, rlens, sh);
+        sbr_nn_additive_gate_backward_f64(
+            &c, r->dx, r->dlast, &(sbr_nn_additive_gate_w_f64){r->dW2, r->dc, r->dW1, NULL}, r->dv,
+            r->du, r->dz, r->z, r->x, r->last,
+            &(sbr_nn_additive_gate_w_f64){r->W2, r->c, r->W1, NULL}, sh);
     } else {
         sbr_nn_seq_weighted_sum_backward_f64(&c, r->dalpha, r->dx, r->w, r->alpha, r->x, rlens,
                                              B_, L_, D_);

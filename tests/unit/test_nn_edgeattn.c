@@ -54,6 +54,12 @@ static void build_local(lgraph *g, const int *const *sess, const int *lens, int 
     g->ptr[g->T] = nz;
 }
 
+/* The op's view of a test graph. */
+static sbr_nn_typed_csr loc_csr(const lgraph *g)
+{
+    return (sbr_nn_typed_csr){g->ptr, g->col, g->typ, g->T};
+}
+
 static const int s0[] = {3, 7, 3, 9}, s1[] = {5}, s2[] = {2, 4, 6, 4, 2};
 static const int *const sess[] = {s0, s1, s2};
 static const int slens[] = {4, 1, 5};
@@ -68,8 +74,8 @@ static double loc_loss(void *u)
 {
     loc_case *c = u;
     sbr_nn_ctx ctx = {0};
-    sbr_nn_edge_attn_local_forward_f64(&ctx, c->y, c->alpha, c->h, c->g.ptr, c->g.col, c->g.typ,
-                                       c->a, c->g.T, D_, 0.2);
+    sbr_nn_typed_csr g = loc_csr(&c->g);
+    sbr_nn_edge_attn_local_forward_f64(&ctx, c->y, c->alpha, c->h, &g, c->a, D_, 0.2);
     return gc_dot(c->w, c->y, (size_t)c->g.T * D_);
 }
 
@@ -79,8 +85,9 @@ static void loc_backward(void *u)
     sbr_nn_ctx ctx = {.scratch = c->scratch, .scratch_bytes = sizeof c->scratch};
     loc_loss(c);
     memset(c->dh, 0, sizeof c->dh), memset(c->da, 0, sizeof c->da);
-    sbr_nn_edge_attn_local_backward_f64(&ctx, c->dh, c->da, c->w, c->alpha, c->h, c->g.ptr,
-                                        c->g.col, c->g.typ, c->a, c->g.T, D_, 0.2);
+    sbr_nn_typed_csr g = loc_csr(&c->g);
+    sbr_nn_edge_attn_local_backward_f64(&ctx, c->dh, c->da, c->w, c->alpha, c->h, &g, c->a, D_,
+                                        0.2);
 }
 
 static loc_case *loc_new(uint64_t seed)
@@ -142,8 +149,8 @@ TEST(nn_edge_attn_local_matches_dense_reference)
     for (int i = 0; i < 4 * D_; i++)
         af[i] = (float)c->a[i], c->a[i] = af[i];
     sbr_nn_ctx ctx = {0};
-    sbr_nn_edge_attn_local_forward_f32(&ctx, yf, alf, hf, c->g.ptr, c->g.col, c->g.typ, af, T, D_,
-                                       0.2f);
+    sbr_nn_typed_csr g = loc_csr(&c->g);
+    sbr_nn_edge_attn_local_forward_f32(&ctx, yf, alf, hf, &g, af, D_, 0.2f);
     loc_loss(c);
     CHECK(gc_agree_f32(yf, c->y, (size_t)T * D_, 1e-5, 1e-6) <= 1);
     free(c);
@@ -167,8 +174,11 @@ static double glob_loss(void *p)
 {
     glob_case *c = p;
     sbr_nn_ctx ctx = {.scratch = c->scratch, .scratch_bytes = sizeof c->scratch};
-    sbr_nn_edge_attn_global_forward_f64(&ctx, c->y, c->u, c->alpha, c->cat, c->hv, c->hn, c->wn,
-                                        c->s, gnk, c->w1, c->q1, c->w2, c->drop, M_, K_, D_, 0.2);
+    sbr_nn_edge_attn_global_out_f64 o = {c->y, c->u, c->alpha, c->cat};
+    sbr_nn_edge_attn_global_in_f64 x = {c->hn, c->wn, c->s};
+    sbr_nn_edge_attn_global_w_f64 w = {c->w1, c->q1, c->w2};
+    sbr_nn_edge_attn_global_forward_f64(&ctx, &o, c->hv, &x, &(sbr_nn_nbr_table){gnk, M_, K_}, &w,
+                                        c->drop, D_, 0.2);
     return gc_dot(c->w, c->y, M_ * D_);
 }
 
@@ -181,10 +191,11 @@ static void glob_backward(void *p)
     memset(c->dwn, 0, sizeof c->dwn), memset(c->ds, 0, sizeof c->ds);
     memset(c->dw1, 0, sizeof c->dw1), memset(c->dq1, 0, sizeof c->dq1);
     memset(c->dw2, 0, sizeof c->dw2);
-    sbr_nn_edge_attn_global_backward_f64(&ctx, c->dhv, c->dhn, c->dwn, c->ds, c->dw1, c->dq1,
-                                         c->dw2, c->w, c->y, c->u, c->alpha, c->cat, c->hn, c->wn,
-                                         c->s, gnk, c->w1, c->q1, c->w2, c->drop, M_, K_, D_,
-                                         0.2);
+    sbr_nn_edge_attn_global_out_f64 o = {c->y, c->u, c->alpha, c->cat};
+    sbr_nn_edge_attn_global_in_f64 x = {c->hn, c->wn, c->s}, dx = {c->dhn, c->dwn, c->ds};
+    sbr_nn_edge_attn_global_w_f64 w = {c->w1, c->q1, c->w2}, dw = {c->dw1, c->dq1, c->dw2};
+    sbr_nn_edge_attn_global_backward_f64(&ctx, c->dhv, &dx, &dw, c->w, &o, &x,
+                                         &(sbr_nn_nbr_table){gnk, M_, K_}, &w, c->drop, D_, 0.2);
 }
 
 static glob_case *glob_new(uint64_t seed)
@@ -300,8 +311,11 @@ TEST(nn_edge_attn_global_matches_reference)
     ROUND(w2, c->w2, D_ * 2 * D_);
 #undef ROUND
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sizeof scr};
-    sbr_nn_edge_attn_global_forward_f32(&ctx, y, u, al, cat, hv, hn, wn, s, gnk, w1, q1, w2, NULL,
-                                        M_, K_, D_, 0.2f);
+    sbr_nn_edge_attn_global_forward_f32(&ctx, &(sbr_nn_edge_attn_global_out_f32){y, u, al, cat},
+                                        hv, &(sbr_nn_edge_attn_global_in_f32){hn, wn, s},
+                                        &(sbr_nn_nbr_table){gnk, M_, K_},
+                                        &(sbr_nn_edge_attn_global_w_f32){w1, q1, w2}, NULL, D_,
+                                        0.2f);
     glob_loss(c);
     CHECK(gc_agree_f32(y, c->y, M_ * D_, 1e-5, 1e-6) <= 1);
     free(c);
@@ -343,15 +357,17 @@ TEST(nn_edge_attn_thread_count_independent)
         for (int i = 0; i < NO; i++)
             out[t][i] = gc_zeros_f(sz[i]);
         float *u = gc_zeros_f(TK * D), *al = gc_zeros_f(TK), *cat = gc_zeros_f(2 * TD);
-        sbr_nn_edge_attn_local_forward_f32(&ctx, out[t][0], out[t][1], h, ptr, col, typ, a, T, D,
-                                           0.2f);
-        sbr_nn_edge_attn_local_backward_f32(&ctx, out[t][2], out[t][3], dy, out[t][1], h, ptr, col,
-                                            typ, a, T, D, 0.2f);
-        sbr_nn_edge_attn_global_forward_f32(&ctx, out[t][4], u, al, cat, h, hn, wn, dy, nk, w1, q1,
-                                            w2, NULL, T, K, D, 0.2f);
-        sbr_nn_edge_attn_global_backward_f32(&ctx, out[t][5], out[t][6], NULL, NULL, out[t][7],
-                                             out[t][8], NULL, dy, out[t][4], u, al, cat, hn, wn,
-                                             dy, nk, w1, q1, w2, NULL, T, K, D, 0.2f);
+        sbr_nn_typed_csr g = {ptr, col, typ, T};
+        sbr_nn_nbr_table nb = {nk, T, K};
+        sbr_nn_edge_attn_global_out_f32 o = {out[t][4], u, al, cat};
+        sbr_nn_edge_attn_global_in_f32 x = {hn, wn, dy}, dx = {out[t][6], NULL, NULL};
+        sbr_nn_edge_attn_global_w_f32 w = {w1, q1, w2}, dw = {out[t][7], out[t][8], NULL};
+        sbr_nn_edge_attn_local_forward_f32(&ctx, out[t][0], out[t][1], h, &g, a, D, 0.2f);
+        sbr_nn_edge_attn_local_backward_f32(&ctx, out[t][2], out[t][3], dy, out[t][1], h, &g, a, D,
+                                            0.2f);
+        sbr_nn_edge_attn_global_forward_f32(&ctx, &o, h, &x, &nb, &w, NULL, D, 0.2f);
+        sbr_nn_edge_attn_global_backward_f32(&ctx, out[t][5], &dx, &dw, dy, &o, &x, &nb, &w, NULL,
+                                             D, 0.2f);
         free(u), free(al), free(cat);
     }
     sbr_set_threads(0);
@@ -369,12 +385,15 @@ TEST(nn_edge_attn_empty_batch)
     double w[64] = {0}, s[8], out[4] = {7, 7, 7, 7};
     int32_t ptr[1] = {0}, col[1] = {0}, nk[1] = {0};
     sbr_nn_ctx ctx = {.scratch = s, .scratch_bytes = sizeof s};
-    sbr_nn_edge_attn_local_forward_f64(&ctx, out, out, w, ptr, col, col, w, 0, 4, 0.2);
-    sbr_nn_edge_attn_local_backward_f64(&ctx, w, w, out, out, w, ptr, col, col, w, 0, 4, 0.2);
-    sbr_nn_edge_attn_global_forward_f64(&ctx, out, out, out, out, w, w, w, w, nk, w, w, w, NULL, 0,
-                                        12, 4, 0.2);
-    sbr_nn_edge_attn_global_backward_f64(&ctx, w, w, w, w, w, w, w, out, out, out, out, out, w, w,
-                                         w, nk, w, w, w, NULL, 0, 12, 4, 0.2);
+    sbr_nn_typed_csr g = {ptr, col, col, 0};
+    sbr_nn_nbr_table nb = {nk, 0, 12};
+    sbr_nn_edge_attn_global_out_f64 o = {out, out, out, out};
+    sbr_nn_edge_attn_global_in_f64 x = {w, w, w};
+    sbr_nn_edge_attn_global_w_f64 ws = {w, w, w};
+    sbr_nn_edge_attn_local_forward_f64(&ctx, out, out, w, &g, w, 4, 0.2);
+    sbr_nn_edge_attn_local_backward_f64(&ctx, w, w, out, out, w, &g, w, 4, 0.2);
+    sbr_nn_edge_attn_global_forward_f64(&ctx, &o, w, &x, &nb, &ws, NULL, 4, 0.2);
+    sbr_nn_edge_attn_global_backward_f64(&ctx, w, &x, &ws, out, &o, &x, &nb, &ws, NULL, 4, 0.2);
     CHECK(out[0] == 7);
     for (int i = 0; i < 64; i++)
         CHECK(w[i] == 0);
@@ -403,13 +422,17 @@ static double gce_forward(void *p)
     sbr_nn_ctx ctx = {.scratch = c->scr, .scratch_bytes = sizeof c->scr};
     int T = c->g.T;
     sbr_nn_embedding_forward_f64(&ctx, c->x, c->E, c->item, T, CV, D_, -1);
-    sbr_nn_edge_attn_local_forward_f64(&ctx, c->yl, c->alpha, c->x, c->g.ptr, c->g.col, c->g.typ,
-                                       c->a, T, D_, 0.2);
+    sbr_nn_typed_csr g = loc_csr(&c->g);
+    sbr_nn_edge_attn_local_forward_f64(&ctx, c->yl, c->alpha, c->x, &g, c->a, D_, 0.2);
     sbr_nn_segment_pool_forward_f64(&ctx, c->S, c->x, c->off, CS, D_, 1);
     sbr_nn_embedding_forward_f64(&ctx, c->s, c->S, c->seg, T, CS, D_, -1);
     sbr_nn_embedding_forward_f64(&ctx, c->hn, c->E, c->nb, T * CK, CV, D_, -1);
-    sbr_nn_edge_attn_global_forward_f64(&ctx, c->yg, c->u, c->ag, c->cat, c->x, c->hn, c->wn, c->s,
-                                        c->nk, c->w1, c->q1, c->w2, NULL, T, CK, D_, 0.2);
+    sbr_nn_edge_attn_global_forward_f64(&ctx, &(sbr_nn_edge_attn_global_out_f64){c->yg, c->u, c->ag,
+                                                                                  c->cat},
+                                        c->x, &(sbr_nn_edge_attn_global_in_f64){c->hn, c->wn, c->s},
+                                        &(sbr_nn_nbr_table){c->nk, T, CK},
+                                        &(sbr_nn_edge_attn_global_w_f64){c->w1, c->q1, c->w2},
+                                        NULL, D_, 0.2);
     sbr_nn_add_forward_f64(&ctx, c->h, c->yl, c->yg, T * D_);
     return gc_dot(c->w, c->h, (size_t)T * D_);
 }
@@ -426,14 +449,17 @@ static void gce_backward(void *p)
     memset(c->dx, 0, sizeof c->dx), memset(c->dS, 0, sizeof c->dS);
     memset(c->ds, 0, sizeof c->ds), memset(c->dhn, 0, sizeof c->dhn);
     /* h = yl + yg: both get w */
-    sbr_nn_edge_attn_global_backward_f64(&ctx, c->dx, c->dhn, c->dwn, c->ds, c->dw1, c->dq1, c->dw2,
-                                         c->w, c->yg, c->u, c->ag, c->cat, c->hn, c->wn, c->s,
-                                         c->nk, c->w1, c->q1, c->w2, NULL, T, CK, D_, 0.2);
+    sbr_nn_edge_attn_global_out_f64 o = {c->yg, c->u, c->ag, c->cat};
+    sbr_nn_edge_attn_global_in_f64 x = {c->hn, c->wn, c->s}, dx = {c->dhn, c->dwn, c->ds};
+    sbr_nn_edge_attn_global_w_f64 w = {c->w1, c->q1, c->w2}, dw = {c->dw1, c->dq1, c->dw2};
+    sbr_nn_edge_attn_global_backward_f64(&ctx, c->dx, &dx, &dw, c->w, &o, &x,
+                                         &(sbr_nn_nbr_table){c->nk, T, CK}, &w, NULL, D_, 0.2);
     sbr_nn_embedding_backward_f64(&ctx, c->dE, c->dhn, c->nb, T * CK, CV, D_, -1);
     sbr_nn_embedding_backward_f64(&ctx, c->dS, c->ds, c->seg, T, CS, D_, -1);
     sbr_nn_segment_pool_backward_f64(&ctx, c->dx, c->dS, c->off, CS, D_, 1);
-    sbr_nn_edge_attn_local_backward_f64(&ctx, c->dx, c->da, c->w, c->alpha, c->x, c->g.ptr,
-                                        c->g.col, c->g.typ, c->a, T, D_, 0.2);
+    sbr_nn_typed_csr g = loc_csr(&c->g);
+    sbr_nn_edge_attn_local_backward_f64(&ctx, c->dx, c->da, c->w, c->alpha, c->x, &g, c->a, D_,
+                                        0.2);
     sbr_nn_embedding_backward_f64(&ctx, c->dE, c->dx, c->item, T, CV, D_, -1);
 }
 

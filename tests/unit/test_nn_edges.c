@@ -32,29 +32,31 @@ TEST(nn_edges_one_item_catalogue)
     double S[2 * 3] = {1, 2, 3, -1, 0, 4}, E[2 * 3] = {9, 9, 9, 0.5, -0.2, 0.1};
     double loss[2], lse[2], dS[6] = {0}, dE[6] = {0}, dl[2] = {0.5, 0.5};
     int32_t t[2] = {1, 1};
-    size_t need = sbr_nn_score_ce_scratch_f64(2, 1, 3, 100);
+    sbr_nn_scoring sc = {.B = 2, .U = 1, .N = 1, .d = 3, .chunk = 100};
+    size_t need = sbr_nn_score_ce_scratch_f64(sc);
     void *scr = malloc(need);
     sbr_nn_ctx c = {.scratch = scr, .scratch_bytes = need};
-    sbr_nn_score_ce_forward_f64(&c, loss, lse, S, E, t, 2, 1, 3, 100);
+    sbr_nn_score_ce_forward_f64(&c, loss, lse, S, E, t, sc);
     CHECK_NEAR(loss[0], 0, 1e-15);
     CHECK_NEAR(loss[1], 0, 1e-15);
-    sbr_nn_score_ce_backward_f64(&c, dS, dE, dl, S, E, t, lse, 2, 1, 3, 100);
+    sbr_nn_score_ce_backward_f64(&c, dS, dE, dl, S, E, t, lse, sc);
     for (int i = 0; i < 6; i++) {
         CHECK_NEAR(dS[i], 0, 1e-15);
         CHECK_NEAR(dE[i], 0, 1e-15);
     }
     /* B = 0 */
-    sbr_nn_score_ce_forward_f64(&c, loss, lse, S, E, t, 0, 1, 3, 100);
+    sbr_nn_score_ce_forward_f64(&c, loss, lse, S, E, t, (sbr_nn_scoring){0, 1, 1, 3, 100, 0});
+    sc.chunk = 7;
     free(scr);
     /* top-1 of a one-item catalogue */
     int32_t idx[2];
-    double sc[2];
-    need = sbr_nn_topk_scratch_f64(2, 1, 1, 7);
+    double score[2];
+    need = sbr_nn_topk_scratch_f64(sc, 1);
     scr = malloc(need);
     sbr_nn_ctx c2 = {.scratch = scr, .scratch_bytes = need};
-    sbr_nn_topk_f64(&c2, idx, sc, S, E, 2, 1, 3, 1, 7, NULL, NULL);
+    sbr_nn_topk_f64(&c2, idx, score, S, E, 1, NULL, NULL, sc);
     CHECK(idx[0] == 1 && idx[1] == 1);
-    CHECK_NEAR(sc[0], 0.5 - 0.4 + 0.3, 1e-15);
+    CHECK_NEAR(score[0], 0.5 - 0.4 + 0.3, 1e-15);
     free(scr);
 }
 

@@ -94,16 +94,41 @@ typedef struct {
     double scratch[12 * TMAX * D_];
 } gg_case;
 
+/* The op's structs over a case's arrays (P_* runs in the weights' order). */
+static sbr_nn_ggnn_w_f64 gg_w(double *const *p)
+{
+    return (sbr_nn_ggnn_w_f64){p[P_WIN], p[P_BIN], p[P_WOUT], p[P_BOUT], p[P_BIAH],
+                               p[P_BOAH], p[P_WIH], p[P_BIH], p[P_WHH],  p[P_BHH]};
+}
+
+static sbr_nn_ggnn_w_f32 gg_wf(float *const *p)
+{
+    return (sbr_nn_ggnn_w_f32){p[P_WIN], p[P_BIN], p[P_WOUT], p[P_BOUT], p[P_BIAH],
+                               p[P_BOAH], p[P_WIH], p[P_BIH], p[P_WHH],  p[P_BHH]};
+}
+
+static sbr_nn_ggnn_graph_f64 gg_graph(const graphs *g, int transposed)
+{
+    return (sbr_nn_ggnn_graph_f64){g->in_ptr,  g->in_col,  g->in_val,
+                                   g->out_ptr, g->out_col, g->out_val,
+                                   transposed ? g->in_tval : NULL,
+                                   transposed ? g->out_tval : NULL, g->T};
+}
+
+static sbr_nn_ggnn_saved_f64 gg_saved(gg_case *c)
+{
+    return (sbr_nn_ggnn_saved_f64){c->hsteps, c->a, c->gates, c->ghn};
+}
+
 static double gg_loss(void *u)
 {
     gg_case *c = u;
     sbr_nn_ctx ctx = {.scratch = c->scratch, .scratch_bytes = sizeof c->scratch};
     graphs *g = &c->g;
-    sbr_nn_ggnn_forward_f64(&ctx, c->hout, c->hsteps, c->a, c->gates, c->ghn, c->h0, g->in_ptr,
-                            g->in_col, g->in_val, g->out_ptr, g->out_col, g->out_val, c->p[P_WIN],
-                            c->p[P_BIN], c->p[P_WOUT], c->p[P_BOUT], c->p[P_BIAH], c->p[P_BOAH],
-                            c->p[P_WIH], c->p[P_BIH], c->p[P_WHH], c->p[P_BHH], g->T, D_,
-                            c->steps);
+    sbr_nn_ggnn_graph_f64 gr = gg_graph(g, 0);
+    sbr_nn_ggnn_saved_f64 sv = gg_saved(c);
+    sbr_nn_ggnn_w_f64 w = gg_w(c->p);
+    sbr_nn_ggnn_forward_f64(&ctx, c->hout, &sv, c->h0, &gr, &w, D_, c->steps);
     return gc_dot(c->w, c->hout, (size_t)g->T * D_);
 }
 
@@ -116,13 +141,10 @@ static void gg_backward(void *u)
     memset(c->dh0, 0, sizeof c->dh0);
     for (int k = 0; k < NP; k++)
         memset(c->dp[k], 0, psize[k] * sizeof(double));
-    sbr_nn_ggnn_backward_f64(&ctx, c->dh0, c->dp[P_WIN], c->dp[P_BIN], c->dp[P_WOUT],
-                             c->dp[P_BOUT], c->dp[P_BIAH], c->dp[P_BOAH], c->dp[P_WIH],
-                             c->dp[P_BIH], c->dp[P_WHH], c->dp[P_BHH], c->w, c->hsteps, c->a,
-                             c->gates, c->ghn, g->in_ptr, g->in_col, g->in_val, g->out_ptr,
-                             g->out_col, g->out_val, c->transposed ? g->in_tval : NULL,
-                             c->transposed ? g->out_tval : NULL, c->p[P_WIN], c->p[P_WOUT],
-                             c->p[P_WIH], c->p[P_WHH], g->T, D_, c->steps);
+    sbr_nn_ggnn_graph_f64 gr = gg_graph(g, c->transposed);
+    sbr_nn_ggnn_saved_f64 sv = gg_saved(c);
+    sbr_nn_ggnn_w_f64 w = gg_w(c->p), dw = gg_w(c->dp);
+    sbr_nn_ggnn_backward_f64(&ctx, c->dh0, &dw, c->w, &sv, &gr, &w, D_, c->steps);
 }
 
 static const int s0[] = {3, 7, 3, 9}, s1[] = {5}, s2[] = {2, 4, 6, 2, 4};
@@ -245,10 +267,11 @@ TEST(nn_ggnn_f32_matches_f64)
         outv[e] = (float)c->g.out_val[e], c->g.out_val[e] = outv[e];
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sizeof scr};
     graphs *g = &c->g;
-    sbr_nn_ggnn_forward_f32(&ctx, hout, hst, a, gates, ghn, h0, g->in_ptr, g->in_col, inv,
-                            g->out_ptr, g->out_col, outv, pf[P_WIN], pf[P_BIN], pf[P_WOUT],
-                            pf[P_BOUT], pf[P_BIAH], pf[P_BOAH], pf[P_WIH], pf[P_BIH], pf[P_WHH],
-                            pf[P_BHH], T, D_, 2);
+    sbr_nn_ggnn_graph_f32 gr = {g->in_ptr, g->in_col, inv, g->out_ptr, g->out_col, outv,
+                                NULL,      NULL,      T};
+    sbr_nn_ggnn_w_f32 w = gg_wf(pf);
+    sbr_nn_ggnn_forward_f32(&ctx, hout, &(sbr_nn_ggnn_saved_f32){hst, a, gates, ghn}, h0, &gr, &w,
+                            D_, 2);
     gg_loss(c);
     CHECK(gc_agree_f32(hout, c->hout, (size_t)T * D_, 1e-5, 1e-6) <= 1);
     for (int k = 0; k < NP; k++)
@@ -290,12 +313,12 @@ TEST(nn_ggnn_thread_count_independent)
         float *hout = gc_zeros_f(TD), *hs = gc_zeros_f(2 * TD), *a = gc_zeros_f(4 * TD),
               *g = gc_zeros_f(6 * TD), *n = gc_zeros_f(2 * TD), *dh0 = gc_zeros_f(TD),
               *dwin = gc_zeros_f(D * D);
-        sbr_nn_ggnn_forward_f32(&ctx, hout, hs, a, g, n, h0, ptr, col, val, ptr, col, val,
-                                p[P_WIN], p[P_BIN], p[P_WOUT], p[P_BOUT], p[P_BIAH], p[P_BOAH],
-                                p[P_WIH], p[P_BIH], p[P_WHH], p[P_BHH], T, D, 2);
-        sbr_nn_ggnn_backward_f32(&ctx, dh0, dwin, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                                 NULL, dh, hs, a, g, n, ptr, col, val, ptr, col, val, NULL, NULL,
-                                 p[P_WIN], p[P_WOUT], p[P_WIH], p[P_WHH], T, D, 2);
+        sbr_nn_ggnn_graph_f32 gr = {ptr, col, val, ptr, col, val, NULL, NULL, T};
+        sbr_nn_ggnn_saved_f32 sv = {hs, a, g, n};
+        sbr_nn_ggnn_w_f32 w = gg_wf(p);
+        sbr_nn_ggnn_forward_f32(&ctx, hout, &sv, h0, &gr, &w, D, 2);
+        sbr_nn_ggnn_backward_f32(&ctx, dh0, &(sbr_nn_ggnn_w_f32){.w_in = dwin}, dh, &sv, &gr, &w,
+                                 D, 2);
         out[t][0] = hout, out[t][1] = dh0, out[t][2] = dwin;
         free(hs), free(a), free(g), free(n);
     }
@@ -316,10 +339,11 @@ TEST(nn_ggnn_empty_batch)
     double w[64] = {0}, s[8], out[4] = {7, 7, 7, 7};
     int32_t ptr[1] = {0}, col[1] = {0};
     sbr_nn_ctx ctx = {.scratch = s, .scratch_bytes = sizeof s};
-    sbr_nn_ggnn_forward_f64(&ctx, out, out, out, out, out, w, ptr, col, w, ptr, col, w, w, w, w, w,
-                            w, w, w, w, w, w, 0, 4, 2);
-    sbr_nn_ggnn_backward_f64(&ctx, out, w, w, w, w, w, w, w, w, w, w, out, out, out, out, out, ptr,
-                             col, w, ptr, col, w, NULL, NULL, w, w, w, w, 0, 4, 2);
+    sbr_nn_ggnn_graph_f64 gr = {ptr, col, w, ptr, col, w, NULL, NULL, 0};
+    sbr_nn_ggnn_saved_f64 sv = {out, out, out, out};
+    sbr_nn_ggnn_w_f64 ws = {w, w, w, w, w, w, w, w, w, w};
+    sbr_nn_ggnn_forward_f64(&ctx, out, &sv, w, &gr, &ws, 4, 2);
+    sbr_nn_ggnn_backward_f64(&ctx, out, &ws, out, &sv, &gr, &ws, 4, 2);
     CHECK(out[0] == 7);
     for (int i = 0; i < 64; i++)
         CHECK(w[i] == 0);
@@ -364,16 +388,19 @@ TEST(nn_ggnn_transposes_same_bits)
         v[0][e] = (float)g->in_val[e], v[1][e] = (float)g->out_val[e],
         v[2][e] = (float)g->in_tval[e], v[3][e] = (float)g->out_tval[e];
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sizeof scr};
-    sbr_nn_ggnn_forward_f32(&ctx, hout, hst, a, gates, ghn, h0, g->in_ptr, g->in_col, v[0],
-                            g->out_ptr, g->out_col, v[1], pf[P_WIN], pf[P_BIN], pf[P_WOUT],
-                            pf[P_BOUT], pf[P_BIAH], pf[P_BOAH], pf[P_WIH], pf[P_BIH], pf[P_WHH],
-                            pf[P_BHH], T, D_, 1);
+    float *pp[NP];
+    for (int k = 0; k < NP; k++)
+        pp[k] = pf[k];
+    sbr_nn_ggnn_w_f32 w = gg_wf(pp);
+    sbr_nn_ggnn_saved_f32 sv = {hst, a, gates, ghn};
+    sbr_nn_ggnn_graph_f32 gr = {g->in_ptr, g->in_col, v[0], g->out_ptr, g->out_col, v[1],
+                                NULL,      NULL,      T};
+    sbr_nn_ggnn_forward_f32(&ctx, hout, &sv, h0, &gr, &w, D_, 1);
     for (int t = 0; t < 2; t++) {
         memset(dh0[t], 0, sizeof dh0[t]), memset(dw[t], 0, sizeof dw[t]);
-        sbr_nn_ggnn_backward_f32(&ctx, dh0[t], NULL, NULL, NULL, NULL, NULL, NULL, dw[t], NULL,
-                                 NULL, NULL, dh, hst, a, gates, ghn, g->in_ptr, g->in_col, v[0],
-                                 g->out_ptr, g->out_col, v[1], t ? v[2] : NULL, t ? v[3] : NULL,
-                                 pf[P_WIN], pf[P_WOUT], pf[P_WIH], pf[P_WHH], T, D_, 1);
+        gr.in_tval = t ? v[2] : NULL, gr.out_tval = t ? v[3] : NULL;
+        sbr_nn_ggnn_backward_f32(&ctx, dh0[t], &(sbr_nn_ggnn_w_f32){.w_ih = dw[t]}, dh, &sv, &gr,
+                                 &w, D_, 1);
     }
     CHECK(memcmp(dh0[0], dh0[1], sizeof dh0[0]) == 0);
     CHECK(memcmp(dw[0], dw[1], sizeof dw[0]) == 0);
@@ -407,7 +434,8 @@ typedef struct {
     gg_case *g;
     int32_t alias[CB * CL], last[CB];
     size_t np, na;
-    double *prm, *dprm, *act;
+    double *prm, *dprm, *act;  /* the block's parameters in one array */
+    sbr_nn_mhsa_w_f64 pw, dpw; /* ... as the op takes them */
     double x[CB * CL * D_], y[CB * CL * D_], s[CB * D_], w[CB * D_];
     double dx[CB * CL * D_], dy[CB * CL * D_], ds[CB * D_], dhout[TMAX * D_];
     double scr[8 * CB * CL * D_ + CB * CL * CFF + 12 * TMAX * D_];
@@ -420,8 +448,8 @@ static double gcsan_forward(void *u)
     gg_loss(c->g); /* hout = ggnn(h0) */
     int T = c->g->g.T;
     sbr_nn_embedding_forward_f64(&ctx, c->x, c->g->hout, c->alias, CB * CL, T, D_, -1);
-    sbr_nn_mhsa_forward_f64(&ctx, c->y, c->act, c->x, clen, c->prm, CB, CL, D_, 1, CFF,
-                            SBR_NN_MHSA_CAUSAL, 1e-5, 0.1, 0.2, 9, 0);
+    sbr_nn_mhsa_cfg cfg = {D_, 1, CFF, SBR_NN_MHSA_CAUSAL, 1e-5, 0.1, 0.2, 9, 0};
+    sbr_nn_mhsa_forward_f64(&ctx, c->y, c->act, c->x, clen, &c->pw, CB, CL, &cfg);
     sbr_nn_embedding_forward_f64(&ctx, c->s, c->y, c->last, CB, CB * CL, D_, -1);
     return gc_dot(c->w, c->s, CB * D_);
 }
@@ -439,15 +467,13 @@ static void gcsan_backward(void *u)
     for (int k = 0; k < NP; k++)
         memset(g->dp[k], 0, psize[k] * sizeof(double));
     sbr_nn_embedding_backward_f64(&ctx, c->dy, c->w, c->last, CB, CB * CL, D_, -1);
-    sbr_nn_mhsa_backward_f64(&ctx, c->dx, c->dprm, c->dy, c->act, c->x, clen, c->prm, CB, CL, D_,
-                             1, CFF, SBR_NN_MHSA_CAUSAL);
+    sbr_nn_mhsa_cfg cfg = {D_, 1, CFF, SBR_NN_MHSA_CAUSAL, 1e-5, 0.1, 0.2, 9, 0};
+    sbr_nn_mhsa_backward_f64(&ctx, c->dx, &c->dpw, c->dy, c->act, c->x, clen, &c->pw, CB, CL, &cfg);
     sbr_nn_embedding_backward_f64(&ctx, c->dhout, c->dx, c->alias, CB * CL, T, D_, -1);
-    sbr_nn_ggnn_backward_f64(&ctx, g->dh0, g->dp[P_WIN], g->dp[P_BIN], g->dp[P_WOUT],
-                             g->dp[P_BOUT], g->dp[P_BIAH], g->dp[P_BOAH], g->dp[P_WIH],
-                             g->dp[P_BIH], g->dp[P_WHH], g->dp[P_BHH], c->dhout, g->hsteps, g->a,
-                             g->gates, g->ghn, g->g.in_ptr, g->g.in_col, g->g.in_val,
-                             g->g.out_ptr, g->g.out_col, g->g.out_val, NULL, NULL, g->p[P_WIN],
-                             g->p[P_WOUT], g->p[P_WIH], g->p[P_WHH], T, D_, g->steps);
+    sbr_nn_ggnn_graph_f64 gr = gg_graph(&g->g, 0);
+    sbr_nn_ggnn_saved_f64 sv = gg_saved(g);
+    sbr_nn_ggnn_w_f64 w = gg_w(g->p), dw = gg_w(g->dp);
+    sbr_nn_ggnn_backward_f64(&ctx, g->dh0, &dw, c->dhout, &sv, &gr, &w, D_, g->steps);
 }
 
 TEST(nn_gcsan_composed_gradcheck)
@@ -459,8 +485,10 @@ TEST(nn_gcsan_composed_gradcheck)
     memcpy(c->alias, al, sizeof al);
     for (int b = 0; b < CB; b++)
         c->last[b] = b * CL + clen[b] - 1;
-    c->np = sbr_nn_mhsa_param_count_f64(D_, CFF), c->na = sbr_nn_mhsa_act_count_f64(CB, CL, D_, 1, CFF);
+    c->np = sbr_nn_mhsa_w_flat_f64(&c->pw, NULL, D_, CFF);
+    c->na = sbr_nn_mhsa_act_count_f64(CB, CL, D_, 1, CFF);
     c->prm = gc_zeros(c->np), c->dprm = gc_zeros(c->np), c->act = gc_zeros(c->na);
+    sbr_nn_mhsa_w_flat_f64(&c->pw, c->prm, D_, CFF), sbr_nn_mhsa_w_flat_f64(&c->dpw, c->dprm, D_, CFF);
     gc_fill(c->prm, c->np, -0.8, 0.8, 71);
     gc_fill(c->w, CB * D_, -1, 1, 72);
     REQUIRE(sbr_nn_mhsa_scratch_f64(CB, CL, D_, CFF) + sbr_nn_ggnn_scratch_f64(7, D_) <= sizeof c->scr);

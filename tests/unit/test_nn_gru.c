@@ -29,9 +29,11 @@ static double gru_loss(void *u)
 {
     gru_case *c = u;
     sbr_nn_ctx ctx = {.scratch = c->scratch, .scratch_bytes = sizeof c->scratch};
-    sbr_nn_gru_forward_f64(&ctx, c->hs, c->hlast, c->gates, c->ghn, c->x, glen,
-                           c->use_h0 ? c->h0 : NULL, c->wih, c->use_bias ? c->bih : NULL, c->whh,
-                           c->use_bias ? c->bhh : NULL, B_, L_, I_, H_);
+    sbr_nn_gru_w_f64 w = {c->wih, c->use_bias ? c->bih : NULL, c->whh,
+                          c->use_bias ? c->bhh : NULL};
+    sbr_nn_gru_forward_f64(&ctx, &(sbr_nn_gru_out_f64){c->hs, c->hlast, c->gates, c->ghn}, c->x,
+                           glen, c->use_h0 ? c->h0 : NULL, &w,
+                           (sbr_nn_seq_shape){B_, L_, I_, H_});
     return gc_dot(c->whs, c->hs, B_ * L_ * H_) + gc_dot(c->wlast, c->hlast, B_ * H_);
 }
 
@@ -43,10 +45,13 @@ static void gru_backward(void *u)
     memset(c->dx, 0, sizeof c->dx), memset(c->dh0, 0, sizeof c->dh0);
     memset(c->dwih, 0, sizeof c->dwih), memset(c->dbih, 0, sizeof c->dbih);
     memset(c->dwhh, 0, sizeof c->dwhh), memset(c->dbhh, 0, sizeof c->dbhh);
-    sbr_nn_gru_backward_f64(&ctx, c->dx, c->use_h0 ? c->dh0 : NULL, c->dwih,
-                            c->use_bias ? c->dbih : NULL, c->dwhh, c->use_bias ? c->dbhh : NULL,
-                            c->whs, c->wlast, c->hs, c->gates, c->ghn, c->x, glen,
-                            c->use_h0 ? c->h0 : NULL, c->wih, c->whh, B_, L_, I_, H_);
+    sbr_nn_gru_w_f64 dw = {c->dwih, c->use_bias ? c->dbih : NULL, c->dwhh,
+                           c->use_bias ? c->dbhh : NULL};
+    sbr_nn_gru_w_f64 w = {c->wih, c->use_bias ? c->bih : NULL, c->whh,
+                          c->use_bias ? c->bhh : NULL};
+    sbr_nn_gru_backward_f64(&ctx, c->dx, c->use_h0 ? c->dh0 : NULL, &dw, c->whs, c->wlast,
+                            &(sbr_nn_gru_out_f64){c->hs, c->hlast, c->gates, c->ghn}, c->x, glen,
+                            c->use_h0 ? c->h0 : NULL, &w, (sbr_nn_seq_shape){B_, L_, I_, H_});
 }
 
 static gru_case *gru_new(int use_h0, int use_bias, uint64_t seed)
@@ -131,8 +136,9 @@ TEST(nn_gru_cell_gradcheck_and_matches_sequence)
     double hs[N * H_], gates[N * 3 * H_], ghn[N * H_], gi[N * 3 * H_], hn[N * H_];
     double g2[N * 3 * H_], ghn2[N * H_];
     sbr_nn_ctx ctx = {.scratch = c->scratch, .scratch_bytes = sizeof c->scratch};
-    sbr_nn_gru_forward_f64(&ctx, hs, NULL, gates, ghn, c->x, ones, c->h0, c->wih, c->bih, c->whh,
-                           c->bhh, N, 1, I_, H_);
+    sbr_nn_gru_forward_f64(&ctx, &(sbr_nn_gru_out_f64){hs, NULL, gates, ghn}, c->x, ones, c->h0,
+                           &(sbr_nn_gru_w_f64){c->wih, c->bih, c->whh, c->bhh},
+                           (sbr_nn_seq_shape){N, 1, I_, H_});
     sbr_nn_linear_forward_f64(&ctx, gi, c->x, c->wih, c->bih, N, I_, 3 * H_);
     sbr_nn_gru_cell_forward_f64(&ctx, hn, g2, ghn2, gi, c->h0, c->whh, c->bhh, N, H_);
     for (int i = 0; i < N * H_; i++)
@@ -221,8 +227,11 @@ TEST(nn_gru_f32_matches_f64)
     size_t sb = sbr_nn_gru_scratch_f64(B, L, H);
     void *scr = malloc(sb);
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sb};
-    sbr_nn_gru_forward_f64(&ctx, hsd, NULL, gd, nd, xd, len, NULL, wid, bid, whd, bhd, B, L, I, H);
-    sbr_nn_gru_forward_f32(&ctx, hsf, NULL, gf, nf, xf, len, NULL, wif, bif, whf, bhf, B, L, I, H);
+    sbr_nn_seq_shape sh = {B, L, I, H};
+    sbr_nn_gru_forward_f64(&ctx, &(sbr_nn_gru_out_f64){hsd, NULL, gd, nd}, xd, len, NULL,
+                           &(sbr_nn_gru_w_f64){wid, bid, whd, bhd}, sh);
+    sbr_nn_gru_forward_f32(&ctx, &(sbr_nn_gru_out_f32){hsf, NULL, gf, nf}, xf, len, NULL,
+                           &(sbr_nn_gru_w_f32){wif, bif, whf, bhf}, sh);
     CHECK(gc_agree_f32(hsf, hsd, B * L * H, 1e-4, 1e-5) <= 1);
     free(scr);
     free(xd), free(wid), free(bid), free(whd), free(bhd), free(hsd), free(gd), free(nd);
@@ -250,9 +259,12 @@ TEST(nn_gru_thread_count_independent)
         sbr_set_threads(t + 1);
         float *hs = gc_zeros_f(BL * H), *g = gc_zeros_f(BL * 3 * H), *n = gc_zeros_f(BL * H),
               *dx = gc_zeros_f(BL * In), *dw = gc_zeros_f(3 * H * H);
-        sbr_nn_gru_forward_f32(&ctx, hs, NULL, g, n, x, len, NULL, wih, bb, whh, bb, B, L, In, H);
-        sbr_nn_gru_backward_f32(&ctx, dx, NULL, NULL, NULL, dw, NULL, dhs, NULL, hs, g, n, x, len,
-                                NULL, wih, whh, B, L, In, H);
+        sbr_nn_gru_out_f32 y = {hs, NULL, g, n};
+        sbr_nn_gru_w_f32 w = {wih, bb, whh, bb};
+        sbr_nn_seq_shape sh = {B, L, In, H};
+        sbr_nn_gru_forward_f32(&ctx, &y, x, len, NULL, &w, sh);
+        sbr_nn_gru_backward_f32(&ctx, dx, NULL, &(sbr_nn_gru_w_f32){.w_hh = dw}, dhs, NULL, &y, x,
+                                len, NULL, &w, sh);
         out[t][0] = hs, out[t][1] = dx, out[t][2] = dw, out[t][3] = g;
         free(n);
     }
@@ -273,12 +285,15 @@ TEST(nn_gru_empty_sizes)
     double w[3 * 4 * 4] = {0}, s[64], out[4] = {7, 7, 7, 7}, d[16] = {0};
     int32_t len0[1] = {0};
     sbr_nn_ctx ctx = {.scratch = s, .scratch_bytes = sizeof s};
-    sbr_nn_gru_forward_f64(&ctx, out, out, out, out, w, len0, NULL, w, NULL, w, NULL, 0, 3, 4, 4);
+    sbr_nn_gru_w_f64 wt = {w, NULL, w, NULL}, dwt = {d, d, d, d};
+    sbr_nn_gru_forward_f64(&ctx, &(sbr_nn_gru_out_f64){out, out, out, out}, w, len0, NULL, &wt,
+                           (sbr_nn_seq_shape){0, 3, 4, 4});
     CHECK(out[0] == 7); /* B = 0: nothing written */
-    sbr_nn_gru_forward_f64(&ctx, d, out, d, d, w, len0, NULL, w, NULL, w, NULL, 1, 0, 4, 4);
+    sbr_nn_gru_forward_f64(&ctx, &(sbr_nn_gru_out_f64){d, out, d, d}, w, len0, NULL, &wt,
+                           (sbr_nn_seq_shape){1, 0, 4, 4});
     CHECK(out[0] == 0 && out[3] == 0); /* L = 0: hlast = the zero initial state */
-    sbr_nn_gru_backward_f64(&ctx, d, d, d, d, d, d, NULL, out, d, d, d, w, len0, NULL, w, w, 1, 0,
-                            4, 4);
+    sbr_nn_gru_backward_f64(&ctx, d, d, &dwt, NULL, out, &(sbr_nn_gru_out_f64){d, NULL, d, d}, w,
+                            len0, NULL, &wt, (sbr_nn_seq_shape){1, 0, 4, 4});
     for (int i = 0; i < 16; i++)
         CHECK(d[i] == 0);
 }

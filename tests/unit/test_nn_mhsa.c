@@ -27,8 +27,8 @@ static double core_loss(void *u)
 {
     core_case *c = u;
     sbr_nn_ctx ctx = {0};
-    sbr_nn_mha_forward_f64(&ctx, c->o, c->p, c->q, c->k, c->v, c->use_drop ? c->drop : NULL, mlen,
-                           B_, L_, D_, NH_, c->causal);
+    sbr_nn_mha_forward_f64(&ctx, c->o, c->p, &(sbr_nn_qkv_f64){c->q, c->k, c->v},
+                           c->use_drop ? c->drop : NULL, mlen, B_, L_, D_, NH_, c->causal);
     return gc_dot(c->w, c->o, B_ * L_ * D_);
 }
 
@@ -38,8 +38,9 @@ static void core_backward(void *u)
     sbr_nn_ctx ctx = {0};
     core_loss(c);
     memset(c->dq, 0, sizeof c->dq), memset(c->dk, 0, sizeof c->dk), memset(c->dv, 0, sizeof c->dv);
-    sbr_nn_mha_backward_f64(&ctx, c->dq, c->dk, c->dv, c->w, c->p, c->q, c->k, c->v,
-                            c->use_drop ? c->drop : NULL, mlen, B_, L_, D_, NH_, c->causal);
+    sbr_nn_mha_backward_f64(&ctx, &(sbr_nn_qkv_f64){c->dq, c->dk, c->dv}, c->w, c->p,
+                            &(sbr_nn_qkv_f64){c->q, c->k, c->v}, c->use_drop ? c->drop : NULL,
+                            mlen, B_, L_, D_, NH_, c->causal);
 }
 
 TEST(nn_mha_core_gradcheck)
@@ -106,12 +107,22 @@ TEST(nn_mha_core_matches_plain_reference)
 }
 
 /* ---- the block ---- */
+/* The sixteen parameters in the struct's order, with each one's length. */
+enum { NPW = 16 };
+static void mhsa_fields_f32(float *f[NPW], const sbr_nn_mhsa_w_f32 *w)
+{
+    float *a[NPW] = {w->wq,    w->bq,    w->wk, w->bk, w->wv, w->bv, w->wo,    w->bo,
+                     w->ln1_g, w->ln1_b, w->w1, w->b1, w->w2, w->b2, w->ln2_g, w->ln2_b};
+    memcpy(f, a, sizeof a);
+}
+
 typedef struct {
     int flags;
     double p_attn, p_hidden;
     size_t np, na;
     double x[B_ * L_ * D_], dx[B_ * L_ * D_], y[B_ * L_ * D_], w[B_ * L_ * D_];
-    double *prm, *dprm, *act;
+    double *prm, *dprm, *act; /* the parameters in one array (sbr_nn_mhsa_w_flat) */
+    sbr_nn_mhsa_w_f64 pw, dpw; /* ... and as the op takes them */
     double scratch[8 * B_ * L_ * D_ + B_ * L_ * FF_];
     float scratch_f[8 * B_ * L_ * D_ + B_ * L_ * FF_];
 } blk_case;
@@ -120,8 +131,8 @@ static double blk_loss(void *u)
 {
     blk_case *c = u;
     sbr_nn_ctx ctx = {.scratch = c->scratch, .scratch_bytes = sizeof c->scratch};
-    sbr_nn_mhsa_forward_f64(&ctx, c->y, c->act, c->x, mlen, c->prm, B_, L_, D_, NH_, FF_, c->flags,
-                            1e-5, c->p_attn, c->p_hidden, 77, 1000);
+    sbr_nn_mhsa_cfg cfg = {D_, NH_, FF_, c->flags, 1e-5, c->p_attn, c->p_hidden, 77, 1000};
+    sbr_nn_mhsa_forward_f64(&ctx, c->y, c->act, c->x, mlen, &c->pw, B_, L_, &cfg);
     return gc_dot(c->w, c->y, B_ * L_ * D_);
 }
 
@@ -132,23 +143,23 @@ static void blk_backward(void *u)
     blk_loss(c);
     memset(c->dx, 0, sizeof c->dx);
     memset(c->dprm, 0, c->np * sizeof(double));
-    sbr_nn_mhsa_backward_f64(&ctx, c->dx, c->dprm, c->w, c->act, c->x, mlen, c->prm, B_, L_, D_,
-                             NH_, FF_, c->flags);
+    sbr_nn_mhsa_cfg cfg = {D_, NH_, FF_, c->flags, 1e-5, c->p_attn, c->p_hidden, 77, 1000};
+    sbr_nn_mhsa_backward_f64(&ctx, c->dx, &c->dpw, c->w, c->act, c->x, mlen, &c->pw, B_, L_, &cfg);
 }
 
 static blk_case *blk_new(int flags, uint64_t seed)
 {
     blk_case *c = calloc(1, sizeof *c);
     c->flags = flags;
-    c->np = sbr_nn_mhsa_param_count_f64(D_, FF_);
+    c->np = sbr_nn_mhsa_w_flat_f64(&c->pw, NULL, D_, FF_);
     c->na = sbr_nn_mhsa_act_count_f64(B_, L_, D_, NH_, FF_);
     c->prm = gc_zeros(c->np), c->dprm = gc_zeros(c->np), c->act = gc_zeros(c->na);
+    sbr_nn_mhsa_w_flat_f64(&c->pw, c->prm, D_, FF_);
+    sbr_nn_mhsa_w_flat_f64(&c->dpw, c->dprm, D_, FF_);
     gc_fill(c->prm, c->np, -0.8, 0.8, seed);
     /* layer-norm gammas near 1, as initialised */
-    size_t g1 = sbr_nn_mhsa_param_offset_f64(SBR_NN_MHSA_G1, D_, FF_);
-    size_t g2 = sbr_nn_mhsa_param_offset_f64(SBR_NN_MHSA_G2, D_, FF_);
     for (int i = 0; i < D_; i++)
-        c->prm[g1 + i] += 1, c->prm[g2 + i] += 1;
+        c->pw.ln1_g[i] += 1, c->pw.ln2_g[i] += 1;
     gc_fill(c->x, B_ * L_ * D_, -1, 1, seed + 1);
     gc_fill(c->w, B_ * L_ * D_, -1, 1, seed + 2);
     return c;
@@ -166,7 +177,23 @@ static const char *lnames[6] = {"mhsa_post", "mhsa_post_causal", "mhsa_pre", "mh
 TEST(nn_mhsa_block_gradcheck)
 {
     CHECK_EQ_I64(sbr_nn_mhsa_rng_count_f64(B_, L_, D_, NH_), B_ * NH_ * L_ * L_ + 2 * B_ * L_ * D_);
-    CHECK_EQ_I64(sbr_nn_mhsa_param_count_f64(D_, FF_), 4 * (D_ * D_ + D_) + 4 * D_ + 2 * D_ * FF_ + FF_ + D_);
+    /* w_flat: the sixteen pieces back to back, in the struct's order */
+    sbr_nn_mhsa_w_f32 wf;
+    float *f[NPW];
+    size_t np = sbr_nn_mhsa_w_flat_f32(&wf, NULL, D_, FF_);
+    CHECK_EQ_I64(np, 4 * (D_ * D_ + D_) + 4 * D_ + 2 * D_ * FF_ + FF_ + D_);
+    CHECK_EQ_I64(sbr_nn_mhsa_w_flat_f64(&(sbr_nn_mhsa_w_f64){0}, NULL, D_, FF_), np);
+    mhsa_fields_f32(f, &wf);
+    for (int k = 0; k < NPW; k++)
+        CHECK(f[k] == NULL); /* base NULL: counts only */
+    float *base = gc_zeros_f(np);
+    const size_t len_w[NPW] = {D_ * D_, D_, D_ * D_, D_,      D_ * D_, D_, D_ * D_, D_,
+                               D_,      D_, FF_ * D_, FF_,    D_ * FF_, D_, D_,     D_};
+    CHECK_EQ_I64(sbr_nn_mhsa_w_flat_f32(&wf, base, D_, FF_), np);
+    mhsa_fields_f32(f, &wf);
+    for (int k = 0, at = 0; k < NPW; at += (int)len_w[k], k++)
+        CHECK(f[k] == base + at);
+    free(base);
     for (int v = 0; v < 6; v++) {
         int flags = layouts[v / 2] | (v % 2 ? SBR_NN_MHSA_CAUSAL : 0);
         blk_case *c = blk_new(flags, 100 + 10 * v);
@@ -181,8 +208,7 @@ TEST(nn_mhsa_block_gradcheck)
                 for (int k = 0; k < D_; k++)
                     CHECK(c->y[(b * L_ + j) * D_ + k] == 0);
         if (layouts[v / 2] == SBR_NN_MHSA_PROXYSR) { /* V, O, norms and FFN unused */
-            size_t wv = sbr_nn_mhsa_param_offset_f64(SBR_NN_MHSA_WV, D_, FF_);
-            for (size_t i = wv; i < c->np; i++)
+            for (size_t i = (size_t)(c->dpw.wv - c->dprm); i < c->np; i++)
                 CHECK(c->dprm[i] == 0);
         }
         blk_free(c);
@@ -231,8 +257,10 @@ TEST(nn_mhsa_block_f32_matches_f64)
             xf[i] = (float)c->x[i], c->x[i] = xf[i];
         sbr_nn_ctx ctx = {.scratch = c->scratch_f, .scratch_bytes = sizeof c->scratch_f};
         c->p_attn = 0.2, c->p_hidden = 0.25; /* same draws in float and double */
-        sbr_nn_mhsa_forward_f32(&ctx, yf, af, xf, mlen, pf, B_, L_, D_, NH_, FF_, layouts[l],
-                                1e-5f, 0.2f, 0.25f, 77, 1000);
+        sbr_nn_mhsa_w_f32 wf;
+        sbr_nn_mhsa_w_flat_f32(&wf, pf, D_, FF_);
+        sbr_nn_mhsa_cfg cfg = {D_, NH_, FF_, layouts[l], 1e-5f, 0.2f, 0.25f, 77, 1000};
+        sbr_nn_mhsa_forward_f32(&ctx, yf, af, xf, mlen, &wf, B_, L_, &cfg);
         blk_loss(c);
         CHECK(gc_agree_f32(yf, c->y, B_ * L_ * D_, 1e-4, 1e-5) <= 1);
         free(pf), free(af);
@@ -266,15 +294,18 @@ TEST(nn_mhsa_block_dropout)
     }
     /* the factors: kept fraction about 1 - p, values 0 or 1/(1 - p) */
     enum { B = 8, L = 20, D = 16, H = 2, F = 16 };
-    size_t na = sbr_nn_mhsa_act_count_f64(B, L, D, H, F), np = sbr_nn_mhsa_param_count_f64(D, F);
+    sbr_nn_mhsa_w_f64 w;
+    size_t na = sbr_nn_mhsa_act_count_f64(B, L, D, H, F), np = sbr_nn_mhsa_w_flat_f64(&w, NULL, D, F);
     double *act = gc_zeros(na), *prm = gc_zeros(np), *x = gc_zeros(B * L * D), *y = gc_zeros(B * L * D);
+    sbr_nn_mhsa_w_flat_f64(&w, prm, D, F);
     size_t sb = sbr_nn_mhsa_scratch_f64(B, L, D, F);
     void *scr = malloc(sb);
     int32_t len[B];
     for (int b = 0; b < B; b++)
         len[b] = L;
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sb};
-    sbr_nn_mhsa_forward_f64(&ctx, y, act, x, len, prm, B, L, D, H, F, 0, 1e-5, 0.25, 0.5, 3, 0);
+    sbr_nn_mhsa_forward_f64(&ctx, y, act, x, len, &w, B, L,
+                            &(sbr_nn_mhsa_cfg){D, H, F, 0, 1e-5, 0.25, 0.5, 3, 0});
     size_t nA = (size_t)B * H * L * L, BLd = (size_t)B * L * D;
     const double *fo = act + na - 2 * BLd, *fa = fo - nA;
     size_t keep_a = 0, keep_o = 0;
@@ -299,13 +330,16 @@ TEST(nn_mhsa_block_dropout)
 TEST(nn_mhsa_thread_count_independent)
 {
     enum { B = 100, L = 20, D = 32, H = 2, F = 32 };
-    size_t BLd = (size_t)B * L * D, np = sbr_nn_mhsa_param_count_f32(D, F),
+    sbr_nn_mhsa_w_f32 pw;
+    size_t BLd = (size_t)B * L * D, np = sbr_nn_mhsa_w_flat_f32(&pw, NULL, D, F),
            na = sbr_nn_mhsa_act_count_f32(B, L, D, H, F);
     int32_t len[B];
     for (int b = 0; b < B; b++)
         len[b] = b % (L + 1);
     float *x = gc_zeros_f(BLd), *prm = gc_zeros_f(np), *dy = gc_zeros_f(BLd);
     gc_fill_f(x, BLd, -1, 1, 1), gc_fill_f(prm, np, -0.3f, 0.3f, 2), gc_fill_f(dy, BLd, -1, 1, 3);
+    sbr_nn_mhsa_w_flat_f32(&pw, prm, D, F);
+    sbr_nn_mhsa_cfg cfg = {D, H, F, SBR_NN_MHSA_CAUSAL, 1e-5f, 0.1f, 0.1f, 5, 0};
     size_t sb = sbr_nn_mhsa_scratch_f32(B, L, D, F);
     void *scr = malloc(sb);
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sb};
@@ -314,10 +348,10 @@ TEST(nn_mhsa_thread_count_independent)
         sbr_set_threads(t ? 2 : 1);
         float *y = gc_zeros_f(BLd), *act = gc_zeros_f(na), *dx = gc_zeros_f(BLd),
               *dp = gc_zeros_f(np);
-        sbr_nn_mhsa_forward_f32(&ctx, y, act, x, len, prm, B, L, D, H, F, SBR_NN_MHSA_CAUSAL, 1e-5f,
-                                0.1f, 0.1f, 5, 0);
-        sbr_nn_mhsa_backward_f32(&ctx, dx, dp, dy, act, x, len, prm, B, L, D, H, F,
-                                 SBR_NN_MHSA_CAUSAL);
+        sbr_nn_mhsa_w_f32 dpw;
+        sbr_nn_mhsa_w_flat_f32(&dpw, dp, D, F);
+        sbr_nn_mhsa_forward_f32(&ctx, y, act, x, len, &pw, B, L, &cfg);
+        sbr_nn_mhsa_backward_f32(&ctx, dx, &dpw, dy, act, x, len, &pw, B, L, &cfg);
         out[t][0] = y, out[t][1] = dx, out[t][2] = dp;
         free(act);
     }
@@ -325,11 +359,12 @@ TEST(nn_mhsa_thread_count_independent)
     CHECK(memcmp(out[0][0], out[1][0], BLd * sizeof(float)) == 0);
     CHECK(memcmp(out[0][1], out[1][1], BLd * sizeof(float)) == 0);
     CHECK(memcmp(out[1][2], out[2][2], np * sizeof(float)) == 0);
-    for (int k = 0; k < SBR_NN_MHSA_NPARAM; k++) {
-        size_t o0 = sbr_nn_mhsa_param_offset_f32(k, D, F);
-        size_t o1 = k + 1 < SBR_NN_MHSA_NPARAM ? sbr_nn_mhsa_param_offset_f32(k + 1, D, F) : np;
-        int gemm = k == SBR_NN_MHSA_WQ || k == SBR_NN_MHSA_WK || k == SBR_NN_MHSA_WV ||
-                   k == SBR_NN_MHSA_WO || k == SBR_NN_MHSA_W1 || k == SBR_NN_MHSA_W2;
+    float *f[NPW];
+    mhsa_fields_f32(f, &pw);
+    for (int k = 0; k < NPW; k++) {
+        size_t o0 = (size_t)(f[k] - prm), o1 = k + 1 < NPW ? (size_t)(f[k + 1] - prm) : np;
+        int gemm = f[k] == pw.wq || f[k] == pw.wk || f[k] == pw.wv || f[k] == pw.wo ||
+                   f[k] == pw.w1 || f[k] == pw.w2;
         if (!gemm && memcmp(out[0][2] + o0, out[1][2] + o0, (o1 - o0) * sizeof(float)) != 0)
             harness_fail(__FILE__, __LINE__, "gradient of parameter %d differs", k);
         double worst = 0;
@@ -347,17 +382,20 @@ TEST(nn_mhsa_thread_count_independent)
 TEST(nn_mhsa_empty_batch)
 {
     enum { D = 4, F = 4 };
-    double *prm = gc_zeros(sbr_nn_mhsa_param_count_f64(D, F)), *dprm = gc_zeros(sbr_nn_mhsa_param_count_f64(D, F));
+    sbr_nn_mhsa_w_f64 w, dw;
+    size_t np = sbr_nn_mhsa_w_flat_f64(&w, NULL, D, F);
+    double *prm = gc_zeros(np), *dprm = gc_zeros(np);
+    sbr_nn_mhsa_w_flat_f64(&w, prm, D, F), sbr_nn_mhsa_w_flat_f64(&dw, dprm, D, F);
     double s[8], out[4] = {7, 7, 7, 7}, act[4];
     int32_t len[1] = {0};
     sbr_nn_ctx ctx = {.scratch = s, .scratch_bytes = sizeof s};
     for (int l = 0; l < 3; l++) {
-        sbr_nn_mhsa_forward_f64(&ctx, out, act, out, len, prm, 0, 5, D, 2, F, layouts[l], 1e-5, 0.1,
-                                0.1, 1, 0);
-        sbr_nn_mhsa_backward_f64(&ctx, out, dprm, out, act, out, len, prm, 0, 5, D, 2, F, layouts[l]);
+        sbr_nn_mhsa_cfg cfg = {D, 2, F, layouts[l], 1e-5, 0.1, 0.1, 1, 0};
+        sbr_nn_mhsa_forward_f64(&ctx, out, act, out, len, &w, 0, 5, &cfg);
+        sbr_nn_mhsa_backward_f64(&ctx, out, &dw, out, act, out, len, &w, 0, 5, &cfg);
     }
     CHECK(out[0] == 7);
-    for (size_t i = 0; i < sbr_nn_mhsa_param_count_f64(D, F); i++)
+    for (size_t i = 0; i < np; i++)
         CHECK(dprm[i] == 0);
     free(prm), free(dprm);
 }

@@ -51,7 +51,8 @@ static double mini_forward(void *p)
     sbr_nn_seq_mean_forward_f64(&c, m->s2, m->g, mlen, MB, ML, MD);
     sbr_nn_add_forward_f64(&c, m->s, m->s1, m->s2, MB * MD);
     sbr_nn_layernorm_forward_f64(&c, m->y, m->mu, m->rs, m->s, m->gam, m->bet, MB, MD, 1e-5);
-    sbr_nn_score_ce_forward_f64(&c, m->loss, m->lse, m->y, m->E, m->target, MB, MN, MD, 5);
+    sbr_nn_score_ce_forward_f64(&c, m->loss, m->lse, m->y, m->E, m->target,
+                                (sbr_nn_scoring){MB, 1, MN, MD, 5, 0});
     double L = 0;
     for (int b = 0; b < MB; b++)
         L += m->loss[b] / MB;
@@ -72,8 +73,8 @@ static void mini_backward(void *p)
     memset(m->dy, 0, sizeof m->dy);
     for (int b = 0; b < MB; b++)
         m->dl[b] = 1.0 / MB;
-    sbr_nn_score_ce_backward_f64(&c, m->dy, m->dE, m->dl, m->y, m->E, m->target, m->lse, MB, MN,
-                                 MD, 5);
+    sbr_nn_score_ce_backward_f64(&c, m->dy, m->dE, m->dl, m->y, m->E, m->target, m->lse,
+                                 (sbr_nn_scoring){MB, 1, MN, MD, 5, 0});
     sbr_nn_layernorm_backward_f64(&c, m->ds, m->dgam, m->dbet, m->dy, m->s, m->mu, m->rs, m->gam,
                                   MB, MD);
     sbr_nn_add_backward_f64(&c, NULL, NULL, m->ds, MB * MD); /* s1 and s2 share ds */

@@ -26,11 +26,12 @@ TEST(nn_score_ce_random_shapes)
         gc_fill(w, B, 0, 1, 30 + it);
         for (int b = 0; b < B; b++)
             t[b] = 1 + (int32_t)sbr_rng_below(&r, N);
-        size_t need = sbr_nn_score_ce_scratch_f64(B, N, d, chunk);
+        sbr_nn_scoring sc = {B, 1, N, d, chunk, 0};
+        size_t need = sbr_nn_score_ce_scratch_f64(sc);
         void *scr = malloc(need);
         sbr_nn_ctx c = {.scratch = scr, .scratch_bytes = need};
-        sbr_nn_score_ce_forward_f64(&c, loss, lse, S, E, t, B, N, d, chunk);
-        sbr_nn_score_ce_backward_f64(&c, dS, dE, w, S, E, t, lse, B, N, d, chunk);
+        sbr_nn_score_ce_forward_f64(&c, loss, lse, S, E, t, sc);
+        sbr_nn_score_ce_backward_f64(&c, dS, dE, w, S, E, t, lse, sc);
         /* reference: full logits, softmax, gradients */
         double err = 0;
         for (int b = 0; b < B; b++) {
@@ -81,10 +82,11 @@ TEST(nn_topk_random_shapes)
             E[i] = (double)(int)sbr_rng_below(&r, 3) - 1;
         int32_t *idx = malloc((size_t)B * K * sizeof(int32_t));
         double *sc = gc_zeros((size_t)B * K);
-        size_t need = sbr_nn_topk_scratch_f64(B, N, K, chunk);
+        sbr_nn_scoring cat = {B, 1, N, d, chunk, 0};
+        size_t need = sbr_nn_topk_scratch_f64(cat, K);
         void *scr = malloc(need);
         sbr_nn_ctx c = {.scratch = scr, .scratch_bytes = need};
-        sbr_nn_topk_f64(&c, idx, sc, S, E, B, N, d, K, chunk, NULL, NULL);
+        sbr_nn_topk_f64(&c, idx, sc, S, E, K, NULL, NULL, cat);
         int bad = 0;
         double *all = gc_zeros(N + 1);
         for (int b = 0; b < B; b++) {

@@ -32,7 +32,8 @@ static void ce_setup(ce_case *c, int B, int N, int d, uint64_t seed)
     gc_fill(c->E, (size_t)(N + 1) * d, -1.5, 1.5, seed + 1);
     gc_fill(c->w, B, 0.1, 1, seed + 2);
     /* Enough for any chunk size: the largest lane and logits needs. */
-    size_t need = sbr_nn_score_ce_scratch_f64(B, N, d, 1) + sbr_nn_score_ce_scratch_f64(B, N, d, N);
+    size_t need = sbr_nn_score_ce_scratch_f64((sbr_nn_scoring){B, 1, N, d, 1, 0}) +
+                  sbr_nn_score_ce_scratch_f64((sbr_nn_scoring){B, 1, N, d, N, 0});
     c->scratch = gc_zeros(need / sizeof(double) + 1);
     c->ctx.scratch = c->scratch;
     c->ctx.scratch_bytes = need;
@@ -47,8 +48,8 @@ static void ce_free(ce_case *c)
 static double ce_loss(void *u)
 {
     ce_case *c = u;
-    sbr_nn_score_ce_forward_f64(&c->ctx, c->loss, c->lse, c->S, c->E, c->target, c->B, c->N, c->d,
-                                c->chunk);
+    sbr_nn_score_ce_forward_f64(&c->ctx, c->loss, c->lse, c->S, c->E, c->target,
+                                (sbr_nn_scoring){c->B, 1, c->N, c->d, c->chunk, 0});
     return gc_dot(c->w, c->loss, c->B);
 }
 
@@ -58,8 +59,8 @@ static void ce_backward(void *u)
     ce_loss(c);
     memset(c->dS, 0, (size_t)c->B * c->d * sizeof(double));
     memset(c->dE, 0, (size_t)(c->N + 1) * c->d * sizeof(double));
-    sbr_nn_score_ce_backward_f64(&c->ctx, c->dS, c->dE, c->w, c->S, c->E, c->target, c->lse, c->B,
-                                 c->N, c->d, c->chunk);
+    sbr_nn_score_ce_backward_f64(&c->ctx, c->dS, c->dE, c->w, c->S, c->E, c->target, c->lse,
+                                 (sbr_nn_scoring){c->B, 1, c->N, c->d, c->chunk, 0});
 }
 
 /* The textbook computation over the whole [B, N] logits. */
@@ -125,11 +126,12 @@ TEST(nn_score_ce_large_logits_and_f32)
         E[i] = (float)c.E[i], c.E[i] = E[i];
     for (int b = 0; b < 9; b++)
         w[b] = (float)c.w[b], c.w[b] = w[b];
-    size_t need = sbr_nn_score_ce_scratch_f32(9, 300, 16, 64);
+    sbr_nn_scoring sc = {9, 1, 300, 16, 64, 0};
+    size_t need = sbr_nn_score_ce_scratch_f32(sc);
     float *scr = gc_zeros_f(need / sizeof(float) + 1);
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
-    sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, c.target, 9, 300, 16, 64);
-    sbr_nn_score_ce_backward_f32(&ctx, dS, dE, w, S, E, c.target, lse, 9, 300, 16, 64);
+    sbr_nn_score_ce_forward_f32(&ctx, loss, lse, S, E, c.target, sc);
+    sbr_nn_score_ce_backward_f32(&ctx, dS, dE, w, S, E, c.target, lse, sc);
     ce_backward(&c);
     CHECK(gc_agree_f32(loss, c.loss, 9, 1e-5, 1e-5) <= 1);
     CHECK(gc_agree_f32(dS, c.dS, nS, 1e-4, 1e-6) <= 1);
@@ -150,18 +152,19 @@ TEST(nn_score_ce_thread_independent)
     gc_fill_f(E, nE, -1, 1, 2);
     for (int b = 0; b < B; b++)
         target[b] = 1 + (b * 977) % N, w[b] = 1.0f / B;
-    size_t need = sbr_nn_score_ce_scratch_f32(B, N, d, chunk);
+    sbr_nn_scoring sc = {B, 1, N, d, chunk, 0};
+    size_t need = sbr_nn_score_ce_scratch_f32(sc);
     void *scr = malloc(need);
     int saved = omp_get_max_threads();
     for (int r = 0; r < 3; r++) {
         dS[r] = gc_zeros_f(nS), dE[r] = gc_zeros_f(nE);
         omp_set_num_threads(r == 0 ? 1 : 2);
         /* r = 2: just enough scratch for the lanes and one logits buffer. */
-        size_t one = sbr_nn_score_ce_scratch_f32(B, N, d, chunk) -
+        size_t one = sbr_nn_score_ce_scratch_f32(sc) -
                      (omp_get_max_threads() - 1) * nn_test_align((size_t)B * chunk * sizeof(float));
         sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = r == 2 ? one : need};
-        sbr_nn_score_ce_forward_f32(&ctx, loss[r], lse, S, E, target, B, N, d, chunk);
-        sbr_nn_score_ce_backward_f32(&ctx, dS[r], dE[r], w, S, E, target, lse, B, N, d, chunk);
+        sbr_nn_score_ce_forward_f32(&ctx, loss[r], lse, S, E, target, sc);
+        sbr_nn_score_ce_backward_f32(&ctx, dS[r], dE[r], w, S, E, target, lse, sc);
     }
     omp_set_num_threads(saved);
     for (int r = 1; r < 3; r++) {
@@ -172,4 +175,36 @@ TEST(nn_score_ce_thread_independent)
     for (int r = 0; r < 3; r++)
         free(dS[r]), free(dE[r]);
     free(S), free(E), free(scr);
+}
+
+/* The single-vector ops refuse sc.U != 1 (a caller that meant score_multi):
+ * a contract violation, not a silent read of the first vector only. */
+static void ce_two_vectors(void *u)
+{
+    ce_case *c = u;
+    sbr_nn_score_ce_forward_f64(&c->ctx, c->loss, c->lse, c->S, c->E, c->target,
+                                (sbr_nn_scoring){c->B, 2, c->N, c->d, c->chunk, 0});
+}
+
+static void topk_two_vectors(void *u)
+{
+    ce_case *c = u;
+    int32_t idx[4 * 3];
+    double sc[4 * 3];
+    sbr_nn_scoring one = {c->B, 1, c->N, c->d, c->chunk, 0};
+    size_t need = sbr_nn_topk_scratch_f64(one, 3); /* enough: only U may abort */
+    sbr_nn_ctx ctx = {.scratch = malloc(need), .scratch_bytes = need};
+    sbr_nn_topk_f64(&ctx, idx, sc, c->S, c->E, 3, NULL, NULL,
+                    (sbr_nn_scoring){c->B, 2, c->N, c->d, c->chunk, 0});
+    free(ctx.scratch);
+}
+
+TEST(nn_score_ce_and_topk_need_one_vector)
+{
+    ce_case c;
+    ce_setup(&c, 4, 30, 5, 61);
+    c.chunk = 7;
+    CHECK(harness_aborts(ce_two_vectors, &c));
+    CHECK(harness_aborts(topk_two_vectors, &c));
+    ce_free(&c);
 }

@@ -28,8 +28,8 @@ static void tr_setup(tr_case *c, int B, int N, int d, double scale, uint64_t see
     gc_fill(c->w, B, 0.1, 1, seed + 2);
     for (int b = 0; b < B; b++) /* first, last and middle items of chunks */
         c->target[b] = b == 0 ? 1 : b == 1 ? N : 1 + (b * 5) % N;
-    c->scratch_bytes = sbr_nn_score_ce_scratch_f64(B, N, d, 1) +
-                       sbr_nn_score_ce_scratch_f64(B, N, d, N);
+    c->scratch_bytes = sbr_nn_score_ce_scratch_f64((sbr_nn_scoring){B, 1, N, d, 1, 0}) +
+                       sbr_nn_score_ce_scratch_f64((sbr_nn_scoring){B, 1, N, d, N, 0});
     c->scratch = gc_zeros(c->scratch_bytes / sizeof(double) + 1);
 }
 
@@ -41,16 +41,15 @@ static void tr_run(const tr_case *c, int train, int chunk, int want_dS, int want
     memset(dS, 0, sizeof(double) * (size_t)c->B * c->d);
     memset(dE, 0, sizeof(double) * (size_t)(c->N + 1) * c->d);
     double *pdS = want_dS ? dS : NULL, *pdE = want_dE ? dE : NULL;
+    sbr_nn_scoring sc = {c->B, 1, c->N, c->d, chunk, 0};
     if (train) {
         double *keep = gc_zeros((size_t)c->B * c->N);
         sbr_nn_score_ce_train_f64(&ctx, loss, lse, pdS, pdE, c->w, c->S, c->E, c->target, keep,
-                                  c->B, c->N, c->d, chunk);
+                                  sc);
         free(keep);
     } else {
-        sbr_nn_score_ce_forward_f64(&ctx, loss, lse, c->S, c->E, c->target, c->B, c->N, c->d,
-                                    chunk);
-        sbr_nn_score_ce_backward_f64(&ctx, pdS, pdE, c->w, c->S, c->E, c->target, lse, c->B,
-                                     c->N, c->d, chunk);
+        sbr_nn_score_ce_forward_f64(&ctx, loss, lse, c->S, c->E, c->target, sc);
+        sbr_nn_score_ce_backward_f64(&ctx, pdS, pdE, c->w, c->S, c->E, c->target, lse, sc);
     }
 }
 
@@ -117,15 +116,15 @@ TEST(nn_score_ce_train_thread_independent)
     gc_fill_f(E, nE, -1, 1, 2);
     for (int b = 0; b < B; b++)
         target[b] = 1 + (b * 977) % N, w[b] = 1.0f / B;
-    size_t need = sbr_nn_score_ce_scratch_f32(B, N, d, chunk);
+    sbr_nn_scoring sc = {B, 1, N, d, chunk, 0};
+    size_t need = sbr_nn_score_ce_scratch_f32(sc);
     void *scr = malloc(need);
     int saved = omp_get_max_threads();
     for (int r = 0; r < 2; r++) {
         dS[r] = gc_zeros_f(nS), dE[r] = gc_zeros_f(nE);
         omp_set_num_threads(r + 1);
         sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
-        sbr_nn_score_ce_train_f32(&ctx, loss[r], lse, dS[r], dE[r], w, S, E, target, keep, B, N,
-                                  d, chunk);
+        sbr_nn_score_ce_train_f32(&ctx, loss[r], lse, dS[r], dE[r], w, S, E, target, keep, sc);
     }
     omp_set_num_threads(saved);
     CHECK(memcmp(loss[0], loss[1], sizeof loss[0]) == 0);

@@ -31,9 +31,9 @@ static void sm_setup(sm_case *c, int B, int U, int N, int d, uint64_t seed)
     gc_fill(c->S, nS, -1.5, 1.5, seed);
     gc_fill(c->E, nE, -1.5, 1.5, seed + 1);
     gc_fill(c->w, B, 0.1, 1, seed + 2);
-    size_t need = sbr_nn_score_multi_scratch_f64(B, U, N, d, 1) +
-                  sbr_nn_score_multi_scratch_f64(B, U, N, d, N) +
-                  sbr_nn_topk_multi_scratch_f64(B, U, N, N, 1);
+    size_t need = sbr_nn_score_multi_scratch_f64((sbr_nn_scoring){B, U, N, d, 1, 0}) +
+                  sbr_nn_score_multi_scratch_f64((sbr_nn_scoring){B, U, N, d, N, 0}) +
+                  sbr_nn_topk_multi_scratch_f64((sbr_nn_scoring){B, U, N, d, 1, 0}, N);
     c->scratch = gc_zeros(need / sizeof(double) + 1);
     c->ctx.scratch = c->scratch;
     c->ctx.scratch_bytes = need;
@@ -48,8 +48,8 @@ static void sm_free(sm_case *c)
 static double sm_loss(void *u)
 {
     sm_case *c = u;
-    sbr_nn_score_multi_ce_forward_f64(&c->ctx, c->loss, c->lse, c->S, c->E, c->target, c->B, c->U,
-                                      c->N, c->d, c->chunk, c->pool);
+    sbr_nn_scoring sc = {c->B, c->U, c->N, c->d, c->chunk, c->pool};
+    sbr_nn_score_multi_ce_forward_f64(&c->ctx, c->loss, c->lse, c->S, c->E, c->target, sc);
     return gc_dot(c->w, c->loss, c->B);
 }
 
@@ -59,8 +59,9 @@ static void sm_backward(void *u)
     sm_loss(c);
     memset(c->dS, 0, (size_t)c->B * c->U * c->d * sizeof(double));
     memset(c->dE, 0, (size_t)(c->N + 1) * c->d * sizeof(double));
+    sbr_nn_scoring sc = {c->B, c->U, c->N, c->d, c->chunk, c->pool};
     sbr_nn_score_multi_ce_backward_f64(&c->ctx, c->dS, c->dE, c->w, c->S, c->E, c->target, c->lse,
-                                       c->B, c->U, c->N, c->d, c->chunk, c->pool);
+                                       sc);
 }
 
 /* The pooled logit of item i for row b, computed plainly. */
@@ -155,8 +156,9 @@ TEST(nn_score_multi_one_interest_is_score_ce)
         sm_backward(&c);
         size_t nS = (size_t)6 * 7, nE = (size_t)41 * 7;
         double *dS = gc_zeros(nS), *dE = gc_zeros(nE), loss[6], lse[6];
-        sbr_nn_score_ce_forward_f64(&c.ctx, loss, lse, c.S, c.E, c.target, 6, 40, 7, 9);
-        sbr_nn_score_ce_backward_f64(&c.ctx, dS, dE, c.w, c.S, c.E, c.target, lse, 6, 40, 7, 9);
+        sbr_nn_scoring sc = {6, 1, 40, 7, 9, 0};
+        sbr_nn_score_ce_forward_f64(&c.ctx, loss, lse, c.S, c.E, c.target, sc);
+        sbr_nn_score_ce_backward_f64(&c.ctx, dS, dE, c.w, c.S, c.E, c.target, lse, sc);
         for (int b = 0; b < 6; b++)
             CHECK_NEAR(loss[b], c.loss[b], 1e-13);
         for (size_t i = 0; i < nS; i++)
@@ -185,8 +187,8 @@ TEST(nn_topk_multi_naive)
             excl[n++] = 1 + (b * 29 + 5) % N;
         }
         excl_off[B] = n;
-        sbr_nn_topk_multi_f64(&c.ctx, idx, score, c.S, c.E, B, U, N, d, K, 8, pool, excl_off,
-                              excl);
+        sbr_nn_topk_multi_f64(&c.ctx, idx, score, c.S, c.E, K, excl_off, excl,
+                              (sbr_nn_scoring){B, U, N, d, 8, pool});
         for (int b = 0; b < B; b++) {
             /* naive: best K by (score desc, id asc), skipping the excluded */
             int used[61] = {0};
@@ -219,16 +221,16 @@ TEST(nn_score_multi_f32_threads)
     gc_fill_f(E, nE, -1, 1, 6);
     for (int b = 0; b < B; b++)
         target[b] = 1 + (b * 211) % N, w[b] = 1.0f / B;
-    size_t need = sbr_nn_score_multi_scratch_f32(B, U, N, d, chunk);
+    sbr_nn_scoring sc = {B, U, N, d, chunk, 0};
+    size_t need = sbr_nn_score_multi_scratch_f32(sc);
     void *scr = malloc(need);
     int saved = omp_get_max_threads();
     for (int r = 0; r < 2; r++) {
         dS[r] = gc_zeros_f(nS), dE[r] = gc_zeros_f(nE);
         omp_set_num_threads(r + 1);
         sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
-        sbr_nn_score_multi_ce_forward_f32(&ctx, loss[r], lse, S, E, target, B, U, N, d, chunk, 0);
-        sbr_nn_score_multi_ce_backward_f32(&ctx, dS[r], dE[r], w, S, E, target, lse, B, U, N, d,
-                                           chunk, 0);
+        sbr_nn_score_multi_ce_forward_f32(&ctx, loss[r], lse, S, E, target, sc);
+        sbr_nn_score_multi_ce_backward_f32(&ctx, dS[r], dE[r], w, S, E, target, lse, sc);
     }
     omp_set_num_threads(saved);
     CHECK(memcmp(loss[0], loss[1], sizeof loss[0]) == 0);

@@ -41,10 +41,14 @@ TEST(nn_topk_matches_sort)
     int32_t excl[4];
     int32_t idx[7 * 20];
     float sc[7 * 20];
-    size_t need = sbr_nn_topk_scratch_f32(B, N, K, 1) + sbr_nn_topk_scratch_f32(B, N, K, N);
+    sbr_nn_scoring cat = {B, 1, N, d, 1, 0};
+    size_t need = sbr_nn_topk_scratch_f32(cat, K);
+    cat.chunk = N;
+    need += sbr_nn_topk_scratch_f32(cat, K);
     void *scr = malloc(need);
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
-    sbr_nn_topk_f32(&ctx, idx, sc, S, E, B, N, d, K, 256, NULL, NULL);
+    cat.chunk = 256;
+    sbr_nn_topk_f32(&ctx, idx, sc, S, E, K, NULL, NULL, cat);
     excl[0] = idx[0], excl[1] = idx[2], excl[2] = 9999, excl[3] = 11;
     excl_off[1] = 2, excl_off[2] = 2, excl_off[3] = 3;
     for (int b = 4; b <= 7; b++)
@@ -53,7 +57,8 @@ TEST(nn_topk_matches_sort)
     for (int ci = 0; ci < 5; ci++) {
         int32_t idx2[7 * 20];
         float sc2[7 * 20];
-        sbr_nn_topk_f32(&ctx, idx2, sc2, S, E, B, N, d, K, chunks[ci], excl_off, excl);
+        cat.chunk = chunks[ci];
+        sbr_nn_topk_f32(&ctx, idx2, sc2, S, E, K, excl_off, excl, cat);
         for (int b = 0; b < B; b++) {
             /* Reference: every non-excluded item scored the same way (sgemm's
              * rounding may differ from a dot product, so score with the op). */
@@ -86,7 +91,8 @@ TEST(nn_topk_matches_sort)
         if (ci > 0) {
             int32_t idx0[7 * 20];
             float sc0[7 * 20];
-            sbr_nn_topk_f32(&ctx, idx0, sc0, S, E, B, N, d, K, 256, excl_off, excl);
+            sbr_nn_topk_f32(&ctx, idx0, sc0, S, E, K, excl_off, excl,
+                            (sbr_nn_scoring){B, 1, N, d, 256, 0}); /* the first chunk size */
             CHECK(memcmp(idx0, idx2, sizeof idx0) == 0);
         }
     }
@@ -104,10 +110,11 @@ TEST(nn_topk_k_larger_than_catalogue)
     int32_t excl_off[3] = {0, 2, 2}, excl[2] = {1, 5};
     int32_t idx[16];
     double sc[16];
-    size_t need = sbr_nn_topk_scratch_f64(B, N, K, 2);
+    sbr_nn_scoring cat = {B, 1, N, d, 2, 0};
+    size_t need = sbr_nn_topk_scratch_f64(cat, K);
     void *scr = malloc(need);
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
-    sbr_nn_topk_f64(&ctx, idx, sc, S, E, B, N, d, K, 2, excl_off, excl);
+    sbr_nn_topk_f64(&ctx, idx, sc, S, E, K, excl_off, excl, cat);
     /* Row 0: items 2, 3, 4 then empty slots; row 1: all five. */
     int seen[6] = {0};
     for (int j = 0; j < 3; j++)
@@ -131,12 +138,13 @@ TEST(nn_topk_thread_independent)
     float *s1 = gc_zeros_f((size_t)B * K), *s2 = gc_zeros_f((size_t)B * K);
     int saved = omp_get_max_threads();
     omp_set_num_threads(2);
-    size_t need = sbr_nn_topk_scratch_f32(B, N, K, chunk);
+    sbr_nn_scoring cat = {B, 1, N, d, chunk, 0};
+    size_t need = sbr_nn_topk_scratch_f32(cat, K);
     void *scr = malloc(need);
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
-    sbr_nn_topk_f32(&ctx, i1, s1, S, E, B, N, d, K, chunk, NULL, NULL);
+    sbr_nn_topk_f32(&ctx, i1, s1, S, E, K, NULL, NULL, cat);
     omp_set_num_threads(1);
-    sbr_nn_topk_f32(&ctx, i2, s2, S, E, B, N, d, K, chunk, NULL, NULL);
+    sbr_nn_topk_f32(&ctx, i2, s2, S, E, K, NULL, NULL, cat);
     omp_set_num_threads(saved);
     CHECK(memcmp(i1, i2, (size_t)B * K * sizeof(int32_t)) == 0);
     CHECK(memcmp(s1, s2, (size_t)B * K * sizeof(float)) == 0);

@@ -16,9 +16,9 @@ void R(sbr_gce_declare)(sbr_model *m, R(sbr_gce) *c, int norm_local)
     c->p_gcn = sbr_cfg_get(&m->cfg, "dropout_gcn");
     sbr_weights(m, &c->w, &c->g, sizeof c->w);
     sbr_param(m, &c->w.a, "local.a", SBR_SHAPE(4, d), u, 0);
-    sbr_param(m, &c->w.w1, "global.w1", SBR_SHAPE(d, d + 1), u, 0);
-    sbr_param(m, &c->w.q1, "global.q1", SBR_SHAPE(d), u, 0);
-    sbr_param(m, &c->w.w2, "global.w2", SBR_SHAPE(d, 2 * d), u, 0);
+    sbr_param(m, &c->w.agg.w1, "global.w1", SBR_SHAPE(d, d + 1), u, 0);
+    sbr_param(m, &c->w.agg.q1, "global.q1", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &c->w.agg.w2, "global.w2", SBR_SHAPE(d, 2 * d), u, 0);
     sbr_param(m, &c->w.pos, "read.pos", SBR_SHAPE(c->P, d), u, 0);
     sbr_param(m, &c->w.w3, "read.w3", SBR_SHAPE(d, 2 * d), u, 0);
 }
@@ -34,8 +34,8 @@ void R(sbr_gce_layout)(const R(sbr_front) *f, R(sbr_gce) *c, sbr_lay *l, const s
     if (c->norm_local)
         SBR_LAY(l, a->hn, Td), SBR_LAY(l, a->nin, T);
     SBR_LAY(l, a->hl, Td), SBR_LAY(l, a->alpha, (size_t)dm->E + 1);
-    SBR_LAY(l, a->hg, Td), SBR_LAY(l, a->u, Td * K), SBR_LAY(l, a->ga, T * K + 1);
-    SBR_LAY(l, a->cat, 2 * Td), SBR_LAY(l, a->dtab, 2 * Td), SBR_LAY(l, a->dmask, 2 * Td);
+    SBR_LAY(l, a->agg.y, Td), SBR_LAY(l, a->agg.u, Td * K), SBR_LAY(l, a->agg.alpha, T * K + 1);
+    SBR_LAY(l, a->agg.cat, 2 * Td), SBR_LAY(l, a->dtab, 2 * Td), SBR_LAY(l, a->dmask, 2 * Td);
     SBR_LAY(l, a->mg, Td), SBR_LAY(l, a->ml, Td);
     SBR_LAY(l, a->hgd, Td), SBR_LAY(l, a->hld, Td), SBR_LAY(l, a->h, Td);
     SBR_LAY(l, a->hs, BL * d);
@@ -72,8 +72,8 @@ static void R(gce_context_forward)(sbr_model *m, const R(sbr_front) *f, R(sbr_gc
         a->hin = a->hn;
         R(sbr_nn_l2norm_forward)(ctx, a->hn, a->nin, Xn, T, d, (real)1e-12);
     }
-    R(sbr_nn_edge_attn_local_forward)(ctx, a->hl, a->alpha, a->hin, lo->le_off, lo->le_idx,
-                                      lo->le_type, c->w.a, T, d, SBR_GCE_SLOPE);
+    sbr_nn_typed_csr lg = {lo->le_off, lo->le_idx, lo->le_type, T};
+    R(sbr_nn_edge_attn_local_forward)(ctx, a->hl, a->alpha, a->hin, &lg, c->w.a, d, SBR_GCE_SLOPE);
     /* global graph; dropout_gcn's factors: the dropout of a table of ones */
     c->used[2] = train ? c->p_gcn : 0;
     a->drop = NULL;
@@ -82,13 +82,14 @@ static void R(gce_context_forward)(sbr_model *m, const R(sbr_front) *f, R(sbr_gc
         R(sbr_fill)(m, a->dtab, 1, 2 * (int64_t)Td);
         R(sbr_dropout)(m, a->dtab, a->dmask, a->dtab, 2 * Td, c->used[2], train);
     }
-    R(sbr_nn_edge_attn_global_forward)(ctx, a->hg, a->u, a->ga, a->cat, Xn, Xk, gl->gw, a->sT,
-                                       gl->gn, c->w.w1, c->w.q1, c->w.w2, a->drop, T, K, d,
+    R(sbr_nn_edge_attn_global_in) gx = {Xk, gl->gw, a->sT};
+    sbr_nn_nbr_table nb = {gl->gn, T, K};
+    R(sbr_nn_edge_attn_global_forward)(ctx, &a->agg, Xn, &gx, &nb, &c->w.agg, a->drop, d,
                                        SBR_GCE_SLOPE);
     /* h = dropout(h^g) + dropout(h^s) */
     c->used[1] = train ? c->p_global : 0;
     c->used[0] = train ? c->p_local : 0;
-    real *hgd = R(sbr_dropout)(m, a->hgd, a->mg, a->hg, Td, c->used[1], train);
+    real *hgd = R(sbr_dropout)(m, a->hgd, a->mg, a->agg.y, Td, c->used[1], train);
     real *hld = R(sbr_dropout)(m, a->hld, a->ml, a->hl, Td, c->used[0], train);
     R(sbr_nn_add_forward)(ctx, a->h, hgd, hld, Td);
     R(sbr_nn_embedding_forward)(ctx, a->hs, a->h, nd->alias, B * L, T, d, -1);
@@ -115,13 +116,13 @@ static void R(gce_context_backward)(sbr_model *m, const R(sbr_front) *f, R(sbr_g
     R(sbr_nn_add_backward)(ctx, dhgd, dhld, dh, (int)Td);
     dhg = R(sbr_dropout_backward)(m, dhg, dhgd, a->mg, (int)Td, c->used[1]);
     dhl = R(sbr_dropout_backward)(m, dhl, dhld, a->ml, (int)Td, c->used[0]);
-    R(sbr_nn_edge_attn_global_backward)(ctx, dXn, dXk, NULL, dsT, c->g.w1, c->g.q1, c->g.w2, dhg,
-                                        a->hg, a->u, a->ga, a->cat, a->Xf + Td, gl->gw, a->sT,
-                                        gl->gn, c->w.w1, c->w.q1, c->w.w2, a->drop, T, K, d,
-                                        SBR_GCE_SLOPE);
+    R(sbr_nn_edge_attn_global_in) gx = {a->Xf + Td, gl->gw, a->sT}, dgx = {dXk, NULL, dsT};
+    sbr_nn_nbr_table nb = {gl->gn, T, K};
+    R(sbr_nn_edge_attn_global_backward)(ctx, dXn, &dgx, &c->g.agg, dhg, &a->agg, &gx, &nb,
+                                        &c->w.agg, a->drop, d, SBR_GCE_SLOPE);
+    sbr_nn_typed_csr lg = {lo->le_off, lo->le_idx, lo->le_type, T};
     R(sbr_nn_edge_attn_local_backward)(ctx, c->norm_local ? dhin : dXn, c->g.a, dhl, a->alpha,
-                                       a->hin, lo->le_off, lo->le_idx, lo->le_type, c->w.a, T, d,
-                                       SBR_GCE_SLOPE);
+                                       a->hin, &lg, c->w.a, d, SBR_GCE_SLOPE);
     if (c->norm_local)
         R(sbr_nn_l2norm_backward)(ctx, dXn, dhin, a->hn, a->nin, T, d, (real)1e-12);
     R(sbr_nn_embedding_backward)(ctx, dsm, dsT, nd->node_sess, T, B, d, -1);

@@ -22,9 +22,8 @@
 
 typedef struct {
     real *a;    /* [4, d] local.a: one attention vector per edge type */
-    real *w1;   /* [d, d + 1] global.w1 */
-    real *q1;   /* [d] global.q1 */
-    real *w2;   /* [d, 2d] global.w2 */
+    /* global.w1 [d, d + 1], global.q1 [d], global.w2 [d, 2d] */
+    R(sbr_nn_edge_attn_global_w) agg;
     real *pos;  /* [max_len, d] read.pos: reversed positions */
     real *w3;   /* [d, 2d] read.w3 (no bias, as the official w_1) */
 } R(sbr_gce_w);
@@ -38,7 +37,8 @@ typedef struct {
     real *hn, *nin;           /* [T, d], [T]: the nodes L2-normalised (DMI-GNN) */
     real *hin;                /* the local attention's input: hn, or the nodes' Xf */
     real *hl, *alpha;         /* [T, d] h^s; [E + 1] its attention */
-    real *hg, *u, *ga, *cat;  /* [T, d] h^g; saved [T K, d], [T K + 1], [T, 2d] */
+    /* y = h^g [T, d]; saved u [T K, d], alpha [T K + 1], cat [T, 2d] */
+    R(sbr_nn_edge_attn_global_out) agg;
     real *dtab;               /* [T, 2d] dropout_gcn's factors */
     uint8_t *dmask;           /* [T, 2d] */
     real *drop;               /* the factors the aggregator used: dtab or NULL */

@@ -119,15 +119,14 @@ static double R(step_loss_grad)(sbr_model *m, const sbr_batch *b, int train, int
     m->def->forward(m, b, s->S, train);
     sbr_dev_fill(m->prec, s->dloss, 1.0 / B, B);
     sbr_dev_fill(m->prec, s->dS, 0, (int64_t)B * U * d);
+    sbr_nn_scoring cat = {B, U, N, d, chunk, m->pool_sum != 0};
     if (U == 1) {
         R(sbr_nn_score_ce_train)(&m->ctx, s->loss, s->lse, s->dS, dE, s->dloss, s->S, E,
-                                 b->target, R(step_keep)(m), B, N, d, chunk);
+                                 b->target, R(step_keep)(m), cat);
     } else {
-        int pool = m->pool_sum != 0;
-        R(sbr_nn_score_multi_ce_forward)(&m->ctx, s->loss, s->lse, s->S, E, b->target, B, U, N,
-                                         d, chunk, pool);
+        R(sbr_nn_score_multi_ce_forward)(&m->ctx, s->loss, s->lse, s->S, E, b->target, cat);
         R(sbr_nn_score_multi_ce_backward)(&m->ctx, s->dS, dE, s->dloss, s->S, E, b->target,
-                                          s->lse, B, U, N, d, chunk, pool);
+                                          s->lse, cat);
     }
     if (s->En)
         R(sbr_nn_l2norm_backward)(&m->ctx, sbr_arena_ptr(&m->grads, m->p_items), dE, E, s->nrm,
@@ -184,11 +183,11 @@ static void R(step_topk)(sbr_model *m, const sbr_batch *b, int K, int chunk, int
     const real *E = R(step_candidates)(m, s);
     m->xloss = NULL;
     m->def->forward(m, b, s->S, 0);
+    sbr_nn_scoring cat = {B, U, N, d, chunk, m->pool_sum != 0};
     if (U == 1)
-        R(sbr_nn_topk)(&m->ctx, s->idx, s->score, s->S, E, B, N, d, K, chunk, doff, dex);
+        R(sbr_nn_topk)(&m->ctx, s->idx, s->score, s->S, E, K, doff, dex, cat);
     else
-        R(sbr_nn_topk_multi)(&m->ctx, s->idx, s->score, s->S, E, B, U, N, d, K, chunk,
-                             m->pool_sum != 0, doff, dex);
+        R(sbr_nn_topk_multi)(&m->ctx, s->idx, s->score, s->S, E, K, doff, dex, cat);
     sbr_dev_download(m->prec, idx, s->idx, sizeof(int32_t) * (size_t)B * K);
     real host[1024];
     for (size_t i = 0; i < (size_t)B * K; i += 1024) {

@@ -159,11 +159,13 @@ static void bench_small_ops(void)
     float *dhs = drand(BL * H, 15, 1);
     snprintf(shape, sizeof shape, "B=%d L=%d In=H=%d", B, L, H);
     double gflop = 2.0 * BL * 3 * H * (d + H);
-    TIME_MEDIAN(t, sbr_nn_gru_forward_cuda(&ctx, hs, hl, gates, ghn, x, len, NULL, wih, bih, whh,
-                                           bih, B, L, d, H));
+    sbr_nn_gru_out_cuda gy = {hs, hl, gates, ghn};
+    sbr_nn_gru_w_cuda gw = {wih, bih, whh, bih}, gdw = {dwih, NULL, dwhh, NULL};
+    sbr_nn_seq_shape gsh = {B, L, d, H};
+    TIME_MEDIAN(t, sbr_nn_gru_forward_cuda(&ctx, &gy, x, len, NULL, &gw, gsh));
     row("gru forward", shape, t, gflop, 0);
-    TIME_MEDIAN(t, sbr_nn_gru_backward_cuda(&ctx, dx, NULL, dwih, NULL, dwhh, NULL, dhs, NULL, hs,
-                                            gates, ghn, x, len, NULL, wih, whh, B, L, d, H));
+    TIME_MEDIAN(t, sbr_nn_gru_backward_cuda(&ctx, dx, NULL, &gdw, dhs, NULL, &gy, x, len, NULL,
+                                            &gw, gsh));
     row("gru backward", shape, t, 2 * gflop, 0);
 
     int64_t np = (int64_t)(N + 1) * d + 10 * d * d;
@@ -214,13 +216,13 @@ static void bench_score_ce(void)
     int chunks[] = {8192, 16384, 43097};
     for (int c = 0; c < 3; c++) {
         int ch = chunks[c];
+        sbr_nn_scoring cat = {B, 1, N, d, ch, 0};
         double tf, tb, tfb;
-        TIME_MEDIAN(tf, sbr_nn_score_ce_forward_cuda(&ctx, loss, lse, S, E, target, B, N, d, ch));
-        TIME_MEDIAN(tb, sbr_nn_score_ce_backward_cuda(&ctx, dS, dE, dl, S, E, target, lse, B, N,
-                                                       d, ch));
+        TIME_MEDIAN(tf, sbr_nn_score_ce_forward_cuda(&ctx, loss, lse, S, E, target, cat));
+        TIME_MEDIAN(tb, sbr_nn_score_ce_backward_cuda(&ctx, dS, dE, dl, S, E, target, lse, cat));
         TIME_MEDIAN(tfb, {
-            sbr_nn_score_ce_forward_cuda(&ctx, loss, lse, S, E, target, B, N, d, ch);
-            sbr_nn_score_ce_backward_cuda(&ctx, dS, dE, dl, S, E, target, lse, B, N, d, ch);
+            sbr_nn_score_ce_forward_cuda(&ctx, loss, lse, S, E, target, cat);
+            sbr_nn_score_ce_backward_cuda(&ctx, dS, dE, dl, S, E, target, lse, cat);
         });
         snprintf(shape, sizeof shape, "B=%d N=%d d=%d chunk=%d", B, N, d, ch);
         row("score_ce forward", shape, tf, fl, 0);
@@ -232,7 +234,8 @@ static void bench_score_ce(void)
     int32_t *idx = dalloc((size_t)B * K * sizeof(int32_t));
     float *sc = dzeros((size_t)B * K);
     double tk;
-    TIME_MEDIAN(tk, sbr_nn_topk_cuda(&ctx, idx, sc, S, E, B, N, d, K, 43097, NULL, NULL));
+    TIME_MEDIAN(tk, sbr_nn_topk_cuda(&ctx, idx, sc, S, E, K, NULL, NULL,
+                                     (sbr_nn_scoring){B, 1, N, d, 43097, 0}));
     snprintf(shape, sizeof shape, "B=%d N=%d d=%d K=%d", B, N, d, K);
     row("top-K (sgemm + block arg-max merge)", shape, tk, fl, 0);
 }
