@@ -69,9 +69,15 @@ static int set_tiny_global(sbr_model *m, sbr_err *e)
 
 int model_gradcheck_cfg(const char *name, int clip, model_cfg_fn adjust)
 {
+    const sbr_model_def *def = sbr_model_def_for(name, SBR_PREC_F64);
+    return def ? model_gradcheck_def(def, clip, adjust) : -1;
+}
+
+int model_gradcheck_def(const sbr_model_def *def, int clip, model_cfg_fn adjust)
+{
+    const char *name = def->name;
     sbr_model_cfg cfg;
-    if (sbr_model_defaults(name, &cfg))
-        return -1;
+    sbr_model_defaults_of(def, &cfg);
     sbr_cfg_set_if(&cfg, "dim", 4);
     sbr_cfg_set_if(&cfg, "hidden", 3);
     sbr_cfg_set_if(&cfg, "max_len", 4); /* the 5-click session is truncated: exercised too */
@@ -84,7 +90,7 @@ int model_gradcheck_cfg(const char *name, int clip, model_cfg_fn adjust)
         adjust(&cfg);
     ctx_t *c = calloc(1, sizeof *c);
     sbr_err e;
-    if (sbr_model_create(&c->m, &cfg, SBR_PREC_F64, 8, 4, &e)) {
+    if (sbr_model_create_def(&c->m, def, &cfg, SBR_PREC_F64, (int[2]){8, 4}, &e)) {
         fprintf(stdout, "    model_gradcheck %s: %s\n", name, e.msg);
         free(c);
         return -1;

@@ -14,6 +14,8 @@ int model_gradcheck(const char *name, int clip);
 /* Adjust the tiny config (e.g. a model that needs layers = 2). */
 typedef void (*model_cfg_fn)(sbr_model_cfg *c);
 int model_gradcheck_cfg(const char *name, int clip, model_cfg_fn adjust);
+/* The same for a model outside the registry (its f64 definition). */
+int model_gradcheck_def(const sbr_model_def *def, int clip, model_cfg_fn adjust);
 
 /* The largest default shapes (B = 100 prefixes of 50 distinct clicks, d =
  * hidden = 100, float, prompts on or off): one step and a top-K stay inside
