@@ -156,6 +156,9 @@ static struct option *option_table(const char **names, int n, char (*flags)[64])
     memcpy(t, train_opts, sizeof train_opts);
     for (int k = 0; k < n; k++) {
         sbr_opt_flag(names[k], flags[k], sizeof flags[k]);
+        for (size_t i = 0; i < own; i++) /* getopt would take sbr-train's and hide the model's */
+            if (strcmp(train_opts[i].name, flags[k]) == 0)
+                sbr_fatal("internal error: the model option --%s is one of sbr-train's", flags[k]);
         t[own + k] = (struct option){flags[k], required_argument, 0, OPT_MODEL_OPTION + k};
     }
     return t;
