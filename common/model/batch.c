@@ -27,23 +27,23 @@ void sbr_batch_set_real(void *w, size_t elem, size_t i, double v)
  * [B]; ids_ord, cids_ord and their sort's spare [B*L]. */
 static size_t core_ints(int B, int L) { return (size_t)B * L * 6 + (size_t)B * 3; }
 
-/* Buffers of the parts of needs (K: global neighbours per node). */
+const sbr_batch_part *const sbr_batch_parts[] = {&sbr_batch_part_nodes, &sbr_batch_part_adj,
+                                                   &sbr_batch_part_local4, &sbr_batch_part_global,
+                                                   NULL};
+
+/* Buffers of the parts needs asks for (K: global neighbours per node). */
 static void alloc_parts(sbr_batch_buf *bb, unsigned needs, int K)
 {
-    int B = bb->max_B, L = bb->max_L;
     bb->needs = needs;
     bb->K = K;
-    if (needs & SBR_NEEDS_NODES)
-        bb->nodes_buf = sbr_xcalloc(sbr_nodes_ints(B, L), sizeof(int32_t));
-    if (needs & SBR_NEEDS_GRAPH) {
-        bb->adj_buf = sbr_xcalloc(sbr_adj_ints(B, L), sizeof(int32_t));
-        bb->adj_w = sbr_xcalloc(sbr_adj_reals(B, L), bb->elem);
-    }
-    if (needs & SBR_NEEDS_LOCAL4)
-        bb->local4_buf = sbr_xcalloc(sbr_local4_ints(B, L), sizeof(int32_t));
-    if (needs & SBR_NEEDS_GLOBAL) {
-        bb->global_buf = sbr_xcalloc(sbr_global_ints(B, L, K), sizeof(int32_t));
-        bb->global_w = sbr_xcalloc(sbr_global_reals(B, L, K), bb->elem);
+    for (int k = 0; sbr_batch_parts[k]; k++) {
+        const sbr_batch_part *p = sbr_batch_parts[k];
+        if (k >= SBR_BATCH_MAX_PARTS)
+            sbr_fatal("internal error: more than %d batch parts", SBR_BATCH_MAX_PARTS);
+        if (!(needs & p->need))
+            continue;
+        bb->part_ints[k] = sbr_xcalloc(p->ints(bb->max_B, bb->max_L, K) + 1, sizeof(int32_t));
+        bb->part_reals[k] = sbr_xcalloc(p->reals(bb->max_B, bb->max_L, K) + 1, bb->elem);
     }
 }
 
@@ -56,16 +56,17 @@ void sbr_batch_buf_init(sbr_batch_buf *bb, int max_B, int max_L, unsigned needs,
     bb->elem = elem;
     bb->core = sbr_xcalloc(core_ints(max_B, max_L), sizeof(int32_t));
     bb->core_r = sbr_xcalloc((size_t)max_B + 1, elem);
-    /* the global part needs the model's table: sbr_batch_buf_model */
-    alloc_parts(bb, needs & (SBR_NEEDS_NODES & ~SBR_NEEDS_GLOBAL), 0);
+    alloc_parts(bb, needs, 0); /* the global part gets its K from sbr_batch_buf_model */
 }
 
 static void free_parts(sbr_batch_buf *bb)
 {
-    free(bb->nodes_buf), free(bb->adj_buf), free(bb->adj_w), free(bb->local4_buf);
-    free(bb->global_buf), free(bb->global_w);
-    bb->nodes_buf = bb->adj_buf = bb->local4_buf = bb->global_buf = NULL;
-    bb->adj_w = bb->global_w = NULL;
+    for (int k = 0; k < SBR_BATCH_MAX_PARTS; k++) {
+        free(bb->part_ints[k]);
+        free(bb->part_reals[k]);
+        bb->part_ints[k] = NULL;
+        bb->part_reals[k] = NULL;
+    }
 }
 
 void sbr_batch_buf_free(sbr_batch_buf *bb)
@@ -78,9 +79,8 @@ void sbr_batch_buf_free(sbr_batch_buf *bb)
 
 void sbr_batch_buf_model(sbr_batch_buf *bb, const sbr_model *m)
 {
-    unsigned needs = m->def->needs & SBR_NEEDS_NODES;
     free_parts(bb);
-    alloc_parts(bb, needs, (needs & SBR_NEEDS_GLOBAL) ? m->global_k : 0);
+    alloc_parts(bb, m->def->needs, (m->def->needs & SBR_NEEDS_GLOBAL) ? m->global_k : 0);
     bb->tab_nbr = m->gtab_nbr;
     bb->tab_n = m->gtab_n;
     bb->tab_w = m->gtab_w;
@@ -159,29 +159,10 @@ static void fill_core(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples 
 static void fill_parts(sbr_batch_buf *bb, const sbr_clip_map *clip)
 {
     sbr_batch *b = &bb->b;
-    int B = bb->max_B, L = bb->max_L;
     b->nodes = NULL, b->adj = NULL, b->local4 = NULL, b->global = NULL;
-    if (!(bb->needs & SBR_NEEDS_NODES))
-        return;
-    sbr_nodes_layout(&bb->nodes, bb->nodes_buf, B, L);
-    sbr_nodes_build(&bb->nodes, b);
-    b->nodes = &bb->nodes;
-    if (bb->needs & SBR_NEEDS_GRAPH) {
-        sbr_adj_layout(&bb->adj, bb->adj_buf, bb->adj_w, bb->elem, B, L);
-        sbr_adj_build(&bb->adj, &bb->nodes, b, bb->elem, bb->backward);
-        b->adj = &bb->adj;
-    }
-    if (bb->needs & SBR_NEEDS_LOCAL4) {
-        sbr_local4_layout(&bb->local4, bb->local4_buf, B, L);
-        sbr_local4_build(&bb->local4, &bb->nodes, b);
-        b->local4 = &bb->local4;
-    }
-    if (bb->needs & SBR_NEEDS_GLOBAL) {
-        sbr_global_table t = {bb->K, bb->tab_nbr, bb->tab_n, bb->tab_w, bb->tab_rows};
-        sbr_global_layout(&bb->global, bb->global_buf, bb->global_w, B, L, bb->K);
-        sbr_global_build(&bb->global, &bb->nodes, &t, clip ? clip->cluster : NULL, bb->elem);
-        b->global = &bb->global;
-    }
+    for (int k = 0; sbr_batch_parts[k]; k++)
+        if (bb->needs & sbr_batch_parts[k]->need)
+            sbr_batch_parts[k]->fill(bb, bb->part_ints[k], bb->part_reals[k], clip);
 }
 
 void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *smp,
@@ -189,8 +170,6 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
 {
     if (B > bb->max_B)
         sbr_fatal("internal error: batch of %d over its capacity %d", B, bb->max_B);
-    if ((bb->needs & SBR_NEEDS_GLOBAL) && !bb->tab_nbr)
-        sbr_fatal("internal error: a batch for a model without its global table");
     /* L: the longest (truncated) prefix of this batch. */
     int L = 1;
     for (int i = 0; i < B; i++) {

@@ -112,6 +112,8 @@ sbr_batch_caps sbr_batch_caps_for(int max_B, int max_L, int K);
 
 struct sbr_model;
 
+#define SBR_BATCH_MAX_PARTS 8
+
 typedef struct {
     sbr_batch b;        /* host pointers into the buffers below */
     int max_B, max_L;   /* capacity */
@@ -123,13 +125,14 @@ typedef struct {
     int32_t *core;      /* the core's int32 arrays, one allocation */
     void *core_r;       /* flen */
     int32_t *ord_spare; /* [B*L] in core: the spare of the grouping's sort */
-    /* the parts and their buffers */
+    /* the parts (one member each), and their buffers by their place in
+     * sbr_batch_parts (batch_parts.h) */
     sbr_batch_nodes nodes;
     sbr_batch_adj adj;
     sbr_batch_local4 local4;
     sbr_batch_global global;
-    int32_t *nodes_buf, *adj_buf, *local4_buf, *global_buf;
-    void *adj_w, *global_w;
+    int32_t *part_ints[SBR_BATCH_MAX_PARTS];
+    void *part_reals[SBR_BATCH_MAX_PARTS];
     /* the model's global table (SBR_NEEDS_GLOBAL) */
     int K;
     const int32_t *tab_nbr, *tab_n;
@@ -165,7 +168,7 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
 
 /* A batch where the model computes: for the CPU precisions the host batch
  * itself, for CUDA a device copy (one device allocation, reused). Once the
- * feeder knows the model (sbr_feeder_model), from its second batch on a CUDA
+ * feeder knows the model (sbr_feeder_init), from its second batch on a CUDA
  * batch is packed into one of two page-locked staging buffers and sent in
  * one copy queued on the model's stream: the host fills the next batch while
  * the GPU still runs the last step (the copy waits for it in stream order),
@@ -174,6 +177,7 @@ typedef struct {
     sbr_batch_buf host;
     int cuda;            /* the model computes on the GPU */
     sbr_batch dev;
+    /* the device copies of the parts (their arrays on the device) */
     sbr_batch_nodes dnodes;
     sbr_batch_adj dadj;
     sbr_batch_local4 dlocal4;
@@ -201,7 +205,7 @@ const sbr_batch *sbr_feeder_fill(sbr_feeder *f, const sbr_split *sp, const sbr_s
  * done; on CUDA it is copied out before this returns. */
 const sbr_batch *sbr_feeder_put(sbr_feeder *f, const sbr_batch_buf *hb);
 
-/* --- what the parts share (batch_*.c) --------------------------------------- */
+/* --- what the parts share (batch_*.c, batch_parts.h) ---------------------------- */
 
 /* A cursor over the device copy of a batch: each array is copied (through
  * the staging buffer when there is one) and its pointer repointed. */

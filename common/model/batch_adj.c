@@ -8,12 +8,20 @@
 
 /* int32: in_off, out_off [B L + 1]; in_idx, out_idx [B L] (nnz <= B L: a
  * session of len clicks has at most len - 1 edges). */
-size_t sbr_adj_ints(int B, int L) { return 4 * ((size_t)B * L + 1); }
+static size_t ints(int B, int L, int K)
+{
+    (void)K;
+    return 4 * ((size_t)B * L + 1);
+}
 
 /* reals: in_w, out_w, in_tw, out_tw [B L] each */
-size_t sbr_adj_reals(int B, int L) { return (size_t)B * L * 4; }
+static size_t reals(int B, int L, int K)
+{
+    (void)K;
+    return (size_t)B * L * 4;
+}
 
-void sbr_adj_layout(sbr_batch_adj *p, int32_t *buf, void *w, size_t elem, int B, int L)
+static void layout(sbr_batch_adj *p, int32_t *buf, void *w, size_t elem, int B, int L)
 {
     size_t BL = (size_t)B * L;
     p->in_off = buf, buf += BL + 1;
@@ -84,8 +92,8 @@ static void graph_row(adj_cursor *c, int n0, const int32_t *alias, int len, int 
         free(indeg);
 }
 
-void sbr_adj_build(sbr_batch_adj *p, const sbr_batch_nodes *nd, const sbr_batch *b, size_t elem,
-                   int backward)
+static void build(sbr_batch_adj *p, const sbr_batch_nodes *nd, const sbr_batch *b, size_t elem,
+                  int backward)
 {
     if (!backward)
         p->in_tw = p->out_tw = NULL;
@@ -104,9 +112,21 @@ void sbr_adj_build(sbr_batch_adj *p, const sbr_batch_nodes *nd, const sbr_batch 
     p->nnz_out = c.nnz_out;
 }
 
-void sbr_adj_upload(sbr_upload *u, sbr_batch_adj *d, const sbr_batch_adj *h, int T)
+/* backward: also the transposes' weights (else in_tw = out_tw = NULL). */
+static void fill(sbr_batch_buf *bb, int32_t *buf, void *w, const sbr_clip_map *clip)
 {
-    size_t i4 = sizeof(int32_t), es = u->f->host.elem, nt = (size_t)T;
+    (void)clip;
+    layout(&bb->adj, buf, w, bb->elem, bb->max_B, bb->max_L);
+    build(&bb->adj, bb->b.nodes, &bb->b, bb->elem, bb->backward);
+    bb->b.adj = &bb->adj;
+}
+
+static void upload(sbr_upload *u, const sbr_batch_buf *hb)
+{
+    sbr_batch_adj *d = &u->f->dadj;
+    const sbr_batch_adj *h = hb->b.adj;
+    size_t i4 = sizeof(int32_t), es = hb->elem, nt = (size_t)hb->b.nodes->T;
+    *d = *h;
     sbr_upload_array(u, &d->in_off, nt + 1, i4);
     sbr_upload_array(u, &d->out_off, nt + 1, i4);
     sbr_upload_csr_end(u, d->in_off, h->in_off, nt);
@@ -117,4 +137,7 @@ void sbr_adj_upload(sbr_upload *u, sbr_batch_adj *d, const sbr_batch_adj *h, int
     sbr_upload_array(u, &d->out_w, (size_t)d->nnz_out, es);
     sbr_upload_array(u, &d->in_tw, (size_t)d->nnz_out, es);
     sbr_upload_array(u, &d->out_tw, (size_t)d->nnz_in, es);
+    u->f->dev.adj = d;
 }
+
+const sbr_batch_part sbr_batch_part_adj = {"adj", SBR_NEEDS_GRAPH, ints, reals, fill, upload};

@@ -8,9 +8,13 @@
 
 /* int32: le_off [B L + 1] (T <= B L), le_idx and le_type [3 B L] each (a
  * node's self edge plus at most two edges per click pair). */
-size_t sbr_local4_ints(int B, int L) { return (size_t)B * L * 7 + 1; }
+static size_t ints(int B, int L, int K)
+{
+    (void)K;
+    return (size_t)B * L * 7 + 1;
+}
 
-void sbr_local4_layout(sbr_batch_local4 *p, int32_t *buf, int B, int L)
+static void layout(sbr_batch_local4 *p, int32_t *buf, int B, int L)
 {
     size_t BL = (size_t)B * L;
     p->le_off = buf, buf += BL + 1;
@@ -53,7 +57,7 @@ static void local4_row(sbr_batch_local4 *p, const sbr_batch_nodes *nd, const sbr
         free(a);
 }
 
-void sbr_local4_build(sbr_batch_local4 *p, const sbr_batch_nodes *nd, const sbr_batch *b)
+static void build(sbr_batch_local4 *p, const sbr_batch_nodes *nd, const sbr_batch *b)
 {
     int nnz = 0;
     for (int i = 0; i < b->B; i++)
@@ -62,11 +66,32 @@ void sbr_local4_build(sbr_batch_local4 *p, const sbr_batch_nodes *nd, const sbr_
     p->nnz_le = nnz;
 }
 
-void sbr_local4_upload(sbr_upload *u, sbr_batch_local4 *d, const sbr_batch_local4 *h, int T)
+static void fill(sbr_batch_buf *bb, int32_t *buf, void *reals, const sbr_clip_map *clip)
 {
-    size_t i4 = sizeof(int32_t);
-    sbr_upload_array(u, &d->le_off, (size_t)T + 1, i4);
-    sbr_upload_csr_end(u, d->le_off, h->le_off, (size_t)T);
+    (void)reals, (void)clip;
+    layout(&bb->local4, buf, bb->max_B, bb->max_L);
+    build(&bb->local4, bb->b.nodes, &bb->b);
+    bb->b.local4 = &bb->local4;
+}
+
+static void upload(sbr_upload *u, const sbr_batch_buf *hb)
+{
+    sbr_batch_local4 *d = &u->f->dlocal4;
+    const sbr_batch_local4 *h = hb->b.local4;
+    size_t i4 = sizeof(int32_t), T = (size_t)hb->b.nodes->T;
+    *d = *h;
+    sbr_upload_array(u, &d->le_off, T + 1, i4);
+    sbr_upload_csr_end(u, d->le_off, h->le_off, T);
     sbr_upload_array(u, &d->le_idx, (size_t)d->nnz_le, i4);
     sbr_upload_array(u, &d->le_type, (size_t)d->nnz_le, i4);
+    u->f->dev.local4 = d;
 }
+
+static size_t no_reals(int B, int L, int K)
+{
+    (void)B, (void)L, (void)K;
+    return 0;
+}
+
+const sbr_batch_part sbr_batch_part_local4 = {"local4", SBR_NEEDS_LOCAL4, ints, no_reals, fill,
+                                              upload};

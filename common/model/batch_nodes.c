@@ -7,9 +7,13 @@
 
 /* int32 arrays: uniq, cuniq, node_sess, alias [B L] (T <= B L); n_uniq,
  * last_node [B]; node_off [B + 1]. */
-size_t sbr_nodes_ints(int B, int L) { return (size_t)B * L * 4 + (size_t)B * 3 + 1; }
+static size_t ints(int B, int L, int K)
+{
+    (void)K;
+    return (size_t)B * L * 4 + (size_t)B * 3 + 1;
+}
 
-void sbr_nodes_layout(sbr_batch_nodes *p, int32_t *buf, int B, int L)
+static void layout(sbr_batch_nodes *p, int32_t *buf, int B, int L)
 {
     size_t BL = (size_t)B * L;
     p->uniq = buf, buf += BL;
@@ -36,7 +40,7 @@ static int unique_row(const int32_t *items, int len, int32_t *uniq, int32_t *ali
     return n;
 }
 
-void sbr_nodes_build(sbr_batch_nodes *p, const sbr_batch *b)
+static void build(sbr_batch_nodes *p, const sbr_batch *b)
 {
     int B = b->B, L = b->L, U = 0, T = 0;
     for (int i = 0; i < B; i++) { /* uniq at stride L, alias row-local */
@@ -70,9 +74,20 @@ void sbr_nodes_build(sbr_batch_nodes *p, const sbr_batch *b)
                 p->cuniq[p->alias[(size_t)i * L + j]] = b->citems[(size_t)i * L + j];
 }
 
-void sbr_nodes_upload(sbr_upload *u, sbr_batch_nodes *d, const sbr_batch *b)
+static void fill(sbr_batch_buf *bb, int32_t *buf, void *reals, const sbr_clip_map *clip)
 {
-    size_t B = (size_t)b->B, BL = B * (size_t)b->L, T = (size_t)d->T, i4 = sizeof(int32_t);
+    (void)reals, (void)clip;
+    layout(&bb->nodes, buf, bb->max_B, bb->max_L);
+    build(&bb->nodes, &bb->b);
+    bb->b.nodes = &bb->nodes;
+}
+
+static void upload(sbr_upload *u, const sbr_batch_buf *hb)
+{
+    sbr_batch_nodes *d = &u->f->dnodes;
+    const sbr_batch *b = &hb->b;
+    size_t B = (size_t)b->B, BL = B * (size_t)b->L, T = (size_t)b->nodes->T, i4 = sizeof(int32_t);
+    *d = *b->nodes;
     sbr_upload_array(u, &d->node_off, B + 1, i4);
     sbr_upload_array(u, &d->node_sess, T, i4);
     sbr_upload_array(u, &d->uniq, T, i4);
@@ -80,4 +95,13 @@ void sbr_nodes_upload(sbr_upload *u, sbr_batch_nodes *d, const sbr_batch *b)
     sbr_upload_array(u, &d->n_uniq, B, i4);
     sbr_upload_array(u, &d->alias, BL, i4);
     sbr_upload_array(u, &d->last_node, B, i4);
+    u->f->dev.nodes = d;
 }
+
+static size_t no_reals(int B, int L, int K)
+{
+    (void)B, (void)L, (void)K;
+    return 0;
+}
+
+const sbr_batch_part sbr_batch_part_nodes = {"nodes", SBR_NEEDS_NODES, ints, no_reals, fill, upload};

@@ -32,6 +32,22 @@
 /* A model's state: m->state, of its own type (def->state_size bytes). */
 #define SBR_STATE(type, m) ((type *)(m)->state)
 
+/* Consecutive pieces of one buffer: the backward's gradient buffers, zeroed
+ * together by one fill. The same cuts size the block in layout (base NULL)
+ * and carve it in backward (for the batch at hand), so the two cannot
+ * disagree. */
+typedef struct {
+    real *base;
+    size_t n; /* reals cut so far */
+} R(sbr_carve);
+
+static inline real *R(sbr_cut)(R(sbr_carve) *c, size_t n)
+{
+    real *p = c->base ? c->base + c->n : NULL;
+    c->n += n;
+    return p;
+}
+
 /* dst [n] = v on the model's device. */
 static inline void R(sbr_fill)(sbr_model *m, real *dst, double v, int64_t n)
 {

@@ -10,7 +10,9 @@
  *     program with its model's name;
  *   - its activations: a struct of typed pointers, and one function that
  *     lays them out over a base (sbr_lay) for the largest batch: run without
- *     a base it gives their exact size, so no size is written by hand;
+ *     a base it gives their exact size, so no size is written by hand (the
+ *     gradient buffers a backward zeroes together are cut from one block by
+ *     one function both call: R(sbr_cut), model/body.h);
  *   - forward (S from a batch) and backward (parameter gradients from dS).
  *
  * The definition is precision-independent; the bodies are compiled per

@@ -10,21 +10,16 @@
 #include "cuda/nn_cuda.h"
 #endif
 
-/* Bytes of the device copy of a batch at capacity: every part's arrays, and
- * 16 bytes of alignment for each of at most 64 arrays. */
+/* Bytes of the device copy of a batch at capacity: the core's arrays, every
+ * part's, and 16 bytes of alignment for each of at most 64 arrays. */
 static size_t device_bytes(const sbr_batch_buf *h)
 {
     int B = h->max_B, L = h->max_L, K = h->K;
     size_t i4 = sizeof(int32_t), es = h->elem;
     size_t n = ((size_t)B * L * 6 + (size_t)B * 3) * i4 + ((size_t)B + 1) * es;
-    if (h->needs & SBR_NEEDS_NODES)
-        n += sbr_nodes_ints(B, L) * i4;
-    if (h->needs & SBR_NEEDS_GRAPH)
-        n += sbr_adj_ints(B, L) * i4 + sbr_adj_reals(B, L) * es;
-    if (h->needs & SBR_NEEDS_LOCAL4)
-        n += sbr_local4_ints(B, L) * i4;
-    if (h->needs & SBR_NEEDS_GLOBAL)
-        n += sbr_global_ints(B, L, K) * i4 + sbr_global_reals(B, L, K) * es;
+    for (int k = 0; sbr_batch_parts[k]; k++)
+        if (h->needs & sbr_batch_parts[k]->need)
+            n += sbr_batch_parts[k]->ints(B, L, K) * i4 + sbr_batch_parts[k]->reals(B, L, K) * es;
     return n + 64 * 16;
 }
 
@@ -139,7 +134,6 @@ static void upload_all(sbr_upload *u, const sbr_batch_buf *hb)
 {
     sbr_feeder *f = u->f;
     sbr_batch *d = &f->dev;
-    const sbr_batch *h = &hb->b;
     size_t B = (size_t)d->B, BL = B * (size_t)d->L, i4 = sizeof(int32_t);
     sbr_upload_array(u, &d->items, BL, i4);
     sbr_upload_array(u, &d->citems, BL, i4);
@@ -150,26 +144,9 @@ static void upload_all(sbr_upload *u, const sbr_batch_buf *hb)
     sbr_upload_array(u, &d->ids_ord, (size_t)d->n_ord, i4);
     sbr_upload_array(u, &d->cids_ord, (size_t)d->n_cord, i4);
     sbr_upload_array(u, &d->flen, B, hb->elem);
-    if (h->nodes) {
-        f->dnodes = *h->nodes;
-        sbr_nodes_upload(u, &f->dnodes, h);
-        d->nodes = &f->dnodes;
-    }
-    if (h->adj) {
-        f->dadj = *h->adj;
-        sbr_adj_upload(u, &f->dadj, h->adj, h->nodes->T);
-        d->adj = &f->dadj;
-    }
-    if (h->local4) {
-        f->dlocal4 = *h->local4;
-        sbr_local4_upload(u, &f->dlocal4, h->local4, h->nodes->T);
-        d->local4 = &f->dlocal4;
-    }
-    if (h->global) {
-        f->dglobal = *h->global;
-        sbr_global_upload(u, &f->dglobal, h->nodes->T, hb->elem);
-        d->global = &f->dglobal;
-    }
+    for (int k = 0; sbr_batch_parts[k]; k++)
+        if (hb->needs & sbr_batch_parts[k]->need)
+            sbr_batch_parts[k]->upload(u, hb);
 }
 
 const sbr_batch *sbr_feeder_put(sbr_feeder *f, const sbr_batch_buf *hb)

@@ -3,6 +3,7 @@
  * by precision. (Files: model_file.c; the global table: model_global.c.) */
 #include "model/model.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +261,9 @@ static int resolve(sbr_model *m, const sbr_model_def *def, sbr_err *e)
     if (m->d < 1 || m->max_len < 1)
         return sbr_errf(e, "model %s has dim %d and max_len %d (each at least 1)", c->model,
                         m->d, m->max_len);
+    if ((int64_t)m->max_B * m->max_L * 3 > INT_MAX) /* the batch's edge count is an int */
+        return sbr_errf(e, "batches of %d prefixes of %d clicks are too large for model %s",
+                        m->max_B, m->max_L, c->model);
     if (m->interests > SBR_MAX_INTERESTS)
         return sbr_errf(e, "%d interests: at most %d", m->interests, SBR_MAX_INTERESTS);
     if ((def->needs & SBR_NEEDS_GLOBAL) && m->global_k < 1)
@@ -327,12 +331,12 @@ int sbr_model_create_def(sbr_model *m, const sbr_model_def *def, const sbr_model
     m->cfg = *cfg;
     m->prec = prec;
     m->cfg.opts = def->opts;
+    m->max_B = max_BL[0];
+    m->max_L = max_BL[1];
     if (resolve(m, def, e))
         return -1;
     m->def = def;
     m->elem = prec == SBR_PREC_F64 ? sizeof(double) : sizeof(float);
-    m->max_B = max_BL[0];
-    m->max_L = max_BL[1];
     m->state = sbr_xcalloc(1, def->state_size);
     declare(m);
     if (sbr_arena_commit(&m->params, e) || sbr_arena_commit(&m->grads, e) ||

@@ -33,7 +33,7 @@ typedef struct {
 } sbr_prefetch;
 
 /* Buffers set up like the feeder's host batch (its sizes, after
- * sbr_feeder_model for model m), so that sbr_feeder_put takes them. */
+ * sbr_feeder_init for model m), so that sbr_feeder_put takes them. */
 void sbr_prefetch_init(sbr_prefetch *p, const sbr_feeder *f, const sbr_model *m);
 void sbr_prefetch_free(sbr_prefetch *p);
 /* Starts building the batches of order[0..n), batch samples each (the last

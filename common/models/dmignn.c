@@ -39,7 +39,7 @@ static const sbr_preset presets[] = {
     {"retailrocket", "interests=3 dmi_eta=12 dmi_beta=0.005 dropout_hidden=0.5 dropout_gcn=0.8 "
                      "dropout=0", "the official RetailRocket setting (the defaults)"},
     {"tmall", "interests=5 dmi_eta=8 dmi_beta=0.02 dropout_hidden=1 dropout_gcn=1 dropout=0.7",
-     "the official Tmall setting (no global branch)"},
+     "the official Tmall setting (the global branch untrained: dropout 1)"},
     {"lastfm", "interests=5 dmi_eta=18 dmi_beta=0.005 dropout_hidden=0.1 dropout_gcn=0 dropout=0",
      "the official LastFM setting"},
     {0}};
@@ -55,15 +55,49 @@ typedef struct {
     real *sg[SBR_MAX_INTERESTS];  /* [B L, d] each interest's gates */
     real *su[SBR_MAX_INTERESTS];  /* [B, d] S_u (U > 1) */
     real *acc[SBR_MAX_INTERESTS]; /* [B, (u + 1) d] the concat chain's partial S (U > 2) */
-    /* gradients, zeroed together: dhs, dz [B L, d]; da [U, B, L]; dS_u and the
-     * concat chain [2 U U B d]; dsg [B L, d] */
-    real *g;
+    real *g;                      /* the gradient buffers (grads), zeroed together */
     real *dpre;                   /* [B L, d] */
     /* the regulariser: ones [B], am, an [U, B, L], nr [U, B], c [2 P, B] (P
-     * pairs: |cos| and its abs), cs [6, B] (sum, mean, terms, xloss);
-     * gradients [6 B + P B + 2 U B L] */
+     * pairs: |cos| and its abs), cs [6, B] (sum, mean, terms, xloss); its
+     * gradient buffers (reg_grads), zeroed together */
     real *ones, *am, *an, *nr, *c, *cs, *rg;
 } acts;
+
+/* The backward's gradient buffers, cut from one block (base NULL: sized only). */
+typedef struct {
+    real *dhs, *dz; /* [B L, d] */
+    real *da;       /* [U, B, L] */
+    real *dSu;      /* [U, B, d] */
+    real *chain;    /* [U, U, B, d] the concat chain's partial gradients */
+    real *dsg;      /* [B L, d] */
+} grads;
+
+static size_t cut_grads(grads *g, real *base, size_t B, size_t L, size_t d, size_t U)
+{
+    R(sbr_carve) c = {base, 0};
+    g->dhs = R(sbr_cut)(&c, B * L * d), g->dz = R(sbr_cut)(&c, B * L * d);
+    g->da = R(sbr_cut)(&c, U * B * L), g->dSu = R(sbr_cut)(&c, U * B * d);
+    g->chain = R(sbr_cut)(&c, U * U * B * d), g->dsg = R(sbr_cut)(&c, B * L * d);
+    return c.n;
+}
+
+/* The regulariser's gradient buffers, likewise (P pairs of interests). */
+typedef struct {
+    real *dxl, *dt, *dt1, *dt2, *dcm, *dcs; /* [B] */
+    real *dc;                               /* [P, B] */
+    real *dan, *dam;                        /* [U, B, L] */
+} reg_grads;
+
+static size_t cut_reg_grads(reg_grads *g, real *base, size_t B, size_t L, size_t U)
+{
+    R(sbr_carve) c = {base, 0};
+    real **row[] = {&g->dxl, &g->dt, &g->dt1, &g->dt2, &g->dcm, &g->dcs};
+    for (size_t k = 0; k < 6; k++)
+        *row[k] = R(sbr_cut)(&c, B);
+    g->dc = R(sbr_cut)(&c, U * (U - 1) / 2 * B);
+    g->dan = R(sbr_cut)(&c, U * B * L), g->dam = R(sbr_cut)(&c, U * B * L);
+    return c.n;
+}
 
 typedef struct {
     R(sbr_front) front;
@@ -116,10 +150,10 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
         if (u > 0 && u < U - 1)
             SBR_LAY(l, a->acc[u], (u + 1) * B * d);
     }
-    SBR_LAY(l, a->g, 3 * n + U * BL + 2 * U * U * B * d), SBR_LAY(l, a->dpre, n);
+    SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, dm->L, d, U)), SBR_LAY(l, a->dpre, n);
     SBR_LAY(l, a->ones, B), SBR_LAY(l, a->am, U * BL), SBR_LAY(l, a->an, U * BL);
     SBR_LAY(l, a->nr, U * B), SBR_LAY(l, a->c, 2 * P * B), SBR_LAY(l, a->cs, 6 * B);
-    SBR_LAY(l, a->rg, 6 * B + P * B + 2 * U * BL);
+    SBR_LAY(l, a->rg, cut_reg_grads(&(reg_grads){0}, NULL, B, dm->L, U));
 }
 
 static size_t scratch(const sbr_model *m, const sbr_dims *dm)
@@ -168,11 +202,10 @@ static void reg_backward(sbr_model *m, state *st, const sbr_batch *b, real *da)
     acts *a = &st->a;
     int B = b->B, L = b->L, BL = B * L, U = st->U, P = U * (U - 1) / 2;
     real *cm = a->cs + B, *xl = a->cs + 5 * B;
-    size_t ng = 6 * (size_t)B + (size_t)P * B + 2 * (size_t)U * BL;
-    real *g = a->rg;
-    R(sbr_fill)(m, g, 0, (int64_t)ng);
-    real *dxl = g, *dt = g + B, *dt1 = g + 2 * B, *dt2 = g + 3 * B, *dcm = g + 4 * B,
-         *dcs = g + 5 * B, *dc = g + 6 * B, *dan = dc + (size_t)P * B, *dam = dan + (size_t)U * BL;
+    reg_grads gr;
+    R(sbr_fill)(m, a->rg, 0, (int64_t)cut_reg_grads(&gr, a->rg, B, L, U));
+    real *dxl = gr.dxl, *dt = gr.dt, *dt1 = gr.dt1, *dt2 = gr.dt2, *dcm = gr.dcm, *dcs = gr.dcs,
+         *dc = gr.dc, *dan = gr.dan, *dam = gr.dam;
     R(sbr_fill)(m, dxl, st->beta, B);
     R(sbr_nn_sigmoid_backward)(ctx, dt, dxl, xl, B);
     R(sbr_nn_add_backward)(ctx, dt1, dt2, dt, B);
@@ -233,10 +266,9 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     sbr_nn_ctx *ctx = &m->ctx;
     int B = b->B, L = b->L, BL = B * L, d = m->d, U = st->U;
     size_t n = (size_t)BL * d, Bd = (size_t)B * d;
-    size_t ng = 2 * n + (size_t)U * BL + 2 * (size_t)U * U * Bd + n;
-    R(sbr_fill)(m, a->g, 0, (int64_t)ng);
-    real *dhs = a->g, *dz = a->g + n, *da = a->g + 2 * n, *dSu = da + (size_t)U * BL,
-         *chain = dSu + (size_t)U * Bd, *dsg = chain + (size_t)U * U * Bd;
+    grads gr;
+    R(sbr_fill)(m, a->g, 0, (int64_t)cut_grads(&gr, a->g, B, L, d, U));
+    real *dhs = gr.dhs, *dz = gr.dz, *da = gr.da, *dSu = gr.dSu, *chain = gr.chain, *dsg = gr.dsg;
     /* undo the concat chain: dS [B, U*d] -> dS_u [B, d] */
     if (U == 1)
         R(sbr_nn_add_forward)(ctx, dSu, dSu, dSv, (int)Bd);

@@ -37,10 +37,25 @@ typedef struct {
     real *sp, *g5; /* [B, d] s'; W5 s' */
     real *sg;      /* [B L, d] the readout's gates */
     real *beta;    /* [B, L] its weights */
-    /* gradients, zeroed together: dhs, dsg, dpre, dz (2) [B L, d]; dbeta
-     * [B L]; dg5, dsp [B, d] */
-    real *g;
+    real *g;       /* the gradient buffers (grads), zeroed together */
 } acts;
+
+/* The backward's gradient buffers, cut from one block (base NULL: sized only). */
+typedef struct {
+    real *dhs, *dsg, *dpre, *dz; /* [B L, d] */
+    real *dbeta;                 /* [B, L] */
+    real *dg5, *dsp;             /* [B, d] */
+} grads;
+
+static size_t cut_grads(grads *g, real *base, size_t B, size_t L, size_t d)
+{
+    R(sbr_carve) c = {base, 0};
+    g->dhs = R(sbr_cut)(&c, B * L * d), g->dsg = R(sbr_cut)(&c, B * L * d);
+    g->dpre = R(sbr_cut)(&c, B * L * d), g->dz = R(sbr_cut)(&c, B * L * d);
+    g->dbeta = R(sbr_cut)(&c, B * L);
+    g->dg5 = R(sbr_cut)(&c, B * d), g->dsp = R(sbr_cut)(&c, B * d);
+    return c.n;
+}
 
 typedef struct {
     R(sbr_front) front;
@@ -69,7 +84,7 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     size_t B = (size_t)dm->B, BL = B * dm->L, d = (size_t)m->d;
     R(sbr_gce_layout)(&st->front, &st->ctx, l, dm);
     SBR_LAY(l, st->a.sp, B * d), SBR_LAY(l, st->a.g5, B * d), SBR_LAY(l, st->a.sg, BL * d);
-    SBR_LAY(l, st->a.beta, BL), SBR_LAY(l, st->a.g, 5 * BL * d + BL + 2 * B * d);
+    SBR_LAY(l, st->a.beta, BL), SBR_LAY(l, st->a.g, cut_grads(&(grads){0}, NULL, B, dm->L, d));
 }
 
 static size_t scratch(const sbr_model *m, const sbr_dims *dm)
@@ -100,11 +115,11 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     acts *a = &st->a;
     const weights *w = &st->w, *g = &st->g;
     sbr_nn_ctx *ctx = &m->ctx;
-    int B = b->B, L = b->L, BL = B * L, d = m->d;
-    size_t n = (size_t)BL * d, ng = 5 * n + BL + 2 * (size_t)B * d;
-    R(sbr_fill)(m, a->g, 0, (int64_t)ng);
-    real *dhs = a->g, *dsg = a->g + n, *dpre = a->g + 2 * n, *dz = a->g + 3 * n,
-         *dbeta = a->g + 5 * n, *dg5 = dbeta + BL, *dsp = dg5 + (size_t)B * d;
+    int B = b->B, L = b->L, d = m->d;
+    grads gr;
+    R(sbr_fill)(m, a->g, 0, (int64_t)cut_grads(&gr, a->g, B, L, d));
+    real *dhs = gr.dhs, *dsg = gr.dsg, *dpre = gr.dpre, *dz = gr.dz, *dbeta = gr.dbeta,
+         *dg5 = gr.dg5, *dsp = gr.dsp;
     real *hs = st->ctx.a.hs, *z = st->ctx.a.z;
     R(sbr_nn_additive_gate_w) gate = {w->w4, w->b4, w->w5, NULL}, dgate = {g->w4, g->b4, g->w5, NULL};
     sbr_nn_seq_shape sh = {B, L, d, d};

@@ -35,9 +35,7 @@ typedef struct {
     real *c, *cd;        /* [B, 2H] [c_g ; c_l], after dropout */
     uint8_t *mask2;      /* [B, 2H] */
     real *cin;           /* the decoder's input: cd, or c */
-    /* every gradient buffer, zeroed together: dcd, dc [B, 2H], dhl, dcl [B, H];
-     * dXd, dX [B L, d]; dhs, dsg, dpre [B, L, H]; dalpha [B, L] */
-    real *g;
+    real *g;             /* the gradient buffers (grads), zeroed together */
     real *dq1;           /* [B, H] */
 } acts;
 
@@ -69,10 +67,24 @@ static void declare(sbr_model *m)
     sbr_param(m, &w->dec, "decoder.b", SBR_SHAPE(d, 2 * H), u, 0);
 }
 
-/* Reals of the gradient block (acts.g) for B x L. */
-static size_t grad_reals(size_t B, size_t L, size_t d, size_t H)
+/* The backward's gradient buffers, cut from one block (base NULL: sized only). */
+typedef struct {
+    real *dcd, *dc;          /* [B, 2H] */
+    real *dhl, *dcl;         /* [B, H] */
+    real *dXd, *dX;          /* [B L, d] */
+    real *dhs, *dsg, *dpre;  /* [B, L, H] */
+    real *dalpha;            /* [B, L] */
+} grads;
+
+static size_t cut_grads(grads *g, real *base, size_t B, size_t L, size_t d, size_t H)
 {
-    return 6 * B * H + 2 * B * L * d + 3 * B * L * H + B * L;
+    R(sbr_carve) c = {base, 0};
+    g->dcd = R(sbr_cut)(&c, 2 * B * H), g->dc = R(sbr_cut)(&c, 2 * B * H);
+    g->dhl = R(sbr_cut)(&c, B * H), g->dcl = R(sbr_cut)(&c, B * H);
+    g->dXd = R(sbr_cut)(&c, B * L * d), g->dX = R(sbr_cut)(&c, B * L * d);
+    g->dhs = R(sbr_cut)(&c, B * L * H), g->dsg = R(sbr_cut)(&c, B * L * H);
+    g->dpre = R(sbr_cut)(&c, B * L * H), g->dalpha = R(sbr_cut)(&c, B * L);
+    return c.n;
 }
 
 static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
@@ -86,7 +98,8 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     SBR_LAY(l, a->gru.gates, BL * 3 * H), SBR_LAY(l, a->alpha, BL);
     SBR_LAY(l, a->gru.hlast, B * H), SBR_LAY(l, a->q1, B * H), SBR_LAY(l, a->cl, B * H);
     SBR_LAY(l, a->c, B * 2 * H), SBR_LAY(l, a->cd, B * 2 * H), SBR_LAY(l, a->mask2, B * 2 * H);
-    SBR_LAY(l, a->g, grad_reals(B, (size_t)dm->L, d, H)), SBR_LAY(l, a->dq1, B * H);
+    SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, (size_t)dm->L, d, H));
+    SBR_LAY(l, a->dq1, B * H);
 }
 
 static size_t scratch(const sbr_model *m, const sbr_dims *dm)
@@ -126,13 +139,11 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     const weights *w = &st->w, *g = &st->g;
     sbr_nn_ctx *ctx = &m->ctx;
     int B = b->B, L = b->L, d = m->d, H = st->H, BL = B * L;
-    size_t BLd = (size_t)BL * d, BLH = (size_t)BL * H, BH = (size_t)B * H;
-    size_t n_small = 6 * BH, n_big = 2 * BLd + 3 * BLH + (size_t)BL;
-    real *gr = a->g;
-    R(sbr_fill)(m, gr, 0, (int64_t)(n_small + n_big));
-    real *dcd = gr, *dc = dcd + 2 * BH, *dhl = dc + 2 * BH, *dcl = dhl + BH;
-    real *dXd = gr + n_small, *dX = dXd + BLd, *dhs = dX + BLd, *dsg = dhs + BLH,
-         *dpre = dsg + BLH, *dalpha = dpre + BLH;
+    size_t BH = (size_t)B * H;
+    grads gr;
+    R(sbr_fill)(m, a->g, 0, (int64_t)cut_grads(&gr, a->g, B, L, d, H));
+    real *dcd = gr.dcd, *dc = gr.dc, *dhl = gr.dhl, *dcl = gr.dcl, *dXd = gr.dXd, *dX = gr.dX,
+         *dhs = gr.dhs, *dsg = gr.dsg, *dpre = gr.dpre, *dalpha = gr.dalpha;
     R(sbr_fill)(m, a->dq1, 0, (int64_t)BH);
     R(sbr_nn_linear_backward)(ctx, dcd, g->dec, NULL, dSv, a->cin, w->dec, B, 2 * H, d);
     dc = R(sbr_dropout_backward)(m, dc, dcd, a->mask2, B * 2 * H, st->p_hid_used);
@@ -146,7 +157,7 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     R(sbr_nn_gru_backward)(ctx, dXd, NULL, &g->gru, dhs, dhl, &a->gru, a->xin, b->len, NULL,
                            &w->gru, (sbr_nn_seq_shape){B, L, d, H});
     R(sbr_front_backward)(m, &st->front, &a->front,
-                          R(sbr_dropout_backward)(m, dX, dXd, a->mask, (int)BLd, st->p_emb_used));
+                          R(sbr_dropout_backward)(m, dX, dXd, a->mask, BL * d, st->p_emb_used));
 }
 
 SBR_MODEL_DEF(narm) = {

@@ -41,10 +41,28 @@ typedef struct {
     real *alpha;              /* [B, L] */
     real *vl, *q1, *ra;       /* [B, d] */
     real *c;                  /* [B, 2d] [a ; v_last] */
-    /* every gradient buffer, zeroed together: dc [B, 2d], dra, dvl, dq1
-     * [B, d]; dhseq, dsg, dpre [B L, d]; dalpha [B L]; dHout, dH0d, dH0 [T, d] */
-    real *g;
+    real *g;                  /* the gradient buffers (grads), zeroed together */
 } acts;
+
+/* The backward's gradient buffers, cut from one block (base NULL: sized only). */
+typedef struct {
+    real *dc;                 /* [B, 2d] */
+    real *dra, *dvl, *dq1;    /* [B, d] */
+    real *dhseq, *dsg, *dpre; /* [B L, d] */
+    real *dalpha;             /* [B L] */
+    real *dHout, *dH0d, *dH0; /* [T, d] */
+} grads;
+
+static size_t cut_grads(grads *g, real *base, size_t B, size_t L, size_t T, size_t d)
+{
+    R(sbr_carve) c = {base, 0};
+    g->dc = R(sbr_cut)(&c, 2 * B * d);
+    g->dra = R(sbr_cut)(&c, B * d), g->dvl = R(sbr_cut)(&c, B * d), g->dq1 = R(sbr_cut)(&c, B * d);
+    g->dhseq = R(sbr_cut)(&c, B * L * d), g->dsg = R(sbr_cut)(&c, B * L * d);
+    g->dpre = R(sbr_cut)(&c, B * L * d), g->dalpha = R(sbr_cut)(&c, B * L);
+    g->dHout = R(sbr_cut)(&c, T * d), g->dH0d = R(sbr_cut)(&c, T * d), g->dH0 = R(sbr_cut)(&c, T * d);
+    return c.n;
+}
 
 typedef struct {
     R(sbr_front) front;
@@ -95,7 +113,7 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     SBR_LAY(l, a->gg.ghn, s * Td), SBR_LAY(l, a->hseq, BL * d), SBR_LAY(l, a->sg, BL * d);
     SBR_LAY(l, a->alpha, BL), SBR_LAY(l, a->vl, B * d), SBR_LAY(l, a->q1, B * d);
     SBR_LAY(l, a->ra, B * d), SBR_LAY(l, a->c, 2 * B * d);
-    SBR_LAY(l, a->g, 5 * B * d + 3 * BL * d + BL + 3 * Td);
+    SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, dm->L, dm->T, d));
 }
 
 static size_t scratch(const sbr_model *m, const sbr_dims *dm)
@@ -141,14 +159,12 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     const sbr_batch_nodes *nd = b->nodes;
     const sbr_batch_adj *g = b->adj;
     sbr_nn_ctx *ctx = &m->ctx;
-    int B = b->B, L = b->L, d = m->d, BL = B * L, T = nd->T;
-    size_t Td = (size_t)T * d, BLd = (size_t)BL * d, Bd = (size_t)B * d;
-    size_t n = 5 * Bd + 3 * BLd + (size_t)BL + 3 * Td;
-    R(sbr_fill)(m, a->g, 0, (int64_t)n);
-    real *dc = a->g, *dra = dc + 2 * Bd, *dvl = dra + Bd, *dq1 = dvl + Bd; /* [B, 2d], [B, d] x3 */
-    real *dhseq = a->g + 5 * Bd, *dsg = dhseq + BLd, *dpre = dsg + BLd,
-         *dalpha = dpre + BLd;                                          /* [B*L, d] x3, [B*L] */
-    real *dHout = dalpha + BL, *dH0d = dHout + Td, *dH0 = dH0d + Td;    /* [T, d] x3 */
+    int B = b->B, L = b->L, d = m->d, T = nd->T;
+    grads gr;
+    R(sbr_fill)(m, a->g, 0, (int64_t)cut_grads(&gr, a->g, B, L, T, d));
+    real *dc = gr.dc, *dra = gr.dra, *dvl = gr.dvl, *dq1 = gr.dq1, *dhseq = gr.dhseq,
+         *dsg = gr.dsg, *dpre = gr.dpre, *dalpha = gr.dalpha, *dHout = gr.dHout, *dH0d = gr.dH0d,
+         *dH0 = gr.dH0;
     R(sbr_nn_linear_backward)(ctx, dc, gw->wt, gw->bt, dSv, a->c, w->wt, B, 2 * d, d);
     R(sbr_nn_concat_backward)(ctx, dra, dvl, dc, B, d, d);
     R(sbr_nn_additive_gate_w) gate = {w->w2, w->b2, w->w1, w->b1},
@@ -164,7 +180,7 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
                                g->in_tw, g->out_tw, T};
     R(sbr_nn_ggnn_backward)(ctx, dH0d, &gw->gnn, dHout, &a->gg, &gg, &w->gnn, d, st->steps);
     R(sbr_front_backward)(m, &st->front, &a->front,
-                          R(sbr_dropout_backward)(m, dH0, dH0d, a->mask, (int)Td, st->p_used));
+                          R(sbr_dropout_backward)(m, dH0, dH0d, a->mask, T * d, st->p_used));
 }
 
 SBR_MODEL_DEF(srgnn) = {

@@ -32,10 +32,28 @@ typedef struct {
     real *xin;          /* the attention's input: Xd, or X */
     real *alpha;        /* [B, L] */
     real *xt, *ms, *q, *t, *ma, *hs, *ht; /* [B, d] */
-    /* every gradient buffer, zeroed together: dhs, dht, dps, dpt, dma, dxt,
-     * dq, dms [B, d]; dXd, dX, dsg, dpre [B L, d]; dalpha [B, L] */
-    real *g;
+    real *g;            /* the gradient buffers (grads), zeroed together */
 } acts;
+
+/* The backward's gradient buffers, cut from one block (base NULL: sized only). */
+typedef struct {
+    real *dhs, *dht, *dps, *dpt, *dma, *dxt, *dq, *dms; /* [B, d] */
+    real *dXd, *dX, *dsg, *dpre;                        /* [B L, d] */
+    real *dalpha;                                       /* [B, L] */
+} grads;
+
+static size_t cut_grads(grads *g, real *base, size_t B, size_t L, size_t d)
+{
+    R(sbr_carve) c = {base, 0};
+    real **small[] = {&g->dhs, &g->dht, &g->dps, &g->dpt, &g->dma, &g->dxt, &g->dq, &g->dms},
+         **big[] = {&g->dXd, &g->dX, &g->dsg, &g->dpre};
+    for (size_t k = 0; k < 8; k++)
+        *small[k] = R(sbr_cut)(&c, B * d);
+    for (size_t k = 0; k < 4; k++)
+        *big[k] = R(sbr_cut)(&c, B * L * d);
+    g->dalpha = R(sbr_cut)(&c, B * L);
+    return c.n;
+}
 
 typedef struct {
     R(sbr_front) front;
@@ -79,7 +97,7 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     SBR_LAY(l, a->mask, BL * d), SBR_LAY(l, a->alpha, BL);
     SBR_LAY(l, a->xt, B * d), SBR_LAY(l, a->ms, B * d), SBR_LAY(l, a->q, B * d);
     SBR_LAY(l, a->t, B * d), SBR_LAY(l, a->ma, B * d), SBR_LAY(l, a->hs, B * d);
-    SBR_LAY(l, a->ht, B * d), SBR_LAY(l, a->g, 8 * B * d + 4 * BL * d + BL);
+    SBR_LAY(l, a->ht, B * d), SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, dm->L, d));
 }
 
 static size_t scratch(const sbr_model *m, const sbr_dims *dm)
@@ -125,12 +143,12 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     const weights *w = &st->w, *g = &st->g;
     sbr_nn_ctx *ctx = &m->ctx;
     int B = b->B, L = b->L, d = m->d, BL = B * L, Bd = B * d;
-    size_t BLd = (size_t)BL * d, n_small = 8 * (size_t)Bd, n_big = 4 * BLd + (size_t)BL;
-    R(sbr_fill)(m, a->g, 0, (int64_t)(n_small + n_big));
-    real *dhs = a->g, *dht = dhs + Bd, *dps = dht + Bd, *dpt = dps + Bd, *dma = dpt + Bd,
-         *dxt = dma + Bd, *dq = dxt + Bd, *dms = dq + Bd;
-    real *dXd = a->g + n_small, *dX = dXd + BLd, *dsg = dX + BLd, *dpre = dsg + BLd,
-         *dalpha = dpre + BLd;
+    size_t BLd = (size_t)BL * d;
+    grads gr;
+    R(sbr_fill)(m, a->g, 0, (int64_t)cut_grads(&gr, a->g, B, L, d));
+    real *dhs = gr.dhs, *dht = gr.dht, *dps = gr.dps, *dpt = gr.dpt, *dma = gr.dma, *dxt = gr.dxt,
+         *dq = gr.dq, *dms = gr.dms, *dXd = gr.dXd, *dX = gr.dX, *dsg = gr.dsg, *dpre = gr.dpre,
+         *dalpha = gr.dalpha;
     R(sbr_nn_mul_backward)(ctx, dhs, dht, dSv, a->hs, a->ht, Bd);
     R(sbr_nn_tanh_backward)(ctx, dps, dhs, a->hs, Bd);
     R(sbr_nn_tanh_backward)(ctx, dpt, dht, a->ht, Bd);

@@ -56,4 +56,10 @@ check "and ranks" 0 "$B/sbr-infer" -q --threads 1 -o "$T/m.topk" "$T/m.model" "$
 check "resuming with other options is refused" 1 "$B/sbr-train" -q -e 2 --threads 1 --no-test \
     -m dmignn --preset tmall --graph "$T/w.sbr" --resume "$T/d.model" -o "$T/x" "$T/s.sbr"
 check_err "naming the option" "a checkpoint with interests 2; this run asks for 5"
+check "resuming with another seed is refused" 1 "$B/sbr-train" -q -e 2 --threads 1 --no-test \
+    -m dmignn --preset tmall --interests 2 -s 2 --graph "$T/w.sbr" --resume "$T/d.model" -o "$T/x" "$T/s.sbr"
+check_err "naming the seeds" "a checkpoint of seed 1; this run asks for 2"
+check "a batch too large for the model is refused" 1 "$B/sbr-train" -q -e 1 --threads 1 \
+    --batch 1000000 --max-len 100000 -o "$T/x" "$T/s.sbr"
+check_err "clearly" "too large"
 t_end

@@ -52,6 +52,17 @@ TEST(model_options_defaults_and_presets)
             CHECK_STR(q.preset, p->name);
             CHECK(sbr_cfg_check(&q, &e) == 0);
         }
+        /* an option under a key a model file uses for something else would be lost */
+        static const char *const reserved[] = {"model", "model_format", "preset", "n_items",
+                                               "n_clusters", "init_scale", "seed", "adam_t",
+                                               "drop_counter", "kind", "min_prefix",
+                                               "epochs_done", "selected_epoch", "selection",
+                                               "stopped_by", NULL};
+        for (const sbr_opt *o = def->opts; o->name; o++) {
+            for (int k = 0; reserved[k]; k++)
+                CHECK(strcmp(o->name, reserved[k]) != 0);
+            CHECK(!strchr(o->name, '.') && !strchr(o->name, '-'));
+        }
         char *text = NULL;
         size_t len = 0;
         FILE *out = open_memstream(&text, &len);

@@ -296,13 +296,16 @@ static void model_config(const args *a, const sbr_sessions *s, const sbr_cluster
     }
 }
 
-/* A checkpoint to resume must be of this model with these options. */
+/* A checkpoint to resume must be of this model with these options and seed. */
 static void check_resume(const args *a, const sbr_model_cfg *rc, const sbr_model_cfg *cfg)
 {
     if (strcmp(rc->model, cfg->model) || rc->n_items != cfg->n_items ||
         rc->n_clusters != cfg->n_clusters)
         sbr_fatal("%s: a checkpoint of another model or data (%s, %d items, %d clusters)",
                   a->resume, rc->model, rc->n_items, rc->n_clusters);
+    if (rc->seed != cfg->seed) /* the order of the epochs to come and their dropout masks */
+        sbr_fatal("%s: a checkpoint of seed %llu; this run asks for %llu", a->resume,
+                  (unsigned long long)rc->seed, (unsigned long long)cfg->seed);
     for (int i = 0; cfg->opts[i].name; i++)
         if (rc->opt[i] != cfg->opt[i]) {
             char was[64], now[64];

@@ -24,6 +24,16 @@ void R(sbr_front_declare)(sbr_model *m, R(sbr_front) *f)
     sbr_param(m, &f->w.gp_b, "clip.gate_p.b", SBR_SHAPE(d), u, 0);
 }
 
+/* The backward's eight gradient buffers [n d] each, cut from one block
+ * (base NULL: sized only). */
+static size_t R(front_grads)(real *g[8], real *base, size_t nd)
+{
+    R(sbr_carve) c = {base, 0};
+    for (int k = 0; k < 8; k++)
+        g[k] = R(sbr_cut)(&c, nd);
+    return c.n;
+}
+
 void R(sbr_front_layout)(const R(sbr_front) *f, R(sbr_front_act) *a, sbr_lay *l, int n)
 {
     if (!f->C)
@@ -32,7 +42,8 @@ void R(sbr_front_layout)(const R(sbr_front) *f, R(sbr_front_act) *a, sbr_lay *l,
     SBR_LAY(l, a->e, nd), SBR_LAY(l, a->eh, nd), SBR_LAY(l, a->en, n);
     SBR_LAY(l, a->p, nd), SBR_LAY(l, a->ph, nd), SBR_LAY(l, a->pn, n);
     SBR_LAY(l, a->ge, nd), SBR_LAY(l, a->gp, nd), SBR_LAY(l, a->t, nd);
-    SBR_LAY(l, a->g, 8 * nd);
+    real *g[8];
+    SBR_LAY(l, a->g, R(front_grads)(g, NULL, nd));
 }
 
 void R(sbr_front_forward)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act) *a, real *X,
@@ -85,10 +96,10 @@ void R(sbr_front_backward)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act)
     }
     size_t nd = (size_t)n * d;
     /* eight gradient buffers [n, d], zeroed together (backward ops accumulate) */
-    real *g = a->g;
-    sbr_dev_fill(m->prec, g, 0, (int64_t)(8 * nd));
-    real *dge = g, *dgp = g + nd, *dgep = g + 2 * nd, *dgpp = g + 3 * nd, *deh = g + 4 * nd,
-         *dph = g + 5 * nd, *de = g + 6 * nd, *dp = g + 7 * nd;
+    real *g[8];
+    sbr_dev_fill(m->prec, a->g, 0, (int64_t)R(front_grads)(g, a->g, nd));
+    real *dge = g[0], *dgp = g[1], *dgep = g[2], *dgpp = g[3], *deh = g[4], *dph = g[5],
+         *de = g[6], *dp = g[7];
     R(sbr_nn_mul_backward)(ctx, dge, deh, dX, a->ge, a->eh, (int)nd);
     R(sbr_nn_mul_backward)(ctx, dgp, dph, dX, a->gp, a->ph, (int)nd);
     R(sbr_nn_sigmoid_backward)(ctx, dgep, dge, a->ge, (int)nd);

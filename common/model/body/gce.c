@@ -23,6 +23,34 @@ void R(sbr_gce_declare)(sbr_model *m, R(sbr_gce) *c, int norm_local)
     sbr_param(m, &c->w.w3, "read.w3", SBR_SHAPE(d, 2 * d), u, 0);
 }
 
+/* The context's gradient buffers, cut from one block (base NULL: sized only). */
+typedef struct {
+    real *dh, *dhgd, *dhld, *dhg, *dhl, *dhin, *dsT; /* [T, d] */
+    real *dXf;                                       /* [T (1 + K), d] */
+    real *dsm;                                       /* [B, d] */
+    real *dXs;                                       /* [B L, d] */
+} ctx_grads;
+
+static size_t R(cut_ctx_grads)(ctx_grads *g, real *base, size_t B, size_t L, size_t T,
+                               size_t K, size_t d)
+{
+    R(sbr_carve) c = {base, 0};
+    real **node[] = {&g->dh, &g->dhgd, &g->dhld, &g->dhg, &g->dhl, &g->dhin, &g->dsT};
+    for (size_t k = 0; k < 7; k++)
+        *node[k] = R(sbr_cut)(&c, T * d);
+    g->dXf = R(sbr_cut)(&c, T * (1 + K) * d);
+    g->dsm = R(sbr_cut)(&c, B * d), g->dXs = R(sbr_cut)(&c, B * L * d);
+    return c.n;
+}
+
+/* The positions' gradient buffers: dzz, dpos [B L, d], dcat [B L, 2d]. */
+static size_t R(cut_pos_grads)(real **dzz, real **dcat, real **dpos, real *base, size_t n)
+{
+    R(sbr_carve) c = {base, 0};
+    *dzz = R(sbr_cut)(&c, n), *dcat = R(sbr_cut)(&c, 2 * n), *dpos = R(sbr_cut)(&c, n);
+    return c.n;
+}
+
 void R(sbr_gce_layout)(const R(sbr_front) *f, R(sbr_gce) *c, sbr_lay *l, const sbr_dims *dm)
 {
     R(sbr_gce_act) *a = &c->a;
@@ -40,7 +68,9 @@ void R(sbr_gce_layout)(const R(sbr_front) *f, R(sbr_gce) *c, sbr_lay *l, const s
     SBR_LAY(l, a->hgd, Td), SBR_LAY(l, a->hld, Td), SBR_LAY(l, a->h, Td);
     SBR_LAY(l, a->hs, BL * d);
     SBR_LAY(l, a->pe, BL * d), SBR_LAY(l, a->pcat, 2 * BL * d), SBR_LAY(l, a->z, BL * d);
-    SBR_LAY(l, a->g, 7 * Td + nf * d + (size_t)dm->B * d + BL * d), SBR_LAY(l, a->gp, 4 * BL * d);
+    real *p;
+    SBR_LAY(l, a->g, R(cut_ctx_grads)(&(ctx_grads){0}, NULL, dm->B, dm->L, T, K, d));
+    SBR_LAY(l, a->gp, R(cut_pos_grads)(&p, &p, &p, NULL, BL * d));
 }
 
 size_t R(sbr_gce_scratch)(const sbr_dims *dm, int d)
@@ -105,12 +135,11 @@ static void R(gce_context_backward)(sbr_model *m, const R(sbr_front) *f, R(sbr_g
     const sbr_batch_global *gl = b->global;
     const sbr_batch_local4 *lo = b->local4;
     int B = b->B, L = b->L, d = c->d, K = gl->K, T = nd->T;
-    size_t Td = (size_t)T * d, BLd = (size_t)B * L * d, nf = (size_t)T + (size_t)T * K;
-    size_t ng = 7 * Td + nf * d + (size_t)B * d + BLd;
-    R(sbr_fill)(m, a->g, 0, (int64_t)ng);
-    real *dh = a->g, *dhgd = dh + Td, *dhld = dh + 2 * Td, *dhg = dh + 3 * Td, *dhl = dh + 4 * Td,
-         *dhin = dh + 5 * Td, *dsT = dh + 6 * Td, *dXf = dh + 7 * Td, *dsm = dXf + nf * d,
-         *dXs = dsm + (size_t)B * d;
+    size_t Td = (size_t)T * d;
+    ctx_grads gr;
+    R(sbr_fill)(m, a->g, 0, (int64_t)R(cut_ctx_grads)(&gr, a->g, B, L, T, K, d));
+    real *dh = gr.dh, *dhgd = gr.dhgd, *dhld = gr.dhld, *dhg = gr.dhg, *dhl = gr.dhl,
+         *dhin = gr.dhin, *dsT = gr.dsT, *dXf = gr.dXf, *dsm = gr.dsm, *dXs = gr.dXs;
     real *dXn = dXf, *dXk = dXf + Td;
     R(sbr_nn_embedding_backward)(ctx, dh, dhs, nd->alias, B * L, T, d, -1);
     R(sbr_nn_add_backward)(ctx, dhgd, dhld, dh, (int)Td);
@@ -151,9 +180,8 @@ void R(sbr_gce_backward)(sbr_model *m, const R(sbr_front) *f, R(sbr_gce) *c, con
     sbr_nn_ctx *ctx = &m->ctx;
     R(sbr_gce_act) *a = &c->a;
     int BL = b->B * b->L, d = c->d;
-    size_t n = (size_t)BL * d;
-    R(sbr_fill)(m, a->gp, 0, (int64_t)(4 * n));
-    real *dzz = a->gp, *dcat = a->gp + n, *dpos = a->gp + 3 * n;
+    real *dzz, *dcat, *dpos;
+    R(sbr_fill)(m, a->gp, 0, (int64_t)R(cut_pos_grads)(&dzz, &dcat, &dpos, a->gp, (size_t)BL * d));
     R(sbr_nn_tanh_backward)(ctx, dzz, dz, a->z, BL * d);
     R(sbr_nn_linear_backward)(ctx, dcat, c->g.w3, NULL, dzz, a->pcat, c->w.w3, BL, 2 * d, d);
     R(sbr_nn_concat_backward)(ctx, dpos, dhs, dcat, BL, d, d);

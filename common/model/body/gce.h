@@ -46,9 +46,8 @@ typedef struct {
     real *hgd, *hld, *h;      /* [T, d] the branches after dropout; their sum */
     real *hs;                 /* [B L, d] h gathered to the clicks */
     real *pe, *pcat, *z;      /* [B L, d], [B L, 2d], [B L, d] the positional part */
-    /* the backward's gradient buffers, zeroed together: the context's
-     * [7 T d + T (1 + K) d + B d + B L d], the positions' [4 B L d] */
-    real *g, *gp;
+    real *g, *gp; /* the backward's gradient buffers of the context and the
+                   * positions (body/gce.c), each block zeroed together */
 } R(sbr_gce_act);
 
 typedef struct {
