@@ -6,10 +6,7 @@
  *   S_u       = sum_{j < len} a_u[j] hs_j
  * scored against L2-normalised item vectors, max over the interests (or the
  * sum, --interest-pool sum) by the step (score_multi.inc). With U > 1 and
- * dmi_beta > 0 the DMI regulariser, per sample,
- *   L_DMI = sigmoid((len - eta) * mean_{u<w} |cos(a_u, a_w)|)
- * (a_u over the prefix's positions), added as beta * sum over the batch (the
- * official code sums it; the CE is a mean).
+ * dmi_beta > 0 the DMI regulariser (body/dmi_reg.h) on the weights a_u.
  *
  * What is normalised, precisely (the official code): the item embeddings
  * entering the session-graph attention (not those of the global aggregation,
@@ -17,6 +14,7 @@
  * scoring. The readout's hs is not normalised. */
 #include "model/body.h"
 
+#include "model/body/dmi_reg.h"
 #include "model/body/gce.h"
 
 static const char *const pools[] = {"max", "sum", NULL};
@@ -57,10 +55,6 @@ typedef struct {
     real *acc[SBR_MAX_INTERESTS]; /* [B, (u + 1) d] the concat chain's partial S (U > 2) */
     real *g;                      /* the gradient buffers (grads), zeroed together */
     real *dpre;                   /* [B L, d] */
-    /* the regulariser: ones [B], am, an [U, B, L], nr [U, B], c [2 P, B] (P
-     * pairs: |cos| and its abs), cs [6, B] (sum, mean, terms, xloss); its
-     * gradient buffers (reg_grads), zeroed together */
-    real *ones, *am, *an, *nr, *c, *cs, *rg;
 } acts;
 
 /* The backward's gradient buffers, cut from one block (base NULL: sized only). */
@@ -81,31 +75,13 @@ static size_t cut_grads(grads *g, real *base, size_t B, size_t L, size_t d, size
     return c.n;
 }
 
-/* The regulariser's gradient buffers, likewise (P pairs of interests). */
-typedef struct {
-    real *dxl, *dt, *dt1, *dt2, *dcm, *dcs; /* [B] */
-    real *dc;                               /* [P, B] */
-    real *dan, *dam;                        /* [U, B, L] */
-} reg_grads;
-
-static size_t cut_reg_grads(reg_grads *g, real *base, size_t B, size_t L, size_t U)
-{
-    R(sbr_carve) c = {base, 0};
-    real **row[] = {&g->dxl, &g->dt, &g->dt1, &g->dt2, &g->dcm, &g->dcs};
-    for (size_t k = 0; k < 6; k++)
-        *row[k] = R(sbr_cut)(&c, B);
-    g->dc = R(sbr_cut)(&c, U * (U - 1) / 2 * B);
-    g->dan = R(sbr_cut)(&c, U * B * L), g->dam = R(sbr_cut)(&c, U * B * L);
-    return c.n;
-}
-
 typedef struct {
     R(sbr_front) front;
     R(sbr_gce) ctx;
+    R(sbr_dmi_reg) reg; /* with U > 1 and dmi_beta > 0 */
     weights w, g;
     acts a;
     int U, reg_on; /* the last forward added the regulariser */
-    double eta, beta;
 } state;
 
 static void declare(sbr_model *m)
@@ -113,9 +89,9 @@ static void declare(sbr_model *m)
     state *st = SBR_STATE(state, m);
     int64_t d = m->d;
     sbr_init_kind u = SBR_INIT_UNIFORM;
-    st->U = m->interests;
-    st->eta = sbr_cfg_get(&m->cfg, "dmi_eta");
-    st->beta = sbr_cfg_get(&m->cfg, "dmi_beta");
+    st->U = st->reg.U = m->interests;
+    st->reg.eta = sbr_cfg_get(&m->cfg, "dmi_eta");
+    st->reg.beta = sbr_cfg_get(&m->cfg, "dmi_beta");
     R(sbr_front_declare)(m, &st->front);
     R(sbr_gce_declare)(m, &st->ctx, 1);
     sbr_weights(m, &st->w, &st->g, sizeof st->w);
@@ -140,7 +116,6 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     state *st = SBR_STATE(state, m);
     acts *a = &st->a;
     size_t B = (size_t)dm->B, BL = B * dm->L, d = (size_t)m->d, n = BL * d, U = (size_t)st->U;
-    size_t P = U * (U - 1) / 2;
     R(sbr_gce_layout)(&st->front, &st->ctx, l, dm);
     SBR_LAY(l, a->a, U * BL);
     for (size_t u = 0; u < U; u++) {
@@ -151,81 +126,13 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
             SBR_LAY(l, a->acc[u], (u + 1) * B * d);
     }
     SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, dm->L, d, U)), SBR_LAY(l, a->dpre, n);
-    SBR_LAY(l, a->ones, B), SBR_LAY(l, a->am, U * BL), SBR_LAY(l, a->an, U * BL);
-    SBR_LAY(l, a->nr, U * B), SBR_LAY(l, a->c, 2 * P * B), SBR_LAY(l, a->cs, 6 * B);
-    SBR_LAY(l, a->rg, cut_reg_grads(&(reg_grads){0}, NULL, B, dm->L, U));
+    if (U > 1)
+        R(sbr_dmi_reg_layout)(&st->reg, l, dm);
 }
 
 static size_t scratch(const sbr_model *m, const sbr_dims *dm)
 {
     return R(sbr_gce_scratch)(dm, m->d);
-}
-
-/* The DMI regulariser's forward from the interest weights a [U, B, L]:
- * m->xloss = sigmoid((len - eta) * mean |cos|) [B], weight beta. */
-static void reg_forward(sbr_model *m, state *st, const sbr_batch *b)
-{
-    sbr_nn_ctx *ctx = &m->ctx;
-    acts *a = &st->a;
-    int B = b->B, L = b->L, BL = B * L, U = st->U, P = U * (U - 1) / 2;
-    real *ab = a->c + (size_t)P * B, *cs = a->cs, *cm = cs + B, *t1 = cs + 2 * B,
-         *t2 = cs + 3 * B, *t = cs + 4 * B, *xl = cs + 5 * B;
-    R(sbr_fill)(m, a->ones, 1, B);
-    R(sbr_fill)(m, cs, 0, B);
-    for (int u = 0; u < U; u++) { /* a_u masked to the prefix, then normalised over positions */
-        size_t o = (size_t)u * BL;
-        R(sbr_nn_seq_dot_forward)(ctx, a->am + o, a->a + o, a->ones, b->len, B, L, 1);
-        R(sbr_nn_l2norm_forward)(ctx, a->an + o, a->nr + (size_t)u * B, a->am + o, B, L,
-                                 (real)1e-12);
-    }
-    for (int u = 0, p = 0; u < U; u++)
-        for (int w = u + 1; w < U; w++, p++) { /* |cos(a_u, a_w)|, summed over the pairs */
-            real *cp = a->c + (size_t)p * B, *abp = ab + (size_t)p * B;
-            R(sbr_nn_seq_weighted_sum_forward)(ctx, cp, a->an + (size_t)u * BL,
-                                               a->an + (size_t)w * BL, b->len, B, L, 1);
-            R(sbr_nn_leaky_relu_forward)(ctx, abp, cp, B, -1); /* slope -1: |x| */
-            R(sbr_nn_add_forward)(ctx, cs, cs, abp, B);
-        }
-    R(sbr_nn_scale_forward)(ctx, cm, cs, B, (real)(1.0 / P));
-    R(sbr_nn_mul_forward)(ctx, t1, b->flen, cm, B);
-    R(sbr_nn_scale_forward)(ctx, t2, cm, B, (real)-st->eta);
-    R(sbr_nn_add_forward)(ctx, t, t1, t2, B);
-    R(sbr_nn_sigmoid_forward)(ctx, xl, t, B);
-    m->xloss = xl;
-    m->xloss_w = st->beta;
-}
-
-/* Adds beta * dL_DMI / da into da [U, B, L]. */
-static void reg_backward(sbr_model *m, state *st, const sbr_batch *b, real *da)
-{
-    sbr_nn_ctx *ctx = &m->ctx;
-    acts *a = &st->a;
-    int B = b->B, L = b->L, BL = B * L, U = st->U, P = U * (U - 1) / 2;
-    real *cm = a->cs + B, *xl = a->cs + 5 * B;
-    reg_grads gr;
-    R(sbr_fill)(m, a->rg, 0, (int64_t)cut_reg_grads(&gr, a->rg, B, L, U));
-    real *dxl = gr.dxl, *dt = gr.dt, *dt1 = gr.dt1, *dt2 = gr.dt2, *dcm = gr.dcm, *dcs = gr.dcs,
-         *dc = gr.dc, *dan = gr.dan, *dam = gr.dam;
-    R(sbr_fill)(m, dxl, st->beta, B);
-    R(sbr_nn_sigmoid_backward)(ctx, dt, dxl, xl, B);
-    R(sbr_nn_add_backward)(ctx, dt1, dt2, dt, B);
-    R(sbr_nn_mul_backward)(ctx, NULL, dcm, dt1, b->flen, cm, B);
-    R(sbr_nn_scale_backward)(ctx, dcm, dt2, B, (real)-st->eta);
-    R(sbr_nn_scale_backward)(ctx, dcs, dcm, B, (real)(1.0 / P));
-    for (int u = 0, p = 0; u < U; u++)
-        for (int w = u + 1; w < U; w++, p++) {
-            real *cp = a->c + (size_t)p * B, *dcp = dc + (size_t)p * B;
-            R(sbr_nn_leaky_relu_backward)(ctx, dcp, dcs, cp, B, -1);
-            R(sbr_nn_seq_weighted_sum_backward)(ctx, dan + (size_t)u * BL, dan + (size_t)w * BL,
-                                                dcp, a->an + (size_t)u * BL,
-                                                a->an + (size_t)w * BL, b->len, B, L, 1);
-        }
-    for (int u = 0; u < U; u++) {
-        size_t o = (size_t)u * BL;
-        R(sbr_nn_l2norm_backward)(ctx, dam + o, dan + o, a->an + o, a->nr + (size_t)u * B, B, L,
-                                  (real)1e-12);
-        R(sbr_nn_seq_dot_backward)(ctx, da + o, NULL, dam + o, a->a + o, a->ones, b->len, B, L, 1);
-    }
 }
 
 static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
@@ -253,9 +160,9 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
             acc = Su;
     }
     m->iw = a->a;
-    st->reg_on = U > 1 && st->beta > 0;
+    st->reg_on = U > 1 && st->reg.beta > 0;
     if (st->reg_on)
-        reg_forward(m, st, b);
+        R(sbr_dmi_reg_forward)(m, &st->reg, b, a->a);
 }
 
 static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
@@ -281,7 +188,7 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
         }
     }
     if (st->reg_on)
-        reg_backward(m, st, b, da);
+        R(sbr_dmi_reg_backward)(m, &st->reg, b, a->a, da);
     real *hs = st->ctx.a.hs, *z = st->ctx.a.z;
     for (int u = 0; u < U; u++) {
         real *au = a->a + (size_t)u * BL, *dau = da + (size_t)u * BL;
