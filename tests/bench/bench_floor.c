@@ -24,7 +24,7 @@ int main(int argc, char **argv)
     int R = argc > 4 ? atoi(argv[4]) : 15;
     float *S = malloc(sizeof(float) * (size_t)B * d), *E = malloc(sizeof(float) * (size_t)N * d);
     float *G = malloc(sizeof(float) * (size_t)B * N), *dS = malloc(sizeof(float) * (size_t)B * d);
-    float *dE = malloc(sizeof(float) * (size_t)N * d);
+    float *dE = calloc((size_t)N * d, sizeof(float)); /* accumulated into (beta 1) */
     for (size_t i = 0; i < (size_t)B * d; i++)
         S[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
     for (size_t i = 0; i < (size_t)N * d; i++)
