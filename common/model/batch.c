@@ -25,7 +25,7 @@ void sbr_batch_set_real(void *w, size_t elem, size_t i, double v)
 
 /* int32 arrays of the core: items, citems, rpos [B, L]; len, target, last
  * [B]; ids_ord, cids_ord and their sort's spare [B*L]. */
-static size_t core_ints(int B, int L) { return (size_t)B * L * 6 + (size_t)B * 3; }
+size_t sbr_batch_core_ints(int B, int L) { return (size_t)B * L * 6 + (size_t)B * 3; }
 
 const sbr_batch_part *const sbr_batch_parts[] = {&sbr_batch_part_nodes, &sbr_batch_part_adj,
                                                    &sbr_batch_part_local4, &sbr_batch_part_global,
@@ -54,7 +54,7 @@ void sbr_batch_buf_init(sbr_batch_buf *bb, int max_B, int max_L, unsigned needs,
     bb->max_L = max_L;
     bb->backward = 1;
     bb->elem = elem;
-    bb->core = sbr_xcalloc(core_ints(max_B, max_L), sizeof(int32_t));
+    bb->core = sbr_xcalloc(sbr_batch_core_ints(max_B, max_L), sizeof(int32_t));
     bb->core_r = sbr_xcalloc((size_t)max_B + 1, elem);
     alloc_parts(bb, needs, 0); /* the global part gets its K from sbr_batch_buf_model */
 }

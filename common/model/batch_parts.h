@@ -21,6 +21,9 @@ typedef struct {
     void (*upload)(sbr_upload *u, const sbr_batch_buf *hb);
 } sbr_batch_part;
 
+/* The core's int32 arrays at capacity (batch.c; its reals: flen [B]). */
+size_t sbr_batch_core_ints(int B, int L);
+
 /* The parts in the order they are built (NULL-terminated); at most
  * SBR_BATCH_MAX_PARTS. */
 extern const sbr_batch_part *const sbr_batch_parts[];

@@ -16,7 +16,7 @@ static size_t device_bytes(const sbr_batch_buf *h)
 {
     int B = h->max_B, L = h->max_L, K = h->K;
     size_t i4 = sizeof(int32_t), es = h->elem;
-    size_t n = ((size_t)B * L * 6 + (size_t)B * 3) * i4 + ((size_t)B + 1) * es;
+    size_t n = sbr_batch_core_ints(B, L) * i4 + ((size_t)B + 1) * es;
     for (int k = 0; sbr_batch_parts[k]; k++)
         if (h->needs & sbr_batch_parts[k]->need)
             n += sbr_batch_parts[k]->ints(B, L, K) * i4 + sbr_batch_parts[k]->reals(B, L, K) * es;

@@ -122,8 +122,7 @@ static size_t catalogue_scratch(sbr_prec prec, int B, int U, int N, int d, int K
 
 /* --- creation ------------------------------------------------------------- */
 
-/* The options the framework reads, and what must hold of them. */
-static int resolve(sbr_model *m, const sbr_model_def *def, sbr_err *e)
+int sbr_model_resolve(sbr_model *m, const sbr_model_def *def, sbr_err *e)
 {
     const sbr_model_cfg *c = &m->cfg;
     if (sbr_cfg_check(c, e) || (def->check && def->check(c, e)))
@@ -212,7 +211,7 @@ int sbr_model_create_def(sbr_model *m, const sbr_model_def *def, const sbr_model
     m->cfg.opts = def->opts;
     m->max_B = max_BL[0];
     m->max_L = max_BL[1];
-    if (resolve(m, def, e))
+    if (sbr_model_resolve(m, def, e))
         return -1;
     m->def = def;
     m->elem = prec == SBR_PREC_F64 ? sizeof(double) : sizeof(float);

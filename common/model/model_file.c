@@ -8,6 +8,7 @@
 
 #include "model/def.h"
 #include "model/devmem.h"
+#include "model/model_params.h"
 
 static void add_arena(sbr_tw *w, sbr_model *m, const sbr_arena *a, const char *prefix,
                       void **keep)
@@ -164,11 +165,9 @@ int sbr_model_check_file(const sbr_model_cfg *c, const sbr_tfile *f, sbr_err *e)
     m.prec = SBR_PREC_F64;
     m.elem = sizeof(double);
     m.def = sbr_model_def_for(c->model, SBR_PREC_F64);
-    m.d = (int)sbr_cfg_get_or(c, "dim", 0);
-    m.max_len = (int)sbr_cfg_get_or(c, "max_len", 0);
-    m.global_k = (int)sbr_cfg_get_or(c, "global_k", 0);
-    int U = (int)sbr_cfg_get_or(c, "interests", 1);
-    m.interests = (m.def->needs & SBR_NEEDS_INTERESTS) && U > 1 ? U : 1;
+    m.max_B = m.max_L = 1;
+    if (sbr_model_resolve(&m, m.def, e))
+        return -1;
     m.state = sbr_xcalloc(1, m.def->state_size);
     sbr_arena_init(&m.params, "params", m.elem, NULL);
     m.def->declare(&m);

@@ -32,12 +32,11 @@ int sbr_model_option_names(const char **names, int cap)
 
 void sbr_model_help_option_owners(FILE *out, const char *name)
 {
-    for (int i = 0; sbr_model_names[i]; i++) {
-        sbr_model_cfg c;
-        sbr_model_defaults(sbr_model_names[i], &c);
-        if (sbr_cfg_find(&c, name) >= 0)
-            fprintf(out, " %s", sbr_model_names[i]);
-    }
+    for (int i = 0; sbr_model_names[i]; i++)
+        for (const sbr_opt *o = sbr_model_def_for(sbr_model_names[i], SBR_PREC_F32)->opts; o->name;
+             o++)
+            if (strcmp(o->name, name) == 0)
+                fprintf(out, " %s", sbr_model_names[i]);
 }
 
 void sbr_model_help_options(FILE *out)

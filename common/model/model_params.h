@@ -7,6 +7,10 @@
 
 #include "model/model.h"
 
+/* The options the framework reads into m (d, max_len, global_k, pool_sum,
+ * interests), from m->cfg for batches of m->max_B x m->max_L, and what must
+ * hold of them: -1 with e set otherwise. */
+int sbr_model_resolve(sbr_model *m, const sbr_model_def *def, sbr_err *e);
 /* Every member of every weight struct declared (or left NULL on purpose):
  * a struct and its declare that disagree stop here, naming the model. */
 void sbr_model_check_weights(const sbr_model *m);

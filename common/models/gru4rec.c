@@ -3,6 +3,8 @@
  * linear to d -> full-catalogue softmax (docs/MODELS.md). */
 #include "model/body.h"
 
+#include "model/body/gru.h"
+
 static const sbr_opt opts[] = {
     SBR_OPT_DIM(100),
     SBR_OPT_I("hidden", 100, 1, 4096, "the GRU's hidden size H"),
@@ -43,10 +45,7 @@ static void declare(sbr_model *m)
     st->p = sbr_cfg_get(&m->cfg, "dropout");
     R(sbr_front_declare)(m, &st->front);
     sbr_weights(m, &st->w, &st->g, sizeof st->w);
-    sbr_param(m, &w->gru.w_ih, "gru.w_ih", SBR_SHAPE(3 * H, d), u, 0);
-    sbr_param(m, &w->gru.b_ih, "gru.b_ih", SBR_SHAPE(3 * H), u, 0);
-    sbr_param(m, &w->gru.w_hh, "gru.w_hh", SBR_SHAPE(3 * H, H), u, 0);
-    sbr_param(m, &w->gru.b_hh, "gru.b_hh", SBR_SHAPE(3 * H), u, 0);
+    R(sbr_gru_declare)(m, &w->gru, "gru", d, H);
     sbr_param(m, &w->out_w, "out.w", SBR_SHAPE(d, H), u, 0);
     sbr_param(m, &w->out_b, "out.b", SBR_SHAPE(d), u, 0);
 }

@@ -8,6 +8,8 @@
  * the item table. A1, A2, v have no bias (official code). docs/MODELS.md. */
 #include "model/body.h"
 
+#include "model/body/gru.h"
+
 static const sbr_opt opts[] = {
     SBR_OPT_DIM(100),
     SBR_OPT_I("hidden", 100, 1, 4096, "the GRU's hidden size H"),
@@ -57,10 +59,7 @@ static void declare(sbr_model *m)
     st->p_hid = sbr_cfg_get(&m->cfg, "dropout_hidden");
     R(sbr_front_declare)(m, &st->front);
     sbr_weights(m, &st->w, &st->g, sizeof st->w);
-    sbr_param(m, &w->gru.w_ih, "gru.w_ih", SBR_SHAPE(3 * H, d), u, 0);
-    sbr_param(m, &w->gru.b_ih, "gru.b_ih", SBR_SHAPE(3 * H), u, 0);
-    sbr_param(m, &w->gru.w_hh, "gru.w_hh", SBR_SHAPE(3 * H, H), u, 0);
-    sbr_param(m, &w->gru.b_hh, "gru.b_hh", SBR_SHAPE(3 * H), u, 0);
+    R(sbr_gru_declare)(m, &w->gru, "gru", d, H);
     sbr_param(m, &w->a1, "attn.a1", SBR_SHAPE(H, H), u, 0);
     sbr_param(m, &w->a2, "attn.a2", SBR_SHAPE(H, H), u, 0);
     sbr_param(m, &w->v, "attn.v", SBR_SHAPE(1, H), u, 0);

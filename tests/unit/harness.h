@@ -21,8 +21,8 @@ void harness_fail(const char *file, int line, const char *fmt, ...)
 /* Marks the current test skipped with a reason (printed); return after it. */
 void harness_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int harness_failed(void); /* has the current test failed so far */
-/* Runs fn(arg) in a child process with its stderr silenced: 1 when the
- * child died of abort() (an op's contract check), else 0. */
+/* Runs fn(arg) in a child process (its stderr kept from the run's): 1 when
+ * the child died of abort() (an op's contract check), else 0. */
 int harness_aborts(void (*fn)(void *), void *arg);
 /* Runs fn(arg) in a child process: its exit status (128 + the signal when
  * it died of one), and the start of what it wrote to stderr in err [n]. */
