@@ -4,8 +4,9 @@
 # otherwise prints the exact command and fails.
 set -u
 REQUIRED="libigraph-dev libzstd-dev libopenblas-dev zstd pkg-config"
-# Only tests use these; their tests skip (saying so) when they are absent.
-OPTIONAL="python3-numpy python3-igraph python3-leidenalg clang time"
+# Only tests use these (and make pipeline gnuplot, for its picture of the
+# training curves); they skip, saying so, when these are absent.
+OPTIONAL="python3-numpy python3-igraph python3-leidenalg clang time gnuplot-nox"
 
 missing_of() {
     local out=""

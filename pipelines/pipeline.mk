@@ -97,11 +97,19 @@ $(RUN).topk: $(RUN).model $(SESSIONS) $(BUILD)/sbr-infer
 $(RUN).metrics: $(RUN).topk $(BUILD)/sbr-score
 	$(BUILD)/sbr-score -q -o $@ $< > /dev/null
 
+# The training curves beside the metrics (sbr-plot), where gnuplot is installed.
+$(RUN).svg: $(RUN).model $(BUILD)/sbr-plot
+	@if command -v gnuplot >/dev/null; then \
+	    echo "$(BUILD)/sbr-plot -q -t '$(DATASET): $(RUN_NAME)' -o $@ $(RUN).log"; \
+	    $(BUILD)/sbr-plot -q -t '$(DATASET): $(RUN_NAME)' -o $@ $(RUN).log; \
+	else echo "sbr: no training curves ($@): gnuplot is not installed (apt-get install gnuplot-nox)"; fi
+
 pipeline: deps-check
 	@$(MAKE) --no-print-directory tools
-	@$(MAKE) --no-print-directory $(RUN).metrics
+	@$(MAKE) --no-print-directory $(RUN).metrics $(RUN).svg
 	@echo
 	@echo "== $(DATASET), $(MODEL)$(if $(filter 1,$(CLIP)), + CLIP-SBR prompts): test metrics (%), $(SELECTED)"
 	@$(BUILD)/sbr-score $(RUN).topk
+	@[ ! -s $(RUN).svg ] || echo "training curves: $(RUN).svg"
 
 .PHONY: pipeline pipeline-force
