@@ -547,6 +547,36 @@ static int find_col(reader *r, const field *h, int nh, const char *spec, const c
     return sbr_errf(r->e, "%s %s: no such column in the header", opt, spec);
 }
 
+/* The names users' files give their columns (session-rec, RecBole, Kaggle
+ * dumps, pandas exports), for headers no option names: the first that the
+ * header has. */
+static const char *const session_names[] = {"SessionId", "session_id", "sessionId", "session", NULL};
+static const char *const item_names[] = {"ItemId", "item_id", "itemId", "item", NULL};
+static const char *const time_names[] = {"Time", "timestamp", "time", "Timestamp", "ts", NULL};
+static const char *const user_names[] = {"UserId", "user_id", "userId", "visitorid", "user", NULL};
+
+static const char *header_name(const field *h, int nh, const char *const *names)
+{
+    for (const char *const *n = names; *n; n++)
+        for (int i = 0; i < nh; i++) {
+            int64_t k = h[i].n; /* RecBole names carry a type: "item_id:token" */
+            for (int64_t j = 0; j < h[i].n; j++)
+                if (h[i].p[j] == ':') {
+                    k = j;
+                    break;
+                }
+            if ((size_t)k == strlen(*n) && memcmp(h[i].p, *n, (size_t)k) == 0)
+                return *n;
+        }
+    return NULL;
+}
+
+/* A header line's separator: a tab when it has one and no comma. */
+static char header_sep(const char *line, int64_t len)
+{
+    return memchr(line, '\t', (size_t)len) && !memchr(line, ',', (size_t)len) ? '\t' : ',';
+}
+
 static int setup_columns(reader *r, const char *line, int64_t len, int *header_consumed)
 {
     const sbr_log_opts *o = r->o;
@@ -556,7 +586,7 @@ static int setup_columns(reader *r, const char *line, int64_t len, int *header_c
     *header_consumed = 0;
     r->time_scale = o->time_scale > 0 ? (int64_t)o->time_scale : 1000;
     if (r->g->format == SBR_FMT_SESSIONREC) {
-        r->sep = '\t';
+        r->sep = header_sep(line, len);
         ss = ss ? ss : "SessionId";
         is = is ? is : "ItemId";
         ts = ts ? ts : "Time";
@@ -565,7 +595,7 @@ static int setup_columns(reader *r, const char *line, int64_t len, int *header_c
         is = is ? is : "item_id";
         ts = ts ? ts : "timestamp";
     } else
-        r->sep = o->sep ? o->sep : ',';
+        r->sep = o->sep ? o->sep : o->no_header ? ',' : header_sep(line, len);
     if (r->g->format != SBR_FMT_CSV || !o->no_header) {
         nh = split(line, len, r->sep, h);
         if (nh > MAX_FIELDS)
@@ -573,6 +603,10 @@ static int setup_columns(reader *r, const char *line, int64_t len, int *header_c
         for (int i = 0; i < nh; i++)
             unquote(&h[i]);
         *header_consumed = 1;
+        if (r->g->format == SBR_FMT_CSV && !ss && !us && !is) { /* the usual names */
+            ss = header_name(h, nh, session_names), is = header_name(h, nh, item_names);
+            us = header_name(h, nh, user_names), ts = ts ? ts : header_name(h, nh, time_names);
+        }
         if (r->g->format == SBR_FMT_SESSIONREC && !us) {
             int c;
             us = find_col(r, h, nh, "UserId", "", &c) == 0 ? "UserId" : NULL;
@@ -620,15 +654,22 @@ sbr_format sbr_log_sniff(const char *s, int64_t len)
         return SBR_FMT_KAGGLE;
     if (STARTS("session_id;user_id;item_id;timeframe;eventdate"))
         return SBR_FMT_DIGINETICA;
-    if (memchr(s, '\t', (size_t)len) && memmem(s, (size_t)len, "SessionId", 9) &&
-        memmem(s, (size_t)len, "ItemId", 6))
-        return SBR_FMT_SESSIONREC;
     if (memmem(s, (size_t)len, "item_id:token", 13))
         return SBR_FMT_RECBOLE;
 #undef STARTS
+    /* a header with the usual names: session-rec's (tab- or comma-separated), or
+     * any other CSV header that names a session and an item column */
+    field f[MAX_FIELDS] = {{0}};
+    int k = split(s, len, header_sep(s, len), f);
+    for (int i = 0; i < k && i < MAX_FIELDS; i++)
+        unquote(&f[i]);
+    k = k < MAX_FIELDS ? k : MAX_FIELDS;
+    const char *sess = header_name(f, k, session_names), *item = header_name(f, k, item_names);
+    if (sess && item)
+        return strcmp(sess, "SessionId") == 0 && strcmp(item, "ItemId") == 0 ? SBR_FMT_SESSIONREC
+                                                                               : SBR_FMT_CSV;
     /* yoochoose: digits,YYYY-MM-DDT...,digits,... */
-    field f[MAX_FIELDS];
-    int k = split(s, len, ',', f);
+    k = split(s, len, ',', f);
     int64_t v, t;
     if (k == 4 && sbr_parse_i64(f[0].p, f[0].n, &v) == 0 &&
         sbr_parse_iso_ms(f[1].p, f[1].n, &t) == 0 && sbr_parse_i64(f[2].p, f[2].n, &v) == 0)

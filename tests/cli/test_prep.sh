@@ -260,4 +260,24 @@ for ds in retailrocket:433648:15132:36968 diginetica:719470:60858:43097 yoochoos
     check_true "$name: $trs train / $tes test samples over $items items" \
         '[ "$(m train.samples $T/$name.sess)" = '"$trs"' ] && [ "$(m test.samples $T/$name.sess)" = '"$tes"' ] && [ "$(m n_items $T/$name.sess)" = '"$items"' ]'
 done
+# Headers as users' files carry them, with no option: session-rec's with
+# commas, and the snake_case names of RecBole-like or pandas exports (tab or
+# comma, quoted or not) give the sessions the tab-separated session-rec file
+# gives (the formats' protocol defaults differ: --test-days given).
+"$B/sbr-gen" -q --clicks 4000 --items 80 --seed 3 > "$T/h.tsv"
+check "session-rec header, tabs" 0 "$P" -q --test-days 2 -o "$T/h0.sbr" "$T/h.tsv"
+want=$("$B/sbr-inspect" -t train.items "$T/h0.sbr" | md5sum)
+hdr_case() { # NAME HEADER SEP
+    { echo "$2"; tail -n +2 "$T/h.tsv" | tr '\t' "$3"; } > "$T/$1.csv"
+    check "$1: prepared without column options" 0 "$P" -q --test-days 2 -o "$T/$1.sbr" "$T/$1.csv"
+    check_true "$1: the same sessions" "[ \"\$('$B/sbr-inspect' -t train.items '$T/$1.sbr' | md5sum)\" = '$want' ]"
+}
+hdr_case sessionrec-comma "SessionId,ItemId,Time,UserId" ","
+hdr_case snake-comma "session_id,item_id,timestamp,user_id" ","
+hdr_case snake-tab "$(printf 'session_id\titem_id\ttimestamp\tuser_id')" "$(printf '\t')"
+hdr_case snake-quoted '"session_id","item_id","timestamp","user_id"' ","
+check_true "the comma session-rec file is read as session-rec" "[ \"\$('$B/sbr-inspect' -m prep.format '$T/sessionrec-comma.sbr')\" = sessionrec ]"
+printf 'a,b,c\n1,2,3\n' > "$T/nohdr.csv"
+check "a header without the usual names still needs options" 1 "$P" -q -o "$T/x.sbr" "$T/nohdr.csv"
+check_err "and says so" "give --format"
 t_end
