@@ -200,11 +200,32 @@ static int parse_header(sbr_tfile *f, const sbr_json *h, uint8_t *data, size_t d
     return r;
 }
 
+/* The first bytes are printable text with a line break or a delimiter: no
+ * header length of a tensor file (a little-endian u64 whose high bytes are
+ * zero) looks like that. */
+static int looks_like_text(const uint8_t *buf, size_t n)
+{
+    size_t k = n < 64 ? n : 64, sep = 0, ascii = 1;
+    if (k < 2)
+        return 0;
+    for (size_t i = 0; i < k; i++) {
+        if (buf[i] == '\n' || buf[i] == '\t' || buf[i] == ',' || buf[i] == ';')
+            sep++;
+        else if (buf[i] < 0x20 && buf[i] != '\r')
+            return 0;
+        ascii &= buf[i] < 0x7f;
+    }
+    return sep > 0 || (ascii && k >= 8);
+}
+
 /* Takes ownership of buf (decompressed bytes). */
 static int parse_owned(uint8_t *buf, size_t n, sbr_tfile *f, sbr_err *e)
 {
     f->buf = buf;
     f->buflen = n;
+    if (looks_like_text(buf, n))
+        return sbr_errf(e, "not an sbr tensor file: it starts with text (a click log or "
+                           "session list? sbr-prep makes a sessions file of it)");
     if (n < 8)
         return sbr_errf(e, "too short to be a tensor file (%zu bytes)", n);
     uint64_t hlen = 0;

@@ -252,6 +252,9 @@ TEST(tfile_header_errors)
     memset(b, 0xFF, 16);
     expect_error(b, 16, "absurd");
     expect_error("abc", 3, "too short");
+    /* A click log where a tensor file is wanted: a hint to sbr-prep. */
+    expect_error("SessionId\tItemId\n1\t2\n", 19, "sbr-prep");
+    expect_error("not a tensor file at all", 24, "starts with text");
     /* A zstd frame that holds garbage. */
     const char zgarbage[] = {0x28, (char)0xB5, 0x2F, (char)0xFD, 1, 2, 3, 4, 5, 6};
     expect_error(zgarbage, sizeof zgarbage, "zstd");
