@@ -55,6 +55,10 @@ void sbr_cli_begin(const char *tool, int argc, char **argv)
     sbr_buf_puts(&b, "]");
     free(args_json);
     args_json = b.s;
+    /* getopt names the program by argv[0]: "sbr-train: unrecognized option",
+     * as every other message says, rather than the path it was run by */
+    if (argc > 0)
+        argv[0] = (char *)tool;
 }
 
 const char *sbr_cli_args_json(void) { return args_json ? args_json : "[]"; }

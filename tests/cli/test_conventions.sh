@@ -12,6 +12,8 @@ for tool in "$B"/sbr-*; do
     check_out "$name --version names the tool" "^$name [0-9]"
     check "$name --no-such-option is misuse" 2 "$tool" --no-such-option
     check_err "$name misuse hints at --help" "Try '$name --help'"
+    check_true "$name misuse names the tool as its other messages do" \
+        "head -1 '$T/err' | grep -q '^$name: '"
     check_no_out "$name misuse prints nothing on stdout"
 done
 t_end
