@@ -8,6 +8,10 @@ P=$B/sbr-plot
 check "data" 0 bash -c "'$B/sbr-gen' -q --clicks 5000 --items 120 --seed 4 | '$B/sbr-prep' -q - -o '$T/s.sbr'"
 check "train with a log" 0 "$B/sbr-train" -q -m gru4rec -e 2 --log "$T/a.log" -o "$T/a.model" "$T/s.sbr"
 check "a second run" 0 "$B/sbr-train" -q -m mean -e 2 --log "$T/b'x.log" -o "$T/b.model" "$T/s.sbr"
+check "--log - writes the log to standard output" 0 bash -c "cd '$T' && '$(realpath "$B")/sbr-train' -q -m mean -e 2 --log - -o c.model s.sbr > c.log"
+check_true "two JSON lines there, and no file named '-'" "[ \$(grep -c '^{\"epoch\":' '$T/c.log') = 2 ] && [ ! -e '$T/-' ]"
+check "--log - with -o - is misuse" 2 "$B/sbr-train" -q -m mean -e 1 --log - -o - "$T/s.sbr"
+check_err "says both would write there" "both write to standard output"
 check "metrics" 0 bash -c "'$B/sbr-infer' -q -o - '$T/a.model' '$T/s.sbr' | '$B/sbr-score' -q -o '$T/a.metrics' - >/dev/null"
 
 check "the script, without gnuplot" 0 "$P" --script -o - "$T/a.log" "$T/b'x.log"

@@ -70,6 +70,7 @@ static const char usage_tail[] =
     "Output:\n"
     "  -o, --output FILE     the model ('-' for stdout)\n"
     "      --log FILE        one JSON line per epoch: loss, metrics, seconds, samples/s\n"
+    "                        ('-': standard output, when the model is not written there)\n"
     "      --checkpoint FILE write the full training state after every epoch ...\n"
     "      --resume FILE     ... and continue from it (bit-identical on the CPU); the\n"
     "                        model and its options must be the checkpoint's\n"
@@ -243,6 +244,8 @@ static void parse(int argc, char **argv, args *a)
     a->sessions = argv[optind];
     if (!a->out)
         sbr_usage_error("no output given (-o MODEL)");
+    if (a->log && strcmp(a->log, "-") == 0 && strcmp(a->out, "-") == 0)
+        sbr_usage_error("--log - and -o - would both write to standard output");
     if (a->tc.select == SBR_SELECT_BEST_TEST && !a->tc.eval_test)
         sbr_usage_error("--select best-test needs the test split ranked: drop --no-test");
     unsigned needs = sbr_model_needs(a->model);
@@ -412,7 +415,10 @@ int main(int argc, char **argv)
         rp = &resume;
     }
     FILE *log = NULL;
-    if (a.log && !(log = fopen(a.log, rp ? "a" : "w")))
+    int log_stdout = a.log && strcmp(a.log, "-") == 0;
+    if (log_stdout)
+        log = stdout;
+    else if (a.log && !(log = fopen(a.log, rp ? "a" : "w")))
         sbr_fatal("%s: cannot open the log", a.log);
     a.tc.log = log;
     a.tc.checkpoint = a.checkpoint;
@@ -421,8 +427,8 @@ int main(int argc, char **argv)
     signal(SIGUSR1, on_usr1);
     if (sbr_train(&m, &s, clp ? &cm : NULL, &a.tc, &st, rp, &e))
         sbr_fatal("%s: %s", a.resume && strstr(e.msg, "tensor") ? a.resume : a.sessions, e.msg);
-    if (log && fclose(log) != 0)
-        sbr_fatal("%s: write failed", a.log);
+    if (log && (log_stdout ? fflush(log) != 0 || ferror(log) : fclose(log) != 0))
+        sbr_fatal("%s: write failed", log_stdout ? "standard output" : a.log);
     char stop[48] = "";
     if (st.stopped_early)
         snprintf(stop, sizeof stop, ", stopped early");
