@@ -27,6 +27,17 @@ LDLIBS  := -lzstd -ligraph -lopenblas -lm -lpthread
 ASAN_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -fopenmp $(FPFLAGS) -D_GNU_SOURCE -Icommon \
                -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
+# The headers of the required packages (mk/deps.sh): without them a build
+# would stop inside the compiler, so it stops here, saying what to run.
+# Targets that build nothing (deps, help, clean) go on.
+MISSING_HEADERS := $(foreach h,igraph/igraph.h zstd.h cblas.h,\
+  $(if $(wildcard /usr/include/$(h) /usr/include/*/$(h) /usr/local/include/$(h)),,$(h)))
+ifneq ($(strip $(MISSING_HEADERS)),)
+ifneq ($(filter-out deps deps-check help clean clean-work,$(or $(MAKECMDGOALS),all)),)
+$(error sbr: missing headers: $(strip $(MISSING_HEADERS)): run 'make deps' (installs libigraph-dev libzstd-dev libopenblas-dev zstd pkg-config))
+endif
+endif
+
 # --- CUDA: on when nvcc is found (CUDA=0 turns it off) -----------------------
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 # nvcc may be a wrapper script outside the toolkit (/usr/local/bin/nvcc), so the

@@ -16,4 +16,10 @@ for tool in "$B"/sbr-*; do
         "head -1 '$T/err' | grep -q '^$name: '"
     check_no_out "$name misuse prints nothing on stdout"
 done
+
+# A build without the required packages stops before the compiler, saying
+# what to run (the detection itself is the Makefile's MISSING_HEADERS).
+check "make without the packages' headers stops" 2 make -n all MISSING_HEADERS=igraph/igraph.h
+check_err "and says make deps" "missing headers: igraph/igraph.h: run 'make deps'"
+check "make deps-check goes on without them" 0 make -n deps-check MISSING_HEADERS=igraph/igraph.h
 t_end
