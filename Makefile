@@ -85,7 +85,7 @@ include $(sort $(wildcard mk/*.mk))
 include pipelines/pipeline.mk
 
 .PHONY: all tools test test-unit test-asan test-cli test-cuda bench bench-deps fuzz deps \
-        deps-check pipeline clean help
+        deps-check pipeline clean help FORCE
 .DEFAULT_GOAL := all
 
 all: tools $(UNIT_BIN) $(HELPERS)
@@ -109,6 +109,27 @@ $(BUILD)/obj/%.f32.o: %.c
 $(BUILD)/obj/%.f64.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DSBR_BODY_F64 -MMD -MP -c $< -o $@
+
+# The version the tools report and write into every file: the release and
+# the last commit that changed the code (common, tools, the make files), with
+# "-dirty" when the code differs from it, in a header rewritten only when it
+# changes: a commit of docs alone rebuilds nothing (and retrains no pipeline).
+SBR_RELEASE := 0.1.0
+CODE_PATHS  := common tools Makefile mk
+GIT_COMMIT  := $(shell git log -1 --format=%h --abbrev=7 -- $(CODE_PATHS) 2>/dev/null)$(if \
+  $(shell git diff --quiet HEAD -- $(CODE_PATHS) 2>/dev/null || echo dirty),-dirty)
+SBR_VERSION_STRING := $(SBR_RELEASE)$(if $(GIT_COMMIT),+g$(GIT_COMMIT))
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@v='#define SBR_VERSION_STRING "$(SBR_VERSION_STRING)"'; \
+	 [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
+VERSION_OBJS := $(BUILD)/obj/common/version.o $(BUILD)/asan/common/version.o \
+                $(BUILD)/fuzz/obj/common/version.o
+$(VERSION_OBJS): $(BUILD)/gen/version.h
+$(VERSION_OBJS): CFLAGS += -I$(BUILD)/gen
+$(VERSION_OBJS): ASAN_CFLAGS += -I$(BUILD)/gen
+$(VERSION_OBJS): FUZZ_CFLAGS += -I$(BUILD)/gen
+FORCE:
 
 $(BUILD)/obj/%.cuda.o: %.c
 	@mkdir -p $(dir $@)

@@ -71,7 +71,7 @@ void sbr_cli_help(const char *text)
 
 void sbr_cli_version(void)
 {
-    printf("%s %s\n", sbr_tool(), SBR_VERSION);
+    printf("%s %s\n", sbr_tool(), sbr_version());
     exit(fflush(stdout) == 0 && !ferror(stdout) ? SBR_EXIT_OK : SBR_EXIT_FAIL);
 }
 

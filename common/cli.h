@@ -12,7 +12,10 @@
 extern "C" {
 #endif
 
-#define SBR_VERSION "0.1.0"
+/* The version: the release (the Makefile's SBR_RELEASE) and, in a git
+ * checkout, the commit it was built from, "-dirty" with uncommitted changes:
+ * "0.1.0+g1163fbc" (common/version.c, from build/gen/version.h). */
+const char *sbr_version(void);
 
 /* Closing paragraph of every --help. */
 #define SBR_HELP_EXIT                                                                   \

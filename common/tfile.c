@@ -440,7 +440,7 @@ void sbr_tw_add1(sbr_tw *w, const char *name, sbr_dtype dt, int64_t n, const voi
 static void build_header(sbr_tw *w, sbr_buf *b)
 {
     sbr_tw_meta(w, "sbr.tool", sbr_tool());
-    sbr_tw_meta(w, "sbr.version", SBR_VERSION);
+    sbr_tw_meta(w, "sbr.version", sbr_version());
     sbr_tw_meta(w, "sbr.args", sbr_cli_args_json());
     char *in = sbr_inputs_json();
     sbr_tw_meta(w, "sbr.inputs", in);
