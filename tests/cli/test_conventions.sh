@@ -17,6 +17,14 @@ for tool in "$B"/sbr-*; do
     check_no_out "$name misuse prints nothing on stdout"
 done
 
+# The version names the code's commit where the build is a git checkout.
+if commit=$(git log -1 --format=%h --abbrev=7 -- common tools Makefile mk 2>/dev/null) && [ -n "$commit" ]; then
+    check "sbr-train --version" 0 "$B/sbr-train" --version
+    check_out "names the release and the code's commit" "^sbr-train [0-9]+\.[0-9]+\.[0-9]+\+g$commit(-dirty)?\$"
+else
+    skip "the version's commit" "not a git checkout"
+fi
+
 # A build without the required packages stops before the compiler, saying
 # what to run (the detection itself is the Makefile's MISSING_HEADERS).
 check "make without the packages' headers stops" 2 make -n all MISSING_HEADERS=igraph/igraph.h
