@@ -7,6 +7,8 @@
 #   make deps       install the Debian packages sbr needs (root), or print how
 #   make fuzz       build and run the libFuzzer harnesses (clang)
 #   make test-cuda  GPU-vs-CPU checks (skips when no GPU is visible)
+#   make install    tools, man pages, bash completion, python/sbr.py under
+#                   PREFIX (default /usr/local; DESTDIR too); make uninstall
 
 SHELL   := /bin/bash
 BUILD   := build
