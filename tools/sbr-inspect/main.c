@@ -18,7 +18,8 @@ static const char usage[] =
     "and each tensor's dtype, shape and a summary (min, max, mean, first values).\n"
     "FILE may be '-' for standard input; compressed and plain files are accepted.\n"
     "\n"
-    "  -t, --tensor NAME   print the values of tensor NAME, one per line, and nothing else\n"
+    "  -t, --tensor NAME   print the values of tensor NAME and nothing else: one per\n"
+    "                      line, a matrix one row per line (values apart by spaces)\n"
     "  -m, --meta KEY      print the metadata value KEY and nothing else\n"
     "  -k, --kind          print only the kind of each file\n"
     "      --json          print the header as JSON (metadata, dtypes, shapes, summaries)\n"
@@ -182,9 +183,11 @@ int main(int argc, char **argv)
             const sbr_tensor *t = sbr_tfile_find(&f, tensor);
             if (!t)
                 sbr_fatal("%s: no tensor \"%s\"", argv[i], tensor);
+            /* one value per line; a matrix (or more) one row of its last dimension */
+            int64_t row = t->ndim >= 2 && t->shape[t->ndim - 1] > 0 ? t->shape[t->ndim - 1] : 1;
             for (int64_t j = 0; j < t->numel; j++) {
                 print_value(stdout, t, j);
-                putchar('\n');
+                putchar((j + 1) % row ? ' ' : '\n');
             }
         } else if (meta) {
             const char *v = sbr_tfile_meta(&f, meta);
