@@ -16,8 +16,8 @@ From the shell (docs/TRAINING.md, "From Python"):
     python3 python/sbr.py metrics TOPK [K...]    HR / MRR / NDCG / Cov at K (percent)
     python3 python/sbr.py tsv TOPK SESSIONS      the top-K lists with the original ids
 
-Metrics are fractions in this module, as in the .metrics tensors; the `metrics` command
-prints percent, as sbr-score does.
+Metrics are in percent, as everywhere in sbr (sbr-score's table and JSON, the .metrics
+tensors, the training logs).
 """
 import json
 import shutil
@@ -170,26 +170,26 @@ class TopK:
     def hr(self, k, next_unseen=False):
         self._need(k)
         rank, _ = self._ranks(next_unseen)
-        return float(np.mean((rank > 0) & (rank <= k))) if len(rank) else 0.0
+        return 100 * float(np.mean((rank > 0) & (rank <= k))) if len(rank) else 0.0
 
     def mrr(self, k, next_unseen=False):
         self._need(k)
         rank, _ = self._ranks(next_unseen)
         rr = np.where((rank > 0) & (rank <= k), 1.0 / np.maximum(rank, 1), 0.0)
-        return float(rr.mean()) if len(rank) else 0.0
+        return 100 * float(rr.mean()) if len(rank) else 0.0
 
     def ndcg(self, k, next_unseen=False):
         self._need(k)
         rank, _ = self._ranks(next_unseen)
         g = np.where((rank > 0) & (rank <= k), 1.0 / np.log2(np.maximum(rank, 1) + 1.0), 0.0)
-        return float(g.mean()) if len(rank) else 0.0
+        return 100 * float(g.mean()) if len(rank) else 0.0
 
     def coverage(self, k, next_unseen=False):
-        """Distinct items in any top-k list over the catalogue size."""
+        """Distinct items in any top-k list over the catalogue size (percent)."""
         self._need(k)
         _, keep = self._ranks(next_unseen)
         top = self.items[keep, :k]
-        return len(np.unique(top[top > 0])) / self.n_items if self.n_items else 0.0
+        return 100 * len(np.unique(top[top > 0])) / self.n_items if self.n_items else 0.0
 
 
 class Model:
@@ -248,8 +248,8 @@ def _metrics(path, cutoffs):
     t = TopK(path)
     ks = [int(c) for c in cutoffs] or [k for k in (5, 10, 20) if k <= t.k]
     for k in ks:
-        print(f"HR@{k} {100 * t.hr(k):.6f} MRR@{k} {100 * t.mrr(k):.6f} "
-              f"NDCG@{k} {100 * t.ndcg(k):.6f} Cov@{k} {100 * t.coverage(k):.6f}")
+        print(f"HR@{k} {t.hr(k):.6f} MRR@{k} {t.mrr(k):.6f} "
+              f"NDCG@{k} {t.ndcg(k):.6f} Cov@{k} {t.coverage(k):.6f}")
 
 
 def main(argv):

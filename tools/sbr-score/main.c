@@ -15,7 +15,8 @@ static const char usage[] =
     "Usage: sbr-score [OPTION]... TOPK\n"
     "Compute HR, MRR and NDCG at each cutoff and Cov@K (distinct recommended items over\n"
     "the catalogue) of a top-K file (kind sbr.topk, from sbr-infer) against its targets,\n"
-    "overall and by prefix length. Prints a table (percentages); TOPK may be '-'.\n"
+    "overall and by prefix length. Prints a table; TOPK may be '-'. Every metric is in\n"
+    "percent, here as in the JSON, the .metrics file, the training logs and the model.\n"
     "HR@K is what SBR papers call P@K or Recall@K (one target per sample).\n"
     "\n"
     "  -c, --cutoffs LIST    comma-separated cutoffs, each <= the list length (default 5,10,20)\n"
@@ -140,20 +141,23 @@ static void write_metrics(const sbr_metrics *m, const char *json, const char *ou
 {
     double hr[SBR_MAX_CUTOFFS], mrr[SBR_MAX_CUTOFFS], ndcg[SBR_MAX_CUTOFFS];
     int32_t cut[SBR_MAX_CUTOFFS];
-    for (int c = 0; c < m->n_cutoffs; c++) {
+    double cov[SBR_MAX_CUTOFFS];
+    for (int c = 0; c < m->n_cutoffs; c++) { /* percent, as every number sbr shows */
         cut[c] = m->cutoffs[c];
-        hr[c] = m->all[c].hr;
-        mrr[c] = m->all[c].mrr;
-        ndcg[c] = m->all[c].ndcg;
+        hr[c] = 100 * m->all[c].hr;
+        mrr[c] = 100 * m->all[c].mrr;
+        ndcg[c] = 100 * m->all[c].ndcg;
+        cov[c] = 100 * m->coverage[c];
     }
     sbr_tw *w = sbr_tw_new("sbr.metrics");
+    sbr_tw_meta(w, "unit", "percent");
     sbr_tw_meta(w, "metrics", json);
     sbr_tw_meta(w, "protocol", next_unseen ? "next-unseen" : "standard");
     sbr_tw_add1(w, "cutoffs", SBR_I32, m->n_cutoffs, cut);
     sbr_tw_add1(w, "hr", SBR_F64, m->n_cutoffs, hr);
     sbr_tw_add1(w, "mrr", SBR_F64, m->n_cutoffs, mrr);
     sbr_tw_add1(w, "ndcg", SBR_F64, m->n_cutoffs, ndcg);
-    sbr_tw_add1(w, "coverage", SBR_F64, m->n_cutoffs, m->coverage);
+    sbr_tw_add1(w, "coverage", SBR_F64, m->n_cutoffs, cov);
     sbr_err e;
     if (sbr_tw_write(w, out, SBR_ZSTD_LEVEL, &e))
         sbr_fatal("%s: %s", out, e.msg);
