@@ -100,15 +100,24 @@ help:
 	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- compile ------------------------------------------------------------------
-$(BUILD)/obj/%.o: %.c
+# What the objects were compiled for, in a file rewritten only when it
+# changes: a build dir made with CUDA=0 and built again with the GPU path (or
+# another OPT) is recompiled whole, never linked from objects of both.
+# EXTRA_CFLAGS (make test's -Werror) changes no object and is left out.
+BUILD_CONFIG := CC=$(CC) OPT=$(OPT) CUDA=$(CUDA) NVCC=$(NVCC)
+$(BUILD)/config: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(BUILD_CONFIG)' ] || echo '$(BUILD_CONFIG)' > $@
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/config
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.f32.o: %.c
+$(BUILD)/obj/%.f32.o: %.c $(BUILD)/config
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DSBR_BODY_F32 -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.f64.o: %.c
+$(BUILD)/obj/%.f64.o: %.c $(BUILD)/config
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DSBR_BODY_F64 -MMD -MP -c $< -o $@
 
@@ -133,11 +142,11 @@ $(VERSION_OBJS): ASAN_CFLAGS += -I$(BUILD)/gen
 $(VERSION_OBJS): FUZZ_CFLAGS += -I$(BUILD)/gen
 FORCE:
 
-$(BUILD)/obj/%.cuda.o: %.c
+$(BUILD)/obj/%.cuda.o: %.c $(BUILD)/config
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DSBR_BODY_CUDA -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.cu.o: %.cu
+$(BUILD)/obj/%.cu.o: %.cu $(BUILD)/config
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
 
