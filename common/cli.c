@@ -10,6 +10,7 @@
 #include "json.h"
 
 static char *args_json;
+static const char *argv0_path; /* argv[0] as run, before it became the tool's name */
 
 /* Sets name=value unless name is set already; 1 when it set it. */
 static int env_default(const char *name, const char *value)
@@ -41,20 +42,26 @@ static void set_runtime_env(char **argv)
         execv("/proc/self/exe", argv);
 }
 
-void sbr_cli_begin(const char *tool, int argc, char **argv)
+void sbr_cli_set_args(int argc, char **argv)
 {
-    set_runtime_env(argv);
-    sbr_set_tool(tool);
     sbr_buf b = {0};
     sbr_buf_puts(&b, "[");
     for (int i = 0; i < argc; i++) {
         if (i)
             sbr_buf_puts(&b, ",");
-        sbr_buf_json_str(&b, argv[i]);
+        sbr_buf_json_str(&b, i == 0 && argv0_path ? argv0_path : argv[i]);
     }
     sbr_buf_puts(&b, "]");
     free(args_json);
     args_json = b.s;
+}
+
+void sbr_cli_begin(const char *tool, int argc, char **argv)
+{
+    set_runtime_env(argv);
+    sbr_set_tool(tool);
+    sbr_cli_set_args(argc, argv);
+    argv0_path = argc > 0 ? argv[0] : NULL;
     /* getopt names the program by argv[0]: "sbr-train: unrecognized option",
      * as every other message says, rather than the path it was run by */
     if (argc > 0)

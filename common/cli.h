@@ -27,6 +27,8 @@ const char *sbr_version(void);
 void sbr_cli_begin(const char *tool, int argc, char **argv);
 /* argv as a JSON array string (for metadata "sbr.args"). */
 const char *sbr_cli_args_json(void);
+/* Replaces the argv that sbr.args records (after a config file expanded it). */
+void sbr_cli_set_args(int argc, char **argv);
 
 /* Prints help text to stdout and exits 0. */
 SBR_NORETURN void sbr_cli_help(const char *text);

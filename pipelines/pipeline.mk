@@ -1,7 +1,8 @@
 # make pipeline [DATASET=synthetic|retailrocket|diginetica|yoochoose1_64]
 #               [MODEL=NAME (gru4rec; sbr-train --help lists them)] [CLIP=0|1]
 #               [PROTOCOL=valid|paper] [DATA_DIR=../shared/data] [DEVICE=auto]
-#               [TRAIN_ARGS='...'] [RUN_NAME=...]
+#               [TRAIN_ARGS='...'] [CONFIG=sbr-train --config FILE] [RUN_NAME=...]
+#               [INPUT=PATH [PREP_ARGS='...']: your own click log, as DATASET]
 #
 # prep -> graph -> cluster -> train -> infer -> score, each stage a file in
 # $(WORK) that make rebuilds only when it is stale (its inputs or its tool
@@ -46,16 +47,24 @@ $(error MODEL=$(MODEL) is unknown: one of $(patsubst common/models/%.c,%,$(wildc
 endif
 NEEDS_WINDOW := $(if $(shell grep -l SBR_NEEDS_GLOBAL common/models/$(MODEL).c),1)
 
-# Per-dataset recipe: how to make $(SESSIONS), and training defaults.
-ifeq ($(wildcard pipelines/data-$(DATASET).mk),)
-$(error DATASET=$(DATASET) is unknown: one of $(patsubst pipelines/data-%.mk,%,$(wildcard pipelines/data-*.mk)))
-endif
+# Per-dataset recipe: how to make $(SESSIONS), and training defaults; with
+# INPUT, the user's own log under the name DATASET (pipelines/input.mk.inc).
+pipeline-differ = $(subst $(strip $1),,$(strip $2))$(subst $(strip $2),,$(strip $1))
+ifneq ($(INPUT),)
+include pipelines/input.mk.inc
+else ifeq ($(wildcard pipelines/data-$(DATASET).mk),)
+$(error DATASET=$(DATASET) is unknown: one of $(patsubst pipelines/data-%.mk,%,$(wildcard pipelines/data-*.mk)), or your own log with INPUT=PATH)
+else
 include pipelines/data-$(DATASET).mk
+endif
 
 TRAIN_ARGS ?=
-TRAIN_DEPS := $(if $(filter 1,$(CLIP)),$(CLUSTERS)) $(if $(NEEDS_WINDOW),$(WINDOW))
+# CONFIG: a sbr-train --config file; its options override the dataset's
+# defaults and TRAIN_ARGS override them (MODEL is make's); editing it retrains.
+CONFIG ?=
+TRAIN_DEPS := $(if $(filter 1,$(CLIP)),$(CLUSTERS)) $(if $(NEEDS_WINDOW),$(WINDOW)) $(CONFIG)
 # TRAIN_SIG: what decides the model (--threads changes only float rounding).
-TRAIN_SIG  := -m $(MODEL) $(DATA_TRAIN_ARGS) --select $(SELECT) $(TRAIN_ARGS) \
+TRAIN_SIG  := -m $(MODEL) $(DATA_TRAIN_ARGS) $(if $(CONFIG),--config $(CONFIG)) --select $(SELECT) $(TRAIN_ARGS) \
               --device $(DEVICE) \
               $(if $(filter 1,$(CLIP)),--clusters $(CLUSTERS)) \
               $(if $(NEEDS_WINDOW),--graph $(WINDOW))
@@ -76,7 +85,6 @@ $(CLUSTERS): $(GRAPH) $(BUILD)/sbr-cluster
 
 # TRAIN_SIG in a file rewritten only when it changes, so that new TRAIN_ARGS
 # (or a new DEVICE) retrain.
-pipeline-differ = $(subst $(strip $1),,$(strip $2))$(subst $(strip $2),,$(strip $1))
 $(RUN).args: pipeline-force | $(WORK)
 	$(if $(call pipeline-differ,$(file < $@),$(TRAIN_SIG)),$(file > $@,$(TRAIN_SIG)))@:
 

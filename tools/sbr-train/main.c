@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "cluster.h"
 #include "device.h"
 #include "err.h"
@@ -76,6 +77,9 @@ static const char usage_tail[] =
     "                        model and its options must be the checkpoint's\n"
     "      --device D        auto, cpu or cuda (default auto)\n"
     "      --threads N       CPU threads (default: all cores)\n"
+    "      --config FILE     options from FILE, in its place: `key = value` lines with\n"
+    "                        the long option names (a flag alone), # comments; options\n"
+    "                        after it override them; the model records them expanded\n"
     "  -q, --quiet           no progress or informational messages\n"
     "  -h, --help            show this help and exit\n"
     "      --version         show the version and exit\n"
@@ -235,6 +239,7 @@ static void parse(int argc, char **argv, args *a)
     static char flags[MAX_MODEL_OPTS][64];
     int n = sbr_model_option_names(names, MAX_MODEL_OPTS);
     struct option *table = option_table(names, n, flags);
+    sbr_cli_config(&argc, &argv, table);
     int c;
     while ((c = getopt_long(argc, argv, "m:d:e:b:s:o:qh", table, NULL)) != -1)
         parse_one(a, c, names);
