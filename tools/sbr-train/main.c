@@ -10,11 +10,13 @@
 #include "device.h"
 #include "err.h"
 #include "graph.h"
+#include "knn/knn.h"
 #include "model/def.h"
 #include "model/model_help.h"
 #include "model/train.h"
 #include "progress.h"
 #include "sessions.h"
+#include "train_knn.h"
 
 static const char usage_head[] =
     "Usage: sbr-train [OPTION]... SESSIONS -o MODEL\n"
@@ -28,6 +30,15 @@ static const char usage_head[] =
     "  -m, --model NAME      the model (default gru4rec), one of:\n";
 
 static const char usage_model[] =
+    "Session-kNN and rule baselines (no parameters: an index of the training split,\n"
+    "ranked on the CPU; sbr-train --help-model NAME):\n";
+
+static const char usage_knn[] =
+    "      --tune N          kNN and rule models: try N settings of the options (the\n"
+    "                        first as given, the others drawn from --help-model's ranges\n"
+    "                        with --seed; options given stay fixed), each scored on the\n"
+    "                        validation split (--metric), and keep the best; the table\n"
+    "                        goes into the model's metadata and --log\n"
     "      --help-model NAME show a model's options (defaults, ranges, help) and presets,\n"
     "                        and exit\n"
     "      --preset NAME     a model's named settings (the official code's per-dataset\n"
@@ -104,7 +115,10 @@ static SBR_NORETURN void help(void)
     fputs(usage_head, stdout);
     sbr_model_help_list(stdout);
     fputs(usage_model, stdout);
+    sbr_knn_help_list(stdout);
+    fputs(usage_knn, stdout);
     sbr_model_help_options(stdout);
+    sbr_knn_help_options(stdout);
     sbr_cli_help(usage_tail);
 }
 
@@ -112,7 +126,7 @@ enum {
     OPT_VERSION = 256, OPT_CLUSTERS, OPT_PATIENCE, OPT_LR, OPT_L2, OPT_ADAMW, OPT_LRSTEP,
     OPT_LRGAMMA, OPT_CLIP, OPT_SELECT, OPT_METRIC, OPT_NOTEST, OPT_CHUNK, OPT_MAXSTEPS,
     OPT_TIMELIMIT, OPT_LOG, OPT_CKPT, OPT_RESUME, OPT_DEVICE, OPT_THREADS, OPT_GRAPH,
-    OPT_PRESET, OPT_HELP_MODEL, OPT_MODEL_OPTION = 1000 /* + the option's index */
+    OPT_PRESET, OPT_HELP_MODEL, OPT_TUNE, OPT_MODEL_OPTION = 1000 /* + the option's index */
 };
 
 static const struct option train_opts[] = {
@@ -131,6 +145,7 @@ static const struct option train_opts[] = {
     {"device", required_argument, 0, OPT_DEVICE}, {"threads", required_argument, 0, OPT_THREADS},
     {"graph", required_argument, 0, OPT_GRAPH},   {"preset", required_argument, 0, OPT_PRESET},
     {"help-model", required_argument, 0, OPT_HELP_MODEL},
+    {"tune", required_argument, 0, OPT_TUNE},
     {"quiet", no_argument, 0, 'q'},               {"help", no_argument, 0, 'h'},
     {"version", no_argument, 0, OPT_VERSION}};
 
@@ -139,7 +154,7 @@ static const struct option train_opts[] = {
 typedef struct {
     const char *sessions, *out, *clusters, *log, *checkpoint, *resume, *device, *graph, *preset;
     const char *model;
-    int threads;
+    int threads, tune;
     uint64_t seed;
     sbr_train_cfg tc;
     /* the model options given, in order: their names and texts */
@@ -166,7 +181,7 @@ static struct option *option_table(const char **names, int n, char (*flags)[64])
 
 static SBR_NORETURN void help_model(const char *name)
 {
-    if (sbr_model_help(stdout, name))
+    if (sbr_knn_help(stdout, name) && sbr_model_help(stdout, name))
         sbr_usage_error("--help-model: unknown model \"%s\"", name);
     exit(fflush(stdout) == 0 && !ferror(stdout) ? SBR_EXIT_OK : SBR_EXIT_FAIL);
 }
@@ -179,12 +194,41 @@ static void given(args *a, const char *name, const char *text)
     a->given_text[a->n_given++] = text;
 }
 
+/* A neural model's name or a kNN method's (misuse: neither). */
+static const char *model_name(const char *s)
+{
+    static const char *all[64];
+    int n = 0;
+    for (int i = 0; sbr_model_names[i] && n < 62; i++)
+        all[n++] = sbr_model_names[i];
+    for (int i = 0; sbr_knn_names[i] && n < 63; i++)
+        all[n++] = sbr_knn_names[i];
+    all[n] = NULL;
+    return all[sbr_arg_choice("--model", s, all)];
+}
+
+/* Every model option name, the neural models' then the kNN methods' new ones. */
+static int all_option_names(const char **names, int cap)
+{
+    int n = sbr_model_option_names(names, cap);
+    const char *knn[64];
+    int nk = sbr_knn_option_names(knn, 64);
+    for (int j = 0; j < nk; j++) {
+        int k = 0;
+        while (k < n && strcmp(names[k], knn[j]) != 0)
+            k++;
+        if (k == n && n < cap)
+            names[n++] = knn[j];
+    }
+    return n;
+}
+
 static void parse_one(args *a, int c, const char *const *names)
 {
     static const char *const selects[] = {"valid", "best-test", NULL};
     static const char *const metrics[] = {"hr@20", "mrr@20", NULL};
     switch (c) {
-    case 'm': a->model = sbr_model_names[sbr_arg_choice("--model", optarg, sbr_model_names)]; break;
+    case 'm': a->model = model_name(optarg); break;
     case 'd': given(a, "dim", optarg); break;
     case OPT_CLUSTERS: a->clusters = optarg; break;
     case 'e': a->tc.epochs = (int)sbr_arg_int("--epochs", optarg, 1, 100000); break;
@@ -212,6 +256,7 @@ static void parse_one(args *a, int c, const char *const *names)
     case OPT_GRAPH: a->graph = optarg; break;
     case OPT_PRESET: a->preset = optarg; break;
     case OPT_HELP_MODEL: help_model(optarg);
+    case OPT_TUNE: a->tune = (int)sbr_arg_int("--tune", optarg, 1, 100000); break;
     case 'q': sbr_quiet = 1; break;
     case 'h': help();
     case OPT_VERSION: sbr_cli_version();
@@ -232,7 +277,7 @@ static void parse(int argc, char **argv, args *a)
                             .lr_gamma = 0.1, .lr_step = 3, .chunk = 2048, .eval_test = 1};
     static const char *names[MAX_MODEL_OPTS];
     static char flags[MAX_MODEL_OPTS][64];
-    int n = sbr_model_option_names(names, MAX_MODEL_OPTS);
+    int n = all_option_names(names, MAX_MODEL_OPTS);
     struct option *table = option_table(names, n, flags);
     int c;
     while ((c = getopt_long(argc, argv, "m:d:e:b:s:o:qh", table, NULL)) != -1)
@@ -243,6 +288,10 @@ static void parse(int argc, char **argv, args *a)
     a->sessions = argv[optind];
     if (!a->out)
         sbr_usage_error("no output given (-o MODEL)");
+    if (sbr_knn_def_for(a->model))
+        return; /* train_knn.c checks the rest */
+    if (a->tune)
+        sbr_usage_error("--tune is for the kNN and rule models, not %s", a->model);
     if (a->tc.select == SBR_SELECT_BEST_TEST && !a->tc.eval_test)
         sbr_usage_error("--select best-test needs the test split ranked: drop --no-test");
     unsigned needs = sbr_model_needs(a->model);
@@ -268,6 +317,7 @@ static void model_options(const args *a, sbr_model_cfg *cfg)
         if (sbr_cfg_find(cfg, a->given_name[k]) < 0) {
             fprintf(stderr, "%s: --%s is not an option of %s (it is of:", sbr_tool(), flag, a->model);
             sbr_model_help_option_owners(stderr, a->given_name[k]);
+            sbr_knn_help_option_owners(stderr, a->given_name[k]);
             fprintf(stderr, "); sbr-train --help-model %s lists %s's\n", a->model, a->model);
             exit(SBR_EXIT_USAGE);
         }
@@ -371,6 +421,14 @@ int main(int argc, char **argv)
     sbr_cli_begin("sbr-train", argc, argv);
     args a;
     parse(argc, argv, &a);
+    if (sbr_knn_def_for(a.model)) {
+        sbr_set_threads(a.threads);
+        sbr_train_knn(&(sbr_knn_train_args){a.sessions, a.out, a.log, a.model, a.seed, a.tune,
+                                            a.tc.select_mrr, a.n_given, a.given_name,
+                                            a.given_text, a.clusters, a.graph, a.resume,
+                                            a.preset});
+        return SBR_EXIT_OK;
+    }
     sbr_device dev = sbr_device_select(a.device);
     sbr_set_threads(a.threads);
     sbr_sessions s;
