@@ -33,6 +33,8 @@ struct sbr_knn_work {
     int64_t N;
     /* the prefix: its known items, each one's weight and latest position */
     uint32_t *pmark, pm;
+    uint64_t *pbits; /* the same set as a bitset: the scans' test stays in L1 */
+    int n_pitems;
     double *pw;
     int32_t *ppos, *pitems;
     /* item scores: touched items hold base + score[] */
@@ -86,6 +88,7 @@ sbr_knn_work *sbr_knn_work_new(const sbr_knn *m)
     size_t n1 = (size_t)N + 2;
     w->pmark = sbr_xcalloc(n1, sizeof *w->pmark);
     w->pw = sbr_xcalloc(n1, sizeof *w->pw);
+    w->pbits = sbr_xcalloc(n1 / 64 + 1, sizeof *w->pbits);
     w->ppos = sbr_xcalloc(n1, sizeof *w->ppos);
     w->pitems = sbr_xcalloc(n1, sizeof *w->pitems);
     w->smark = sbr_xcalloc(n1, sizeof *w->smark);
@@ -106,7 +109,7 @@ void sbr_knn_work_free(sbr_knn_work *w)
 {
     if (!w)
         return;
-    void *all[] = {w->pmark, w->pw,    w->ppos,  w->pitems, w->smark, w->score, w->touched,
+    void *all[] = {w->pmark, w->pbits, w->pw,    w->ppos,  w->pitems, w->smark, w->score, w->touched,
                    w->nmark, w->cmark, w->cand,  w->pool,   w->heap,  w->head,  w->end, w->top};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);
@@ -129,6 +132,8 @@ static int load_prefix(sbr_knn_work *w, const sbr_knn_query *q, int *n_known)
 {
     const params *p = &w->p;
     next_mark(w->pmark, &w->pm, (size_t)w->N + 2);
+    for (int j = 0; j < w->n_pitems; j++)
+        w->pbits[w->pitems[j] >> 6] = 0;
     int n = 0, d = 0;
     for (int j = 0; j < q->len; j++)
         n += q->items[j] >= 1 && q->items[j] <= w->N;
@@ -139,6 +144,7 @@ static int load_prefix(sbr_knn_work *w, const sbr_knn_query *q, int *n_known)
         pos++;
         if (w->pmark[it] != w->pm) {
             w->pmark[it] = w->pm;
+            w->pbits[it >> 6] |= 1ull << (it & 63);
             w->pitems[d++] = it;
         }
         w->ppos[it] = pos; /* the latest occurrence wins, as session-rec's maps */
@@ -149,6 +155,7 @@ static int load_prefix(sbr_knn_work *w, const sbr_knn_query *q, int *n_known)
         else
             w->pw[it] = 1;
     }
+    w->n_pitems = d;
     w->psq = 0;
     for (int j = 0; j < d; j++)
         w->psq += w->pw[w->pitems[j]] * w->pw[w->pitems[j]];
@@ -176,28 +183,49 @@ static void heap_down(int64_t *h, int n, const int64_t *head, const int32_t *inv
 }
 
 /* The `limit` most recent sessions (smallest numbers) sharing an item with
- * the prefix, ascending: a merge of the prefix items' lists. */
+ * the prefix, ascending: a merge of the prefix items' lists (a scan of the
+ * heads for a few lists, a heap for many). */
 static int64_t merge_recent(const sbr_knn_index *ix, sbr_knn_work *w, int d, int64_t limit)
 {
     int n = 0;
     for (int j = 0; j < d; j++) {
         int32_t it = w->pitems[j];
         if (ix->inv_off[it] < ix->inv_off[it + 1]) {
-            w->head[j] = ix->inv_off[it];
-            w->end[j] = ix->inv_off[it + 1];
-            w->heap[n++] = j;
+            w->head[n] = ix->inv_off[it];
+            w->end[n] = ix->inv_off[it + 1];
+            w->heap[n] = n;
+            n++;
         }
     }
-    for (int i = n / 2 - 1; i >= 0; i--)
-        heap_down(w->heap, n, w->head, ix->inv_sess, i);
+    const int32_t *inv = ix->inv_sess;
     int64_t got = 0;
+    if (n <= 8) {
+        while (n > 0 && (limit == 0 || got < limit)) {
+            int best = 0;
+            for (int j = 1; j < n; j++)
+                if (inv[w->head[j]] < inv[w->head[best]])
+                    best = j;
+            int32_t s = inv[w->head[best]];
+            w->pool[got++] = s;
+            for (int j = 0; j < n; j++) /* every list holding s moves past it */
+                if (inv[w->head[j]] == s && ++w->head[j] == w->end[j]) {
+                    w->head[j] = w->head[n - 1];
+                    w->end[j] = w->end[n - 1];
+                    n--;
+                    j--;
+                }
+        }
+        return got;
+    }
+    for (int i = n / 2 - 1; i >= 0; i--)
+        heap_down(w->heap, n, w->head, inv, i);
     while (n > 0 && (limit == 0 || got < limit)) {
-        int32_t s = ix->inv_sess[w->head[w->heap[0]]];
+        int32_t s = inv[w->head[w->heap[0]]];
         if (got == 0 || w->pool[got - 1] != s)
             w->pool[got++] = s;
         if (++w->head[w->heap[0]] == w->end[w->heap[0]])
             w->heap[0] = w->heap[--n];
-        heap_down(w->heap, n, w->head, ix->inv_sess, 0);
+        heap_down(w->heap, n, w->head, inv, 0);
     }
     return got;
 }
@@ -238,7 +266,7 @@ static double similarity(const sbr_knn *m, const sbr_knn_work *w, int32_t s, int
     *maxpos = 0;
     for (int64_t j = ix->set_off[s]; j < ix->set_off[s + 1]; j++) {
         int32_t it = ix->set_items[j];
-        if (w->pmark[it] == w->pm) {
+        if (w->pbits[it >> 6] >> (it & 63) & 1) {
             inter++;
             wsum += w->pw[it];
             *maxpos = w->ppos[it] > *maxpos ? w->ppos[it] : *maxpos;
@@ -264,12 +292,61 @@ static double similarity(const sbr_knn *m, const sbr_knn_work *w, int32_t s, int
 }
 
 /* The higher similarity first, then the more recent session. */
-static int by_sim(const void *a, const void *b)
+static inline int before(const cand *x, const cand *y)
 {
-    const cand *x = a, *y = b;
-    if (x->sim != y->sim)
-        return x->sim > y->sim ? -1 : 1;
-    return (x->sess > y->sess) - (x->sess < y->sess);
+    return x->sim > y->sim || (x->sim == y->sim && x->sess < y->sess);
+}
+
+static void swap_cand(cand *a, cand *b)
+{
+    cand t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Reorders c so that its first k are the k best (quickselect). */
+static void select_best(cand *c, int64_t n, int64_t k)
+{
+    int64_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (before(&c[mid], &c[lo]))
+            swap_cand(&c[mid], &c[lo]);
+        if (before(&c[hi], &c[lo]))
+            swap_cand(&c[hi], &c[lo]);
+        if (before(&c[hi], &c[mid]))
+            swap_cand(&c[hi], &c[mid]);
+        cand pivot = c[mid];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (before(&c[i], &pivot))
+                i++;
+            while (before(&pivot, &c[j]))
+                j--;
+            if (i <= j)
+                swap_cand(&c[i++], &c[j--]);
+        }
+        if (k - 1 <= j)
+            hi = j;
+        else if (k - 1 >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
+/* Sorts c best first (insertion sort: k is some hundreds at most). */
+static void sort_best(cand *c, int64_t n)
+{
+    for (int64_t i = 1; i < n; i++) {
+        cand x = c[i];
+        int64_t j = i;
+        while (j > 0 && before(&x, &c[j - 1])) {
+            c[j] = c[j - 1];
+            j--;
+        }
+        c[j] = x;
+    }
 }
 
 static int neighbours(const sbr_knn *m, sbr_knn_work *w, const sbr_knn_query *q, int d, int n)
@@ -286,8 +363,11 @@ static int neighbours(const sbr_knn *m, sbr_knn_work *w, const sbr_knn_query *q,
         if (sim > 0)
             w->cand[kept++] = (cand){w->pool[i], maxpos, sim};
     }
-    qsort(w->cand, (size_t)kept, sizeof *w->cand, by_sim);
-    return (int)(kept < p->k ? kept : p->k);
+    int64_t k = kept < p->k ? kept : p->k;
+    if (kept > k)
+        select_best(w->cand, kept, k);
+    sort_best(w->cand, k);
+    return (int)k;
 }
 
 /* --- item scores -------------------------------------------------------------- */
