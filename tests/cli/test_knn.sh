@@ -25,7 +25,7 @@ check_out "vstan's help names its paper" "Ludewig et al. 2021"
 check_out "vstan's help shows lambda_idf's default" "--lambda-idf X +5 "
 check_out "vstan's help shows the tuning ranges" "lambda_spw +0.1..10 \(log\)"
 
-hr() { sed -n 's/^{[^}]*"HR@20":\([0-9.]*\).*/\1/p' "$T/out" | head -1; }
+hr() { grep -o '"HR@20":[0-9.]*' "$T/out" | head -1 | cut -d: -f2; } # overall: the first
 check "pop: index" 0 "$B/sbr-train" -q -m pop -o "$T/pop.model" "$T/s.sbr"
 check "pop: rank and score" 0 bash -c "'$B/sbr-infer' -q -o - '$T/pop.model' '$T/s.sbr' | '$B/sbr-score' -q --json -"
 pop=$(hr)
