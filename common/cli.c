@@ -70,6 +70,23 @@ void sbr_cli_begin(const char *tool, int argc, char **argv)
 
 const char *sbr_cli_args_json(void) { return args_json ? args_json : "[]"; }
 
+FILE *sbr_cli_log_open(const char *path, int append)
+{
+    if (strcmp(path, "-") == 0)
+        return stdout;
+    FILE *f = fopen(path, append ? "a" : "w");
+    if (!f)
+        sbr_fatal("%s: cannot open the log: %s", path, strerror(errno));
+    return f;
+}
+
+void sbr_cli_log_close(FILE *log, const char *path)
+{
+    int bad = log == stdout ? fflush(log) != 0 || ferror(log) : fclose(log) != 0;
+    if (bad)
+        sbr_fatal("%s: write failed", log == stdout ? "standard output" : path);
+}
+
 void sbr_cli_help(const char *text)
 {
     fputs(text, stdout);

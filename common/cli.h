@@ -30,6 +30,12 @@ const char *sbr_cli_args_json(void);
 /* Replaces the argv that sbr.args records (after a config file expanded it). */
 void sbr_cli_set_args(int argc, char **argv);
 
+/* A --log FILE: opened for writing (appending when append), '-' standard
+ * output; exits 1 naming it when it cannot be opened. */
+FILE *sbr_cli_log_open(const char *path, int append);
+/* Closes it (standard output: flushes), every write checked. */
+void sbr_cli_log_close(FILE *log, const char *path);
+
 /* Prints help text to stdout and exits 0. */
 SBR_NORETURN void sbr_cli_help(const char *text);
 /* Prints "sbr-TOOL VERSION" and exits 0. */

@@ -1,5 +1,5 @@
 # make pipeline [DATASET=synthetic|retailrocket|diginetica|yoochoose1_64]
-#               [MODEL=NAME (gru4rec; sbr-train --help lists them)] [CLIP=0|1]
+#               [MODEL=NAME (gru4rec; sbr-train --help lists them, kNN ones too)] [CLIP=0|1]
 #               [PROTOCOL=valid|paper] [DATA_DIR=../shared/data] [DEVICE=auto]
 #               [TRAIN_ARGS='...'] [CONFIG=sbr-train --config FILE] [RUN_NAME=...]
 #               [INPUT=PATH [PREP_ARGS='...']: your own click log, as DATASET]
@@ -42,10 +42,18 @@ WINDOW    := $(WORK)/window.sbr
 CLUSTERS  := $(WORK)/clusters.sbr
 # Models with a global graph (GCE-GNN, DMI-GNN: SBR_NEEDS_GLOBAL in their
 # file) read the window graph of the training split.
-ifeq ($(wildcard common/models/$(MODEL).c),)
-$(error MODEL=$(MODEL) is unknown: one of $(patsubst common/models/%.c,%,$(wildcard common/models/*.c)))
+# The session-kNN and rule baselines (common/knn/defs.c) have no model file:
+# sbr-train indexes the training split, with no graph or clusters.
+KNN_MODELS := sknn vsknn stan vstan ar sr markov pop spop
+ifeq ($(wildcard common/models/$(MODEL).c)$(filter $(MODEL),$(KNN_MODELS)),)
+$(error MODEL=$(MODEL) is unknown: one of $(patsubst common/models/%.c,%,$(wildcard common/models/*.c)) $(KNN_MODELS))
 endif
-NEEDS_WINDOW := $(if $(shell grep -l SBR_NEEDS_GLOBAL common/models/$(MODEL).c),1)
+ifneq ($(filter $(MODEL),$(KNN_MODELS)),)
+ifeq ($(CLIP),1)
+$(error MODEL=$(MODEL) is a kNN/rule baseline: it takes no CLIP-SBR prompts (CLIP=0))
+endif
+endif
+NEEDS_WINDOW := $(if $(wildcard common/models/$(MODEL).c),$(if $(shell grep -l SBR_NEEDS_GLOBAL common/models/$(MODEL).c),1))
 
 # Per-dataset recipe: how to make $(SESSIONS), and training defaults; with
 # INPUT, the user's own log under the name DATASET (pipelines/input.mk.inc).

@@ -5,9 +5,19 @@
 int sbr_loaded_open(sbr_loaded_model *lm, const char *path, sbr_prec prec, int max_B, int chunk,
                     int max_k, sbr_err *e)
 {
-    memset(lm, 0, sizeof *lm);
-    if (sbr_tfile_read(path, &lm->file, e))
+    sbr_tfile f;
+    if (sbr_tfile_read(path, &f, e)) {
+        memset(lm, 0, sizeof *lm);
         return -1;
+    }
+    return sbr_loaded_open_file(lm, &f, prec, max_B, chunk, max_k, e);
+}
+
+int sbr_loaded_open_file(sbr_loaded_model *lm, sbr_tfile *f, sbr_prec prec, int max_B, int chunk,
+                         int max_k, sbr_err *e)
+{
+    memset(lm, 0, sizeof *lm);
+    lm->file = *f;
     sbr_model_cfg cfg;
     int64_t v;
     const sbr_tensor *orig, *cl = NULL;

@@ -16,11 +16,14 @@ typedef struct {
     int min_prefix;
 } sbr_loaded_model;
 
-/* Reads a model file and builds the model on prec for batches of max_B. */
 /* Reads a model file and builds the model on prec for batches of max_B,
  * catalogue chunks of `chunk` items and top-K lists of up to max_k. */
 int sbr_loaded_open(sbr_loaded_model *lm, const char *path, sbr_prec prec, int max_B, int chunk,
                     int max_k, sbr_err *e);
+/* The same for a file already read (sbr-infer looks at its model name
+ * first): lm takes f over, and frees it with itself, on failure too. */
+int sbr_loaded_open_file(sbr_loaded_model *lm, sbr_tfile *f, sbr_prec prec, int max_B, int chunk,
+                         int max_k, sbr_err *e);
 void sbr_loaded_close(sbr_loaded_model *lm);
 /* Checks that s was prepared like the model's training data: same catalogue
  * and the same original ids. */

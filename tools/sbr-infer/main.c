@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "device.h"
 #include "err.h"
+#include "knn/knn.h"
 #include "model/def.h"
 #include "model/eval.h"
 #include "model/loaded.h"
@@ -280,6 +281,107 @@ static void serve_text(const args *a, sbr_loaded_model *lm)
     free(map.vals);
 }
 
+/* --- kNN and rule models (common/knn): ranked on the CPU ------------------ */
+
+static void knn_check(const args *a, const sbr_knn *m, const int64_t *original,
+                      const sbr_sessions *s)
+{
+    if (s->n_items != m->cfg.n_items ||
+        memcmp(s->original, original, sizeof(int64_t) * (size_t)(s->n_items + 1)) != 0)
+        sbr_fatal("%s: not the data the model was trained on (%lld catalogue items, the model "
+                  "%d, or numbered differently)", a->sessions, (long long)s->n_items,
+                  m->cfg.n_items);
+    if (a->K > m->cfg.n_items)
+        sbr_fatal("%s: -k %d is larger than the catalogue (%d items)", a->model, a->K,
+                  m->cfg.n_items);
+    if (a->iw_out)
+        sbr_fatal("%s: --interest-weights: a %s model has no readout weights to show", a->model,
+                  m->cfg.model);
+}
+
+static void knn_rank_split(const args *a, const sbr_knn *m, const int64_t *original)
+{
+    sbr_sessions s;
+    sbr_err e;
+    if (sbr_sessions_read(a->sessions, &s, &e))
+        sbr_fatal("%s", e.msg);
+    knn_check(a, m, original, &s);
+    const sbr_split *sp = &s.split[a->split];
+    if (sbr_samples_count(sp, s.min_prefix) == 0)
+        sbr_fatal("%s: the %s split has no samples", a->sessions, sbr_split_names[a->split]);
+    sbr_topk t;
+    double t0 = sbr_now();
+    sbr_knn_eval_split(m, sp, s.min_prefix, a->K, a->exclude_seen, 1, &t);
+    double secs = sbr_now() - t0;
+    sbr_info("ranked %lld samples over %d items in %.2f s (%.0f samples/s, CPU)", (long long)t.n,
+             m->cfg.n_items, secs, (double)t.n / (secs > 0 ? secs : 1e-9));
+    sbr_tw *w = sbr_tw_new("sbr.topk");
+    sbr_topk_add_to(&t, w);
+    sbr_tw_meta(w, "split", sbr_split_names[a->split]);
+    sbr_tw_meta(w, "model", m->cfg.model);
+    if (sbr_tw_write(w, a->out, SBR_ZSTD_LEVEL, &e))
+        sbr_fatal("%s: %s", a->out, e.msg);
+    sbr_tw_free(w);
+    sbr_eval_topk_free(&t);
+    sbr_sessions_free(&s);
+}
+
+static void knn_serve_text(const args *a, const sbr_knn *m, const int64_t *original)
+{
+    idmap map;
+    int N = m->cfg.n_items, K = a->K < N ? a->K : N;
+    idmap_build(&map, original, N);
+    int32_t *ids = NULL, *top = sbr_xmalloc(sizeof(int32_t) * (size_t)K);
+    float *sc = sbr_xmalloc(sizeof(float) * (size_t)K);
+    sbr_knn_work *w = sbr_knn_work_new(m);
+    size_t cap = 0, lcap = 0;
+    char *line = NULL;
+    int64_t lineno = 0;
+    while (getline(&line, &lcap, stdin) >= 0) {
+        line[strcspn(line, "\r\n")] = 0;
+        int n = parse_line(line, &map, N + 1, &ids, &cap);
+        if (n < 0)
+            sbr_fatal("-:%lld: not a list of integer item ids", (long long)lineno + 1);
+        sbr_knn_query q = {ids, n, -1, (uint64_t)lineno++};
+        if (n > 0)
+            sbr_knn_rank(m, w, &q, K, a->exclude_seen, top, sc);
+        for (int j = 0; n > 0 && j < K && top[j]; j++)
+            printf(j ? " %" PRId64 : "%" PRId64, original[top[j]]);
+        putchar('\n');
+        if (fflush(stdout) != 0)
+            sbr_fatal("write to stdout failed");
+    }
+    sbr_knn_work_free(w);
+    free(line);
+    free(ids);
+    free(top);
+    free(sc);
+    free(map.keys);
+    free(map.vals);
+}
+
+/* A kNN model file: read, ranked, freed; 0 when f is another model's. */
+static int run_knn(const args *a, sbr_tfile *f)
+{
+    if (!sbr_knn_is_model_file(f))
+        return 0;
+    sbr_knn m;
+    sbr_err e;
+    const sbr_tensor *orig;
+    if (sbr_knn_read(&m, f, &e) || !(orig = sbr_tfile_need(f, "items.original", SBR_I64, 1, &e)))
+        sbr_fatal("%s: %s", a->model, e.msg);
+    if (orig->numel != m.cfg.n_items + 1)
+        sbr_fatal("%s: items.original has %lld entries for %d items", a->model,
+                  (long long)orig->numel, m.cfg.n_items);
+    if (a->text)
+        knn_serve_text(a, &m, orig->data);
+    else
+        knn_rank_split(a, &m, orig->data);
+    sbr_knn_free(&m);
+    sbr_tfile_free(f);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     sbr_cli_begin("sbr-infer", argc, argv);
@@ -289,7 +391,12 @@ int main(int argc, char **argv)
     sbr_set_threads(a.threads);
     sbr_loaded_model lm;
     sbr_err e;
-    if (sbr_loaded_open(&lm, a.model, dev == SBR_DEV_CUDA ? SBR_PREC_CUDA : SBR_PREC_F32,
+    sbr_tfile f;
+    if (sbr_tfile_read(a.model, &f, &e))
+        sbr_fatal("%s: %s", a.model, e.msg);
+    if (run_knn(&a, &f))
+        return SBR_EXIT_OK;
+    if (sbr_loaded_open_file(&lm, &f, dev == SBR_DEV_CUDA ? SBR_PREC_CUDA : SBR_PREC_F32,
                         a.text ? 1 : a.batch, a.chunk, a.K, &e))
         sbr_fatal("%s: %s", a.model, e.msg);
     if (a.text)

@@ -11,11 +11,13 @@
 #include "device.h"
 #include "err.h"
 #include "graph.h"
+#include "knn/knn.h"
 #include "model/def.h"
 #include "model/model_help.h"
 #include "model/train.h"
 #include "progress.h"
 #include "sessions.h"
+#include "train_knn.h"
 
 static const char usage_head[] =
     "Usage: sbr-train [OPTION]... SESSIONS -o MODEL\n"
@@ -29,6 +31,15 @@ static const char usage_head[] =
     "  -m, --model NAME      the model (default gru4rec), one of:\n";
 
 static const char usage_model[] =
+    "Session-kNN and rule baselines (no parameters: an index of the training split,\n"
+    "ranked on the CPU; sbr-train --help-model NAME):\n";
+
+static const char usage_knn[] =
+    "      --tune N          kNN and rule models: try N settings of the options (the\n"
+    "                        first as given, the others drawn from --help-model's ranges\n"
+    "                        with --seed; options given stay fixed), each scored on the\n"
+    "                        validation split (--metric), and keep the best; the table\n"
+    "                        goes into the model's metadata and --log\n"
     "      --help-model NAME show a model's options (defaults, ranges, help) and presets,\n"
     "                        and exit\n"
     "      --preset NAME     a model's named settings (the official code's per-dataset\n"
@@ -109,7 +120,10 @@ static SBR_NORETURN void help(void)
     fputs(usage_head, stdout);
     sbr_model_help_list(stdout);
     fputs(usage_model, stdout);
+    sbr_knn_help_list(stdout);
+    fputs(usage_knn, stdout);
     sbr_model_help_options(stdout);
+    sbr_knn_help_options(stdout);
     sbr_cli_help(usage_tail);
 }
 
@@ -117,7 +131,7 @@ enum {
     OPT_VERSION = 256, OPT_CLUSTERS, OPT_PATIENCE, OPT_LR, OPT_L2, OPT_ADAMW, OPT_LRSTEP,
     OPT_LRGAMMA, OPT_CLIP, OPT_SELECT, OPT_METRIC, OPT_NOTEST, OPT_CHUNK, OPT_MAXSTEPS,
     OPT_TIMELIMIT, OPT_LOG, OPT_CKPT, OPT_RESUME, OPT_DEVICE, OPT_THREADS, OPT_GRAPH,
-    OPT_PRESET, OPT_HELP_MODEL, OPT_MODEL_OPTION = 1000 /* + the option's index */
+    OPT_PRESET, OPT_HELP_MODEL, OPT_TUNE, OPT_MODEL_OPTION = 1000 /* + the option's index */
 };
 
 static const struct option train_opts[] = {
@@ -136,6 +150,7 @@ static const struct option train_opts[] = {
     {"device", required_argument, 0, OPT_DEVICE}, {"threads", required_argument, 0, OPT_THREADS},
     {"graph", required_argument, 0, OPT_GRAPH},   {"preset", required_argument, 0, OPT_PRESET},
     {"help-model", required_argument, 0, OPT_HELP_MODEL},
+    {"tune", required_argument, 0, OPT_TUNE},
     {"quiet", no_argument, 0, 'q'},               {"help", no_argument, 0, 'h'},
     {"version", no_argument, 0, OPT_VERSION}};
 
@@ -144,7 +159,7 @@ static const struct option train_opts[] = {
 typedef struct {
     const char *sessions, *out, *clusters, *log, *checkpoint, *resume, *device, *graph, *preset;
     const char *model;
-    int threads;
+    int threads, tune;
     uint64_t seed;
     sbr_train_cfg tc;
     /* the model options given, in order: their names and texts */
@@ -171,7 +186,7 @@ static struct option *option_table(const char **names, int n, char (*flags)[64])
 
 static SBR_NORETURN void help_model(const char *name)
 {
-    if (sbr_model_help(stdout, name))
+    if (sbr_knn_help(stdout, name) && sbr_model_help(stdout, name))
         sbr_usage_error("--help-model: unknown model \"%s\"", name);
     exit(fflush(stdout) == 0 && !ferror(stdout) ? SBR_EXIT_OK : SBR_EXIT_FAIL);
 }
@@ -184,12 +199,41 @@ static void given(args *a, const char *name, const char *text)
     a->given_text[a->n_given++] = text;
 }
 
+/* A neural model's name or a kNN method's (misuse: neither). */
+static const char *model_name(const char *s)
+{
+    static const char *all[64];
+    int n = 0;
+    for (int i = 0; sbr_model_names[i] && n < 62; i++)
+        all[n++] = sbr_model_names[i];
+    for (int i = 0; sbr_knn_names[i] && n < 63; i++)
+        all[n++] = sbr_knn_names[i];
+    all[n] = NULL;
+    return all[sbr_arg_choice("--model", s, all)];
+}
+
+/* Every model option name, the neural models' then the kNN methods' new ones. */
+static int all_option_names(const char **names, int cap)
+{
+    int n = sbr_model_option_names(names, cap);
+    const char *knn[64];
+    int nk = sbr_knn_option_names(knn, 64);
+    for (int j = 0; j < nk; j++) {
+        int k = 0;
+        while (k < n && strcmp(names[k], knn[j]) != 0)
+            k++;
+        if (k == n && n < cap)
+            names[n++] = knn[j];
+    }
+    return n;
+}
+
 static void parse_one(args *a, int c, const char *const *names)
 {
     static const char *const selects[] = {"valid", "best-test", NULL};
     static const char *const metrics[] = {"hr@20", "mrr@20", NULL};
     switch (c) {
-    case 'm': a->model = sbr_model_names[sbr_arg_choice("--model", optarg, sbr_model_names)]; break;
+    case 'm': a->model = model_name(optarg); break;
     case 'd': given(a, "dim", optarg); break;
     case OPT_CLUSTERS: a->clusters = optarg; break;
     case 'e': a->tc.epochs = (int)sbr_arg_int("--epochs", optarg, 1, 100000); break;
@@ -217,6 +261,7 @@ static void parse_one(args *a, int c, const char *const *names)
     case OPT_GRAPH: a->graph = optarg; break;
     case OPT_PRESET: a->preset = optarg; break;
     case OPT_HELP_MODEL: help_model(optarg);
+    case OPT_TUNE: a->tune = (int)sbr_arg_int("--tune", optarg, 1, 100000); break;
     case 'q': sbr_quiet = 1; break;
     case 'h': help();
     case OPT_VERSION: sbr_cli_version();
@@ -237,7 +282,7 @@ static void parse(int argc, char **argv, args *a)
                             .lr_gamma = 0.1, .lr_step = 3, .chunk = 2048, .eval_test = 1};
     static const char *names[MAX_MODEL_OPTS];
     static char flags[MAX_MODEL_OPTS][64];
-    int n = sbr_model_option_names(names, MAX_MODEL_OPTS);
+    int n = all_option_names(names, MAX_MODEL_OPTS);
     struct option *table = option_table(names, n, flags);
     sbr_cli_config(&argc, &argv, table);
     int c;
@@ -251,6 +296,10 @@ static void parse(int argc, char **argv, args *a)
         sbr_usage_error("no output given (-o MODEL)");
     if (a->log && strcmp(a->log, "-") == 0 && strcmp(a->out, "-") == 0)
         sbr_usage_error("--log - and -o - would both write to standard output");
+    if (sbr_knn_def_for(a->model))
+        return; /* train_knn.c checks the rest */
+    if (a->tune)
+        sbr_usage_error("--tune is for the kNN and rule models, not %s", a->model);
     if (a->tc.select == SBR_SELECT_BEST_TEST && !a->tc.eval_test)
         sbr_usage_error("--select best-test needs the test split ranked: drop --no-test");
     unsigned needs = sbr_model_needs(a->model);
@@ -276,6 +325,7 @@ static void model_options(const args *a, sbr_model_cfg *cfg)
         if (sbr_cfg_find(cfg, a->given_name[k]) < 0) {
             fprintf(stderr, "%s: --%s is not an option of %s (it is of:", sbr_tool(), flag, a->model);
             sbr_model_help_option_owners(stderr, a->given_name[k]);
+            sbr_knn_help_option_owners(stderr, a->given_name[k]);
             fprintf(stderr, "); sbr-train --help-model %s lists %s's\n", a->model, a->model);
             exit(SBR_EXIT_USAGE);
         }
@@ -379,6 +429,14 @@ int main(int argc, char **argv)
     sbr_cli_begin("sbr-train", argc, argv);
     args a;
     parse(argc, argv, &a);
+    if (sbr_knn_def_for(a.model)) {
+        sbr_set_threads(a.threads);
+        sbr_train_knn(&(sbr_knn_train_args){a.sessions, a.out, a.log, a.model, a.seed, a.tune,
+                                            a.tc.select_mrr, a.n_given, a.given_name,
+                                            a.given_text, a.clusters, a.graph, a.resume,
+                                            a.preset});
+        return SBR_EXIT_OK;
+    }
     sbr_device dev = sbr_device_select(a.device);
     sbr_set_threads(a.threads);
     sbr_sessions s;
@@ -419,12 +477,7 @@ int main(int argc, char **argv)
         check_resume(&a, &rc, &cfg);
         rp = &resume;
     }
-    FILE *log = NULL;
-    int log_stdout = a.log && strcmp(a.log, "-") == 0;
-    if (log_stdout)
-        log = stdout;
-    else if (a.log && !(log = fopen(a.log, rp ? "a" : "w")))
-        sbr_fatal("%s: cannot open the log", a.log);
+    FILE *log = a.log ? sbr_cli_log_open(a.log, rp != NULL) : NULL;
     a.tc.log = log;
     a.tc.checkpoint = a.checkpoint;
     sbr_clip_map cm = {clp ? clp->cluster : NULL, clp ? clp->frequent : 0};
@@ -432,8 +485,8 @@ int main(int argc, char **argv)
     signal(SIGUSR1, on_usr1);
     if (sbr_train(&m, &s, clp ? &cm : NULL, &a.tc, &st, rp, &e))
         sbr_fatal("%s: %s", a.resume && strstr(e.msg, "tensor") ? a.resume : a.sessions, e.msg);
-    if (log && (log_stdout ? fflush(log) != 0 || ferror(log) : fclose(log) != 0))
-        sbr_fatal("%s: write failed", log_stdout ? "standard output" : a.log);
+    if (log)
+        sbr_cli_log_close(log, a.log);
     char stop[48] = "";
     if (st.stopped_early)
         snprintf(stop, sizeof stop, ", stopped early");
