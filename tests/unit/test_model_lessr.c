@@ -167,3 +167,144 @@ TEST(model_lessr_shortcut_rule)
     sbr_batch_buf_free(&bb);
     sbr_samples_free(&smp);
 }
+
+/* ---- the forward against lessr.py, one prefix at a time ---- */
+
+enum { MX = 8, DMAX = 4, WMAX = 5 * DMAX };
+
+static const double *lp(const model_fx *f, int l, const char *part)
+{
+    char name[64];
+    snprintf(name, sizeof name, "layers.%d.%s", l, part);
+    return model_fx_param(f, name);
+}
+
+/* EOPA: a GRU over node i's in-neighbours in click order (h = 0 without any). */
+static void ref_eopa(const model_fx *f, int l, double feat[MX][WMAX], const int *alias, int len,
+                     int i, int n, double *pre)
+{
+    int d = f->m.d;
+    double h[WMAX] = {0}, gi[3 * WMAX], gh[3 * WMAX], hn[WMAX];
+    for (int j = 0; j + 1 < len; j++) {
+        if (alias[j + 1] != i)
+            continue;
+        ref_linear(gi, lp(f, l, "gru.w_ih"), lp(f, l, "gru.b_ih"), feat[alias[j]], n, 3 * n);
+        ref_linear(gh, lp(f, l, "gru.w_hh"), lp(f, l, "gru.b_hh"), h, n, 3 * n);
+        for (int k = 0; k < n; k++) {
+            double r = ref_sigmoid(gi[k] + gh[k]), z = ref_sigmoid(gi[n + k] + gh[n + k]);
+            double c = tanh(gi[2 * n + k] + r * gh[2 * n + k]);
+            hn[k] = (1 - z) * c + z * h[k];
+        }
+        memcpy(h, hn, sizeof(double) * n);
+    }
+    double a[DMAX], b[DMAX];
+    ref_linear(a, lp(f, l, "fc_self.w"), NULL, feat[i], n, d);
+    ref_linear(b, lp(f, l, "fc_neigh.w"), NULL, h, n, d);
+    for (int k = 0; k < d; k++)
+        pre[k] = a[k] + b[k];
+}
+
+/* SGAT: attention over the edges u -> i, u clicked at or before some click of i. */
+static void ref_sgat(const model_fx *f, int l, double feat[MX][WMAX], const int *alias, int len,
+                     int nu, int i, int n, double *pre)
+{
+    int d = f->m.d;
+    double e[MX], mx = -INFINITY, sum = 0, q[DMAX], k[DMAX], v[MX][DMAX];
+    int edge[MX] = {0};
+    for (int a = 0; a < len; a++)
+        for (int b = a; b < len; b++)
+            if (alias[b] == i)
+                edge[alias[a]] = 1;
+    ref_linear(k, lp(f, l, "fc_k.w"), NULL, feat[i], n, d);
+    for (int u = 0; u < nu; u++) {
+        ref_linear(q, lp(f, l, "fc_q.w"), lp(f, l, "fc_q.b"), feat[u], n, d);
+        ref_linear(v[u], lp(f, l, "fc_v.w"), NULL, feat[u], n, d);
+        e[u] = 0;
+        for (int c = 0; c < d; c++)
+            e[u] += lp(f, l, "attn_e.w")[c] * ref_sigmoid(q[c] + k[c]);
+        if (edge[u])
+            mx = fmax(mx, e[u]);
+    }
+    memset(pre, 0, sizeof(double) * d);
+    for (int u = 0; u < nu; u++)
+        sum += edge[u] ? exp(e[u] - mx) : 0;
+    for (int u = 0; u < nu; u++)
+        for (int c = 0; edge[u] && c < d; c++)
+            pre[c] += exp(e[u] - mx) / sum * v[u][c];
+}
+
+static void lessr_reference(const model_fx *f, const int32_t *it, int len, int layers, double *S)
+{
+    int d = f->m.d, nu = 0, alias[MX];
+    int32_t node[MX];
+    for (int j = 0; j < len; j++) {
+        int u = 0;
+        while (u < nu && node[u] != it[j])
+            u++;
+        if (u == nu)
+            node[nu++] = it[j];
+        alias[j] = u;
+    }
+    const double *E = model_fx_param(f, "items");
+    double feat[MX][WMAX], nf[MX][WMAX];
+    for (int i = 0; i < nu; i++)
+        memcpy(feat[i], E + (size_t)node[i] * d, sizeof(double) * d);
+    for (int l = 0; l < layers; l++) {
+        int n = (l + 1) * d;
+        for (int i = 0; i < nu; i++) {
+            double pre[DMAX];
+            if (l % 2 == 0)
+                ref_eopa(f, l, feat, alias, len, i, n, pre);
+            else
+                ref_sgat(f, l, feat, alias, len, nu, i, n, pre);
+            for (int k = 0; k < d; k++) /* [PReLU(pre) ; feat] */
+                nf[i][k] = pre[k] > 0 ? pre[k] : lp(f, l, "prelu")[k] * pre[k];
+            memcpy(nf[i] + d, feat[i], sizeof(double) * n);
+        }
+        memcpy(feat, nf, sizeof feat);
+    }
+    int D = (layers + 1) * d;
+    const double *Fl = feat[alias[len - 1]], *we = model_fx_param(f, "readout.attn_e.w");
+    double qv[DMAX], u[DMAX], e[MX], mx = -INFINITY, sum = 0, ro[WMAX] = {0}, c[WMAX + DMAX];
+    ref_linear(qv, model_fx_param(f, "readout.fc_v.w"), model_fx_param(f, "readout.fc_v.b"), Fl,
+               D, d);
+    for (int i = 0; i < nu; i++) {
+        ref_linear(u, model_fx_param(f, "readout.fc_u.w"), NULL, feat[i], D, d);
+        e[i] = 0;
+        for (int k = 0; k < d; k++)
+            e[i] += we[k] * ref_sigmoid(u[k] + qv[k]);
+        mx = fmax(mx, e[i]);
+    }
+    for (int i = 0; i < nu; i++)
+        sum += exp(e[i] - mx);
+    for (int i = 0; i < nu; i++)
+        for (int k = 0; k < D; k++)
+            ro[k] += exp(e[i] - mx) / sum * feat[i][k];
+    memcpy(c, Fl, sizeof(double) * D);
+    ref_linear(c + D, model_fx_param(f, "readout.fc_out.w"), NULL, ro, D, d);
+    ref_linear(S, model_fx_param(f, "fc_sr.w"), NULL, c, D + d, d);
+}
+
+static void lessr_check_reference(int layers)
+{
+    model_fx f;
+    REQUIRE(model_fx_run(&f, "lessr", layers) == 0);
+    int d = f.m.d, L = f.bb.b.L;
+    double worst = 0, S[DMAX];
+    for (int b = 0; b < f.B; b++) {
+        lessr_reference(&f, f.bb.b.items + b * L, f.bb.b.len[b], layers, S);
+        for (int k = 0; k < d; k++)
+            worst = fmax(worst, fabs(S[k] - f.S[b * d + k]));
+    }
+    printf("    lessr, %d layer(s): %d prefixes, worst |S - reference| %.3g\n", layers, f.B,
+           worst);
+    CHECK(worst < 1e-12);
+    model_fx_free(&f);
+}
+
+TEST(model_lessr_matches_reference)
+{
+    lessr_check_reference(1);
+    lessr_check_reference(2);
+    lessr_check_reference(4);
+}
