@@ -107,6 +107,7 @@ void sbr_cuda_violation_gru(int out[5]);
 void sbr_cuda_violation_ggnn(int out[5]);
 void sbr_cuda_violation_edge_attention(int out[5]);
 void sbr_cuda_violation_mhsa(int out[5]);
+void sbr_cuda_violation_sgat(int out[5]);
 }
 
 static const char *const cv_op_names[SBR_CVOP_COUNT] = {
@@ -133,6 +134,7 @@ static const char *const cv_op_names[SBR_CVOP_COUNT] = {
     "attn_pool_forward",
     "attn_pool_backward",
     "embedding_backward_grouped",
+    "sgat",
 };
 
 static void report_violation(const int v[5])
@@ -173,6 +175,7 @@ static void check_violations(void)
         sbr_cuda_violation_ggnn,
         sbr_cuda_violation_edge_attention,
         sbr_cuda_violation_mhsa,
+        sbr_cuda_violation_sgat,
     };
     for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
         int v[5];

@@ -25,8 +25,9 @@
  * S and dS are [B, U, d] and an item's score is max_u S_u . e (or the sum,
  * the option "interest_pool"): score_multi.inc. */
 #define SBR_NEEDS_INTERESTS 16u
+#define SBR_NEEDS_EOP 32u       /* LESSR's EOP multigraph and shortcut graph (b->eop) */
 /* The parts that stand on the nodes (b->nodes). */
-#define SBR_NEEDS_NODES (SBR_NEEDS_GRAPH | SBR_NEEDS_LOCAL4 | SBR_NEEDS_GLOBAL)
+#define SBR_NEEDS_NODES (SBR_NEEDS_GRAPH | SBR_NEEDS_LOCAL4 | SBR_NEEDS_GLOBAL | SBR_NEEDS_EOP)
 
 /* The nodes of a graph batch: the unique items of each prefix in order of
  * first click, packed: row b's n_uniq[b] nodes are nodes node_off[b] ..
@@ -65,6 +66,42 @@ typedef struct {
     int nnz_le;
 } sbr_batch_local4;
 
+/* LESSR's two graphs over the nodes (Chen and Wong 2020, the official
+ * collate.py's seq_to_eop_multigraph and seq_to_shortcut_graph).
+ *
+ * The EOP multigraph: one edge per consecutive click pair of a prefix (len
+ * - 1 edges, repeats kept), so that each node's in-edges, in click order,
+ * are the sequence a GRU runs over. They are laid out step-major, as a
+ * packed sequence batch: step s holds the s-th in-edge of every node with
+ * more than s in-edges, the nodes in one order at every step (decreasing
+ * in-degree, ties by node), so that the rows of step s are the first rows
+ * of step s - 1 (the same nodes): edge step_off[s] + r is the s-th in-edge
+ * of the node of row r.
+ *
+ * The shortcut graph: an edge u -> v for every pair of clicks i <= j with
+ * u the node of click i and v that of click j, counted once (self loops
+ * included): CSR by destination, each node's sources in increasing node
+ * order, and its transpose (for each source, the positions of its edges,
+ * increasing), so that backward passes add without atomics or sorts. */
+typedef struct {
+    int E;                /* EOP edges: sum of len - 1 */
+    int D;                /* steps: the largest in-degree (0 when E = 0) */
+    /* [D + 1] the first edge of each step; HOST memory in the device copy
+     * too: the model's host code reads the step sizes as it queues them */
+    const int32_t *step_off;
+    int32_t *e_src;       /* [E] step-major: the source node of each edge */
+    int32_t *e_ord;       /* [E] the edge positions sorted by (e_src, position) */
+    int32_t *last_edge;   /* [T] the position of each node's last in-edge; E: none */
+    int nnz;              /* shortcut edges */
+    int32_t *sc_off, *sc_src;   /* [T + 1], [nnz]: the in-edges of each node */
+    int32_t *sc_dst;            /* [nnz] the destination of each edge */
+    int32_t *sct_off, *sct_pos; /* [T + 1], [nnz]: the positions of the edges out of each node */
+    /* [B, L] row b's nodes (slot u < n_uniq[b]: node node_off[b] + u; else
+     * node_off[b]), to read the nodes as a padded [B, L] batch with len =
+     * nodes->n_uniq */
+    int32_t *slot;
+} sbr_batch_eop;
+
 /* The global graph: the top-K neighbours of each node's item in the model's
  * table. gids [T + T*K] holds every node's item (= uniq) followed by the
  * nodes' neighbours, so that one front call embeds both; cgids their
@@ -101,6 +138,7 @@ typedef struct {
     const sbr_batch_adj *adj;
     const sbr_batch_local4 *local4;
     const sbr_batch_global *global;
+    const sbr_batch_eop *eop;
 } sbr_batch;
 
 /* The largest a batch of max_B x max_L may get: nodes T <= B L, four-type
@@ -131,6 +169,7 @@ typedef struct {
     sbr_batch_adj adj;
     sbr_batch_local4 local4;
     sbr_batch_global global;
+    sbr_batch_eop eop;
     int32_t *part_ints[SBR_BATCH_MAX_PARTS];
     void *part_reals[SBR_BATCH_MAX_PARTS];
     /* the model's global table (SBR_NEEDS_GLOBAL) */
@@ -182,6 +221,7 @@ typedef struct {
     sbr_batch_adj dadj;
     sbr_batch_local4 dlocal4;
     sbr_batch_global dglobal;
+    sbr_batch_eop deop;
     void *dev_mem;
     size_t dev_bytes;
     sbr_nn_ctx *ctx;     /* the model's (CUDA): stream of the async copies */

@@ -32,5 +32,6 @@ extern const sbr_batch_part sbr_batch_part_nodes;  /* batch_nodes.c */
 extern const sbr_batch_part sbr_batch_part_adj;    /* batch_adj.c */
 extern const sbr_batch_part sbr_batch_part_local4; /* batch_local4.c */
 extern const sbr_batch_part sbr_batch_part_global; /* batch_global.c */
+extern const sbr_batch_part sbr_batch_part_eop;    /* batch_eop.c */
 
 #endif

@@ -82,7 +82,7 @@ void sbr_weights(sbr_model *m, void *w, void *g, size_t bytes);
 /* Declares parameter `name` (shape [ndim] dims), bound to `member` (the
  * address of a member of the last group's w); returns its index. Its
  * initialisation: uniform(-a, a) with a = arg or the model's scale (arg 0),
- * normal(0, arg^2), zero or one. */
+ * normal(0, arg^2), zero, one or the constant arg. */
 int sbr_param(sbr_model *m, void *member, const char *name, int ndim, const int64_t *dims,
               sbr_init_kind init, double arg);
 /* The shape arguments of sbr_param: SBR_SHAPE(3 * H, d) */

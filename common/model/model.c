@@ -142,6 +142,10 @@ int sbr_model_resolve(sbr_model *m, const sbr_model_def *def, sbr_err *e)
     if ((int64_t)m->max_B * m->max_L * 3 > INT_MAX) /* the batch's edge count is an int */
         return sbr_errf(e, "batches of %d prefixes of %d clicks are too large for model %s",
                         m->max_B, m->max_L, c->model);
+    if ((def->needs & SBR_NEEDS_EOP) && /* the shortcut edges: L (L + 1) / 2 per prefix */
+        (int64_t)m->max_B * m->max_L * (m->max_L + 1) / 2 > INT_MAX)
+        return sbr_errf(e, "batches of %d prefixes of %d clicks have too many shortcut edges "
+                        "for model %s", m->max_B, m->max_L, c->model);
     if (m->interests > SBR_MAX_INTERESTS)
         return sbr_errf(e, "%d interests: at most %d", m->interests, SBR_MAX_INTERESTS);
     if ((def->needs & SBR_NEEDS_GLOBAL) && m->global_k < 1)

@@ -46,7 +46,15 @@ typedef enum { SBR_PREC_F32 = 0, SBR_PREC_F64 = 1, SBR_PREC_CUDA = 2 } sbr_prec;
 typedef struct sbr_model sbr_model;
 typedef struct sbr_model_def sbr_model_def;
 
-typedef enum { SBR_INIT_UNIFORM, SBR_INIT_ZERO, SBR_INIT_ONE, SBR_INIT_NORMAL } sbr_init_kind;
+/* a parameter's initialisation (sbr_param): uniform(-a, a), zero, one,
+ * normal(0, a^2), or the constant a (PReLU's 0.25) */
+typedef enum {
+    SBR_INIT_UNIFORM,
+    SBR_INIT_ZERO,
+    SBR_INIT_ONE,
+    SBR_INIT_NORMAL,
+    SBR_INIT_CONST
+} sbr_init_kind;
 
 #define SBR_MODEL_MAX_PARAMS 96
 #define SBR_MODEL_MAX_GROUPS 16

@@ -111,6 +111,10 @@ void sbr_model_init_params(sbr_model *m)
             for (int64_t k = 0; k < v->numel; k++)
                 h[k] = 1;
             break;
+        case SBR_INIT_CONST:
+            for (int64_t k = 0; k < v->numel; k++)
+                h[k] = m->init_arg[i];
+            break;
         case SBR_INIT_ZERO:
             break;
         }

@@ -25,3 +25,5 @@
 #include "nn/edge_attention.inc"
 #include "nn/mhsa.inc"
 #include "nn/score_multi.inc"
+#include "nn/prelu.inc"
+#include "nn/sgat.inc"

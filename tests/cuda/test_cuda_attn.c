@@ -194,3 +194,82 @@ TEST(cuda_mhsa_block)
         ct_check(what, dprm, REC_RTOL, REC_ATOL);
     }
 }
+
+/* LESSR's shortcut graphs: sessions of 1..6 nodes, node v's sources the
+ * session's nodes 0..m_v (m_v >= v), with the transpose. */
+static int shortcut_csr(int T, uint64_t seed, int32_t *ptr, int32_t *src, int32_t *dst,
+                        int32_t *tptr, int32_t *tpos, int cap)
+{
+    int e = 0, start = 0;
+    ptr[0] = 0;
+    while (start < T) {
+        int n = 1 + (int)(sbr_rng_hash(seed, (uint64_t)start) % 6);
+        n = start + n > T ? T - start : n;
+        for (int v = 0; v < n; v++) {
+            int m = v + (int)(sbr_rng_hash(seed + 1, (uint64_t)(start + v)) % (size_t)(n - v));
+            for (int u = 0; u <= m && e < cap; u++, e++)
+                src[e] = start + u, dst[e] = start + v;
+            ptr[start + v + 1] = e;
+        }
+        start += n;
+    }
+    int at = 0;
+    for (int j = 0; j < T; j++) { /* the transpose, positions increasing */
+        tptr[j] = at;
+        for (int q = 0; q < e; q++)
+            if (src[q] == j)
+                tpos[at++] = q;
+    }
+    tptr[T] = at;
+    return e;
+}
+
+TEST(cuda_sgat)
+{
+    CT_BEGIN();
+    int T = 143, h = 40, dv = 36;
+    static int32_t p[512], s[4096], dd[4096], tp[512], tq[4096];
+    int nnz = shortcut_csr(T, 9, p, s, dd, tp, tq, 4096);
+    ct_ibuf ptr = ct_ints_from(p, T + 1), src = ct_ints_from(s, nnz), dst = ct_ints_from(dd, nnz);
+    ct_ibuf tptr = ct_ints_from(tp, T + 1), tpos = ct_ints_from(tq, nnz);
+    sbr_cuda_known_int(ptr.d + T, nnz);
+    ct_buf q = ct_in((size_t)T * h, -1, 1), k = ct_in((size_t)T * h, -1, 1);
+    ct_buf v = ct_in((size_t)T * dv, -1, 1), w = ct_in(h, -1, 1);
+    ct_buf y = ct_out((size_t)T * dv), alpha = ct_out(nnz);
+    sbr_nn_tcsr gh = {ptr.h, src.h, dst.h, tptr.h, tpos.h, T};
+    sbr_nn_tcsr gd = {ptr.d, src.d, dst.d, tptr.d, tpos.d, T};
+    sbr_nn_qkv_f32 xh = {q.h, k.h, v.h};
+    sbr_nn_qkv_cuda xd = {q.d, k.d, v.d};
+    sbr_nn_sgat_forward_f32(NULL, y.h, alpha.h, &xh, w.h, &gh, h, dv);
+    sbr_nn_sgat_forward_cuda(ct_ctx(), y.d, alpha.d, &xd, w.d, &gd, h, dv);
+    ct_check("sgat y", y, RED_RTOL, RED_ATOL);
+    ct_check("sgat alpha", alpha, RED_RTOL, 1e-6);
+    sbr_cuda_h2d(alpha.d, alpha.h, alpha.n * sizeof(float));
+    ct_buf dy = ct_in((size_t)T * dv, -1, 1), dq = ct_acc((size_t)T * h);
+    ct_buf dk = ct_acc((size_t)T * h), dvv = ct_acc((size_t)T * dv), dw = ct_acc(h);
+    sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_sgat_scratch_f32(nnz, T, h));
+    sbr_nn_sgat_backward_f32(cpu, &(sbr_nn_qkv_f32){dq.h, dk.h, dvv.h}, dw.h, dy.h, alpha.h, &xh,
+                             w.h, &gh, h, dv);
+    sbr_nn_sgat_backward_cuda(ct_ctx(), &(sbr_nn_qkv_cuda){dq.d, dk.d, dvv.d}, dw.d, dy.d,
+                              alpha.d, &xd, w.d, &gd, h, dv);
+    ct_check("sgat dq", dq, RED_RTOL, RED_ATOL);
+    ct_check("sgat dk", dk, RED_RTOL, RED_ATOL);
+    ct_check("sgat dv", dvv, RED_RTOL, RED_ATOL);
+    ct_check("sgat dw", dw, RED_RTOL, RED_ATOL);
+}
+
+TEST(cuda_prelu)
+{
+    CT_BEGIN();
+    int n = 1031, d = 37;
+    size_t nd = (size_t)n * d;
+    ct_buf x = ct_in(nd, -1, 1), a = ct_in(d, 0, 0.5f), y = ct_out(nd);
+    sbr_nn_prelu_forward_f32(NULL, y.h, x.h, a.h, n, d);
+    sbr_nn_prelu_forward_cuda(ct_ctx(), y.d, x.d, a.d, n, d);
+    ct_check("prelu y", y, 1e-6, 1e-7);
+    ct_buf dy = ct_in(nd, -1, 1), dx = ct_acc(nd), da = ct_acc(d);
+    sbr_nn_prelu_backward_f32(NULL, dx.h, da.h, dy.h, x.h, a.h, n, d);
+    sbr_nn_prelu_backward_cuda(ct_ctx(), dx.d, da.d, dy.d, x.d, a.d, n, d);
+    ct_check("prelu dx", dx, 1e-6, 1e-7);
+    ct_check("prelu da", da, RED_RTOL, RED_ATOL);
+}

@@ -123,10 +123,10 @@ int model_gradcheck_def(const sbr_model_def *def, int clip, model_cfg_fn adjust)
             gc_add(&s, v->name, v->data, c->grads[i], (size_t)v->numel);
     }
     int bad = gradcheck(&s);
-    if (c->m.params.n > GC_MAX_VARS) { /* the rest in a second pass */
+    for (int p0 = GC_MAX_VARS; p0 < c->m.params.n; p0 += GC_MAX_VARS) { /* the rest in passes */
         gc_spec s2 = s;
         s2.nvars = 0;
-        for (int i = GC_MAX_VARS; i < c->m.params.n && s2.nvars < GC_MAX_VARS; i++)
+        for (int i = p0; i < c->m.params.n && s2.nvars < GC_MAX_VARS; i++)
             gc_add(&s2, c->m.params.views[i].name, c->m.params.views[i].data, c->grads[i],
                    (size_t)c->m.params.views[i].numel);
         bad += gradcheck(&s2);

@@ -290,3 +290,9 @@ TEST(batch_packed_dmignn_matches_one_at_a_time)
     CHECK(pk_compare("dmignn", 0) == 0);
     CHECK(pk_compare("dmignn", 1) == 0);
 }
+
+TEST(batch_packed_lessr_matches_one_at_a_time)
+{
+    CHECK(pk_compare("lessr", 0) == 0);
+    CHECK(pk_compare("lessr", 1) == 0);
+}
