@@ -25,3 +25,4 @@
 #include "nn/edge_attention.inc"
 #include "nn/mhsa.inc"
 #include "nn/score_multi.inc"
+#include "nn/target_score.inc"
