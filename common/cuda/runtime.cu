@@ -107,6 +107,7 @@ void sbr_cuda_violation_gru(int out[5]);
 void sbr_cuda_violation_ggnn(int out[5]);
 void sbr_cuda_violation_edge_attention(int out[5]);
 void sbr_cuda_violation_mhsa(int out[5]);
+void sbr_cuda_violation_target_score(int out[5]);
 }
 
 static const char *const cv_op_names[SBR_CVOP_COUNT] = {
@@ -133,6 +134,7 @@ static const char *const cv_op_names[SBR_CVOP_COUNT] = {
     "attn_pool_forward",
     "attn_pool_backward",
     "embedding_backward_grouped",
+    "target_score",
 };
 
 static void report_violation(const int v[5])
@@ -142,7 +144,7 @@ static void report_violation(const int v[5])
     snprintf(name, sizeof name, "%s (cuda)", op);
     switch (v[0]) {
     case SBR_CV_INDEX:
-        if (v[1] == SBR_CVOP_SCORE_CE)
+        if (v[1] == SBR_CVOP_SCORE_CE || v[1] == SBR_CVOP_TARGET_SCORE)
             sbr_nn_fail(name, "target[%d] = %d is outside 1..%d", v[2], v[3], v[4] - 1);
         sbr_nn_fail(name, "idx[%d] = %d is outside 0..%d", v[2], v[3], v[4] - 1);
     case SBR_CV_LEN:
@@ -173,6 +175,7 @@ static void check_violations(void)
         sbr_cuda_violation_ggnn,
         sbr_cuda_violation_edge_attention,
         sbr_cuda_violation_mhsa,
+        sbr_cuda_violation_target_score,
     };
     for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
         int v[5];
