@@ -289,3 +289,18 @@ TEST(nn_target_score_thread_independent)
             free(g[r][k]);
     free(S), free(V), free(Q), free(E), free(scr);
 }
+
+/* A model reserves the scratch of its largest batch: every smaller batch
+ * must fit in it, also where the chunk cap (2^19 / (B L) items) binds. */
+TEST(nn_target_score_scratch_fits_smaller_batches)
+{
+    int N = 100000, d = 100, K = 20, worse = 0;
+    for (int chunk = 64; chunk <= 4096; chunk *= 4) {
+        size_t top = sbr_nn_target_score_scratch_f32((sbr_nn_scoring){40, 1, N, d, chunk, 0}, 30, K);
+        for (int B = 1; B <= 40; B++)
+            for (int L = 1; L <= 30; L++)
+                worse += sbr_nn_target_score_scratch_f32((sbr_nn_scoring){B, 1, N, d, chunk, 0}, L,
+                                                         K) > top;
+    }
+    CHECK_EQ_I64(worse, 0);
+}
