@@ -108,6 +108,7 @@ void sbr_cuda_violation_ggnn(int out[5]);
 void sbr_cuda_violation_edge_attention(int out[5]);
 void sbr_cuda_violation_mhsa(int out[5]);
 void sbr_cuda_violation_sgat(int out[5]);
+void sbr_cuda_violation_target_score(int out[5]);
 }
 
 static const char *const cv_op_names[SBR_CVOP_COUNT] = {
@@ -135,6 +136,7 @@ static const char *const cv_op_names[SBR_CVOP_COUNT] = {
     "attn_pool_backward",
     "embedding_backward_grouped",
     "sgat",
+    "target_score",
 };
 
 static void report_violation(const int v[5])
@@ -144,7 +146,7 @@ static void report_violation(const int v[5])
     snprintf(name, sizeof name, "%s (cuda)", op);
     switch (v[0]) {
     case SBR_CV_INDEX:
-        if (v[1] == SBR_CVOP_SCORE_CE)
+        if (v[1] == SBR_CVOP_SCORE_CE || v[1] == SBR_CVOP_TARGET_SCORE)
             sbr_nn_fail(name, "target[%d] = %d is outside 1..%d", v[2], v[3], v[4] - 1);
         sbr_nn_fail(name, "idx[%d] = %d is outside 0..%d", v[2], v[3], v[4] - 1);
     case SBR_CV_LEN:
@@ -176,6 +178,7 @@ static void check_violations(void)
         sbr_cuda_violation_edge_attention,
         sbr_cuda_violation_mhsa,
         sbr_cuda_violation_sgat,
+        sbr_cuda_violation_target_score,
     };
     for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
         int v[5];

@@ -5,12 +5,10 @@
 // ranking order (higher score, then smaller id; NaN never ranked). The order
 // is total, so the result is the exact top K, the same as the CPU's up to
 // the last bits of the scores.
-#include <limits.h>
-
 #include "cuda/gemm.cuh"
+#include "cuda/topk_merge.cuh"
 
 #define SBR_CUDA_TOPK_MIN_CHUNK 8192
-#define SBR_CUDA_TOPK_MAX_K 4096 /* the merge keeps 2 K entries in shared memory */
 
 static int topk_chunk(int N, int chunk)
 {
@@ -26,108 +24,6 @@ extern "C" size_t sbr_nn_topk_scratch_cuda(sbr_nn_scoring sc, int K)
         return 0;
     return sbr_cuda_chunk_scratch(0, (size_t)B * sizeof(float),
                                   topk_chunk(N, chunk < 1 ? 1 : chunk), 1);
-}
-
-__device__ __forceinline__ bool better(float sa, int ia, float sb, int ib)
-{
-    return sa > sb || (sa == sb && ia < ib);
-}
-
-__global__ void k_topk_init(int32_t *idx, float *score, size_t n)
-{
-    SBR_CUDA_FOR(i, n) {
-        idx[i] = 0;
-        score[i] = -INFINITY;
-    }
-}
-
-// Excluded items of the chunk become NaN: one thread per (row, list entry).
-__global__ void k_topk_excl(float *lg, const int32_t *excl_off, const int32_t *excl, int B,
-                            int cn, int c0)
-{
-    for (int b = blockIdx.x; b < B; b += gridDim.x)
-        for (int k = excl_off[b] + threadIdx.x; k < excl_off[b + 1]; k += blockDim.x) {
-            int it = excl[k];
-            if (it >= c0 && it < c0 + cn)
-                lg[(size_t)b * cn + (it - c0)] = NAN;
-        }
-}
-
-// One block per row. Candidates: the row's current list (idx/score, id 0 =
-// empty) and the chunk's scores lg. Shared: the new list (K scores, K ids)
-// and a taken flag per old entry.
-__global__ void k_topk_merge(int32_t *idx, float *score, float *lg, int B, int K, int cn,
-                             int c0)
-{
-    extern __shared__ unsigned char smem[];
-    float *ns = (float *)smem;                    /* [K] */
-    int *ni = (int *)(ns + K);                    /* [K] */
-    unsigned char *taken = (unsigned char *)(ni + K); /* [K] */
-    __shared__ float wsc[32];
-    __shared__ int wid[32];
-    for (int b = blockIdx.x; b < B; b += gridDim.x) {
-        float *l = lg + (size_t)b * cn;
-        int32_t *oi = idx + (size_t)b * K;
-        float *os = score + (size_t)b * K;
-        for (int o = threadIdx.x; o < K; o += blockDim.x)
-            taken[o] = 0;
-        __syncthreads();
-        int filled = 0;
-        for (int r = 0; r < K; r++) {
-            // This thread's best candidate: src >= 0 a chunk slot, < 0 an old entry.
-            float bs = -INFINITY;
-            int bi = INT_MAX, src = 0;
-            for (int o = threadIdx.x; o < K; o += blockDim.x) {
-                int id = oi[o];
-                if (id > 0 && !taken[o] && better(os[o], id, bs, bi))
-                    bs = os[o], bi = id, src = -1 - o;
-            }
-            for (int j = threadIdx.x; j < cn; j += blockDim.x) {
-                float s = l[j];
-                if (s == s && better(s, c0 + j, bs, bi))
-                    bs = s, bi = c0 + j, src = j;
-            }
-            // Block arg-max: warp trees, then warp 0 over the warp winners.
-            float ws = bs;
-            int wi = bi;
-            for (int m = 16; m > 0; m >>= 1) {
-                float so = __shfl_xor_sync(0xffffffffu, ws, m);
-                int io = __shfl_xor_sync(0xffffffffu, wi, m);
-                if (better(so, io, ws, wi))
-                    ws = so, wi = io;
-            }
-            int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
-            if (lane == 0)
-                wsc[w] = ws, wid[w] = wi;
-            __syncthreads();
-            ws = lane < nw ? wsc[lane] : -INFINITY;
-            wi = lane < nw ? wid[lane] : INT_MAX;
-            for (int m = 16; m > 0; m >>= 1) {
-                float so = __shfl_xor_sync(0xffffffffu, ws, m);
-                int io = __shfl_xor_sync(0xffffffffu, wi, m);
-                if (better(so, io, ws, wi))
-                    ws = so, wi = io;
-            }
-            if (wi == INT_MAX) // no candidate left
-                break;
-            if (bi == wi) { // the owner takes it (ids are unique)
-                if (src >= 0)
-                    l[src] = NAN;
-                else
-                    taken[-1 - src] = 1;
-            }
-            if (threadIdx.x == 0)
-                ns[r] = ws, ni[r] = wi;
-            filled = r + 1;
-            __syncthreads();
-        }
-        __syncthreads();
-        for (int o = threadIdx.x; o < K; o += blockDim.x) {
-            oi[o] = o < filled ? ni[o] : 0;
-            os[o] = o < filled ? ns[o] : -INFINITY;
-        }
-        __syncthreads();
-    }
 }
 
 void sbr_nn_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *S,

@@ -13,7 +13,9 @@
  *     a base it gives their exact size, so no size is written by hand (the
  *     gradient buffers a backward zeroes together are cut from one block by
  *     one function both call: R(sbr_cut), model/body.h);
- *   - forward (S from a batch) and backward (parameter gradients from dS).
+ *   - forward (S from a batch) and backward (parameter gradients from dS);
+ *   - rarely, its own scoring of the catalogue (`score`: TAGNN), where a
+ *     candidate's score is not S . E.
  *
  * The definition is precision-independent; the bodies are compiled per
  * precision (model/body.h), each instance defining its own sbr_model_def. */
@@ -44,6 +46,41 @@ void *sbr_lay_take(sbr_lay *l, size_t bytes);
 /* p = n elements of *p from the layout */
 #define SBR_LAY(l, p, n) ((p) = sbr_lay_take((l), sizeof *(p) * (size_t)(n)))
 
+/* One call of a model's own scoring (sbr_model_scoring below). Pointers on
+ * the model's device, reals of its precision. */
+typedef struct {
+    const void *S;   /* [B, U, d] the forward's session vectors */
+    const void *E;   /* [N + 1, d] the candidates the step scores against */
+    int chunk;       /* items per chunk, as the catalogue ops take it */
+    /* training: */
+    void *loss, *lse;  /* [B] the rows' cross-entropy over items 1..N, their log-sum-exp */
+    const void *dloss; /* [B] dL/dloss */
+    void *dS;          /* [B, U, d] += (zeroed by the step) */
+    void *dE;          /* [N + 1, d] += the candidates' gradient */
+    /* top-K: */
+    int K;
+    int32_t *idx;                   /* [B, K] out, as R(sbr_nn_topk) */
+    void *score;                    /* [B, K] out */
+    const int32_t *excl_off, *excl; /* the exclusions, as R(sbr_nn_topk), or NULL */
+} sbr_score_call;
+
+/* The scoring hook: a model whose score of a candidate is not S . E (TAGNN:
+ * a target-aware term per candidate) scores the catalogue itself. NULL in
+ * sbr_model_def.score: the step's catalogue ops (score_ce, topk). The step
+ * still owns the rest: the forward before, loss sums, Adam, the model's
+ * backward after (which reads what `train` left in the model's state). */
+typedef struct {
+    /* Op scratch of train and topk for batches up to dm's B x L, in bytes
+     * (instead of the catalogue ops'); it must not shrink as B or L grow. */
+    size_t (*scratch)(const sbr_model *m, const sbr_dims *dm, int chunk, int K);
+    /* After forward (train on): loss and lse of every row, and the gradient
+     * of sum_b dloss[b] loss[b] into dS, dE and the model's own buffers. */
+    void (*train)(sbr_model *m, const sbr_batch *b, const sbr_score_call *c);
+    /* After forward (evaluation): the K best items of every row, with the
+     * exclusions. */
+    void (*topk)(sbr_model *m, const sbr_batch *b, const sbr_score_call *c);
+} sbr_model_scoring;
+
 struct sbr_model_def {
     const char *name;          /* as in models.def */
     const char *about;         /* one line: sbr-train --help */
@@ -64,6 +101,8 @@ struct sbr_model_def {
     void (*forward)(sbr_model *m, const sbr_batch *b, void *S, int train);
     /* Accumulates parameter gradients from dS [B, U, d] (after forward). */
     void (*backward)(sbr_model *m, const sbr_batch *b, const void *dS);
+    /* Its own scoring of the catalogue, or NULL: S . E (sbr_model_scoring). */
+    const sbr_model_scoring *score;
 };
 
 /* sbr_model_defaults for a definition given. */

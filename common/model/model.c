@@ -120,6 +120,17 @@ static size_t catalogue_scratch(sbr_prec prec, int B, int U, int N, int d, int K
     return a > b ? a : b;
 }
 
+/* Scratch of the step's scoring for batches up to B x L: the model's own
+ * (def->score) or the catalogue ops'. */
+static size_t scoring_scratch(const sbr_model *m, int B, int L, int K, int chunk)
+{
+    if (m->def->score) {
+        sbr_dims dm = {B, L, 0, 0, 0};
+        return m->def->score->scratch(m, &dm, chunk, K);
+    }
+    return catalogue_scratch(m->prec, B, m->interests, m->cfg.n_items, m->d, K, chunk);
+}
+
 /* --- creation ------------------------------------------------------------- */
 
 int sbr_model_resolve(sbr_model *m, const sbr_model_def *def, sbr_err *e)
@@ -181,8 +192,8 @@ static int compute_memory(sbr_model *m, sbr_err *e)
     m->act_bytes = (step_bytes + SBR_ARENA_ALIGN) + sizing.used + SBR_ARENA_ALIGN;
     int N = c->n_items, chunk = c->chunk > 0 ? c->chunk : 2048, K = c->max_k > 0 ? c->max_k : 100;
     size_t sc = m->def->scratch(m, &dm);
-    size_t s1 = catalogue_scratch(m->prec, m->max_B, m->interests, N, m->d, K,
-                                  op_chunk(m->prec, N, chunk, m->max_B, m->interests));
+    size_t s1 = scoring_scratch(m, m->max_B, cap.L, K,
+                                op_chunk(m->prec, N, chunk, m->max_B, m->interests));
     m->scratch_bytes = sc > s1 ? sc : s1;
     if (!(m->act_mem = al->alloc(m->act_bytes, al->user)))
         return sbr_errf(e, "out of %s memory for activations (%zu bytes)",
@@ -275,7 +286,7 @@ void sbr_model_free(sbr_model *m)
  * call with other sizes must still fit, or it is a caller's bug. */
 static void check_fits(const sbr_model *m, const sbr_batch *b, int K, int chunk)
 {
-    size_t need = catalogue_scratch(m->prec, b->B, m->interests, m->cfg.n_items, m->d, K, chunk);
+    size_t need = scoring_scratch(m, b->B, b->L, K, chunk);
     if (need > m->scratch_bytes || b->B > m->max_B || b->L > m->max_L || K > m->cfg.max_k)
         sbr_fatal("internal error: a batch of %d x %d with chunk %d and K %d needs %zu bytes of "
                   "op scratch; the model reserved %zu for batch %d x %d, chunk %d, K %d", b->B,

@@ -3,7 +3,9 @@
  *
  * A model maps a batch of session prefixes to session vectors S [B, U, d]
  * (U = 1 but for models with several interests); the step scores S against
- * the item table E with the fused score + CE op (or ranks with top-K).
+ * the item table E with the fused score + CE op (or ranks with top-K), or
+ * hands the scoring to the model where its candidates are not scored by
+ * S . E (sbr_model_def.score, model/def.h: TAGNN).
  *
  * Each model is one file, common/models/NAME.c, registered by one line of
  * common/models/models.def. Its body is written once against the op library

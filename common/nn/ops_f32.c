@@ -27,3 +27,4 @@
 #include "nn/score_multi.inc"
 #include "nn/prelu.inc"
 #include "nn/sgat.inc"
+#include "nn/target_score.inc"

@@ -28,3 +28,4 @@
 #include "nn/score_multi.inc"
 #include "nn/prelu.inc"
 #include "nn/sgat.inc"
+#include "nn/target_score.inc"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# NARM, STAMP, SR-GNN, LESSR and mean (the walkthrough model) end to end on a small synthetic dataset, with and
+# NARM, STAMP, SR-GNN, TAGNN, LESSR and mean (the walkthrough model) end to end on a small synthetic dataset, with and
 # without CLIP-SBR cluster prompts: train one epoch, rank the test split,
 # score; each must clearly beat a popularity ranking. Plus: the model file
 # says which model it holds, and the same seed gives the same parameters.
@@ -59,6 +59,21 @@ train_score mean mean-clip --clusters "$T/c.sbr"
 # dataset too slowly at 0.001 for one epoch (HR@20 35 there, 65 here).
 train_score lessr lessr --lr 0.003
 train_score lessr lessr-clip --lr 0.003 --clusters "$T/c.sbr"
+
+train_score tagnn tagnn
+train_score tagnn tagnn-clip --clusters "$T/c.sbr"
+
+# TAGNN ranks through its own scoring hook (model/def.h), and the exclusions
+# of --exclude-seen must reach it: rank a prefix, feed its top three back as
+# a prefix (items the model ranks high for themselves), none may come back.
+first=$("$B/sbr-inspect" -t items.original "$T/s.sbr" | sed -n '2,4p' | tr '\n' ' ')
+check_sh "tagnn: text mode ranks" 0 "echo '$first' | '$B/sbr-infer' --stdin-text -q --threads 1 -k 10 '$T/tagnn.model'"
+head -1 "$T/out" | tr ' ' '\n' | grep . | head -3 >"$T/seen"
+check_sh "tagnn: --exclude-seen" 0 "tr '\n' ' ' <'$T/seen' | '$B/sbr-infer' --stdin-text --exclude-seen -q --threads 1 -k 10 '$T/tagnn.model'"
+check_true "tagnn: no item of the prefix in its list" "[ -s '$T/seen' ] && ! tr ' ' '\n' <'$T/out' | grep -qxF -f '$T/seen'"
+check "tagnn: exclude-seen lists of the test split" 0 "$B/sbr-infer" -q --threads 1 --exclude-seen \
+    -o "$T/tagnn-ns.topk" "$T/tagnn.model" "$T/s.sbr"
+check "tagnn: next-unseen scoring" 0 "$B/sbr-score" -q --next-unseen "$T/tagnn-ns.topk"
 
 check "STAMP again with the same seed" 0 "$B/sbr-train" -q -m stamp -e 1 --threads 1 --no-test \
     --lr 0.005 -o "$T/stamp2.model" "$T/s.sbr"

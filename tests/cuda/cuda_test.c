@@ -194,3 +194,43 @@ int ct_check_bits(const char *what, const void *dev, const void *host, size_t by
 }
 
 double ct_last_ratio(void) { return last_ratio; }
+
+/* GPU and CPU agree rank by rank, except where two scores are within the
+ * tolerance of each other (a near tie may swap with other rounding). */
+void ct_topk_compare(const ct_ibuf *idx, const ct_buf *sc, int B, int K)
+{
+    sbr_nn_cuda_sync(ct_ctx());
+    int32_t gi[512];
+    float gs[512];
+    int swaps = 0;
+    for (int b = 0; b < B; b++) {
+        sbr_cuda_d2h(gi, idx->d + (size_t)b * K, (size_t)K * sizeof(int32_t));
+        sbr_cuda_d2h(gs, sc->d + (size_t)b * K, (size_t)K * sizeof(float));
+        for (int r = 0; r < K; r++) {
+            int32_t ci = idx->h[(size_t)b * K + r];
+            float cs = sc->h[(size_t)b * K + r];
+            double tol = 1e-5 + 1e-4 * fabs(cs);
+            if (!(fabs(gs[r] - cs) <= tol) && !(isinf(cs) && gs[r] == cs)) {
+                harness_fail(__FILE__, __LINE__, "topk row %d rank %d: score gpu %.9g cpu %.9g",
+                             b, r, gs[r], cs);
+                return;
+            }
+            if (gi[r] != ci) {
+                /* allowed only for a near tie with the neighbouring rank, or
+                 * at the last rank with the first item left out (its score,
+                 * checked above, is then within the tolerance) */
+                int near = (r > 0 && fabs(sc->h[(size_t)b * K + r - 1] - cs) <= 2 * tol) ||
+                           (r + 1 < K && fabs(sc->h[(size_t)b * K + r + 1] - cs) <= 2 * tol) ||
+                           r == K - 1;
+                if (!near) {
+                    harness_fail(__FILE__, __LINE__, "topk row %d rank %d: item gpu %d cpu %d", b,
+                                 r, gi[r], ci);
+                    return;
+                }
+                swaps++;
+            }
+        }
+    }
+    if (swaps)
+        printf("    (%d near-tie swaps)\n", swaps);
+}

@@ -69,6 +69,10 @@ ct_bbuf ct_bytes_out(size_t n);
 int ct_check(const char *what, ct_buf b, double rtol, double atol);
 /* The same, bit for bit. */
 int ct_check_bits(const char *what, const void *dev, const void *host, size_t bytes);
+/* A top-K of the GPU (idx->d, sc->d) against the CPU's (idx->h, sc->h), [B,
+ * K]: scores within 1e-5 + 1e-4 |cpu| rank by rank, the same items but for
+ * near ties (reported through harness_fail). */
+void ct_topk_compare(const ct_ibuf *idx, const ct_buf *sc, int B, int K);
 /* Largest |gpu - cpu| / (atol + rtol |cpu|) of the last ct_check (for reports). */
 double ct_last_ratio(void);
 

@@ -88,45 +88,6 @@ TEST(cuda_score_ce_train_is_forward_then_backward)
     score_ce_train_case(64, 20000, 48, 8192);   /* three chunks: recomputed */
 }
 
-/* GPU and CPU agree rank by rank, except where two scores are within the
- * tolerance of each other (a near tie may swap with other rounding). */
-static void topk_compare(const ct_ibuf *idx, const ct_buf *sc, int B, int K)
-{
-    sbr_nn_cuda_sync(ct_ctx());
-    int32_t gi[512];
-    float gs[512];
-    int swaps = 0;
-    for (int b = 0; b < B; b++) {
-        sbr_cuda_d2h(gi, idx->d + (size_t)b * K, (size_t)K * sizeof(int32_t));
-        sbr_cuda_d2h(gs, sc->d + (size_t)b * K, (size_t)K * sizeof(float));
-        for (int r = 0; r < K; r++) {
-            int32_t ci = idx->h[(size_t)b * K + r];
-            float cs = sc->h[(size_t)b * K + r];
-            double tol = RED_ATOL + RED_RTOL * fabs(cs);
-            if (!(fabs(gs[r] - cs) <= tol) && !(isinf(cs) && gs[r] == cs)) {
-                harness_fail(__FILE__, __LINE__, "topk row %d rank %d: score gpu %.9g cpu %.9g",
-                             b, r, gs[r], cs);
-                return;
-            }
-            if (gi[r] != ci) {
-                /* allowed only for a near tie with the neighbouring rank, or
-                 * at the last rank with the first item left out (its score,
-                 * checked above, is then within the tolerance) */
-                int near = (r > 0 && fabs(sc->h[(size_t)b * K + r - 1] - cs) <= 2 * tol) ||
-                           (r + 1 < K && fabs(sc->h[(size_t)b * K + r + 1] - cs) <= 2 * tol) ||
-                           r == K - 1;
-                if (!near) {
-                    harness_fail(__FILE__, __LINE__, "topk row %d rank %d: item gpu %d cpu %d", b,
-                                 r, gi[r], ci);
-                    return;
-                }
-                swaps++;
-            }
-        }
-    }
-    if (swaps)
-        printf("    (%d near-tie swaps)\n", swaps);
-}
 
 static void topk_case_lim(int B, int N, int d, int K, int chunk, int with_excl, size_t limit);
 static void topk_case(int B, int N, int d, int K, int chunk, int with_excl)
@@ -157,7 +118,7 @@ static void topk_case_lim(int B, int N, int d, int K, int chunk, int with_excl, 
                     with_excl ? ex.h : NULL, cat);
     sbr_nn_topk_cuda(&gpu, idx.d, sc.d, S.d, E.d, K, with_excl ? off.d : NULL,
                      with_excl ? ex.d : NULL, cat);
-    topk_compare(&idx, &sc, B, K);
+    ct_topk_compare(&idx, &sc, B, K);
 }
 
 TEST(cuda_topk)
@@ -258,7 +219,7 @@ static void score_multi_case(int B, int U, int N, int d, int chunk, int pool)
     sbr_nn_ctx *cpu2 = ct_cpu_ctx(sbr_nn_topk_multi_scratch_f32(cat, K));
     sbr_nn_topk_multi_f32(cpu2, idx.h, sc.h, S.h, E.h, K, NULL, NULL, cat);
     sbr_nn_topk_multi_cuda(ct_ctx(), idx.d, sc.d, S.d, E.d, K, NULL, NULL, cat);
-    topk_compare(&idx, &sc, B, K);
+    ct_topk_compare(&idx, &sc, B, K);
 }
 
 TEST(cuda_score_multi_and_topk_multi)

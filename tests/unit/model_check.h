@@ -41,6 +41,11 @@ typedef struct {
 int model_fx_run(model_fx *f, const char *name, int layers);
 void model_fx_free(model_fx *f);
 const double *model_fx_param(const model_fx *f, const char *pname);
+/* SR-GNN's official forward on one prefix of len <= 8 clicks, d <= 8
+ * (test_model_srgnn.c): S [d], and V [len, d] the clicks' states (or NULL);
+ * softmax: the readout's weights softmaxed over the prefix (TAGNN). */
+void srgnn_reference(const model_fx *f, const int32_t *it, int len, int steps, int softmax,
+                     double *S, double *V);
 /* y [out] = W x + b (b may be NULL), W [out, in]; the logistic function. */
 void ref_linear(double *y, const double *w, const double *b, const double *x, int in, int out);
 double ref_sigmoid(double x);

@@ -156,7 +156,7 @@ static void two_backward(sbr_model *m, const sbr_batch *b, const void *dS)
 static const sbr_opt two_opts[] = {SBR_OPT_DIM(4), SBR_OPT_MAX_LEN(5), {0}};
 static const sbr_model_def two_def = {"two", "a test", "none", 0, two_opts, NULL,
                                       sizeof(two_state), NULL, two_declare, two_layout,
-                                      two_scratch, two_forward, two_backward};
+                                      two_scratch, two_forward, two_backward, NULL};
 
 static void two_create(void *arg)
 {

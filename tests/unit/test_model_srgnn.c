@@ -36,8 +36,10 @@ TEST(model_srgnn_fullsize)
 /* The official model.py on one prefix, dense, from the item ids: nodes are
  * the unique items, A_in[i][j] = edge(j -> i) / indeg(i), A_out[i][j] =
  * edge(i -> j) / outdeg(i) (utils.get_slice, each edge counted once), `steps`
- * GNNCell steps, then compute_scores' hybrid readout. */
-static void srgnn_reference(const model_fx *f, const int32_t *it, int len, int steps, double *S)
+ * GNNCell steps, then compute_scores' hybrid readout (softmax: its weights
+ * softmaxed over the prefix, TAGNN). V [len, d]: the clicks' states, or NULL. */
+void srgnn_reference(const model_fx *f, const int32_t *it, int len, int steps, int softmax,
+                     double *S, double *V)
 {
     enum { MX = 8, D = 8 };
     int d = f->m.d, n = 0, alias[MX];
@@ -98,16 +100,23 @@ static void srgnn_reference(const model_fx *f, const int32_t *it, int len, int s
     double q1[D], t[D], c[2 * D] = {0};
     ref_linear(q1, model_fx_param(f, "linear_one.w"), model_fx_param(f, "linear_one.b"), vl, d, d);
     const double *w3 = model_fx_param(f, "linear_three.w");
+    double alpha[MX], mx = -INFINITY, sum = 0;
     for (int j = 0; j < len; j++) {
         const double *v = h[alias[j]];
         ref_linear(t, model_fx_param(f, "linear_two.w"), model_fx_param(f, "linear_two.b"), v, d,
                    d);
-        double alpha = 0;
+        alpha[j] = 0;
         for (int k = 0; k < d; k++)
-            alpha += w3[k] * ref_sigmoid(q1[k] + t[k]);
-        for (int k = 0; k < d; k++)
-            c[k] += alpha * v[k];
+            alpha[j] += w3[k] * ref_sigmoid(q1[k] + t[k]);
+        mx = fmax(mx, alpha[j]);
+        if (V)
+            memcpy(V + (size_t)j * d, v, sizeof(double) * d);
     }
+    for (int j = 0; softmax && j < len; j++)
+        sum += exp(alpha[j] - mx);
+    for (int j = 0; j < len; j++)
+        for (int k = 0; k < d; k++)
+            c[k] += (softmax ? exp(alpha[j] - mx) / sum : alpha[j]) * h[alias[j]][k];
     memcpy(c + d, vl, sizeof(double) * d);
     ref_linear(S, model_fx_param(f, "linear_transform.w"), model_fx_param(f, "linear_transform.b"),
                c, 2 * d, d);
@@ -120,7 +129,7 @@ static void srgnn_check_reference(int steps)
     int d = f.m.d, L = f.bb.b.L;
     double worst = 0, S[8];
     for (int b = 0; b < f.B; b++) {
-        srgnn_reference(&f, f.bb.b.items + b * L, f.bb.b.len[b], steps, S);
+        srgnn_reference(&f, f.bb.b.items + b * L, f.bb.b.len[b], steps, 0, S, NULL);
         for (int k = 0; k < d; k++)
             worst = fmax(worst, fabs(S[k] - f.S[b * d + k]));
     }

@@ -1,5 +1,7 @@
 /* The steps every model shares, compiled per precision: loss and gradients
- * through the fused score + CE, the Adam update, top-K ranking. */
+ * through the fused score + CE, the Adam update, top-K ranking. A model with
+ * its own scoring (def->score: TAGNN) takes the place of the catalogue ops
+ * and nothing else. */
 #include "model/body.h"
 
 /* The step's own buffers, laid out with the model's activations. */
@@ -120,7 +122,11 @@ static double R(step_loss_grad)(sbr_model *m, const sbr_batch *b, int train, int
     sbr_dev_fill(m->prec, s->dloss, 1.0 / B, B);
     sbr_dev_fill(m->prec, s->dS, 0, (int64_t)B * U * d);
     sbr_nn_scoring cat = {B, U, N, d, chunk, m->pool_sum != 0};
-    if (U == 1) {
+    if (m->def->score) { /* the model scores the catalogue itself (def.h) */
+        sbr_score_call c = {.S = s->S, .E = E, .chunk = chunk, .loss = s->loss, .lse = s->lse,
+                            .dloss = s->dloss, .dS = s->dS, .dE = dE};
+        m->def->score->train(m, b, &c);
+    } else if (U == 1) {
         R(sbr_nn_score_ce_train)(&m->ctx, s->loss, s->lse, s->dS, dE, s->dloss, s->S, E,
                                  b->target, R(step_keep)(m), cat);
     } else {
@@ -184,7 +190,11 @@ static void R(step_topk)(sbr_model *m, const sbr_batch *b, int K, int chunk, int
     m->xloss = NULL;
     m->def->forward(m, b, s->S, 0);
     sbr_nn_scoring cat = {B, U, N, d, chunk, m->pool_sum != 0};
-    if (U == 1)
+    if (m->def->score) {
+        sbr_score_call c = {.S = s->S, .E = E, .chunk = chunk, .K = K, .idx = s->idx,
+                            .score = s->score, .excl_off = doff, .excl = dex};
+        m->def->score->topk(m, b, &c);
+    } else if (U == 1)
         R(sbr_nn_topk)(&m->ctx, s->idx, s->score, s->S, E, K, doff, dex, cat);
     else
         R(sbr_nn_topk_multi)(&m->ctx, s->idx, s->score, s->S, E, K, doff, dex, cat);
