@@ -13,6 +13,8 @@
  * has none). docs/MODELS.md. */
 #include "model/body.h"
 
+#include "model/body/sessgraph.h"
+
 static const sbr_opt opts[] = {
     SBR_OPT_DIM(100),
     SBR_OPT_I("layers", 1, 1, 64, "gated graph steps"),
@@ -30,16 +32,10 @@ typedef struct {
 } weights;
 
 typedef struct {
-    R(sbr_front_act) front;   /* the front's use on the nodes */
-    /* the GGNN's saved hsteps [layers, T, d] (its inputs; hsteps[0] is the front's
-     * H0), a [layers, T, 2d], gates [layers, T, 3d], ghn [layers, T, d] */
-    R(sbr_nn_ggnn_saved) gg;
-    real *H0d, *Hout;         /* [T, d] H0 after dropout; the GGNN's output */
-    uint8_t *mask;            /* [T, d] */
-    real *hin;                /* the GGNN's input: H0d, or H0 */
-    real *hseq, *sg;          /* [B L, d] the clicks' node states; the readout's gates */
+    R(sbr_sgraph) sg;         /* the session-graph encoder: hseq [B L, d], vl [B, d] */
+    real *gate;               /* [B L, d] the readout's gates */
     real *alpha;              /* [B, L] */
-    real *vl, *q1, *ra;       /* [B, d] */
+    real *q1, *ra;            /* [B, d] */
     real *c;                  /* [B, 2d] [a ; v_last] */
     real *g;                  /* the gradient buffers (grads), zeroed together */
 } acts;
@@ -50,17 +46,15 @@ typedef struct {
     real *dra, *dvl, *dq1;    /* [B, d] */
     real *dhseq, *dsg, *dpre; /* [B L, d] */
     real *dalpha;             /* [B L] */
-    real *dHout, *dH0d, *dH0; /* [T, d] */
 } grads;
 
-static size_t cut_grads(grads *g, real *base, size_t B, size_t L, size_t T, size_t d)
+static size_t cut_grads(grads *g, real *base, size_t B, size_t L, size_t d)
 {
     R(sbr_carve) c = {base, 0};
     g->dc = R(sbr_cut)(&c, 2 * B * d);
     g->dra = R(sbr_cut)(&c, B * d), g->dvl = R(sbr_cut)(&c, B * d), g->dq1 = R(sbr_cut)(&c, B * d);
     g->dhseq = R(sbr_cut)(&c, B * L * d), g->dsg = R(sbr_cut)(&c, B * L * d);
     g->dpre = R(sbr_cut)(&c, B * L * d), g->dalpha = R(sbr_cut)(&c, B * L);
-    g->dHout = R(sbr_cut)(&c, T * d), g->dH0d = R(sbr_cut)(&c, T * d), g->dH0 = R(sbr_cut)(&c, T * d);
     return c.n;
 }
 
@@ -68,8 +62,6 @@ typedef struct {
     R(sbr_front) front;
     weights w, g;
     acts a;
-    int steps;
-    double p, p_used;
 } state;
 
 static void declare(sbr_model *m)
@@ -78,20 +70,11 @@ static void declare(sbr_model *m)
     weights *w = &st->w;
     int64_t d = m->d;
     sbr_init_kind u = SBR_INIT_UNIFORM;
-    st->steps = sbr_cfg_int(&m->cfg, "layers");
-    st->p = sbr_cfg_get(&m->cfg, "dropout");
+    st->a.sg.steps = sbr_cfg_int(&m->cfg, "layers");
+    st->a.sg.p = sbr_cfg_get(&m->cfg, "dropout");
     R(sbr_front_declare)(m, &st->front);
     sbr_weights(m, &st->w, &st->g, sizeof st->w);
-    sbr_param(m, &w->gnn.w_in, "gnn.w_in", SBR_SHAPE(d, d), u, 0);
-    sbr_param(m, &w->gnn.b_in, "gnn.b_in", SBR_SHAPE(d), u, 0);
-    sbr_param(m, &w->gnn.w_out, "gnn.w_out", SBR_SHAPE(d, d), u, 0);
-    sbr_param(m, &w->gnn.b_out, "gnn.b_out", SBR_SHAPE(d), u, 0);
-    sbr_param(m, &w->gnn.b_iah, "gnn.b_iah", SBR_SHAPE(d), u, 0);
-    sbr_param(m, &w->gnn.b_oah, "gnn.b_oah", SBR_SHAPE(d), u, 0);
-    sbr_param(m, &w->gnn.w_ih, "gnn.w_ih", SBR_SHAPE(3 * d, 2 * d), u, 0);
-    sbr_param(m, &w->gnn.b_ih, "gnn.b_ih", SBR_SHAPE(3 * d), u, 0);
-    sbr_param(m, &w->gnn.w_hh, "gnn.w_hh", SBR_SHAPE(3 * d, d), u, 0);
-    sbr_param(m, &w->gnn.b_hh, "gnn.b_hh", SBR_SHAPE(3 * d), u, 0);
+    R(sbr_ggnn_declare)(m, &w->gnn, "gnn", u, 0);
     sbr_param(m, &w->w1, "linear_one.w", SBR_SHAPE(d, d), u, 0);
     sbr_param(m, &w->b1, "linear_one.b", SBR_SHAPE(d), u, 0);
     sbr_param(m, &w->w2, "linear_two.w", SBR_SHAPE(d, d), u, 0);
@@ -105,20 +88,16 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
 {
     state *st = SBR_STATE(state, m);
     acts *a = &st->a;
-    size_t B = (size_t)dm->B, BL = B * dm->L, d = (size_t)m->d, Td = (size_t)dm->T * d,
-           s = (size_t)st->steps;
-    R(sbr_front_layout)(&st->front, &a->front, l, dm->T);
-    SBR_LAY(l, a->gg.hsteps, s * Td), SBR_LAY(l, a->H0d, Td), SBR_LAY(l, a->Hout, Td);
-    SBR_LAY(l, a->mask, Td), SBR_LAY(l, a->gg.a, s * 2 * Td), SBR_LAY(l, a->gg.gates, s * 3 * Td);
-    SBR_LAY(l, a->gg.ghn, s * Td), SBR_LAY(l, a->hseq, BL * d), SBR_LAY(l, a->sg, BL * d);
-    SBR_LAY(l, a->alpha, BL), SBR_LAY(l, a->vl, B * d), SBR_LAY(l, a->q1, B * d);
+    size_t B = (size_t)dm->B, BL = B * dm->L, d = (size_t)m->d;
+    R(sbr_sgraph_layout)(&st->front, &a->sg, l, dm, m->d);
+    SBR_LAY(l, a->gate, BL * d), SBR_LAY(l, a->alpha, BL), SBR_LAY(l, a->q1, B * d);
     SBR_LAY(l, a->ra, B * d), SBR_LAY(l, a->c, 2 * B * d);
-    SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, dm->L, dm->T, d));
+    SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, dm->L, d));
 }
 
 static size_t scratch(const sbr_model *m, const sbr_dims *dm)
 {
-    return R(sbr_nn_ggnn_scratch)(dm->T, m->d);
+    return R(sbr_sgraph_scratch)(dm, m->d);
 }
 
 static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
@@ -126,28 +105,16 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     state *st = SBR_STATE(state, m);
     acts *a = &st->a;
     const weights *w = &st->w;
-    const sbr_batch_nodes *nd = b->nodes;
-    const sbr_batch_adj *g = b->adj;
     sbr_nn_ctx *ctx = &m->ctx;
-    int B = b->B, L = b->L, d = m->d, T = nd->T;
-    /* node states: the front writes H0 into the GGNN's first saved input,
-     * hsteps[0] (no copy there when the dropout hands H0 on) */
-    real *H0 = a->gg.hsteps;
-    R(sbr_front_forward)(m, &st->front, &a->front, H0, nd->uniq, nd->cuniq, T, b);
-    st->p_used = train ? st->p : 0;
-    a->hin = R(sbr_dropout)(m, a->H0d, a->mask, H0, T * d, st->p_used, train);
-    R(sbr_nn_ggnn_graph) gg = {g->in_off, g->in_idx, g->in_w, g->out_off, g->out_idx, g->out_w,
-                               NULL, NULL, T};
-    R(sbr_nn_ggnn_forward)(ctx, a->Hout, &a->gg, a->hin, &gg, &w->gnn, d, st->steps);
-    /* per-click states and the last click's */
-    R(sbr_nn_session_nodes_forward)(ctx, a->hseq, a->vl, a->Hout, nd->alias, nd->last_node,
-                                     nd->node_sess, B, L, T, d);
-    /* readout: sg = sigmoid(W2 v_i + b2 + W1 v_last + b1), alpha = sg w3 */
+    int B = b->B, L = b->L, d = m->d;
+    R(sbr_sgraph_forward)(m, &st->front, &w->gnn, &a->sg, b, train);
+    const real *hseq = a->sg.hseq, *vl = a->sg.vl;
+    /* readout: gate = sigmoid(W2 v_i + b2 + W1 v_last + b1), alpha = gate w3 */
     R(sbr_nn_additive_gate_w) gate = {w->w2, w->b2, w->w1, w->b1};
     sbr_nn_seq_shape sh = {B, L, d, d};
-    R(sbr_nn_additive_gate_forward)(ctx, a->sg, a->q1, a->hseq, a->vl, &gate, sh);
-    R(sbr_nn_attn_pool_forward)(ctx, a->ra, a->alpha, a->sg, w->w3, a->hseq, b->len, sh);
-    R(sbr_nn_concat_forward)(ctx, a->c, a->ra, a->vl, B, d, d);
+    R(sbr_nn_additive_gate_forward)(ctx, a->gate, a->q1, hseq, vl, &gate, sh);
+    R(sbr_nn_attn_pool_forward)(ctx, a->ra, a->alpha, a->gate, w->w3, hseq, b->len, sh);
+    R(sbr_nn_concat_forward)(ctx, a->c, a->ra, vl, B, d, d);
     R(sbr_nn_linear_forward)(ctx, Sv, a->c, w->wt, w->bt, B, 2 * d, d);
 }
 
@@ -156,31 +123,21 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     state *st = SBR_STATE(state, m);
     acts *a = &st->a;
     const weights *w = &st->w, *gw = &st->g;
-    const sbr_batch_nodes *nd = b->nodes;
-    const sbr_batch_adj *g = b->adj;
     sbr_nn_ctx *ctx = &m->ctx;
-    int B = b->B, L = b->L, d = m->d, T = nd->T;
+    int B = b->B, L = b->L, d = m->d;
+    const real *hseq = a->sg.hseq, *vl = a->sg.vl;
     grads gr;
-    R(sbr_fill)(m, a->g, 0, (int64_t)cut_grads(&gr, a->g, B, L, T, d));
-    real *dc = gr.dc, *dra = gr.dra, *dvl = gr.dvl, *dq1 = gr.dq1, *dhseq = gr.dhseq,
-         *dsg = gr.dsg, *dpre = gr.dpre, *dalpha = gr.dalpha, *dHout = gr.dHout, *dH0d = gr.dH0d,
-         *dH0 = gr.dH0;
-    R(sbr_nn_linear_backward)(ctx, dc, gw->wt, gw->bt, dSv, a->c, w->wt, B, 2 * d, d);
-    R(sbr_nn_concat_backward)(ctx, dra, dvl, dc, B, d, d);
+    R(sbr_fill)(m, a->g, 0, (int64_t)cut_grads(&gr, a->g, B, L, d));
+    R(sbr_nn_linear_backward)(ctx, gr.dc, gw->wt, gw->bt, dSv, a->c, w->wt, B, 2 * d, d);
+    R(sbr_nn_concat_backward)(ctx, gr.dra, gr.dvl, gr.dc, B, d, d);
     R(sbr_nn_additive_gate_w) gate = {w->w2, w->b2, w->w1, w->b1},
                               dgate = {gw->w2, gw->b2, gw->w1, gw->b1};
     sbr_nn_seq_shape sh = {B, L, d, d};
-    R(sbr_nn_attn_pool_backward)(ctx, dsg, gw->w3, dhseq, dalpha, dra, a->alpha, a->sg, w->w3,
-                                 a->hseq, b->len, sh);
-    R(sbr_nn_additive_gate_backward)(ctx, dhseq, dvl, &dgate, dpre, dq1, dsg, a->sg, a->hseq,
-                                     a->vl, &gate, sh);
-    R(sbr_nn_session_nodes_backward)(ctx, dHout, dhseq, dvl, nd->alias, nd->last_node,
-                                      nd->node_sess, B, L, T, d);
-    R(sbr_nn_ggnn_graph) gg = {g->in_off, g->in_idx, g->in_w, g->out_off, g->out_idx, g->out_w,
-                               g->in_tw, g->out_tw, T};
-    R(sbr_nn_ggnn_backward)(ctx, dH0d, &gw->gnn, dHout, &a->gg, &gg, &w->gnn, d, st->steps);
-    R(sbr_front_backward)(m, &st->front, &a->front,
-                          R(sbr_dropout_backward)(m, dH0, dH0d, a->mask, T * d, st->p_used));
+    R(sbr_nn_attn_pool_backward)(ctx, gr.dsg, gw->w3, gr.dhseq, gr.dalpha, gr.dra, a->alpha,
+                                 a->gate, w->w3, hseq, b->len, sh);
+    R(sbr_nn_additive_gate_backward)(ctx, gr.dhseq, gr.dvl, &dgate, gr.dpre, gr.dq1, gr.dsg,
+                                     a->gate, hseq, vl, &gate, sh);
+    R(sbr_sgraph_backward)(m, &st->front, &w->gnn, &gw->gnn, &a->sg, b, gr.dhseq, gr.dvl);
 }
 
 SBR_MODEL_DEF(srgnn) = {

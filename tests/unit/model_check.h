@@ -44,5 +44,18 @@ const double *model_fx_param(const model_fx *f, const char *pname);
 /* y [out] = W x + b (b may be NULL), W [out, in]; the logistic function. */
 void ref_linear(double *y, const double *w, const double *b, const double *x, int in, int out);
 double ref_sigmoid(double x);
+/* SR-GNN's gated graph steps (parameters gnn.*) on one prefix of item ids
+ * it [len], written from its official model.py: hseq [len, d] the clicks'
+ * node states (len <= 8, d <= 8). */
+void ref_ggnn_clicks(const model_fx *f, const int32_t *it, int len, int steps, double *hseq);
+/* A post-norm transformer block (RecBole's TransformerLayer), parameters
+ * PREFIX.wq ... PREFIX.ln2_b of f, on x [n, d] -> y [n, d] (n, d <= 8, dff
+ * <= 512). */
+typedef struct {
+    int nh, dff, causal, gelu; /* heads; FFN size; keys j <= i only; GELU (else ReLU) */
+    double eps;                /* the layer norms' */
+} ref_blk_cfg;
+void ref_trm_block(const model_fx *f, const char *prefix, const double *x, int n,
+                   const ref_blk_cfg *c, double *y);
 
 #endif
