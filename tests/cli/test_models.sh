@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# NARM, STAMP, SR-GNN, GC-SAN and mean (the walkthrough model) end to end on a small synthetic dataset, with and
+# NARM, STAMP, SR-GNN, GC-SAN, CORE and mean (the walkthrough model) end to end on a small synthetic dataset, with and
 # without CLIP-SBR cluster prompts: train one epoch, rank the test split,
 # score; each must clearly beat a popularity ranking. Plus: the model file
 # says which model it holds, and the same seed gives the same parameters.
@@ -55,6 +55,9 @@ train_score srgnn srgnn
 train_score srgnn srgnn-clip --clusters "$T/c.sbr"
 train_score gcsan gcsan
 train_score gcsan gcsan-clip --clusters "$T/c.sbr"
+train_score core core
+train_score core core-clip --clusters "$T/c.sbr"
+train_score core core-ave --encoder ave
 train_score mean mean
 train_score mean mean-clip --clusters "$T/c.sbr"
 

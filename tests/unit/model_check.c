@@ -154,12 +154,26 @@ int model_fullsize_check(const char *name, int clip)
     return model_fullsize_check_with(name, clip, NULL);
 }
 
+static int fullsize_check(const char *name, int clip, model_prep_fn prep, model_cfg_fn adjust);
+
 int model_fullsize_check_with(const char *name, int clip, model_prep_fn prep)
+{
+    return fullsize_check(name, clip, prep, NULL);
+}
+
+int model_fullsize_check_cfg(const char *name, int clip, model_cfg_fn adjust)
+{
+    return fullsize_check(name, clip, NULL, adjust);
+}
+
+static int fullsize_check(const char *name, int clip, model_prep_fn prep, model_cfg_fn adjust)
 {
     enum { S = 100, LEN = 51, N = 160 };
     sbr_model_cfg cfg;
     if (sbr_model_defaults(name, &cfg))
         return -1;
+    if (adjust)
+        adjust(&cfg);
     cfg.n_items = N;
     cfg.n_clusters = clip ? 5 : 0;
     int max_len = sbr_cfg_int(&cfg, "max_len");

@@ -25,6 +25,9 @@ int model_fullsize_check(const char *name, int clip);
  * is built; prep returns -1 with e set on failure. */
 typedef int (*model_prep_fn)(sbr_model *m, sbr_err *e);
 int model_fullsize_check_with(const char *name, int clip, model_prep_fn prep);
+/* The same after adjust(cfg) on the defaults (e.g. a temperature that keeps
+ * the first loss near log N). */
+int model_fullsize_check_cfg(const char *name, int clip, model_cfg_fn adjust);
 
 /* A tiny model in double and its S [B, d] in evaluation mode for every
  * prefix of the five sessions fx_off/fx_items, for forward checks against
