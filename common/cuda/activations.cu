@@ -52,6 +52,19 @@ __global__ void k_softplus_b(float *dx, const float *dy, const float *x, int n)
     SBR_CUDA_FOR(i, n) dx[i] += dy[i] * sbr_sigmoidf(x[i]);
 }
 
+// gelu(x) = x Phi(x) (erf form), gelu' = Phi(x) + x phi(x)
+__global__ void k_gelu_f(float *y, const float *x, int n)
+{
+    SBR_CUDA_FOR(i, n) y[i] = x[i] * 0.5f * (1.0f + erff(x[i] * 0.70710678118654752440f));
+}
+__global__ void k_gelu_b(float *dx, const float *dy, const float *x, int n)
+{
+    SBR_CUDA_FOR(i, n) {
+        float v = x[i], cdf = 0.5f * (1.0f + erff(v * 0.70710678118654752440f));
+        dx[i] += dy[i] * (cdf + v * 0.39894228040143267794f * expf(-0.5f * v * v));
+    }
+}
+
 void sbr_nn_sigmoid_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *x, int n)
 {
     ACT_LAUNCH(k_sigmoid_f, "sigmoid_forward", n, y, x, n);
@@ -97,4 +110,13 @@ void sbr_nn_softplus_backward_cuda(sbr_nn_ctx *ctx, float *dx, const float *dy, 
                                    int n)
 {
     ACT_LAUNCH(k_softplus_b, "softplus_backward", n, dx, dy, x, n);
+}
+void sbr_nn_gelu_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *x, int n)
+{
+    ACT_LAUNCH(k_gelu_f, "gelu_forward", n, y, x, n);
+}
+void sbr_nn_gelu_backward_cuda(sbr_nn_ctx *ctx, float *dx, const float *dy, const float *x,
+                               int n)
+{
+    ACT_LAUNCH(k_gelu_b, "gelu_backward", n, dx, dy, x, n);
 }

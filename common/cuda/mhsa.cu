@@ -224,13 +224,20 @@ extern "C" size_t sbr_nn_mhsa_rng_count_cuda(int B, int L, int d, int nh)
     return sbr_nn_mhsa_rng_count_f32(B, L, d, nh);
 }
 
-// The CPU's scratch (g0..g3, datt, dq, dk, dv [BL, d], df [BL, dff]) plus
+// g0..g3, datt, dq, dk, dv [BL, d], df, fh [BL, dff]: the CPU's scratch
+static size_t mhsa_scratch_floats(int B, int L, int d, int dff)
+{
+    size_t BL = (size_t)B * L;
+    return 8 * BL * d + 2 * BL * dff;
+}
+
+// The CPU's scratch (g0..g3, datt, dq, dk, dv [BL, d], df, fh [BL, dff]) plus
 // sdot [B, nh, L] for the core's backward. heads are not an argument: the
 // bound takes nh <= d.
 extern "C" size_t sbr_nn_mhsa_scratch_cuda(int B, int L, int d, int dff)
 {
     size_t BL = (size_t)B * L;
-    return sbr_cuda_align256((8 * BL * d + BL * dff) * sizeof(float)) +
+    return sbr_cuda_align256(mhsa_scratch_floats(B, L, d, dff) * sizeof(float)) +
            sbr_cuda_align256(BL * (size_t)(d > 1 ? d : 1) * sizeof(float));
 }
 
@@ -325,6 +332,8 @@ static void mhsa_check(const char *op, sbr_nn_ctx *ctx, int B, int L, int d, int
     SBR_NN_REQUIRE(dff >= 0, op, "negative dff");
     SBR_NN_REQUIRE(!((flags & SBR_NN_MHSA_PRENORM) && (flags & SBR_NN_MHSA_PROXYSR)), op,
                    "PRENORM and PROXYSR do not combine");
+    SBR_NN_REQUIRE(!((flags & SBR_NN_MHSA_GELU) && (flags & SBR_NN_MHSA_PROXYSR)), op,
+                   "GELU and PROXYSR do not combine (ProxySR has no FFN)");
     size_t need = sbr_nn_mhsa_scratch_cuda(B, L, d, dff);
     SBR_NN_REQUIRE(ctx && (need == 0 || (ctx->scratch && ctx->scratch_bytes >= need)), op,
                    "scratch of %zu bytes, needs %zu", ctx ? ctx->scratch_bytes : 0, need);
@@ -378,8 +387,15 @@ void sbr_nn_mhsa_forward_cuda(sbr_nn_ctx *ctx, float *y, float *act, const float
     else
         sbr_nn_layernorm_forward_cuda(ctx, a.n2, a.m1, a.s1, a.r1, w->ln1_g, w->ln1_b, BL, d, eps);
     sbr_nn_linear_forward_cuda(ctx, a.f1, a.n2, w->w1, w->b1, BL, d, dff);
-    sbr_nn_relu_forward_cuda(ctx, a.f1, a.f1, BL * dff);
-    sbr_nn_linear_forward_cuda(ctx, a.r2, a.f1, w->w2, w->b2, BL, dff, d);
+    const float *h = a.f1; // the FFN's hidden activation
+    if (flags & SBR_NN_MHSA_GELU) { // f1 keeps the pre-activation, GELU's output in scratch
+        float *fh = (float *)ctx->scratch + 8 * BLd + (size_t)BL * dff;
+        sbr_nn_gelu_forward_cuda(ctx, fh, a.f1, BL * dff);
+        h = fh;
+    } else {
+        sbr_nn_relu_forward_cuda(ctx, a.f1, a.f1, BL * dff);
+    }
+    sbr_nn_linear_forward_cuda(ctx, a.r2, h, w->w2, w->b2, BL, dff, d);
     sbr_nn_mul_forward_cuda(ctx, a.r2, a.r2, a.ff, (int)BLd);
     sbr_nn_add_forward_cuda(ctx, a.r2, a.r2, a.n2, (int)BLd);
     if (pre)
@@ -409,8 +425,7 @@ void sbr_nn_mhsa_backward_cuda(sbr_nn_ctx *ctx, float *dx, const sbr_nn_mhsa_w_c
     float *g0 = (float *)ctx->scratch, *g1 = g0 + BLd, *g2 = g1 + BLd, *g3 = g2 + BLd;
     float *datt = g3 + BLd, *dq = datt + BLd, *dk = dq + BLd, *dv = dk + BLd, *df = dv + BLd;
     float *sdot = (float *)((char *)ctx->scratch +
-                            sbr_cuda_align256((8 * (size_t)BL * d + (size_t)BL * dff) *
-                                              sizeof(float)));
+                            sbr_cuda_align256(mhsa_scratch_floats(B, L, d, dff) * sizeof(float)));
     d2d(ctx, g0, dy, BLd);
     mask_rows(ctx, g0, len, B, L, d);
     zero(ctx, dq, 3 * BLd);
@@ -438,10 +453,21 @@ void sbr_nn_mhsa_backward_cuda(sbr_nn_ctx *ctx, float *dx, const sbr_nn_mhsa_w_c
     }
     d2d(ctx, g2, g1, BLd);
     sbr_nn_mul_forward_cuda(ctx, g3, g1, a.ff, (int)BLd);
-    zero(ctx, df, (size_t)BL * dff);
-    sbr_nn_linear_backward_cuda(ctx, df, G.w2, G.b2, g3, a.f1, w->w2, BL, dff, d);
-    relu_mask(ctx, df, a.f1, (size_t)BL * dff);
-    sbr_nn_linear_backward_cuda(ctx, g2, G.w1, G.b1, df, a.n2, w->w1, BL, d, dff);
+    size_t nf = (size_t)BL * dff;
+    zero(ctx, df, nf);
+    float *du = df; // dL/d(the FFN's pre-activation)
+    if (flags & SBR_NN_MHSA_GELU) { // f1: the pre-activation u; du through fh
+        float *fh = df + nf;
+        sbr_nn_gelu_forward_cuda(ctx, fh, a.f1, (int)nf);
+        sbr_nn_linear_backward_cuda(ctx, df, G.w2, G.b2, g3, fh, w->w2, BL, dff, d);
+        zero(ctx, fh, nf);
+        sbr_nn_gelu_backward_cuda(ctx, fh, df, a.f1, (int)nf);
+        du = fh;
+    } else {
+        sbr_nn_linear_backward_cuda(ctx, df, G.w2, G.b2, g3, a.f1, w->w2, BL, dff, d);
+        relu_mask(ctx, df, a.f1, nf);
+    }
+    sbr_nn_linear_backward_cuda(ctx, g2, G.w1, G.b1, du, a.n2, w->w1, BL, d, dff);
     zero(ctx, g1, BLd);
     if (pre)
         sbr_nn_layernorm_backward_cuda(ctx, g1, G.ln2_g, G.ln2_b, g2, a.r1,

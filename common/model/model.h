@@ -79,6 +79,10 @@ struct sbr_model {
     /* What the framework reads of the options (0 where a model has none). */
     int d, max_len, global_k, pool_sum;
     int interests;              /* U: session vectors per sample (1 but with interests) */
+    /* SBR_NEEDS_NORM_ITEMS: dropout on the candidate table before its
+     * normalisation in training steps (CORE's item_dropout; set by the
+     * model's declare, 0: none) */
+    double cand_dropout;
     /* Parameters, their gradients and the Adam state: one layout. */
     sbr_arena params, grads, adam_m, adam_v;
     sbr_init_kind init[SBR_MODEL_MAX_PARAMS];

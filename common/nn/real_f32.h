@@ -9,6 +9,7 @@
 #define r_log1p log1pf
 #define r_sqrt sqrtf
 #define r_tanh tanhf
+#define r_erf erff
 #define r_fabs fabsf
 #define r_pow powf
 #define cblas_Xgemm cblas_sgemm

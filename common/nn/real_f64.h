@@ -9,6 +9,7 @@
 #define r_log1p log1p
 #define r_sqrt sqrt
 #define r_tanh tanh
+#define r_erf erf
 #define r_fabs fabs
 #define r_pow pow
 #define cblas_Xgemm cblas_dgemm

@@ -10,6 +10,7 @@
 #undef r_log1p
 #undef r_sqrt
 #undef r_tanh
+#undef r_erf
 #undef r_fabs
 #undef r_pow
 #undef cblas_Xgemm

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# NARM, STAMP, SR-GNN, TAGNN, LESSR and mean (the walkthrough model) end to end on a small synthetic dataset, with and
+# NARM, STAMP, SR-GNN, TAGNN, GC-SAN, CORE, LESSR and mean (the walkthrough model) end to end on a small synthetic dataset, with and
 # without CLIP-SBR cluster prompts: train one epoch, rank the test split,
 # score; each must clearly beat a popularity ranking. Plus: the model file
 # says which model it holds, and the same seed gives the same parameters.
@@ -53,6 +53,11 @@ train_score stamp stamp --lr 0.005
 train_score stamp stamp-clip --lr 0.005 --clusters "$T/c.sbr"
 train_score srgnn srgnn
 train_score srgnn srgnn-clip --clusters "$T/c.sbr"
+train_score gcsan gcsan
+train_score gcsan gcsan-clip --clusters "$T/c.sbr"
+train_score core core
+train_score core core-clip --clusters "$T/c.sbr"
+train_score core core-ave --encoder ave
 train_score mean mean
 train_score mean mean-clip --clusters "$T/c.sbr"
 # LESSR at lr 0.003: its default d = 32 (the official code's) learns this tiny

@@ -153,14 +153,16 @@ TEST(cuda_mhsa_block)
     int B = 13, L = 21, d = 32, nh = 2, dff = 48;
     size_t BLd = (size_t)B * L * d;
     ct_ibuf len = seq_lengths(B, L);
-    int layouts[] = {0, SBR_NN_MHSA_PRENORM | SBR_NN_MHSA_CAUSAL, SBR_NN_MHSA_PROXYSR};
-    static const char *lname[] = {"post-norm", "pre-norm causal", "proxysr"};
+    int layouts[] = {0, SBR_NN_MHSA_PRENORM | SBR_NN_MHSA_CAUSAL, SBR_NN_MHSA_PROXYSR,
+                     SBR_NN_MHSA_GELU | SBR_NN_MHSA_CAUSAL};
+    static const char *lname[] = {"post-norm", "pre-norm causal", "proxysr",
+                                  "post-norm gelu causal"};
     sbr_nn_mhsa_w_f32 wh;
     sbr_nn_mhsa_w_cuda wd;
     size_t np = sbr_nn_mhsa_w_flat_f32(&wh, NULL, d, dff);
     CHECK_EQ_I64(sbr_nn_mhsa_w_flat_cuda(&wd, NULL, d, dff), np);
     size_t na = sbr_nn_mhsa_act_count_cuda(B, L, d, nh, dff);
-    for (int l = 0; l < 3; l++) {
+    for (int l = 0; l < 4; l++) {
         ct_buf x = ct_in(BLd, -1, 1), prm = ct_in(np, -0.3f, 0.3f);
         sbr_nn_mhsa_w_flat_f32(&wh, prm.h, d, dff);
         sbr_nn_mhsa_w_flat_cuda(&wd, prm.d, d, dff);

@@ -239,6 +239,8 @@ TEST(cuda_activations)
     act_case("leaky_relu", leaky_f32, leaky_cuda, leaky_b_f32, leaky_b_cuda, 0);
     act_case("softplus", sbr_nn_softplus_forward_f32, sbr_nn_softplus_forward_cuda,
              sbr_nn_softplus_backward_f32, sbr_nn_softplus_backward_cuda, 0);
+    act_case("gelu", sbr_nn_gelu_forward_f32, sbr_nn_gelu_forward_cuda, sbr_nn_gelu_backward_f32,
+             sbr_nn_gelu_backward_cuda, 0);
 }
 
 TEST(cuda_elementwise)

@@ -154,12 +154,26 @@ int model_fullsize_check(const char *name, int clip)
     return model_fullsize_check_with(name, clip, NULL);
 }
 
+static int fullsize_check(const char *name, int clip, model_prep_fn prep, model_cfg_fn adjust);
+
 int model_fullsize_check_with(const char *name, int clip, model_prep_fn prep)
+{
+    return fullsize_check(name, clip, prep, NULL);
+}
+
+int model_fullsize_check_cfg(const char *name, int clip, model_cfg_fn adjust)
+{
+    return fullsize_check(name, clip, NULL, adjust);
+}
+
+static int fullsize_check(const char *name, int clip, model_prep_fn prep, model_cfg_fn adjust)
 {
     enum { S = 100, LEN = 51, N = 160 };
     sbr_model_cfg cfg;
     if (sbr_model_defaults(name, &cfg))
         return -1;
+    if (adjust)
+        adjust(&cfg);
     cfg.n_items = N;
     cfg.n_clusters = clip ? 5 : 0;
     int max_len = sbr_cfg_int(&cfg, "max_len");
@@ -290,3 +304,135 @@ void ref_linear(double *y, const double *w, const double *b, const double *x, in
 }
 
 double ref_sigmoid(double x) { return 1 / (1 + exp(-x)); }
+
+/* SR-GNN's official model.py on one prefix, dense, from the item ids: nodes
+ * are the unique items, A_in[i][j] = edge(j -> i) / indeg(i), A_out[i][j] =
+ * edge(i -> j) / outdeg(i) (utils.get_slice, each edge counted once), `steps`
+ * GNNCell steps (parameters gnn.*); hseq [len, d] the clicks' node states. */
+void ref_ggnn_clicks(const model_fx *f, const int32_t *it, int len, int steps, double *hseq)
+{
+    enum { MX = 8, D = 8 };
+    int d = f->m.d, n = 0, alias[MX];
+    int32_t node[MX];
+    for (int j = 0; j < len; j++) {
+        int u = 0;
+        while (u < n && node[u] != it[j])
+            u++;
+        if (u == n)
+            node[n++] = it[j];
+        alias[j] = u;
+    }
+    double A[MX][MX] = {{0}}, ain[MX][MX] = {{0}}, aout[MX][MX] = {{0}};
+    for (int j = 0; j + 1 < len; j++)
+        A[alias[j]][alias[j + 1]] = 1;
+    for (int i = 0; i < n; i++) {
+        double indeg = 0, outdeg = 0;
+        for (int j = 0; j < n; j++)
+            indeg += A[j][i], outdeg += A[i][j];
+        for (int j = 0; j < n; j++) {
+            ain[i][j] = indeg > 0 ? A[j][i] / indeg : 0;
+            aout[i][j] = outdeg > 0 ? A[i][j] / outdeg : 0;
+        }
+    }
+    const double *E = model_fx_param(f, "items");
+    double h[MX][D];
+    for (int i = 0; i < n; i++)
+        memcpy(h[i], E + (size_t)node[i] * d, sizeof(double) * d);
+    const double *win = model_fx_param(f, "gnn.w_in"), *bin = model_fx_param(f, "gnn.b_in"),
+                 *wout = model_fx_param(f, "gnn.w_out"), *bout = model_fx_param(f, "gnn.b_out"),
+                 *biah = model_fx_param(f, "gnn.b_iah"), *boah = model_fx_param(f, "gnn.b_oah"),
+                 *wih = model_fx_param(f, "gnn.w_ih"), *bih = model_fx_param(f, "gnn.b_ih"),
+                 *whh = model_fx_param(f, "gnn.w_hh"), *bhh = model_fx_param(f, "gnn.b_hh");
+    for (int s = 0; s < steps; s++) {
+        double ein[MX][D], eout[MX][D], hn[MX][D];
+        for (int i = 0; i < n; i++) {
+            ref_linear(ein[i], win, bin, h[i], d, d);
+            ref_linear(eout[i], wout, bout, h[i], d, d);
+        }
+        for (int i = 0; i < n; i++) {
+            double a[2 * D], gi[3 * D], gh[3 * D];
+            for (int k = 0; k < d; k++) {
+                a[k] = biah[k], a[d + k] = boah[k];
+                for (int j = 0; j < n; j++)
+                    a[k] += ain[i][j] * ein[j][k], a[d + k] += aout[i][j] * eout[j][k];
+            }
+            ref_linear(gi, wih, bih, a, 2 * d, 3 * d);
+            ref_linear(gh, whh, bhh, h[i], d, 3 * d);
+            for (int k = 0; k < d; k++) {
+                double r = ref_sigmoid(gi[k] + gh[k]), z = ref_sigmoid(gi[d + k] + gh[d + k]);
+                double nn = tanh(gi[2 * d + k] + r * gh[2 * d + k]);
+                hn[i][k] = nn + z * (h[i][k] - nn);
+            }
+        }
+        memcpy(h, hn, sizeof h);
+    }
+    for (int j = 0; j < len; j++)
+        memcpy(hseq + j * d, h[alias[j]], sizeof(double) * d);
+}
+
+/* torch's LayerNorm over x [d] in place (gain g, bias b). */
+static void ref_layernorm(double *x, const double *g, const double *b, int d, double eps)
+{
+    double mu = 0, var = 0;
+    for (int k = 0; k < d; k++)
+        mu += x[k] / d;
+    for (int k = 0; k < d; k++)
+        var += (x[k] - mu) * (x[k] - mu) / d;
+    for (int k = 0; k < d; k++)
+        x[k] = (x[k] - mu) / sqrt(var + eps) * g[k] + b[k];
+}
+
+static const double *blk_param(const model_fx *f, const char *prefix, const char *name)
+{
+    char full[96];
+    snprintf(full, sizeof full, "%s.%s", prefix, name);
+    return model_fx_param(f, full);
+}
+
+/* RecBole's TransformerLayer written out: nh heads of scaled dot-product
+ * attention over the n rows of x (keys j <= i when causal), output
+ * projection, residual, LayerNorm, the FFN (gelu: x Phi(x); else relu),
+ * residual, LayerNorm. */
+void ref_trm_block(const model_fx *f, const char *prefix, const double *x, int n,
+                   const ref_blk_cfg *c, double *y)
+{
+    enum { MN = 8, MD = 8, MF = 512 };
+    int d = f->m.d, dh = d / c->nh;
+    double q[MN][MD], k[MN][MD], v[MN][MD], att[MN][MD] = {{0}}, r1[MN][MD], hid[MF], o[MD];
+    for (int i = 0; i < n; i++) {
+        ref_linear(q[i], blk_param(f, prefix, "wq"), blk_param(f, prefix, "bq"), x + i * d, d, d);
+        ref_linear(k[i], blk_param(f, prefix, "wk"), blk_param(f, prefix, "bk"), x + i * d, d, d);
+        ref_linear(v[i], blk_param(f, prefix, "wv"), blk_param(f, prefix, "bv"), x + i * d, d, d);
+    }
+    for (int h = 0; h < c->nh; h++)
+        for (int i = 0; i < n; i++) {
+            int nj = c->causal ? i + 1 : n;
+            double s[MN], mx = -INFINITY, sum = 0;
+            for (int j = 0; j < nj; j++) {
+                s[j] = 0;
+                for (int t = h * dh; t < (h + 1) * dh; t++)
+                    s[j] += q[i][t] * k[j][t] / sqrt((double)dh);
+                mx = fmax(mx, s[j]);
+            }
+            for (int j = 0; j < nj; j++)
+                sum += (s[j] = exp(s[j] - mx));
+            for (int j = 0; j < nj; j++)
+                for (int t = h * dh; t < (h + 1) * dh; t++)
+                    att[i][t] += s[j] / sum * v[j][t];
+        }
+    for (int i = 0; i < n; i++) {
+        ref_linear(r1[i], blk_param(f, prefix, "wo"), blk_param(f, prefix, "bo"), att[i], d, d);
+        for (int t = 0; t < d; t++)
+            r1[i][t] += x[i * d + t];
+        ref_layernorm(r1[i], blk_param(f, prefix, "ln1_g"), blk_param(f, prefix, "ln1_b"), d,
+                      c->eps);
+        ref_linear(hid, blk_param(f, prefix, "w1"), blk_param(f, prefix, "b1"), r1[i], d, c->dff);
+        for (int t = 0; t < c->dff; t++)
+            hid[t] = c->gelu ? hid[t] * 0.5 * (1 + erf(hid[t] / sqrt(2.0))) : fmax(hid[t], 0);
+        ref_linear(o, blk_param(f, prefix, "w2"), blk_param(f, prefix, "b2"), hid, c->dff, d);
+        for (int t = 0; t < d; t++)
+            y[i * d + t] = o[t] + r1[i][t];
+        ref_layernorm(y + i * d, blk_param(f, prefix, "ln2_g"), blk_param(f, prefix, "ln2_b"), d,
+                      c->eps);
+    }
+}

@@ -25,6 +25,9 @@ int model_fullsize_check(const char *name, int clip);
  * is built; prep returns -1 with e set on failure. */
 typedef int (*model_prep_fn)(sbr_model *m, sbr_err *e);
 int model_fullsize_check_with(const char *name, int clip, model_prep_fn prep);
+/* The same after adjust(cfg) on the defaults (e.g. a temperature that keeps
+ * the first loss near log N). */
+int model_fullsize_check_cfg(const char *name, int clip, model_cfg_fn adjust);
 
 /* A tiny model in double and its S [B, d] in evaluation mode for every
  * prefix of the five sessions fx_off/fx_items, for forward checks against
@@ -49,5 +52,18 @@ void srgnn_reference(const model_fx *f, const int32_t *it, int len, int steps, i
 /* y [out] = W x + b (b may be NULL), W [out, in]; the logistic function. */
 void ref_linear(double *y, const double *w, const double *b, const double *x, int in, int out);
 double ref_sigmoid(double x);
+/* SR-GNN's gated graph steps (parameters gnn.*) on one prefix of item ids
+ * it [len], written from its official model.py: hseq [len, d] the clicks'
+ * node states (len <= 8, d <= 8). */
+void ref_ggnn_clicks(const model_fx *f, const int32_t *it, int len, int steps, double *hseq);
+/* A post-norm transformer block (RecBole's TransformerLayer), parameters
+ * PREFIX.wq ... PREFIX.ln2_b of f, on x [n, d] -> y [n, d] (n, d <= 8, dff
+ * <= 512). */
+typedef struct {
+    int nh, dff, causal, gelu; /* heads; FFN size; keys j <= i only; GELU (else ReLU) */
+    double eps;                /* the layer norms' */
+} ref_blk_cfg;
+void ref_trm_block(const model_fx *f, const char *prefix, const double *x, int n,
+                   const ref_blk_cfg *c, double *y);
 
 #endif

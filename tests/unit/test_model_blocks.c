@@ -38,7 +38,8 @@ static void declare(sbr_model *m)
     state *st = m->state;
     sbr_front_declare_f64(m, &st->front);
     st->blk = (sbr_nn_mhsa_cfg){m->d, 2, 2 * m->d, 0, 1e-5, 0, 0, 0, 0};
-    sbr_mhsa_declare_f64(m, &st->w, &st->g, "blk", st->blk.dff, st->blk.flags);
+    sbr_mhsa_declare_f64(m, &st->w, &st->g, "blk", st->blk.dff, st->blk.flags,
+                         SBR_INIT_UNIFORM, 0);
 }
 
 static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)

@@ -1,4 +1,4 @@
-/* sigmoid, tanh, relu, leaky_relu, softplus: gradient checks, float vs
+/* sigmoid, tanh, relu, leaky_relu, softplus, gelu: gradient checks, float vs
  * double, and known values. */
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +7,9 @@
 #include "harness.h"
 #include "nn/nn.h"
 
-enum { A_SIGMOID, A_TANH, A_RELU, A_LEAKY, A_SOFTPLUS, A_N };
-static const char *act_names[A_N] = {"sigmoid", "tanh", "relu", "leaky_relu", "softplus"};
+enum { A_SIGMOID, A_TANH, A_RELU, A_LEAKY, A_SOFTPLUS, A_GELU, A_N };
+static const char *act_names[A_N] = {"sigmoid", "tanh", "relu", "leaky_relu", "softplus",
+                                   "gelu"};
 
 typedef struct {
     int kind, n;
@@ -23,6 +24,7 @@ static void act_fwd64(int kind, double *y, const double *x, int n)
     case A_TANH: sbr_nn_tanh_forward_f64(&c, y, x, n); break;
     case A_RELU: sbr_nn_relu_forward_f64(&c, y, x, n); break;
     case A_LEAKY: sbr_nn_leaky_relu_forward_f64(&c, y, x, n, 0.2); break;
+    case A_GELU: sbr_nn_gelu_forward_f64(&c, y, x, n); break;
     default: sbr_nn_softplus_forward_f64(&c, y, x, n); break;
     }
 }
@@ -35,6 +37,7 @@ static void act_fwd32(int kind, float *y, const float *x, int n)
     case A_TANH: sbr_nn_tanh_forward_f32(&c, y, x, n); break;
     case A_RELU: sbr_nn_relu_forward_f32(&c, y, x, n); break;
     case A_LEAKY: sbr_nn_leaky_relu_forward_f32(&c, y, x, n, 0.2f); break;
+    case A_GELU: sbr_nn_gelu_forward_f32(&c, y, x, n); break;
     default: sbr_nn_softplus_forward_f32(&c, y, x, n); break;
     }
 }
@@ -57,6 +60,7 @@ static void act_backward(void *u)
     case A_TANH: sbr_nn_tanh_backward_f64(&c, a->dx, a->w, a->y, a->n); break;
     case A_RELU: sbr_nn_relu_backward_f64(&c, a->dx, a->w, a->x, a->n); break;
     case A_LEAKY: sbr_nn_leaky_relu_backward_f64(&c, a->dx, a->w, a->x, a->n, 0.2); break;
+    case A_GELU: sbr_nn_gelu_backward_f64(&c, a->dx, a->w, a->x, a->n); break;
     default: sbr_nn_softplus_backward_f64(&c, a->dx, a->w, a->x, a->n); break;
     }
 }
@@ -96,6 +100,9 @@ TEST(nn_activations_values_and_f32)
     CHECK_NEAR(y[3], 0.5, 1e-15);
     act_fwd64(A_RELU, y, x, 6);
     CHECK(y[1] == 0 && y[4] == 3);
+    act_fwd64(A_GELU, y, x, 6); /* x Phi(x): Phi(-2) = 0.02275013194817921 */
+    CHECK_NEAR(y[0], -2 * 0.02275013194817921, 1e-15);
+    CHECK(y[2] == 0 && y[5] == 40);
 
     int n = 1000;
     double *xd = gc_zeros(n), *yd = gc_zeros(n);

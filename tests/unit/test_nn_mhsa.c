@@ -123,8 +123,8 @@ typedef struct {
     double x[B_ * L_ * D_], dx[B_ * L_ * D_], y[B_ * L_ * D_], w[B_ * L_ * D_];
     double *prm, *dprm, *act; /* the parameters in one array (sbr_nn_mhsa_w_flat) */
     sbr_nn_mhsa_w_f64 pw, dpw; /* ... and as the op takes them */
-    double scratch[8 * B_ * L_ * D_ + B_ * L_ * FF_];
-    float scratch_f[8 * B_ * L_ * D_ + B_ * L_ * FF_];
+    double scratch[8 * B_ * L_ * D_ + 2 * B_ * L_ * FF_];
+    float scratch_f[8 * B_ * L_ * D_ + 2 * B_ * L_ * FF_];
 } blk_case;
 
 static double blk_loss(void *u)
@@ -213,6 +213,44 @@ TEST(nn_mhsa_block_gradcheck)
         }
         blk_free(c);
     }
+}
+
+static void blk_run(void *u)
+{
+    blk_loss(u);
+}
+
+/* The FFN's activation GELU (GC-SAN's and CORE's settings): gradient-checked
+ * in both norm layouts, with and without causal attention and dropout; it
+ * changes the output, and ProxySR (no FFN) refuses it. */
+TEST(nn_mhsa_block_gelu_gradcheck)
+{
+    static const char *nm[4] = {"mhsa_post_gelu", "mhsa_post_gelu_causal_dropout",
+                                "mhsa_pre_gelu", "mhsa_pre_gelu_causal_dropout"};
+    for (int v = 0; v < 4; v++) {
+        int flags = layouts[v / 2] | SBR_NN_MHSA_GELU | (v % 2 ? SBR_NN_MHSA_CAUSAL : 0);
+        blk_case *c = blk_new(flags, 1300 + 10 * v);
+        REQUIRE(sbr_nn_mhsa_scratch_f64(B_, L_, D_, FF_) <= sizeof c->scratch);
+        if (v % 2)
+            c->p_attn = 0.3, c->p_hidden = 0.2;
+        gc_spec s = {.op = nm[v], .loss = blk_loss, .backward = blk_backward, .user = c};
+        gc_add(&s, "x", c->x, c->dx, B_ * L_ * D_);
+        gc_add(&s, "params", c->prm, c->dprm, c->np);
+        CHECK_EQ_I64(gradcheck(&s), 0);
+        double yg[B_ * L_ * D_];
+        blk_loss(c);
+        memcpy(yg, c->y, sizeof yg);
+        c->flags &= ~SBR_NN_MHSA_GELU;
+        blk_loss(c);
+        int differ = 0;
+        for (int i = 0; i < B_ * L_ * D_; i++)
+            differ += yg[i] != c->y[i];
+        CHECK(differ > 0);
+        blk_free(c);
+    }
+    blk_case *c = blk_new(SBR_NN_MHSA_PROXYSR | SBR_NN_MHSA_GELU, 1400);
+    CHECK(harness_aborts(blk_run, c));
+    blk_free(c);
 }
 
 /* Causal: output i depends on no input j > i. Padding: no valid output

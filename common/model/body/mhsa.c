@@ -5,7 +5,7 @@
 #include "model/body/mhsa.h"
 
 int R(sbr_mhsa_declare)(sbr_model *m, R(sbr_nn_mhsa_w) *w, R(sbr_nn_mhsa_w) *g,
-                        const char *prefix, int dff, int flags)
+                        const char *prefix, int dff, int flags, sbr_init_kind init, double arg)
 {
     int64_t d = m->d, f = dff;
     int proxysr = (flags & SBR_NN_MHSA_PROXYSR) != 0;
@@ -33,7 +33,9 @@ int R(sbr_mhsa_declare)(sbr_model *m, R(sbr_nn_mhsa_w) *w, R(sbr_nn_mhsa_w) *g,
         char name[96];
         snprintf(name, sizeof name, "%s.%s", prefix, t[k].name);
         int64_t shape[2] = {t[k].rows, t[k].cols};
-        int i = sbr_param(m, t[k].member, name, t[k].cols ? 2 : 1, shape, t[k].init, 0);
+        int matrix = t[k].init == SBR_INIT_UNIFORM;
+        int i = sbr_param(m, t[k].member, name, t[k].cols ? 2 : 1, shape,
+                          matrix ? init : t[k].init, matrix ? arg : 0);
         first = first < 0 ? i : first;
     }
     return first;

@@ -9,6 +9,9 @@ typedef struct {
     real *S, *dS;             /* [B, U, d] session vectors and their gradient */
     real *loss, *lse, *dloss; /* [B] */
     real *En, *nrm, *dEn;     /* SBR_NEEDS_NORM_ITEMS: [N + 1, d], [N + 1], [N + 1, d] */
+    real *Ed, *dEd;           /* with m->cand_dropout: the table after dropout, its gradient */
+    uint8_t *Emask;           /* [N + 1, d] its mask */
+    double p_used;            /* the candidate dropout of the last step (0: none) */
     real *score;              /* [B, K] top-K scores */
     int32_t *idx;             /* [B, K] top-K items */
     int32_t *xoff;            /* [B + 1] exclusion offsets */
@@ -26,6 +29,8 @@ static size_t R(step_layout)(sbr_model *m, void *base, int max_B)
     SBR_LAY(&l, s->loss, max_B), SBR_LAY(&l, s->lse, max_B), SBR_LAY(&l, s->dloss, max_B);
     if (m->def->needs & SBR_NEEDS_NORM_ITEMS) /* the normalised table, its norms, its gradient */
         SBR_LAY(&l, s->En, V * m->d), SBR_LAY(&l, s->nrm, V), SBR_LAY(&l, s->dEn, V * m->d);
+    if ((m->def->needs & SBR_NEEDS_NORM_ITEMS) && m->cand_dropout > 0)
+        SBR_LAY(&l, s->Ed, V * m->d), SBR_LAY(&l, s->dEd, V * m->d), SBR_LAY(&l, s->Emask, V * m->d);
     SBR_LAY(&l, s->score, BK), SBR_LAY(&l, s->idx, BK), SBR_LAY(&l, s->xoff, max_B + 1);
     return l.used;
 }
@@ -42,14 +47,35 @@ static void R(step_free)(sbr_model *m)
 }
 
 /* The candidate table the step scores against: E, or for models with
- * SBR_NEEDS_NORM_ITEMS each row L2-normalised (the step's En, norms nrm). */
-static const real *R(step_candidates)(sbr_model *m, step_bufs *s)
+ * SBR_NEEDS_NORM_ITEMS each row L2-normalised (the step's En, norms nrm),
+ * in training after the model's candidate dropout (m->cand_dropout, drawn
+ * from the model's stream before its forward). */
+static const real *R(step_candidates)(sbr_model *m, step_bufs *s, int train)
 {
     const real *E = sbr_arena_ptr(&m->params, m->p_items);
     if (!(m->def->needs & SBR_NEEDS_NORM_ITEMS))
         return E;
+    int n = (m->cfg.n_items + 1) * m->d;
+    s->p_used = train && s->Ed ? m->cand_dropout : 0;
+    if (s->Ed)
+        E = R(sbr_dropout)(m, s->Ed, s->Emask, E, n, s->p_used, train);
     R(sbr_nn_l2norm_forward)(&m->ctx, s->En, s->nrm, E, m->cfg.n_items + 1, m->d, (real)1e-12);
     return s->En;
+}
+
+/* The gradient of the normalised table (s->dEn) into the item table's,
+ * back through the norm of E (the candidates before it) and the dropout. */
+static void R(step_candidates_backward)(sbr_model *m, step_bufs *s)
+{
+    int V = m->cfg.n_items + 1, d = m->d;
+    real *dE = sbr_arena_ptr(&m->grads, m->p_items);
+    if (s->p_used > 0) {
+        sbr_dev_fill(m->prec, s->dEd, 0, (int64_t)V * d);
+        R(sbr_nn_l2norm_backward)(&m->ctx, s->dEd, s->dEn, s->En, s->nrm, V, d, (real)1e-12);
+        R(sbr_dropout_backward)(m, dE, s->dEd, s->Emask, V * d, s->p_used);
+    } else {
+        R(sbr_nn_l2norm_backward)(&m->ctx, dE, s->dEn, s->En, s->nrm, V, d, (real)1e-12);
+    }
 }
 
 /* Sum of a [n] device vector, in double on the host. */
@@ -112,7 +138,7 @@ static double R(step_loss_grad)(sbr_model *m, const sbr_batch *b, int train, int
     m->xloss = NULL;
     m->xloss_w = 0;
     m->last_xloss = 0;
-    const real *E = R(step_candidates)(m, s);
+    const real *E = R(step_candidates)(m, s, train);
     real *dE = sbr_arena_ptr(&m->grads, m->p_items);
     if (s->En) { /* the gradient of the normalised table, taken back through the norm below */
         dE = s->dEn;
@@ -135,8 +161,7 @@ static double R(step_loss_grad)(sbr_model *m, const sbr_batch *b, int train, int
                                           s->lse, cat);
     }
     if (s->En)
-        R(sbr_nn_l2norm_backward)(&m->ctx, sbr_arena_ptr(&m->grads, m->p_items), dE, E, s->nrm,
-                                  N + 1, d, (real)1e-12);
+        R(step_candidates_backward)(m, s);
     m->def->backward(m, b, s->dS);
     return R(step_loss_value)(m, s->loss, B);
 }
@@ -186,7 +211,7 @@ static void R(step_topk)(sbr_model *m, const sbr_batch *b, int K, int chunk, int
         R(step_exclusions)(m, s, B, excl_off, excl);
         doff = s->xoff, dex = s->xids;
     }
-    const real *E = R(step_candidates)(m, s);
+    const real *E = R(step_candidates)(m, s, 0);
     m->xloss = NULL;
     m->def->forward(m, b, s->S, 0);
     sbr_nn_scoring cat = {B, U, N, d, chunk, m->pool_sum != 0};
