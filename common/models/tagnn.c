@@ -64,7 +64,7 @@ static void forward(sbr_model *m, const sbr_batch *b, void *S, int train)
 {
     state *st = SBR_STATE(state, m);
     R(sbr_srgnn_forward)(m, &st->enc, b, S, train);
-    R(sbr_nn_linear_forward)(&m->ctx, st->a.Q, st->enc.a.hseq, st->w.wq, NULL, b->B * b->L, m->d,
+    R(sbr_nn_linear_forward)(&m->ctx, st->a.Q, st->enc.a.sg.hseq, st->w.wq, NULL, b->B * b->L, m->d,
                              m->d);
 }
 
@@ -79,7 +79,7 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dS)
 static R(sbr_nn_target_in) target_in(sbr_model *m, const sbr_batch *b, const sbr_score_call *c)
 {
     state *st = SBR_STATE(state, m);
-    return (R(sbr_nn_target_in)){c->S, st->enc.a.hseq, st->a.Q, c->E, b->len, b->L};
+    return (R(sbr_nn_target_in)){c->S, st->enc.a.sg.hseq, st->a.Q, c->E, b->len, b->L};
 }
 
 static size_t score_scratch(const sbr_model *m, const sbr_dims *dm, int chunk, int K)
@@ -102,7 +102,7 @@ static void score_train(sbr_model *m, const sbr_batch *b, const sbr_score_call *
     R(sbr_nn_target_score_forward)(&m->ctx, c->loss, c->lse, &in, b->target, sc);
     R(sbr_nn_target_grad) gr = {c->dS, st->a.dV, st->a.dQ, c->dE};
     R(sbr_nn_target_score_backward)(&m->ctx, &gr, c->dloss, &in, b->target, c->lse, sc);
-    R(sbr_nn_linear_backward)(&m->ctx, st->a.dV, st->g.wq, NULL, st->a.dQ, st->enc.a.hseq,
+    R(sbr_nn_linear_backward)(&m->ctx, st->a.dV, st->g.wq, NULL, st->a.dQ, st->enc.a.sg.hseq,
                               st->w.wq, BL, d, d);
 }
 

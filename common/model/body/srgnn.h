@@ -1,10 +1,8 @@
 /* SR-GNN's session encoder (body/srgnn.c), shared by SR-GNN and TAGNN
- * (common/models/srgnn.c, tagnn.c): the front embeds the batch's unique
- * items (the nodes of the per-session graphs, packed: b->nodes); `layers`
- * gated graph steps over the degree-normalised in/out adjacency (the ggnn
- * op, with the GNNCell's b_iah / b_oah); the per-click node states v_i
- * (hseq) are gathered by `alias`, the last click's v_last by `last_node`;
- * then the soft-attention readout
+ * (common/models/srgnn.c, tagnn.c): the session-graph encoder that GC-SAN
+ * shares too (body/sessgraph.h: the front on the batch's nodes, `layers`
+ * gated graph steps, the per-click node states v_i (hseq) by `alias`, the
+ * last click's v_last), then the soft-attention readout
  *   alpha_i = w3^T sigmoid(W1 v_last + b1 + W2 v_i + b2)
  *             (SR-GNN: as it is; softmax on: softmax over i < len, TAGNN)
  *   a = sum_{i < len} alpha_i v_i
@@ -13,6 +11,8 @@
  * Optional dropout on the node embeddings (option `dropout`). docs/MODELS.md. */
 #ifndef SBR_MODEL_BODY_SRGNN_H
 #define SBR_MODEL_BODY_SRGNN_H
+
+#include "model/body/sessgraph.h"
 
 typedef struct {
     /* w_in, w_out [d, d], b_in, b_out, b_iah, b_oah [d], w_ih [3d, 2d], b_ih [3d],
@@ -24,16 +24,12 @@ typedef struct {
 } R(sbr_srgnn_w);
 
 typedef struct {
-    R(sbr_front_act) front;   /* the front's use on the nodes */
-    /* the GGNN's saved hsteps [layers, T, d] (its inputs; hsteps[0] is the front's
-     * H0), a [layers, T, 2d], gates [layers, T, 3d], ghn [layers, T, d] */
-    R(sbr_nn_ggnn_saved) gg;
-    real *H0d, *Hout;         /* [T, d] H0 after dropout; the GGNN's output */
-    uint8_t *mask;            /* [T, d] */
-    real *hin;                /* the GGNN's input: H0d, or H0 */
-    real *hseq, *sg;          /* [B L, d] the clicks' node states; the readout's gates */
+    /* the session-graph encoder (body/sessgraph.h): the nodes' states, the
+     * clicks' hseq [B L, d] and the last click's vl [B, d] */
+    R(sbr_sgraph) sg;
+    real *gate;               /* [B L, d] the readout's gates */
     real *alpha, *logit;      /* [B, L] the readout's weights; before the softmax */
-    real *vl, *q1, *ra;       /* [B, d] */
+    real *q1, *ra;            /* [B, d] */
     real *c;                  /* [B, 2d] [a ; v_last] */
     real *g;                  /* the backward's gradient buffers, zeroed together */
 } R(sbr_srgnn_act);
@@ -42,8 +38,7 @@ typedef struct {
     R(sbr_front) front;
     R(sbr_srgnn_w) w, g;
     R(sbr_srgnn_act) a;
-    int steps, softmax;
-    double p, p_used;
+    int softmax;
 } R(sbr_srgnn);
 
 /* The front, then SR-GNN's parameters under SR-GNN's names, reading the
@@ -52,7 +47,7 @@ typedef struct {
 void R(sbr_srgnn_declare)(sbr_model *m, R(sbr_srgnn) *s, int softmax);
 void R(sbr_srgnn_layout)(sbr_model *m, R(sbr_srgnn) *s, sbr_lay *l, const sbr_dims *dm);
 size_t R(sbr_srgnn_scratch)(const sbr_dims *dm, int d);
-/* S [B, d]; s->a.hseq [B L, d] holds the clicks' node states after. */
+/* S [B, d]; s->a.sg.hseq [B L, d] holds the clicks' node states after. */
 void R(sbr_srgnn_forward)(sbr_model *m, R(sbr_srgnn) *s, const sbr_batch *b, real *S, int train);
 /* From dS [B, d] and, when not NULL, a further gradient dhseq [B L, d] of
  * the clicks' states (TAGNN's target term) to the parameters and the front. */
