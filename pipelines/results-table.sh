@@ -21,6 +21,9 @@ published() {
     "retailrocket gcegnn") echo "55.28 / 28.34" ;;
     "diginetica gcegnn") echo "54.22 / 19.04" ;;
     "retailrocket dmignn") echo "57.53 / 31.27" ;;
+    "retailrocket tagnn") echo "51.89 / 26.84" ;;
+    "diginetica tagnn") echo "49.90 / 16.71" ;;
+    "diginetica core") echo "52.88 / 18.57" ;;
     *) echo "" ;;
     esac
 }
