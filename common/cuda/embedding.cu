@@ -300,3 +300,58 @@ void sbr_nn_session_nodes_backward_cuda(sbr_nn_ctx *ctx, float *dH, const float 
         dH, dy, dylast, alias, last, node_sess, B, L, T, d);
     SBR_CUDA_LAUNCHED("session_nodes_backward");
 }
+
+// Packing rows: one thread per (row b, position j, column k) of the padded
+// batch; positions past the row's count are skipped. A count outside 0..L
+// (or off[0] != 0) is recorded and its row skipped.
+__device__ __forceinline__ int pack_count(const int32_t *off, int b, int L)
+{
+    int c = off[b + 1] - off[b];
+    if (b == 0 && off[0] != 0) {
+        sbr_cv_record(SBR_CV_OFF, SBR_CVOP_PACK_ROWS, 0, off[0], 0);
+        return 0;
+    }
+    if (c < 0 || c > L) {
+        sbr_cv_record(SBR_CV_LEN, SBR_CVOP_PACK_ROWS, b, c, L);
+        return 0;
+    }
+    return c;
+}
+
+__global__ void k_pack_rows(float *y, const float *x, const int32_t *off, int B, int L, int d,
+                            int backward)
+{
+    SBR_CUDA_FOR(t, (size_t)B * L * d) {
+        size_t r = t / d, k = t % d;
+        int b = (int)(r / L), j = (int)(r % L);
+        if (j >= pack_count(off, b, L))
+            continue;
+        size_t p = ((size_t)off[b] + j) * d + k;
+        if (backward)
+            y[t] += x[p]; // y is dx [B, L, d], x is dy [n, d]
+        else
+            y[p] = x[t];
+    }
+}
+
+void sbr_nn_pack_rows_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *x, const int32_t *off,
+                                   int B, int L, int d)
+{
+    SBR_NN_REQUIRE(B >= 0 && L >= 0 && d >= 0, "pack_rows_forward", "negative size");
+    if ((size_t)B * L * d == 0)
+        return;
+    k_pack_rows<<<sbr_cuda_grid((size_t)B * L * d), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        y, x, off, B, L, d, 0);
+    SBR_CUDA_LAUNCHED("pack_rows_forward");
+}
+
+void sbr_nn_pack_rows_backward_cuda(sbr_nn_ctx *ctx, float *dx, const float *dy,
+                                    const int32_t *off, int B, int L, int d)
+{
+    SBR_NN_REQUIRE(B >= 0 && L >= 0 && d >= 0, "pack_rows_backward", "negative size");
+    if ((size_t)B * L * d == 0)
+        return;
+    k_pack_rows<<<sbr_cuda_grid((size_t)B * L * d), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        dx, dy, off, B, L, d, 1);
+    SBR_CUDA_LAUNCHED("pack_rows_backward");
+}

@@ -137,6 +137,7 @@ static const char *const cv_op_names[SBR_CVOP_COUNT] = {
     "embedding_backward_grouped",
     "sgat",
     "target_score",
+    "pack_rows",
 };
 
 static void report_violation(const int v[5])

@@ -1,16 +1,17 @@
 // Target-aware scoring over the catalogue (TAGNN) on the GPU (api.inc).
 //
 // Chunks of items run one after the other, as score_ce's: per chunk three
-// sgemms give U = E_c Q^T, W = E_c V^T [cn, B L] and P = S E_c^T [B, cn]
-// (row-major, as the CPU's); one warp per (item, row) softmaxes the row's
-// stretch of U over its prefix and adds t = beta . w to P. The forward folds
+// sgemms give U = E_c Q^T, W = E_c V^T [cn, n] over the n packed clicks and
+// P = S E_c^T [B, cn] (row-major, as the CPU's); one warp per (item, row)
+// softmaxes the row's stretch off[b] .. off[b+1]-1 of U and adds
+// t = beta . w to P. The forward folds
 // P into each row's running (max, sum of exp) with one block per row; the
 // backward recomputes a chunk, turns P into g, U into dU and W into dW in
 // place, and accumulates dE_c (three sgemms), dS, dV, dQ (one each) with
 // beta = 1, chunks in order: no lanes are needed, no atomics, the same bits
 // every run. Top-K merges each chunk's P with topk's kernels
-// (topk_merge.cuh). Memory: 2 cn B L + B cn floats, cn capped at
-// 2^22 / (B L) items.
+// (topk_merge.cuh). Memory: 2 cn n + B cn floats, cn capped at 2^22 / n
+// items.
 #include "cuda/gemm.cuh"
 #include "cuda/topk_merge.cuh"
 
@@ -18,10 +19,10 @@
 
 SBR_CUDA_VIOLATION_SLOT(target_score)
 
-// Items per chunk: chunk, at most N and SBR_CUDA_TS_CELLS / (B L).
-static int ts_chunk(int B, int L, int N, int chunk)
+// Items per chunk: chunk, at most N and SBR_CUDA_TS_CELLS / n.
+static int ts_chunk(int n, int N, int chunk)
 {
-    long long cells = (long long)(B > 0 ? B : 1) * (L > 0 ? L : 1);
+    long long cells = n > 0 ? n : 1;
     long long cap = SBR_CUDA_TS_CELLS / cells;
     int ce = chunk < N ? chunk : N;
     if (cap < ce)
@@ -29,10 +30,10 @@ static int ts_chunk(int B, int L, int N, int chunk)
     return ce;
 }
 
-// Scratch layout (bytes): acc [B, 2], tsc [B], U and W [ce, B L], P [B, ce].
-static void ts_layout(int B, int L, int ce, size_t off[5])
+// Scratch layout (bytes): acc [B, 2], tsc [B], U and W [ce, n], P [B, ce].
+static void ts_layout(int B, int n, int ce, size_t off[5])
 {
-    size_t cells = (size_t)ce * B * L * sizeof(float);
+    size_t cells = (size_t)ce * n * sizeof(float);
     off[0] = 0;
     off[1] = off[0] + sbr_cuda_align256((size_t)B * 2 * sizeof(float));
     off[2] = off[1] + sbr_cuda_align256((size_t)B * sizeof(float));
@@ -40,17 +41,17 @@ static void ts_layout(int B, int L, int ce, size_t off[5])
     off[4] = off[3] + sbr_cuda_align256(cells);
 }
 
-// An upper bound for every B' <= B, L' <= L (the cap makes ce B L at most
-// max(cells, B L) and at most min(chunk, N) B L).
-extern "C" size_t sbr_nn_target_score_scratch_cuda(sbr_nn_scoring sc, int L, int K)
+// An upper bound for every B' <= B, n' <= n (the cap makes ce n at most
+// max(cells, n) and at most min(chunk, N) n).
+extern "C" size_t sbr_nn_target_score_scratch_cuda(sbr_nn_scoring sc, int n, int K)
 {
     (void)K;
     int B = sc.B, N = sc.N, chunk = sc.chunk < 1 ? 1 : sc.chunk;
-    if (B <= 0 || N <= 0 || L <= 0)
+    if (B <= 0 || N <= 0)
         return 0;
-    size_t BL = (size_t)B * L, c0 = (size_t)(chunk < N ? chunk : N);
-    size_t cells = BL > SBR_CUDA_TS_CELLS ? BL : SBR_CUDA_TS_CELLS;
-    cells = cells < c0 * BL ? cells : c0 * BL;
+    size_t nn = (size_t)(n > 0 ? n : 0), c0 = (size_t)(chunk < N ? chunk : N);
+    size_t cells = nn > SBR_CUDA_TS_CELLS ? nn : SBR_CUDA_TS_CELLS;
+    cells = cells < c0 * nn ? cells : c0 * nn;
     return 5 * 256 + (size_t)B * 3 * sizeof(float) + 2 * cells * sizeof(float) +
            (size_t)B * c0 * sizeof(float);
 }
@@ -59,14 +60,14 @@ static int ts_check(sbr_nn_ctx *ctx, const char *op, const sbr_nn_target_in_cuda
                     sbr_nn_scoring sc)
 {
     SBR_NN_REQUIRE(sc.U == 1, op, "U = %d: one session vector per row", sc.U);
-    SBR_NN_REQUIRE(sc.B >= 0 && sc.N >= 1 && sc.d >= 1 && sc.chunk >= 1 && in->L >= 1, op,
-                   "bad sizes B=%d N=%d d=%d chunk=%d L=%d", sc.B, sc.N, sc.d, sc.chunk, in->L);
+    SBR_NN_REQUIRE(sc.B >= 0 && sc.N >= 1 && sc.d >= 1 && sc.chunk >= 1 && in->n >= 0, op,
+                   "bad sizes B=%d N=%d d=%d chunk=%d n=%d", sc.B, sc.N, sc.d, sc.chunk, in->n);
     if (sc.B == 0)
         return 1;
     SBR_NN_REQUIRE(ctx && ctx->cublas, op, "the context has no cuBLAS handle");
-    int ce = ts_chunk(sc.B, in->L, sc.N, sc.chunk);
+    int ce = ts_chunk(in->n, sc.N, sc.chunk);
     size_t off[5];
-    ts_layout(sc.B, in->L, ce, off);
+    ts_layout(sc.B, in->n, ce, off);
     size_t need = off[4] + sbr_cuda_align256((size_t)sc.B * ce * sizeof(float));
     SBR_NN_REQUIRE(ctx->scratch_bytes >= need, op, "scratch of %zu bytes, needs %zu",
                    ctx->scratch_bytes, need);
@@ -83,15 +84,28 @@ static void rm_gemm(sbr_nn_ctx *ctx, const char *op, bool ta, bool tb, int m, in
                                     C, ldc, NULL));
 }
 
-// One warp per (item i, row b): beta = softmax of u over the prefix (in
-// place), P[b, i] += beta . w.
-__global__ void k_ts_attend(float *P, float *U, const float *W, const int32_t *len, int B, int L,
-                            int cn)
+// Row b's clicks: off[b] .. off[b] + count - 1, the count 0 (no work) and a
+// record when the offsets leave 0..n or decrease.
+__device__ __forceinline__ int ts_count(const int32_t *off, int b, int n)
+{
+    int o = off[b], c = off[b + 1] - o;
+    if (o < 0 || c < 0 || o + c > n) {
+        sbr_cv_record(SBR_CV_OFF, SBR_CVOP_TARGET_SCORE, b, c, n);
+        return 0;
+    }
+    return c;
+}
+
+// One warp per (item i, row b): beta = softmax of u over the row's clicks
+// (in place), P[b, i] += beta . w.
+__global__ void k_ts_attend(float *P, float *U, const float *W, const int32_t *roff, int B,
+                            int nr, int cn)
 {
     int lane = threadIdx.x & 31;
     SBR_CUDA_FOR_WARP_ROWS(r, (size_t)cn * B) {
-        size_t i = r / B, b = r % B, o = i * B * L + b * L;
-        int n = sbr_cv_len(len, (int)b, L, SBR_CVOP_TARGET_SCORE);
+        size_t i = r / B, b = r % B;
+        int n = ts_count(roff, (int)b, nr);
+        size_t o = i * nr + (n ? roff[b] : 0);
         if (n == 0)
             continue;
         float *u = U + o;
@@ -118,13 +132,15 @@ __global__ void k_ts_attend(float *P, float *U, const float *W, const int32_t *l
 static void ts_chunk_scores(sbr_nn_ctx *ctx, const char *op, float *P, float *U, float *W,
                             const sbr_nn_target_in_cuda *in, int c0, int cn, int B, int d)
 {
-    int BL = B * in->L;
+    int n = in->n;
     const float *Ec = in->E + (size_t)c0 * d;
-    rm_gemm(ctx, op, false, true, cn, BL, d, Ec, d, in->Q, d, 0, U, BL);
-    rm_gemm(ctx, op, false, true, cn, BL, d, Ec, d, in->V, d, 0, W, BL);
+    if (n > 0) {
+        rm_gemm(ctx, op, false, true, cn, n, d, Ec, d, in->Q, d, 0, U, n);
+        rm_gemm(ctx, op, false, true, cn, n, d, Ec, d, in->V, d, 0, W, n);
+    }
     rm_gemm(ctx, op, false, true, B, cn, d, in->S, d, Ec, d, 0, P, cn);
     k_ts_attend<<<sbr_cuda_grid_warps((size_t)cn * B), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
-        P, U, W, in->len, B, in->L, cn);
+        P, U, W, in->off, B, n, cn);
     SBR_CUDA_LAUNCHED(op);
 }
 
@@ -176,7 +192,7 @@ void sbr_nn_target_score_forward_cuda(sbr_nn_ctx *ctx, float *loss, float *lse,
     if (B == 0)
         return;
     size_t off[5];
-    ts_layout(B, in->L, ce, off);
+    ts_layout(B, in->n, ce, off);
     char *base = (char *)ctx->scratch;
     float *acc = (float *)(base + off[0]), *tsc = (float *)(base + off[1]);
     float *U = (float *)(base + off[2]), *W = (float *)(base + off[3]), *P = (float *)(base + off[4]);
@@ -206,22 +222,23 @@ __global__ void k_ts_grad(float *P, const float *lse, const float *dloss, const 
     }
 }
 
-// One warp per (item, row): U into dU = g beta (w - t), W into dW = g beta,
-// both zero past the prefix.
-__global__ void k_ts_attend_grad(float *U, float *W, const float *P, const int32_t *len, int B,
-                                 int L, int cn)
+// One warp per (item, row): U into dU = g beta (w - t), W into dW = g beta
+// over the row's clicks.
+__global__ void k_ts_attend_grad(float *U, float *W, const float *P, const int32_t *roff, int B,
+                                 int nr, int cn)
 {
     int lane = threadIdx.x & 31;
     SBR_CUDA_FOR_WARP_ROWS(r, (size_t)cn * B) {
-        size_t i = r / B, b = r % B, o = i * B * L + b * L;
-        int n = sbr_cv_len(len, (int)b, L, SBR_CVOP_TARGET_SCORE);
+        size_t i = r / B, b = r % B;
+        int n = ts_count(roff, (int)b, nr);
+        size_t o = i * nr + (n ? roff[b] : 0);
         float *u = U + o, *w = W + o, g = P[b * cn + i], t = 0;
         for (int j = lane; j < n; j += 32)
             t += u[j] * w[j];
         t = sbr_warp_sum(t);
-        for (int j = lane; j < L; j += 32) {
-            float gb = j < n ? g * u[j] : 0.0f;
-            u[j] = j < n ? gb * (w[j] - t) : 0.0f;
+        for (int j = lane; j < n; j += 32) {
+            float gb = g * u[j];
+            u[j] = gb * (w[j] - t);
             w[j] = gb;
         }
     }
@@ -232,11 +249,11 @@ void sbr_nn_target_score_backward_cuda(sbr_nn_ctx *ctx, const sbr_nn_target_grad
                                        const int32_t *target, const float *lse, sbr_nn_scoring sc)
 {
     const char *op = "target_score_backward";
-    int ce = ts_check(ctx, op, in, sc), B = sc.B, N = sc.N, d = sc.d, L = in->L, BL = B * L;
+    int ce = ts_check(ctx, op, in, sc), B = sc.B, N = sc.N, d = sc.d, n = in->n;
     if (B == 0 || (!gr->dS && !gr->dV && !gr->dQ && !gr->dE))
         return;
     size_t off[5];
-    ts_layout(B, L, ce, off);
+    ts_layout(B, n, ce, off);
     char *base = (char *)ctx->scratch;
     float *U = (float *)(base + off[2]), *W = (float *)(base + off[3]), *P = (float *)(base + off[4]);
     cudaStream_t s = sbr_cuda_stream(ctx);
@@ -248,20 +265,22 @@ void sbr_nn_target_score_backward_cuda(sbr_nn_ctx *ctx, const sbr_nn_target_grad
                                                                            B, cn, c0);
         SBR_CUDA_LAUNCHED(op);
         k_ts_attend_grad<<<sbr_cuda_grid_warps((size_t)cn * B), SBR_CUDA_BLOCK, 0, s>>>(
-            U, W, P, in->len, B, L, cn);
+            U, W, P, in->off, B, n, cn);
         SBR_CUDA_LAUNCHED(op);
         if (gr->dE) { // [cn, d] += dW V + dU Q + g^T S
             float *dEc = gr->dE + (size_t)c0 * d;
-            rm_gemm(ctx, op, false, false, cn, d, BL, W, BL, in->V, d, 1, dEc, d);
-            rm_gemm(ctx, op, false, false, cn, d, BL, U, BL, in->Q, d, 1, dEc, d);
+            if (n > 0) {
+                rm_gemm(ctx, op, false, false, cn, d, n, W, n, in->V, d, 1, dEc, d);
+                rm_gemm(ctx, op, false, false, cn, d, n, U, n, in->Q, d, 1, dEc, d);
+            }
             rm_gemm(ctx, op, true, false, cn, d, B, P, cn, in->S, d, 1, dEc, d);
         }
         if (gr->dS)
             rm_gemm(ctx, op, false, false, B, d, cn, P, cn, Ec, d, 1, gr->dS, d);
-        if (gr->dV)
-            rm_gemm(ctx, op, true, false, BL, d, cn, W, BL, Ec, d, 1, gr->dV, d);
-        if (gr->dQ)
-            rm_gemm(ctx, op, true, false, BL, d, cn, U, BL, Ec, d, 1, gr->dQ, d);
+        if (gr->dV && n > 0)
+            rm_gemm(ctx, op, true, false, n, d, cn, W, n, Ec, d, 1, gr->dV, d);
+        if (gr->dQ && n > 0)
+            rm_gemm(ctx, op, true, false, n, d, cn, U, n, Ec, d, 1, gr->dQ, d);
     }
 }
 
@@ -278,7 +297,7 @@ void sbr_nn_target_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score,
     if (B == 0)
         return;
     size_t off[5];
-    ts_layout(B, in->L, ce, off);
+    ts_layout(B, in->n, ce, off);
     char *base = (char *)ctx->scratch;
     float *U = (float *)(base + off[2]), *W = (float *)(base + off[3]), *P = (float *)(base + off[4]);
     cudaStream_t s = sbr_cuda_stream(ctx);

@@ -29,7 +29,7 @@ size_t sbr_batch_core_ints(int B, int L) { return (size_t)B * L * 6 + (size_t)B 
 
 const sbr_batch_part *const sbr_batch_parts[] = {&sbr_batch_part_nodes, &sbr_batch_part_adj,
                                                    &sbr_batch_part_local4, &sbr_batch_part_global,
-                                                   &sbr_batch_part_eop, NULL};
+                                                   &sbr_batch_part_eop, &sbr_batch_part_clicks, NULL};
 
 /* Buffers of the parts needs asks for (K: global neighbours per node). */
 static void alloc_parts(sbr_batch_buf *bb, unsigned needs, int K)
@@ -160,7 +160,7 @@ static void fill_parts(sbr_batch_buf *bb, const sbr_clip_map *clip)
 {
     sbr_batch *b = &bb->b;
     b->nodes = NULL, b->adj = NULL, b->local4 = NULL, b->global = NULL;
-    b->eop = NULL;
+    b->eop = NULL, b->clicks = NULL;
     for (int k = 0; sbr_batch_parts[k]; k++)
         if (bb->needs & sbr_batch_parts[k]->need)
             sbr_batch_parts[k]->fill(bb, bb->part_ints[k], bb->part_reals[k], clip);

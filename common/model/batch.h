@@ -26,6 +26,7 @@
  * the option "interest_pool"): score_multi.inc. */
 #define SBR_NEEDS_INTERESTS 16u
 #define SBR_NEEDS_EOP 32u       /* LESSR's EOP multigraph and shortcut graph (b->eop) */
+#define SBR_NEEDS_CLICKS 64u    /* the clicks packed without padding (b->clicks) */
 /* The parts that stand on the nodes (b->nodes). */
 #define SBR_NEEDS_NODES (SBR_NEEDS_GRAPH | SBR_NEEDS_LOCAL4 | SBR_NEEDS_GLOBAL | SBR_NEEDS_EOP)
 
@@ -102,6 +103,14 @@ typedef struct {
     int32_t *slot;
 } sbr_batch_eop;
 
+/* The batch's clicks packed without padding: row b's len[b] clicks are
+ * packed rows off[b] .. off[b+1]-1 of n = sum len (pack_rows, for ops
+ * that work on the real clicks only: TAGNN's target_score). */
+typedef struct {
+    int n;          /* clicks: sum of len */
+    int32_t *off;   /* [B + 1] first packed row of each row; off[B] = n */
+} sbr_batch_clicks;
+
 /* The global graph: the top-K neighbours of each node's item in the model's
  * table. gids [T + T*K] holds every node's item (= uniq) followed by the
  * nodes' neighbours, so that one front call embeds both; cgids their
@@ -139,6 +148,7 @@ typedef struct {
     const sbr_batch_local4 *local4;
     const sbr_batch_global *global;
     const sbr_batch_eop *eop;
+    const sbr_batch_clicks *clicks;
 } sbr_batch;
 
 /* The largest a batch of max_B x max_L may get: nodes T <= B L, four-type
@@ -170,6 +180,7 @@ typedef struct {
     sbr_batch_local4 local4;
     sbr_batch_global global;
     sbr_batch_eop eop;
+    sbr_batch_clicks clicks;
     int32_t *part_ints[SBR_BATCH_MAX_PARTS];
     void *part_reals[SBR_BATCH_MAX_PARTS];
     /* the model's global table (SBR_NEEDS_GLOBAL) */
@@ -222,6 +233,7 @@ typedef struct {
     sbr_batch_local4 dlocal4;
     sbr_batch_global dglobal;
     sbr_batch_eop deop;
+    sbr_batch_clicks dclicks;
     void *dev_mem;
     size_t dev_bytes;
     sbr_nn_ctx *ctx;     /* the model's (CUDA): stream of the async copies */

@@ -33,5 +33,6 @@ extern const sbr_batch_part sbr_batch_part_adj;    /* batch_adj.c */
 extern const sbr_batch_part sbr_batch_part_local4; /* batch_local4.c */
 extern const sbr_batch_part sbr_batch_part_global; /* batch_global.c */
 extern const sbr_batch_part sbr_batch_part_eop;    /* batch_eop.c */
+extern const sbr_batch_part sbr_batch_part_clicks; /* batch_clicks.c */
 
 #endif

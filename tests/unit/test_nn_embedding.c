@@ -171,3 +171,51 @@ TEST(nn_session_nodes_are_two_embeddings)
     CHECK(memcmp(dH, dH2, (size_t)T * d * sizeof(float)) == 0);
     free(H), free(y), free(yl), free(y2), free(yl2), free(dy), free(dyl), free(dH), free(dH2);
 }
+
+/* pack_rows: rows of 2, 0, 5 (= L) and 1 positions. */
+typedef struct {
+    int B, L, d;
+    int32_t off[5];
+    double *x, *dx, *y, *w;
+} pack_case;
+
+static double pack_loss(void *u)
+{
+    pack_case *c = u;
+    sbr_nn_pack_rows_forward_f64(NULL, c->y, c->x, c->off, c->B, c->L, c->d);
+    return gc_dot(c->w, c->y, (size_t)c->off[c->B] * c->d);
+}
+
+static void pack_backward(void *u)
+{
+    pack_case *c = u;
+    memset(c->dx, 0, (size_t)c->B * c->L * c->d * sizeof(double));
+    sbr_nn_pack_rows_backward_f64(NULL, c->dx, c->w, c->off, c->B, c->L, c->d);
+}
+
+TEST(nn_pack_rows)
+{
+    pack_case c = {.B = 4, .L = 5, .d = 3, .off = {0, 2, 2, 7, 8}};
+    size_t nx = (size_t)c.B * c.L * c.d, ny = (size_t)c.off[c.B] * c.d;
+    c.x = gc_zeros(nx), c.dx = gc_zeros(nx), c.y = gc_zeros(ny), c.w = gc_zeros(ny);
+    gc_fill(c.x, nx, -1, 1, 11), gc_fill(c.w, ny, -1, 1, 12);
+    gc_spec s = {.op = "pack_rows", .loss = pack_loss, .backward = pack_backward, .user = &c};
+    gc_add(&s, "x", c.x, c.dx, nx);
+    CHECK_EQ_I64(gradcheck(&s), 0);
+    pack_loss(&c);
+    for (int b = 0; b < c.B; b++) /* y's row off[b] + j is x's (b, j) */
+        for (int j = 0; j < c.off[b + 1] - c.off[b]; j++)
+            CHECK(memcmp(c.y + ((size_t)c.off[b] + j) * c.d, c.x + ((size_t)b * c.L + j) * c.d,
+                         c.d * sizeof(double)) == 0);
+    for (size_t i = 0; i < nx; i++) /* backward adds: the padding keeps what it had */
+        c.dx[i] = 1;
+    sbr_nn_pack_rows_backward_f64(NULL, c.dx, c.w, c.off, c.B, c.L, c.d);
+    for (int b = 0; b < c.B; b++)
+        for (int j = 0; j < c.L; j++)
+            for (int k = 0; k < c.d; k++) {
+                int in = j < c.off[b + 1] - c.off[b];
+                double want = 1 + (in ? c.w[((size_t)c.off[b] + j) * c.d + k] : 0);
+                CHECK(c.dx[((size_t)b * c.L + j) * c.d + k] == want);
+            }
+    free(c.x), free(c.dx), free(c.y), free(c.w);
+}

@@ -1,7 +1,7 @@
-/* Target-aware scoring (TAGNN): against a plain loop over every (row, item,
- * position), gradient checks of S, V, Q and E with several chunk sizes and
- * lengths 0, 1 and full, float vs double, top-K against a sort, thread
- * independence. */
+/* Target-aware scoring (TAGNN) over packed clicks: against a plain loop
+ * over every (row, item, click), gradient checks of S, V, Q and E with
+ * several chunk sizes and rows of 0, 1 and L clicks, float vs double, top-K
+ * against a sort, thread independence, the scratch bound. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -12,8 +12,8 @@
 #include "nn/nn.h"
 
 typedef struct {
-    int B, L, N, d, chunk;
-    int32_t *target, *len;
+    int B, L, N, d, chunk, n; /* n: packed clicks */
+    int32_t *target, *len, *off;
     double *S, *V, *Q, *E, *dS, *dV, *dQ, *dE, *loss, *lse, *w;
     void *scratch;
     sbr_nn_ctx ctx;
@@ -26,12 +26,16 @@ static void ts_setup(ts_case *c, int B, int L, int N, int d, uint64_t seed)
     memset(c, 0, sizeof *c);
     c->B = B, c->L = L, c->N = N, c->d = d, c->chunk = N;
     c->target = malloc(B * sizeof(int32_t)), c->len = malloc(B * sizeof(int32_t));
+    c->off = malloc((B + 1) * sizeof(int32_t));
+    c->off[0] = 0;
     for (int b = 0; b < B; b++) {
         c->target[b] = 1 + (int32_t)((b * 7 + 2) % N);
         int n = ts_lens[b % 7];
         c->len[b] = n < L ? n : L;
+        c->off[b + 1] = c->off[b] + c->len[b];
     }
-    size_t nS = (size_t)B * d, nV = (size_t)B * L * d, nE = (size_t)(N + 1) * d;
+    c->n = c->off[B];
+    size_t nS = (size_t)B * d, nV = (size_t)c->n * d, nE = (size_t)(N + 1) * d;
     c->S = gc_zeros(nS), c->V = gc_zeros(nV), c->Q = gc_zeros(nV), c->E = gc_zeros(nE);
     c->dS = gc_zeros(nS), c->dV = gc_zeros(nV), c->dQ = gc_zeros(nV), c->dE = gc_zeros(nE);
     c->loss = gc_zeros(B), c->lse = gc_zeros(B), c->w = gc_zeros(B);
@@ -40,7 +44,7 @@ static void ts_setup(ts_case *c, int B, int L, int N, int d, uint64_t seed)
     gc_fill(c->w, B, 0.1, 1, seed + 4);
     size_t need = 0; /* enough for every chunk size used below */
     for (int ch = 1; ch <= N; ch++) {
-        size_t n = sbr_nn_target_score_scratch_f64((sbr_nn_scoring){B, 1, N, d, ch, 0}, L, 5);
+        size_t n = sbr_nn_target_score_scratch_f64((sbr_nn_scoring){B, 1, N, d, ch, 0}, c->n, 5);
         need = n > need ? n : need;
     }
     c->scratch = malloc(need);
@@ -49,14 +53,14 @@ static void ts_setup(ts_case *c, int B, int L, int N, int d, uint64_t seed)
 
 static void ts_free(ts_case *c)
 {
-    free(c->target), free(c->len), free(c->S), free(c->V), free(c->Q), free(c->E);
+    free(c->target), free(c->len), free(c->off), free(c->S), free(c->V), free(c->Q), free(c->E);
     free(c->dS), free(c->dV), free(c->dQ), free(c->dE), free(c->loss), free(c->lse), free(c->w);
     free(c->scratch);
 }
 
 static sbr_nn_target_in_f64 ts_in(const ts_case *c)
 {
-    return (sbr_nn_target_in_f64){c->S, c->V, c->Q, c->E, c->len, c->L};
+    return (sbr_nn_target_in_f64){c->S, c->V, c->Q, c->E, c->off, c->n};
 }
 
 static double ts_loss(void *u)
@@ -72,7 +76,7 @@ static void ts_backward(void *u)
 {
     ts_case *c = u;
     ts_loss(c);
-    size_t nS = (size_t)c->B * c->d, nV = nS * c->L, nE = (size_t)(c->N + 1) * c->d;
+    size_t nS = (size_t)c->B * c->d, nV = (size_t)c->n * c->d, nE = (size_t)(c->N + 1) * c->d;
     memset(c->dS, 0, nS * sizeof(double)), memset(c->dV, 0, nV * sizeof(double));
     memset(c->dQ, 0, nV * sizeof(double)), memset(c->dE, 0, nE * sizeof(double));
     sbr_nn_target_in_f64 in = ts_in(c);
@@ -88,7 +92,7 @@ static double plain_score(const ts_case *c, int b, int i)
     double u[16], mx = -INFINITY, s = 0, t = 0, sc = 0;
     int n = c->len[b];
     for (int j = 0; j < n; j++) {
-        const double *q = c->Q + ((size_t)b * c->L + j) * c->d;
+        const double *q = c->Q + ((size_t)c->off[b] + j) * c->d;
         u[j] = 0;
         for (int k = 0; k < c->d; k++)
             u[j] += e[k] * q[k];
@@ -97,7 +101,7 @@ static double plain_score(const ts_case *c, int b, int i)
     for (int j = 0; j < n; j++)
         s += exp(u[j] - mx);
     for (int j = 0; j < n; j++) {
-        const double *v = c->V + ((size_t)b * c->L + j) * c->d;
+        const double *v = c->V + ((size_t)c->off[b] + j) * c->d;
         double w = 0;
         for (int k = 0; k < c->d; k++)
             w += e[k] * v[k];
@@ -127,20 +131,14 @@ TEST(nn_target_score_gradcheck_chunks)
         c.chunk = chunks[k];
         gc_spec s = {.op = "target_score", .loss = ts_loss, .backward = ts_backward, .user = &c};
         gc_add(&s, "S", c.S, c.dS, (size_t)c.B * c.d);
-        gc_add(&s, "V", c.V, c.dV, (size_t)c.B * c.L * c.d);
-        gc_add(&s, "Q", c.Q, c.dQ, (size_t)c.B * c.L * c.d);
+        gc_add(&s, "V", c.V, c.dV, (size_t)c.n * c.d);
+        gc_add(&s, "Q", c.Q, c.dQ, (size_t)c.n * c.d);
         gc_add(&s, "E", c.E, c.dE, (size_t)(c.N + 1) * c.d);
         printf("    chunk %d\n", c.chunk);
         CHECK_EQ_I64(gradcheck(&s), 0);
         ts_backward(&c);
         for (int j = 0; j < c.d; j++) /* row 0 of E is never scored */
             CHECK(c.dE[j] == 0);
-        for (int b = 0; b < c.B; b++) /* positions past a prefix get nothing */
-            for (int j = c.len[b]; j < c.L; j++)
-                for (int q = 0; q < c.d; q++) {
-                    size_t o = ((size_t)b * c.L + j) * c.d + q;
-                    CHECK(c.dV[o] == 0 && c.dQ[o] == 0);
-                }
         ts_loss(&c);
         for (int b = 0; b < c.B; b++)
             CHECK_NEAR(c.loss[b], plain_loss(&c, b), 1e-12);
@@ -152,8 +150,8 @@ TEST(nn_target_score_gradcheck_chunks)
 TEST(nn_target_score_len1_is_plain_dot)
 {
     ts_case c;
-    ts_setup(&c, 1, 3, 9, 4, 5);
-    c.len[0] = 1;
+    ts_setup(&c, 1, 3, 9, 4, 5); /* its one row has one click */
+    CHECK_EQ_I64(c.n, 1);
     c.chunk = 4;
     ts_loss(&c);
     double sv[4], mx = -INFINITY, s = 0, l[10];
@@ -211,7 +209,7 @@ TEST(nn_target_score_f32_matches_f64)
     ts_case c;
     ts_setup(&c, 7, 4, 40, 6, 33);
     c.chunk = 9;
-    size_t nS = 42, nV = 7 * 4 * 6, nE = 41 * 6;
+    size_t nS = 42, nV = (size_t)c.n * 6, nE = 41 * 6;
     float *S = gc_zeros_f(nS), *V = gc_zeros_f(nV), *Q = gc_zeros_f(nV), *E = gc_zeros_f(nE);
     float *dS = gc_zeros_f(nS), *dV = gc_zeros_f(nV), *dQ = gc_zeros_f(nV), *dE = gc_zeros_f(nE);
     float loss[7], lse[7], w[7];
@@ -224,9 +222,9 @@ TEST(nn_target_score_f32_matches_f64)
     for (int b = 0; b < 7; b++)
         w[b] = (float)c.w[b], c.w[b] = w[b];
     sbr_nn_scoring sc = {7, 1, 40, 6, 9, 0};
-    size_t need = sbr_nn_target_score_scratch_f32(sc, 4, 0);
+    size_t need = sbr_nn_target_score_scratch_f32(sc, c.n, 0);
     sbr_nn_ctx ctx = {.scratch = malloc(need), .scratch_bytes = need};
-    sbr_nn_target_in_f32 in = {S, V, Q, E, c.len, 4};
+    sbr_nn_target_in_f32 in = {S, V, Q, E, c.off, c.n};
     sbr_nn_target_grad_f32 g = {dS, dV, dQ, dE};
     sbr_nn_target_score_forward_f32(&ctx, loss, lse, &in, c.target, sc);
     sbr_nn_target_score_backward_f32(&ctx, &g, w, &in, c.target, lse, sc);
@@ -243,30 +241,32 @@ TEST(nn_target_score_f32_matches_f64)
 /* The same bits with 1 or 2 threads, and with a scratch for one thread. */
 TEST(nn_target_score_thread_independent)
 {
-    int B = 12, L = 6, N = 3000, d = 16, chunk = 64;
-    size_t nS = (size_t)B * d, nV = nS * L, nE = (size_t)(N + 1) * d;
+    int B = 12, L = 6, N = 3000, d = 16, chunk = 64, nc = 0;
+    int32_t target[12], off[13] = {0}, idx[3][12 * 10];
+    for (int b = 0; b < B; b++)
+        off[b + 1] = nc += 1 + b % L;
+    size_t nS = (size_t)B * d, nV = (size_t)nc * d, nE = (size_t)(N + 1) * d;
     float *S = gc_zeros_f(nS), *V = gc_zeros_f(nV), *Q = gc_zeros_f(nV), *E = gc_zeros_f(nE);
     float w[12], loss[3][12], lse[12], *g[3][4];
-    int32_t target[12], len[12], idx[3][12 * 10];
     float top[3][12 * 10];
     gc_fill_f(S, nS, -1, 1, 1), gc_fill_f(V, nV, -1, 1, 2), gc_fill_f(Q, nV, -1, 1, 3);
     gc_fill_f(E, nE, -1, 1, 4);
     for (int b = 0; b < B; b++)
-        target[b] = 1 + (b * 977) % N, w[b] = 1.0f / B, len[b] = 1 + b % L;
+        target[b] = 1 + (b * 977) % N, w[b] = 1.0f / B;
     sbr_nn_scoring sc = {B, 1, N, d, chunk, 0};
-    size_t need = sbr_nn_target_score_scratch_f32(sc, L, 10);
+    size_t need = sbr_nn_target_score_scratch_f32(sc, nc, 10);
     void *scr = malloc(need);
-    sbr_nn_target_in_f32 in = {S, V, Q, E, len, L};
+    sbr_nn_target_in_f32 in = {S, V, Q, E, off, nc};
     int saved = omp_get_max_threads();
     for (int r = 0; r < 3; r++) {
         g[r][0] = gc_zeros_f(nS), g[r][1] = gc_zeros_f(nV), g[r][2] = gc_zeros_f(nV);
         g[r][3] = gc_zeros_f(nE);
         omp_set_num_threads(r == 0 ? 1 : 2);
         /* r = 2: lanes and one thread's buffers only (fewer threads run) */
-        size_t one = sbr_nn_target_score_scratch_f32(sc, L, 10);
+        size_t one = sbr_nn_target_score_scratch_f32(sc, nc, 10);
         if (r == 2) {
             omp_set_num_threads(1);
-            one = sbr_nn_target_score_scratch_f32(sc, L, 10);
+            one = sbr_nn_target_score_scratch_f32(sc, nc, 10);
             omp_set_num_threads(2);
         }
         sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = one};
@@ -290,17 +290,20 @@ TEST(nn_target_score_thread_independent)
     free(S), free(V), free(Q), free(E), free(scr);
 }
 
-/* A model reserves the scratch of its largest batch: every smaller batch
- * must fit in it, also where the chunk cap (2^19 / (B L) items) binds. */
+/* A model reserves the scratch of its largest batch (B rows, n = B L
+ * clicks): every smaller batch must fit in it, also where the chunk cap
+ * (2^19 / n items) binds. */
 TEST(nn_target_score_scratch_fits_smaller_batches)
 {
     int N = 100000, d = 100, K = 20, worse = 0;
     for (int chunk = 64; chunk <= 4096; chunk *= 4) {
-        size_t top = sbr_nn_target_score_scratch_f32((sbr_nn_scoring){40, 1, N, d, chunk, 0}, 30, K);
+        size_t top = sbr_nn_target_score_scratch_f32((sbr_nn_scoring){40, 1, N, d, chunk, 0},
+                                                     40 * 30, K);
         for (int B = 1; B <= 40; B++)
-            for (int L = 1; L <= 30; L++)
-                worse += sbr_nn_target_score_scratch_f32((sbr_nn_scoring){B, 1, N, d, chunk, 0}, L,
+            for (int n = 0; n <= B * 30; n += 1 + n / 8)
+                worse += sbr_nn_target_score_scratch_f32((sbr_nn_scoring){B, 1, N, d, chunk, 0}, n,
                                                          K) > top;
     }
     CHECK_EQ_I64(worse, 0);
 }
+
