@@ -33,6 +33,7 @@ echo "|---|---|---|---|---|---|---|---|---|---|"
 seen=""
 for log in $(for d in ${RESULTS_DIRS:-work docs/runs}; do ls "$d"/*/*.log 2>/dev/null; done); do
     [ -s "$log" ] || continue
+    grep -q '"epoch":' "$log" || continue   # not a training log (docs/runs/knn: no epochs)
     dir=$(basename "$(dirname "$log")") name=$(basename "$log" .log)
     case " $seen " in *" $dir/$name "*) continue ;; esac   # the first root wins
     seen="$seen $dir/$name"
