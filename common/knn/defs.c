@@ -161,18 +161,7 @@ void sbr_knn_help_options(FILE *out)
 {
     const char *names[64];
     int n = sbr_knn_option_names(names, 64);
-    for (int k = 0; k < n; k++) {
-        char flag[64];
-        sbr_opt_flag(names[k], flag, sizeof flag);
-        fprintf(out, "  --%-16s", flag);
-        sbr_knn_help_option_owners(out, names[k]);
-        fputc('\n', out);
-    }
-}
-
-static const char *type_word(const sbr_opt *o)
-{
-    return o->type == SBR_OPT_INT ? "N" : o->type == SBR_OPT_REAL ? "X" : "NAME";
+    sbr_opt_help_list(out, names, n, sbr_knn_help_option_owners);
 }
 
 static void help_tune(FILE *out, const sbr_knn_def *d)
@@ -206,7 +195,7 @@ int sbr_knn_help(FILE *out, const char *name)
     for (const sbr_opt *o = d->opts; o->name; o++) {
         char flag[64], def[64], range[128];
         sbr_opt_flag(o->name, flag, sizeof flag);
-        snprintf(flag + strlen(flag), sizeof flag - strlen(flag), " %s", type_word(o));
+        snprintf(flag + strlen(flag), sizeof flag - strlen(flag), " %s", sbr_opt_type_word(o));
         sbr_opt_format(o, o->def, def, sizeof def);
         sbr_opt_range(o, range, sizeof range);
         fprintf(out, "  --%-20s %-10s %-16s %s\n", flag, def, range, o->help);

@@ -38,6 +38,23 @@ void sbr_opt_flag(const char *name, char *buf, size_t n)
             *p = '-';
 }
 
+const char *sbr_opt_type_word(const sbr_opt *o)
+{
+    return o->type == SBR_OPT_INT ? "N" : o->type == SBR_OPT_REAL ? "X" : "NAME";
+}
+
+void sbr_opt_help_list(FILE *out, const char *const *names, int n,
+                       void (*owners)(FILE *out, const char *name))
+{
+    for (int k = 0; k < n; k++) {
+        char flag[64];
+        sbr_opt_flag(names[k], flag, sizeof flag);
+        fprintf(out, "  --%-16s", flag);
+        owners(out, names[k]);
+        fputc('\n', out);
+    }
+}
+
 static int n_choices(const sbr_opt *o)
 {
     int k = 0;

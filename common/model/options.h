@@ -8,6 +8,7 @@
 #define SBR_MODEL_OPTIONS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -79,5 +80,11 @@ void sbr_opt_format(const sbr_opt *o, double v, char *buf, size_t n);
 void sbr_opt_range(const sbr_opt *o, char *buf, size_t n);
 /* "max_len" -> "max-len" (the command-line spelling). */
 void sbr_opt_flag(const char *name, char *buf, size_t n);
+/* The word --help shows for its value: N, X or NAME. */
+const char *sbr_opt_type_word(const sbr_opt *o);
+/* The --help list of options: one line per name, its flag and then what
+ * owners(out, name) prints (the models or methods that have it). */
+void sbr_opt_help_list(FILE *out, const char *const *names, int n,
+                       void (*owners)(FILE *out, const char *name));
 
 #endif
