@@ -28,3 +28,4 @@
 #include "nn/prelu.inc"
 #include "nn/sgat.inc"
 #include "nn/target_score.inc"
+#include "nn/proxy.inc"
