@@ -104,3 +104,31 @@ void sbr_nn_linear_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dw, float *d
         SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_N, CUBLAS_OP_T, in, out, n, x, in, dy,
                                         out, 1, dw, in, NULL));
 }
+
+// matmul: y [n, out] = x [n, in] W [in, out]; column-major y^T = W^T x^T.
+void sbr_nn_matmul_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *x, const float *w, int n,
+                                int in, int out)
+{
+    SBR_NN_REQUIRE(n >= 0 && in >= 1 && out >= 0, "matmul_forward", "bad sizes");
+    need_cublas(ctx, "matmul_forward");
+    if (n == 0 || out == 0)
+        return;
+    SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, "matmul_forward", CUBLAS_OP_N, CUBLAS_OP_N, out, n, in,
+                                    w, out, x, in, 0, y, out, NULL));
+}
+
+void sbr_nn_matmul_backward_cuda(sbr_nn_ctx *ctx, float *dx, float *dw, const float *dy,
+                                 const float *x, const float *w, int n, int in, int out)
+{
+    const char *op = "matmul_backward";
+    SBR_NN_REQUIRE(n >= 0 && in >= 1 && out >= 0, op, "bad sizes");
+    need_cublas(ctx, op);
+    if (n == 0 || out == 0)
+        return;
+    if (dx) // dx^T [in, n] += W [in, out] dy^T [out, n]
+        SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_T, CUBLAS_OP_N, in, n, out, w, out, dy,
+                                        out, 1, dx, in, NULL));
+    if (dw) // dw^T [out, in] += dy^T [out, n] x [n, in]
+        SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_N, CUBLAS_OP_T, out, in, n, dy, out, x,
+                                        in, 1, dw, out, NULL));
+}

@@ -70,6 +70,9 @@ typedef struct {
  * still owns the rest: the forward before, loss sums, Adam, the model's
  * backward after (which reads what `train` left in the model's state). */
 typedef struct {
+    /* 1 when train's loss is a softmax cross-entropy over the catalogue
+     * (TAGNN), 0 for another loss (ProxySR's margin loss) */
+    int ce;
     /* Op scratch of train and topk for batches up to dm's B x L, in bytes
      * (instead of the catalogue ops'); it must not shrink as B or L grow. */
     size_t (*scratch)(const sbr_model *m, const sbr_dims *dm, int chunk, int K);
@@ -133,6 +136,10 @@ void sbr_param_none(sbr_model *m, void *member);
 void sbr_param_init(sbr_model *m, int index, sbr_init_kind init, double arg);
 /* Row 0 of a table is padding: zero from the start. */
 void sbr_param_pad_row0(sbr_model *m, int index);
+/* Every row of the parameter (a table [rows, cols]) kept within norm
+ * max_norm, at the start and after every update (torch's Embedding
+ * max_norm, as a constraint); with exact, on that norm (unit vectors). */
+void sbr_param_max_norm(sbr_model *m, int index, double max_norm, int exact);
 
 /* The registry entry of a model file: SBR_MODEL_DEF(gru4rec) = {...}; */
 #define SBR_MODEL_DEF(name) const sbr_model_def R(sbr_model_##name)

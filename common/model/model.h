@@ -88,11 +88,19 @@ struct sbr_model {
     sbr_init_kind init[SBR_MODEL_MAX_PARAMS];
     double init_arg[SBR_MODEL_MAX_PARAMS];
     uint8_t pad_row0[SBR_MODEL_MAX_PARAMS]; /* row 0 is padding: zero from the start */
+    /* rows kept in a ball after every update and at the start (0: free;
+     * sbr_param_max_norm), exactly on its sphere where max_norm_exact */
+    double max_norm[SBR_MODEL_MAX_PARAMS];
+    uint8_t max_norm_exact[SBR_MODEL_MAX_PARAMS];
     sbr_weight_group groups[SBR_MODEL_MAX_GROUPS];
     void **bind_w[SBR_MODEL_MAX_PARAMS], **bind_g[SBR_MODEL_MAX_PARAMS]; /* members to bind */
     int n_groups;
     int p_items;                /* the item table the step scores against (-1: none) */
     int64_t adam_t;
+    /* The epoch the steps train in (0-based), set by the trainer before each
+     * epoch; a model file keeps the one its weights were selected at, for
+     * models whose forward follows a schedule (ProxySR's temperature). */
+    int epoch;
     /* Compute resources: op context (scratch), activation memory laid out
      * once by the model and the step (their exact size, act_bytes). */
     sbr_nn_ctx ctx;

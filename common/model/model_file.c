@@ -57,6 +57,7 @@ void sbr_model_add_to(sbr_model *m, sbr_tw *w, int optimizer)
     sbr_tw_metaf(w, "seed", "%llu", (unsigned long long)c->seed);
     sbr_tw_metaf(w, "adam_t", "%lld", (long long)m->adam_t);
     sbr_tw_metaf(w, "drop_counter", "%llu", (unsigned long long)m->drop_counter);
+    sbr_tw_metaf(w, "schedule_epoch", "%d", m->epoch);
     if (m->gtab_nbr) { /* the global graph table: inference needs no graph file */
         int64_t rows = (int64_t)c->n_items + 1, K = m->global_k;
         sbr_tw_add(w, "global.nbr", SBR_I32, 2, (int64_t[]){rows, K}, m->gtab_nbr);
@@ -251,7 +252,13 @@ int sbr_model_load(sbr_model *m, const sbr_tfile *f, int optimizer, sbr_err *e)
         return -1;
     if ((m->def->needs & SBR_NEEDS_GLOBAL) && load_global(m, f, e))
         return -1;
-    int64_t t = 0, dc = 0;
+    int64_t t = 0, dc = 0, ep = 0;
+    /* files from before the key: epoch 0 */
+    if (sbr_tfile_meta(f, "schedule_epoch") && sbr_tfile_meta_i64(f, "schedule_epoch", &ep, e))
+        return -1;
+    if (ep < 0 || ep > 1000000)
+        return sbr_errf(e, "schedule_epoch %lld out of range", (long long)ep);
+    m->epoch = (int)ep;
     if (optimizer) {
         if (load_arena(m, &m->adam_m, f, "adam.m.", e) ||
             load_arena(m, &m->adam_v, f, "adam.v.", e) ||

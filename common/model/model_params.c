@@ -62,6 +62,12 @@ void sbr_param_none(sbr_model *m, void *member)
     *grad = NULL;
 }
 
+void sbr_param_max_norm(sbr_model *m, int index, double max_norm, int exact)
+{
+    m->max_norm[index] = max_norm;
+    m->max_norm_exact[index] = (uint8_t)(exact != 0);
+}
+
 void sbr_param_init(sbr_model *m, int index, sbr_init_kind init, double arg)
 {
     m->init[index] = init;
@@ -120,6 +126,9 @@ void sbr_model_init_params(sbr_model *m)
         }
         if (m->pad_row0[i])
             memset(h, 0, sizeof(double) * (size_t)v->shape[1]);
+        if (m->max_norm[i] > 0)
+            sbr_nn_max_norm_rows_f64(NULL, h, (int)v->shape[0], (int)(v->numel / v->shape[0]),
+                                     m->max_norm[i], m->max_norm_exact[i]);
         if (m->elem == sizeof(double))
             memcpy(v->data, h, sizeof(double) * (size_t)v->numel);
         else {

@@ -255,6 +255,7 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
     int timing = timing_env ? atoi(timing_env) : 0;
     for (int epoch = st->epoch; epoch < tc->epochs; epoch++) {
         sc.lr = sbr_nn_lr_step(tc->lr, tc->lr_gamma, tc->lr_step, epoch);
+        m->epoch = epoch;
         shuffle(order, smp.n, m->cfg.seed, epoch);
         sbr_progress p;
         char label[32], extra[64];
@@ -361,6 +362,7 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
     st->seconds = sbr_now() - t_all;
     sbr_model_loss_sums_off(m);
     params_from_host(m, best);
+    m->epoch = st->best_epoch > 0 ? st->best_epoch - 1 : m->epoch;
     free(order);
     free(best);
     free(f32);

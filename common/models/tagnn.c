@@ -121,7 +121,7 @@ static void score_topk(sbr_model *m, const sbr_batch *b, const sbr_score_call *c
     R(sbr_nn_target_topk)(&m->ctx, c->idx, c->score, &in, c->K, c->excl_off, c->excl, sc);
 }
 
-static const sbr_model_scoring scoring = {score_scratch, score_train, score_topk};
+static const sbr_model_scoring scoring = {1, score_scratch, score_train, score_topk};
 
 SBR_MODEL_DEF(tagnn) = {
     .name = "tagnn",

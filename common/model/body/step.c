@@ -180,6 +180,13 @@ static double R(step_train)(sbr_model *m, const sbr_batch *b, const sbr_step_cfg
     sbr_nn_adam_cfg ac = {sc->lr, 0.9, 0.999, 1e-8, sc->l2, sc->adamw, zero};
     R(sbr_nn_adam_step)(&m->ctx, m->params.base, g, m->adam_m.base, m->adam_v.base, n, &ac,
                         ++m->adam_t);
+    for (int i = 0; i < m->params.n; i++) /* the parameters kept in a ball */
+        if (m->max_norm[i] > 0) {
+            const sbr_view *v = &m->params.views[i];
+            R(sbr_nn_max_norm_rows)(&m->ctx, v->data, (int)v->shape[0],
+                                    (int)(v->numel / v->shape[0]), m->max_norm[i],
+                                    m->max_norm_exact[i]);
+        }
     m->grads_clean = zero;
     return loss;
 }
