@@ -88,7 +88,7 @@ check_true "metadata: the recipe, the sessions, the split and every count" \
     '[ "$(m prep.recipe $T/d.sess)" = proxysr ] && [ "$(m prep.sessions $T/d.sess)" = day ] &&
      [ "$(m prep.split $T/d.sess)" = 8:1:1 ] && [ "$(m prep.count.short_test.clicks $T/d.sess)" = 1 ] &&
      [ "$(m prep.count.split_test $T/d.sess)" = 2 ] && [ "$(m prep.min_len $T/d.sess)" = 2 ] &&
-     [ "$(m prep.min_support $T/d.sess)" = 0 ]'
+     [ "$(m prep.min_support $T/d.sess)" = 0 ] && [ "$(m min_prefix.source $T/d.sess)" = recipe ]'
 check "sbr-inspect reads it" 0 "$I" "$T/d.sess"
 check_out "and says how many sessions carry a user" \
     "sessions with a user: train 8 of 8, valid 1 of 1, test 1 of 1"

@@ -273,7 +273,10 @@ static void write_sessions(const prep_args *a, sbr_format fmt, run *r)
     sbr_sessions_add_to(&r->s, w);
     sbr_tw_meta(w, "prep.format", sbr_format_names[fmt]);
     sbr_tw_meta(w, "min_prefix.source",
-                r->inferred ? "inferred" : (a->ov.min_prefix >= 0 ? "option" : "default"));
+                r->inferred                ? "inferred"
+                : a->ov.min_prefix >= 0    ? "option"
+                : a->recipe                ? "recipe"
+                                           : "default");
     if (fmt != SBR_FMT_SRGNN)
         meta_protocol(w, a, fmt, r);
     if (!r->split[0])
