@@ -132,7 +132,8 @@ static const char *date_split_option(const prep_args *a)
                                        : NULL;
 }
 
-/* --session-by day cuts each user's clicks: the layouts without users. */
+/* --session-by: not where sessions are given and cannot be cut again (diginetica),
+ * not beside --gap when by day, and by day only where the log has users. */
 static void check_session_by(const prep_args *a, sbr_format fmt)
 {
     if (fmt == SBR_FMT_DIGINETICA && prep_given(a, OPT_SESSBY))
