@@ -627,10 +627,14 @@ static int setup_columns(reader *r, const char *line, int64_t len, int *header_c
     if (r->c_item < 0)
         return sbr_errf(r->e, "no item column: give --item-col");
     if (r->c_sess < 0 && r->c_user < 0)
-        return sbr_errf(r->e, "no session column: give --session-col (or --user-col to cut "
-                              "sessions by --gap)");
+        return sbr_errf(r->e, o->by_user ? "no user column: cutting each user's clicks into "
+                                           "sessions needs one (give --user-col)"
+                                         : "no session column: give --session-col (or "
+                                           "--user-col to cut sessions by --gap)");
+    if (o->by_user && r->c_user >= 0)
+        r->c_sess = -1; /* the user's clicks are cut into sessions instead */
     /* RecBole sequential files use the user as the session when no session id. */
-    r->g->keys_are_users = r->c_sess < 0 && r->g->format == SBR_FMT_CSV;
+    r->g->keys_are_users = r->c_sess < 0 && (r->g->format == SBR_FMT_CSV || o->by_user);
     r->g->has_user = r->c_user >= 0;
     r->g->has_time = r->c_time >= 0;
     int m = r->c_item;

@@ -43,6 +43,11 @@ typedef struct {
     const char *session_col, *user_col, *item_col, *time_col;
     int no_header;     /* csv: the first line is data */
     double time_scale; /* csv/recbole numeric times: milliseconds per unit (1000 = seconds) */
+    /* csv/sessionrec/recbole: the user column is the key (keys_are_users) even
+     * where the file has session ids, whose sessions are then ignored
+     * (sbr-prep --session-by day cuts each user's clicks into days). Without
+     * a user column the session ids stay the key: the caller checks has_user. */
+    int by_user;
 } sbr_log_opts;
 
 #define SBR_EV_VIEW 1u

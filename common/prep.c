@@ -201,13 +201,35 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Sessions from the key groups: one per key, or cut at gaps for user keys.
- * Dedup drops a click equal (item and time) to an earlier one of the same
- * time in its session. Compacts item/t in place. */
+/* Room for session S + 1's attributes. */
+static void grow_sessions(wset *w, int64_t S, int64_t *cap)
+{
+    if (S + 1 < *cap)
+        return;
+    *cap *= 2;
+    w->off = sbr_xrealloc(w->off, (size_t)(*cap + 1) * sizeof *w->off);
+    w->user = sbr_xrealloc(w->user, (size_t)*cap * sizeof *w->user);
+    w->date = sbr_xrealloc(w->date, (size_t)*cap * sizeof *w->date);
+    w->from_test = sbr_xrealloc(w->from_test, (size_t)*cap);
+}
+
+#define DAY_MS ((int64_t)86400000)
+
+/* 1 when a user's click at t, after one at prev, starts a new session. */
+static int starts_session(const sbr_prep_opts *o, int64_t gap_ms, int64_t prev, int64_t t)
+{
+    if (o->cut_days) /* ProxySR: a user's clicks of one calendar day (UTC) */
+        return floor_div(t, DAY_MS) != floor_div(prev, DAY_MS);
+    return t - prev > gap_ms;
+}
+
+/* Sessions from the key groups: one per key, or cut at gaps (or days) for
+ * user keys. Dedup drops a click equal (item and time) to an earlier one of
+ * the same time in its session. Compacts item/t in place. */
 static void build_sessions(sbr_clicklog *g, const sbr_prep_opts *o, int64_t *koff, int32_t *item,
                            int64_t *t, wset *w, sbr_counts *cnt)
 {
-    int64_t K = g->n_keys, n = koff[K];
+    int64_t K = g->n_keys;
     int64_t cap = K + 16;
     w->off = sbr_xmalloc((size_t)(cap + 1) * sizeof *w->off);
     w->user = sbr_xmalloc((size_t)cap * sizeof *w->user);
@@ -219,14 +241,8 @@ static void build_sessions(sbr_clicklog *g, const sbr_prep_opts *o, int64_t *kof
     for (int64_t k = 0; k < K; k++) {
         int64_t start = wr; /* first click of the current session in the output */
         for (int64_t i = koff[k]; i < koff[k + 1]; i++) {
-            if (g->keys_are_users && wr > start && t[i] - t[wr - 1] > gap_ms) {
-                if (S + 1 >= cap) {
-                    cap *= 2;
-                    w->off = sbr_xrealloc(w->off, (size_t)(cap + 1) * sizeof *w->off);
-                    w->user = sbr_xrealloc(w->user, (size_t)cap * sizeof *w->user);
-                    w->date = sbr_xrealloc(w->date, (size_t)cap * sizeof *w->date);
-                    w->from_test = sbr_xrealloc(w->from_test, (size_t)cap);
-                }
+            if (g->keys_are_users && wr > start && starts_session(o, gap_ms, t[wr - 1], t[i])) {
+                grow_sessions(w, S, &cap);
                 w->from_test[S] = g->test_key_from >= 0 && k >= g->test_key_from;
                 w->user[S] = g->key_user[k];
                 w->date[S] = floor_div(t[wr - 1], 1000);
@@ -250,20 +266,13 @@ static void build_sessions(sbr_clicklog *g, const sbr_prep_opts *o, int64_t *kof
             wr++;
         }
         if (wr > start) {
-            if (S + 1 >= cap) {
-                cap *= 2;
-                w->off = sbr_xrealloc(w->off, (size_t)(cap + 1) * sizeof *w->off);
-                w->user = sbr_xrealloc(w->user, (size_t)cap * sizeof *w->user);
-                w->date = sbr_xrealloc(w->date, (size_t)cap * sizeof *w->date);
-                w->from_test = sbr_xrealloc(w->from_test, (size_t)cap);
-            }
+            grow_sessions(w, S, &cap);
             w->from_test[S] = g->test_key_from >= 0 && k >= g->test_key_from;
             w->user[S] = g->key_user[k];
             w->date[S] = g->key_date ? g->key_date[k] : floor_div(t[wr - 1], 1000);
             w->off[++S] = wr;
         }
     }
-    (void)n;
     w->S = S;
     w->item = item;
     w->t = t;
@@ -523,6 +532,13 @@ static int numbered(const numbering *nb, int32_t it, int assign)
     return nb->newid[it] || (assign && (!nb->known || nb->known[it]));
 }
 
+/* What the log gives besides items: click times (the session date where
+ * key_date is set, diginetica) and users. */
+typedef struct {
+    int times, users;
+    const int64_t *key_date;
+} emit_cols;
+
 /* Copies sessions idx[0..n) of w into a split, numbering items on the way
  * (or dropping clicks on items without a number when !assign). Sessions
  * left shorter than min_keep are dropped and counted in *drop_s / *drop_c;
@@ -533,9 +549,11 @@ static int numbered(const numbering *nb, int32_t it, int assign)
  * users); then one sequential pass over the contiguous result numbers the
  * items in order of first appearance and compacts what is dropped. */
 static void emit(const wset *w, const int64_t *idx, int64_t n, numbering *nb, int assign,
-                 int min_keep, int with_times, int with_users, const int64_t *key_date_sec,
-                 sbr_split *sp, int64_t *drop_unseen, int64_t *drop_s, int64_t *drop_c)
+                 int min_keep, const emit_cols *cols, sbr_split *sp, int64_t *drop_unseen,
+                 int64_t *drop_s, int64_t *drop_c)
 {
+    int with_times = cols->times, with_users = cols->users;
+    const int64_t *key_date_sec = cols->key_date;
     memset(sp, 0, sizeof *sp);
     int64_t *off = sbr_xmalloc((size_t)(n + 1) * sizeof *off);
     int par = n >= 4096;
@@ -615,6 +633,199 @@ static void emit(const wset *w, const int64_t *idx, int64_t n, numbering *nb, in
     sp->n_sessions = S;
 }
 
+/* --- 5. the splits to write ----------------------------------------------------------- */
+
+/* Session indices of train, valid and test, each in date order. */
+typedef struct {
+    int64_t *own[2];                 /* the arrays idx points into */
+    const int64_t *idx[SBR_NSPLITS]; /* [n[k]] sessions of split k */
+    int64_t n[SBR_NSPLITS];
+    uint8_t *known;  /* [log items] test items that may get an id (recent cut), or NULL */
+    int by_count;    /* ProxySR: the catalogue is train's, valid is held out like test */
+} plan;
+
+static void plan_free(plan *p)
+{
+    free(p->own[0]);
+    free(p->own[1]);
+    free(p->known);
+}
+
+/* test = dated after max date - test_days (or the TEST file's sessions),
+ * train before; sessions dated exactly at the split go to neither (SR-GNN).
+ * side[s]: 0 train, 1 test, 2 neither. */
+static uint8_t *sides_by_date(const wset *w, const sbr_clicklog *g, const sbr_prep_opts *o,
+                              sbr_counts *cnt)
+{
+    uint8_t *side = sbr_xcalloc((size_t)(w->S > 0 ? w->S : 1), 1);
+    if (g->test_key_from >= 0) { /* the test split was given as its own file */
+        for (int64_t s = 0; s < w->S; s++)
+            side[s] = w->from_test[s];
+        return side;
+    }
+    if (o->test_days <= 0 || w->S == 0)
+        return side;
+    int64_t maxd = w->date[0], ds = 0, dc = 0;
+    for (int64_t s = 1; s < w->S; s++)
+        maxd = w->date[s] > maxd ? w->date[s] : maxd;
+    int64_t split_at = maxd - (int64_t)llround(o->test_days * 86400.0);
+    for (int64_t s = 0; s < w->S; s++) {
+        side[s] = w->date[s] < split_at ? 0 : w->date[s] > split_at ? 1 : 2;
+        if (side[s] == 2) {
+            ds++;
+            dc += w->off[s + 1] - w->off[s];
+        }
+    }
+    sbr_counts_add(cnt, "at_split_date.sessions", ds);
+    sbr_counts_add(cnt, "at_split_date.clicks", dc);
+    return side;
+}
+
+/* SR-GNN's splits: by date, the recent cut, valid = the tail of train. */
+static int plan_by_date(const wset *w, const sbr_clicklog *g, const sbr_prep_opts *o, plan *p,
+                        sbr_counts *cnt, sbr_err *e)
+{
+    uint8_t *side = sides_by_date(w, g, o, cnt);
+    int64_t n_tr, n_te;
+    p->own[0] = ordered(w, side, 0, &n_tr);
+    p->own[1] = ordered(w, side, 1, &n_te);
+    free(side);
+    if (n_tr == 0)
+        return sbr_errf(e, "no training sessions are left after the filters");
+    int64_t cut = 0; /* training sessions own[0][0..cut) dropped by the recent cut */
+    if (o->recent_den > 0) {
+        p->known = train_items(w, p->own[0], n_tr, g->items.n);
+        if ((cut = recent_cut(w, p->own[0], n_tr, o, cnt, e)) < 0)
+            return -1;
+        n_tr -= cut;
+    }
+    int64_t n_va = (int64_t)floor(o->valid_frac * (double)n_tr);
+    if (n_va >= n_tr)
+        n_va = n_tr - 1;
+    p->idx[SBR_TRAIN] = p->own[0] + cut;
+    p->n[SBR_TRAIN] = n_tr - n_va;
+    p->idx[SBR_VALID] = p->own[0] + cut + (n_tr - n_va);
+    p->n[SBR_VALID] = n_va;
+    p->idx[SBR_TEST] = p->own[1];
+    p->n[SBR_TEST] = n_te;
+    return 0;
+}
+
+/* floor(S * a / T) without overflow for a <= T <= 3e9 (args.c bounds the
+ * parts to 1e9 each). */
+static int64_t share(int64_t S, int64_t a, int64_t T)
+{
+    return S / T * a + S % T * a / T;
+}
+
+/* ProxySR's splits: every session in date order, cut by count in the
+ * proportions o->split. A part above 0 that gets no session is misuse. */
+static int plan_by_count(const wset *w, const sbr_prep_opts *o, plan *p, sbr_counts *cnt,
+                         sbr_err *e)
+{
+    int64_t S;
+    uint8_t *side = sbr_xcalloc((size_t)(w->S > 0 ? w->S : 1), 1);
+    p->own[0] = ordered(w, side, 0, &S);
+    free(side);
+    p->by_count = 1;
+    if (S == 0)
+        return sbr_errf(e, "no sessions are left after the filters");
+    int64_t T = o->split[0] + o->split[1] + o->split[2];
+    int64_t b1 = share(S, o->split[0], T), b2 = share(S, o->split[0] + o->split[1], T);
+    int64_t n[SBR_NSPLITS] = {b1, b2 - b1, S - b2};
+    for (int k = 0; k < SBR_NSPLITS; k++) {
+        p->idx[k] = p->own[0] + (k == 0 ? 0 : k == 1 ? b1 : b2);
+        p->n[k] = n[k];
+        char nm[32];
+        snprintf(nm, sizeof nm, "split_%s", sbr_split_names[k]);
+        sbr_counts_add(cnt, nm, n[k]);
+    }
+    for (int k = 0; k < SBR_NSPLITS; k++)
+        if (o->split[k] > 0 && n[k] == 0) {
+            sbr_errf(e, "%lld sessions in date order give %lld / %lld / %lld: the %s split would "
+                     "be empty", (long long)S, (long long)n[0], (long long)n[1], (long long)n[2],
+                     sbr_split_names[k]);
+            return SBR_PREP_MISUSE;
+        }
+    return 0;
+}
+
+/* A held-out split: items without a number dropped (or numbered, assign),
+ * then sessions shorter than min_keep; counted under its name. */
+static void emit_held_out(const wset *w, const plan *p, int k, numbering *nb, int assign,
+                          int min_keep, const emit_cols *cols, sbr_sessions *out, sbr_counts *cnt)
+{
+    int64_t unseen = 0, ds = 0, dc = 0;
+    emit(w, p->idx[k], p->n[k], nb, assign, min_keep, cols, &out->split[k], &unseen, &ds, &dc);
+    const char *nm = sbr_split_names[k];
+    char key[48];
+    snprintf(key, sizeof key, "unseen_%s_item.clicks", nm);
+    sbr_counts_add(cnt, key, unseen);
+    snprintf(key, sizeof key, "short_%s.sessions", nm);
+    sbr_counts_add(cnt, key, ds);
+    snprintf(key, sizeof key, "short_%s.clicks", nm);
+    sbr_counts_add(cnt, key, dc);
+}
+
+/* Items numbered by first appearance over the catalogue's splits (train,
+ * and valid unless by count: they are in date order), then the held-out
+ * splits filtered against it. */
+static void emit_plan(const wset *w, const sbr_clicklog *g, const sbr_prep_opts *o,
+                      const plan *p, sbr_sessions *out, sbr_counts *cnt)
+{
+    int64_t n_dense = g->items.n, none = 0;
+    numbering nb = {sbr_xcalloc((size_t)(n_dense > 0 ? n_dense : 1), sizeof(int32_t)),
+                    sbr_xmalloc((size_t)(n_dense + 1) * sizeof(int64_t)), g->items.original,
+                    NULL, 1};
+    nb.orig[0] = -1;
+    emit_cols cols = {g->has_time, g->has_user, g->key_date};
+    int n_cat = p->by_count ? 1 : 2; /* train (and valid) make the catalogue */
+    for (int k = 0; k < n_cat; k++)
+        emit(w, p->idx[k], p->n[k], &nb, 1, 1, &cols, &out->split[k], &none, &none, &none);
+    out->n_items = nb.next - 1;
+    nb.known = p->known;
+    /* held out: long enough to give a sample, and by count (ProxySR) as long
+     * as the length filter asks, since it is the same rule */
+    int min_keep = o->min_prefix + 1;
+    if (p->by_count && o->min_len > min_keep)
+        min_keep = o->min_len;
+    for (int k = n_cat; k < SBR_NSPLITS; k++)
+        emit_held_out(w, p, k, &nb, o->unseen_keep, min_keep, &cols, out, cnt);
+    out->n_ids = nb.next - 1;
+    out->original = nb.orig;
+    out->min_prefix = o->min_prefix;
+    free(nb.newid);
+}
+
+/* Steps 1-5: sessions from the clicks, then the filters. tm: the wall
+ * clock after grouping and after the sessions (SBR_PREP_TIMING). */
+static void sessions_filtered(sbr_clicklog *g, const sbr_prep_opts *o, wset *w, sbr_counts *cnt,
+                              double tm[2])
+{
+    int64_t *koff;
+    int32_t *item;
+    int64_t *t;
+    group(g, &koff, &item, &t);
+    tm[0] = sbr_now();
+    build_sessions(g, o, koff, item, t, w, cnt);
+    free(koff);
+    sbr_counts_add(cnt, "sessions_built", w->S);
+    tm[1] = sbr_now();
+    if (o->pre_min_len > 1)
+        drop_short(w, o->pre_min_len, "short_pre", cnt);
+    int rounds = 0;
+    for (;;) {
+        rounds++;
+        int64_t d = o->min_support > 1 ? drop_rare(w, g->items.n, o->min_support, cnt) : 0;
+        int64_t ds = drop_short(w, o->min_len > 1 ? o->min_len : 1, "short", cnt);
+        if (!o->iterate || (d == 0 && ds == 0) || rounds >= 1000)
+            break;
+    }
+    sbr_counts_add(cnt, "filter_rounds", rounds);
+    if (o->max_len > 0)
+        truncate_long(w, o->max_len, cnt);
+}
+
 int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr_counts *cnt,
                  sbr_err *e)
 {
@@ -622,116 +833,20 @@ int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr
     if (o->min_prefix < 1)
         return sbr_errf(e, "min_prefix must be at least 1");
     sbr_counts_add(cnt, "clicks_in", g->n);
-    int64_t *koff;
-    int32_t *item;
-    int64_t *t;
-    double T0 = sbr_now();
-    group(g, &koff, &item, &t);
-    double T1 = sbr_now();
+    double T0 = sbr_now(), tm[2];
     wset w = {0};
-    build_sessions(g, o, koff, item, t, &w, cnt);
-    free(koff);
-    sbr_counts_add(cnt, "sessions_built", w.S);
-    double T2 = sbr_now();
-
-    if (o->pre_min_len > 1)
-        drop_short(&w, o->pre_min_len, "short_pre", cnt);
-    int rounds = 0;
-    for (;;) {
-        rounds++;
-        int64_t d = o->min_support > 1 ? drop_rare(&w, g->items.n, o->min_support, cnt) : 0;
-        int64_t ds = drop_short(&w, o->min_len > 1 ? o->min_len : 1, "short", cnt);
-        if (!o->iterate || (d == 0 && ds == 0) || rounds >= 1000)
-            break;
-    }
-    sbr_counts_add(cnt, "filter_rounds", rounds);
-    if (o->max_len > 0)
-        truncate_long(&w, o->max_len, cnt);
-
-    /* Split by date: 0 train, 1 test, 2 neither (dated exactly at the split). */
-    uint8_t *side = sbr_xcalloc((size_t)(w.S > 0 ? w.S : 1), 1);
-    int64_t split_at = INT64_MAX;
-    if (g->test_key_from >= 0) { /* the test split was given as its own file */
-        for (int64_t s = 0; s < w.S; s++)
-            side[s] = w.from_test[s];
-    } else if (o->test_days > 0 && w.S > 0) {
-        int64_t maxd = w.date[0];
-        for (int64_t s = 1; s < w.S; s++)
-            if (w.date[s] > maxd)
-                maxd = w.date[s];
-        split_at = maxd - (int64_t)llround(o->test_days * 86400.0);
-        int64_t ds = 0, dc = 0;
-        for (int64_t s = 0; s < w.S; s++) {
-            side[s] = w.date[s] < split_at ? 0 : w.date[s] > split_at ? 1 : 2;
-            if (side[s] == 2) {
-                ds++;
-                dc += w.off[s + 1] - w.off[s];
-            }
-        }
-        sbr_counts_add(cnt, "at_split_date.sessions", ds);
-        sbr_counts_add(cnt, "at_split_date.clicks", dc);
-    }
+    sessions_filtered(g, o, &w, cnt, tm);
     double T3 = sbr_now();
-    int64_t n_tr, n_te;
-    int64_t *tr = ordered(&w, side, 0, &n_tr);
-    int64_t *te = ordered(&w, side, 1, &n_te);
+    plan p = {0};
+    int by_count = o->split[0] + o->split[1] + o->split[2] > 0;
+    int rc = by_count ? plan_by_count(&w, o, &p, cnt, e) : plan_by_date(&w, g, o, &p, cnt, e);
     double T4 = sbr_now();
-    free(side);
-    if (n_tr == 0) {
-        free(tr);
-        free(te);
-        wset_free(&w);
-        return sbr_errf(e, "no training sessions are left after the filters");
-    }
-    uint8_t *known = NULL; /* [log items] training items before the recent cut */
-    int64_t cut = 0;       /* training sessions tr[0..cut) dropped by it */
-    if (o->recent_den > 0) {
-        known = train_items(&w, tr, n_tr, g->items.n);
-        cut = recent_cut(&w, tr, n_tr, o, cnt, e);
-        if (cut < 0) {
-            free(known);
-            free(tr);
-            free(te);
-            wset_free(&w);
-            return -1;
-        }
-        n_tr -= cut;
-    }
-    const int64_t *kept = tr + cut; /* [n_tr] training sessions in date order */
-    int64_t n_va = (int64_t)floor(o->valid_frac * (double)n_tr);
-    if (n_va >= n_tr)
-        n_va = n_tr - 1;
-
-    /* Items numbered by first appearance over train then valid (tr is in
-     * date order), then test items unseen there when they are kept. */
-    int64_t n_dense = g->items.n;
-    numbering nb = {sbr_xcalloc((size_t)(n_dense > 0 ? n_dense : 1), sizeof(int32_t)),
-                    sbr_xmalloc((size_t)(n_dense + 1) * sizeof(int64_t)), g->items.original,
-                    NULL, 1};
-    nb.orig[0] = -1;
-    int wt = g->has_time, wu = g->has_user;
-    const int64_t *kd = g->key_date;
-    int64_t unseen = 0, ds = 0, dc = 0, none = 0;
-    emit(&w, kept, n_tr - n_va, &nb, 1, 1, wt, wu, kd, &out->split[SBR_TRAIN], &none, &ds, &dc);
-    emit(&w, kept + (n_tr - n_va), n_va, &nb, 1, 1, wt, wu, kd, &out->split[SBR_VALID], &none,
-         &ds, &dc);
-    out->n_items = nb.next - 1;
-    nb.known = known;
-    emit(&w, te, n_te, &nb, o->unseen_keep, o->min_prefix + 1, wt, wu, kd,
-         &out->split[SBR_TEST], &unseen, &ds, &dc);
-    out->n_ids = nb.next - 1;
-    out->original = nb.orig;
-    out->min_prefix = o->min_prefix;
-    free(nb.newid);
-    free(known);
-    if (getenv("SBR_PREP_TIMING"))
+    if (rc == 0)
+        emit_plan(&w, g, o, &p, out, cnt);
+    if (rc == 0 && getenv("SBR_PREP_TIMING"))
         fprintf(stderr, "timing: group %.2f sessions %.2f filters %.2f order %.2f emit %.2f "
-                "(wall s)\n", T1 - T0, T2 - T1, T3 - T2, T4 - T3, sbr_now() - T4);
-    sbr_counts_add(cnt, "unseen_test_item.clicks", unseen);
-    sbr_counts_add(cnt, "short_test.sessions", ds);
-    sbr_counts_add(cnt, "short_test.clicks", dc);
-    free(tr);
-    free(te);
+                "(wall s)\n", tm[0] - T0, tm[1] - tm[0], T3 - tm[1], T4 - T3, sbr_now() - T4);
+    plan_free(&p);
     wset_free(&w);
-    return 0;
+    return rc;
 }

@@ -4,7 +4,8 @@
  * Raw logs, in this order (docs/PREP.md):
  *   1. group clicks by session key, order each session's clicks by time
  *      (stable: ties keep file order); with a user key, cut sessions at
- *      inactivity gaps longer than gap_s;
+ *      inactivity gaps longer than gap_s, or with cut_days at each UTC
+ *      midnight (ProxySR: one user's clicks of one calendar day);
  *   2. drop repeated identical clicks (same item, same time) when dedup;
  *   3. drop sessions shorter than pre_min_len;
  *   4. drop clicks on items seen fewer than min_support times, then sessions
@@ -23,6 +24,12 @@
  *      than min_prefix + 1 items) or kept as ids N+1... (after a recent cut
  *      only those of the training sessions before the cut: SR-GNN filters
  *      the test set against the full training dictionary).
+ * With split[] set, steps 6-8 are ProxySR's instead: all sessions ordered
+ * by date (ties: first appearance) and cut by count, train = the first
+ * floor(S * a / (a+b+c)), valid up to floor(S * (a+b) / (a+b+c)), test the
+ * rest; items numbered over train alone, valid and test items unseen there
+ * dropped (or kept as ids N+1...), then valid and test sessions shorter
+ * than max(min_len, min_prefix + 1).
  * Every rule that drops something adds a named count. */
 #ifndef SBR_PREP_H
 #define SBR_PREP_H
@@ -47,6 +54,10 @@ typedef struct {
                                        num/den of the samples (0/0: all) */
     int unseen_keep;    /* keep test items unseen in training (ids n_items+1..) */
     int min_prefix;     /* the prefix rule recorded in the file */
+    int cut_days;       /* user-keyed logs: a session is a user's clicks of one UTC day */
+    int64_t split[3];   /* train:valid:test proportions of a split by count, as
+                           integers (0.8:0.1:0.1 is 8:1:1); all 0: test_days and
+                           valid_frac split instead */
 } sbr_prep_opts;
 
 /* Defaults of the published recipe of a layout. */
@@ -65,9 +76,14 @@ typedef struct {
 void sbr_counts_add(sbr_counts *c, const char *name, int64_t v);
 int64_t sbr_counts_get(const sbr_counts *c, const char *name); /* 0 if absent */
 
+/* sbr_prep_log's answer when an option does not fit the data (a split
+ * part that leaves its split empty): the caller's misuse, not bad input. */
+#define SBR_PREP_MISUSE (-2)
+
 /* Raw log -> sessions. Consumes the clicks (their arrays are freed as soon
  * as they are no longer needed, to keep the peak memory low); g's id maps
- * stay valid until sbr_log_free. */
+ * stay valid until sbr_log_free. 0, -1 (bad input) or SBR_PREP_MISUSE,
+ * with e set. */
 int sbr_prep_log(sbr_clicklog *g, const sbr_prep_opts *o, sbr_sessions *out, sbr_counts *cnt,
                  sbr_err *e);
 

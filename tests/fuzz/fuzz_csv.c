@@ -3,7 +3,9 @@
  * protocol options; the rest is the file. When the rest holds a 0x00 0xff
  * pair, the bytes after the first one are a separate TEST log (a dataset
  * published already split), read from a file by sbr_log_read_test as
- * sbr-prep TRAIN TEST does. An odd size adds --train-recent 1/2. */
+ * sbr-prep TRAIN TEST does. An odd size adds --train-recent 1/2; the size's
+ * second bit ProxySR's protocol (sessions by user and day, keyed by user
+ * in the column layouts, and a split 8:1:1 by count when not recent). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lo.time_col = (sel >> 4) & 1 ? "4" : NULL;
         lo.no_header = (sel >> 5) & 1;
     }
+    int proxysr = (size >> 1) & 1;
+    lo.by_user = proxysr;
     const uint8_t *text = data + 1;
     size_t n = size - 1, ntr = train_part(text, n);
     sbr_clicklog g;
@@ -75,6 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.dedup = sel & 1;
     o.recent_num = o.recent_den = (int64_t)(size & 1);
     o.recent_den *= 2;
+    o.cut_days = proxysr;
+    if (proxysr && !(size & 1))
+        o.split[0] = 8, o.split[1] = 1, o.split[2] = 1;
     sbr_sessions out;
     sbr_counts c = {0};
     if (sbr_prep_log(&g, &o, &out, &c, &e) == 0)

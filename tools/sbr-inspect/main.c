@@ -15,7 +15,8 @@
 static const char usage[] =
     "Usage: sbr-inspect [OPTION]... FILE...\n"
     "Print what an sbr tensor file holds: its kind, metadata (provenance included),\n"
-    "and each tensor's dtype, shape and a summary (min, max, mean, first values).\n"
+    "and each tensor's dtype, shape and a summary (min, max, mean, first values);\n"
+    "for a sessions file, how many sessions of each split carry a user.\n"
     "FILE may be '-' for standard input; compressed and plain files are accepted.\n"
     "\n"
     "  -t, --tensor NAME   print the values of tensor NAME and nothing else: one per\n"
@@ -109,6 +110,29 @@ static void print_human(const sbr_tfile *f, int first)
     }
 }
 
+/* A sessions file: how many sessions of each split carry a user (the
+ * users tensors hold -1 for an anonymous one), which the summary's mean
+ * does not tell. */
+static void print_users(const sbr_tfile *f)
+{
+    static const char *const splits[] = {"train", "valid", "test"};
+    char line[256] = "";
+    size_t w = 0;
+    for (int k = 0; k < 3; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s.users", splits[k]);
+        const sbr_tensor *t = sbr_tfile_find(f, name);
+        if (!t || t->dtype != SBR_I64)
+            continue;
+        int64_t with = 0;
+        for (int64_t i = 0; i < t->numel; i++)
+            with += ((const int64_t *)t->data)[i] >= 0;
+        w += (size_t)snprintf(line + w, sizeof line - w, "%s %s %lld of %lld", w ? "," : "",
+                              splits[k], (long long)with, (long long)t->numel);
+    }
+    printf("  sessions with a user:%s\n", w ? line : " none (the file has no users)");
+}
+
 static void print_json(const sbr_tfile *f)
 {
     sbr_buf b = {0};
@@ -198,8 +222,11 @@ int main(int argc, char **argv)
             printf("%s: %s\n", argv[i], sbr_tfile_kind(&f));
         else if (json)
             print_json(&f);
-        else
+        else {
             print_human(&f, first);
+            if (strcmp(sbr_tfile_kind(&f), "sbr.sessions") == 0)
+                print_users(&f);
+        }
         sbr_tfile_free(&f);
     }
     if (fflush(stdout) != 0 || ferror(stdout))

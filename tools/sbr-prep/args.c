@@ -46,6 +46,16 @@ static const char usage[] =
     "      --skip-bad        [logs] count and report malformed rows, not fail\n"
     "\n"
     "Protocol (defaults reproduce each layout's published recipe, see docs/PREP.md):\n"
+    "      --recipe NAME     [logs] another paper's protocol, which the options below\n"
+    "                        override: none (default) or proxysr (ProxySR, SIGIR'21:\n"
+    "                        --split 8:1:1, --unseen drop, --session-by day where\n"
+    "                        the log has no session ids; kaggle --min-support 0\n"
+    "                        --min-len 2, others --min-support 5 --min-len 3; all\n"
+    "                        --pre-min-len 0 --min-prefix 1)\n"
+    "      --session-by M    [logs but diginetica] gap (default): the log's session\n"
+    "                        ids, else each user's clicks cut at --gap; day: each\n"
+    "                        user's clicks of one calendar day (UTC), session ids\n"
+    "                        ignored (needs a user column)\n"
     "      --gap DUR         [kaggle; csv without --session-col] inactivity gap that\n"
     "                        ends a user's session (default 30m; more than 0)\n"
     "      --dedup, --no-dedup  [logs] drop repeated identical clicks (kaggle: on)\n"
@@ -64,6 +74,13 @@ static const char usage[] =
     "                        catalogue's)\n"
     "      --valid-frac F    [all] last fraction F of the training sessions -> valid\n"
     "                        (0.1)\n"
+    "      --split A:B:C     [logs, without TEST] instead of --test-days and\n"
+    "                        --valid-frac: train, valid and test by count in these\n"
+    "                        proportions (e.g. 8:1:1, 0.8:0.1:0.1; valid or test may\n"
+    "                        be 0) of the sessions in order of their last click;\n"
+    "                        the catalogue is train's, and valid is held out as\n"
+    "                        test is (--unseen, then sessions shorter than\n"
+    "                        --min-len or --min-prefix + 1 dropped)\n"
     "      --unseen R        [all] test items unseen in training: drop (logs) or keep\n"
     "                        (srgnn, --train-recent)\n"
     "      --min-prefix N    [all] samples keep prefixes of at least N items (srgnn:\n"
@@ -84,6 +101,7 @@ static const char usage[] =
     "  sbr-prep --valid-frac 0 -o dg.sess train-item-views.csv\n"
     "  sbr-prep -o yc.sess clicks_train_full.txt clicks_test.txt      (already split)\n"
     "  sbr-prep -f yoochoose --train-recent 1/64 -o yc64.sess yoochoose-clicks.dat\n"
+    "  sbr-prep --recipe proxysr -o rr.sess events.csv                  (ProxySR)\n"
     "  sbr-prep --sep ';' --session-col sid --item-col it --time-col ts -o x.sess f\n"
     "  sbr-gen --clicks 200000 | sbr-prep -o synth.sess -\n"
     "\n" SBR_HELP_EXIT;
@@ -185,13 +203,16 @@ static const struct option long_opts[] = {
     {"valid-frac", required_argument, 0, OPT_VALID},
     {"unseen", required_argument, 0, OPT_UNSEEN},
     {"min-prefix", required_argument, 0, OPT_MINPFX},
-    {"train-recent", required_argument, 0, OPT_RECENT}, {0, 0, 0, 0}};
+    {"train-recent", required_argument, 0, OPT_RECENT},
+    {"session-by", required_argument, 0, OPT_SESSBY}, {"split", required_argument, 0, OPT_SPLIT},
+    {"recipe", required_argument, 0, OPT_RECIPE}, {0, 0, 0, 0}};
 
 /* One option of the protocol or of a layout. */
 static void parse_one(int c, const char *arg, prep_args *a)
 {
     static const char *const unseen_words[] = {"drop", "keep", NULL};
     static const char *const unit_words[] = {"s", "ms", NULL};
+    static const char *const cut_words[] = {"gap", "day", NULL};
     sbr_log_opts *lo = &a->lo;
     prep_overrides *ov = &a->ov;
     switch (c) {
@@ -217,6 +238,11 @@ static void parse_one(int c, const char *arg, prep_args *a)
     case OPT_UNSEEN: ov->unseen_keep = sbr_arg_choice("--unseen", arg, unseen_words); break;
     case OPT_MINPFX: ov->min_prefix = (int)sbr_arg_int("--min-prefix", arg, 1, 1000000); break;
     case OPT_RECENT: parse_fraction(a->recent = arg, &a->recent_num, &a->recent_den); break;
+    case OPT_SESSBY: /* day: every user-keyed log, session ids or not */
+        lo->by_user = ov->cut_days = sbr_arg_choice("--session-by", arg, cut_words);
+        break;
+    case OPT_SPLIT: prep_parse_split(a->split = arg, a->split_parts); break;
+    case OPT_RECIPE: a->recipe = sbr_arg_choice("--recipe", arg, prep_recipe_names); break;
     default: sbr_cli_bad_option();
     }
 }
@@ -225,7 +251,7 @@ void prep_parse_args(int argc, char **argv, prep_args *a)
 {
     memset(a, 0, sizeof *a);
     a->lo.events = SBR_EV_VIEW;
-    a->ov = (prep_overrides){-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+    a->ov = (prep_overrides){-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
     a->output = "-";
     a->level = 1;
     int c;
@@ -260,6 +286,7 @@ void prep_options(const prep_args *a, sbr_format fmt, sbr_prep_opts *o)
 {
     const prep_overrides *ov = &a->ov;
     sbr_prep_defaults(fmt, o);
+    prep_apply_recipe(a->recipe, fmt, o);
     if (ov->gap_s >= 0) o->gap_s = ov->gap_s;
     if (ov->test_days >= 0) o->test_days = ov->test_days;
     if (ov->valid_frac >= 0) o->valid_frac = ov->valid_frac;
@@ -271,8 +298,16 @@ void prep_options(const prep_args *a, sbr_format fmt, sbr_prep_opts *o)
     if (ov->max_len >= 0) o->max_len = ov->max_len;
     if (ov->unseen_keep >= 0) o->unseen_keep = ov->unseen_keep;
     if (ov->min_prefix >= 0) o->min_prefix = ov->min_prefix;
+    if (ov->cut_days >= 0) o->cut_days = ov->cut_days;
+    if (ov->gap_s >= 0) o->cut_days = 0; /* a gap given asks for the gap (over a recipe) */
     o->recent_num = a->recent_num;
     o->recent_den = a->recent_den;
     if (a->recent && ov->unseen_keep < 0)
         o->unseen_keep = 1; /* SR-GNN keeps the test items of the sessions it cut */
+    /* The split by date's options, or a TEST log, replace a recipe's split
+     * by count (with --split they are misuse: scope.c). */
+    if (a->split)
+        memcpy(o->split, a->split_parts, sizeof o->split);
+    else if (ov->test_days >= 0 || ov->valid_frac >= 0 || a->recent || a->test_in)
+        memset(o->split, 0, sizeof o->split);
 }

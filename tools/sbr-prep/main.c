@@ -23,6 +23,8 @@ typedef struct {
     int inferred;              /* min_prefix inferred from the test prefixes */
     const char *srgnn_train;   /* the pickle trained from, NULL for logs */
     char pairs_check[64];      /* train.txt against all_train_seq.txt, "" when absent */
+    char split[48];            /* the split by count "A:B:C", "" for the split by date */
+    const char *sessions_by;   /* how sessions were made: "ids", "gap", "day"; NULL: pickles */
     double t0, t_read, t_prep, c_read, c_prep; /* wall and thread-CPU clocks */
 } run;
 
@@ -53,11 +55,16 @@ static double thread_cpu(void)
 static void print_split(const sbr_sessions *s, int k)
 {
     const sbr_split *sp = &s->split[k];
-    int64_t S = sp->n_sessions, nnz = S ? sp->offsets[S] : 0;
-    sbr_info("%-5s %9lld sessions %10lld clicks %10lld samples  mean length %.2f%s",
+    int64_t S = sp->n_sessions, nnz = S ? sp->offsets[S] : 0, with_user = 0;
+    for (int64_t i = 0; sp->users && i < S; i++)
+        with_user += sp->users[i] >= 0;
+    char users[48] = "";
+    if (sp->users)
+        snprintf(users, sizeof users, "  %lld with a user", (long long)with_user);
+    sbr_info("%-5s %9lld sessions %10lld clicks %10lld samples  mean length %.2f%s%s",
              sbr_split_names[k], (long long)S, (long long)nnz,
              (long long)sbr_samples_count(sp, s->min_prefix), S ? (double)nnz / (double)S : 0.0,
-             sp->last_only ? "  (one sample each)" : "");
+             users, sp->last_only ? "  (one sample each)" : "");
 }
 
 /* A train.txt beside all_train_seq.txt must be its expansion. */
@@ -149,7 +156,9 @@ static void read_logs(const prep_args *a, sbr_format fmt, uint8_t *stdin_buf, si
     r->c_read = thread_cpu();
     sbr_info("read %s: %s layout, %lld lines, %lld click rows kept%s", a->input,
              sbr_format_names[g->format], (long long)g->lines, (long long)g->n,
-             g->keys_are_users ? " (sessions cut by the inactivity gap)" : "");
+             !g->keys_are_users ? ""
+             : r->po.cut_days  ? " (sessions: each user's clicks of a day, UTC)"
+                               : " (sessions cut by the inactivity gap)");
     if (a->test_in)
         sbr_info("of which %lld from %s: its sessions are the test split",
                  (long long)(g->n - main_rows), a->test_in);
@@ -163,6 +172,12 @@ static void read_logs(const prep_args *a, sbr_format fmt, uint8_t *stdin_buf, si
     sbr_counts_add(&r->cnt, "blank.lines", g->blank_lines);
 }
 
+/* How the sessions were made, for the summary and the metadata. */
+static const char *sessions_by(const sbr_clicklog *g, const sbr_prep_opts *po)
+{
+    return !g->keys_are_users ? "ids" : po->cut_days ? "day" : "gap";
+}
+
 /* A raw log through the protocol of prep.h. */
 static void prep_logs(const prep_args *a, sbr_format fmt, uint8_t *stdin_buf, size_t stdin_n,
                       run *r)
@@ -170,7 +185,19 @@ static void prep_logs(const prep_args *a, sbr_format fmt, uint8_t *stdin_buf, si
     sbr_clicklog g;
     sbr_err e;
     read_logs(a, fmt, stdin_buf, stdin_n, &g, r);
-    if (sbr_prep_log(&g, &r->po, &r->s, &r->cnt, &e) < 0)
+    if (a->lo.by_user && !g.has_user)
+        prep_no_user_column(a, g.format);
+    r->sessions_by = sessions_by(&g, &r->po);
+    const int64_t *sp = r->po.split; /* as given, else the recipe's */
+    if (a->split)
+        snprintf(r->split, sizeof r->split, "%s", a->split);
+    else if (sp[0] + sp[1] + sp[2] > 0)
+        snprintf(r->split, sizeof r->split, "%lld:%lld:%lld", (long long)sp[0], (long long)sp[1],
+                 (long long)sp[2]);
+    int rc = sbr_prep_log(&g, &r->po, &r->s, &r->cnt, &e);
+    if (rc == SBR_PREP_MISUSE)
+        sbr_usage_error("%s: --split %s: %s", a->input, r->split, e.msg);
+    if (rc < 0)
         sbr_fatal("%s: %s", a->input, e.msg);
     if (sbr_log_join_hash(&g, &e) < 0)
         sbr_fatal("%s", e.msg);
@@ -184,10 +211,22 @@ static void prep_logs(const prep_args *a, sbr_format fmt, uint8_t *stdin_buf, si
                  (long long)sbr_counts_get(&r->cnt, "train_recent_samples_in"));
 }
 
+/* The split by count's sizes, before the unseen items are dropped. */
+static void summary_split(const run *r)
+{
+    const sbr_counts *c = &r->cnt;
+    sbr_info("split %s by count, sessions in order of their last click: %lld / %lld / %lld "
+             "(train / valid / test, before dropping unseen items)", r->split,
+             (long long)sbr_counts_get(c, "split_train"), (long long)sbr_counts_get(c, "split_valid"),
+             (long long)sbr_counts_get(c, "split_test"));
+}
+
 /* Summary on stderr: every count of what was dropped, then the splits. */
 static void summary(const run *r)
 {
     const sbr_counts *c = &r->cnt;
+    if (r->split[0])
+        summary_split(r);
     for (int i = 0; i < c->n; i++)
         if (strchr(c->c[i].name, '.') && c->c[i].v && !strstr(c->c[i].name, "pickle"))
             sbr_info("dropped %-32s %lld", c->c[i].name, (long long)c->c[i].v);
@@ -199,8 +238,12 @@ static void summary(const run *r)
 }
 
 /* The protocol a log was prepared with. */
-static void meta_protocol(sbr_tw *w, const prep_args *a, sbr_format fmt, const sbr_prep_opts *po)
+static void meta_protocol(sbr_tw *w, const prep_args *a, sbr_format fmt, const run *r)
 {
+    const sbr_prep_opts *po = &r->po;
+    if (a->recipe)
+        sbr_tw_meta(w, "prep.recipe", prep_recipe_names[a->recipe]);
+    sbr_tw_meta(w, "prep.sessions", r->sessions_by);
     sbr_tw_metaf(w, "prep.gap_s", "%g", po->gap_s);
     sbr_tw_metaf(w, "prep.dedup", "%d", po->dedup);
     sbr_tw_metaf(w, "prep.pre_min_len", "%d", po->pre_min_len);
@@ -210,7 +253,9 @@ static void meta_protocol(sbr_tw *w, const prep_args *a, sbr_format fmt, const s
     sbr_tw_metaf(w, "prep.max_len", "%d", po->max_len);
     if (a->recent)
         sbr_tw_meta(w, "prep.train_recent", a->recent);
-    if (a->test_in)
+    if (r->split[0])
+        sbr_tw_meta(w, "prep.split", r->split);
+    else if (a->test_in)
         sbr_tw_meta(w, "prep.test_file", a->test_in);
     else
         sbr_tw_metaf(w, "prep.test_days", "%g", po->test_days);
@@ -228,10 +273,14 @@ static void write_sessions(const prep_args *a, sbr_format fmt, run *r)
     sbr_sessions_add_to(&r->s, w);
     sbr_tw_meta(w, "prep.format", sbr_format_names[fmt]);
     sbr_tw_meta(w, "min_prefix.source",
-                r->inferred ? "inferred" : (a->ov.min_prefix >= 0 ? "option" : "default"));
+                r->inferred                ? "inferred"
+                : a->ov.min_prefix >= 0    ? "option"
+                : a->recipe                ? "recipe"
+                                           : "default");
     if (fmt != SBR_FMT_SRGNN)
-        meta_protocol(w, a, fmt, &r->po);
-    sbr_tw_metaf(w, "prep.valid_frac", "%g", r->po.valid_frac);
+        meta_protocol(w, a, fmt, r);
+    if (!r->split[0])
+        sbr_tw_metaf(w, "prep.valid_frac", "%g", r->po.valid_frac);
     if (r->srgnn_train)
         sbr_tw_meta(w, "prep.train_source", r->srgnn_train);
     if (r->pairs_check[0])

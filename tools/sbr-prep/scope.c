@@ -117,7 +117,43 @@ static const struct {
     {OPT_MAXLEN, "--max-len", LOGS},
     {OPT_TESTDAYS, "--test-days", LOGS},
     {OPT_RECENT, "--train-recent", LOGS},
+    {OPT_SESSBY, "--session-by", LOGS},
+    {OPT_SPLIT, "--split", LOGS},
+    {OPT_RECIPE, "--recipe", LOGS},
 };
+
+/* The options a split by count replaces; NULL when none was given. */
+static const char *date_split_option(const prep_args *a)
+{
+    return prep_given(a, OPT_TESTDAYS) ? "--test-days"
+           : prep_given(a, OPT_VALID)  ? "--valid-frac"
+           : a->recent                 ? "--train-recent"
+           : a->test_in                ? "a TEST log"
+                                       : NULL;
+}
+
+/* --session-by: not where sessions are given and cannot be cut again (diginetica),
+ * not beside --gap when by day, and by day only where the log has users. */
+static void check_session_by(const prep_args *a, sbr_format fmt)
+{
+    if (fmt == SBR_FMT_DIGINETICA && prep_given(a, OPT_SESSBY))
+        sbr_usage_error("--session-by does not apply to the diginetica layout (its sessions are "
+                        "given, and its timeframe counts from each session's start)");
+    if (a->ov.cut_days != 1)
+        return;
+    if (prep_given(a, OPT_GAP))
+        sbr_usage_error("--gap does not apply with --session-by day (a session ends at "
+                        "midnight, UTC)");
+    if (fmt == SBR_FMT_YOOCHOOSE) /* the columns layouts are checked once read */
+        prep_no_user_column(a, fmt);
+}
+
+void prep_no_user_column(const prep_args *a, sbr_format fmt)
+{
+    sbr_usage_error("%s: --session-by day cuts each user's clicks into days, and this %s log "
+                    "has no user column%s", a->input, sbr_format_names[fmt],
+                    fmt == SBR_FMT_YOOCHOOSE ? "" : " (give --user-col)");
+}
 
 void prep_check_scope(const prep_args *a, sbr_format fmt)
 {
@@ -134,4 +170,8 @@ void prep_check_scope(const prep_args *a, sbr_format fmt)
     if (a->test_in && prep_given(a, OPT_TESTDAYS) && fmt != SBR_FMT_SRGNN)
         sbr_usage_error("--test-days does not apply with a TEST log (its sessions are the test "
                         "split)");
+    if (a->split && date_split_option(a) && fmt != SBR_FMT_SRGNN)
+        sbr_usage_error("%s does not apply with --split (the split by count replaces the split "
+                        "by date)", date_split_option(a));
+    check_session_by(a, fmt);
 }
