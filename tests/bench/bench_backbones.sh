@@ -7,7 +7,11 @@
 # E Q^T and E V^T, the backward's two into dE and one each into dV and dQ),
 # so its floor is floor(B) + 2 floor(clicks per batch), with the clicks per
 # batch the mean prefix length (as trained: at most max_len 50) times 100.
-# BENCH_BACKBONES (default "gcsan core lessr tagnn"), BENCH_QUICK=1 as in
+# ProxySR (issue #22) scores by distance, not by S . E: its floor is its
+# loss's forward over the catalogue (two sgemm per chunk, the distances,
+# the selection of the 100 largest violations: bench-floor --proxy), its
+# backward being sparse (the kept items only).
+# BENCH_BACKBONES (default "gcsan core lessr tagnn proxysr"), BENCH_QUICK=1 as in
 # bench_train.sh (steps 51-350, extrapolated).
 set -u
 . "$(dirname "$0")/floor.sh"
@@ -30,7 +34,7 @@ floor_of() {
     awk -v m="$ms" -v b="$batches" 'BEGIN { printf "%.1f", m * b / 1000 }'
 }
 
-models=${BENCH_BACKBONES:-"gcsan core lessr tagnn"}
+models=${BENCH_BACKBONES:-"gcsan core lessr tagnn proxysr"}
 for m in $models; do
     if ! "$B/sbr-train" --help | grep -qw "$m"; then
         echo "$m|||||| not built" >> "$W/rows"
@@ -40,6 +44,11 @@ for m in $models; do
     d=${d:-100}
     floor=$(floor_of "$d" 100)
     what="3 sgemm at d $d"
+    if [ "$m" = proxysr ]; then
+        read -r ms _ < <("$B/bench-floor" --proxy 100 "$d" "$N" 100 9)
+        floor=$(awk -v m="$ms" -v b="$batches" 'BEGIN { printf "%.1f", m * b / 1000 }')
+        what="its loss forward at d $d: 2 sgemm + distances + 100 violators"
+    fi
     if [ "$m" = tagnn ]; then
         extra=$(floor_of "$d" "$clicks")
         floor=$(awk -v a="$floor" -v b="$extra" 'BEGIN { printf "%.1f", a + 2 * b }')

@@ -67,18 +67,23 @@ train_score lessr lessr-clip --lr 0.003 --clusters "$T/c.sbr"
 
 train_score tagnn tagnn
 train_score tagnn tagnn-clip --clusters "$T/c.sbr"
+train_score proxysr proxysr
+train_score proxysr proxysr-clip --clusters "$T/c.sbr"
 
-# TAGNN ranks through its own scoring hook (model/def.h), and the exclusions
-# of --exclude-seen must reach it: rank a prefix, feed its top three back as
-# a prefix (items the model ranks high for themselves), none may come back.
+# TAGNN and ProxySR rank through their own scoring hooks (model/def.h), and
+# the exclusions of --exclude-seen must reach them: rank a prefix, feed its
+# top three back as a prefix (items the model ranks high for themselves),
+# none may come back.
 first=$("$B/sbr-inspect" -t items.original "$T/s.sbr" | sed -n '2,4p' | tr '\n' ' ')
-check_sh "tagnn: text mode ranks" 0 "echo '$first' | '$B/sbr-infer' --stdin-text -q --threads 1 -k 10 '$T/tagnn.model'"
-head -1 "$T/out" | tr ' ' '\n' | grep . | head -3 >"$T/seen"
-check_sh "tagnn: --exclude-seen" 0 "tr '\n' ' ' <'$T/seen' | '$B/sbr-infer' --stdin-text --exclude-seen -q --threads 1 -k 10 '$T/tagnn.model'"
-check_true "tagnn: no item of the prefix in its list" "[ -s '$T/seen' ] && ! tr ' ' '\n' <'$T/out' | grep -qxF -f '$T/seen'"
-check "tagnn: exclude-seen lists of the test split" 0 "$B/sbr-infer" -q --threads 1 --exclude-seen \
-    -o "$T/tagnn-ns.topk" "$T/tagnn.model" "$T/s.sbr"
-check "tagnn: next-unseen scoring" 0 "$B/sbr-score" -q --next-unseen "$T/tagnn-ns.topk"
+for m in tagnn proxysr; do
+    check_sh "$m: text mode ranks" 0 "echo '$first' | '$B/sbr-infer' --stdin-text -q --threads 1 -k 10 '$T/$m.model'"
+    head -1 "$T/out" | tr ' ' '\n' | grep . | head -3 >"$T/seen"
+    check_sh "$m: --exclude-seen" 0 "tr '\n' ' ' <'$T/seen' | '$B/sbr-infer' --stdin-text --exclude-seen -q --threads 1 -k 10 '$T/$m.model'"
+    check_true "$m: no item of the prefix in its list" "[ -s '$T/seen' ] && ! tr ' ' '\n' <'$T/out' | grep -qxF -f '$T/seen'"
+    check "$m: exclude-seen lists of the test split" 0 "$B/sbr-infer" -q --threads 1 --exclude-seen \
+        -o "$T/$m-ns.topk" "$T/$m.model" "$T/s.sbr"
+    check "$m: next-unseen scoring" 0 "$B/sbr-score" -q --next-unseen "$T/$m-ns.topk"
+done
 
 check "STAMP again with the same seed" 0 "$B/sbr-train" -q -m stamp -e 1 --threads 1 --no-test \
     --lr 0.005 -o "$T/stamp2.model" "$T/s.sbr"

@@ -47,7 +47,7 @@ close() { awk -v a="$1" -v b="$2" -v r="$3" -v t="$4" \
 # field LOG EPOCH KEY
 field() { sed -n "${2}p" "$1" | grep -o "\"$3\":[-0-9.e]*" | cut -d: -f2; }
 
-models=${*:-gru4rec narm stamp srgnn tagnn gcsan gcegnn dmignn core mean lessr}
+models=${*:-gru4rec narm stamp srgnn tagnn gcsan gcegnn dmignn core mean lessr proxysr}
 for m in $models; do
     for clip in 0 1; do
         name=$m$([ $clip = 1 ] && echo +clip)
