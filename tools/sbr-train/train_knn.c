@@ -112,7 +112,7 @@ void sbr_train_knn(const sbr_knn_train_args *a)
              m.ix.has_time ? "last click times" : "session order: the file has no timestamps");
     char *table = NULL;
     if (a->tune) {
-        sbr_knn_tune_cfg tc = {a->tune, a->by_mrr, fixed, log};
+        sbr_knn_tune_cfg tc = {a->tune, a->by_mrr, fixed, log, SBR_TASK_STANDARD};
         if (!(table = sbr_knn_tune(&m, &s, &tc, &e)))
             sbr_fatal("%s: %s", a->sessions, e.msg);
     }
