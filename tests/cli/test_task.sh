@@ -72,6 +72,13 @@ check_true "the metrics file's protocol" "[ '$(meta protocol "$T/nu.metrics")' =
 check "sbr-score --task standard on them" 0 "$B/sbr-score" -q -c 1,5 --task standard --json "$T/nu.topk"
 check_out "5 samples, the 2 repeats misses: HR@1 60" '"samples":5,"skipped":0,.*"HR@1":60.000000'
 check_err "warns they are misses by construction" "2 repeat samples are misses by construction"
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    check "python/sbr.py metrics follows the lists' task too" 0 /usr/bin/python3 python/sbr.py \
+        metrics "$T/nu.topk" 1
+    check_out "HR@1 100 over the 3 samples kept (60 over all 5)" "^HR@1 100.000000 "
+else
+    skip "python/sbr.py" "python3-numpy is not installed"
+fi
 check "sbr-infer --no-exclude-seen" 0 "$B/sbr-infer" --threads 1 -k 5 --no-exclude-seen \
     -o "$T/all.topk" "$T/nu.model" "$T/s.sbr"
 check_err "says the task differs from the model's" "selected for the next-unseen task, ranked for the standard task as asked"
