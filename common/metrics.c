@@ -43,7 +43,7 @@ static void finish(sbr_metric_row *r)
     }
 }
 
-void sbr_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, int next_unseen,
+void sbr_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, sbr_task task,
                          sbr_metrics *m)
 {
     memset(m, 0, sizeof *m);
@@ -52,7 +52,7 @@ void sbr_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, i
     /* seen[c][item]: item appeared in some top-cutoff list. */
     uint8_t *seen = sbr_xcalloc((size_t)(t->n_items + 1), 1);
     for (int64_t i = 0; i < t->n; i++) {
-        if (next_unseen && t->repeat[i]) {
+        if (sbr_task_drops(task, t->repeat[i])) {
             m->n_skipped++;
             continue;
         }

@@ -19,7 +19,7 @@ typedef struct {
 typedef struct {
     int n_cutoffs;
     int cutoffs[SBR_MAX_CUTOFFS];
-    int64_t n_samples, n_skipped; /* skipped: repeats under next-unseen */
+    int64_t n_samples, n_skipped; /* skipped: repeat samples the task drops (task.h) */
     int64_t n_unseen_targets;     /* targets outside the catalogue (always misses) */
     sbr_metric_row all[SBR_MAX_CUTOFFS];
     double coverage[SBR_MAX_CUTOFFS]; /* distinct items in the top-K lists / n_items */
@@ -29,9 +29,9 @@ typedef struct {
 extern const char *const sbr_len_bucket_names[SBR_LEN_BUCKETS];
 int sbr_len_bucket(int prefix_len);
 
-/* next_unseen: skip samples whose target is in the prefix (ProxySR protocol).
- * Cutoffs must be <= t->k. */
-void sbr_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, int next_unseen,
+/* Under task next-unseen the repeat samples (t->repeat) are skipped and
+ * counted in n_skipped (ProxySR's protocol, task.h). Cutoffs must be <= t->k. */
+void sbr_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, sbr_task task,
                          sbr_metrics *m);
 
 #endif

@@ -38,6 +38,23 @@ static int check_rows(const sbr_topk *t, sbr_err *e)
     return 0;
 }
 
+/* The lists' task: the file's "task", which must agree with exclude_seen
+ * (next-unseen lists are those without their prefix's items); files from
+ * before the key existed take the one exclude_seen says. */
+static int read_task(const sbr_tfile *f, sbr_topk *t, sbr_err *e)
+{
+    sbr_task said = t->exclude_seen ? SBR_TASK_NEXT_UNSEEN : SBR_TASK_STANDARD;
+    if (sbr_task_of_file(f, &t->task, e))
+        return -1;
+    if (!sbr_tfile_meta(f, "task"))
+        t->task = said;
+    if (t->task != said)
+        return sbr_errf(e, "task %s but exclude_seen %d: next-unseen lists are those made "
+                           "without their prefix's items", sbr_task_name(t->task),
+                        t->exclude_seen);
+    return 0;
+}
+
 int sbr_topk_read(const char *path, sbr_topk *t, sbr_err *e)
 {
     memset(t, 0, sizeof *t);
@@ -51,6 +68,8 @@ int sbr_topk_read(const char *path, sbr_topk *t, sbr_err *e)
     if (sbr_tfile_meta_i64(f, "exclude_seen", &v, e))
         goto fail;
     t->exclude_seen = v != 0;
+    if (read_task(f, t, e))
+        goto fail;
     if (!(items = sbr_tfile_need(f, "items", SBR_I32, 2, e)) ||
         !(scores = sbr_tfile_need(f, "scores", SBR_F32, 2, e)) ||
         !(targets = sbr_tfile_need(f, "targets", SBR_I32, 1, e)) ||
@@ -89,6 +108,7 @@ void sbr_topk_add_to(const sbr_topk *t, sbr_tw *w)
     sbr_tw_metaf(w, "n_items", "%lld", (long long)t->n_items);
     sbr_tw_metaf(w, "k", "%d", t->k);
     sbr_tw_metaf(w, "exclude_seen", "%d", t->exclude_seen);
+    sbr_task_add_to(t->task, w);
     sbr_tw_add(w, "items", SBR_I32, 2, shape, t->items);
     sbr_tw_add(w, "scores", SBR_F32, 2, shape, t->scores);
     sbr_tw_add1(w, "targets", SBR_I32, t->n, t->targets);

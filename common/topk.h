@@ -7,13 +7,18 @@
  *   targets    I32 [S]     the next item (> n_items: unseen in training, a miss)
  *   prefix_len I32 [S]     length of the session prefix
  *   repeat     U8  [S]     1 when the target already occurs in the prefix
- * Metadata: n_items, k, split, exclude_seen (0/1), model. */
+ *                          (a repeat sample, task.h)
+ * Metadata: n_items, k, split, exclude_seen (0/1), task, model. The task is
+ * next-unseen exactly when the lists leave out the prefix's items
+ * (exclude_seen 1): those lists are the next-unseen task's rankings, and
+ * scored as standard every repeat would be a miss by construction. */
 #ifndef SBR_TOPK_H
 #define SBR_TOPK_H
 
 #include <stdint.h>
 
 #include "err.h"
+#include "task.h"
 #include "tfile.h"
 
 typedef struct {
@@ -21,6 +26,7 @@ typedef struct {
     int k;            /* list length K */
     int64_t n_items;  /* catalogue size */
     int exclude_seen; /* prefix items were masked out of the ranking */
+    sbr_task task;    /* what the lists were made for (the file's "task") */
     int32_t *items;   /* [n, k] */
     float *scores;    /* [n, k] */
     int32_t *targets; /* [n] */
@@ -31,7 +37,8 @@ typedef struct {
 
 /* Reads and validates a top-K file (kind, shapes, ids in 0..n_items, no id
  * twice in a row, padding only at the end of a row, finite scores in
- * non-increasing order). */
+ * non-increasing order, a task that agrees with exclude_seen; files written
+ * before "task" existed take the one exclude_seen says). */
 int sbr_topk_read(const char *path, sbr_topk *t, sbr_err *e);
 /* Adds the tensors and metadata of t to a writer. */
 void sbr_topk_add_to(const sbr_topk *t, sbr_tw *w);

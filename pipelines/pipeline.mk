@@ -1,6 +1,7 @@
 # make pipeline [DATASET=synthetic|retailrocket|diginetica|yoochoose1_64]
 #               [MODEL=NAME (gru4rec; sbr-train --help lists them, kNN ones too)] [CLIP=0|1]
-#               [PROTOCOL=valid|paper] [DATA_DIR=../shared/data] [DEVICE=auto]
+#               [PROTOCOL=valid|paper] [TASK=standard|next-unseen]
+#               [DATA_DIR=../shared/data] [DEVICE=auto]
 #               [TRAIN_ARGS='...'] [CONFIG=sbr-train --config FILE] [RUN_NAME=...]
 #               [INPUT=PATH [PREP_ARGS='...']: your own click log, as DATASET]
 #
@@ -14,11 +15,18 @@
 # form a validation split and the epoch is selected on it. PROTOCOL=paper:
 # the papers' practice, all training sessions are trained on and the best
 # test epoch is kept (it peeks at the test set, and every output says so).
+#
+# TASK=standard (default): every sample, ranked over the whole catalogue.
+# TASK=next-unseen (ProxySR): sbr-train evaluates and selects the epoch
+# without the samples whose target is in their prefix and ranks without the
+# prefix's items, and sbr-infer and sbr-score do the same (common/task.h);
+# the run is named MODEL-next-unseen, beside the standard one.
 
 DATASET  ?= synthetic
 MODEL    ?= gru4rec
 CLIP     ?= 0
 PROTOCOL ?= valid
+TASK     ?= standard
 DATA_DIR ?= ../shared/data
 DEVICE   ?= auto
 THREADS  ?= 0
@@ -33,8 +41,16 @@ else
 $(error PROTOCOL=$(PROTOCOL) is unknown: valid or paper)
 endif
 
+ifeq ($(filter $(TASK),standard next-unseen),)
+$(error TASK=$(TASK) is unknown: standard or next-unseen)
+endif
+# Said to every stage under next-unseen only, with its leading space: the
+# standard run's commands (and so its .args, which would retrain) stay as
+# they were, byte for byte.
+TASK_ARG := $(if $(filter next-unseen,$(TASK)), --task next-unseen)
+
 WORK     ?= work/$(DATASET)$(if $(filter paper,$(PROTOCOL)),-paper)
-RUN_NAME ?= $(MODEL)$(if $(filter 1,$(CLIP)),-clip)
+RUN_NAME ?= $(MODEL)$(if $(filter 1,$(CLIP)),-clip)$(if $(TASK_ARG),-next-unseen)
 RUN       := $(WORK)/$(RUN_NAME)
 SESSIONS  := $(WORK)/sessions.sbr
 GRAPH     := $(WORK)/graph.sbr
@@ -72,7 +88,7 @@ TRAIN_ARGS ?=
 CONFIG ?=
 TRAIN_DEPS := $(if $(filter 1,$(CLIP)),$(CLUSTERS)) $(if $(NEEDS_WINDOW),$(WINDOW)) $(CONFIG)
 # TRAIN_SIG: what decides the model (--threads changes only float rounding).
-TRAIN_SIG  := -m $(MODEL) $(DATA_TRAIN_ARGS) $(if $(CONFIG),--config $(CONFIG)) --select $(SELECT) $(TRAIN_ARGS) \
+TRAIN_SIG  := -m $(MODEL) $(DATA_TRAIN_ARGS) $(if $(CONFIG),--config $(CONFIG)) --select $(SELECT)$(TASK_ARG) $(TRAIN_ARGS) \
               --device $(DEVICE) \
               $(if $(filter 1,$(CLIP)),--clusters $(CLUSTERS)) \
               $(if $(NEEDS_WINDOW),--graph $(WINDOW))
@@ -108,10 +124,10 @@ $(RUN).model: $(SESSIONS) $(BUILD)/sbr-train $(TRAIN_DEPS) $(RUN).args
 	$(BUILD)/sbr-train $(TRAIN_ALL) --checkpoint "$$ck" $$from --log $(RUN).log -o $@ $< && rm -f "$$ck"
 
 $(RUN).topk: $(RUN).model $(SESSIONS) $(BUILD)/sbr-infer
-	$(BUILD)/sbr-infer --device $(DEVICE) --threads $(THREADS) -k 20 -o $@ $(RUN).model $(SESSIONS)
+	$(BUILD)/sbr-infer --device $(DEVICE) --threads $(THREADS)$(TASK_ARG) -k 20 -o $@ $(RUN).model $(SESSIONS)
 
 $(RUN).metrics: $(RUN).topk $(BUILD)/sbr-score
-	$(BUILD)/sbr-score -q -o $@ $< > /dev/null
+	$(BUILD)/sbr-score -q$(TASK_ARG) -o $@ $< > /dev/null
 
 # The training curves beside the metrics (sbr-plot), where gnuplot is installed.
 $(RUN).svg: $(RUN).model $(BUILD)/sbr-plot
@@ -124,8 +140,8 @@ pipeline: deps-check
 	@$(MAKE) --no-print-directory tools
 	@$(MAKE) --no-print-directory $(RUN).metrics $(RUN).svg
 	@echo
-	@echo "== $(DATASET), $(MODEL)$(if $(filter 1,$(CLIP)), + CLIP-SBR prompts): test metrics (%), $(SELECTED)"
-	@$(BUILD)/sbr-score $(RUN).topk
+	@echo "== $(DATASET), $(MODEL)$(if $(filter 1,$(CLIP)), + CLIP-SBR prompts): test metrics (%), $(SELECTED)$(if $(TASK_ARG), (next-unseen task))"
+	@$(BUILD)/sbr-score$(TASK_ARG) $(RUN).topk
 	@[ ! -s $(RUN).svg ] || echo "training curves: $(RUN).svg"
 
 .PHONY: pipeline pipeline-force

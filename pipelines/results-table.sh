@@ -40,13 +40,18 @@ for log in $(for d in ${RESULTS_DIRS:-work docs/runs}; do ls "$d"/*/*.log 2>/dev
     ds=${dir%-paper} proto=valid
     [ "$dir" != "$ds" ] && proto=paper
     model=${name%%-*}
+    # Under the next-unseen task (sbr-train --task) the figures are not the
+    # standard task's: said in the protocol column, no published figure beside.
+    task=standard pub=
+    grep -q '"task":"next-unseen"' "$log" && task=next-unseen
+    [ $task = standard ] && pub=$(published "$ds" "$model")
     # A finished run has its metrics: archived (.score.json) or in work/ (.metrics, .topk).
     done_=1 scores=""
     if [ -s "${log%.log}.score.json" ]; then scores=$(cat "${log%.log}.score.json")
     elif [ -s "${log%.log}.metrics" ]; then scores=$("$B/sbr-score" --json "${log%.log}.topk" 2>/dev/null)
     else done_=0; fi
     cov=$(grep -o '"Cov@20":[0-9.]*' <<<"$scores" | cut -d: -f2 | xargs printf '%.2f' 2>/dev/null)
-    awk -v ds="$ds" -v name="$name" -v proto="$proto" -v pub="$(published "$ds" "$model")" \
+    awk -v ds="$ds" -v name="$name" -v proto="$proto" -v task="$task" -v pub="$pub" \
         -v cov="${cov:-–}" -v done_="$done_" '
     function num(key,   m) {
         if (match($0, "\"" key "\":[-0-9.e]+")) return substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) + 0
@@ -65,7 +70,8 @@ for log in $(for d in ${RESULTS_DIRS:-work docs/runs}; do ls "$d"/*/*.log 2>/dev
         valid = proto == "paper" ? "–" : sprintf("%.2f / %.2f", vh, vm)
         state = done_ ? "" : " (running)"
         printf "| %s | %s | %s | %d%s | %d | %s | %.2f / %.2f / %s | %.2f / %.2f | %s | %.0f |\n",
-            ds, name, proto == "paper" ? "paper: all train, best test epoch" : "valid: 90% train, selected on valid",
+            ds, name, (proto == "paper" ? "paper: all train, best test epoch" : "valid: 90% train, selected on valid") \
+                (task == "next-unseen" ? "; next-unseen task" : ""),
             n, state, sel, valid, sh, sm, done_ ? cov : "–", bth, btm, pub == "" ? "–" : pub, secs / n
     }' "$log"
 done

@@ -7,7 +7,7 @@ numpy, and to decompress either Debian's python3-zstandard or the zstd command.
     import sbr
     f = sbr.read("model.sbr")         # any kind: f.kind, f.meta, f.tensors, f["name"]
     s = sbr.Sessions("sessions.sbr")  # splits, samples, original ids
-    t = sbr.TopK("test.topk")         # ranked lists: t.hr(20), t.mrr(20), t.ndcg(20)
+    t = sbr.TopK("test.topk")         # ranked lists: t.hr(20), t.mrr(20), t.ndcg(20), t.task
     m = sbr.Model("run.model")        # m.params["items"], m.options["dim"]
 
 From the shell (docs/TRAINING.md, "From Python"):
@@ -17,7 +17,9 @@ From the shell (docs/TRAINING.md, "From Python"):
     python3 python/sbr.py tsv TOPK SESSIONS      the top-K lists with the original ids
 
 Metrics are in percent, as everywhere in sbr (sbr-score's table and JSON, the .metrics
-tensors, the training logs).
+tensors, the training logs). As sbr-score, they follow the task the lists were ranked for
+(t.task: under next-unseen the repeat samples are left out); next_unseen=True or False asks
+for one.
 """
 import json
 import shutil
@@ -156,8 +158,13 @@ class TopK:
         self.repeat = self.file["repeat"]
         self.n_items = int(self.meta["n_items"])
         self.k = self.items.shape[1]
+        # common/task.h: files from before "task" are next-unseen when they exclude seen items
+        self.task = self.meta.get("task") or (
+            "next-unseen" if self.meta.get("exclude_seen") == "1" else "standard")
 
     def _ranks(self, next_unseen):
+        if next_unseen is None:  # the lists' own task, as sbr-score
+            next_unseen = self.task == "next-unseen"
         keep = ~self.repeat.astype(bool) if next_unseen else np.ones(len(self.targets), bool)
         hit = self.items[keep] == self.targets[keep, None]
         rank = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, 0)
@@ -167,24 +174,24 @@ class TopK:
         if not 1 <= k <= self.k:
             raise ValueError(f"{self.file.path}: cutoff {k} outside 1..{self.k}")
 
-    def hr(self, k, next_unseen=False):
+    def hr(self, k, next_unseen=None):
         self._need(k)
         rank, _ = self._ranks(next_unseen)
         return 100 * float(np.mean((rank > 0) & (rank <= k))) if len(rank) else 0.0
 
-    def mrr(self, k, next_unseen=False):
+    def mrr(self, k, next_unseen=None):
         self._need(k)
         rank, _ = self._ranks(next_unseen)
         rr = np.where((rank > 0) & (rank <= k), 1.0 / np.maximum(rank, 1), 0.0)
         return 100 * float(rr.mean()) if len(rank) else 0.0
 
-    def ndcg(self, k, next_unseen=False):
+    def ndcg(self, k, next_unseen=None):
         self._need(k)
         rank, _ = self._ranks(next_unseen)
         g = np.where((rank > 0) & (rank <= k), 1.0 / np.log2(np.maximum(rank, 1) + 1.0), 0.0)
         return 100 * float(g.mean()) if len(rank) else 0.0
 
-    def coverage(self, k, next_unseen=False):
+    def coverage(self, k, next_unseen=None):
         """Distinct items in any top-k list over the catalogue size (percent)."""
         self._need(k)
         _, keep = self._ranks(next_unseen)

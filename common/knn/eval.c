@@ -11,7 +11,7 @@
 #include "rng.h"
 
 void sbr_knn_eval_split(const sbr_knn *m, const sbr_split *sp, int min_prefix, int K,
-                        int exclude_seen, int progress, sbr_topk *t)
+                        sbr_task task, int progress, sbr_topk *t)
 {
     sbr_samples smp;
     sbr_samples_build(sp, min_prefix, &smp);
@@ -19,7 +19,8 @@ void sbr_knn_eval_split(const sbr_knn *m, const sbr_split *sp, int min_prefix, i
     t->n = smp.n;
     t->k = K;
     t->n_items = m->cfg.n_items;
-    t->exclude_seen = exclude_seen;
+    t->task = task;
+    t->exclude_seen = sbr_task_excludes(task);
     t->items = sbr_xcalloc((size_t)smp.n * K + 1, sizeof(int32_t));
     t->scores = sbr_xcalloc((size_t)smp.n * K + 1, sizeof(float));
     t->targets = sbr_xcalloc((size_t)smp.n + 1, sizeof(int32_t));
@@ -38,12 +39,11 @@ void sbr_knn_eval_split(const sbr_knn *m, const sbr_split *sp, int min_prefix, i
             int len = smp.prefix_len[i];
             const int32_t *row = sp->items + off;
             sbr_knn_query q = {row, len, sp->times ? sp->times[off + len - 1] : -1, (uint64_t)i};
-            sbr_knn_rank(m, w, &q, K, exclude_seen, t->items + (size_t)i * K,
+            sbr_knn_rank(m, w, &q, K, t->exclude_seen, t->items + (size_t)i * K,
                          t->scores + (size_t)i * K);
             t->targets[i] = row[len];
             t->prefix_len[i] = len;
-            for (int j = 0; j < len; j++)
-                t->repeat[i] |= row[j] == row[len];
+            t->repeat[i] = (uint8_t)sbr_task_is_repeat(row, len, row[len]);
             if ((i & 4095) == 0 && omp_get_thread_num() == 0) /* roughly: dynamic order */
                 sbr_progress_update(&p, i, NULL);
         }
@@ -122,9 +122,9 @@ char *sbr_knn_tune(sbr_knn *m, const sbr_sessions *s, const sbr_knn_tune_cfg *tc
         sbr_knn_refit(m, NULL);
         sbr_topk t;
         double t0 = sbr_now();
-        sbr_knn_eval_split(m, va, s->min_prefix, 20, 0, 0, &t);
+        sbr_knn_eval_split(m, va, s->min_prefix, 20, tc->task, 0, &t);
         sbr_metrics mt;
-        sbr_metrics_compute(&t, (int[]){20}, 1, 0, &mt);
+        sbr_metrics_compute(&t, (int[]){20}, 1, tc->task, &mt);
         free(t.items), free(t.scores), free(t.targets), free(t.prefix_len), free(t.repeat);
         double hr = mt.all[0].hr, mrr = mt.all[0].mrr, v = tc->by_mrr ? mrr : hr;
         describe(&m->cfg, set, sizeof set);

@@ -114,20 +114,21 @@ typedef struct {
 typedef struct sbr_knn_work sbr_knn_work;
 sbr_knn_work *sbr_knn_work_new(const sbr_knn *m);
 void sbr_knn_work_free(sbr_knn_work *w);
-/* The K best items and scores of one prefix (exclude_seen: none of its own
- * items). K <= n_items; fewer only when exclusions empty the catalogue
- * (items 0, scores 0 pad the rest). */
+/* The K best items and scores of one prefix (exclude_seen: none of the
+ * prefix's items, as task.h defines them). K <= n_items; fewer only when
+ * exclusions empty the catalogue (items 0, scores 0 pad the rest). */
 void sbr_knn_rank(const sbr_knn *m, sbr_knn_work *w, const sbr_knn_query *q, int K,
                   int exclude_seen, int32_t *items, float *scores);
-/* Ranks every sample of a split (threads over samples; results do not
- * depend on their number). Fills t as sbr_eval_split does (free with
+/* Ranks every sample of a split for the task (threads over samples; results
+ * do not depend on their number). Fills t as sbr_eval_split does (free with
  * sbr_eval_topk_free). */
 void sbr_knn_eval_split(const sbr_knn *m, const sbr_split *sp, int min_prefix, int K,
-                        int exclude_seen, int progress, sbr_topk *t);
+                        sbr_task task, int progress, sbr_topk *t);
 
 /* --tune: n settings (the first: the options as given; the rest drawn from
  * the method's ranges, options given on the command line held), each scored
- * on the validation split at HR@20 / MRR@20; m is left with the best. The
+ * on the validation split at HR@20 / MRR@20 under the task; m is left with
+ * the best. The
  * table (one line per setting) is returned malloc'd for the metadata and
  * log. fixed[i]: option i was given (not drawn). */
 typedef struct {
@@ -135,6 +136,7 @@ typedef struct {
     int by_mrr;       /* select on MRR@20 instead of HR@20 */
     const int *fixed; /* [number of options] */
     FILE *log;        /* one JSON line per setting, or NULL */
+    sbr_task task;    /* what each setting is scored on */
 } sbr_knn_tune_cfg;
 char *sbr_knn_tune(sbr_knn *m, const sbr_sessions *s, const sbr_knn_tune_cfg *tc, sbr_err *e);
 

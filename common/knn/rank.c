@@ -7,6 +7,7 @@
 #include "knn/knn.h"
 #include "knn/knn_internal.h"
 #include "rng.h"
+#include "task.h"
 
 enum { M_SKNN, M_VSKNN, M_STAN, M_VSTAN, M_AR, M_SR, M_MARKOV, M_POP, M_SPOP };
 enum { SIM_JACCARD, SIM_COSINE, SIM_TANIMOTO, SIM_BINARY };
@@ -49,6 +50,10 @@ struct sbr_knn_work {
     int64_t *heap, *head, *end; /* merge of the prefix items' session lists */
     scored *top;
     double psq; /* the sum of the prefix items' squared weights */
+    /* the items a next-unseen ranking leaves out (task.h), marked */
+    uint32_t *xmark, xm;
+    int32_t *xids; /* [xcap] */
+    int xcap;
 };
 
 static int method_of(const char *name)
@@ -102,6 +107,7 @@ sbr_knn_work *sbr_knn_work_new(const sbr_knn *m)
     w->head = sbr_xcalloc(n1, sizeof *w->head);
     w->end = sbr_xcalloc(n1, sizeof *w->end);
     w->top = sbr_xcalloc(n1, sizeof *w->top);
+    w->xmark = sbr_xcalloc(n1, sizeof *w->xmark);
     return w;
 }
 
@@ -110,7 +116,8 @@ void sbr_knn_work_free(sbr_knn_work *w)
     if (!w)
         return;
     void *all[] = {w->pmark, w->pbits, w->pw,    w->ppos,  w->pitems, w->smark, w->score, w->touched,
-                   w->nmark, w->cmark, w->cand,  w->pool,   w->heap,  w->head,  w->end, w->top};
+                   w->nmark, w->cmark, w->cand,  w->pool,   w->heap,  w->head,  w->end, w->top,
+                   w->xmark, w->xids};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);
     free(w);
@@ -454,13 +461,26 @@ static int better(double a, int32_t ia, double b, int32_t ib)
     return a > b || (a == b && ia < ib);
 }
 
+/* Marks the prefix's items (task.h) as left out of the ranking. */
+static void mark_exclusions(sbr_knn_work *w, const sbr_knn_query *q)
+{
+    if (q->len > w->xcap) {
+        w->xcap = q->len;
+        w->xids = sbr_xrealloc(w->xids, sizeof(int32_t) * (size_t)w->xcap);
+    }
+    next_mark(w->xmark, &w->xm, (size_t)w->N + 2);
+    int n = sbr_task_prefix_items(q->items, q->len, w->N, w->xids);
+    for (int j = 0; j < n; j++)
+        w->xmark[w->xids[j]] = w->xm;
+}
+
 /* The K best touched items, best first, into w->top; returns how many. */
 static int best_touched(const sbr_knn *m, sbr_knn_work *w, int K, int exclude_seen)
 {
     int n = 0;
     for (int64_t t = 0; t < w->n_touched; t++) {
         int32_t it = w->touched[t];
-        if (exclude_seen && w->pmark[it] == w->pm)
+        if (exclude_seen && w->xmark[it] == w->xm)
             continue;
         double v = m->ix.base[it] + w->score[it];
         if (n == K && !better(v, it, w->top[K - 1].score, w->top[K - 1].item))
@@ -492,12 +512,14 @@ void sbr_knn_rank(const sbr_knn *m, sbr_knn_work *w, const sbr_knn_query *q, int
         for (int j = 0; j < q->len; j++)
             if (q->items[j] >= 1 && q->items[j] <= w->N)
                 add_score(w, q->items[j], 1);
+    if (exclude_seen)
+        mark_exclusions(w, q);
     int nt = best_touched(m, w, K, exclude_seen), out = 0, a = 0;
     const int32_t *order = m->ix.base_order;
     int64_t b = 0, N = w->N;
     while (out < K) { /* merge: touched items, then the rest in base order */
         while (b < N && (w->smark[order[b]] == w->sm ||
-                         (exclude_seen && w->pmark[order[b]] == w->pm)))
+                         (exclude_seen && w->xmark[order[b]] == w->xm)))
             b++;
         int take_a = a < nt && (b >= N || better(w->top[a].score, w->top[a].item,
                                                  m->ix.base[order[b]], order[b]));

@@ -6,17 +6,17 @@
 #include "model/devmem.h"
 #include "progress.h"
 
-/* The prefix items of each row of the batch, for --exclude-seen:
- * off [B + 1], ids. */
+/* The prefix's items of each row of the batch, which a next-unseen ranking
+ * leaves out: off [B + 1], ids. */
 static void exclusions(const sbr_split *sp, const sbr_samples *smp, const int64_t *order, int B,
-                       int32_t *off, int32_t *ids)
+                       int64_t n_items, int32_t *off, int32_t *ids)
 {
     int n = 0;
     for (int i = 0; i < B; i++) {
         off[i] = n;
         int64_t s = smp->session[order[i]];
-        for (int j = 0; j < smp->prefix_len[order[i]]; j++)
-            ids[n++] = sp->items[sp->offsets[s] + j];
+        n += sbr_task_prefix_items(sp->items + sp->offsets[s], smp->prefix_len[order[i]], n_items,
+                                   ids + n);
     }
     off[B] = n;
 }
@@ -53,7 +53,8 @@ void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr
     t->n = smp.n;
     t->k = ec->K;
     t->n_items = m->cfg.n_items;
-    t->exclude_seen = ec->exclude_seen;
+    t->task = ec->task;
+    t->exclude_seen = sbr_task_excludes(ec->task);
     t->items = sbr_xcalloc((size_t)smp.n * ec->K + 1, sizeof(int32_t));
     t->scores = sbr_xcalloc((size_t)smp.n * ec->K + 1, sizeof(float));
     t->targets = sbr_xcalloc((size_t)smp.n + 1, sizeof(int32_t));
@@ -82,17 +83,17 @@ void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr
             need += (size_t)smp.prefix_len[at + i];
         }
         const sbr_batch *b = sbr_feeder_fill(&f, sp, &smp, order, B, m->cfg.n_items, clip);
-        if (ec->exclude_seen) {
+        if (t->exclude_seen) {
             if (need + 1 > xcap) {
                 xcap = 2 * need + 1;
                 xids = sbr_xrealloc(xids, sizeof(int32_t) * xcap);
             }
             xoff = sbr_xrealloc(xoff, sizeof(int32_t) * (size_t)(B + 1));
-            exclusions(sp, &smp, order, B, xoff, xids);
+            exclusions(sp, &smp, order, B, m->cfg.n_items, xoff, xids);
         }
         sbr_model_topk(m, b, ec->K, ec->chunk, t->items + (size_t)at * ec->K,
-                       t->scores + (size_t)at * ec->K, ec->exclude_seen ? xoff : NULL,
-                       ec->exclude_seen ? xids : NULL);
+                       t->scores + (size_t)at * ec->K, t->exclude_seen ? xoff : NULL,
+                       t->exclude_seen ? xids : NULL);
         if (iw && m->iw)
             copy_weights(m, &f.host.b, &host, iw + (size_t)at * U * Lw, U, Lw);
         for (int i = 0; i < B; i++) {
@@ -101,8 +102,7 @@ void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr
             const int32_t *row = sp->items + sp->offsets[s];
             t->targets[at + i] = row[len];
             t->prefix_len[at + i] = len;
-            for (int j = 0; j < len; j++)
-                t->repeat[at + i] |= row[j] == row[len];
+            t->repeat[at + i] = (uint8_t)sbr_task_is_repeat(row, len, row[len]);
         }
         sbr_progress_update(&p, at + B, NULL);
     }

@@ -11,7 +11,7 @@
 typedef struct {
     int K;            /* list length */
     int batch;        /* samples per forward */
-    int exclude_seen; /* mask each prefix's own items out of its ranking */
+    sbr_task task;    /* next-unseen: rank without the prefix's items (task.h) */
     int chunk;        /* items per score chunk */
     int progress;     /* show a progress line */
     /* Models with interests: when set, *interest_weights receives the
@@ -20,8 +20,10 @@ typedef struct {
     float **interest_weights;
 } sbr_eval_cfg;
 
-/* Ranks every sample of split sp (prefix rule min_prefix) with model m.
- * Fills t with host arrays it owns (free with sbr_eval_topk_free). */
+/* Ranks every sample of split sp (prefix rule min_prefix) with model m, for
+ * ec->task; every sample is ranked and its repeat flag set, so that the
+ * metrics (not the ranking) drop what the task drops, counting it. Fills t
+ * with host arrays it owns (free with sbr_eval_topk_free). */
 void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr_clip_map *clip,
                     const sbr_eval_cfg *ec, sbr_topk *t);
 void sbr_eval_topk_free(sbr_topk *t);

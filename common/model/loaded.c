@@ -22,6 +22,7 @@ int sbr_loaded_open_file(sbr_loaded_model *lm, sbr_tfile *f, sbr_prec prec, int 
     int64_t v;
     const sbr_tensor *orig, *cl = NULL;
     if (sbr_model_read_cfg(&lm->file, &cfg, e) || sbr_tfile_meta_i64(&lm->file, "min_prefix", &v, e) ||
+        sbr_task_of_file(&lm->file, &lm->task, e) ||
         !(orig = sbr_tfile_need(&lm->file, "items.original", SBR_I64, 1, e)))
         goto fail;
     lm->min_prefix = (int)v;

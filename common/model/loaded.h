@@ -6,6 +6,7 @@
 #include "model/batch.h"
 #include "model/model.h"
 #include "sessions.h"
+#include "task.h"
 #include "tfile.h"
 
 typedef struct {
@@ -14,6 +15,7 @@ typedef struct {
     const int64_t *original; /* [n_items + 1] original item ids */
     sbr_clip_map clip;       /* cluster NULL when the model has no prompts */
     int min_prefix;
+    sbr_task task;           /* the task its epoch was selected under (task.h) */
 } sbr_loaded_model;
 
 /* Reads a model file and builds the model on prec for batches of max_B,

@@ -30,10 +30,11 @@ static void shuffle(int64_t *order, int64_t n, uint64_t seed, int epoch)
 static void evaluate(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr_clip_map *clip,
                      const sbr_train_cfg *tc, sbr_eval_result *r)
 {
-    sbr_eval_cfg ec = {20, tc->batch, 0, tc->chunk, 0, NULL}; /* the model is sized for this batch */
+    /* the model is sized for this batch */
+    sbr_eval_cfg ec = {20, tc->batch, tc->task, tc->chunk, 0, NULL};
     sbr_topk t;
     sbr_eval_split(m, sp, min_prefix, clip, &ec, &t);
-    sbr_metrics_compute(&t, cutoffs, 3, 0, &r->m);
+    sbr_metrics_compute(&t, cutoffs, 3, tc->task, &r->m);
     r->done = 1;
     sbr_eval_topk_free(&t);
 }
@@ -130,6 +131,32 @@ static int resume_from(sbr_model *m, const sbr_tfile *f, sbr_train_state *st, ru
     return 0;
 }
 
+/* The end of the epoch's line: the task its evaluations ranked for, and
+ * under next-unseen the repeat samples they dropped. */
+static void task_text(const sbr_train_cfg *tc, const sbr_eval_result *v, const sbr_eval_result *t,
+                      char *buf, size_t n)
+{
+    int k = snprintf(buf, n, "  task %s", sbr_task_name(tc->task));
+    if (!sbr_task_excludes(tc->task) || (!v->done && !t->done))
+        return;
+    k += snprintf(buf + k, n - (size_t)k, ", repeats dropped:");
+    if (v->done)
+        k += snprintf(buf + k, n - (size_t)k, " valid %lld", (long long)v->m.n_skipped);
+    if (t->done)
+        snprintf(buf + k, n - (size_t)k, "%s test %lld", v->done ? "," : "",
+                 (long long)t->m.n_skipped);
+}
+
+/* The task and the repeats each evaluation dropped, as JSON members. */
+static void log_task(FILE *log, const sbr_train_cfg *tc, const sbr_eval_result *const rs[2])
+{
+    static const char *const names[2] = {"valid", "test"};
+    fprintf(log, ",\"task\":\"%s\"", sbr_task_name(tc->task));
+    for (int k = 0; k < 2 && sbr_task_excludes(tc->task); k++)
+        if (rs[k]->done)
+            fprintf(log, ",\"%s_repeats_dropped\":%lld", names[k], (long long)rs[k]->m.n_skipped);
+}
+
 /* xloss: the mean of the model's own loss term (DMI-GNN's regulariser), part
  * of loss; 0 for models without one (then not logged). */
 static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double xloss, double lr,
@@ -144,8 +171,9 @@ static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double xl
         n += snprintf(line + n, sizeof line - (size_t)n, "  valid HR@20 %.2f MRR@20 %.2f",
                       100 * v->m.all[2].hr, 100 * v->m.all[2].mrr);
     if (t->done)
-        snprintf(line + n, sizeof line - (size_t)n, "  test HR@20 %.2f MRR@20 %.2f",
-                 100 * t->m.all[2].hr, 100 * t->m.all[2].mrr);
+        n += snprintf(line + n, sizeof line - (size_t)n, "  test HR@20 %.2f MRR@20 %.2f",
+                      100 * t->m.all[2].hr, 100 * t->m.all[2].mrr);
+    task_text(tc, v, t, line + n, sizeof line - (size_t)n);
     sbr_info("%s", line);
     if (tc->log) {
         fprintf(tc->log, "{\"epoch\":%d,\"loss\":%.6f,\"lr\":%.6g,\"seconds\":%.3f,"
@@ -162,6 +190,7 @@ static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double xl
                             names[k], cutoffs[c], 100 * rs[k]->m.all[c].hr, names[k], cutoffs[c],
                             100 * rs[k]->m.all[c].mrr, names[k], cutoffs[c],
                             100 * rs[k]->m.all[c].ndcg);
+        log_task(tc->log, tc, rs);
         fprintf(tc->log, "}\n");
         fflush(tc->log);
     }
@@ -383,8 +412,15 @@ void sbr_train_state_meta(const sbr_train_state *st, const sbr_train_cfg *tc, sb
                                     ? (tc->select_mrr ? "valid MRR@20" : "valid HR@20")
                                     : (tc->select_mrr ? "best-test MRR@20 (peeks at the test set)"
                                                       : "best-test HR@20 (peeks at the test set)"));
+    sbr_task_add_to(tc->task, w);
     const char *names[2] = {"valid", "test"};
     const sbr_eval_result *rs[2] = {st->valid, st->test};
+    for (int k = 0; k < 2; k++)
+        if (rs[k]->done && sbr_task_excludes(tc->task)) {
+            char key[64];
+            snprintf(key, sizeof key, "%s.repeats_dropped", names[k]);
+            sbr_tw_metaf(w, key, "%lld", (long long)rs[k]->m.n_skipped);
+        }
     for (int k = 0; k < 2; k++)
         if (rs[k]->done)
             for (int c = 0; c < 3; c++) {

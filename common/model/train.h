@@ -22,6 +22,7 @@ typedef struct {
     sbr_select select;
     int select_mrr;      /* select on MRR@20 (else HR@20) */
     int eval_test;       /* evaluate the test split after every epoch */
+    sbr_task task;       /* what the evaluations rank and count (task.h); selection uses them */
     int max_steps;       /* stop after this many steps in total (0: no limit; tests) */
     double max_seconds;  /* stop after the epoch that ends past this much training (0: none) */
     const char *checkpoint; /* write the full state here after every epoch */
@@ -56,7 +57,8 @@ extern volatile sig_atomic_t sbr_train_stop_requested;
 int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
               const sbr_train_cfg *tc, sbr_train_state *st, const sbr_tfile *resume, sbr_err *e);
 
-/* Writes the training state (epoch, selection) into a model file's metadata. */
+/* Writes the training state (epoch, selection, task, the evaluations'
+ * dropped repeats) into a model file's metadata. */
 void sbr_train_state_meta(const sbr_train_state *st, const sbr_train_cfg *tc, sbr_tw *w);
 
 #endif

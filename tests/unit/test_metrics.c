@@ -15,7 +15,7 @@ TEST(metrics_hand_computed)
                   .targets = targets, .prefix_len = plen, .repeat = rep};
     int cut[2] = {1, 3};
     sbr_metrics m;
-    sbr_metrics_compute(&t, cut, 2, 0, &m);
+    sbr_metrics_compute(&t, cut, 2, SBR_TASK_STANDARD, &m);
     CHECK_EQ_I64(m.n_samples, 3);
     CHECK_NEAR(m.all[0].hr, 1.0 / 3, 1e-12);
     CHECK_NEAR(m.all[1].hr, 2.0 / 3, 1e-12);
@@ -30,7 +30,7 @@ TEST(metrics_hand_computed)
     CHECK_EQ_I64(m.by_len[6][1].n, 1);
     CHECK_NEAR(m.by_len[6][1].mrr, 1.0, 1e-12);
     /* Next-unseen drops the repeat (row 2). */
-    sbr_metrics_compute(&t, cut, 2, 1, &m);
+    sbr_metrics_compute(&t, cut, 2, SBR_TASK_NEXT_UNSEEN, &m);
     CHECK_EQ_I64(m.n_samples, 2);
     CHECK_EQ_I64(m.n_skipped, 1);
     CHECK_NEAR(m.all[1].hr, 0.5, 1e-12);

@@ -181,3 +181,22 @@ TEST(model_file_format1_loads)
     CHECK(open_model(tmp("v1.model"), &e) == 0);
     expect_refused(tmp("v1.model"), (const char *[]){"pool_sum=7"}, 1, "pool_sum");
 }
+
+/* The task a model was selected under (sbr-train --task) is read with it:
+ * absent (files from before the key) is standard; a value that is neither
+ * task is refused. */
+TEST(model_file_task)
+{
+    sbr_loaded_model lm;
+    sbr_err e;
+    REQUIRE(write_model("srgnn", tmp("s.model"), NULL) == 0);
+    REQUIRE(sbr_loaded_open(&lm, tmp("s.model"), SBR_PREC_F32, 4, 64, 5, &e) == 0);
+    CHECK(lm.task == SBR_TASK_STANDARD);
+    sbr_loaded_close(&lm);
+    REQUIRE(rewrite(tmp("s.model"), tmp("nu.model"), (const char *[]){"task=next-unseen"}, 1) == 0);
+    REQUIRE(sbr_loaded_open(&lm, tmp("nu.model"), SBR_PREC_F32, 4, 64, 5, &e) == 0);
+    CHECK(lm.task == SBR_TASK_NEXT_UNSEEN);
+    sbr_loaded_close(&lm);
+    expect_refused(tmp("s.model"), (const char *[]){"task=unseen"}, 1,
+                   "metadata task = \"unseen\": neither standard nor next-unseen");
+}

@@ -14,6 +14,7 @@
 #include "model/loaded.h"
 #include "progress.h"
 #include "sessions.h"
+#include "task.h"
 #include "topk.h"
 
 static const char usage[] =
@@ -34,8 +35,15 @@ static const char usage[] =
     "  -o, --output FILE   top-K file to write ('-' for stdout)\n"
     "  -k, --topk K        list length (default 20)\n"
     "  -s, --split NAME    train, valid or test (default test)\n"
-    "      --exclude-seen  never recommend an item of the prefix itself (the\n"
-    "                      next-unseen protocol; score with sbr-score --next-unseen)\n"
+    "      --task T        rank for the standard task or the next-unseen one\n"
+    "                      (ProxySR: an item of the prefix itself is never\n"
+    "                      recommended). Default: the task MODEL was selected\n"
+    "                      under (sbr-train --task; standard for older models),\n"
+    "                      said on stderr when it is next-unseen. The top-K file\n"
+    "                      records the task and sbr-score follows it\n"
+    "      --exclude-seen  the same as --task next-unseen\n"
+    "      --no-exclude-seen\n"
+    "                      the same as --task standard\n"
     "      --stdin-text    text mode (see above)\n"
     "      --interest-weights FILE  also write each sample's readout weights (kind\n"
     "                      sbr.interests: weights [samples, U, max_len], 0 past the\n"
@@ -56,12 +64,15 @@ static const char usage[] =
 
 typedef struct {
     const char *model, *sessions, *out, *device, *iw_out;
-    int K, split, exclude_seen, text, batch, chunk, threads;
+    int K, split, text, batch, chunk, threads;
+    int task_given; /* --task, --exclude-seen or --no-exclude-seen (else: the model's) */
+    sbr_task task;
 } args;
 
 static void parse(int argc, char **argv, args *a)
 {
-    enum { OPT_VERSION = 256, OPT_EXCL, OPT_TEXT, OPT_CHUNK, OPT_DEVICE, OPT_THREADS, OPT_IW };
+    enum { OPT_VERSION = 256, OPT_EXCL, OPT_NO_EXCL, OPT_TASK, OPT_TEXT, OPT_CHUNK, OPT_DEVICE,
+           OPT_THREADS, OPT_IW };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'},    {"topk", required_argument, 0, 'k'},
         {"split", required_argument, 0, 's'},     {"exclude-seen", no_argument, 0, OPT_EXCL},
@@ -70,6 +81,7 @@ static void parse(int argc, char **argv, args *a)
         {"threads", required_argument, 0, OPT_THREADS}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, OPT_VERSION},
         {"interest-weights", required_argument, 0, OPT_IW},
+        {"no-exclude-seen", no_argument, 0, OPT_NO_EXCL}, {"task", required_argument, 0, OPT_TASK},
         {0, 0, 0, 0}};
     static const char *const splits[] = {"train", "valid", "test", NULL};
     memset(a, 0, sizeof *a);
@@ -84,7 +96,12 @@ static void parse(int argc, char **argv, args *a)
         case 'o': a->out = optarg; break;
         case 'k': a->K = (int)sbr_arg_int("--topk", optarg, 1, 100000); break;
         case 's': a->split = sbr_arg_choice("--split", optarg, splits); break;
-        case OPT_EXCL: a->exclude_seen = 1; break;
+        case OPT_EXCL: a->task = SBR_TASK_NEXT_UNSEEN, a->task_given = 1; break;
+        case OPT_NO_EXCL: a->task = SBR_TASK_STANDARD, a->task_given = 1; break;
+        case OPT_TASK:
+            a->task = (sbr_task)sbr_arg_choice("--task", optarg, sbr_task_names);
+            a->task_given = 1;
+            break;
         case OPT_TEXT: a->text = 1; break;
         case 'b': a->batch = (int)sbr_arg_int("--batch", optarg, 1, 1 << 20); break;
         case OPT_CHUNK: a->chunk = (int)sbr_arg_int("--chunk", optarg, 1, 1 << 24); break;
@@ -108,6 +125,21 @@ static void parse(int argc, char **argv, args *a)
         sbr_usage_error("no output given (-o TOPK)");
     if (a->text && a->iw_out)
         sbr_usage_error("--interest-weights ranks a SESSIONS split: not with --stdin-text");
+}
+
+/* The task to rank for: the one asked for, else the one the model was
+ * selected under; a model of the next-unseen task says so, as does a task
+ * asked for that is not the model's. */
+static void resolve_task(args *a, sbr_task model_task)
+{
+    if (!a->task_given) {
+        a->task = model_task;
+        if (sbr_task_excludes(model_task))
+            sbr_info("%s: selected for the next-unseen task: ranking without each prefix's own "
+                     "items (--no-exclude-seen to keep them)", a->model);
+    } else if (a->task != model_task)
+        sbr_info("%s: selected for the %s task, ranked for the %s task as asked", a->model,
+                 sbr_task_name(model_task), sbr_task_name(a->task));
 }
 
 /* --interest-weights: [n, U, max_len] weights and each sample's prefix length. */
@@ -150,7 +182,7 @@ static void rank_split(const args *a, sbr_loaded_model *lm)
     if (a->iw_out && !(lm->m.def->needs & SBR_NEEDS_GLOBAL))
         sbr_fatal("%s: --interest-weights: a %s model has no readout weights to show (gcegnn and "
                   "dmignn have)", a->model, lm->m.cfg.model);
-    sbr_eval_cfg ec = {a->K, a->batch, a->exclude_seen, a->chunk, 1, a->iw_out ? &iw : NULL};
+    sbr_eval_cfg ec = {a->K, a->batch, a->task, a->chunk, 1, a->iw_out ? &iw : NULL};
     sbr_topk t;
     double t0 = sbr_now();
     sbr_eval_split(&lm->m, sp, s.min_prefix, lm->clip.cluster ? &lm->clip : NULL, &ec, &t);
@@ -261,7 +293,7 @@ static void serve_text(const args *a, sbr_loaded_model *lm)
         sbr_split sp = {1, off, ids, NULL, NULL, 1};
         sbr_samples smp;
         sbr_samples_build(&sp, 1, &smp);
-        sbr_eval_cfg ec = {K, 1, a->exclude_seen, a->chunk, 0, NULL};
+        sbr_eval_cfg ec = {K, 1, a->task, a->chunk, 0, NULL};
         sbr_topk t;
         (void)order;
         sbr_eval_split(&lm->m, &sp, 1, lm->clip.cluster ? &lm->clip : NULL, &ec, &t);
@@ -311,7 +343,7 @@ static void knn_rank_split(const args *a, const sbr_knn *m, const int64_t *origi
         sbr_fatal("%s: the %s split has no samples", a->sessions, sbr_split_names[a->split]);
     sbr_topk t;
     double t0 = sbr_now();
-    sbr_knn_eval_split(m, sp, s.min_prefix, a->K, a->exclude_seen, 1, &t);
+    sbr_knn_eval_split(m, sp, s.min_prefix, a->K, a->task, 1, &t);
     double secs = sbr_now() - t0;
     sbr_info("ranked %lld samples over %d items in %.2f s (%.0f samples/s, CPU)", (long long)t.n,
              m->cfg.n_items, secs, (double)t.n / (secs > 0 ? secs : 1e-9));
@@ -344,7 +376,7 @@ static void knn_serve_text(const args *a, const sbr_knn *m, const int64_t *origi
             sbr_fatal("-:%lld: not a list of integer item ids", (long long)lineno + 1);
         sbr_knn_query q = {ids, n, -1, (uint64_t)lineno++};
         if (n > 0)
-            sbr_knn_rank(m, w, &q, K, a->exclude_seen, top, sc);
+            sbr_knn_rank(m, w, &q, K, sbr_task_excludes(a->task), top, sc);
         for (int j = 0; n > 0 && j < K && top[j]; j++)
             printf(j ? " %" PRId64 : "%" PRId64, original[top[j]]);
         putchar('\n');
@@ -361,15 +393,18 @@ static void knn_serve_text(const args *a, const sbr_knn *m, const int64_t *origi
 }
 
 /* A kNN model file: read, ranked, freed; 0 when f is another model's. */
-static int run_knn(const args *a, sbr_tfile *f)
+static int run_knn(args *a, sbr_tfile *f)
 {
     if (!sbr_knn_is_model_file(f))
         return 0;
     sbr_knn m;
     sbr_err e;
     const sbr_tensor *orig;
-    if (sbr_knn_read(&m, f, &e) || !(orig = sbr_tfile_need(f, "items.original", SBR_I64, 1, &e)))
+    sbr_task task;
+    if (sbr_knn_read(&m, f, &e) || sbr_task_of_file(f, &task, &e) ||
+        !(orig = sbr_tfile_need(f, "items.original", SBR_I64, 1, &e)))
         sbr_fatal("%s: %s", a->model, e.msg);
+    resolve_task(a, task);
     if (orig->numel != m.cfg.n_items + 1)
         sbr_fatal("%s: items.original has %lld entries for %d items", a->model,
                   (long long)orig->numel, m.cfg.n_items);
@@ -399,6 +434,7 @@ int main(int argc, char **argv)
     if (sbr_loaded_open_file(&lm, &f, dev == SBR_DEV_CUDA ? SBR_PREC_CUDA : SBR_PREC_F32,
                         a.text ? 1 : a.batch, a.chunk, a.K, &e))
         sbr_fatal("%s: %s", a.model, e.msg);
+    resolve_task(&a, lm.task);
     if (a.text)
         serve_text(&a, &lm);
     else

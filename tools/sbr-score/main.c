@@ -9,6 +9,7 @@
 #include "json.h"
 #include "metrics.h"
 #include "sessions.h"
+#include "task.h"
 #include "topk.h"
 
 static const char usage[] =
@@ -20,8 +21,12 @@ static const char usage[] =
     "HR@K is what SBR papers call P@K or Recall@K (one target per sample).\n"
     "\n"
     "  -c, --cutoffs LIST    comma-separated cutoffs, each <= the list length (default 5,10,20)\n"
-    "      --next-unseen     skip samples whose target occurs in their prefix (ProxySR\n"
-    "                        protocol; rank with sbr-infer --exclude-seen)\n"
+    "      --task T          standard: score every sample; next-unseen (ProxySR): skip\n"
+    "                        the samples whose target occurs in their prefix, counted.\n"
+    "                        Default: the task TOPK was ranked for (sbr-infer --task;\n"
+    "                        the model's), said on stderr when it is next-unseen; a\n"
+    "                        task that does not fit the lists is warned about\n"
+    "      --next-unseen     the same as --task next-unseen\n"
     "  -s, --sessions FILE   check the targets against this sessions file ...\n"
     "      --split NAME      ... and split (default test)\n"
     "  -o, --output FILE     also write the metrics as kind sbr.metrics ('-': stdout,\n"
@@ -52,7 +57,8 @@ static int parse_cutoffs(const char *s, int *out)
     return n;
 }
 
-/* The targets of the topk rows must be those of the split's samples, in order. */
+/* The targets of the topk rows must be those of the split's samples, in
+ * order, and their repeat flags what task.h says of those samples. */
 static void check_targets(const sbr_topk *t, const char *path, const char *split_name)
 {
     sbr_sessions s;
@@ -75,15 +81,22 @@ static void check_targets(const sbr_topk *t, const char *path, const char *split
         if (target != t->targets[i])
             sbr_fatal("%s: row %lld has target %d but sample %lld of %s is %d", t->file.path,
                       (long long)i, t->targets[i], (long long)i, path, target);
+        int rep = sbr_task_is_repeat(x->items + x->offsets[smp.session[i]], smp.prefix_len[i],
+                                     target);
+        if (rep != t->repeat[i])
+            sbr_fatal("%s: row %lld has repeat flag %d but sample %lld of %s is %sa repeat",
+                      t->file.path, (long long)i, t->repeat[i], (long long)i, path,
+                      rep ? "" : "not ");
     }
     sbr_samples_free(&smp);
     sbr_sessions_free(&s);
 }
 
-static void print_table(FILE *fp, const sbr_metrics *m, const sbr_topk *t, const char *path)
+static void print_table(FILE *fp, const sbr_metrics *m, const sbr_topk *t, const char *path,
+                        sbr_task task)
 {
     fprintf(fp, "%s: %lld samples", path, (long long)m->n_samples);
-    if (m->n_skipped)
+    if (sbr_task_excludes(task))
         fprintf(fp, " (%lld repeats skipped: next-unseen)", (long long)m->n_skipped);
     if (m->n_unseen_targets)
         fprintf(fp, ", %lld targets outside the catalogue (misses)", (long long)m->n_unseen_targets);
@@ -110,12 +123,12 @@ static void print_table(FILE *fp, const sbr_metrics *m, const sbr_topk *t, const
     }
 }
 
-static char *metrics_json(const sbr_metrics *m)
+static char *metrics_json(const sbr_metrics *m, sbr_task task)
 {
     sbr_buf b = {0};
-    sbr_buf_printf(&b, "{\"samples\":%lld,\"skipped\":%lld,\"unseen_targets\":%lld",
+    sbr_buf_printf(&b, "{\"samples\":%lld,\"skipped\":%lld,\"unseen_targets\":%lld,\"task\":\"%s\"",
                    (long long)m->n_samples, (long long)m->n_skipped,
-                   (long long)m->n_unseen_targets);
+                   (long long)m->n_unseen_targets, sbr_task_name(task));
     for (int c = 0; c < m->n_cutoffs; c++) {
         int k = m->cutoffs[c];
         sbr_buf_printf(&b, ",\"HR@%d\":%.6f,\"MRR@%d\":%.6f,\"NDCG@%d\":%.6f,\"Cov@%d\":%.6f", k,
@@ -137,7 +150,7 @@ static char *metrics_json(const sbr_metrics *m)
     return b.s;
 }
 
-static void write_metrics(const sbr_metrics *m, const char *json, const char *out, int next_unseen)
+static void write_metrics(const sbr_metrics *m, const char *json, const char *out, sbr_task task)
 {
     double hr[SBR_MAX_CUTOFFS], mrr[SBR_MAX_CUTOFFS], ndcg[SBR_MAX_CUTOFFS];
     int32_t cut[SBR_MAX_CUTOFFS];
@@ -152,7 +165,7 @@ static void write_metrics(const sbr_metrics *m, const char *json, const char *ou
     sbr_tw *w = sbr_tw_new("sbr.metrics");
     sbr_tw_meta(w, "unit", "percent");
     sbr_tw_meta(w, "metrics", json);
-    sbr_tw_meta(w, "protocol", next_unseen ? "next-unseen" : "standard");
+    sbr_tw_meta(w, "protocol", sbr_task_name(task));
     sbr_tw_add1(w, "cutoffs", SBR_I32, m->n_cutoffs, cut);
     sbr_tw_add1(w, "hr", SBR_F64, m->n_cutoffs, hr);
     sbr_tw_add1(w, "mrr", SBR_F64, m->n_cutoffs, mrr);
@@ -164,22 +177,51 @@ static void write_metrics(const sbr_metrics *m, const char *json, const char *ou
     sbr_tw_free(w);
 }
 
+/* The task to score under: the one asked for (given), else the lists'.
+ * Says so when the lists' is next-unseen, and warns when the task does not
+ * fit the lists. */
+static sbr_task scoring_task(const sbr_topk *t, const char *path, int given, sbr_task task)
+{
+    if (!given) {
+        if (sbr_task_excludes(t->task))
+            sbr_info("%s: lists for the next-unseen task: repeat samples are skipped "
+                     "(--task standard to count them)", path);
+        return t->task;
+    }
+    int64_t repeats = 0;
+    for (int64_t i = 0; i < t->n; i++)
+        repeats += t->repeat[i] != 0;
+    if (sbr_task_excludes(task) && !t->exclude_seen)
+        sbr_warn("%s: --task next-unseen on lists that may contain prefix items (made for the "
+                 "standard task, without sbr-infer --exclude-seen)", path);
+    else if (!sbr_task_excludes(task) && t->exclude_seen && repeats)
+        sbr_warn("%s: --task standard on lists made without each prefix's items: its %lld "
+                 "repeat samples are misses by construction", path, (long long)repeats);
+    return task;
+}
+
 int main(int argc, char **argv)
 {
     sbr_cli_begin("sbr-score", argc, argv);
-    enum { OPT_VERSION = 256, OPT_JSON, OPT_NEXT_UNSEEN, OPT_SPLIT };
+    enum { OPT_VERSION = 256, OPT_JSON, OPT_NEXT_UNSEEN, OPT_SPLIT, OPT_TASK };
     static const struct option opts[] = {
         {"cutoffs", required_argument, 0, 'c'}, {"next-unseen", no_argument, 0, OPT_NEXT_UNSEEN},
         {"sessions", required_argument, 0, 's'}, {"split", required_argument, 0, OPT_SPLIT},
         {"output", required_argument, 0, 'o'}, {"json", no_argument, 0, OPT_JSON},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, OPT_VERSION}, {0, 0, 0, 0}};
-    int cutoffs[SBR_MAX_CUTOFFS] = {5, 10, 20}, n_cutoffs = 3, json = 0, next_unseen = 0, c;
+        {"version", no_argument, 0, OPT_VERSION}, {"task", required_argument, 0, OPT_TASK},
+        {0, 0, 0, 0}};
+    int cutoffs[SBR_MAX_CUTOFFS] = {5, 10, 20}, n_cutoffs = 3, json = 0, task_given = 0, c;
+    sbr_task task = SBR_TASK_STANDARD;
     const char *out = NULL, *sessions = NULL, *split = "test";
     while ((c = getopt_long(argc, argv, "c:s:o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': n_cutoffs = parse_cutoffs(optarg, cutoffs); break;
-        case OPT_NEXT_UNSEEN: next_unseen = 1; break;
+        case OPT_NEXT_UNSEEN: task = SBR_TASK_NEXT_UNSEEN, task_given = 1; break;
+        case OPT_TASK:
+            task = (sbr_task)sbr_arg_choice("--task", optarg, sbr_task_names);
+            task_given = 1;
+            break;
         case 's': sessions = optarg; break;
         case OPT_SPLIT: split = optarg; break;
         case 'o': out = optarg; break;
@@ -204,20 +246,18 @@ int main(int argc, char **argv)
     if (cutoffs[n_cutoffs - 1] > t.k)
         sbr_fatal("%s: lists hold %d items, cutoff %d asks for more (rerun sbr-infer -k %d)",
                   path, t.k, cutoffs[n_cutoffs - 1], cutoffs[n_cutoffs - 1]);
-    if (next_unseen && !t.exclude_seen)
-        sbr_warn("--next-unseen on lists that may contain prefix items "
-                 "(made without sbr-infer --exclude-seen)");
+    task = scoring_task(&t, path, task_given, task);
     if (sessions)
         check_targets(&t, sessions, split);
     sbr_metrics m;
-    sbr_metrics_compute(&t, cutoffs, n_cutoffs, next_unseen, &m);
-    char *js = metrics_json(&m);
+    sbr_metrics_compute(&t, cutoffs, n_cutoffs, task, &m);
+    char *js = metrics_json(&m, task);
     if (json)
         fprintf(report, "%s\n", js);
     else if (!(report == stderr && sbr_quiet))
-        print_table(report, &m, &t, path);
+        print_table(report, &m, &t, path, task);
     if (out)
-        write_metrics(&m, js, out, next_unseen);
+        write_metrics(&m, js, out, task);
     free(js);
     sbr_topk_free(&t);
     if (fflush(stdout) != 0 || ferror(stdout))

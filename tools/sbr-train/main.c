@@ -17,6 +17,7 @@
 #include "model/train.h"
 #include "progress.h"
 #include "sessions.h"
+#include "task.h"
 #include "train_knn.h"
 
 static const char usage_head[] =
@@ -72,6 +73,13 @@ static const char usage_tail[] =
     "                        metric; best-test: the papers' practice of keeping the best\n"
     "                        test epoch (peeks at the test set; labelled as such)\n"
     "      --metric M        hr@20 (default) or mrr@20: what --select compares\n"
+    "      --task T          what every evaluation measures, and so what --select,\n"
+    "                        --patience and --tune compare: standard (default), or\n"
+    "                        next-unseen (ProxySR): samples whose target occurs in\n"
+    "                        their prefix are dropped (counted in the log) and the\n"
+    "                        prefix's items are never recommended. Training itself is\n"
+    "                        the same; the model records the task and sbr-infer and\n"
+    "                        sbr-score follow it\n"
     "      --no-test         do not rank the test split after each epoch\n"
     "      --chunk N         items per chunk of the fused scoring (2048)\n"
     "      --time-limit T    stop after the epoch that ends past T of training in this run\n"
@@ -131,7 +139,7 @@ enum {
     OPT_VERSION = 256, OPT_CLUSTERS, OPT_PATIENCE, OPT_LR, OPT_L2, OPT_ADAMW, OPT_LRSTEP,
     OPT_LRGAMMA, OPT_CLIP, OPT_SELECT, OPT_METRIC, OPT_NOTEST, OPT_CHUNK, OPT_MAXSTEPS,
     OPT_TIMELIMIT, OPT_LOG, OPT_CKPT, OPT_RESUME, OPT_DEVICE, OPT_THREADS, OPT_GRAPH,
-    OPT_PRESET, OPT_HELP_MODEL, OPT_TUNE, OPT_MODEL_OPTION = 1000 /* + the option's index */
+    OPT_PRESET, OPT_HELP_MODEL, OPT_TUNE, OPT_TASK, OPT_MODEL_OPTION = 1000 /* + the option's index */
 };
 
 static const struct option train_opts[] = {
@@ -150,7 +158,7 @@ static const struct option train_opts[] = {
     {"device", required_argument, 0, OPT_DEVICE}, {"threads", required_argument, 0, OPT_THREADS},
     {"graph", required_argument, 0, OPT_GRAPH},   {"preset", required_argument, 0, OPT_PRESET},
     {"help-model", required_argument, 0, OPT_HELP_MODEL},
-    {"tune", required_argument, 0, OPT_TUNE},
+    {"tune", required_argument, 0, OPT_TUNE},   {"task", required_argument, 0, OPT_TASK},
     {"quiet", no_argument, 0, 'q'},               {"help", no_argument, 0, 'h'},
     {"version", no_argument, 0, OPT_VERSION}};
 
@@ -248,6 +256,7 @@ static void parse_one(args *a, int c, const char *const *names)
     case 's': a->seed = (uint64_t)sbr_arg_int("--seed", optarg, 0, INT64_MAX); break;
     case OPT_SELECT: a->tc.select = (sbr_select)sbr_arg_choice("--select", optarg, selects); break;
     case OPT_METRIC: a->tc.select_mrr = sbr_arg_choice("--metric", optarg, metrics); break;
+    case OPT_TASK: a->tc.task = (sbr_task)sbr_arg_choice("--task", optarg, sbr_task_names); break;
     case OPT_NOTEST: a->tc.eval_test = 0; break;
     case OPT_CHUNK: a->tc.chunk = (int)sbr_arg_int("--chunk", optarg, 1, 1 << 24); break;
     case OPT_MAXSTEPS: a->tc.max_steps = (int)sbr_arg_int("--max-steps", optarg, 1, 1 << 30); break;
@@ -354,9 +363,18 @@ static void model_config(const args *a, const sbr_sessions *s, const sbr_cluster
     }
 }
 
-/* A checkpoint to resume must be of this model with these options and seed. */
-static void check_resume(const args *a, const sbr_model_cfg *rc, const sbr_model_cfg *cfg)
+/* A checkpoint to resume must be of this model with these options, seed and
+ * task (its selection so far was made under its task). */
+static void check_resume(const args *a, const sbr_tfile *f, const sbr_model_cfg *rc,
+                         const sbr_model_cfg *cfg)
 {
+    sbr_task task;
+    sbr_err e;
+    if (sbr_task_of_file(f, &task, &e))
+        sbr_fatal("%s: %s", a->resume, e.msg);
+    if (task != a->tc.task)
+        sbr_fatal("%s: a checkpoint of the %s task; this run asks for %s", a->resume,
+                  sbr_task_name(task), sbr_task_name(a->tc.task));
     if (strcmp(rc->model, cfg->model) || rc->n_items != cfg->n_items ||
         rc->n_clusters != cfg->n_clusters)
         sbr_fatal("%s: a checkpoint of another model or data (%s, %d items, %d clusters)",
@@ -432,7 +450,7 @@ int main(int argc, char **argv)
     if (sbr_knn_def_for(a.model)) {
         sbr_set_threads(a.threads);
         sbr_train_knn(&(sbr_knn_train_args){a.sessions, a.out, a.log, a.model, a.seed, a.tune,
-                                            a.tc.select_mrr, a.n_given, a.given_name,
+                                            a.tc.select_mrr, a.tc.task, a.n_given, a.given_name,
                                             a.given_text, a.clusters, a.graph, a.resume,
                                             a.preset});
         return SBR_EXIT_OK;
@@ -474,9 +492,12 @@ int main(int argc, char **argv)
         sbr_model_cfg rc;
         if (sbr_model_read_cfg(&resume, &rc, &e))
             sbr_fatal("%s: %s", a.resume, e.msg);
-        check_resume(&a, &rc, &cfg);
+        check_resume(&a, &resume, &rc, &cfg);
         rp = &resume;
     }
+    if (sbr_task_excludes(a.tc.task))
+        sbr_info("task next-unseen: each evaluation drops the samples whose target is in their "
+                 "prefix and ranks without the prefix's items");
     FILE *log = a.log ? sbr_cli_log_open(a.log, rp != NULL) : NULL;
     a.tc.log = log;
     a.tc.checkpoint = a.checkpoint;

@@ -44,32 +44,50 @@ static void options(const sbr_knn_train_args *a, sbr_model_cfg *c, int *fixed)
     }
 }
 
-/* The validation split's HR@20 / MRR@20 (-1: no validation split). */
-static void validate(const sbr_knn *m, const sbr_sessions *s, double *hr, double *mrr)
+/* The validation split's HR@20 / MRR@20 under the task, into mt; 0 when
+ * there is no validation split. */
+static int validate(const sbr_knn *m, const sbr_sessions *s, sbr_task task, sbr_metrics *mt)
 {
-    *hr = *mrr = -1;
     const sbr_split *va = &s->split[SBR_VALID];
     if (sbr_samples_count(va, s->min_prefix) == 0)
-        return;
+        return 0;
     sbr_topk t;
-    sbr_knn_eval_split(m, va, s->min_prefix, 20, 0, 1, &t);
-    sbr_metrics mt;
-    sbr_metrics_compute(&t, (int[]){20}, 1, 0, &mt);
-    *hr = 100 * mt.all[0].hr;
-    *mrr = 100 * mt.all[0].mrr;
+    sbr_knn_eval_split(m, va, s->min_prefix, 20, task, 1, &t);
+    sbr_metrics_compute(&t, (int[]){20}, 1, task, mt);
     sbr_eval_topk_free(&t);
+    return 1;
+}
+
+/* The validation figures: a line on stderr, the log's members. */
+static void report_valid(const sbr_knn_train_args *a, const sbr_metrics *mt, FILE *log)
+{
+    char dropped[64] = "";
+    if (sbr_task_excludes(a->task))
+        snprintf(dropped, sizeof dropped, ", %lld repeats dropped", (long long)mt->n_skipped);
+    sbr_info("validation (task %s%s): HR@20 %.2f MRR@20 %.2f", sbr_task_name(a->task), dropped,
+             100 * mt->all[0].hr, 100 * mt->all[0].mrr);
+    if (!log)
+        return;
+    fprintf(log, ", \"valid_HR@20\": %.6f, \"valid_MRR@20\": %.6f", 100 * mt->all[0].hr,
+            100 * mt->all[0].mrr);
+    if (sbr_task_excludes(a->task))
+        fprintf(log, ", \"valid_repeats_dropped\": %lld", (long long)mt->n_skipped);
 }
 
 static void write_model(const sbr_knn_train_args *a, const sbr_knn *m, const sbr_sessions *s,
-                        const char *table)
+                        const char *table, const sbr_metrics *valid)
 {
     sbr_tw *w = sbr_tw_new("sbr.model");
     sbr_knn_add_to(m, w);
     sbr_tw_metaf(w, "min_prefix", "%d", s->min_prefix);
+    sbr_task_add_to(a->task, w);
+    if (valid && sbr_task_excludes(a->task))
+        sbr_tw_metaf(w, "valid.repeats_dropped", "%lld", (long long)valid->n_skipped);
     sbr_tw_add1(w, "items.original", SBR_I64, s->n_items + 1, s->original);
     if (table) {
         sbr_tw_metaf(w, "tune.trials", "%d", a->tune);
-        sbr_tw_meta(w, "tune.metric", a->by_mrr ? "valid mrr@20" : "valid hr@20");
+        sbr_tw_metaf(w, "tune.metric", "%s%s", a->by_mrr ? "valid mrr@20" : "valid hr@20",
+                     sbr_task_excludes(a->task) ? " (task next-unseen)" : "");
         sbr_tw_meta(w, "tune.table", table);
     }
     sbr_err e;
@@ -112,23 +130,23 @@ void sbr_train_knn(const sbr_knn_train_args *a)
              m.ix.has_time ? "last click times" : "session order: the file has no timestamps");
     char *table = NULL;
     if (a->tune) {
-        sbr_knn_tune_cfg tc = {a->tune, a->by_mrr, fixed, log};
+        sbr_knn_tune_cfg tc = {a->tune, a->by_mrr, fixed, log, a->task};
         if (!(table = sbr_knn_tune(&m, &s, &tc, &e)))
             sbr_fatal("%s: %s", a->sessions, e.msg);
     }
-    double hr, mrr;
-    validate(&m, &s, &hr, &mrr);
-    if (hr >= 0)
-        sbr_info("validation: HR@20 %.2f MRR@20 %.2f", hr, mrr);
+    sbr_metrics mt;
+    int has_valid = validate(&m, &s, a->task, &mt);
+    if (log)
+        fprintf(log, "{\"model\": \"%s\", \"task\": \"%s\", \"index_seconds\": %.3f, "
+                     "\"seconds\": %.3f",
+                cfg.model, sbr_task_name(a->task), t_index, sbr_now() - t0);
+    if (has_valid)
+        report_valid(a, &mt, log);
     if (log) {
-        fprintf(log, "{\"model\": \"%s\", \"index_seconds\": %.3f, \"seconds\": %.3f",
-                cfg.model, t_index, sbr_now() - t0);
-        if (hr >= 0)
-            fprintf(log, ", \"valid_HR@20\": %.6f, \"valid_MRR@20\": %.6f", hr, mrr);
         fprintf(log, ", \"peak_rss_mib\": %.1f}\n", (double)sbr_peak_rss() / (1 << 20));
         sbr_cli_log_close(log, a->log);
     }
-    write_model(a, &m, &s, table);
+    write_model(a, &m, &s, table, has_valid ? &mt : NULL);
     sbr_info("%.2f s, peak memory %.0f MiB", sbr_now() - t0, (double)sbr_peak_rss() / (1 << 20));
     free(table);
     sbr_knn_free(&m);

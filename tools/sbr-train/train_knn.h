@@ -4,10 +4,13 @@
 
 #include <stdint.h>
 
+#include "task.h"
+
 typedef struct {
     const char *sessions, *out, *log, *model;
     uint64_t seed;
     int tune, by_mrr;
+    sbr_task task; /* what the validation (and --tune) measures */
     int n_given; /* the model options given, in order */
     const char *const *given_name, *const *given_text;
     /* neural-only inputs: refused when given */
