@@ -23,9 +23,9 @@ void sbr_batch_set_real(void *w, size_t elem, size_t i, double v)
         ((float *)w)[i] = (float)v;
 }
 
-/* int32 arrays of the core: items, citems, rpos [B, L]; len, target, last
+/* int32 arrays of the core: items, citems, rpos [B, L]; len, target, last, user
  * [B]; ids_ord, cids_ord and their sort's spare [B*L]. */
-size_t sbr_batch_core_ints(int B, int L) { return (size_t)B * L * 6 + (size_t)B * 3; }
+size_t sbr_batch_core_ints(int B, int L) { return (size_t)B * L * 6 + (size_t)B * 4; }
 
 const sbr_batch_part *const sbr_batch_parts[] = {&sbr_batch_part_nodes, &sbr_batch_part_adj,
                                                    &sbr_batch_part_local4, &sbr_batch_part_global,
@@ -85,6 +85,8 @@ void sbr_batch_buf_model(sbr_batch_buf *bb, const sbr_model *m)
     bb->tab_n = m->gtab_n;
     bb->tab_w = m->gtab_w;
     bb->tab_rows = m->gtab_nbr ? (int64_t)m->cfg.n_items + 1 : 0;
+    bb->user_ids = m->user_ids;
+    bb->n_users = m->user_ids ? m->cfg.n_users : 0;
 }
 
 /* Points the core's arrays into its buffer for B x L. */
@@ -99,6 +101,7 @@ static void core_layout(sbr_batch_buf *bb, int B, int L)
     b->len = p, p += B;
     b->target = p, p += B;
     b->last = p, p += B;
+    b->user = p, p += B;
     b->ids_ord = p, p += BL;
     b->cids_ord = p, p += BL;
     bb->ord_spare = p;
@@ -145,6 +148,9 @@ static void fill_core(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples 
         b->len[i] = len;
         b->target[i] = sp->items[sp->offsets[s] + full];
         b->last[i] = i * L + len - 1;
+        b->user[i] = bb->user_ids && sp->users
+                         ? sbr_user_index(bb->user_ids, bb->n_users, sp->users[s])
+                         : 0;
         sbr_batch_set_real(b->flen, bb->elem, (size_t)i, len);
         for (int j = 0; j < len; j++) {
             b->items[i * L + j] = src[j] <= n_items ? src[j] : 0;

@@ -134,6 +134,8 @@ typedef struct {
     int32_t *target;    /* [B] next item (training: 1..N) */
     int32_t *last;      /* [B] b * L + len[b] - 1: flat index of the last click */
     int32_t *rpos;      /* [B, L] len[b] - 1 - j: distance from the last click (0 on padding) */
+    int32_t *user;      /* [B] the sample's user as the model knows it (1..U), 0: anonymous or
+                           unknown (model.h: logged-in users); all 0 without a user map */
     void *flen;         /* [B] prefix lengths as reals */
     /* The front's ids, grouped for its embedding backward
      * (embedding_backward_grouped): the positions of the nonzero ids of the
@@ -188,6 +190,9 @@ typedef struct {
     const int32_t *tab_nbr, *tab_n;
     const float *tab_w;
     int64_t tab_rows;
+    /* the model's users (ascending original ids), or NULL */
+    const int64_t *user_ids;
+    int64_t n_users;
 } sbr_batch_buf;
 
 /* max_L: the longest prefix a batch may hold (the model's max_len); needs:

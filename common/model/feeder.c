@@ -140,6 +140,7 @@ static void upload_all(sbr_upload *u, const sbr_batch_buf *hb)
     sbr_upload_array(u, &d->len, B, i4);
     sbr_upload_array(u, &d->target, B, i4);
     sbr_upload_array(u, &d->last, B, i4);
+    sbr_upload_array(u, &d->user, B, i4);
     sbr_upload_array(u, &d->rpos, BL, i4);
     sbr_upload_array(u, &d->ids_ord, (size_t)d->n_ord, i4);
     sbr_upload_array(u, &d->cids_ord, (size_t)d->n_cord, i4);

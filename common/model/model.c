@@ -274,6 +274,7 @@ void sbr_model_free(sbr_model *m)
     sbr_arena_free(&m->grads);
     sbr_arena_free(&m->adam_m);
     sbr_arena_free(&m->adam_v);
+    free(m->user_ids);
     free(m->gtab_nbr);
     free(m->gtab_n);
     free(m->gtab_w);

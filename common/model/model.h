@@ -137,6 +137,9 @@ struct sbr_model {
      * gtab_n [i] how many (K = global_k; rows 0..n_items). */
     int32_t *gtab_nbr, *gtab_n;
     float *gtab_w;
+    /* The logged-in users it knows (cfg.n_users > 0): their original ids,
+     * ascending (host); a sample's user is its index 1..U (0: anonymous). */
+    int64_t *user_ids;
 };
 
 /* --- registry (common/models/models.def) ----------------------------------- */
@@ -151,6 +154,20 @@ const sbr_model_def *sbr_model_def_for(const char *name, sbr_prec prec);
 int sbr_model_defaults(const char *name, sbr_model_cfg *c);
 /* The SBR_NEEDS_* of a model (0 when unknown). */
 unsigned sbr_model_needs(const char *name);
+
+/* --- logged-in users (model_users.c) ---------------------------------------- */
+
+/* The index 1..n of user in ids [n] (ascending), 0 when absent or < 0. */
+int32_t sbr_user_index(const int64_t *ids, int64_t n, int64_t user);
+/* The distinct users of a split's sessions (ascending, into *out, malloc'd),
+ * each kept with probability `fraction` by a hash of (seed, id): the users
+ * who "log in". Returns their count (0: none, *out NULL). */
+int64_t sbr_users_collect(const sbr_split *sp, double fraction, uint64_t seed, int64_t **out);
+/* Gives m its users (n = cfg.n_users, ascending ids; copied). */
+int sbr_model_set_users(sbr_model *m, const int64_t *ids, int64_t n, sbr_err *e);
+/* A split's sessions by their user: [0] known to m, [1] a user m does not
+ * know (ranked as anonymous), [2] anonymous. */
+void sbr_users_count(const sbr_model *m, const sbr_split *sp, int64_t counts[3]);
 
 /* --- life cycle ---------------------------------------------------------- */
 

@@ -53,6 +53,10 @@ void sbr_model_add_to(sbr_model *m, sbr_tw *w, int optimizer)
     }
     sbr_tw_metaf(w, "n_items", "%d", c->n_items);
     sbr_tw_metaf(w, "n_clusters", "%d", c->n_clusters);
+    if (c->n_users > 0) {
+        sbr_tw_metaf(w, "n_users", "%d", c->n_users);
+        sbr_tw_add1(w, "users.original", SBR_I64, c->n_users, m->user_ids);
+    }
     sbr_tw_metaf(w, "init_scale", "%.17g", c->init_scale);
     sbr_tw_metaf(w, "seed", "%llu", (unsigned long long)c->seed);
     sbr_tw_metaf(w, "adam_t", "%lld", (long long)m->adam_t);
@@ -145,6 +149,7 @@ int sbr_model_read_cfg(const sbr_tfile *f, sbr_model_cfg *c, sbr_err *e)
     int64_t seed;
     if (meta_int(f, "n_items", 1, 1 << 30, &c->n_items, e) ||
         meta_int(f, "n_clusters", 0, 1 << 30, &c->n_clusters, e) ||
+        (sbr_tfile_meta(f, "n_users") && meta_int(f, "n_users", 0, 1 << 30, &c->n_users, e)) ||
         meta_double(f, "init_scale", &c->init_scale, e) || sbr_tfile_meta_i64(f, "seed", &seed, e))
         return -1;
     c->seed = (uint64_t)seed;
@@ -252,6 +257,16 @@ int sbr_model_load(sbr_model *m, const sbr_tfile *f, int optimizer, sbr_err *e)
         return -1;
     if ((m->def->needs & SBR_NEEDS_GLOBAL) && load_global(m, f, e))
         return -1;
+    if (m->cfg.n_users > 0) {
+        const sbr_tensor *u = sbr_tfile_need(f, "users.original", SBR_I64, 1, e);
+        if (!u)
+            return -1;
+        if (u->numel != m->cfg.n_users)
+            return sbr_errf(e, "users.original has %lld entries for %d users",
+                            (long long)u->numel, m->cfg.n_users);
+        if (sbr_model_set_users(m, u->data, u->numel, e))
+            return -1;
+    }
     int64_t t = 0, dc = 0, ep = 0;
     /* files from before the key: epoch 0 */
     if (sbr_tfile_meta(f, "schedule_epoch") && sbr_tfile_meta_i64(f, "schedule_epoch", &ep, e))

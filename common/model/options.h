@@ -46,6 +46,7 @@ typedef struct {
     double opt[SBR_MODEL_MAX_OPTS]; /* their values, in that order */
     int n_items;           /* catalogue N: items 1..N */
     int n_clusters;        /* CLIP-SBR prompts: clusters 1..C (0: off) */
+    int n_users;           /* logged-in users the model knows: 1..U (0: none; model_users.c) */
     uint64_t seed;
     double init_scale;     /* uniform(-s, s) init; 0: each model's own (tests set it) */
     /* Run-time sizes (not stored in model files): op scratch is reserved for

@@ -37,6 +37,8 @@ static const sbr_opt opts[] = {
     SBR_OPT_R("te", 0.01, 1e-6, 1e6, "its floor, reached at epoch E"),
     SBR_OPT_I("anneal_epochs", 10, 1, 100000, "E: the epochs tau takes from t0 to te"),
     SBR_OPT_R("dropout", 0, 0, 0.99, "dropout on the selection's input and the attention"),
+    SBR_OPT_I("users", 0, 0, 1, "1: a learnable bias per logged-in user on the proxy logits"),
+    SBR_OPT_R("user_fraction", 1, 0, 1, "the fraction of users who log in (by a hash of the id)"),
     {0}};
 
 typedef struct {
@@ -46,6 +48,7 @@ typedef struct {
     real *P, *V;         /* [K, d] proxies and their hyperplanes' normals */
     real *ws1, *bs1;     /* [d, d], [d] short-term FFN */
     real *ws2, *bs2;     /* [d, d], [d] */
+    real *ubias;         /* [U + 1, K] the users' biases (row 0: anonymous, 0), or NULL */
 } weights;
 
 typedef struct {
@@ -54,6 +57,7 @@ typedef struct {
     real *Xp, *Xpd, *H1, *A1;    /* [B L, d] x + P^P, after dropout; [B L, h] twice */
     uint8_t *mask;               /* [B L, d] */
     real *abar, *alpha, *pi;     /* [B, h], [B, K] (alpha / tau), [B, K] */
+    real *ub;                    /* [B, K] the rows' user biases */
     int32_t *klen;               /* [B] K per row: the softmax's length */
     real *Pn, *pn;               /* [K, d] normalised proxies, [K] their norms */
     real *praw, *u, *unrm, *nw;  /* [B, d], [B, d], [B], [B] */
@@ -82,7 +86,7 @@ typedef struct {
     R(sbr_nn_mhsa_w) san, gsan;
     acts a;
     sbr_nn_mhsa_cfg cfg;
-    int K, h, k, klen_ready;
+    int K, h, k, klen_ready, users;
     double p_drop, p_used, tau;
 } state;
 
@@ -110,6 +114,7 @@ static void declare(sbr_model *m)
     st->h = (m->d + st->K) / 2;
     st->k = sbr_cfg_int(c, "violators");
     st->p_drop = sbr_cfg_get(c, "dropout");
+    st->users = sbr_cfg_int(c, "users");
     st->cfg = (sbr_nn_mhsa_cfg){m->d, 1, m->d, SBR_NN_MHSA_PROXYSR | SBR_NN_MHSA_CAUSAL, 1e-12,
                                 0, 0, 0, 0};
     int own = !(c->init_scale > 0); /* the official init; else uniform(-s, s) for all */
@@ -131,7 +136,20 @@ static void declare(sbr_model *m)
     sbr_param(m, &w->bs1, "short.b1", SBR_SHAPE(d), SBR_INIT_UNIFORM, 0);
     sbr_param(m, &w->ws2, "short.w2", SBR_SHAPE(d, d), SBR_INIT_UNIFORM, 0);
     sbr_param(m, &w->bs2, "short.b2", SBR_SHAPE(d), SBR_INIT_UNIFORM, 0);
+    if (st->users) /* row 0, the anonymous path, stays 0 */
+        sbr_param_pad_row0(m, sbr_param(m, &w->ubias, "user_bias",
+                                        SBR_SHAPE(c->n_users + 1, st->K), SBR_INIT_ZERO, 0));
+    else
+        sbr_param_none(m, &w->ubias);
     R(sbr_mhsa_declare)(m, &st->san, &st->gsan, "san", m->d, st->cfg.flags, SBR_INIT_UNIFORM, 0);
+}
+
+static int check(const sbr_model_cfg *c, sbr_err *e)
+{
+    if (sbr_cfg_int(c, "users") && c->n_users < 1)
+        return sbr_errf(e, "proxysr --users 1: no user is known (the training sessions carry "
+                           "no user ids, or --user-fraction kept none)");
+    return 0;
 }
 
 static size_t act_count(const state *st, int B, int L)
@@ -149,6 +167,7 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     SBR_LAY(l, a->X, BLd), SBR_LAY(l, a->Xp, BLd), SBR_LAY(l, a->Xpd, BLd);
     SBR_LAY(l, a->H1, BL * h), SBR_LAY(l, a->A1, BL * h), SBR_LAY(l, a->mask, BLd);
     SBR_LAY(l, a->abar, B * h), SBR_LAY(l, a->alpha, B * K), SBR_LAY(l, a->pi, B * K);
+    SBR_LAY(l, a->ub, st->users ? B * K : 0);
     SBR_LAY(l, a->klen, B), SBR_LAY(l, a->Pn, K * d), SBR_LAY(l, a->pn, K);
     SBR_LAY(l, a->praw, Bd), SBR_LAY(l, a->u, Bd), SBR_LAY(l, a->unrm, B);
     SBR_LAY(l, a->nw, B), SBR_LAY(l, a->p, Bd);
@@ -197,6 +216,10 @@ static void select_forward(sbr_model *m, state *st, const sbr_batch *b, int trai
     R(sbr_nn_leaky_relu_forward)(ctx, a->A1, a->H1, BL * h, (real)0.1);
     R(sbr_nn_seq_mean_forward)(ctx, a->abar, a->A1, b->len, B, L, h);
     R(sbr_nn_linear_forward)(ctx, a->alpha, a->abar, st->w.wp2, NULL, B, h, K);
+    if (st->users) { /* the logged-in user's bias, before the temperature */
+        R(sbr_nn_embedding_forward)(ctx, a->ub, st->w.ubias, b->user, B, m->cfg.n_users + 1, K, 0);
+        R(sbr_nn_add_forward)(ctx, a->alpha, a->alpha, a->ub, B * K);
+    }
     st->tau = temperature(m);
     R(sbr_nn_scale_forward)(ctx, a->alpha, a->alpha, B * K, (real)(1 / st->tau));
     R(sbr_nn_masked_softmax_forward)(ctx, a->pi, a->alpha, a->klen, B, K);
@@ -284,6 +307,9 @@ static void select_backward(sbr_model *m, state *st, const sbr_batch *b, grads *
     int B = b->B, L = b->L, d = m->d, BL = B * L, K = st->K, h = st->h;
     R(sbr_nn_linear_backward)(ctx, gr->dabar, st->g.wp2, NULL, gr->dalpha, a->abar, st->w.wp2, B,
                               h, K);
+    if (st->users)
+        R(sbr_nn_embedding_backward)(ctx, st->g.ubias, gr->dalpha, b->user, B,
+                                     m->cfg.n_users + 1, K, 0);
     R(sbr_nn_seq_mean_backward)(ctx, gr->dA1, gr->dabar, b->len, B, L, h);
     R(sbr_nn_leaky_relu_backward)(ctx, gr->dH1, gr->dA1, a->H1, BL * h, (real)0.1);
     const real *x = st->p_used > 0 ? a->Xpd : a->Xp;
@@ -392,6 +418,7 @@ SBR_MODEL_DEF(proxysr) = {
     .opts = opts,
     .presets = presets,
     .state_size = sizeof(state),
+    .check = check,
     .declare = declare,
     .layout = layout,
     .scratch = scratch,

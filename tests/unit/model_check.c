@@ -95,7 +95,16 @@ int model_gradcheck_def(const sbr_model_def *def, int clip, model_cfg_fn adjust)
         free(c);
         return -1;
     }
-    sbr_split sp = {6, offsets, items, NULL, NULL, 0};
+    /* users 3 and 7 log in (a model made with cfg.n_users = 2 knows them),
+     * 9 does not, two sessions are anonymous */
+    static int64_t users[6] = {3, -1, 7, 3, 9, -1};
+    sbr_split sp = {6, offsets, items, NULL, users, 0};
+    if (cfg.n_users == 2 && sbr_model_set_users(&c->m, (const int64_t[]){3, 7}, 2, &e)) {
+        fprintf(stdout, "    model_gradcheck %s: %s\n", name, e.msg);
+        sbr_model_free(&c->m);
+        free(c);
+        return -1;
+    }
     if ((c->m.def->needs & SBR_NEEDS_GLOBAL) && set_tiny_global(&c->m, &e)) {
         fprintf(stdout, "    model_gradcheck %s: %s\n", name, e.msg);
         sbr_model_free(&c->m);

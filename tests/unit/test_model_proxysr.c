@@ -3,6 +3,7 @@
  * largest default shapes, and the session vector q = p + s_perp of every
  * prefix against plain loops written from the paper's equations. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -24,11 +25,52 @@ static void few_kept(sbr_model_cfg *c)
     sbr_cfg_set_if(c, "margin", 0.5);
 }
 
+/* with the users' biases (two known users, one unknown, anonymous rows) */
+static void with_users(sbr_model_cfg *c)
+{
+    small(c);
+    sbr_cfg_set_if(c, "users", 1);
+    c->n_users = 2;
+}
+
 TEST(model_proxysr_gradcheck)
 {
     CHECK(model_gradcheck_cfg("proxysr", 0, small) == 0);
     CHECK(model_gradcheck_cfg("proxysr", 1, small) == 0);
     CHECK(model_gradcheck_cfg("proxysr", 0, few_kept) == 0);
+    CHECK(model_gradcheck_cfg("proxysr", 1, with_users) == 0);
+}
+
+/* The user index: ascending ids, 0 for the anonymous and the unknown. */
+TEST(model_users_index_and_collect)
+{
+    const int64_t ids[3] = {4, 10, 99};
+    CHECK_EQ_I64(sbr_user_index(ids, 3, 4), 1);
+    CHECK_EQ_I64(sbr_user_index(ids, 3, 99), 3);
+    CHECK_EQ_I64(sbr_user_index(ids, 3, 5), 0);
+    CHECK_EQ_I64(sbr_user_index(ids, 3, -1), 0);
+    CHECK_EQ_I64(sbr_user_index(ids, 0, 4), 0);
+    int64_t off[6] = {0, 2, 4, 6, 8, 10}, us[5] = {7, -1, 3, 7, 12};
+    int32_t it[10] = {1, 2, 1, 2, 1, 2, 1, 2, 1, 2};
+    sbr_split sp = {5, off, it, NULL, us, 0};
+    int64_t *got;
+    CHECK_EQ_I64(sbr_users_collect(&sp, 1, 1, &got), 3);
+    CHECK(got[0] == 3 && got[1] == 7 && got[2] == 12);
+    free(got);
+    CHECK_EQ_I64(sbr_users_collect(&sp, 0, 1, &got), 0);
+    CHECK(got == NULL);
+    /* a fraction keeps a subset, the same one for the same seed */
+    int64_t many_off[1001], many_us[1000];
+    int32_t many_it[2000];
+    for (int i = 0; i <= 1000; i++)
+        many_off[i] = 2 * i;
+    for (int i = 0; i < 1000; i++)
+        many_us[i] = i, many_it[2 * i] = 1, many_it[2 * i + 1] = 2;
+    sbr_split big = {1000, many_off, many_it, NULL, many_us, 0};
+    int64_t *a, *b, na = sbr_users_collect(&big, 0.25, 7, &a), nb = sbr_users_collect(&big, 0.25, 7, &b);
+    CHECK(na == nb && na > 200 && na < 300);
+    CHECK(memcmp(a, b, sizeof(int64_t) * (size_t)na) == 0);
+    free(a), free(b);
 }
 
 TEST(model_proxysr_fullsize)

@@ -200,6 +200,9 @@ int gen_write(const gen_opts *o, FILE *fp, int64_t *rows_out, int64_t *sessions_
         if (t < next_free[u])
             u = fresh++;
         int64_t c = pick_cum(k.ccum, k.C, sbr_rng_uniform(&r));
+        /* (no extra draw at 0: the default log keeps its bytes) */
+        if (o->user_interest > 0 && u < U && sbr_rng_uniform(&r) < o->user_interest)
+            c = (int64_t)(sbr_rng_hash(o->seed ^ 0x40E1ull, (uint64_t)u) % (uint64_t)k.C);
         int64_t cur = popular_in(&k, c, sbr_rng_uniform(&r));
         for (int64_t j = 0; j < len; j++) {
             if (j > 0) {

@@ -33,6 +33,9 @@ static const char usage[] =
     "                      some addtocart and transaction rows\n"
     "      --p-follow P    probability of following a transition (default 0.75, at\n"
     "                      most 0.8: repeats take 0.08 and cluster moves 0.12)\n"
+    "      --user-interest P  probability that a returning user's session starts in\n"
+    "                      that user's home cluster (default 0: a user's sessions\n"
+    "                      have nothing in common; > 0 for logged-in-user studies)\n"
     "  -o, --output FILE   output (default '-': standard output)\n"
     "  -q, --quiet         no summary on stderr\n"
     "  -h, --help          show this help and exit\n"
@@ -44,13 +47,14 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
     sbr_cli_begin("sbr-gen", argc, argv);
-    enum { OPT_VERSION = 256, OPT_ITEMS, OPT_CLUSTERS, OPT_USERS, OPT_DAYS, OPT_LAYOUT, OPT_FOLLOW };
+    enum { OPT_VERSION = 256, OPT_ITEMS, OPT_CLUSTERS, OPT_USERS, OPT_DAYS, OPT_LAYOUT, OPT_FOLLOW, OPT_UINT };
     static const struct option opts[] = {
         {"clicks", required_argument, 0, 'n'},   {"items", required_argument, 0, OPT_ITEMS},
         {"clusters", required_argument, 0, OPT_CLUSTERS},
         {"users", required_argument, 0, OPT_USERS}, {"days", required_argument, 0, OPT_DAYS},
         {"seed", required_argument, 0, 's'},     {"layout", required_argument, 0, OPT_LAYOUT},
         {"p-follow", required_argument, 0, OPT_FOLLOW},
+        {"user-interest", required_argument, 0, OPT_UINT},
         {"output", required_argument, 0, 'o'},   {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, OPT_VERSION},
         {0, 0, 0, 0}};
@@ -69,6 +73,7 @@ int main(int argc, char **argv)
         case 's': o.seed = (uint64_t)sbr_arg_int("--seed", optarg, 0, INT64_MAX); break;
         case OPT_LAYOUT: o.layout = (gen_layout)sbr_arg_choice("--layout", optarg, layouts); break;
         case OPT_FOLLOW: o.p_follow = sbr_arg_double("--p-follow", optarg, 0, 0.8); break;
+        case OPT_UINT: o.user_interest = sbr_arg_double("--user-interest", optarg, 0, 1); break;
         case 'o': output = optarg; break;
         case 'q': sbr_quiet = 1; break;
         case 'h': sbr_cli_help(usage);

@@ -182,6 +182,13 @@ static void rank_split(const args *a, sbr_loaded_model *lm)
     if (a->iw_out && !(lm->m.def->needs & SBR_NEEDS_GLOBAL))
         sbr_fatal("%s: --interest-weights: a %s model has no readout weights to show (gcegnn and "
                   "dmignn have)", a->model, lm->m.cfg.model);
+    if (lm->m.cfg.n_users > 0) { /* users the model does not know take the anonymous path */
+        int64_t c[3];
+        sbr_users_count(&lm->m, sp, c);
+        sbr_info("users: %s sessions of %lld known users, %lld of users the model does not "
+                 "know (ranked as anonymous), %lld anonymous", sbr_split_names[a->split],
+                 (long long)c[0], (long long)c[1], (long long)c[2]);
+    }
     sbr_eval_cfg ec = {a->K, a->batch, a->task, a->chunk, 1, a->iw_out ? &iw : NULL};
     sbr_topk t;
     double t0 = sbr_now();

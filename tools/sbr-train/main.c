@@ -376,7 +376,7 @@ static void check_resume(const args *a, const sbr_tfile *f, const sbr_model_cfg 
         sbr_fatal("%s: a checkpoint of the %s task; this run asks for %s", a->resume,
                   sbr_task_name(task), sbr_task_name(a->tc.task));
     if (strcmp(rc->model, cfg->model) || rc->n_items != cfg->n_items ||
-        rc->n_clusters != cfg->n_clusters)
+        rc->n_clusters != cfg->n_clusters || rc->n_users != cfg->n_users)
         sbr_fatal("%s: a checkpoint of another model or data (%s, %d items, %d clusters)",
                   a->resume, rc->model, rc->n_items, rc->n_clusters);
     if (rc->seed != cfg->seed) /* the order of the epochs to come and their dropout masks */
@@ -416,6 +416,39 @@ static void load_graph(const args *a, sbr_model *m, const sbr_sessions *s)
              "(their global aggregate is 0)", (long long)full, m->global_k,
              (long long)(s->n_items - full - none), (long long)none);
     sbr_graph_free(&g);
+}
+
+/* --users 1: the users of the training split who log in (the model's
+ * user_fraction of them), into cfg->n_users and *ids. */
+static int64_t collect_users(const args *a, const sbr_sessions *s, sbr_model_cfg *cfg,
+                             int64_t **ids)
+{
+    *ids = NULL;
+    if (sbr_cfg_find(cfg, "users") < 0 || !sbr_cfg_int(cfg, "users"))
+        return 0;
+    const sbr_split *tr = &s->split[SBR_TRAIN];
+    if (!tr->users)
+        sbr_usage_error("%s: --users 1, but its sessions carry no user ids (sbr-prep keeps them "
+                        "from logs with a user column)", a->sessions);
+    double frac = sbr_cfg_get(cfg, "user_fraction");
+    int64_t n = sbr_users_collect(tr, frac, cfg->seed, ids);
+    if (n == 0)
+        sbr_usage_error("%s: --users 1, but no training session has a user%s", a->sessions,
+                        frac < 1 ? " who logs in at this --user-fraction" : "");
+    if (n > (1 << 30))
+        sbr_fatal("%s: %lld users: more than the model takes", a->sessions, (long long)n);
+    cfg->n_users = (int)n;
+    return n;
+}
+
+static void report_users(const sbr_model *m, const sbr_sessions *s)
+{
+    int64_t c[3];
+    sbr_users_count(m, &s->split[SBR_TRAIN], c);
+    sbr_info("users: %d log in (user_fraction %g); training sessions: %lld of theirs, %lld of "
+             "users who do not log in, %lld anonymous", m->cfg.n_users,
+             sbr_cfg_get(&m->cfg, "user_fraction"), (long long)c[0], (long long)c[1],
+             (long long)c[2]);
 }
 
 static void write_model(const args *a, sbr_model *m, const sbr_sessions *s,
@@ -472,6 +505,8 @@ int main(int argc, char **argv)
     }
     sbr_model_cfg cfg;
     model_config(&a, &s, clp, &cfg);
+    int64_t *user_ids;
+    collect_users(&a, &s, &cfg, &user_ids);
     sbr_model m;
     cfg.chunk = a.tc.chunk;
     cfg.max_k = 20; /* evaluation lists */
@@ -480,6 +515,12 @@ int main(int argc, char **argv)
         sbr_fatal("%s", e.msg);
     if (a.graph)
         load_graph(&a, &m, &s);
+    if (cfg.n_users) {
+        if (sbr_model_set_users(&m, user_ids, cfg.n_users, &e))
+            sbr_fatal("%s: %s", a.sessions, e.msg);
+        free(user_ids);
+        report_users(&m, &s);
+    }
     sbr_info("%s%s%s%s: %lld items, d %d, %lld parameters; %lld training samples", cfg.model,
              cfg.preset[0] ? " --preset " : "", cfg.preset, clp ? " + CLIP-SBR prompts" : "",
              (long long)cfg.n_items, m.d,
