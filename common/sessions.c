@@ -170,6 +170,70 @@ void sbr_sessions_add_to(const sbr_sessions *s, sbr_tw *w)
     sbr_tw_add1(w, "items.original", SBR_I64, s->n_ids + 1, s->original);
 }
 
+static void *dup_bytes(const void *p, size_t n)
+{
+    if (!p)
+        return NULL;
+    void *q = sbr_xmalloc(n ? n : 1);
+    memcpy(q, p, n);
+    return q;
+}
+
+/* a copy of sp (its arrays duplicated) */
+static sbr_split split_copy(const sbr_split *sp)
+{
+    int64_t n = sp->n_sessions, c = sp->offsets[n];
+    sbr_split o = *sp;
+    o.offsets = dup_bytes(sp->offsets, sizeof(int64_t) * (size_t)(n + 1));
+    o.items = dup_bytes(sp->items, sizeof(int32_t) * (size_t)c);
+    o.times = dup_bytes(sp->times, sizeof(int64_t) * (size_t)c);
+    o.users = dup_bytes(sp->users, sizeof(int64_t) * (size_t)n);
+    return o;
+}
+
+/* a then b, as one split; times and users only when both have them */
+static sbr_split split_join(const sbr_split *a, const sbr_split *b)
+{
+    int64_t na = a->n_sessions, nb = b->n_sessions, ca = a->offsets[na], cb = b->offsets[nb];
+    sbr_split o = {na + nb, NULL, NULL, NULL, NULL, 0};
+    o.offsets = sbr_xmalloc(sizeof(int64_t) * (size_t)(na + nb + 1));
+    memcpy(o.offsets, a->offsets, sizeof(int64_t) * (size_t)(na + 1));
+    for (int64_t i = 1; i <= nb; i++)
+        o.offsets[na + i] = ca + b->offsets[i];
+    o.items = sbr_xmalloc(sizeof(int32_t) * (size_t)(ca + cb + 1));
+    memcpy(o.items, a->items, sizeof(int32_t) * (size_t)ca);
+    memcpy(o.items + ca, b->items, sizeof(int32_t) * (size_t)cb);
+    if (a->times && b->times) {
+        o.times = sbr_xmalloc(sizeof(int64_t) * (size_t)(ca + cb + 1));
+        memcpy(o.times, a->times, sizeof(int64_t) * (size_t)ca);
+        memcpy(o.times + ca, b->times, sizeof(int64_t) * (size_t)cb);
+    }
+    if (a->users && b->users) {
+        o.users = sbr_xmalloc(sizeof(int64_t) * (size_t)(na + nb + 1));
+        memcpy(o.users, a->users, sizeof(int64_t) * (size_t)na);
+        memcpy(o.users + na, b->users, sizeof(int64_t) * (size_t)nb);
+    }
+    return o;
+}
+
+int sbr_sessions_refit(const sbr_sessions *s, sbr_sessions *out, sbr_err *e)
+{
+    const sbr_split *tr = &s->split[SBR_TRAIN], *va = &s->split[SBR_VALID];
+    if (tr->last_only || va->last_only)
+        return sbr_errf(e, "a refit needs whole sessions in train and valid (these hold one "
+                           "pre-expanded sample each)");
+    memset(out, 0, sizeof *out);
+    out->split[SBR_TRAIN] = split_join(tr, va);
+    out->split[SBR_VALID] = (sbr_split){0, sbr_xcalloc(1, sizeof(int64_t)), sbr_xmalloc(4), NULL,
+                                        NULL, 0};
+    out->split[SBR_TEST] = split_copy(&s->split[SBR_TEST]);
+    out->n_items = s->n_items;
+    out->n_ids = s->n_ids;
+    out->original = dup_bytes(s->original, sizeof(int64_t) * (size_t)(s->n_ids + 1));
+    out->min_prefix = s->min_prefix;
+    return 0;
+}
+
 void sbr_sessions_free(sbr_sessions *s)
 {
     if (s->file) {

@@ -49,6 +49,12 @@ int sbr_sessions_read(const char *path, sbr_sessions *s, sbr_err *e);
 /* Adds the tensors and metadata (n_items, n_ids, min_prefix, per-split
  * counts) of s to a writer; the tool adds its own metadata and writes. */
 void sbr_sessions_add_to(const sbr_sessions *s, sbr_tw *w);
+/* The sessions of a refit (sbr-train --select refit): out's training split
+ * is s's training then validation sessions (in that order: the validation
+ * split is the most recent training sessions), its validation split empty,
+ * its test split and id map copies of s's. out owns its arrays. -1 with e
+ * set when the two splits cannot be joined (one is last_only). */
+int sbr_sessions_refit(const sbr_sessions *s, sbr_sessions *out, sbr_err *e);
 /* Frees arrays owned by s (those not backed by s->file). */
 void sbr_sessions_free(sbr_sessions *s);
 

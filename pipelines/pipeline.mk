@@ -1,6 +1,6 @@
 # make pipeline [DATASET=synthetic|retailrocket|diginetica|yoochoose1_64]
 #               [MODEL=NAME (gru4rec; sbr-train --help lists them, kNN ones too)] [CLIP=0|1]
-#               [PROTOCOL=valid|paper] [TASK=standard|next-unseen]
+#               [PROTOCOL=valid|refit|paper] [TASK=standard|next-unseen]
 #               [DATA_DIR=../shared/data] [DEVICE=auto]
 #               [TRAIN_ARGS='...'] [CONFIG=sbr-train --config FILE] [RUN_NAME=...]
 #               [INPUT=PATH [PREP_ARGS='...']: your own click log, as DATASET]
@@ -15,6 +15,12 @@
 # form a validation split and the epoch is selected on it. PROTOCOL=paper:
 # the papers' practice, all training sessions are trained on and the best
 # test epoch is kept (it peeks at the test set, and every output says so).
+# PROTOCOL=refit: the number of epochs is selected on the validation split,
+# then a fresh model is trained on train + valid for that many and the test
+# split ranked once (sbr-train --select refit): no peeking, and the most
+# recent sessions are trained on. The run is named MODEL-refit beside the
+# valid one (the same work directory and sessions file; the graph and the
+# clusters are the training split's).
 #
 # TASK=standard (default): every sample, ranked over the whole catalogue.
 # TASK=next-unseen (ProxySR): sbr-train evaluates and selects the epoch
@@ -34,11 +40,14 @@ THREADS  ?= 0
 ifeq ($(PROTOCOL),valid)
 VALID_FRAC := 0.1
 SELECT     := valid
+else ifeq ($(PROTOCOL),refit)
+VALID_FRAC := 0.1
+SELECT     := refit
 else ifeq ($(PROTOCOL),paper)
 VALID_FRAC := 0
 SELECT     := best-test
 else
-$(error PROTOCOL=$(PROTOCOL) is unknown: valid or paper)
+$(error PROTOCOL=$(PROTOCOL) is unknown: valid, refit or paper)
 endif
 
 ifeq ($(filter $(TASK),standard next-unseen),)
@@ -50,7 +59,7 @@ endif
 TASK_ARG := $(if $(filter next-unseen,$(TASK)), --task next-unseen)
 
 WORK     ?= work/$(DATASET)$(if $(filter paper,$(PROTOCOL)),-paper)
-RUN_NAME ?= $(MODEL)$(if $(filter 1,$(CLIP)),-clip)$(if $(TASK_ARG),-next-unseen)
+RUN_NAME ?= $(MODEL)$(if $(filter 1,$(CLIP)),-clip)$(if $(TASK_ARG),-next-unseen)$(if $(filter refit,$(PROTOCOL)),-refit)
 RUN       := $(WORK)/$(RUN_NAME)
 SESSIONS  := $(WORK)/sessions.sbr
 GRAPH     := $(WORK)/graph.sbr
@@ -93,7 +102,7 @@ TRAIN_SIG  := -m $(MODEL) $(DATA_TRAIN_ARGS) $(if $(CONFIG),--config $(CONFIG)) 
               $(if $(filter 1,$(CLIP)),--clusters $(CLUSTERS)) \
               $(if $(NEEDS_WINDOW),--graph $(WINDOW))
 TRAIN_ALL  := $(TRAIN_SIG) --threads $(THREADS)
-SELECTED   := $(if $(filter paper,$(PROTOCOL)),best test epoch (peeks at the test set: the papers' practice),epoch selected on validation)
+SELECTED   := $(if $(filter paper,$(PROTOCOL)),best test epoch (peeks at the test set: the papers' practice),$(if $(filter refit,$(PROTOCOL)),refit on train + valid for the epochs selected on validation,epoch selected on validation))
 
 $(WORK):
 	@mkdir -p $@

@@ -57,6 +57,10 @@ for log in $(for d in ${RESULTS_DIRS:-work docs/runs}; do ls "$d"/*/*.log 2>/dev
         if (match($0, "\"" key "\":[-0-9.e]+")) return substr($0, RSTART + length(key) + 3, RLENGTH - length(key) - 3) + 0
         return -1
     }
+    /"phase":"refit"/ {   # a refit: its last epoch is the model, tested once
+        rn++; rsecs += num("seconds"); rth = num("test_HR@20"); rtm = num("test_MRR@20")
+        next
+    }
     {
         n++; secs += num("seconds")
         v = num("valid_HR@20"); th = num("test_HR@20"); tm = num("test_MRR@20")
@@ -67,6 +71,13 @@ for log in $(for d in ${RESULTS_DIRS:-work docs/runs}; do ls "$d"/*/*.log 2>/dev
     }
     END {
         if (!n) exit
+        if (rn) { # the first pass selected the epochs; the test figures are the refit'"'"'s
+            printf "| %s | %s | refit: train + valid for the %d epochs selected on valid%s | %d + %d%s | %d | %.2f / %.2f | %.2f / %.2f / %s | – | %s | %.0f |\n",
+                ds, name, rn, (task == "next-unseen" ? "; next-unseen task" : ""), n, rn,
+                done_ ? "" : " (running)", rn, vh, vm, rth, rtm, done_ ? cov : "–",
+                pub == "" ? "–" : pub, (secs + rsecs) / (n + rn)
+            exit
+        }
         valid = proto == "paper" ? "–" : sprintf("%.2f / %.2f", vh, vm)
         state = done_ ? "" : " (running)"
         printf "| %s | %s | %s | %d%s | %d | %s | %.2f / %.2f / %s | %.2f / %.2f | %s | %.0f |\n",

@@ -163,8 +163,8 @@ static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double xl
                       double secs, double rate, const sbr_eval_result *v, const sbr_eval_result *t)
 {
     char line[512];
-    int n = snprintf(line, sizeof line, "epoch %d  loss %.4f  lr %.2g  %.0fs  %.0f samples/s",
-                     epoch, loss, lr, secs, rate);
+    int n = snprintf(line, sizeof line, "%s%sepoch %d  loss %.4f  lr %.2g  %.0fs  %.0f samples/s",
+                     tc->phase ? tc->phase : "", tc->phase ? " " : "", epoch, loss, lr, secs, rate);
     if (xloss != 0)
         n += snprintf(line + n, sizeof line - (size_t)n, "  reg %.4f", xloss);
     if (v->done)
@@ -179,6 +179,8 @@ static void log_epoch(const sbr_train_cfg *tc, int epoch, double loss, double xl
         fprintf(tc->log, "{\"epoch\":%d,\"loss\":%.6f,\"lr\":%.6g,\"seconds\":%.3f,"
                          "\"samples_per_s\":%.1f",
                 epoch, loss, lr, secs, rate);
+        if (tc->phase)
+            fprintf(tc->log, ",\"phase\":\"%s\"", tc->phase);
         if (xloss != 0)
             fprintf(tc->log, ",\"reg_loss\":%.6f", xloss);
         const char *names[2] = {"valid", "test"};
@@ -252,7 +254,8 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         return sbr_errf(e, "the training split has no samples");
     int has_valid = sbr_samples_count(va, s->min_prefix) > 0;
     int has_test = sbr_samples_count(te, s->min_prefix) > 0;
-    if (tc->select == SBR_SELECT_VALID && !has_valid)
+    int on_valid = tc->select == SBR_SELECT_VALID || tc->select == SBR_SELECT_REFIT;
+    if (on_valid && !has_valid)
         return sbr_errf(e, "no validation samples to select the epoch on (sbr-prep --valid-frac "
                            "> 0, or sbr-train --select best-test)");
     if (tc->select == SBR_SELECT_BEST_TEST && !has_test)
@@ -348,14 +351,16 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         if (tm.mode == 3)
             sbr_model_prof_report(m, stderr, "step profile");
         sbr_eval_result v = {0}, t = {0};
-        if (has_valid)
+        int last = tc->select == SBR_SELECT_LAST;
+        if (has_valid && !last)
             evaluate(m, va, s->min_prefix, clip, tc, &v);
-        if (has_test && (tc->eval_test || tc->select == SBR_SELECT_BEST_TEST))
+        if (has_test && (tc->eval_test || tc->select == SBR_SELECT_BEST_TEST ||
+                         (last && epoch + 1 == tc->epochs)))
             evaluate(m, te, s->min_prefix, clip, tc, &t);
         st->epoch = epoch + 1;
-        const sbr_eval_result *sel = tc->select == SBR_SELECT_VALID ? &v : &t;
+        const sbr_eval_result *sel = on_valid ? &v : &t;
         double score = tc->select_mrr ? sel->m.all[2].mrr : sel->m.all[2].hr;
-        if (st->best_epoch == 0 || score > st->best_score) {
+        if (last || st->best_epoch == 0 || score > st->best_score) {
             st->best_epoch = epoch + 1;
             st->best_score = score;
             st->valid[0] = v;
@@ -408,10 +413,13 @@ void sbr_train_state_meta(const sbr_train_state *st, const sbr_train_cfg *tc, sb
     sbr_tw_metaf(w, "selected_epoch", "%d", st->best_epoch);
     if (st->stopped_by)
         sbr_tw_meta(w, "stopped_by", st->stopped_by);
-    sbr_tw_meta(w, "selection", tc->select == SBR_SELECT_VALID
-                                    ? (tc->select_mrr ? "valid MRR@20" : "valid HR@20")
-                                    : (tc->select_mrr ? "best-test MRR@20 (peeks at the test set)"
-                                                      : "best-test HR@20 (peeks at the test set)"));
+    static const char *const sel[4][2] = {
+        {"valid HR@20", "valid MRR@20"},
+        {"best-test HR@20 (peeks at the test set)", "best-test MRR@20 (peeks at the test set)"},
+        {"valid HR@20", "valid MRR@20"},
+        {"refit: the epochs selected on valid HR@20, trained on train + valid",
+         "refit: the epochs selected on valid MRR@20, trained on train + valid"}};
+    sbr_tw_meta(w, "selection", sel[tc->select][tc->select_mrr != 0]);
     sbr_task_add_to(tc->task, w);
     const char *names[2] = {"valid", "test"};
     const sbr_eval_result *rs[2] = {st->valid, st->test};

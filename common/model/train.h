@@ -13,7 +13,17 @@
 #include "model/model.h"
 #include "sessions.h"
 
-typedef enum { SBR_SELECT_VALID = 0, SBR_SELECT_BEST_TEST = 1 } sbr_select;
+/* VALID: the epoch of the best validation metric. BEST_TEST: the papers'
+ * practice (peeks at the test set). REFIT: as VALID, then sbr-train trains
+ * a fresh model on train + valid for the selected number of epochs
+ * (sbr_sessions_refit), that pass under LAST: every epoch kept in turn, no
+ * validation, the test split ranked once, after the last epoch. */
+typedef enum {
+    SBR_SELECT_VALID = 0,
+    SBR_SELECT_BEST_TEST = 1,
+    SBR_SELECT_REFIT = 2,
+    SBR_SELECT_LAST = 3
+} sbr_select;
 
 typedef struct {
     int epochs, patience, batch;
@@ -27,6 +37,7 @@ typedef struct {
     double max_seconds;  /* stop after the epoch that ends past this much training (0: none) */
     const char *checkpoint; /* write the full state here after every epoch */
     FILE *log;           /* one line per epoch, or NULL */
+    const char *phase;   /* written into every log line ("refit"), or NULL */
 } sbr_train_cfg;
 
 /* Metrics of one evaluation: HR, MRR, NDCG at 5/10/20, Cov@20. */

@@ -71,7 +71,10 @@ static const char usage_tail[] =
     "  -s, --seed N          seed of initialisation, shuffling and dropout (1)\n"
     "      --select WHAT     valid (default): keep the epoch with the best validation\n"
     "                        metric; best-test: the papers' practice of keeping the best\n"
-    "                        test epoch (peeks at the test set; labelled as such)\n"
+    "                        test epoch (peeks at the test set; labelled as such);\n"
+    "                        refit: the number of epochs selected on validation, then\n"
+    "                        a fresh model trained on train + valid for that many and\n"
+    "                        the test split ranked once (no peeking, all the data)\n"
     "      --metric M        hr@20 (default) or mrr@20: what --select compares\n"
     "      --task T          what every evaluation measures, and so what --select,\n"
     "                        --patience and --tune compare: standard (default), or\n"
@@ -238,7 +241,7 @@ static int all_option_names(const char **names, int cap)
 
 static void parse_one(args *a, int c, const char *const *names)
 {
-    static const char *const selects[] = {"valid", "best-test", NULL};
+    static const char *const selects[] = {"valid", "best-test", "refit", NULL};
     static const char *const metrics[] = {"hr@20", "mrr@20", NULL};
     switch (c) {
     case 'm': a->model = model_name(optarg); break;
@@ -452,11 +455,12 @@ static void report_users(const sbr_model *m, const sbr_sessions *s)
 }
 
 static void write_model(const args *a, sbr_model *m, const sbr_sessions *s,
-                        const sbr_clusters *cl, const sbr_train_state *st)
+                        const sbr_clusters *cl, const sbr_train_state *st,
+                        const sbr_train_cfg *tc)
 {
     sbr_tw *w = sbr_tw_new("sbr.model");
     sbr_model_add_to(m, w, 0);
-    sbr_train_state_meta(st, &a->tc, w);
+    sbr_train_state_meta(st, tc, w);
     sbr_tw_metaf(w, "min_prefix", "%d", s->min_prefix);
     sbr_tw_add1(w, "items.original", SBR_I64, s->n_items + 1, s->original);
     if (cl) {
@@ -467,6 +471,63 @@ static void write_model(const args *a, sbr_model *m, const sbr_sessions *s,
     if (sbr_tw_write(w, a->out, SBR_ZSTD_LEVEL, &e))
         sbr_fatal("%s: %s", a->out, e.msg);
     sbr_tw_free(w);
+}
+
+/* The model of cfg on dev, with its global graph and its users. */
+static void build_model(const args *a, const sbr_sessions *s, const sbr_model_cfg *cfg,
+                        sbr_device dev, const int64_t *user_ids, sbr_model *m)
+{
+    sbr_err e;
+    if (sbr_model_create(m, cfg, dev == SBR_DEV_CUDA ? SBR_PREC_CUDA : SBR_PREC_F32, a->tc.batch,
+                         (int)sbr_cfg_get_or(cfg, "max_len", 1), &e))
+        sbr_fatal("%s", e.msg);
+    if (a->graph)
+        load_graph(a, m, s);
+    if (cfg->n_users && sbr_model_set_users(m, user_ids, cfg->n_users, &e))
+        sbr_fatal("%s: %s", a->sessions, e.msg);
+}
+
+static void report_selected(const sbr_train_cfg *tc, const sbr_train_state *st)
+{
+    static const char *const how[4] = {"validation", "best test: peeks at the test set",
+                                       "validation", "refit: the last"};
+    char stop[48] = "";
+    if (st->stopped_early)
+        snprintf(stop, sizeof stop, ", stopped early");
+    else if (st->stopped_by)
+        snprintf(stop, sizeof stop, ", stopped by the %s", st->stopped_by);
+    sbr_info("%sselected epoch %d of %d (%s)%s; %.0f s, peak memory %.0f MiB",
+             tc->phase ? "refit: " : "", st->best_epoch, st->epoch, how[tc->select], stop,
+             st->seconds, (double)sbr_peak_rss() / (1 << 20));
+}
+
+/* --select refit: a fresh model (the same seed) trained on train + valid for
+ * the epochs st selected, into m and st; its sessions into *merged. */
+static void refit(const args *a, const sbr_sessions *s, sbr_sessions *merged,
+                  const sbr_model_cfg *cfg, sbr_device dev, const int64_t *user_ids,
+                  const sbr_clip_map *clip, sbr_train_cfg *tc, sbr_model *m, sbr_train_state *st)
+{
+    sbr_err e;
+    if (st->best_epoch < 1)
+        sbr_fatal("%s: refit: no epoch was selected", a->sessions);
+    if (sbr_sessions_refit(s, merged, &e))
+        sbr_fatal("%s: %s", a->sessions, e.msg);
+    int epochs = st->best_epoch;
+    sbr_eval_result valid = st->valid[0];
+    sbr_info("refit: %d epochs selected on validation; a fresh model trained on train + valid "
+             "(%lld samples) for as many, the test split ranked after the last",
+             epochs, (long long)sbr_samples_count(&merged->split[SBR_TRAIN], merged->min_prefix));
+    sbr_model_free(m);
+    build_model(a, merged, cfg, dev, user_ids, m);
+    tc->epochs = epochs;
+    tc->select = SBR_SELECT_LAST;
+    tc->phase = "refit";
+    tc->eval_test = 0; /* the test split once, after the last epoch (select LAST) */
+    tc->checkpoint = NULL; /* the checkpoints are the first pass's */
+    if (sbr_train(m, merged, clip, tc, st, NULL, &e))
+        sbr_fatal("%s: refit: %s", a->sessions, e.msg);
+    st->valid[0] = valid; /* the validation figures the epochs were selected on */
+    report_selected(tc, st);
 }
 
 static void on_usr1(int sig)
@@ -481,6 +542,9 @@ int main(int argc, char **argv)
     args a;
     parse(argc, argv, &a);
     if (sbr_knn_def_for(a.model)) {
+        if (a.tc.select == SBR_SELECT_REFIT)
+            sbr_usage_error("--select refit: for the neural models (a kNN model has no epochs; "
+                            "--tune selects its options on validation)");
         sbr_set_threads(a.threads);
         sbr_train_knn(&(sbr_knn_train_args){a.sessions, a.out, a.log, a.model, a.seed, a.tune,
                                             a.tc.select_mrr, a.tc.task, a.n_given, a.given_name,
@@ -510,17 +574,9 @@ int main(int argc, char **argv)
     sbr_model m;
     cfg.chunk = a.tc.chunk;
     cfg.max_k = 20; /* evaluation lists */
-    if (sbr_model_create(&m, &cfg, dev == SBR_DEV_CUDA ? SBR_PREC_CUDA : SBR_PREC_F32, a.tc.batch,
-                         (int)sbr_cfg_get_or(&cfg, "max_len", 1), &e))
-        sbr_fatal("%s", e.msg);
-    if (a.graph)
-        load_graph(&a, &m, &s);
-    if (cfg.n_users) {
-        if (sbr_model_set_users(&m, user_ids, cfg.n_users, &e))
-            sbr_fatal("%s: %s", a.sessions, e.msg);
-        free(user_ids);
+    build_model(&a, &s, &cfg, dev, user_ids, &m);
+    if (cfg.n_users)
         report_users(&m, &s);
-    }
     sbr_info("%s%s%s%s: %lld items, d %d, %lld parameters; %lld training samples", cfg.model,
              cfg.preset[0] ? " --preset " : "", cfg.preset, clp ? " + CLIP-SBR prompts" : "",
              (long long)cfg.n_items, m.d,
@@ -547,17 +603,16 @@ int main(int argc, char **argv)
     signal(SIGUSR1, on_usr1);
     if (sbr_train(&m, &s, clp ? &cm : NULL, &a.tc, &st, rp, &e))
         sbr_fatal("%s: %s", a.resume && strstr(e.msg, "tensor") ? a.resume : a.sessions, e.msg);
+    report_selected(&a.tc, &st);
+    sbr_train_cfg tc = a.tc;
+    sbr_sessions merged = {0};
+    if (a.tc.select == SBR_SELECT_REFIT)
+        refit(&a, &s, &merged, &cfg, dev, user_ids, clp ? &cm : NULL, &tc, &m, &st);
     if (log)
         sbr_cli_log_close(log, a.log);
-    char stop[48] = "";
-    if (st.stopped_early)
-        snprintf(stop, sizeof stop, ", stopped early");
-    else if (st.stopped_by)
-        snprintf(stop, sizeof stop, ", stopped by the %s", st.stopped_by);
-    sbr_info("selected epoch %d of %d (%s)%s; %.0f s, peak memory %.0f MiB", st.best_epoch,
-             st.epoch, a.tc.select == SBR_SELECT_VALID ? "validation" : "best test: peeks at the test set",
-             stop, st.seconds, (double)sbr_peak_rss() / (1 << 20));
-    write_model(&a, &m, &s, clp, &st);
+    write_model(&a, &m, &s, clp, &st, &tc);
     sbr_model_free(&m);
+    sbr_sessions_free(&merged);
+    free(user_ids);
     return SBR_EXIT_OK;
 }
