@@ -8,8 +8,8 @@ numpy, and to decompress either Debian's python3-zstandard or the zstd command.
     f = sbr.read("model.sbr")         # any kind: f.kind, f.meta, f.tensors, f["name"]
     s = sbr.Sessions("sessions.sbr")  # splits, samples, original ids
     t = sbr.TopK("test.topk")         # ranked lists: t.hr(20), t.mrr(20), t.ndcg(20), t.task
-                                      # with sbr-infer --uncertainty: t.entropy, t.top1_prob,
-                                      # t.ece(), t.deciles(20)
+                                      # with sbr-infer --uncertainty also t.entropy,
+                                      # t.top1_prob, t.ece(), t.deciles(20)
     m = sbr.Model("run.model")        # m.params["items"], m.options["dim"]
 
 From the shell (docs/TRAINING.md, "From Python"):
@@ -199,7 +199,8 @@ class TopK:
 
     def _unc(self, next_unseen):
         if self.entropy is None:
-            raise ValueError(f"{self.file.path}: no uncertainty (rank with sbr-infer --uncertainty)")
+            raise ValueError(f"{self.file.path}: no uncertainty "
+                             "(rank with sbr-infer --uncertainty)")
         rank, keep = self._ranks(next_unseen)
         return rank, self.entropy[keep], self.top1_prob[keep].astype(np.float64)
 
@@ -220,13 +221,15 @@ class TopK:
         rank, h, _ = self._unc(next_unseen)
         order, n, out = np.argsort(h, kind="stable"), len(h), []
         for g in range(10):
-            r = rank[order[n * g // 10:n * (g + 1) // 10]]
+            rows = order[n * g // 10:n * (g + 1) // 10]
+            if not len(rows):  # fewer samples than deciles
+                out.append((0, 0.0, 0.0, 0.0, 0.0))
+                continue
+            r, e = rank[rows], h[rows]
             hit = (r > 0) & (r <= k)
             mrr = np.where(hit, 1.0 / np.maximum(r, 1), 0.0)
-            e = h[order[n * g // 10:n * (g + 1) // 10]]
-            out.append((len(r), float(e.min()) if len(r) else 0.0, float(e.max()) if len(r) else 0.0,
-                        100 * float(hit.mean()) if len(r) else 0.0,
-                        100 * float(mrr.mean()) if len(r) else 0.0))
+            out.append((len(r), float(e.min()), float(e.max()), 100 * float(hit.mean()),
+                        100 * float(mrr.mean())))
         return out
 
     def coverage(self, k, next_unseen=None):
