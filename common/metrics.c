@@ -82,3 +82,88 @@ void sbr_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, s
     }
     free(seen);
 }
+
+/* --- uncertainty: entropy deciles and calibration ---------------------------- */
+
+typedef struct {
+    float h;
+    int64_t row;
+} unc_key;
+
+static int unc_key_cmp(const void *a, const void *b)
+{
+    const unc_key *x = a, *y = b;
+    if (x->h != y->h)
+        return x->h < y->h ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The scored rows ordered by entropy, then row: keys [*n] (malloc'd). */
+static unc_key *unc_order(const sbr_topk *t, sbr_task task, int64_t *n)
+{
+    unc_key *k = sbr_xmalloc(sizeof(unc_key) * (size_t)(t->n + 1));
+    *n = 0;
+    for (int64_t i = 0; i < t->n; i++)
+        if (!sbr_task_drops(task, t->repeat[i]))
+            k[(*n)++] = (unc_key){t->entropy[i], i};
+    qsort(k, (size_t)*n, sizeof *k, unc_key_cmp);
+    return k;
+}
+
+static void unc_decile(sbr_unc_decile *d, const sbr_topk *t, const unc_key *k, int64_t n,
+                       const int *cutoffs, int n_cutoffs)
+{
+    d->n = n;
+    d->ent_min = n ? k[0].h : 0;
+    d->ent_max = n ? k[n - 1].h : 0;
+    for (int64_t j = 0; j < n; j++) {
+        int64_t i = k[j].row;
+        int rank = rank_of(t->items + (size_t)i * (size_t)t->k, t->k, t->targets[i]);
+        d->ent_mean += k[j].h;
+        d->top1_mean += t->top1[i];
+        for (int c = 0; c < n_cutoffs; c++)
+            add(&d->at[c], rank, cutoffs[c]);
+    }
+    if (n)
+        d->ent_mean /= (double)n, d->top1_mean /= (double)n;
+    for (int c = 0; c < n_cutoffs; c++)
+        finish(&d->at[c]);
+}
+
+/* The bins of the top-1 probability and the calibration error over them. */
+static void unc_calibration(sbr_unc_metrics *u, const sbr_topk *t, const unc_key *k, int64_t n)
+{
+    for (int64_t j = 0; j < n; j++) {
+        int64_t i = k[j].row;
+        double p = t->top1[i];
+        int g = p >= 1 ? SBR_UNC_GROUPS - 1 : (int)(p * SBR_UNC_GROUPS);
+        int hit = t->items[(size_t)i * (size_t)t->k] == t->targets[i];
+        u->bin[g].n++, u->bin[g].conf += p, u->bin[g].acc += hit;
+        u->conf += p, u->acc += hit;
+    }
+    for (int g = 0; g < SBR_UNC_GROUPS; g++) {
+        sbr_unc_bin *b = &u->bin[g];
+        if (!b->n)
+            continue;
+        u->ece += fabs(b->acc - b->conf) / (double)n; /* (n_bin / n) |acc - conf| */
+        b->conf /= (double)b->n, b->acc /= (double)b->n;
+    }
+    if (n)
+        u->conf /= (double)n, u->acc /= (double)n;
+}
+
+int sbr_unc_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, sbr_task task,
+                            sbr_unc_metrics *u)
+{
+    if (!t->entropy || !t->top1)
+        return -1;
+    memset(u, 0, sizeof *u);
+    unc_key *k = unc_order(t, task, &u->n);
+    for (int g = 0; g < SBR_UNC_GROUPS; g++) {
+        int64_t a = u->n * g / SBR_UNC_GROUPS, b = u->n * (g + 1) / SBR_UNC_GROUPS;
+        unc_decile(&u->dec[g], t, k + a, b - a, cutoffs, n_cutoffs);
+    }
+    unc_calibration(u, t, k, u->n);
+    free(k);
+    return 0;
+}

@@ -1,6 +1,8 @@
 /* Ranking metrics over full-catalogue top-K lists, one target per sample:
  * HR@K (the papers' P@K / Recall@K), MRR@K, NDCG@K, Cov@K; overall and by
- * prefix length. */
+ * prefix length. For lists with their uncertainty (sbr-infer --uncertainty:
+ * entropy and top-1 probability per sample), the metrics by entropy decile
+ * and the calibration of the top-1 probability. */
 #ifndef SBR_METRICS_H
 #define SBR_METRICS_H
 
@@ -33,5 +35,37 @@ int sbr_len_bucket(int prefix_len);
  * counted in n_skipped (ProxySR's protocol, task.h). Cutoffs must be <= t->k. */
 void sbr_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, sbr_task task,
                          sbr_metrics *m);
+
+#define SBR_UNC_GROUPS 10 /* entropy deciles; equal-width bins of the top-1 probability */
+
+/* One entropy decile: the scored samples ranked by entropy (lowest first,
+ * ties by row), group g holding ranks [g n / 10, (g + 1) n / 10). */
+typedef struct {
+    int64_t n;
+    double ent_min, ent_max, ent_mean; /* nats */
+    double top1_mean;                  /* mean top-1 probability, in [0, 1] */
+    sbr_metric_row at[SBR_MAX_CUTOFFS];
+} sbr_unc_decile;
+
+/* One bin of the top-1 probability p: [g / 10, (g + 1) / 10), the last
+ * closed at 1. conf: the bin's mean p; acc: the share of its samples whose
+ * first item is the target. */
+typedef struct {
+    int64_t n;
+    double conf, acc;
+} sbr_unc_bin;
+
+typedef struct {
+    int64_t n; /* samples scored (the task's drops as in sbr_metrics) */
+    sbr_unc_decile dec[SBR_UNC_GROUPS];
+    sbr_unc_bin bin[SBR_UNC_GROUPS];
+    /* expected calibration error sum_bins n_bin / n |acc - conf|, and the
+     * overall top-1 accuracy (HR@1) and mean top-1 probability; in [0, 1] */
+    double ece, acc, conf;
+} sbr_unc_metrics;
+
+/* For t with entropy and top1 (else 0 and u untouched: returns -1). */
+int sbr_unc_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, sbr_task task,
+                            sbr_unc_metrics *u);
 
 #endif

@@ -38,6 +38,39 @@ static int check_rows(const sbr_topk *t, sbr_err *e)
     return 0;
 }
 
+/* The optional uncertainty tensors: both or neither, one value per row, in
+ * range (a little slack above log n_items for the float rounding of a flat
+ * softmax); a row with items has a positive top-1 probability. */
+static int read_uncertainty(sbr_topk *t, sbr_err *e)
+{
+    const sbr_tensor *en = sbr_tfile_find(&t->file, "entropy");
+    const sbr_tensor *p1 = sbr_tfile_find(&t->file, "top1_prob");
+    if (!en && !p1)
+        return 0;
+    if (!en || !p1)
+        return sbr_errf(e, "%s without %s: sbr-infer --uncertainty writes both",
+                        en ? "entropy" : "top1_prob", en ? "top1_prob" : "entropy");
+    if (!(en = sbr_tfile_need(&t->file, "entropy", SBR_F32, 1, e)) ||
+        !(p1 = sbr_tfile_need(&t->file, "top1_prob", SBR_F32, 1, e)))
+        return -1;
+    if (en->shape[0] != t->n || p1->shape[0] != t->n)
+        return sbr_errf(e, "entropy [%lld] and top1_prob [%lld] for %lld rows",
+                        (long long)en->shape[0], (long long)p1->shape[0], (long long)t->n);
+    t->entropy = en->data, t->top1 = p1->data;
+    double hmax = log((double)t->n_items) * (1 + 1e-5) + 1e-6;
+    for (int64_t i = 0; i < t->n; i++) {
+        float h = t->entropy[i], p = t->top1[i];
+        int empty = t->items[(size_t)i * (size_t)t->k] == 0;
+        if (!(h >= 0 && h <= hmax))
+            return sbr_errf(e, "row %lld: entropy %g outside 0..log(%lld) = %.6g", (long long)i,
+                            h, (long long)t->n_items, log((double)t->n_items));
+        if (!(p >= 0 && p <= 1) || (!empty && p == 0))
+            return sbr_errf(e, "row %lld: top-1 probability %g outside %s", (long long)i, p,
+                            empty ? "0..1" : "(0, 1]");
+    }
+    return 0;
+}
+
 /* The lists' task: the file's "task", which must agree with exclude_seen
  * (next-unseen lists are those without their prefix's items); files from
  * before the key existed take the one exclude_seen says. */
@@ -94,7 +127,7 @@ int sbr_topk_read(const char *path, sbr_topk *t, sbr_err *e)
     t->targets = targets->data;
     t->prefix_len = plen->data;
     t->repeat = rep->data;
-    if (check_rows(t, e))
+    if (check_rows(t, e) || read_uncertainty(t, e))
         goto fail;
     return 0;
 fail:
@@ -114,6 +147,10 @@ void sbr_topk_add_to(const sbr_topk *t, sbr_tw *w)
     sbr_tw_add1(w, "targets", SBR_I32, t->n, t->targets);
     sbr_tw_add1(w, "prefix_len", SBR_I32, t->n, t->prefix_len);
     sbr_tw_add1(w, "repeat", SBR_U8, t->n, t->repeat);
+    if (t->entropy) {
+        sbr_tw_add1(w, "entropy", SBR_F32, t->n, t->entropy);
+        sbr_tw_add1(w, "top1_prob", SBR_F32, t->n, t->top1);
+    }
 }
 
 void sbr_topk_free(sbr_topk *t)

@@ -8,6 +8,12 @@
  *   prefix_len I32 [S]     length of the session prefix
  *   repeat     U8  [S]     1 when the target already occurs in the prefix
  *                          (a repeat sample, task.h)
+ * and with sbr-infer --uncertainty (optional: older files have neither, and
+ * readers that do not know them skip them), of the softmax over the items
+ * the list was ranked from:
+ *   entropy    F32 [S]     its entropy in nats, 0 .. log n_items
+ *   top1_prob  F32 [S]     its largest probability, that of the first item
+ *                          (0 for an empty list)
  * Metadata: n_items, k, split, exclude_seen (0/1), task, model. The task is
  * next-unseen exactly when the lists leave out the prefix's items
  * (exclude_seen 1): those lists are the next-unseen task's rankings, and
@@ -32,13 +38,16 @@ typedef struct {
     int32_t *targets; /* [n] */
     int32_t *prefix_len; /* [n] */
     uint8_t *repeat;  /* [n] */
+    float *entropy;   /* [n] or NULL: the file has no uncertainty */
+    float *top1;      /* [n] or NULL, with entropy */
     sbr_tfile file;   /* backing storage when read */
 } sbr_topk;
 
 /* Reads and validates a top-K file (kind, shapes, ids in 0..n_items, no id
  * twice in a row, padding only at the end of a row, finite scores in
  * non-increasing order, a task that agrees with exclude_seen; files written
- * before "task" existed take the one exclude_seen says). */
+ * before "task" existed take the one exclude_seen says; entropy and
+ * top1_prob together or neither, finite, in their ranges). */
 int sbr_topk_read(const char *path, sbr_topk *t, sbr_err *e);
 /* Adds the tensors and metadata of t to a writer. */
 void sbr_topk_add_to(const sbr_topk *t, sbr_tw *w);

@@ -8,12 +8,15 @@ numpy, and to decompress either Debian's python3-zstandard or the zstd command.
     f = sbr.read("model.sbr")         # any kind: f.kind, f.meta, f.tensors, f["name"]
     s = sbr.Sessions("sessions.sbr")  # splits, samples, original ids
     t = sbr.TopK("test.topk")         # ranked lists: t.hr(20), t.mrr(20), t.ndcg(20), t.task
+                                      # with sbr-infer --uncertainty also t.entropy,
+                                      # t.top1_prob, t.ece(), t.deciles(20)
     m = sbr.Model("run.model")        # m.params["items"], m.options["dim"]
 
 From the shell (docs/TRAINING.md, "From Python"):
 
     python3 python/sbr.py info FILE...           kind, metadata and tensors of each file
-    python3 python/sbr.py metrics TOPK [K...]    HR / MRR / NDCG / Cov at K (percent)
+    python3 python/sbr.py metrics TOPK [K...]    HR / MRR / NDCG / Cov at K (percent), and
+                                                 the ECE when TOPK has its uncertainty
     python3 python/sbr.py tsv TOPK SESSIONS      the top-K lists with the original ids
 
 Metrics are in percent, as everywhere in sbr (sbr-score's table and JSON, the .metrics
@@ -156,6 +159,9 @@ class TopK:
         self.items, self.scores = self.file["items"], self.file["scores"]
         self.targets, self.prefix_len = self.file["targets"], self.file["prefix_len"]
         self.repeat = self.file["repeat"]
+        # sbr-infer --uncertainty (None in files without): the softmax each list ranks from
+        self.entropy = self.file.tensors.get("entropy")      # nats
+        self.top1_prob = self.file.tensors.get("top1_prob")  # its largest probability
         self.n_items = int(self.meta["n_items"])
         self.k = self.items.shape[1]
         # common/task.h: files from before "task" are next-unseen when they exclude seen items
@@ -190,6 +196,41 @@ class TopK:
         rank, _ = self._ranks(next_unseen)
         g = np.where((rank > 0) & (rank <= k), 1.0 / np.log2(np.maximum(rank, 1) + 1.0), 0.0)
         return 100 * float(g.mean()) if len(rank) else 0.0
+
+    def _unc(self, next_unseen):
+        if self.entropy is None:
+            raise ValueError(f"{self.file.path}: no uncertainty "
+                             "(rank with sbr-infer --uncertainty)")
+        rank, keep = self._ranks(next_unseen)
+        return rank, self.entropy[keep], self.top1_prob[keep].astype(np.float64)
+
+    def ece(self, next_unseen=None):
+        """Expected calibration error of the top-1 probability (percent), as sbr-score:
+        10 equal-width bins [0, 0.1), ..., [0.9, 1], sum of |bin| / n |accuracy - confidence|."""
+        rank, _, p = self._unc(next_unseen)
+        hit = (rank == 1).astype(np.float64)
+        b = np.minimum((p * 10).astype(int), 9)
+        err = sum(abs(hit[b == g].sum() - p[b == g].sum()) for g in range(10))
+        return 100 * float(err) / len(p) if len(p) else 0.0
+
+    def deciles(self, k, next_unseen=None):
+        """HR@k and MRR@k (percent) by entropy decile, lowest first, as sbr-score: the samples
+        sorted by entropy (ties by row), group g the ranks [g n / 10, (g + 1) n / 10).
+        A list of (samples, min entropy, max entropy, HR@k, MRR@k)."""
+        self._need(k)
+        rank, h, _ = self._unc(next_unseen)
+        order, n, out = np.argsort(h, kind="stable"), len(h), []
+        for g in range(10):
+            rows = order[n * g // 10:n * (g + 1) // 10]
+            if not len(rows):  # fewer samples than deciles
+                out.append((0, 0.0, 0.0, 0.0, 0.0))
+                continue
+            r, e = rank[rows], h[rows]
+            hit = (r > 0) & (r <= k)
+            mrr = np.where(hit, 1.0 / np.maximum(r, 1), 0.0)
+            out.append((len(r), float(e.min()), float(e.max()), 100 * float(hit.mean()),
+                        100 * float(mrr.mean())))
+        return out
 
     def coverage(self, k, next_unseen=None):
         """Distinct items in any top-k list over the catalogue size (percent)."""
@@ -257,6 +298,8 @@ def _metrics(path, cutoffs):
     for k in ks:
         print(f"HR@{k} {t.hr(k):.6f} MRR@{k} {t.mrr(k):.6f} "
               f"NDCG@{k} {t.ndcg(k):.6f} Cov@{k} {t.coverage(k):.6f}")
+    if t.entropy is not None:
+        print(f"ECE {t.ece():.6f}")
 
 
 def main(argv):

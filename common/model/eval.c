@@ -60,6 +60,10 @@ void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr
     t->targets = sbr_xcalloc((size_t)smp.n + 1, sizeof(int32_t));
     t->prefix_len = sbr_xcalloc((size_t)smp.n + 1, sizeof(int32_t));
     t->repeat = sbr_xcalloc((size_t)smp.n + 1, 1);
+    if (ec->uncertainty) {
+        t->entropy = sbr_xcalloc((size_t)smp.n + 1, sizeof(float));
+        t->top1 = sbr_xcalloc((size_t)smp.n + 1, sizeof(float));
+    }
     sbr_feeder f;
     sbr_feeder_init(&f, m, ec->batch);
     f.host.backward = 0; /* forward only: no transposes, no grouped ids */
@@ -91,9 +95,10 @@ void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr
             xoff = sbr_xrealloc(xoff, sizeof(int32_t) * (size_t)(B + 1));
             exclusions(sp, &smp, order, B, m->cfg.n_items, xoff, xids);
         }
-        sbr_model_topk(m, b, ec->K, ec->chunk, t->items + (size_t)at * ec->K,
-                       t->scores + (size_t)at * ec->K, t->exclude_seen ? xoff : NULL,
-                       t->exclude_seen ? xids : NULL);
+        sbr_model_topk_unc(m, b, ec->K, ec->chunk, t->items + (size_t)at * ec->K,
+                           t->scores + (size_t)at * ec->K, t->entropy ? t->entropy + at : NULL,
+                           t->top1 ? t->top1 + at : NULL, t->exclude_seen ? xoff : NULL,
+                           t->exclude_seen ? xids : NULL);
         if (iw && m->iw)
             copy_weights(m, &f.host.b, &host, iw + (size_t)at * U * Lw, U, Lw);
         for (int i = 0; i < B; i++) {
@@ -122,5 +127,7 @@ void sbr_eval_topk_free(sbr_topk *t)
     free(t->targets);
     free(t->prefix_len);
     free(t->repeat);
+    free(t->entropy);
+    free(t->top1);
     memset(t, 0, sizeof *t);
 }

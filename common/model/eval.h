@@ -18,6 +18,9 @@ typedef struct {
      * interest weights of every sample, [n, U, max_len] (0 past a prefix's
      * length; position j of the kept prefix), malloc'd. */
     float **interest_weights;
+    /* 1: also the uncertainty of every sample's ranking (t->entropy, t->top1;
+     * sbr_model_topk_unc), for models that have it (sbr_model_no_uncertainty) */
+    int uncertainty;
 } sbr_eval_cfg;
 
 /* Ranks every sample of split sp (prefix rule min_prefix) with model m, for

@@ -99,6 +99,7 @@ static size_t catalogue_scratch(sbr_prec prec, int B, int U, int N, int d, int K
     do {                                                                                  \
         a = sbr_nn_score_ce_scratch_##sfx(one);                                           \
         b = sbr_nn_topk_scratch_##sfx(one, K);                                            \
+        u = sbr_nn_uncertainty_scratch_##sfx(U > 1 ? multi : one);                        \
         if (U > 1) {                                                                      \
             size_t c = sbr_nn_score_multi_scratch_##sfx(multi);                           \
             size_t x = sbr_nn_topk_multi_scratch_##sfx(multi, K);                         \
@@ -108,7 +109,7 @@ static size_t catalogue_scratch(sbr_prec prec, int B, int U, int N, int d, int K
     } while (0)
     /* the single ops take one vector per row, the multi ops U */
     sbr_nn_scoring one = {B, 1, N, d, chunk, 0}, multi = {B, U, N, d, chunk, 0};
-    size_t a, b;
+    size_t a, b, u; /* training, ranking, its uncertainty (the same call) */
     switch (prec) {
     case SBR_PREC_F64: CATALOGUE_SCRATCH(f64); break;
 #ifdef SBR_HAVE_CUDA
@@ -117,6 +118,7 @@ static size_t catalogue_scratch(sbr_prec prec, int B, int U, int N, int d, int K
     default: CATALOGUE_SCRATCH(f32); break;
     }
 #undef CATALOGUE_SCRATCH
+    a = a > u ? a : u;
     return a > b ? a : b;
 }
 
@@ -320,9 +322,31 @@ void sbr_model_forward(sbr_model *m, const sbr_batch *b, void *S)
 void sbr_model_topk(sbr_model *m, const sbr_batch *b, int K, int chunk, int32_t *idx,
                     float *score, const int32_t *excl_off, const int32_t *excl)
 {
+    sbr_model_topk_unc(m, b, K, chunk, idx, score, NULL, NULL, excl_off, excl);
+}
+
+void sbr_model_topk_unc(sbr_model *m, const sbr_batch *b, int K, int chunk, int32_t *idx,
+                        float *score, float *ent, float *p1, const int32_t *excl_off,
+                        const int32_t *excl)
+{
+    const char *no = ent ? sbr_model_no_uncertainty(m) : NULL;
+    if (no)
+        sbr_fatal("internal error: uncertainty asked of model %s: %s", m->cfg.model, no);
     chunk = op_chunk(m->prec, m->cfg.n_items, chunk, m->max_B, m->interests);
     check_fits(m, b, K, chunk);
-    steps_of(m->prec)->topk(m, b, K, chunk, idx, score, excl_off, excl);
+    steps_of(m->prec)->topk(m, b, K, chunk, idx, score, ent, p1, excl_off, excl);
+}
+
+/* The uncertainty op scores S . E (pooled over interests): a model with
+ * its own scoring hook ranks by something else. */
+const char *sbr_model_no_uncertainty(const sbr_model *m)
+{
+    if (!m->def->score)
+        return NULL;
+    return m->def->score->ce ? "it scores the catalogue through its own hook (a term per "
+                               "candidate beyond S . E), which the uncertainty op does not cover"
+                             : "its scores are distances ranked by a margin loss, not a softmax "
+                               "over the catalogue";
 }
 
 void sbr_model_loss_sums_reset(sbr_model *m)

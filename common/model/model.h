@@ -221,13 +221,25 @@ void sbr_model_forward(sbr_model *m, const sbr_batch *b, void *S);
  * excl (host) as the top-K op, or NULL. */
 void sbr_model_topk(sbr_model *m, const sbr_batch *b, int K, int chunk, int32_t *idx,
                     float *score, const int32_t *excl_off, const int32_t *excl);
+/* sbr_model_topk, and from the same forward the predictive uncertainty of
+ * each row (nn/api.inc, uncertainty): of the softmax over the items the list
+ * ranks from (exclusions left out), ent [B] the entropy in nats and p1 [B]
+ * the top-1 item's probability, host floats. Only for models whose scores
+ * are S . E (sbr_model_no_uncertainty NULL; a fatal internal error otherwise). */
+void sbr_model_topk_unc(sbr_model *m, const sbr_batch *b, int K, int chunk, int32_t *idx,
+                        float *score, float *ent, float *p1, const int32_t *excl_off,
+                        const int32_t *excl);
+/* NULL when m has the uncertainty above; else why not, one line (a model
+ * with its own scoring hook: ProxySR's distances, TAGNN's target-aware
+ * scores). */
+const char *sbr_model_no_uncertainty(const sbr_model *m);
 
 /* The precision-specific step functions (common/model/body/step.c). */
 typedef struct {
     double (*loss_grad)(sbr_model *m, const sbr_batch *b, int train, int chunk);
     double (*train)(sbr_model *m, const sbr_batch *b, const sbr_step_cfg *sc);
     void (*topk)(sbr_model *m, const sbr_batch *b, int K, int chunk, int32_t *idx, float *score,
-                 const int32_t *excl_off, const int32_t *excl);
+                 float *ent, float *p1, const int32_t *excl_off, const int32_t *excl);
     /* the step's buffers: laid out over base (NULL: sizes only), returns bytes */
     size_t (*layout)(sbr_model *m, void *base, int max_B);
     void (*free)(sbr_model *m);

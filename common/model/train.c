@@ -31,7 +31,7 @@ static void evaluate(sbr_model *m, const sbr_split *sp, int min_prefix, const sb
                      const sbr_train_cfg *tc, sbr_eval_result *r)
 {
     /* the model is sized for this batch */
-    sbr_eval_cfg ec = {20, tc->batch, tc->task, tc->chunk, 0, NULL};
+    sbr_eval_cfg ec = {20, tc->batch, tc->task, tc->chunk, 0, NULL, 0};
     sbr_topk t;
     sbr_eval_split(m, sp, min_prefix, clip, &ec, &t);
     sbr_metrics_compute(&t, cutoffs, 3, tc->task, &r->m);

@@ -29,3 +29,4 @@
 #include "nn/sgat.inc"
 #include "nn/target_score.inc"
 #include "nn/proxy.inc"
+#include "nn/uncertainty.inc"

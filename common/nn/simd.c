@@ -142,6 +142,35 @@ SBR_CLONES float sbr_nn_expsum_f32(float *x, int n,
     return s;
 }
 
+SBR_CLONES float sbr_nn_expent_f32(const float *x, int n, float m, float *t)
+{
+    v8f acc = {0}, tac = {0}, zero = {0};
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+        v8f v, e;
+        memcpy(&v, x + j, sizeof v);
+        v -= m;
+        EXP8(e, v);
+        acc += e;
+        tac += BLEND(e > 0.0f, e * v, zero); /* e = 0 at -inf: 0, not 0 * -inf */
+    }
+    float s = 0, ts = 0;
+    if (j < n) {
+        v8f v = {0}, e;
+        memcpy(&v, x + j, (size_t)(n - j) * sizeof(float));
+        v -= m;
+        EXP8(e, v);
+        for (int k = 0; k < n - j; k++) {
+            s += e[k];
+            ts += e[k] > 0 ? e[k] * v[k] : 0;
+        }
+    }
+    for (int k = 0; k < 8; k++)
+        s += acc[k], ts += tac[k];
+    *t = ts;
+    return s;
+}
+
 SBR_CLONES float sbr_nn_dot_f32(const float *a, const float *b, int n)
 {
     v8f acc = {0};

@@ -12,6 +12,11 @@ float sbr_nn_max_f32(const float *x, int n);
 /* x[j] = exp(x[j] - m) * w for j < n; returns sum_j exp(x[j] - m) (before
  * w). exp has a relative error below 2e-7 and is exactly 0 below e^-87. */
 float sbr_nn_expsum_f32(float *x, int n, float m, float w);
+/* Returns sum_j exp(x[j] - m) and sets *t = sum_j exp(x[j] - m) (x[j] - m),
+ * j < n, x unchanged (the uncertainty op's entropy terms); a term whose exp
+ * is 0 (x[j] = -inf: an excluded item) adds 0 to both. Same exp as above,
+ * same order of sums as every kernel here. */
+float sbr_nn_expent_f32(const float *x, int n, float m, float *t);
 
 /* sum_j a[j] b[j] and sum_j q[j] LeakyReLU(u[j]) (u[j] > 0 ? u[j] : slope
  * u[j]), j < n: eight running sums (lane j % 8), added lanes 0..7, then the

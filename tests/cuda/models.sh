@@ -4,7 +4,8 @@
 # each model, with and without CLIP-SBR prompts, trains 2 epochs with the same
 # seed on the CPU and on the GPU; the per-epoch losses and validation /
 # test HR@20 and MRR@20 must agree within rounding drift, and the CPU-trained
-# model must rank the test split on the GPU as on the CPU. This runs the
+# model must rank the test split on the GPU as on the CPU (and, for models
+# with it, give the same calibration error of its uncertainty). This runs the
 # batch feeder's asynchronous copies, the loss sums kept on the device and
 # the CSR ends the feeder tells the runtime, which no op test reaches.
 #
@@ -75,10 +76,13 @@ for m in $models; do
             done
         done
         [ $good = 1 ] && ok "$name: 2 epochs, loss and HR/MRR@20 on the GPU as on the CPU ($(field "$T/$name.cuda.log" 2 loss) / $(field "$T/$name.cpu.log" 2 loss))"
-        # the same (CPU-trained) model ranked on both devices
+        # the same (CPU-trained) model ranked on both devices, with its
+        # uncertainty where it has one (not TAGNN and ProxySR: scoring hooks)
+        unc=(--uncertainty)
+        case $m in tagnn|proxysr) unc=() ;; esac
         for dev in cpu cuda; do
             d=$dev; [ $dev = cuda ] && d=$G
-            "$B/sbr-infer" -q --device $d -k 20 -o "$T/$name.$dev.topk" "$T/$name.cpu.model" \
+            "$B/sbr-infer" -q --device $d -k 20 "${unc[@]}" -o "$T/$name.$dev.topk" "$T/$name.cpu.model" \
                 "$T/s.sbr" 2>"$T/err" || { bad "$name: sbr-infer --device $dev: $(tail -1 "$T/err")"; continue 2; }
             "$B/sbr-score" --json "$T/$name.$dev.topk" >"$T/$name.$dev.json" 2>/dev/null
         done
@@ -91,6 +95,14 @@ for m in $models; do
             ok "$name: one model ranked on the GPU as on the CPU (HR@20 $hg / $hc)"
         else
             bad "$name: ranking differs: GPU HR@20 $hg MRR@20 $mg, CPU $hc $mc"
+        fi
+        [ ${#unc[@]} = 0 ] && continue
+        ec=$(grep -o '"ece":[0-9.]*' "$T/$name.cpu.json" | cut -d: -f2)
+        eg=$(grep -o '"ece":[0-9.]*' "$T/$name.cuda.json" | cut -d: -f2)
+        if [ -n "$ec" ] && [ -n "$eg" ] && close "$eg" "$ec" 0 0.05; then
+            ok "$name: the uncertainty's ECE on the GPU as on the CPU ($eg / $ec)"
+        else
+            bad "$name: ECE differs: GPU $eg, CPU $ec"
         fi
     done
 done

@@ -236,3 +236,31 @@ TEST(nn_simd_dots)
     CHECK(isnan(sbr_nn_dot_lrelu_f32(a, b, 16, 0.2f)));
     CHECK(isnan(sbr_nn_dot_f32(a, b, 16)));
 }
+
+/* The entropy kernel of the uncertainty op against double sums for every
+ * length 0..40 (tails of every size): sum exp(x - m) and sum exp(x - m)
+ * (x - m); -inf (an excluded item) adds 0 to both, not NaN; x unchanged. */
+TEST(nn_simd_expent)
+{
+    enum { N = 40 };
+    float x[N], keep[N];
+    gc_fill_f(x, N, -30, 0, 81);
+    x[3] = -INFINITY, x[17] = -INFINITY, x[39] = -INFINITY;
+    x[9] = -95; /* below the exp's cut at -87: 0 in both sums */
+    memcpy(keep, x, sizeof x);
+    for (int n = 0; n <= N; n++) {
+        double z = 0, t = 0;
+        for (int j = 0; j < n; j++) {
+            double v = (double)x[j] + 2, e = v < -87 ? 0 : exp(v);
+            z += e, t += e > 0 ? e * v : 0;
+        }
+        float tf, zf = sbr_nn_expent_f32(x, n, -2.0f, &tf);
+        CHECK(fabs(zf - z) <= 2e-6 * z + 1e-30);
+        CHECK(fabs(tf - t) <= 2e-6 * fabs(t) + 1e-6 * z + 1e-30);
+        CHECK(!isnan(zf) && !isnan(tf));
+    }
+    CHECK(memcmp(x, keep, sizeof x) == 0);
+    x[20] = NAN;
+    float t;
+    CHECK(isnan(sbr_nn_expent_f32(x, N, 0, &t)));
+}

@@ -151,7 +151,7 @@ static void eval_mean(sbr_task task, sbr_topk *t, sbr_metrics *m)
     sbr_model md;
     REQUIRE(sbr_model_create(&md, &c, SBR_PREC_F32, 2, 3, &e) == 0);
     sbr_split sp = {3, (int64_t *)split_off, (int32_t *)split_items, NULL, NULL, 0};
-    sbr_eval_cfg ec = {6, 2, task, 4, 0, NULL};
+    sbr_eval_cfg ec = {6, 2, task, 4, 0, NULL, 0};
     sbr_eval_split(&md, &sp, 1, NULL, &ec, t);
     sbr_metrics_compute(t, (int[]){6}, 1, task, m);
     sbr_model_free(&md);

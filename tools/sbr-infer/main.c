@@ -1,6 +1,7 @@
 /* sbr-infer: top-K recommendations from a trained model. */
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,15 @@ static const char usage[] =
     "      --no-exclude-seen\n"
     "                      the same as --task standard\n"
     "      --stdin-text    text mode (see above)\n"
+    "      --uncertainty   also write, per sample, the entropy (in nats) and the\n"
+    "                      top-1 probability of the softmax over the items its list\n"
+    "                      ranks from (the prefix's items left out under next-unseen)\n"
+    "                      as tensors entropy and top1_prob of TOPK, which sbr-score\n"
+    "                      then reports by entropy decile and as a calibration error;\n"
+    "                      with --stdin-text each line ends with a tab, the entropy and\n"
+    "                      the probability. For models whose scores are S . E softmaxes\n"
+    "                      (every neural model but tagnn and proxysr, which score\n"
+    "                      otherwise, as the kNN and rule baselines do: misuse)\n"
     "      --interest-weights FILE  also write each sample's readout weights (kind\n"
     "                      sbr.interests: weights [samples, U, max_len], 0 past the\n"
     "                      prefix, position j = the prefix's j-th kept click; prefix_len):\n"
@@ -66,13 +76,14 @@ typedef struct {
     const char *model, *sessions, *out, *device, *iw_out;
     int K, split, text, batch, chunk, threads;
     int task_given; /* --task, --exclude-seen or --no-exclude-seen (else: the model's) */
+    int unc;        /* --uncertainty */
     sbr_task task;
 } args;
 
 static void parse(int argc, char **argv, args *a)
 {
     enum { OPT_VERSION = 256, OPT_EXCL, OPT_NO_EXCL, OPT_TASK, OPT_TEXT, OPT_CHUNK, OPT_DEVICE,
-           OPT_THREADS, OPT_IW };
+           OPT_THREADS, OPT_IW, OPT_UNC };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'},    {"topk", required_argument, 0, 'k'},
         {"split", required_argument, 0, 's'},     {"exclude-seen", no_argument, 0, OPT_EXCL},
@@ -82,6 +93,7 @@ static void parse(int argc, char **argv, args *a)
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, OPT_VERSION},
         {"interest-weights", required_argument, 0, OPT_IW},
         {"no-exclude-seen", no_argument, 0, OPT_NO_EXCL}, {"task", required_argument, 0, OPT_TASK},
+        {"uncertainty", no_argument, 0, OPT_UNC},
         {0, 0, 0, 0}};
     static const char *const splits[] = {"train", "valid", "test", NULL};
     memset(a, 0, sizeof *a);
@@ -108,6 +120,7 @@ static void parse(int argc, char **argv, args *a)
         case OPT_DEVICE: a->device = optarg; break;
         case OPT_THREADS: a->threads = (int)sbr_arg_int("--threads", optarg, 0, 4096); break;
         case OPT_IW: a->iw_out = optarg; break;
+        case OPT_UNC: a->unc = 1; break;
         case 'q': sbr_quiet = 1; break;
         case 'h': sbr_cli_help(usage);
         case OPT_VERSION: sbr_cli_version();
@@ -164,6 +177,17 @@ static void write_weights(const args *a, const sbr_loaded_model *lm, const sbr_t
     free(iw);
 }
 
+/* --uncertainty: the means, on stderr (the file has every sample's). */
+static void info_uncertainty(const sbr_topk *t)
+{
+    double h = 0, p = 0;
+    for (int64_t i = 0; i < t->n; i++)
+        h += t->entropy[i], p += t->top1[i];
+    sbr_info("uncertainty: mean entropy %.4f nats (log of the catalogue: %.4f), mean top-1 "
+             "probability %.2f%%", h / (double)t->n, log((double)t->n_items),
+             100 * p / (double)t->n);
+}
+
 static void rank_split(const args *a, sbr_loaded_model *lm)
 {
     sbr_sessions s;
@@ -189,13 +213,15 @@ static void rank_split(const args *a, sbr_loaded_model *lm)
                  "know (ranked as anonymous), %lld anonymous", sbr_split_names[a->split],
                  (long long)c[0], (long long)c[1], (long long)c[2]);
     }
-    sbr_eval_cfg ec = {a->K, a->batch, a->task, a->chunk, 1, a->iw_out ? &iw : NULL};
+    sbr_eval_cfg ec = {a->K, a->batch, a->task, a->chunk, 1, a->iw_out ? &iw : NULL, a->unc};
     sbr_topk t;
     double t0 = sbr_now();
     sbr_eval_split(&lm->m, sp, s.min_prefix, lm->clip.cluster ? &lm->clip : NULL, &ec, &t);
     double secs = sbr_now() - t0;
     sbr_info("ranked %lld samples over %d items in %.2f s (%.0f samples/s)", (long long)t.n,
              lm->m.cfg.n_items, secs, (double)t.n / (secs > 0 ? secs : 1e-9));
+    if (t.entropy)
+        info_uncertainty(&t);
     sbr_tw *w = sbr_tw_new("sbr.topk");
     sbr_topk_add_to(&t, w);
     sbr_tw_meta(w, "split", sbr_split_names[a->split]);
@@ -300,12 +326,14 @@ static void serve_text(const args *a, sbr_loaded_model *lm)
         sbr_split sp = {1, off, ids, NULL, NULL, 1};
         sbr_samples smp;
         sbr_samples_build(&sp, 1, &smp);
-        sbr_eval_cfg ec = {K, 1, a->task, a->chunk, 0, NULL};
+        sbr_eval_cfg ec = {K, 1, a->task, a->chunk, 0, NULL, a->unc};
         sbr_topk t;
         (void)order;
         sbr_eval_split(&lm->m, &sp, 1, lm->clip.cluster ? &lm->clip : NULL, &ec, &t);
         for (int j = 0; j < K && t.items[j]; j++)
             printf(j ? " %" PRId64 : "%" PRId64, lm->original[t.items[j]]);
+        if (t.entropy) /* the ids stay space-separated; the two numbers follow a tab */
+            printf("\t%.6g %.6g", t.entropy[0], t.top1[0]);
         putchar('\n');
         if (fflush(stdout) != 0)
             sbr_fatal("write to stdout failed");
@@ -412,6 +440,10 @@ static int run_knn(args *a, sbr_tfile *f)
         !(orig = sbr_tfile_need(f, "items.original", SBR_I64, 1, &e)))
         sbr_fatal("%s: %s", a->model, e.msg);
     resolve_task(a, task);
+    if (a->unc)
+        sbr_usage_error("%s: --uncertainty: a %s model has no softmax over the catalogue (the "
+                        "kNN and rule baselines score by similarity or counts)", a->model,
+                        m.cfg.model);
     if (orig->numel != m.cfg.n_items + 1)
         sbr_fatal("%s: items.original has %lld entries for %d items", a->model,
                   (long long)orig->numel, m.cfg.n_items);
@@ -442,6 +474,10 @@ int main(int argc, char **argv)
                         a.text ? 1 : a.batch, a.chunk, a.K, &e))
         sbr_fatal("%s: %s", a.model, e.msg);
     resolve_task(&a, lm.task);
+    const char *no = a.unc ? sbr_model_no_uncertainty(&lm.m) : NULL;
+    if (no)
+        sbr_usage_error("%s: --uncertainty is not available for model %s: %s", a.model,
+                        lm.m.cfg.model, no);
     if (a.text)
         serve_text(&a, &lm);
     else

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "json.h"
 #include "metrics.h"
+#include "report_unc.h"
 #include "sessions.h"
 #include "task.h"
 #include "topk.h"
@@ -19,6 +20,14 @@ static const char usage[] =
     "overall and by prefix length. Prints a table; TOPK may be '-'. Every metric is in\n"
     "percent, here as in the JSON, the .metrics file, the training logs and the model.\n"
     "HR@K is what SBR papers call P@K or Recall@K (one target per sample).\n"
+    "\n"
+    "When TOPK carries each sample's uncertainty (sbr-infer --uncertainty: the entropy\n"
+    "H and the top-1 probability p of the softmax its list ranks from), also HR@K and\n"
+    "MRR@K by entropy decile (the scored samples sorted by H, lowest first, in ten\n"
+    "groups of equal size: does a low uncertainty mean more hits?) and the expected\n"
+    "calibration error of p: ECE = sum over 10 equal-width bins of p ([0,0.1), ...,\n"
+    "[0.9,1]) of |bin| / n |acc(bin) - conf(bin)|, acc the share of the bin's samples\n"
+    "whose first item is the target, conf their mean p (percent; H in nats).\n"
     "\n"
     "  -c, --cutoffs LIST    comma-separated cutoffs, each <= the list length (default 5,10,20)\n"
     "      --task T          standard: score every sample; next-unseen (ProxySR): skip\n"
@@ -123,7 +132,7 @@ static void print_table(FILE *fp, const sbr_metrics *m, const sbr_topk *t, const
     }
 }
 
-static char *metrics_json(const sbr_metrics *m, sbr_task task)
+static char *metrics_json(const sbr_metrics *m, const sbr_unc_metrics *u, sbr_task task)
 {
     sbr_buf b = {0};
     sbr_buf_printf(&b, "{\"samples\":%lld,\"skipped\":%lld,\"unseen_targets\":%lld,\"task\":\"%s\"",
@@ -146,7 +155,10 @@ static char *metrics_json(const sbr_metrics *m, sbr_task task)
                        m->cutoffs[last], 100 * r->hr, m->cutoffs[last], 100 * r->mrr);
         first = 0;
     }
-    sbr_buf_puts(&b, "]}");
+    sbr_buf_puts(&b, "]");
+    if (u)
+        unc_json(&b, u, m);
+    sbr_buf_puts(&b, "}");
     return b.s;
 }
 
@@ -251,11 +263,16 @@ int main(int argc, char **argv)
         check_targets(&t, sessions, split);
     sbr_metrics m;
     sbr_metrics_compute(&t, cutoffs, n_cutoffs, task, &m);
-    char *js = metrics_json(&m, task);
+    sbr_unc_metrics u; /* when the lists carry their uncertainty */
+    int unc = sbr_unc_metrics_compute(&t, cutoffs, n_cutoffs, task, &u) == 0;
+    char *js = metrics_json(&m, unc ? &u : NULL, task);
     if (json)
         fprintf(report, "%s\n", js);
-    else if (!(report == stderr && sbr_quiet))
+    else if (!(report == stderr && sbr_quiet)) {
         print_table(report, &m, &t, path, task);
+        if (unc)
+            unc_print(report, &u, &m);
+    }
     if (out)
         write_metrics(&m, js, out, task);
     free(js);

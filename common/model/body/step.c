@@ -14,6 +14,7 @@ typedef struct {
     double p_used;            /* the candidate dropout of the last step (0: none) */
     real *score;              /* [B, K] top-K scores */
     int32_t *idx;             /* [B, K] top-K items */
+    real *ent, *p1;           /* [B] the lists' softmax: entropy, top-1 probability */
     int32_t *xoff;            /* [B + 1] exclusion offsets */
     int32_t *xids;            /* [xcap] exclusion ids (grown as needed) */
     size_t xcap;
@@ -32,6 +33,7 @@ static size_t R(step_layout)(sbr_model *m, void *base, int max_B)
     if ((m->def->needs & SBR_NEEDS_NORM_ITEMS) && m->cand_dropout > 0)
         SBR_LAY(&l, s->Ed, V * m->d), SBR_LAY(&l, s->dEd, V * m->d), SBR_LAY(&l, s->Emask, V * m->d);
     SBR_LAY(&l, s->score, BK), SBR_LAY(&l, s->idx, BK), SBR_LAY(&l, s->xoff, max_B + 1);
+    SBR_LAY(&l, s->ent, max_B), SBR_LAY(&l, s->p1, max_B);
     return l.used;
 }
 
@@ -208,8 +210,24 @@ static void R(step_exclusions)(sbr_model *m, step_bufs *s, int B, const int32_t 
     sbr_dev_upload(m->prec, s->xids, ids, sizeof(int32_t) * (size_t)off[B]);
 }
 
+/* n reals of the device into host floats. */
+static void R(step_download_f)(sbr_model *m, float *dst, const real *src, size_t n)
+{
+    real host[1024];
+    for (size_t i = 0; i < n; i += 1024) {
+        size_t k = n - i < 1024 ? n - i : 1024;
+        sbr_dev_download(m->prec, host, src + i, sizeof(real) * k);
+        for (size_t j = 0; j < k; j++)
+            dst[i + j] = (float)host[j];
+    }
+}
+
+/* The top-K of the batch and, with ent (model.h: sbr_model_topk_unc), the
+ * entropy and top-1 probability of the softmax it ranked from: the same
+ * forward, candidates and exclusions. */
 static void R(step_topk)(sbr_model *m, const sbr_batch *b, int K, int chunk, int32_t *idx,
-                         float *score, const int32_t *excl_off, const int32_t *excl)
+                         float *score, float *ent, float *p1, const int32_t *excl_off,
+                         const int32_t *excl)
 {
     step_bufs *s = m->step;
     int B = b->B, d = m->d, N = m->cfg.n_items, U = m->interests;
@@ -230,14 +248,13 @@ static void R(step_topk)(sbr_model *m, const sbr_batch *b, int K, int chunk, int
         R(sbr_nn_topk)(&m->ctx, s->idx, s->score, s->S, E, K, doff, dex, cat);
     else
         R(sbr_nn_topk_multi)(&m->ctx, s->idx, s->score, s->S, E, K, doff, dex, cat);
-    sbr_dev_download(m->prec, idx, s->idx, sizeof(int32_t) * (size_t)B * K);
-    real host[1024];
-    for (size_t i = 0; i < (size_t)B * K; i += 1024) {
-        size_t k = (size_t)B * K - i < 1024 ? (size_t)B * K - i : 1024;
-        sbr_dev_download(m->prec, host, s->score + i, sizeof(real) * k);
-        for (size_t j = 0; j < k; j++)
-            score[i + j] = (float)host[j];
+    if (ent) { /* never with a scoring hook: sbr_model_topk_unc refuses */
+        R(sbr_nn_uncertainty)(&m->ctx, s->ent, s->p1, NULL, s->S, E, doff, dex, cat);
+        R(step_download_f)(m, ent, s->ent, (size_t)B);
+        R(step_download_f)(m, p1, s->p1, (size_t)B);
     }
+    sbr_dev_download(m->prec, idx, s->idx, sizeof(int32_t) * (size_t)B * K);
+    R(step_download_f)(m, score, s->score, (size_t)B * K);
 }
 
 const sbr_model_steps R(sbr_model_steps) = {R(step_loss_grad), R(step_train), R(step_topk),
