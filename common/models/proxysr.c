@@ -21,9 +21,8 @@
  * (sbr_param_max_norm, after every update). */
 #include "model/body.h"
 
-#include <math.h>
-
 #include "model/body/mhsa.h"
+#include "model/body/proxysel.h"
 
 static const sbr_opt opts[] = {
     SBR_OPT_DIM(128),
@@ -42,30 +41,17 @@ static const sbr_opt opts[] = {
     {0}};
 
 typedef struct {
-    real *pos_p, *pos_s; /* [max_len, d] positions of the two encoders */
-    real *wp1;           /* [h, d] selection FFN, h = (d + K) / 2 */
-    real *wp2;           /* [K, h] */
-    real *P, *V;         /* [K, d] proxies and their hyperplanes' normals */
-    real *ws1, *bs1;     /* [d, d], [d] short-term FFN */
-    real *ws2, *bs2;     /* [d, d], [d] */
-    real *ubias;         /* [U + 1, K] the users' biases (row 0: anonymous, 0), or NULL */
+    real *pos_s;     /* [max_len, d] the short-term encoder's positions */
+    real *ws1, *bs1; /* [d, d], [d] its FFN */
+    real *ws2, *bs2; /* [d, d], [d] */
 } weights;
 
 typedef struct {
     R(sbr_front_act) front;
     real *X;                     /* [B L, d] the clicks' embeddings */
-    real *Xp, *Xpd, *H1, *A1;    /* [B L, d] x + P^P, after dropout; [B L, h] twice */
-    uint8_t *mask;               /* [B L, d] */
-    real *abar, *alpha, *pi;     /* [B, h], [B, K] (alpha / tau), [B, K] */
-    real *ub;                    /* [B, K] the rows' user biases */
-    int32_t *klen;               /* [B] K per row: the softmax's length */
-    real *Pn, *pn;               /* [K, d] normalised proxies, [K] their norms */
-    real *praw, *u, *unrm, *nw;  /* [B, d], [B, d], [B], [B] */
-    real *p;                     /* [B, d] the proxy */
-    real *vraw, *v, *vnrm;       /* [B, d], [B, d], [B] */
     real *Xs, *Z, *act;          /* [B L, d] x + P^S, attention out; mhsa's saved */
     real *zl, *t1, *r1, *s, *sp; /* [B, d] each: z_last, FFN, s, s_perp */
-    real *orth;                  /* [B] |v . u| (lambda_orth) */
+    real *orth, *wo;             /* [B] |v . u|, the term's weights (lambda_orth) */
     real *dv;                    /* [B, d] the scoring's gradient of v */
     int32_t *kept;               /* [B, k] the loss's kept items */
     real *kscore, *dpos;         /* [B, k], [B] */
@@ -73,75 +59,30 @@ typedef struct {
 } acts;
 
 typedef struct {
-    real *dsp, *ds, *dr1, *dt1, *dzl;      /* [B, d] */
-    real *dp, *du, *dnw, *dpraw, *dvraw;   /* [B, d], [B, d], [B], [B, d], [B, d] */
-    real *dpi, *dalpha, *dabar, *dpn;      /* [B, K], [B, K], [B, h], [K] */
-    real *dZ, *dXs, *dX, *dXpd, *dXp;      /* [B L, d] */
-    real *dA1, *dH1;                       /* [B L, h] */
+    real *dsp, *ds, *dr1, *dt1, *dzl, *dp, *du; /* [B, d] */
+    real *dZ, *dXs, *dX;                        /* [B L, d] */
 } grads;
 
 typedef struct {
     R(sbr_front) front;
+    R(sbr_proxysel) sel;
     weights w, g;
     R(sbr_nn_mhsa_w) san, gsan;
     acts a;
     sbr_nn_mhsa_cfg cfg;
-    int K, h, k, klen_ready, users;
-    double p_drop, p_used, tau;
+    int k;
+    double p_drop, lambda_orth;
 } state;
 
-static size_t cut_grads(grads *g, real *base, size_t B, size_t L, size_t d, size_t K, size_t h)
+static size_t cut_grads(grads *g, real *base, size_t B, size_t L, size_t d)
 {
     R(sbr_carve) c = {base, 0};
     size_t Bd = B * d, BLd = B * L * d;
     g->dsp = R(sbr_cut)(&c, Bd), g->ds = R(sbr_cut)(&c, Bd), g->dr1 = R(sbr_cut)(&c, Bd);
     g->dt1 = R(sbr_cut)(&c, Bd), g->dzl = R(sbr_cut)(&c, Bd), g->dp = R(sbr_cut)(&c, Bd);
-    g->du = R(sbr_cut)(&c, Bd), g->dnw = R(sbr_cut)(&c, B), g->dpraw = R(sbr_cut)(&c, Bd);
-    g->dvraw = R(sbr_cut)(&c, Bd), g->dpi = R(sbr_cut)(&c, B * K);
-    g->dalpha = R(sbr_cut)(&c, B * K), g->dabar = R(sbr_cut)(&c, B * h);
-    g->dpn = R(sbr_cut)(&c, K), g->dZ = R(sbr_cut)(&c, BLd), g->dXs = R(sbr_cut)(&c, BLd);
-    g->dX = R(sbr_cut)(&c, BLd), g->dXpd = R(sbr_cut)(&c, BLd), g->dXp = R(sbr_cut)(&c, BLd);
-    g->dA1 = R(sbr_cut)(&c, B * L * h), g->dH1 = R(sbr_cut)(&c, B * L * h);
+    g->du = R(sbr_cut)(&c, Bd), g->dZ = R(sbr_cut)(&c, BLd), g->dXs = R(sbr_cut)(&c, BLd);
+    g->dX = R(sbr_cut)(&c, BLd);
     return c.n;
-}
-
-static void declare(sbr_model *m)
-{
-    state *st = SBR_STATE(state, m);
-    const sbr_model_cfg *c = &m->cfg;
-    int64_t d = m->d, P = m->max_len;
-    st->K = sbr_cfg_int(c, "proxies");
-    st->h = (m->d + st->K) / 2;
-    st->k = sbr_cfg_int(c, "violators");
-    st->p_drop = sbr_cfg_get(c, "dropout");
-    st->users = sbr_cfg_int(c, "users");
-    st->cfg = (sbr_nn_mhsa_cfg){m->d, 1, m->d, SBR_NN_MHSA_PROXYSR | SBR_NN_MHSA_CAUSAL, 1e-12,
-                                0, 0, 0, 0};
-    int own = !(c->init_scale > 0); /* the official init; else uniform(-s, s) for all */
-    sbr_init_kind emb = own ? SBR_INIT_NORMAL : SBR_INIT_UNIFORM;
-    double ea = own ? 0.01 : 0, wa = own ? 1.0 : 0;
-    R(sbr_front_declare)(m, &st->front);
-    if (own)
-        sbr_param_init(m, m->p_items, SBR_INIT_NORMAL, 0.01);
-    sbr_param_max_norm(m, m->p_items, 1, 0);
-    weights *w = &st->w;
-    sbr_weights(m, w, &st->g, sizeof *w);
-    sbr_param_max_norm(m, sbr_param(m, &w->pos_p, "pos_p", SBR_SHAPE(P, d), emb, ea), 1, 0);
-    sbr_param_max_norm(m, sbr_param(m, &w->pos_s, "pos_s", SBR_SHAPE(P, d), emb, ea), 1, 0);
-    sbr_param(m, &w->wp1, "select.w1", SBR_SHAPE(st->h, d), emb, wa);
-    sbr_param(m, &w->wp2, "select.w2", SBR_SHAPE(st->K, st->h), emb, wa);
-    sbr_param_max_norm(m, sbr_param(m, &w->P, "proxies", SBR_SHAPE(st->K, d), emb, ea), 1, 0);
-    sbr_param_max_norm(m, sbr_param(m, &w->V, "normals", SBR_SHAPE(st->K, d), emb, ea), 1, 1);
-    sbr_param(m, &w->ws1, "short.w1", SBR_SHAPE(d, d), SBR_INIT_UNIFORM, 0);
-    sbr_param(m, &w->bs1, "short.b1", SBR_SHAPE(d), SBR_INIT_UNIFORM, 0);
-    sbr_param(m, &w->ws2, "short.w2", SBR_SHAPE(d, d), SBR_INIT_UNIFORM, 0);
-    sbr_param(m, &w->bs2, "short.b2", SBR_SHAPE(d), SBR_INIT_UNIFORM, 0);
-    if (st->users) /* row 0, the anonymous path, stays 0 */
-        sbr_param_pad_row0(m, sbr_param(m, &w->ubias, "user_bias",
-                                        SBR_SHAPE(c->n_users + 1, st->K), SBR_INIT_ZERO, 0));
-    else
-        sbr_param_none(m, &w->ubias);
-    R(sbr_mhsa_declare)(m, &st->san, &st->gsan, "san", m->d, st->cfg.flags, SBR_INIT_UNIFORM, 0);
 }
 
 static int check(const sbr_model_cfg *c, sbr_err *e)
@@ -152,92 +93,52 @@ static int check(const sbr_model_cfg *c, sbr_err *e)
     return 0;
 }
 
-static size_t act_count(const state *st, int B, int L)
+static void declare(sbr_model *m)
 {
-    return R(sbr_nn_mhsa_act_count)(B, L, st->cfg.d, st->cfg.nh, st->cfg.dff);
+    state *st = SBR_STATE(state, m);
+    const sbr_model_cfg *c = &m->cfg;
+    int64_t d = m->d, P = m->max_len;
+    st->k = sbr_cfg_int(c, "violators");
+    st->p_drop = sbr_cfg_get(c, "dropout");
+    st->lambda_orth = sbr_cfg_get(c, "lambda_orth");
+    st->cfg = (sbr_nn_mhsa_cfg){m->d, 1, m->d, SBR_NN_MHSA_PROXYSR | SBR_NN_MHSA_CAUSAL, 1e-12,
+                                0, 0, 0, 0};
+    int own = !(c->init_scale > 0); /* the official init; else uniform(-s, s) for all */
+    sbr_init_kind emb = own ? SBR_INIT_NORMAL : SBR_INIT_UNIFORM;
+    double ea = own ? 0.01 : 0;
+    R(sbr_front_declare)(m, &st->front);
+    if (own)
+        sbr_param_init(m, m->p_items, SBR_INIT_NORMAL, 0.01);
+    sbr_param_max_norm(m, m->p_items, 1, 0);
+    R(sbr_proxysel_declare)(m, &st->sel, emb, ea, own ? 1.0 : 0);
+    weights *w = &st->w;
+    sbr_weights(m, w, &st->g, sizeof *w);
+    sbr_param_max_norm(m, sbr_param(m, &w->pos_s, "pos_s", SBR_SHAPE(P, d), emb, ea), 1, 0);
+    sbr_param(m, &w->ws1, "short.w1", SBR_SHAPE(d, d), SBR_INIT_UNIFORM, 0);
+    sbr_param(m, &w->bs1, "short.b1", SBR_SHAPE(d), SBR_INIT_UNIFORM, 0);
+    sbr_param(m, &w->ws2, "short.w2", SBR_SHAPE(d, d), SBR_INIT_UNIFORM, 0);
+    sbr_param(m, &w->bs2, "short.b2", SBR_SHAPE(d), SBR_INIT_UNIFORM, 0);
+    R(sbr_mhsa_declare)(m, &st->san, &st->gsan, "san", m->d, st->cfg.flags, SBR_INIT_UNIFORM, 0);
 }
 
 static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
 {
     state *st = SBR_STATE(state, m);
     acts *a = &st->a;
-    size_t B = (size_t)dm->B, BL = B * dm->L, d = (size_t)m->d, K = (size_t)st->K;
-    size_t h = (size_t)st->h, BLd = BL * d, Bd = B * d;
+    size_t B = (size_t)dm->B, BL = B * dm->L, d = (size_t)m->d, BLd = BL * d, Bd = B * d;
     R(sbr_front_layout)(&st->front, &a->front, l, (int)BL);
-    SBR_LAY(l, a->X, BLd), SBR_LAY(l, a->Xp, BLd), SBR_LAY(l, a->Xpd, BLd);
-    SBR_LAY(l, a->H1, BL * h), SBR_LAY(l, a->A1, BL * h), SBR_LAY(l, a->mask, BLd);
-    SBR_LAY(l, a->abar, B * h), SBR_LAY(l, a->alpha, B * K), SBR_LAY(l, a->pi, B * K);
-    SBR_LAY(l, a->ub, st->users ? B * K : 0);
-    SBR_LAY(l, a->klen, B), SBR_LAY(l, a->Pn, K * d), SBR_LAY(l, a->pn, K);
-    SBR_LAY(l, a->praw, Bd), SBR_LAY(l, a->u, Bd), SBR_LAY(l, a->unrm, B);
-    SBR_LAY(l, a->nw, B), SBR_LAY(l, a->p, Bd);
-    SBR_LAY(l, a->vraw, Bd), SBR_LAY(l, a->v, Bd), SBR_LAY(l, a->vnrm, B);
-    SBR_LAY(l, a->Xs, BLd), SBR_LAY(l, a->Z, BLd), SBR_LAY(l, a->act, act_count(st, dm->B, dm->L));
+    R(sbr_proxysel_layout)(m, &st->sel, l, dm);
+    SBR_LAY(l, a->X, BLd), SBR_LAY(l, a->Xs, BLd), SBR_LAY(l, a->Z, BLd);
+    SBR_LAY(l, a->act, R(sbr_nn_mhsa_act_count)(dm->B, dm->L, m->d, 1, m->d));
     SBR_LAY(l, a->zl, Bd), SBR_LAY(l, a->t1, Bd), SBR_LAY(l, a->r1, Bd);
-    SBR_LAY(l, a->s, Bd), SBR_LAY(l, a->sp, Bd), SBR_LAY(l, a->orth, B), SBR_LAY(l, a->dv, Bd);
-    SBR_LAY(l, a->kept, B * st->k), SBR_LAY(l, a->kscore, B * st->k), SBR_LAY(l, a->dpos, B);
-    SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, dm->L, d, K, h));
-    st->klen_ready = 0;
+    SBR_LAY(l, a->s, Bd), SBR_LAY(l, a->sp, Bd), SBR_LAY(l, a->orth, B), SBR_LAY(l, a->wo, B);
+    SBR_LAY(l, a->dv, Bd), SBR_LAY(l, a->kept, B * st->k), SBR_LAY(l, a->kscore, B * st->k);
+    SBR_LAY(l, a->dpos, B), SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, dm->L, d));
 }
 
 static size_t scratch(const sbr_model *m, const sbr_dims *dm)
 {
     return R(sbr_nn_mhsa_scratch)(dm->B, dm->L, m->d, m->d);
-}
-
-/* tau at the model's epoch: max(T0 (TE/T0)^(e/E), TE) */
-static double temperature(const sbr_model *m)
-{
-    double t0 = sbr_cfg_get(&m->cfg, "t0"), te = sbr_cfg_get(&m->cfg, "te");
-    double E = sbr_cfg_get(&m->cfg, "anneal_epochs");
-    double t = t0 * pow(te / t0, m->epoch / E);
-    return t > te ? t : te;
-}
-
-/* pi [B, K]: the proxies' weights, from the clicks' embeddings. */
-static void select_forward(sbr_model *m, state *st, const sbr_batch *b, int train)
-{
-    acts *a = &st->a;
-    sbr_nn_ctx *ctx = &m->ctx;
-    int B = b->B, L = b->L, d = m->d, BL = B * L, K = st->K, h = st->h;
-    if (!st->klen_ready) { /* every row's softmax runs over all K proxies */
-        int32_t *k = sbr_xmalloc(sizeof(int32_t) * (size_t)m->max_B);
-        for (int i = 0; i < m->max_B; i++)
-            k[i] = K;
-        sbr_dev_upload(m->prec, a->klen, k, sizeof(int32_t) * (size_t)m->max_B);
-        free(k);
-        st->klen_ready = 1;
-    }
-    R(sbr_nn_embedding_forward)(ctx, a->Xp, st->w.pos_p, b->rpos, BL, m->max_len, d, -1);
-    R(sbr_nn_add_forward)(ctx, a->Xp, a->Xp, a->X, BL * d);
-    st->p_used = train ? st->p_drop : 0;
-    const real *x = R(sbr_dropout)(m, a->Xpd, a->mask, a->Xp, BL * d, st->p_used, train);
-    R(sbr_nn_linear_forward)(ctx, a->H1, x, st->w.wp1, NULL, BL, d, h);
-    R(sbr_nn_leaky_relu_forward)(ctx, a->A1, a->H1, BL * h, (real)0.1);
-    R(sbr_nn_seq_mean_forward)(ctx, a->abar, a->A1, b->len, B, L, h);
-    R(sbr_nn_linear_forward)(ctx, a->alpha, a->abar, st->w.wp2, NULL, B, h, K);
-    if (st->users) { /* the logged-in user's bias, before the temperature */
-        R(sbr_nn_embedding_forward)(ctx, a->ub, st->w.ubias, b->user, B, m->cfg.n_users + 1, K, 0);
-        R(sbr_nn_add_forward)(ctx, a->alpha, a->alpha, a->ub, B * K);
-    }
-    st->tau = temperature(m);
-    R(sbr_nn_scale_forward)(ctx, a->alpha, a->alpha, B * K, (real)(1 / st->tau));
-    R(sbr_nn_masked_softmax_forward)(ctx, a->pi, a->alpha, a->klen, B, K);
-}
-
-/* p and v [B, d] from pi. */
-static void proxy_forward(sbr_model *m, state *st, int B)
-{
-    acts *a = &st->a;
-    sbr_nn_ctx *ctx = &m->ctx;
-    int d = m->d, K = st->K;
-    R(sbr_nn_l2norm_forward)(ctx, a->Pn, a->pn, st->w.P, K, d, (real)1e-12);
-    R(sbr_nn_linear_forward)(ctx, a->nw, a->pi, a->pn, NULL, B, K, 1); /* pi . |P_j| */
-    R(sbr_nn_matmul_forward)(ctx, a->praw, a->pi, st->w.P, B, K, d);
-    R(sbr_nn_l2norm_forward)(ctx, a->u, a->unrm, a->praw, B, d, (real)1e-12);
-    R(sbr_nn_row_scale_forward)(ctx, a->p, a->u, a->nw, B, d);
-    R(sbr_nn_matmul_forward)(ctx, a->vraw, a->pi, st->w.V, B, K, d);
-    R(sbr_nn_l2norm_forward)(ctx, a->v, a->vnrm, a->vraw, B, d, (real)1e-12);
 }
 
 /* s [B, d]: the short-term interest. */
@@ -268,55 +169,15 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     sbr_nn_ctx *ctx = &m->ctx;
     int B = b->B, d = m->d;
     R(sbr_front_forward)(m, &st->front, &a->front, a->X, b->items, b->citems, B * b->L, b);
-    select_forward(m, st, b, train);
-    proxy_forward(m, st, B);
+    R(sbr_proxysel_forward)(m, &st->sel, b, a->X, train);
     short_forward(m, st, b, train);
-    R(sbr_nn_hyperplane_forward)(ctx, a->sp, a->s, a->v, B, d);
-    R(sbr_nn_add_forward)(ctx, Sv, a->p, a->sp, B * d);
-    double lo = sbr_cfg_get(&m->cfg, "lambda_orth");
-    if (lo > 0) { /* |v . p| / |p| = |v . u| */
-        R(sbr_nn_row_dot_forward)(ctx, a->orth, a->v, a->u, B, d, 1);
+    R(sbr_nn_hyperplane_forward)(ctx, a->sp, a->s, st->sel.a.v, B, d);
+    R(sbr_nn_add_forward)(ctx, Sv, st->sel.a.p, a->sp, B * d);
+    if (st->lambda_orth > 0) { /* |v . p| / |p| = |v . u| */
+        R(sbr_nn_row_dot_forward)(ctx, a->orth, st->sel.a.v, st->sel.a.u, B, d, 1);
         m->xloss = a->orth;
-        m->xloss_w = lo / B;
+        m->xloss_w = st->lambda_orth / B;
     }
-}
-
-/* From dp and dv: the proxies', normals' and selection's gradients, dX +=. */
-static void proxy_backward(sbr_model *m, state *st, const sbr_batch *b, grads *gr)
-{
-    acts *a = &st->a;
-    sbr_nn_ctx *ctx = &m->ctx;
-    int B = b->B, d = m->d, K = st->K;
-    R(sbr_nn_row_scale_backward)(ctx, gr->du, gr->dnw, gr->dp, a->u, a->nw, B, d);
-    R(sbr_nn_l2norm_backward)(ctx, gr->dpraw, gr->du, a->u, a->unrm, B, d, (real)1e-12);
-    R(sbr_nn_matmul_backward)(ctx, gr->dpi, st->g.P, gr->dpraw, a->pi, st->w.P, B, K, d);
-    R(sbr_nn_linear_backward)(ctx, gr->dpi, gr->dpn, NULL, gr->dnw, a->pi, a->pn, B, K, 1);
-    /* d|P_j| / dP_j = P_j / |P_j|: dP += dpn_j Pn_j (row_scale's dx term) */
-    R(sbr_nn_row_scale_backward)(ctx, st->g.P, NULL, a->Pn, a->Pn, gr->dpn, K, d);
-    R(sbr_nn_l2norm_backward)(ctx, gr->dvraw, a->dv, a->v, a->vnrm, B, d, (real)1e-12);
-    R(sbr_nn_matmul_backward)(ctx, gr->dpi, st->g.V, gr->dvraw, a->pi, st->w.V, B, K, d);
-    R(sbr_nn_masked_softmax_backward)(ctx, gr->dalpha, gr->dpi, a->pi, a->klen, B, K);
-    /* alpha was scaled by 1 / tau in place: so is its gradient */
-    R(sbr_nn_scale_forward)(ctx, gr->dalpha, gr->dalpha, B * K, (real)(1 / st->tau));
-}
-
-static void select_backward(sbr_model *m, state *st, const sbr_batch *b, grads *gr)
-{
-    acts *a = &st->a;
-    sbr_nn_ctx *ctx = &m->ctx;
-    int B = b->B, L = b->L, d = m->d, BL = B * L, K = st->K, h = st->h;
-    R(sbr_nn_linear_backward)(ctx, gr->dabar, st->g.wp2, NULL, gr->dalpha, a->abar, st->w.wp2, B,
-                              h, K);
-    if (st->users)
-        R(sbr_nn_embedding_backward)(ctx, st->g.ubias, gr->dalpha, b->user, B,
-                                     m->cfg.n_users + 1, K, 0);
-    R(sbr_nn_seq_mean_backward)(ctx, gr->dA1, gr->dabar, b->len, B, L, h);
-    R(sbr_nn_leaky_relu_backward)(ctx, gr->dH1, gr->dA1, a->H1, BL * h, (real)0.1);
-    const real *x = st->p_used > 0 ? a->Xpd : a->Xp;
-    R(sbr_nn_linear_backward)(ctx, gr->dXpd, st->g.wp1, NULL, gr->dH1, x, st->w.wp1, BL, d, h);
-    const real *dxp = R(sbr_dropout_backward)(m, gr->dXp, gr->dXpd, a->mask, BL * d, st->p_used);
-    R(sbr_nn_add_backward)(ctx, gr->dX, NULL, dxp, BL * d);
-    R(sbr_nn_embedding_backward)(ctx, st->g.pos_p, dxp, b->rpos, BL, m->max_len, d, -1);
 }
 
 static void short_backward(sbr_model *m, state *st, const sbr_batch *b, grads *gr)
@@ -341,21 +202,18 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     state *st = SBR_STATE(state, m);
     acts *a = &st->a;
     sbr_nn_ctx *ctx = &m->ctx;
-    int B = b->B, L = b->L, d = m->d, K = st->K;
+    int B = b->B, d = m->d;
     grads gr;
-    R(sbr_fill)(m, a->g, 0, (int64_t)cut_grads(&gr, a->g, B, L, d, K, st->h));
-    const real *dq = dSv;
-    R(sbr_nn_add_backward)(ctx, gr.dp, gr.dsp, dq, B * d);
-    R(sbr_nn_hyperplane_backward)(ctx, gr.ds, a->dv, gr.dsp, a->s, a->v, B, d);
-    double lo = sbr_cfg_get(&m->cfg, "lambda_orth");
-    if (lo > 0) {
-        R(sbr_fill)(m, gr.dnw, lo / B, B); /* dnw: a [B] of the term's weight, reused below */
-        R(sbr_nn_row_dot_backward)(ctx, a->dv, gr.du, gr.dnw, a->v, a->u, B, d, 1);
-        R(sbr_fill)(m, gr.dnw, 0, B);
+    R(sbr_fill)(m, a->g, 0, (int64_t)cut_grads(&gr, a->g, B, b->L, d));
+    R(sbr_nn_add_backward)(ctx, gr.dp, gr.dsp, dSv, B * d); /* q = p + s_perp */
+    R(sbr_nn_hyperplane_backward)(ctx, gr.ds, a->dv, gr.dsp, a->s, st->sel.a.v, B, d);
+    if (st->lambda_orth > 0) { /* the term's gradient: lambda_orth / B per row */
+        R(sbr_fill)(m, a->wo, st->lambda_orth / B, B);
+        R(sbr_nn_row_dot_backward)(ctx, a->dv, gr.du, a->wo, st->sel.a.v, st->sel.a.u, B, d, 1);
     }
     short_backward(m, st, b, &gr);
-    proxy_backward(m, st, b, &gr);
-    select_backward(m, st, b, &gr);
+    R(sbr_proxysel_backward)(m, &st->sel, b, gr.dp, a->dv, st->lambda_orth > 0 ? gr.du : NULL,
+                             gr.dX);
     R(sbr_front_backward)(m, &st->front, &a->front, gr.dX);
 }
 
@@ -384,7 +242,7 @@ static void score_train(sbr_model *m, const sbr_batch *b, const sbr_score_call *
     acts *a = &st->a;
     int B = b->B, d = m->d;
     sbr_nn_scoring sc = {B, 1, m->cfg.n_items, d, c->chunk, 0};
-    R(sbr_nn_proxy_in) in = {c->S, a->v, c->E};
+    R(sbr_nn_proxy_in) in = {c->S, st->sel.a.v, c->E};
     R(sbr_nn_proxy_kept) kp = {a->kept, a->kscore, a->dpos};
     sbr_nn_proxy_loss_cfg cf = loss_cfg(m, st);
     R(sbr_nn_proxy_loss_forward)(&m->ctx, c->loss, &kp, &in, b->target, &cf, sc);
@@ -398,7 +256,7 @@ static void score_topk(sbr_model *m, const sbr_batch *b, const sbr_score_call *c
 {
     state *st = SBR_STATE(state, m);
     sbr_nn_scoring sc = {b->B, 1, m->cfg.n_items, m->d, c->chunk, 0};
-    R(sbr_nn_proxy_in) in = {c->S, st->a.v, c->E};
+    R(sbr_nn_proxy_in) in = {c->S, st->sel.a.v, c->E};
     R(sbr_nn_proxy_topk)(&m->ctx, c->idx, c->score, &in, c->K, c->excl_off, c->excl, sc);
 }
 
