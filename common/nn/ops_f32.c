@@ -30,3 +30,4 @@
 #include "nn/target_score.inc"
 #include "nn/proxy.inc"
 #include "nn/uncertainty.inc"
+#include "nn/retrieve.inc"
