@@ -1,6 +1,7 @@
 /* CPU speed of the ops (float path): time per call (median of repeats) and
  * GFLOP/s or GB/s, as Markdown table rows; and the fused score + CE at the
- * SR-GNN shape against the plain sgemm calls it contains, in the same run.
+ * SR-GNN shape against the plain sgemm calls it contains, in the same run;
+ * and NP-MiSR's context retrieval against the one sgemm it chunks.
  *
  *   build/bench-ops [--quick] [--repeats N] [--smoke]
  *
@@ -304,6 +305,80 @@ static void bench_score_ce(int quick)
     free(S), free(E), free(dS), free(dE), free(G), free(logits), free(scr);
 }
 
+/* NP-MiSR's context retrieval (retrieve) at B = 100 queries, d = 100, C =
+ * 10 over pools of 50,000 and 200,000 rows, against its floor: one sgemm X
+ * P^T of the same shape into a whole [B, M] matrix, OpenBLAS on every core
+ * (what the op's chunks avoid holding). The two run back to back in each
+ * round, alternating which goes first, as score_ce's ratio; medians. */
+typedef struct {
+    sbr_nn_ctx *ctx;
+    const float *X, *P;
+    float *full, *sim;
+    int32_t *idx;
+    sbr_nn_retrieve_shape sh;
+} retr_bench;
+
+static double retr_time(const retr_bench *u, int op)
+{
+    double t0 = sbr_now();
+    if (op)
+        sbr_nn_retrieve_f32(u->ctx, u->idx, u->sim, u->X, u->P, NULL, u->sh);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, u->sh.B, u->sh.M, u->sh.d, 1, u->X,
+                    u->sh.d, u->P, u->sh.d, 0, u->full, u->sh.M);
+    return sbr_now() - t0;
+}
+
+static void retr_rows(const retr_bench *u)
+{
+    double ratio[64], t_op[64], t_mm[64];
+    for (int r = 0; r <= repeats; r++) {
+        double a = 0, b = 0;
+        for (int k = 0; k < 2; k++) {
+            if ((k + r) % 2 == 0)
+                a = retr_time(u, 1);
+            else
+                b = retr_time(u, 0);
+        }
+        if (r > 0) /* the first round warms up */
+            ratio[r - 1] = a / b, t_op[r - 1] = a, t_mm[r - 1] = b;
+    }
+    qsort(ratio, repeats, sizeof(double), cmp_d);
+    qsort(t_op, repeats, sizeof(double), cmp_d);
+    qsort(t_mm, repeats, sizeof(double), cmp_d);
+    sbr_nn_retrieve_shape sh = u->sh;
+    double fl = 2.0 * sh.B * sh.M * sh.d;
+    char shape[96];
+    snprintf(shape, sizeof shape, "B=%d M=%d d=%d", sh.B, sh.M, sh.d);
+    row("sgemm floor X P^T (whole [B, M])", shape, t_mm[repeats / 2], fl, 0);
+    snprintf(shape, sizeof shape, "B=%d M=%d d=%d C=%d chunk=%d", sh.B, sh.M, sh.d, sh.C,
+             sh.chunk);
+    printf("| retrieve (cosine top-C) | %s | %.3f | %.1f GFLOP/s; **%.2fx** the sgemm floor "
+           "(same rounds) |\n",
+           shape, t_op[repeats / 2] * 1e3, fl / t_op[repeats / 2] * 1e-9, ratio[repeats / 2]);
+}
+
+static void bench_retrieve(void)
+{
+    int B = sz.B, d = sz.d, C = 10;
+    int pools[2] = {smoke ? 300 : 50000, smoke ? 1000 : 200000};
+    openblas_set_num_threads(omp_get_num_procs()); /* the floor as a plain call runs */
+    for (int k = 0; k < 2; k++) {
+        int M = pools[k];
+        sbr_nn_retrieve_shape sh = {B, M, d, C, sz.chunk};
+        size_t need = sbr_nn_retrieve_scratch_f32(sh);
+        void *scr = sbr_xmalloc(need);
+        sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
+        float *X = randf((size_t)B * d, 51, 1), *P = randf((size_t)M * d, 52, 1);
+        float *full = zerosf((size_t)B * M), *sim = zerosf((size_t)B * C);
+        int32_t *idx = sbr_xmalloc(sizeof(int32_t) * B * C);
+        retr_bench u = {&ctx, X, P, full, sim, idx, sh};
+        retr_rows(&u);
+        free(scr), free(X), free(P), free(full), free(sim), free(idx);
+    }
+    openblas_set_num_threads(1);
+}
+
 int main(int argc, char **argv)
 {
     /* The ops as the tools run them: their OpenMP wait policy (common/cli.c)
@@ -339,5 +414,6 @@ int main(int argc, char **argv)
     printf("| op | shape | median ms | rate |\n|---|---|---|---|\n");
     bench_small_ops();
     bench_score_ce(quick);
+    bench_retrieve();
     return 0;
 }
