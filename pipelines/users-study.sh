@@ -37,7 +37,9 @@ run_all() { # NAME SESSIONS
 run_all synthetic "$W/gen.sbr"
 
 raw=../shared/data/raw
-if [ -d "$raw" ]; then
+if [ -n "${ONLY_SYNTHETIC:-}" ]; then
+    echo "users-study: ONLY_SYNTHETIC: the raw-log samples are not rerun" >&2
+elif [ -d "$raw" ]; then
     # RetailRocket's sample: one session per visitor and day, split 8:1:1 by
     # time; Diginetica's: ProxySR's recipe (its user_id where logged in)
     "$B/sbr-prep" -q --session-by day --split 8:1:1 -o "$W/rr.sbr" \
@@ -57,10 +59,8 @@ for j in "$out"/*.score.json; do
 done | sort | awk '
     { n[$1]++; h[$1] += $2; hh[$1] += $2 * $2; m[$1] += $3; mm[$1] += $3 * $3 }
     END {
-        print "| data, user fraction | runs | HR@20 | MRR@20 |"
-        print "|---|---|---|---|"
         for (k in n) {
             sh = sqrt(hh[k] / n[k] - (h[k] / n[k]) ^ 2); sm = sqrt(mm[k] / n[k] - (m[k] / n[k]) ^ 2)
             printf "| %s | %d | %.2f ± %.2f | %.2f ± %.2f |\n", k, n[k], h[k] / n[k], sh, m[k] / n[k], sm
         }
-    }' | sort
+    }' | sort | { echo "| data, user fraction | runs | HR@20 | MRR@20 |"; echo "|---|---|---|---|"; cat; }

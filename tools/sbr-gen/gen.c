@@ -200,9 +200,13 @@ int gen_write(const gen_opts *o, FILE *fp, int64_t *rows_out, int64_t *sessions_
         if (t < next_free[u])
             u = fresh++;
         int64_t c = pick_cum(k.ccum, k.C, sbr_rng_uniform(&r));
-        /* (no extra draw at 0: the default log keeps its bytes) */
-        if (o->user_interest > 0 && u < U && sbr_rng_uniform(&r) < o->user_interest)
-            c = (int64_t)(sbr_rng_hash(o->seed ^ 0x40E1ull, (uint64_t)u) % (uint64_t)k.C);
+        /* A returning user's general interest: its home cluster, where its
+         * sessions start and jump to (no extra draw at 0: the default log
+         * keeps its bytes). */
+        int home = o->user_interest > 0 && u < U;
+        int64_t hc = home ? (int64_t)(sbr_rng_hash(o->seed ^ 0x40E1ull, (uint64_t)u) % (uint64_t)k.C) : 0;
+        if (home && sbr_rng_uniform(&r) < o->user_interest)
+            c = hc;
         int64_t cur = popular_in(&k, c, sbr_rng_uniform(&r));
         for (int64_t j = 0; j < len; j++) {
             if (j > 0) {
@@ -214,6 +218,8 @@ int gen_write(const gen_opts *o, FILE *fp, int64_t *rows_out, int64_t *sessions_
                     cur = sess[sbr_rng_below(&r, (uint64_t)j)];
                 else if (p < o->p_follow + o->p_repeat + o->p_cluster)
                     cur = popular_in(&k, k.cluster[cur], sbr_rng_uniform(&r));
+                else if (home && sbr_rng_uniform(&r) < o->user_interest)
+                    cur = popular_in(&k, hc, sbr_rng_uniform(&r));
                 else
                     cur = popular_in(&k, pick_cum(k.ccum, k.C, sbr_rng_uniform(&r)),
                                      sbr_rng_uniform(&r));

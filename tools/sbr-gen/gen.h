@@ -26,8 +26,9 @@ typedef struct {
     uint64_t seed;
     gen_layout layout;
     double p_follow, p_repeat, p_cluster; /* the rest jumps to a random cluster */
-    /* probability that a returning user's session starts in that user's home
-     * cluster (a general interest; 0: users carry no signal, the default) */
+    /* probability that a returning user's session starts in, and a jump to a
+     * random cluster goes to, that user's home cluster (a general interest;
+     * 0: users carry no signal, the default) */
     double user_interest;
 } gen_opts;
 
