@@ -10,7 +10,7 @@ __global__ void k_msoftmax_f(float *y, const float *x, const int32_t *len, int B
 {
     int lane = threadIdx.x & 31;
     SBR_CUDA_FOR_WARP_ROWS(b, B) {
-        int n = sbr_cv_len(len, (int)b, L, SBR_CVOP_MASKED_SOFTMAX_FORWARD);
+        int n = len ? sbr_cv_len(len, (int)b, L, SBR_CVOP_MASKED_SOFTMAX_FORWARD) : L;
         const float *xb = x + b * L;
         float *yb = y + b * L;
         float m = -INFINITY;
@@ -34,7 +34,7 @@ __global__ void k_msoftmax_b(float *dx, const float *dy, const float *y, const i
 {
     int lane = threadIdx.x & 31;
     SBR_CUDA_FOR_WARP_ROWS(b, B) {
-        int n = sbr_cv_len(len, (int)b, L, SBR_CVOP_MASKED_SOFTMAX_BACKWARD);
+        int n = len ? sbr_cv_len(len, (int)b, L, SBR_CVOP_MASKED_SOFTMAX_BACKWARD) : L;
         const float *yb = y + b * L, *gb = dy + b * L;
         float dot = 0;
         for (int j = lane; j < n; j += 32)

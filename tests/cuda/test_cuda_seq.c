@@ -183,6 +183,14 @@ TEST(cuda_attention)
     sbr_nn_masked_softmax_backward_f32(NULL, dx.h, dy.h, y.h, len.h, B, L);
     sbr_nn_masked_softmax_backward_cuda(ct_ctx(), dx.d, dy.d, y.d, len.d, B, L);
     ct_check("masked_softmax dx", dx, RED_RTOL, RED_ATOL);
+    ct_buf yn = ct_out(BL), dxn = ct_acc(BL); /* len NULL: every row's whole L */
+    sbr_nn_masked_softmax_forward_f32(NULL, yn.h, x.h, NULL, B, L);
+    sbr_nn_masked_softmax_forward_cuda(ct_ctx(), yn.d, x.d, NULL, B, L);
+    ct_check("masked_softmax y, no len", yn, RED_RTOL, 1e-7);
+    sbr_cuda_h2d(yn.d, yn.h, BL * sizeof(float));
+    sbr_nn_masked_softmax_backward_f32(NULL, dxn.h, dy.h, yn.h, NULL, B, L);
+    sbr_nn_masked_softmax_backward_cuda(ct_ctx(), dxn.d, dy.d, yn.d, NULL, B, L);
+    ct_check("masked_softmax dx, no len", dxn, RED_RTOL, RED_ATOL);
 
     ct_buf a = ct_in(BL, -1, 1), xs = ct_in(BL * d, -1, 1), ws = ct_out((size_t)B * d);
     sbr_nn_seq_weighted_sum_forward_f32(NULL, ws.h, a.h, xs.h, len.h, B, L, d);

@@ -101,6 +101,24 @@ TEST(nn_masked_softmax_f32_matches_f64)
     CHECK(gc_agree_f32(yf, yd, B_ * L_, 1e-5, 1e-7) <= 1);
 }
 
+/* len NULL is every row's whole L: the same bits as a len of L per row. */
+TEST(nn_masked_softmax_without_len)
+{
+    double x[B_ * L_], y1[B_ * L_], y2[B_ * L_], dy[B_ * L_], d1[B_ * L_] = {0}, d2[B_ * L_] = {0};
+    int32_t full[B_];
+    for (int b = 0; b < B_; b++)
+        full[b] = L_;
+    gc_fill(x, B_ * L_, -3, 3, 7), gc_fill(dy, B_ * L_, -1, 1, 8);
+    sbr_nn_ctx c = {0};
+    sbr_nn_masked_softmax_forward_f64(&c, y1, x, full, B_, L_);
+    sbr_nn_masked_softmax_forward_f64(&c, y2, x, NULL, B_, L_);
+    CHECK(memcmp(y1, y2, sizeof y1) == 0);
+    sbr_nn_masked_softmax_backward_f64(&c, d1, dy, y1, full, B_, L_);
+    sbr_nn_masked_softmax_backward_f64(&c, d2, dy, y2, NULL, B_, L_);
+    CHECK(memcmp(d1, d2, sizeof d1) == 0);
+    CHECK(d1[0] != 0);
+}
+
 /* The additive readout: x [B, L, d] item states, lens, last = x[b, len-1];
  *   z = sigmoid(W1 last + W2 x_j + c)      [B, L, d]
  *   alpha = z q^T                           [B, L]   (linear, out = 1, no bias)

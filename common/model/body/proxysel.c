@@ -56,12 +56,11 @@ void R(sbr_proxysel_layout)(sbr_model *m, R(sbr_proxysel) *ps, sbr_lay *l, const
     SBR_LAY(l, a->Xp, BL * d), SBR_LAY(l, a->Xpd, BL * d), SBR_LAY(l, a->H1, BL * h);
     SBR_LAY(l, a->A1, BL * h), SBR_LAY(l, a->mask, BL * d), SBR_LAY(l, a->abar, B * h);
     SBR_LAY(l, a->alpha, B * K), SBR_LAY(l, a->pi, B * K), SBR_LAY(l, a->ub, ps->users ? B * K : 0);
-    SBR_LAY(l, a->klen, B), SBR_LAY(l, a->Pn, K * d), SBR_LAY(l, a->pn, K);
+    SBR_LAY(l, a->Pn, K * d), SBR_LAY(l, a->pn, K);
     SBR_LAY(l, a->praw, B * d), SBR_LAY(l, a->u, B * d), SBR_LAY(l, a->unrm, B);
     SBR_LAY(l, a->nw, B), SBR_LAY(l, a->p, B * d), SBR_LAY(l, a->vraw, B * d);
     SBR_LAY(l, a->v, B * d), SBR_LAY(l, a->vnrm, B);
     SBR_LAY(l, a->g, R(proxysel_cut)(&(R(proxysel_grads)){0}, NULL, B, dm->L, d, K, h));
-    ps->klen_ready = 0;
 }
 
 /* tau at the model's epoch: max(T0 (TE/T0)^(e/E), TE) */
@@ -80,14 +79,6 @@ static void R(proxysel_pi)(sbr_model *m, R(sbr_proxysel) *ps, const sbr_batch *b
     R(sbr_proxysel_act) *a = &ps->a;
     sbr_nn_ctx *ctx = &m->ctx;
     int B = b->B, L = b->L, d = m->d, BL = B * L, K = ps->K, h = ps->h;
-    if (!ps->klen_ready) { /* every row's softmax runs over all K proxies */
-        int32_t *k = sbr_xmalloc(sizeof(int32_t) * (size_t)m->max_B);
-        for (int i = 0; i < m->max_B; i++)
-            k[i] = K;
-        sbr_dev_upload(m->prec, a->klen, k, sizeof(int32_t) * (size_t)m->max_B);
-        free(k);
-        ps->klen_ready = 1;
-    }
     R(sbr_nn_embedding_forward)(ctx, a->Xp, ps->w.pos, b->rpos, BL, m->max_len, d, -1);
     R(sbr_nn_add_forward)(ctx, a->Xp, a->Xp, X, BL * d);
     ps->p_used = train ? ps->p_drop : 0;
@@ -102,7 +93,7 @@ static void R(proxysel_pi)(sbr_model *m, R(sbr_proxysel) *ps, const sbr_batch *b
     }
     ps->tau = R(proxysel_tau)(m);
     R(sbr_nn_scale_forward)(ctx, a->alpha, a->alpha, B * K, (real)(1 / ps->tau));
-    R(sbr_nn_masked_softmax_forward)(ctx, a->pi, a->alpha, a->klen, B, K);
+    R(sbr_nn_masked_softmax_forward)(ctx, a->pi, a->alpha, NULL, B, K); /* over all K */
 }
 
 void R(sbr_proxysel_forward)(sbr_model *m, R(sbr_proxysel) *ps, const sbr_batch *b,
@@ -160,7 +151,7 @@ void R(sbr_proxysel_backward)(sbr_model *m, R(sbr_proxysel) *ps, const sbr_batch
     R(sbr_nn_row_scale_backward)(ctx, ps->g.P, NULL, a->Pn, a->Pn, gr.dpn, K, d);
     R(sbr_nn_l2norm_backward)(ctx, gr.dvraw, dv, a->v, a->vnrm, B, d, (real)1e-12);
     R(sbr_nn_matmul_backward)(ctx, gr.dpi, ps->g.V, gr.dvraw, a->pi, ps->w.V, B, K, d);
-    R(sbr_nn_masked_softmax_backward)(ctx, gr.dalpha, gr.dpi, a->pi, a->klen, B, K);
+    R(sbr_nn_masked_softmax_backward)(ctx, gr.dalpha, gr.dpi, a->pi, NULL, B, K);
     /* alpha was scaled by 1 / tau in place: so is its gradient */
     R(sbr_nn_scale_forward)(ctx, gr.dalpha, gr.dalpha, B * K, (real)(1 / ps->tau));
     R(proxysel_pi_backward)(m, ps, b, &gr, dX);

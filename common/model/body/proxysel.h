@@ -22,7 +22,6 @@ typedef struct {
     uint8_t *mask;              /* [B L, d] */
     real *abar, *alpha, *pi;    /* [B, h]; [B, K] the logits / tau; [B, K] */
     real *ub;                   /* [B, K] the rows' user biases (users) */
-    int32_t *klen;              /* [B] K per row: the softmax's length */
     real *Pn, *pn;              /* [K, d] the proxies normalised, [K] their norms */
     real *praw, *u, *unrm, *nw; /* [B, d] pi P, normalised, [B] its norm, [B] pi . |P_j| */
     real *p;                    /* [B, d] the proxy */
@@ -33,7 +32,7 @@ typedef struct {
 typedef struct {
     R(sbr_proxysel_w) w, g;
     R(sbr_proxysel_act) a;
-    int K, h, users, klen_ready;
+    int K, h, users;
     double p_drop, p_used, tau;
 } R(sbr_proxysel);
 
