@@ -278,10 +278,8 @@ static void proxy_rank(sbr_nn_ctx *ctx, const char *op, int32_t *idx, float *sco
     float *ee = (float *)p; // [ce]
     k_proxy_rows<<<sbr_cuda_grid_warps(B), SBR_CUDA_BLOCK, 0, s>>>(rq, rv, in->Q, in->V, B, d);
     SBR_CUDA_LAUNCHED(op);
-    unsigned rows = sbr_cuda_grid_rows(B);
-    size_t shm = (size_t)K * (sizeof(float) + sizeof(int) + 1);
-    k_topk_init<<<sbr_cuda_grid((size_t)B * K), SBR_CUDA_BLOCK, 0, s>>>(idx, score, (size_t)B * K);
-    SBR_CUDA_LAUNCHED(op);
+    topk_lists t = {s, op, idx, score, B, K};
+    topk_begin(&t);
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
         const float *Ec = in->E + (size_t)c0 * d;
@@ -295,12 +293,7 @@ static void proxy_rank(sbr_nn_ctx *ctx, const char *op, int32_t *idx, float *sco
             lg, g2, rq, rv, ee, mk ? mk->dpos : NULL, mk ? mk->margin : 0,
             mk ? mk->target : NULL, B, cn, c0);
         SBR_CUDA_LAUNCHED(op);
-        if (excl_off) {
-            k_topk_excl<<<rows, SBR_CUDA_BLOCK, 0, s>>>(lg, excl_off, excl, B, cn, c0);
-            SBR_CUDA_LAUNCHED(op);
-        }
-        k_topk_merge<<<rows, SBR_CUDA_BLOCK, shm, s>>>(idx, score, lg, B, K, cn, c0);
-        SBR_CUDA_LAUNCHED(op);
+        topk_merge_chunk(&t, lg, excl_off, excl, cn, c0);
     }
 }
 

@@ -88,10 +88,8 @@ void sbr_nn_retrieve_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *sim, const float
     float *rp = (float *)p; // [ce]
     k_retrieve_inv_norms<<<sbr_cuda_grid_warps(B), SBR_CUDA_BLOCK, 0, s>>>(rx, X, B, d);
     SBR_CUDA_LAUNCHED(op);
-    unsigned rows = sbr_cuda_grid_rows(B);
-    size_t shm = (size_t)C * (sizeof(float) + sizeof(int) + 1);
-    k_topk_init<<<sbr_cuda_grid((size_t)B * C), SBR_CUDA_BLOCK, 0, s>>>(idx, sim, (size_t)B * C);
-    SBR_CUDA_LAUNCHED(op);
+    topk_lists t = {s, op, idx, sim, B, C};
+    topk_begin(&t);
     for (int r0 = 0; r0 < M; r0 += ce) {
         int cn = M - r0 < ce ? M - r0 : ce;
         const float *Pc = P + (size_t)r0 * d;
@@ -102,8 +100,7 @@ void sbr_nn_retrieve_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *sim, const float
         k_retrieve_cos<<<sbr_cuda_grid((size_t)B * cn), SBR_CUDA_BLOCK, 0, s>>>(lg, rx, rp, excl,
                                                                                 B, cn, r0);
         SBR_CUDA_LAUNCHED(op);
-        k_topk_merge<<<rows, SBR_CUDA_BLOCK, shm, s>>>(idx, sim, lg, B, C, cn, r0 + 1);
-        SBR_CUDA_LAUNCHED(op);
+        topk_merge_chunk(&t, lg, NULL, NULL, cn, r0 + 1);
     }
     k_retrieve_shift<<<sbr_cuda_grid((size_t)B * C), SBR_CUDA_BLOCK, 0, s>>>(idx, (size_t)B * C);
     SBR_CUDA_LAUNCHED(op);

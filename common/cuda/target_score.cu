@@ -300,19 +300,11 @@ void sbr_nn_target_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score,
     ts_layout(B, in->n, ce, off);
     char *base = (char *)ctx->scratch;
     float *U = (float *)(base + off[2]), *W = (float *)(base + off[3]), *P = (float *)(base + off[4]);
-    cudaStream_t s = sbr_cuda_stream(ctx);
-    unsigned rows = sbr_cuda_grid_rows(B);
-    size_t shm = (size_t)K * (sizeof(float) + sizeof(int) + 1);
-    k_topk_init<<<sbr_cuda_grid((size_t)B * K), SBR_CUDA_BLOCK, 0, s>>>(idx, score, (size_t)B * K);
-    SBR_CUDA_LAUNCHED(op);
+    topk_lists t = {sbr_cuda_stream(ctx), op, idx, score, B, K};
+    topk_begin(&t);
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
         ts_chunk_scores(ctx, op, P, U, W, in, c0, cn, B, d);
-        if (excl_off) {
-            k_topk_excl<<<rows, SBR_CUDA_BLOCK, 0, s>>>(P, excl_off, excl, B, cn, c0);
-            SBR_CUDA_LAUNCHED(op);
-        }
-        k_topk_merge<<<rows, SBR_CUDA_BLOCK, shm, s>>>(idx, score, P, B, K, cn, c0);
-        SBR_CUDA_LAUNCHED(op);
+        topk_merge_chunk(&t, P, excl_off, excl, cn, c0);
     }
 }

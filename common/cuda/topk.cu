@@ -49,20 +49,13 @@ void sbr_nn_topk_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const float *
                    sbr_cuda_chunk_scratch(0, (size_t)B * sizeof(float), least, 1));
     cudaStream_t s = sbr_cuda_stream(ctx);
     float *lg = (float *)ctx->scratch; /* [B, cn] */
-    unsigned rows = sbr_cuda_grid_rows(B);
-    size_t shm = (size_t)K * (sizeof(float) + sizeof(int) + 1);
-    k_topk_init<<<sbr_cuda_grid((size_t)B * K), SBR_CUDA_BLOCK, 0, s>>>(idx, score, (size_t)B * K);
-    SBR_CUDA_LAUNCHED("topk");
+    topk_lists t = {s, op, idx, score, B, K};
+    topk_begin(&t);
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
         SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_T, CUBLAS_OP_N, cn, B, d,
                                         E + (size_t)c0 * d, d, S, d, 0, lg, cn, NULL));
-        if (excl_off) {
-            k_topk_excl<<<rows, SBR_CUDA_BLOCK, 0, s>>>(lg, excl_off, excl, B, cn, c0);
-            SBR_CUDA_LAUNCHED("topk");
-        }
-        k_topk_merge<<<rows, SBR_CUDA_BLOCK, shm, s>>>(idx, score, lg, B, K, cn, c0);
-        SBR_CUDA_LAUNCHED("topk");
+        topk_merge_chunk(&t, lg, excl_off, excl, cn, c0);
     }
 }
 
@@ -109,20 +102,13 @@ void sbr_nn_topk_multi_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *score, const f
     float *lg = (float *)ctx->scratch; /* [B*U, cn] */
     float *P = (float *)((char *)ctx->scratch +
                          sbr_cuda_align256((size_t)BU * ce * sizeof(float))); /* [B, cn] */
-    unsigned rows = sbr_cuda_grid_rows(B);
-    size_t shm = (size_t)K * (sizeof(float) + sizeof(int) + 1);
-    k_topk_init<<<sbr_cuda_grid((size_t)B * K), SBR_CUDA_BLOCK, 0, s>>>(idx, score, (size_t)B * K);
-    SBR_CUDA_LAUNCHED(op);
+    topk_lists t = {s, op, idx, score, B, K};
+    topk_begin(&t);
     for (int c0 = 1; c0 <= N; c0 += ce) {
         int cn = N + 1 - c0 < ce ? N + 1 - c0 : ce;
         SBR_CUBLAS_CHECK(sbr_cuda_sgemm(ctx, op, CUBLAS_OP_T, CUBLAS_OP_N, cn, BU, d,
                                         E + (size_t)c0 * d, d, S, d, 0, lg, cn, NULL));
         sbr_cuda_score_pool(ctx, P, NULL, lg, B, U, cn, pool, op);
-        if (excl_off) {
-            k_topk_excl<<<rows, SBR_CUDA_BLOCK, 0, s>>>(P, excl_off, excl, B, cn, c0);
-            SBR_CUDA_LAUNCHED(op);
-        }
-        k_topk_merge<<<rows, SBR_CUDA_BLOCK, shm, s>>>(idx, score, P, B, K, cn, c0);
-        SBR_CUDA_LAUNCHED(op);
+        topk_merge_chunk(&t, P, excl_off, excl, cn, c0);
     }
 }

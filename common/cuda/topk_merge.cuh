@@ -1,6 +1,7 @@
 // The merge of a chunk's scores into each row's running top-K on the GPU,
-// shared by topk.cu (S . E and the multi-interest scores) and
-// target_score.cu (TAGNN): init, exclusions (NaN), and one block per row
+// shared by topk.cu (S . E and the multi-interest scores), target_score.cu
+// (TAGNN), proxy.cu (ProxySR's distances) and retrieve.cu (NP-MiSR's
+// context): init, exclusions (NaN), and one block per row
 // taking K rounds of a block-wide arg-max under the ranking order (higher
 // score, then smaller id; NaN never ranked). Included by .cu files only;
 // static kernels, one copy per file.
@@ -113,6 +114,38 @@ static __global__ void k_topk_merge(int32_t *idx, float *score, float *lg, int B
         }
         __syncthreads();
     }
+}
+
+// The host side every catalogue top-K runs chunk by chunk: the rows' running
+// lists (idx, score [B, K]) emptied before the first chunk, then each chunk's
+// scores lg [B, cn] of items c0.. merged in after its exclusions (excl_off
+// NULL: none).
+typedef struct {
+    cudaStream_t s;
+    const char *op;
+    int32_t *idx;
+    float *score;
+    int B, K;
+} topk_lists;
+
+static void topk_begin(const topk_lists *t)
+{
+    size_t n = (size_t)t->B * t->K;
+    k_topk_init<<<sbr_cuda_grid(n), SBR_CUDA_BLOCK, 0, t->s>>>(t->idx, t->score, n);
+    SBR_CUDA_LAUNCHED(t->op);
+}
+
+static void topk_merge_chunk(const topk_lists *t, float *lg, const int32_t *excl_off,
+                             const int32_t *excl, int cn, int c0)
+{
+    unsigned rows = sbr_cuda_grid_rows(t->B);
+    if (excl_off) {
+        k_topk_excl<<<rows, SBR_CUDA_BLOCK, 0, t->s>>>(lg, excl_off, excl, t->B, cn, c0);
+        SBR_CUDA_LAUNCHED(t->op);
+    }
+    size_t shm = (size_t)t->K * (sizeof(float) + sizeof(int) + 1);
+    k_topk_merge<<<rows, SBR_CUDA_BLOCK, shm, t->s>>>(t->idx, t->score, lg, t->B, t->K, cn, c0);
+    SBR_CUDA_LAUNCHED(t->op);
 }
 
 #endif
