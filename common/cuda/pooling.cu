@@ -9,7 +9,7 @@ __global__ void k_seq_mean_f(float *y, const float *x, const int32_t *len, int B
 {
     SBR_CUDA_FOR(t, (size_t)B * d) {
         size_t b = t / d, k = t % d;
-        int n = sbr_cv_len(len, (int)b, L, SBR_CVOP_SEQ_MEAN_FORWARD);
+        int n = len ? sbr_cv_len(len, (int)b, L, SBR_CVOP_SEQ_MEAN_FORWARD) : L;
         float s = 0;
         for (int j = 0; j < n; j++)
             s += x[(b * L + j) * d + k];
@@ -23,7 +23,7 @@ __global__ void k_seq_mean_b(float *dx, const float *dy, const int32_t *len, int
 {
     SBR_CUDA_FOR(t, (size_t)B * L * d) {
         size_t k = t % d, j = (t / d) % L, b = t / ((size_t)L * d);
-        int n = sbr_cv_len(len, (int)b, L, SBR_CVOP_SEQ_MEAN_BACKWARD);
+        int n = len ? sbr_cv_len(len, (int)b, L, SBR_CVOP_SEQ_MEAN_BACKWARD) : L;
         if ((int)j < n)
             dx[t] += dy[b * d + k] * (1.0f / (float)n);
     }

@@ -147,6 +147,13 @@ TEST(cuda_pooling)
     sbr_nn_seq_mean_backward_f32(NULL, dx.h, dy.h, len.h, B, L, d);
     sbr_nn_seq_mean_backward_cuda(ct_ctx(), dx.d, dy.d, len.d, B, L, d);
     ct_check("seq_mean dx", dx, EW_RTOL, EW_ATOL);
+    ct_buf yn = ct_out((size_t)B * d), dxn = ct_acc(x.n); /* len NULL: every row's whole L */
+    sbr_nn_seq_mean_forward_f32(NULL, yn.h, x.h, NULL, B, L, d);
+    sbr_nn_seq_mean_forward_cuda(ct_ctx(), yn.d, x.d, NULL, B, L, d);
+    ct_check("seq_mean y, no len", yn, RED_RTOL, RED_ATOL);
+    sbr_nn_seq_mean_backward_f32(NULL, dxn.h, dy.h, NULL, B, L, d);
+    sbr_nn_seq_mean_backward_cuda(ct_ctx(), dxn.d, dy.d, NULL, B, L, d);
+    ct_check("seq_mean dx, no len", dxn, EW_RTOL, EW_ATOL);
 
     int S = 50;
     int32_t off[51];

@@ -74,3 +74,56 @@ TEST(nn_segment_pool_gradcheck)
         free(c.x), free(c.dx), free(c.y), free(c.w);
     }
 }
+
+/* len NULL: every row averages its whole L. Against a plain loop, the same
+ * bits as a len of L per row (forward and backward), finite differences,
+ * float against double; L = 0 gives rows of 0. */
+TEST(nn_seq_mean_without_len)
+{
+    enum { B = 4, L = 5, D = 3, NX = B * L * D, NY = B * D };
+    pool_case c = {.B = B, .L = L, .d = D, .len = NULL, .nx = NX, .ny = NY};
+    c.x = gc_zeros(NX), c.dx = gc_zeros(NX), c.y = gc_zeros(NY), c.w = gc_zeros(NY);
+    gc_fill(c.x, NX, -1, 1, 41);
+    gc_fill(c.w, NY, -1, 1, 42);
+    gc_spec s = {.op = "seq_mean (no len)", .loss = pool_loss, .backward = pool_backward,
+                 .user = &c};
+    gc_add(&s, "x", c.x, c.dx, NX);
+    CHECK_EQ_I64(gradcheck(&s), 0);
+    pool_loss(&c);
+    for (int b = 0; b < B; b++)
+        for (int k = 0; k < D; k++) {
+            double want = 0;
+            for (int j = 0; j < L; j++)
+                want += c.x[((size_t)b * L + j) * D + k];
+            CHECK_NEAR(c.y[b * D + k], want / L, 1e-15);
+        }
+    pool_backward(&c); /* dx = w[b] / L at every position */
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < L; j++)
+            for (int k = 0; k < D; k++)
+                CHECK_NEAR(c.dx[((size_t)b * L + j) * D + k], c.w[b * D + k] / L, 1e-15);
+
+    sbr_nn_ctx ctx = {0};
+    int32_t full[B] = {L, L, L, L};
+    double y2[NY], dx2[NX] = {0}, dx1[NX] = {0};
+    sbr_nn_seq_mean_forward_f64(&ctx, y2, c.x, full, B, L, D);
+    CHECK(memcmp(y2, c.y, sizeof y2) == 0);
+    sbr_nn_seq_mean_backward_f64(&ctx, dx1, c.w, NULL, B, L, D);
+    sbr_nn_seq_mean_backward_f64(&ctx, dx2, c.w, full, B, L, D);
+    CHECK(memcmp(dx1, dx2, sizeof dx1) == 0);
+
+    float xf[NX], yf[NY];
+    for (int i = 0; i < NX; i++)
+        xf[i] = (float)c.x[i], c.x[i] = xf[i];
+    pool_loss(&c);
+    sbr_nn_seq_mean_forward_f32(&ctx, yf, xf, NULL, B, L, D);
+    CHECK(gc_agree_f32(yf, c.y, NY, 1e-6, 1e-7) <= 1);
+
+    double y0[NY];
+    for (int i = 0; i < NY; i++)
+        y0[i] = 7;
+    sbr_nn_seq_mean_forward_f64(&ctx, y0, c.x, NULL, B, 0, D); /* L = 0 */
+    for (int i = 0; i < NY; i++)
+        CHECK(y0[i] == 0);
+    free(c.x), free(c.dx), free(c.y), free(c.w);
+}
