@@ -273,6 +273,35 @@ TEST(cuda_gaussian)
     ct_check("kl dsigma_p", g4, RED_RTOL, RED_ATOL);
 }
 
+/* K draws per row (the CPU's eps, either way of drawing), and the sums over
+ * k of the backward */
+TEST(cuda_gauss_sample_k)
+{
+    CT_BEGIN();
+    int B = 37, K = 9, n = 101;
+    size_t Bn = (size_t)B * n, Z = Bn * K;
+    ct_buf mu = ct_in(Bn, -1, 1), sg = ct_in(Bn, 0.1f, 1);
+    for (int shared = 0; shared <= 1; shared++) {
+        ct_buf z = ct_out(Z), eps = ct_out(Z);
+        sbr_nn_gauss_sample_k_forward_f32(NULL, z.h, eps.h, mu.h, sg.h, B, K, n, 99, 777,
+                                          shared);
+        sbr_nn_gauss_sample_k_forward_cuda(ct_ctx(), z.d, eps.d, mu.d, sg.d, B, K, n, 99, 777,
+                                           shared);
+        ct_check(shared ? "gauss_k eps (shared)" : "gauss_k eps", eps, 1e-7, 1e-7);
+        ct_check(shared ? "gauss_k z (shared)" : "gauss_k z", z, EW_RTOL, EW_ATOL);
+        sbr_cuda_h2d(eps.d, eps.h, eps.n * sizeof(float));
+        ct_buf dz = ct_in(Z, -1, 1), dmu = ct_acc(Bn), dsg = ct_acc(Bn);
+        sbr_nn_gauss_sample_k_backward_f32(NULL, dmu.h, dsg.h, dz.h, eps.h, B, K, n);
+        sbr_nn_gauss_sample_k_backward_cuda(ct_ctx(), dmu.d, dsg.d, dz.d, eps.d, B, K, n);
+        ct_check("gauss_k dmu", dmu, 0, 0); /* the same additions in the same order */
+        ct_check("gauss_k dsigma", dsg, RED_RTOL, RED_ATOL);
+        ct_buf dmu2 = ct_acc(Bn); /* dsigma NULL: skipped */
+        sbr_nn_gauss_sample_k_backward_f32(NULL, dmu2.h, NULL, dz.h, eps.h, B, K, n);
+        sbr_nn_gauss_sample_k_backward_cuda(ct_ctx(), dmu2.d, NULL, dz.d, eps.d, B, K, n);
+        ct_check("gauss_k dmu (no dsigma)", dmu2, 0, 0);
+    }
+}
+
 TEST(cuda_hinge)
 {
     CT_BEGIN();

@@ -7,6 +7,7 @@
 #include "gradcheck.h"
 #include "harness.h"
 #include "nn/nn.h"
+#include "rng.h"
 
 enum { B_ = 4, D_ = 5, N_ = B_ * D_ };
 
@@ -123,4 +124,125 @@ TEST(nn_gaussian_sample_seeded)
     for (int i = 0; i < 8; i++)
         CHECK(ef[i] == (float)e[i]);
     free(mu), free(sg), free(z), free(e), free(z2), free(e2);
+}
+
+/* gauss_sample_k: K draws per row, mu and sigma broadcast over K. */
+enum { KB = 3, KK = 4, KN = 5, KZ = KB * KK * KN, KM = KB * KN };
+
+typedef struct {
+    double mu[KM], sg[KM], dmu[KM], dsg[KM], z[KZ], eps[KZ], w[KZ];
+    int shared;
+} gk_case;
+
+static double gk_loss(void *u)
+{
+    gk_case *c = u;
+    sbr_nn_ctx ctx = {0};
+    sbr_nn_gauss_sample_k_forward_f64(&ctx, c->z, c->eps, c->mu, c->sg, KB, KK, KN, 42, 1000,
+                                      c->shared);
+    return gc_dot(c->w, c->z, KZ);
+}
+
+static void gk_backward(void *u)
+{
+    gk_case *c = u;
+    sbr_nn_ctx ctx = {0};
+    gk_loss(c);
+    memset(c->dmu, 0, sizeof c->dmu), memset(c->dsg, 0, sizeof c->dsg);
+    sbr_nn_gauss_sample_k_backward_f64(&ctx, c->dmu, c->dsg, c->w, c->eps, KB, KK, KN);
+}
+
+TEST(nn_gauss_sample_k_gradcheck)
+{
+    for (int shared = 0; shared <= 1; shared++) {
+        gk_case *c = calloc(1, sizeof *c);
+        c->shared = shared;
+        gc_fill(c->mu, KM, -1, 1, 21), gc_fill(c->sg, KM, 0.2, 2, 22);
+        gc_fill(c->w, KZ, -1, 1, 23);
+        gc_spec s = {.op = shared ? "gauss_sample_k (shared)" : "gauss_sample_k",
+                     .loss = gk_loss, .backward = gk_backward, .user = c};
+        gc_add(&s, "mu", c->mu, c->dmu, KM);
+        gc_add(&s, "sigma", c->sg, c->dsg, KM);
+        CHECK_EQ_I64(gradcheck(&s), 0);
+        /* the sums over k, in increasing k, from a plain loop; a NULL
+         * gradient is skipped, and the other one still accumulates */
+        double dm[KM], ds[KM];
+        for (int i = 0; i < KM; i++)
+            dm[i] = 0.5, ds[i] = -0.25;
+        sbr_nn_ctx ctx = {0};
+        sbr_nn_gauss_sample_k_backward_f64(&ctx, dm, NULL, c->w, c->eps, KB, KK, KN);
+        sbr_nn_gauss_sample_k_backward_f64(&ctx, NULL, ds, c->w, c->eps, KB, KK, KN);
+        for (int b = 0; b < KB; b++)
+            for (int j = 0; j < KN; j++) {
+                double sm = 0, ss = 0;
+                for (int k = 0; k < KK; k++) {
+                    int o = (b * KK + k) * KN + j;
+                    sm += c->w[o], ss += c->w[o] * c->eps[o];
+                }
+                CHECK(dm[b * KN + j] == 0.5 + sm);
+                CHECK(ds[b * KN + j] == -0.25 + ss);
+            }
+        free(c);
+    }
+}
+
+/* The forward against a plain loop over sbr_rng_normal_at; not shared, the
+ * draws of gauss_sample over the flat [B K n]; shared, every row the same K
+ * draws, so identical rows of mu and sigma give identical samples wherever
+ * they sit in the batch; float draws the same eps, rounded. */
+TEST(nn_gauss_sample_k_draws)
+{
+    sbr_nn_ctx ctx = {0};
+    double mu[KM], sg[KM], z[KZ], eps[KZ], z1[KZ], e1[KZ], mflat[KZ], sflat[KZ];
+    gc_fill(mu, KM, -1, 1, 31), gc_fill(sg, KM, 0.1, 2, 32);
+    const uint64_t seed = 9, off = 77;
+    for (int shared = 0; shared <= 1; shared++) {
+        sbr_nn_gauss_sample_k_forward_f64(&ctx, z, eps, mu, sg, KB, KK, KN, seed, off, shared);
+        for (int b = 0; b < KB; b++)
+            for (int k = 0; k < KK; k++)
+                for (int j = 0; j < KN; j++) {
+                    int o = (b * KK + k) * KN + j;
+                    uint64_t draw = shared ? (uint64_t)(k * KN + j) : (uint64_t)o;
+                    double e = sbr_rng_normal_at(seed, off + 2 * draw);
+                    CHECK(eps[o] == e);
+                    CHECK(z[o] == mu[b * KN + j] + sg[b * KN + j] * e);
+                }
+        float mf[KM], sf[KM], zf[KZ], ef[KZ];
+        for (int i = 0; i < KM; i++)
+            mf[i] = (float)mu[i], sf[i] = (float)sg[i];
+        sbr_nn_gauss_sample_k_forward_f32(&ctx, zf, ef, mf, sf, KB, KK, KN, seed, off, shared);
+        for (int i = 0; i < KZ; i++)
+            CHECK(ef[i] == (float)eps[i]);
+    }
+    /* not shared: gauss_sample's draws over the flat [B K n] */
+    for (int r = 0; r < KB * KK; r++)
+        for (int j = 0; j < KN; j++) {
+            mflat[r * KN + j] = mu[(r / KK) * KN + j];
+            sflat[r * KN + j] = sg[(r / KK) * KN + j];
+        }
+    sbr_nn_gauss_sample_k_forward_f64(&ctx, z, eps, mu, sg, KB, KK, KN, seed, off, 0);
+    sbr_nn_gauss_sample_forward_f64(&ctx, z1, e1, mflat, sflat, KZ, seed, off);
+    CHECK(memcmp(z, z1, sizeof z) == 0 && memcmp(eps, e1, sizeof eps) == 0);
+    /* shared: rows 0 and 2 given the same mu and sigma have the same
+     * samples, and row 1's draws are row 0's; a batch of one row gives
+     * that row's result */
+    for (int j = 0; j < KN; j++)
+        mu[2 * KN + j] = mu[j], sg[2 * KN + j] = sg[j];
+    sbr_nn_gauss_sample_k_forward_f64(&ctx, z, eps, mu, sg, KB, KK, KN, seed, off, 1);
+    CHECK(memcmp(z, z + 2 * KK * KN, KK * KN * sizeof(double)) == 0);
+    CHECK(memcmp(eps, eps + KK * KN, KK * KN * sizeof(double)) == 0);
+    sbr_nn_gauss_sample_k_forward_f64(&ctx, z1, e1, mu + 2 * KN, sg + 2 * KN, 1, KK, KN, seed,
+                                      off, 1);
+    CHECK(memcmp(z1, z + 2 * KK * KN, KK * KN * sizeof(double)) == 0);
+    /* not shared, the rows differ */
+    sbr_nn_gauss_sample_k_forward_f64(&ctx, z, eps, mu, sg, KB, KK, KN, seed, off, 0);
+    int same = 0;
+    for (int i = 0; i < KK * KN; i++)
+        same += z[i] == z[2 * KK * KN + i];
+    CHECK(same == 0);
+    /* K = 0 and n = 0 write nothing */
+    z[0] = 5;
+    sbr_nn_gauss_sample_k_forward_f64(&ctx, z, eps, mu, sg, KB, 0, KN, seed, off, 0);
+    sbr_nn_gauss_sample_k_forward_f64(&ctx, z, eps, mu, sg, KB, KK, 0, seed, off, 1);
+    CHECK(z[0] == 5);
 }
