@@ -1,5 +1,5 @@
-// Embedding gather and its deterministic scatter-add on the GPU, and the
-// session-nodes pair built on them (api.inc).
+// Embedding gather and its deterministic scatter-add on the GPU, the int
+// gather take_i32, and the session-nodes pair built on them (api.inc).
 //
 // The backward reproduces the CPU's order exactly: dtable[v] receives
 // dy[i] for every i with idx[i] == v in increasing i, added one by one into
@@ -138,6 +138,26 @@ void sbr_nn_embedding_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *table
     k_embedding_f<<<sbr_cuda_grid((size_t)n * d), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
         y, table, idx, n, V, d, pad);
     SBR_CUDA_LAUNCHED("embedding_forward");
+}
+
+// take_i32: an index out of 0..V-1 gives 0 (data, not a violation).
+__global__ void k_take_i32(int32_t *y, const int32_t *table, const int32_t *idx, int n, int V)
+{
+    SBR_CUDA_FOR(i, (size_t)n) {
+        int32_t v = idx[i];
+        y[i] = v >= 0 && v < V ? table[v] : 0;
+    }
+}
+
+void sbr_nn_take_i32_cuda(sbr_nn_ctx *ctx, int32_t *y, const int32_t *table, const int32_t *idx,
+                          int n, int V)
+{
+    SBR_NN_REQUIRE(n >= 0 && V >= 0, "take_i32", "negative size");
+    if (n == 0)
+        return;
+    k_take_i32<<<sbr_cuda_grid((size_t)n), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(y, table, idx,
+                                                                                  n, V);
+    SBR_CUDA_LAUNCHED("take_i32");
 }
 
 void sbr_nn_embedding_backward_cuda(sbr_nn_ctx *ctx, float *dtable, const float *dy,

@@ -55,6 +55,22 @@ TEST(cuda_embedding)
     ct_check_bits("embedding dtable (grouped)", dt4.d, dt4.h, dt4.n * sizeof(float));
 }
 
+/* the int gather: in-range indices, -1 and others outside 0..V-1 (0) */
+TEST(cuda_take_i32)
+{
+    CT_BEGIN();
+    int V = 1000, n = 5003;
+    ct_ibuf table = ct_ints(V, 1, 1 << 30), idx = ct_ints(n, -3, V + 2);
+    ct_ibuf y = ct_ints(n, -5, -5); /* never a result: an element not written shows */
+    sbr_nn_take_i32_f32(NULL, y.h, table.h, idx.h, n, V);
+    sbr_nn_take_i32_cuda(ct_ctx(), y.d, table.d, idx.d, n, V);
+    int zeros = 0;
+    for (int i = 0; i < n; i++)
+        zeros += y.h[i] == 0;
+    CHECK(zeros > 0 && zeros < n);
+    ct_check_bits("take_i32 y", y.d, y.h, (size_t)n * sizeof(int32_t));
+}
+
 TEST(cuda_layernorm)
 {
     CT_BEGIN();

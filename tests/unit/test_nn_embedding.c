@@ -1,4 +1,6 @@
-/* embedding gather / scatter-add: gradient check, padding, determinism. */
+/* embedding gather / scatter-add: gradient check, padding, determinism;
+ * the int gather take_i32. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,4 +220,30 @@ TEST(nn_pack_rows)
                 CHECK(c.dx[((size_t)b * c.L + j) * c.d + k] == want);
             }
     free(c.x), free(c.dx), free(c.y), free(c.w);
+}
+
+/* take_i32: a plain loop's values, 0 for -1 and every index outside
+ * 0..V-1, the same in both instantiations, in place over idx too. */
+TEST(nn_take_i32)
+{
+    enum { V = 7, N = 40 };
+    int32_t table[V], idx[N], y[N], y2[N], want[N];
+    for (int v = 0; v < V; v++)
+        table[v] = 1000 + 13 * v;
+    for (int i = 0; i < N; i++)
+        idx[i] = i % 11 - 2; /* -2..8: in range, -1, -2, V, V + 1 */
+    idx[5] = INT32_MIN, idx[6] = INT32_MAX;
+    for (int i = 0; i < N; i++)
+        want[i] = idx[i] >= 0 && idx[i] < V ? table[idx[i]] : 0;
+    sbr_nn_take_i32_f32(NULL, y, table, idx, N, V);
+    sbr_nn_take_i32_f64(NULL, y2, table, idx, N, V);
+    CHECK(memcmp(y, want, sizeof y) == 0);
+    CHECK(memcmp(y2, want, sizeof y2) == 0);
+    CHECK(want[2] == table[0] && want[1] == 0 && want[9] == 0);
+    sbr_nn_take_i32_f32(NULL, idx, table, idx, N, V); /* y may be idx */
+    CHECK(memcmp(idx, want, sizeof idx) == 0);
+    y[0] = 9;
+    sbr_nn_take_i32_f32(NULL, y, table, idx, 0, V); /* n = 0: nothing written */
+    sbr_nn_take_i32_f32(NULL, y + 1, table, idx, 1, 0); /* V = 0: every index outside */
+    CHECK(y[0] == 9 && y[1] == 0);
 }
