@@ -67,6 +67,16 @@ __global__ void k_scale_acc(float *dx, const float *dy, size_t n, float s)
 {
     SBR_CUDA_FOR(i, n) dx[i] += s * dy[i];
 }
+// affine rounds the product and then the sum, as the CPU does (no FMA
+// contraction): the same bits.
+__global__ void k_affine(float *y, const float *x, size_t n, float a, float c)
+{
+    SBR_CUDA_FOR(i, n) y[i] = __fadd_rn(__fmul_rn(a, x[i]), c);
+}
+__global__ void k_affine_acc(float *dx, const float *dy, size_t n, float a)
+{
+    SBR_CUDA_FOR(i, n) dx[i] = __fadd_rn(dx[i], __fmul_rn(a, dy[i]));
+}
 
 void sbr_nn_add_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *a, const float *b, int n)
 {
@@ -134,4 +144,16 @@ void sbr_nn_scale_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *x, int n,
 void sbr_nn_scale_backward_cuda(sbr_nn_ctx *ctx, float *dx, const float *dy, int n, float s)
 {
     EW_LAUNCH(k_scale_acc, "scale_backward", n, dx, dy, (size_t)n, s);
+}
+
+void sbr_nn_affine_forward_cuda(sbr_nn_ctx *ctx, float *y, const float *x, int n, float a, float c)
+{
+    SBR_NN_REQUIRE(n >= 0, "affine_forward", "negative size");
+    EW_LAUNCH(k_affine, "affine_forward", n, y, x, (size_t)n, a, c);
+}
+
+void sbr_nn_affine_backward_cuda(sbr_nn_ctx *ctx, float *dx, const float *dy, int n, float a)
+{
+    SBR_NN_REQUIRE(n >= 0, "affine_backward", "negative size");
+    EW_LAUNCH(k_affine_acc, "affine_backward", n, dx, dy, (size_t)n, a);
 }

@@ -298,4 +298,18 @@ TEST(cuda_elementwise)
     sbr_nn_scale_backward_f32(NULL, da.h, dy.h, n, 0.37f);
     sbr_nn_scale_backward_cuda(ct_ctx(), da.d, dy.d, n, 0.37f);
     ct_check("scale dx", da, EW_RTOL, EW_ATOL);
+
+    /* affine rounds the product, then the sum, on both sides: the same bits */
+    y = ct_out(n);
+    sbr_nn_affine_forward_f32(NULL, y.h, a.h, n, 0.9f, 0.1f);
+    sbr_nn_affine_forward_cuda(ct_ctx(), y.d, a.d, n, 0.9f, 0.1f);
+    ct_check("affine y", y, 0, 0);
+    ct_buf yi = ct_in(n, -2, 2); /* in place */
+    sbr_nn_affine_forward_f32(NULL, yi.h, yi.h, n, -1.3f, 0.7f);
+    sbr_nn_affine_forward_cuda(ct_ctx(), yi.d, yi.d, n, -1.3f, 0.7f);
+    ct_check("affine y (in place)", yi, 0, 0);
+    da = ct_acc(n);
+    sbr_nn_affine_backward_f32(NULL, da.h, dy.h, n, 0.9f);
+    sbr_nn_affine_backward_cuda(ct_ctx(), da.d, dy.d, n, 0.9f);
+    ct_check("affine dx", da, 0, 0);
 }
