@@ -311,6 +311,10 @@ static void bench_losses(void)
     snprintf(shape, sizeof shape, "n=%d", ns);
     TIME_MEDIAN(t, sbr_nn_gauss_sample_forward_f32(&ctx, z, eps, mu, sg, ns, 1, 0));
     row("gauss_sample forward", shape, t, 0, (double)ns * 4 * sizeof(float));
+    /* the same draws as K samples of each row's [d], mu and sigma broadcast */
+    snprintf(shape, sizeof shape, "B=%d K=10 d=%d", B, D);
+    TIME_MEDIAN(t, sbr_nn_gauss_sample_k_forward_f32(&ctx, z, eps, mu, sg, B, 10, D, 1, 0, 0));
+    row("gauss_sample_k forward", shape, t, 0, ((double)ns * 2 + 2.0 * B * D) * sizeof(float));
     snprintf(shape, sizeof shape, "B=%d d=%d", B, D);
     TIME_MEDIAN(t, sbr_nn_gauss_kl_forward_f32(&ctx, kl, mu, sg, mu + B * D, sg + B * D, B, D));
     row("gauss_kl forward", shape, t, 0, (double)B * D * 4 * sizeof(float));
