@@ -59,7 +59,7 @@ endif
 TASK_ARG := $(if $(filter next-unseen,$(TASK)), --task next-unseen)
 
 WORK     ?= work/$(DATASET)$(if $(filter paper,$(PROTOCOL)),-paper)
-RUN_NAME ?= $(MODEL)$(if $(filter 1,$(CLIP)),-clip)$(if $(TASK_ARG),-next-unseen)$(if $(filter refit,$(PROTOCOL)),-refit)
+RUN_NAME ?= $(MODEL)$(if $(ENCODER),-$(ENCODER))$(if $(filter 1,$(CLIP)),-clip)$(if $(TASK_ARG),-next-unseen)$(if $(filter refit,$(PROTOCOL)),-refit)
 RUN       := $(WORK)/$(RUN_NAME)
 SESSIONS  := $(WORK)/sessions.sbr
 GRAPH     := $(WORK)/graph.sbr
@@ -78,7 +78,21 @@ ifeq ($(CLIP),1)
 $(error MODEL=$(MODEL) is a kNN/rule baseline: it takes no CLIP-SBR prompts (CLIP=0))
 endif
 endif
-NEEDS_WINDOW := $(if $(wildcard common/models/$(MODEL).c),$(if $(shell grep -l SBR_NEEDS_GLOBAL common/models/$(MODEL).c),1))
+# NP-MiSR runs a session encoder (ENCODER, its default gcegnn): the
+# encoder's needs are the model's.
+ENCODER ?=
+ifneq ($(ENCODER),)
+ifneq ($(MODEL),npmisr)
+$(error ENCODER=$(ENCODER) is for MODEL=npmisr)
+endif
+ifeq ($(wildcard common/models/$(ENCODER).c),)
+$(error ENCODER=$(ENCODER) is unknown: one of $(patsubst common/models/%.c,%,$(wildcard common/models/*.c)))
+endif
+endif
+MODEL_FILES  := common/models/$(MODEL).c $(if $(filter npmisr,$(MODEL)),common/models/$(or $(ENCODER),gcegnn).c)
+NEEDS_WINDOW := $(if $(wildcard common/models/$(MODEL).c),$(if $(shell grep -l SBR_NEEDS_GLOBAL $(MODEL_FILES)),1))
+# GCE-GNN's settings (its presets) for NP-MiSR over it too
+GCE_LIKE     := $(if $(filter gcegnn,$(MODEL)),1,$(if $(filter npmisr,$(MODEL)),$(if $(filter-out gcegnn,$(ENCODER)),,1)))
 
 # Per-dataset recipe: how to make $(SESSIONS), and training defaults; with
 # INPUT, the user's own log under the name DATASET (pipelines/input.mk.inc).
@@ -97,7 +111,7 @@ TRAIN_ARGS ?=
 CONFIG ?=
 TRAIN_DEPS := $(if $(filter 1,$(CLIP)),$(CLUSTERS)) $(if $(NEEDS_WINDOW),$(WINDOW)) $(CONFIG)
 # TRAIN_SIG: what decides the model (--threads changes only float rounding).
-TRAIN_SIG  := -m $(MODEL) $(DATA_TRAIN_ARGS) $(if $(CONFIG),--config $(CONFIG)) --select $(SELECT)$(TASK_ARG) $(TRAIN_ARGS) \
+TRAIN_SIG  := -m $(MODEL)$(if $(ENCODER), --encoder $(ENCODER)) $(DATA_TRAIN_ARGS) $(if $(CONFIG),--config $(CONFIG)) --select $(SELECT)$(TASK_ARG) $(TRAIN_ARGS) \
               --device $(DEVICE) \
               $(if $(filter 1,$(CLIP)),--clusters $(CLUSTERS)) \
               $(if $(NEEDS_WINDOW),--graph $(WINDOW))

@@ -29,7 +29,8 @@ size_t sbr_batch_core_ints(int B, int L) { return (size_t)B * L * 6 + (size_t)B 
 
 const sbr_batch_part *const sbr_batch_parts[] = {&sbr_batch_part_nodes, &sbr_batch_part_adj,
                                                    &sbr_batch_part_local4, &sbr_batch_part_global,
-                                                   &sbr_batch_part_eop, &sbr_batch_part_clicks, NULL};
+                                                   &sbr_batch_part_eop, &sbr_batch_part_clicks,
+                                                   &sbr_batch_part_pool, NULL};
 
 /* Buffers of the parts needs asks for (K: global neighbours per node). */
 static void alloc_parts(sbr_batch_buf *bb, unsigned needs, int K)
@@ -87,6 +88,8 @@ void sbr_batch_buf_model(sbr_batch_buf *bb, const sbr_model *m)
     bb->tab_rows = m->gtab_nbr ? (int64_t)m->cfg.n_items + 1 : 0;
     bb->user_ids = m->user_ids;
     bb->n_users = m->user_ids ? m->cfg.n_users : 0;
+    bb->pool_split = m->pool.split;
+    bb->pool_row_of = m->pool.row_of;
 }
 
 /* Points the core's arrays into its buffer for B x L. */
@@ -166,7 +169,7 @@ static void fill_parts(sbr_batch_buf *bb, const sbr_clip_map *clip)
 {
     sbr_batch *b = &bb->b;
     b->nodes = NULL, b->adj = NULL, b->local4 = NULL, b->global = NULL;
-    b->eop = NULL, b->clicks = NULL;
+    b->eop = NULL, b->clicks = NULL, b->pool = NULL;
     for (int k = 0; sbr_batch_parts[k]; k++)
         if (bb->needs & sbr_batch_parts[k]->need)
             sbr_batch_parts[k]->fill(bb, bb->part_ints[k], bb->part_reals[k], clip);
@@ -190,7 +193,9 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
     b->L = L;
     b->citems = clip ? b->citems : NULL;
     fill_core(bb, sp, smp, order, n_items, clip);
+    bb->fill_sp = sp, bb->fill_smp = smp, bb->fill_order = order;
     fill_parts(bb, clip);
+    bb->fill_sp = NULL, bb->fill_smp = NULL, bb->fill_order = NULL;
     /* the front's ids (the nodes' items for graph batches, else the clicks')
      * grouped for its embedding backward */
     const int32_t *ids = b->nodes ? b->nodes->uniq : b->items;

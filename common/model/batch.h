@@ -27,6 +27,9 @@
 #define SBR_NEEDS_INTERESTS 16u
 #define SBR_NEEDS_EOP 32u       /* LESSR's EOP multigraph and shortcut graph (b->eop) */
 #define SBR_NEEDS_CLICKS 64u    /* the clicks packed without padding (b->clicks) */
+/* A context pool of training pairs (model.h, sbr_model_pool): each row's own
+ * pair, never retrieved for it (b->pool) */
+#define SBR_NEEDS_POOL 128u
 /* The parts that stand on the nodes (b->nodes). */
 #define SBR_NEEDS_NODES (SBR_NEEDS_GRAPH | SBR_NEEDS_LOCAL4 | SBR_NEEDS_GLOBAL | SBR_NEEDS_EOP)
 
@@ -111,6 +114,13 @@ typedef struct {
     int32_t *off;   /* [B + 1] first packed row of each row; off[B] = n */
 } sbr_batch_clicks;
 
+/* The pool row of each sample's own session (SBR_NEEDS_POOL): the pair a
+ * training sample must not retrieve as its context; -1 when its session
+ * has none, or the batch is not from the split the pool was drawn from. */
+typedef struct {
+    int32_t *excl; /* [B] */
+} sbr_batch_pool;
+
 /* The global graph: the top-K neighbours of each node's item in the model's
  * table. gids [T + T*K] holds every node's item (= uniq) followed by the
  * nodes' neighbours, so that one front call embeds both; cgids their
@@ -151,6 +161,7 @@ typedef struct {
     const sbr_batch_global *global;
     const sbr_batch_eop *eop;
     const sbr_batch_clicks *clicks;
+    const sbr_batch_pool *pool;
 } sbr_batch;
 
 /* The largest a batch of max_B x max_L may get: nodes T <= B L, four-type
@@ -183,6 +194,7 @@ typedef struct {
     sbr_batch_global global;
     sbr_batch_eop eop;
     sbr_batch_clicks clicks;
+    sbr_batch_pool pool;
     int32_t *part_ints[SBR_BATCH_MAX_PARTS];
     void *part_reals[SBR_BATCH_MAX_PARTS];
     /* the model's global table (SBR_NEEDS_GLOBAL) */
@@ -193,6 +205,15 @@ typedef struct {
     /* the model's users (ascending original ids), or NULL */
     const int64_t *user_ids;
     int64_t n_users;
+    /* the model's pool (SBR_NEEDS_POOL): the split it was drawn from and
+     * each of its sessions' pool row (model.h, sbr_model_pool), or NULL */
+    const sbr_split *pool_split;
+    const int32_t *pool_row_of;
+    /* the samples of the fill in progress, for parts that read more than
+     * the core (the pool's exclusions) */
+    const sbr_split *fill_sp;
+    const sbr_samples *fill_smp;
+    const int64_t *fill_order;
 } sbr_batch_buf;
 
 /* max_L: the longest prefix a batch may hold (the model's max_len); needs:
@@ -239,6 +260,7 @@ typedef struct {
     sbr_batch_global dglobal;
     sbr_batch_eop deop;
     sbr_batch_clicks dclicks;
+    sbr_batch_pool dpool;
     void *dev_mem;
     size_t dev_bytes;
     sbr_nn_ctx *ctx;     /* the model's (CUDA): stream of the async copies */

@@ -34,5 +34,6 @@ extern const sbr_batch_part sbr_batch_part_local4; /* batch_local4.c */
 extern const sbr_batch_part sbr_batch_part_global; /* batch_global.c */
 extern const sbr_batch_part sbr_batch_part_eop;    /* batch_eop.c */
 extern const sbr_batch_part sbr_batch_part_clicks; /* batch_clicks.c */
+extern const sbr_batch_part sbr_batch_part_pool;   /* batch_pool.c */
 
 #endif

@@ -106,7 +106,29 @@ struct sbr_model_def {
     void (*backward)(sbr_model *m, const sbr_batch *b, const void *dS);
     /* Its own scoring of the catalogue, or NULL: S . E (sbr_model_scoring). */
     const sbr_model_scoring *score;
+    /* A wrapper (NP-MiSR) runs another model as its session encoder. Its
+     * registry entry names the default encoder; the registry makes, on first
+     * use, "NAME" (over the default) and "NAME-ENCODER" from it: encoder
+     * set, the encoder's options, presets and needs merged in, and the
+     * encoder's state after the wrapper's own, at encoder_at (wrap.c). */
+    const char *default_encoder;
+    const sbr_model_def *encoder;
+    size_t encoder_at;
 };
+
+/* --- wrappers (wrap.c) ---------------------------------------------------------
+ * A wrapper's body runs its encoder's functions through these: each calls
+ * the encoder's with the model's state and definition the encoder's own for
+ * the call. */
+void sbr_encoder_declare(sbr_model *m);
+void sbr_encoder_layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm);
+size_t sbr_encoder_scratch(const sbr_model *m, const sbr_dims *dm);
+void sbr_encoder_forward(sbr_model *m, const sbr_batch *b, void *S, int train);
+void sbr_encoder_backward(sbr_model *m, const sbr_batch *b, const void *dS);
+/* Whether model def may be a wrapper's encoder: its scores are S . E of one
+ * session vector (no scoring hook, interests or normalised candidates) and
+ * it wraps nothing itself. NULL when it may; else why not. */
+const char *sbr_encoder_unfit(const sbr_model_def *def);
 
 /* sbr_model_defaults for a definition given. */
 void sbr_model_defaults_of(const sbr_model_def *def, sbr_model_cfg *c);

@@ -271,6 +271,7 @@ void sbr_model_free(sbr_model *m)
     if (m->scratch_mem)
         al->free(m->scratch_mem, al->user);
     free(m->keep_mem);
+    sbr_model_pool_free(m);
     free(m->state);
     sbr_arena_free(&m->params);
     sbr_arena_free(&m->grads);

@@ -48,6 +48,22 @@ typedef enum { SBR_PREC_F32 = 0, SBR_PREC_F64 = 1, SBR_PREC_CUDA = 2 } sbr_prec;
 typedef struct sbr_model sbr_model;
 typedef struct sbr_model_def sbr_model_def;
 
+/* The context pool of a model that retrieves training pairs (SBR_NEEDS_POOL:
+ * NP-MiSR; pool.c): one pair per drawn training session, its prefix (all
+ * clicks but the last) and its last click. */
+typedef struct {
+    int64_t n;          /* pairs P (0: none yet) */
+    void *x;            /* [P, d] device: the encoder's session vectors of the prefixes */
+    int32_t *item;      /* [P] device: each pair's next item (1..N) */
+    int32_t *host_item; /* [P] the same on the host */
+    /* Where the pairs came from; only while training (a loaded model has
+     * the vectors and items, not the sessions). */
+    const sbr_split *split; /* the split drawn from */
+    int64_t *session;       /* [P] the pairs' sessions in it */
+    int32_t *row_of;        /* [split->n_sessions] each session's pool row, -1: none */
+    int min_prefix;         /* the split's sample rule */
+} sbr_model_pool;
+
 /* a parameter's initialisation (sbr_param): uniform(-a, a), zero, one,
  * normal(0, a^2), or the constant a (PReLU's 0.25) */
 typedef enum {
@@ -140,6 +156,15 @@ struct sbr_model {
     /* The logged-in users it knows (cfg.n_users > 0): their original ids,
      * ascending (host); a sample's user is its index 1..U (0: anonymous). */
     int64_t *user_ids;
+    /* SBR_NEEDS_POOL: the training pairs it retrieves contexts from, and 1
+     * while the pool's vectors are computed (the forward then gives the
+     * encoder's session vectors only). */
+    sbr_model_pool pool;
+    int encode_only;
+    /* what its declare asks of the pool: the fraction of the training
+     * sessions drawn, the fewest pairs a forward needs */
+    double pool_fraction;
+    int64_t pool_need;
 };
 
 /* --- registry (common/models/models.def) ----------------------------------- */
@@ -260,6 +285,22 @@ int sbr_model_check_file(const sbr_model_cfg *c, const sbr_tfile *f, sbr_err *e)
 /* Loads parameters (and optionally the Adam state) into a created model;
  * also the global graph table when the model has one (global_k > 0). */
 int sbr_model_load(sbr_model *m, const sbr_tfile *f, int optimizer, sbr_err *e);
+
+/* --- the context pool (SBR_NEEDS_POOL; pool.c) -------------------------------- */
+
+/* Draws the pool from split sp: each session with a sample (prefix rule
+ * min_prefix) kept with probability m->pool_fraction by a hash of (seed,
+ * session), its pair (all clicks but the last -> the last), at least
+ * m->pool_need pairs (-1 with e set otherwise, naming the counts). The
+ * vectors are computed by sbr_model_pool_refresh. */
+int sbr_model_pool_draw(sbr_model *m, const sbr_split *sp, int min_prefix, sbr_err *e);
+/* Recomputes the pool's vectors with the model's current weights
+ * (evaluation mode, batches of the model's largest B). */
+void sbr_model_pool_refresh(sbr_model *m, const sbr_clip_map *clip);
+/* Sets the pool from arrays (a model file's): x [P, d] float, item [P] in
+ * 1..N (checked). */
+int sbr_model_pool_set(sbr_model *m, const float *x, const int32_t *item, int64_t P, sbr_err *e);
+void sbr_model_pool_free(sbr_model *m);
 
 /* --- the global graph table (SBR_NEEDS_GLOBAL) ------------------------------ */
 

@@ -34,10 +34,29 @@ static void add_arena(sbr_tw *w, sbr_model *m, const sbr_arena *a, const char *p
     *keep = host;
 }
 
+/* The context pool's vectors (as floats) and items. */
+static void add_pool(sbr_tw *w, sbr_model *m, void **keep)
+{
+    size_t n = (size_t)m->pool.n * (size_t)m->d;
+    float *f = sbr_xmalloc(n * sizeof(float) + 4);
+    if (m->elem == sizeof(float)) {
+        sbr_dev_download(m->prec, f, m->pool.x, n * sizeof(float));
+    } else {
+        double *h = sbr_xmalloc(n * sizeof(double));
+        sbr_dev_download(m->prec, h, m->pool.x, n * sizeof(double));
+        for (size_t i = 0; i < n; i++)
+            f[i] = (float)h[i];
+        free(h);
+    }
+    sbr_tw_add(w, "pool.x", SBR_F32, 2, (int64_t[]){m->pool.n, m->d}, f);
+    sbr_tw_add1(w, "pool.item", SBR_I32, m->pool.n, m->pool.host_item);
+    *keep = f;
+}
+
 void sbr_model_add_to(sbr_model *m, sbr_tw *w, int optimizer)
 {
-    static void *keep[3]; /* host copies live until the file is written */
-    for (int i = 0; i < 3; i++) {
+    static void *keep[4]; /* host copies live until the file is written */
+    for (int i = 0; i < 4; i++) {
         free(keep[i]);
         keep[i] = NULL;
     }
@@ -68,6 +87,8 @@ void sbr_model_add_to(sbr_model *m, sbr_tw *w, int optimizer)
         sbr_tw_add(w, "global.w", SBR_F32, 2, (int64_t[]){rows, K}, m->gtab_w);
         sbr_tw_add1(w, "global.n", SBR_I32, rows, m->gtab_n);
     }
+    if (m->pool.n > 0) /* the context pool: inference needs no training data */
+        add_pool(w, m, &keep[3]);
     add_arena(w, m, &m->params, "param.", &keep[0]);
     if (optimizer) {
         add_arena(w, m, &m->adam_m, "adam.m.", &keep[1]);
@@ -251,11 +272,28 @@ static int load_global(sbr_model *m, const sbr_tfile *f, sbr_err *e)
     return sbr_model_set_global_table(m, tn->data, tw->data, tc->data, e);
 }
 
+/* The context pool of a model file (models with SBR_NEEDS_POOL). */
+static int load_pool(sbr_model *m, const sbr_tfile *f, sbr_err *e)
+{
+    const sbr_tensor *tx, *ti;
+    if (!(tx = sbr_tfile_need(f, "pool.x", SBR_F32, 2, e)) ||
+        !(ti = sbr_tfile_need(f, "pool.item", SBR_I32, 1, e)))
+        return -1;
+    if (tx->shape[1] != m->d || ti->numel != tx->shape[0])
+        return sbr_errf(e, "the context pool does not fit the model (pool.x %lld x %lld, "
+                           "pool.item %lld, d %d)",
+                        (long long)tx->shape[0], (long long)tx->shape[1], (long long)ti->numel,
+                        m->d);
+    return sbr_model_pool_set(m, tx->data, ti->data, ti->numel, e);
+}
+
 int sbr_model_load(sbr_model *m, const sbr_tfile *f, int optimizer, sbr_err *e)
 {
     if (load_arena(m, &m->params, f, "param.", e))
         return -1;
     if ((m->def->needs & SBR_NEEDS_GLOBAL) && load_global(m, f, e))
+        return -1;
+    if ((m->def->needs & SBR_NEEDS_POOL) && load_pool(m, f, e))
         return -1;
     if (m->cfg.n_users > 0) {
         const sbr_tensor *u = sbr_tfile_need(f, "users.original", SBR_I64, 1, e);

@@ -52,6 +52,18 @@ int sbr_model_help(FILE *out, const char *name)
     if (!d)
         return -1;
     fprintf(out, "%s: %s\n  %s\n", d->name, d->about, d->paper);
+    if (d->encoder) {
+        fprintf(out, "  its session encoder: %s (--encoder NAME, or -m %.*s-NAME; below, its "
+                     "options too); may be:", d->encoder->name,
+                (int)strcspn(d->name, "-"), d->name);
+        for (int i = 0; sbr_model_names[i]; i++) {
+            const sbr_model_def *e = sbr_model_def_for(sbr_model_names[i], SBR_PREC_F32);
+            if (!e->encoder && !sbr_encoder_unfit(e))
+                fprintf(out, " %s", e->name);
+        }
+        fprintf(out, "\n  trains with a context pool drawn from the training sessions, kept in "
+                     "the model file\n");
+    }
     if (d->needs & SBR_NEEDS_GLOBAL)
         fprintf(out, "  needs --graph FILE: its global item graph (sbr-graph --kind window "
                      "--window 3 --topk 12 on the training split)\n");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model/devmem.h"
+#include "model/def.h"
 #include "model/eval.h"
 #include "model/prefetch.h"
 #include "progress.h"
@@ -270,6 +271,17 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         free(f32);
         return -1;
     }
+    /* a model that retrieves contexts: its pool from the training split
+     * (before the feeder, whose batches then mark each sample's own pair) */
+    int pooled = (m->def->needs & SBR_NEEDS_POOL) != 0;
+    if (pooled && m->pool.split != tr && sbr_model_pool_draw(m, tr, s->min_prefix, e)) {
+        free(best);
+        free(f32);
+        sbr_samples_free(&smp);
+        return -1;
+    }
+    if (pooled)
+        sbr_model_pool_refresh(m, clip);
     sbr_feeder f;
     sbr_feeder_init(&f, m, tc->batch);
     /* on the GPU the host sets the pace: batches are built on a second thread
@@ -340,6 +352,8 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         if (prefetch)
             sbr_prefetch_stop(&pf);
         sbr_progress_end(&p, extra);
+        if (pooled) /* the contexts of the evaluations and the next epoch (timed with it) */
+            sbr_model_pool_refresh(m, clip);
         double secs = sbr_now() - t0, loss_sum = sums[0], xloss_sum = sums[1];
         step_timing_print(&tm, nb, secs);
         if (tm.mode) { /* misses cost the host a heuristic each */
@@ -397,6 +411,8 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
     sbr_model_loss_sums_off(m);
     params_from_host(m, best);
     m->epoch = st->best_epoch > 0 ? st->best_epoch - 1 : m->epoch;
+    if (pooled) /* the pool of the selected weights, which the model file keeps */
+        sbr_model_pool_refresh(m, clip);
     free(order);
     free(best);
     free(f32);

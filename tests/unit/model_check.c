@@ -67,6 +67,25 @@ static int set_tiny_global(sbr_model *m, sbr_err *e)
     return sbr_model_set_global_table(m, nbr, w, n, e);
 }
 
+void model_cfg_tiny_pool(sbr_model_cfg *c)
+{
+    sbr_cfg_set_if(c, "np_pool", 1);
+    sbr_cfg_set_if(c, "np_context", 2);
+    sbr_cfg_set_if(c, "np_samples", 3);
+    sbr_cfg_set_if(c, "np_latent", 3);
+}
+
+int model_pool_prepare(sbr_model *m, const sbr_split *sp, const int32_t *cluster, sbr_err *e)
+{
+    if (!(m->def->needs & SBR_NEEDS_POOL))
+        return 0;
+    if (sbr_model_pool_draw(m, sp, 1, e))
+        return -1;
+    sbr_clip_map cm = {cluster, 1};
+    sbr_model_pool_refresh(m, cluster && m->cfg.n_clusters ? &cm : NULL);
+    return 0;
+}
+
 int model_gradcheck_cfg(const char *name, int clip, model_cfg_fn adjust)
 {
     const sbr_model_def *def = sbr_model_def_for(name, SBR_PREC_F64);
@@ -82,6 +101,7 @@ int model_gradcheck_def(const sbr_model_def *def, int clip, model_cfg_fn adjust)
     sbr_cfg_set_if(&cfg, "hidden", 3);
     sbr_cfg_set_if(&cfg, "max_len", 4); /* the 5-click session is truncated: exercised too */
     sbr_cfg_set_if(&cfg, "global_k", 3); /* set_tiny_global */
+    model_cfg_tiny_pool(&cfg);
     cfg.n_items = 9;
     cfg.n_clusters = clip ? 3 : 0;
     cfg.seed = 11;
@@ -106,6 +126,12 @@ int model_gradcheck_def(const sbr_model_def *def, int clip, model_cfg_fn adjust)
         return -1;
     }
     if ((c->m.def->needs & SBR_NEEDS_GLOBAL) && set_tiny_global(&c->m, &e)) {
+        fprintf(stdout, "    model_gradcheck %s: %s\n", name, e.msg);
+        sbr_model_free(&c->m);
+        free(c);
+        return -1;
+    }
+    if (model_pool_prepare(&c->m, &sp, clip ? clusters : NULL, &e)) {
         fprintf(stdout, "    model_gradcheck %s: %s\n", name, e.msg);
         sbr_model_free(&c->m);
         free(c);
@@ -181,6 +207,7 @@ static int fullsize_check(const char *name, int clip, model_prep_fn prep, model_
     sbr_model_cfg cfg;
     if (sbr_model_defaults(name, &cfg))
         return -1;
+    sbr_cfg_set_if(&cfg, "np_pool", 1); /* its 100 sessions: 100 pairs */
     if (adjust)
         adjust(&cfg);
     cfg.n_items = N;
@@ -210,7 +237,7 @@ static int fullsize_check(const char *name, int clip, model_prep_fn prep, model_
         printf("    %s: %s\n", name, B != S ? "too few full-length prefixes" : e.msg);
         bad = 1;
     } else {
-        if (prep && prep(&m, &e)) {
+        if ((prep && prep(&m, &e)) || model_pool_prepare(&m, &sp, clip ? clusters : NULL, &e)) {
             printf("    %s: %s\n", name, e.msg);
             bad = 1;
         }
@@ -265,6 +292,7 @@ int model_fx_run(model_fx *f, const char *name, int layers)
     sbr_cfg_set_if(&cfg, "hidden", 3);
     sbr_cfg_set_if(&cfg, "max_len", 4);
     sbr_cfg_set_if(&cfg, "layers", layers);
+    model_cfg_tiny_pool(&cfg);
     cfg.n_items = 9;
     cfg.seed = 5;
     cfg.init_scale = 0.8;
@@ -274,12 +302,15 @@ int model_fx_run(model_fx *f, const char *name, int layers)
     sbr_err e;
     if (sbr_model_create(&f->m, &cfg, SBR_PREC_F64, f->B, 4, &e))
         return -1;
+    f->sp = sp;
+    if (model_pool_prepare(&f->m, &f->sp, NULL, &e))
+        return -1;
     int64_t order[32];
     for (int i = 0; i < f->B; i++)
         order[i] = i;
     sbr_batch_buf_init(&f->bb, f->B, 4, 0, sizeof(double));
     sbr_batch_buf_model(&f->bb, &f->m);
-    sbr_batch_fill(&f->bb, &sp, &f->smp, order, f->B, cfg.n_items, NULL);
+    sbr_batch_fill(&f->bb, &f->sp, &f->smp, order, f->B, cfg.n_items, NULL);
     f->S = calloc((size_t)f->B * f->m.d, sizeof(double));
     sbr_model_forward(&f->m, &f->bb.b, f->S);
     return 0;

@@ -7,6 +7,13 @@
 #include "model/batch.h"
 #include "model/def.h"
 
+/* A model with a context pool (NP-MiSR) on tiny data: the whole split as
+ * its pool, contexts of 2 pairs (and 3 latent samples of size 3). */
+void model_cfg_tiny_pool(sbr_model_cfg *c);
+/* Draws m's pool from sp (prefix rule 1) and computes its vectors; cluster:
+ * the CLIP map's (or NULL). A no-op for models without a pool. */
+int model_pool_prepare(sbr_model *m, const sbr_split *sp, const int32_t *cluster, sbr_err *e);
+
 /* Gradient-checks model `name` (tiny sizes, dropout on with a fixed mask):
  * returns the number of disagreeing elements (0 = pass), or -1 when the
  * model could not be built. clip: 1 with cluster prompts. */
@@ -37,6 +44,7 @@ extern int32_t fx_items[20];
 typedef struct {
     sbr_model m;
     sbr_batch_buf bb;
+    sbr_split sp; /* the five sessions (the pool's split) */
     sbr_samples smp;
     double *S; /* [B, d] */
     int B;

@@ -23,10 +23,17 @@ static int write_model(const char *name, const char *path, const char *preset)
     sbr_cfg_set_if(&c, "max_len", 6);
     sbr_cfg_set_if(&c, "global_k", 2);
     sbr_cfg_set_if(&c, "layers", 2);
+    sbr_cfg_set_if(&c, "np_context", 2);
     c.n_items = 9;
     sbr_model m;
     if (sbr_model_create(&m, &c, SBR_PREC_F32, 4, 6, &e))
         return printf("    %s\n", e.msg), -1;
+    if (m.def->needs & SBR_NEEDS_POOL) { /* three pairs to retrieve from */
+        float px[12] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0};
+        int32_t pi[3] = {2, 5, 9};
+        if (sbr_model_pool_set(&m, px, pi, 3, &e))
+            return printf("    %s\n", e.msg), -1;
+    }
     if (m.def->needs & SBR_NEEDS_GLOBAL) {
         int32_t nbr[20] = {0}, n[10] = {0};
         float w[20] = {0};

@@ -154,9 +154,11 @@ static void two_backward(sbr_model *m, const sbr_batch *b, const void *dS)
 }
 
 static const sbr_opt two_opts[] = {SBR_OPT_DIM(4), SBR_OPT_MAX_LEN(5), {0}};
-static const sbr_model_def two_def = {"two", "a test", "none", 0, two_opts, NULL,
-                                      sizeof(two_state), NULL, two_declare, two_layout,
-                                      two_scratch, two_forward, two_backward, NULL};
+static const sbr_model_def two_def = {.name = "two", .about = "a test", .paper = "none",
+                                      .opts = two_opts, .state_size = sizeof(two_state),
+                                      .declare = two_declare, .layout = two_layout,
+                                      .scratch = two_scratch, .forward = two_forward,
+                                      .backward = two_backward};
 
 static void two_create(void *arg)
 {

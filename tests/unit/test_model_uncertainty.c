@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "model_check.h"
 #include "metrics.h"
 #include "model/def.h"
 #include "model/eval.h"
@@ -51,9 +52,13 @@ static int u_model(sbr_model *m, const char *name, sbr_err *e)
     c.chunk = 4;
     c.seed = 3;
     c.init_scale = 1.5; /* scores spread enough for a peaked softmax here and there */
+    model_cfg_tiny_pool(&c);
     if (sbr_model_create(m, &c, SBR_PREC_F32, 8, 4, e))
         return -1;
-    return m->global_k > 0 ? u_global(m, e) : 0;
+    if (m->global_k > 0 && u_global(m, e))
+        return -1;
+    static sbr_split sp = {5, (int64_t *)u_off, (int32_t *)u_items, NULL, NULL, 0};
+    return model_pool_prepare(m, &sp, NULL, e); /* NP-MiSR's contexts */
 }
 
 /* Row i of t against the softmax over its listed scores, in double. */

@@ -210,9 +210,12 @@ static void given(args *a, const char *name, const char *text)
     a->given_text[a->n_given++] = text;
 }
 
-/* A neural model's name or a kNN method's (misuse: neither). */
+/* A neural model's name or a kNN method's (misuse: neither); a wrapper
+ * over an encoder by its full name too ("npmisr-srgnn"). */
 static const char *model_name(const char *s)
 {
+    if (strchr(s, '-') && sbr_model_def_for(s, SBR_PREC_F32))
+        return s;
     static const char *all[64];
     int n = 0;
     for (int i = 0; sbr_model_names[i] && n < 62; i++)
@@ -284,6 +287,36 @@ static void parse_one(args *a, int c, const char *const *names)
     }
 }
 
+/* A wrapper (NP-MiSR) takes its session encoder from --encoder NAME: the
+ * model becomes "WRAPPER-NAME" (misuse: a name that is no model, or a model
+ * that cannot be an encoder, saying why). Other models' --encoder (CORE's)
+ * stays a model option. */
+static void wrapper_encoder(args *a)
+{
+    const sbr_model_def *def = sbr_model_def_for(a->model, SBR_PREC_F32);
+    if (!def || !def->encoder || strchr(a->model, '-'))
+        return;
+    for (int k = 0; k < a->n_given; k++) {
+        if (strcmp(a->given_name[k], "encoder") != 0)
+            continue;
+        const char *enc = a->given_text[k];
+        const sbr_model_def *ed = sbr_model_def_for(enc, SBR_PREC_F32);
+        const char *why = !ed ? "no such model" : ed->encoder ? "it wraps an encoder itself"
+                                                               : sbr_encoder_unfit(ed);
+        if (why)
+            sbr_usage_error("--encoder %s: not an encoder for %s: %s", enc, a->model, why);
+        static char name[64];
+        snprintf(name, sizeof name, "%s-%s", a->model, enc);
+        if (!sbr_model_def_for(name, SBR_PREC_F32))
+            sbr_usage_error("--encoder %s: not an encoder for %s", enc, a->model);
+        a->model = name;
+        for (int j = k + 1; j < a->n_given; j++) /* the option is spent */
+            a->given_name[j - 1] = a->given_name[j], a->given_text[j - 1] = a->given_text[j];
+        a->n_given--;
+        k--;
+    }
+}
+
 static void parse(int argc, char **argv, args *a)
 {
     memset(a, 0, sizeof *a);
@@ -310,6 +343,7 @@ static void parse(int argc, char **argv, args *a)
         sbr_usage_error("--log - and -o - would both write to standard output");
     if (sbr_knn_def_for(a->model))
         return; /* train_knn.c checks the rest */
+    wrapper_encoder(a);
     if (a->tune)
         sbr_usage_error("--tune is for the kNN and rule models, not %s", a->model);
     if (a->tc.select == SBR_SELECT_BEST_TEST && !a->tc.eval_test)
@@ -485,6 +519,14 @@ static void build_model(const args *a, const sbr_sessions *s, const sbr_model_cf
         load_graph(a, m, s);
     if (cfg->n_users && sbr_model_set_users(m, user_ids, cfg->n_users, &e))
         sbr_fatal("%s: %s", a->sessions, e.msg);
+    if (m->def->needs & SBR_NEEDS_POOL) { /* a pool too small is the options' fault: misuse */
+        const sbr_split *tr = &s->split[SBR_TRAIN];
+        if (sbr_model_pool_draw(m, tr, s->min_prefix, &e))
+            sbr_usage_error("%s: %s", a->sessions, e.msg);
+        sbr_info("context pool: %lld pairs, one per drawn training session (%.3g of %lld), "
+                 "their vectors recomputed after every epoch", (long long)m->pool.n,
+                 m->pool_fraction, (long long)tr->n_sessions);
+    }
 }
 
 static void report_selected(const sbr_train_cfg *tc, const sbr_train_state *st)

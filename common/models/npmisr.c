@@ -1,0 +1,353 @@
+/* NP-MiSR (Bao et al. 2025; docs/MODELS.md): a neural process over similar
+ * sessions, on any session encoder (a wrapper, model/def.h: "npmisr" runs
+ * GCE-GNN, "npmisr-ENC" the model ENC). With x = the encoder's session
+ * vector and y the embedding of a next item, for each sample (target pair):
+ *   context  C best pairs of the pool by cos(x_T, x_c), never the sample's
+ *            own session's (model/pool.c: one pair per drawn training session)
+ *   r_C      = mean_c R([x_c ; y_c])            R, L: Linear-ReLU-Linear
+ *   s_C      = mean_c L([x_c ; y_c]);  s_T = (C s_C + L([x_T ; y_T])) / (C + 1)
+ *   mu, sig  = W_mu s + b,  0.1 + 0.9 softplus(W_sig s + b): prior from s_C,
+ *              posterior from s_T (training only)
+ *   z_k      = mu + sig eps_k, k = 1..K (training: the posterior, eps per row;
+ *              evaluation: the prior, the same K draws for every row)
+ *   S        = mean_k D([x_T ; r_C ; z_k])      D: Linear-ReLU-Linear
+ * scored against the item table like every model; loss CE + beta KL(post || prior)
+ * (the model's own term, m->xloss: beta / B per row, a mean over the batch). */
+#include "model/body.h"
+
+static const sbr_opt opts[] = {
+    SBR_OPT_DIM(100),
+    SBR_OPT_MAX_LEN(50),
+    SBR_OPT_I("np_samples", 10, 1, 1000, "K: latent samples per session, decoded and averaged"),
+    SBR_OPT_R("np_pool", 0.1, 1e-6, 1, "T: the fraction of training sessions whose pairs form the pool"),
+    SBR_OPT_I("np_context", 10, 1, 4096, "C: the pool pairs most similar to a session (its context)"),
+    SBR_OPT_R("np_beta", 1, 0, 1000, "beta: the weight of KL(posterior || prior) in the loss"),
+    SBR_OPT_I("np_latent", 100, 1, 4096, "the latent size (of z)"),
+    {0}};
+
+typedef struct {
+    real *w1, *b1; /* [d, in], [d] */
+    real *w2, *b2; /* [d, d], [d] */
+} mlp_w;
+
+typedef struct {
+    mlp_w det, lat;       /* R and L, in = 2d */
+    real *mu_w, *mu_b;    /* [dz, d], [dz] */
+    real *sg_w, *sg_b;    /* [dz, d], [dz] */
+    real *d1_w, *d1_b;    /* [d, 2d], [d]: D's first layer on [x_T ; r_C] */
+    real *d1z_w;          /* [d, dz]: ... and on z_k */
+    real *d2_w, *d2_b;    /* [d, d], [d] */
+} weights;
+
+typedef struct {
+    real *h, *ha; /* [n, d] before and after the ReLU */
+} mlp_a;
+
+typedef struct {
+    real *mu, *pre, *sp, *sig; /* [B, dz]: mean, the sigma head before and after softplus, sigma */
+} gauss_a;
+
+typedef struct {
+    real *x;               /* [B, d] the encoder's session vectors */
+    int32_t *idx, *citem;  /* [B, C] the context's pool rows, their items */
+    real *sim;             /* [B, C] their cosines */
+    real *xc, *yc, *pc;    /* [B C, d], [B C, d], [B C, 2d] the context pairs */
+    mlp_a cr, cl;          /* [B C, d]: R and L on them */
+    real *r2, *l2;         /* [B C, d] their outputs */
+    real *rc, *sc;         /* [B, d] r_C, s_C */
+    real *yt, *pt, *lt;    /* [B, d], [B, 2d], [B, d]: the target pair, L of it */
+    mlp_a tl;              /* [B, d] */
+    real *sa, *sb, *st;    /* [B, d]: the two parts of s_T, s_T */
+    gauss_a pri, post;     /* [B, dz] each */
+    real *z, *eps;         /* [B, K, dz] */
+    real *kl;              /* [B] */
+    real *xr, *a1;         /* [B, 2d], [B, d]: [x_T ; r_C], D's first layer on it */
+    real *zl;              /* [B K, d] ... on z_k */
+    mlp_a dec;             /* [B K, d] */
+    real *h2;              /* [B K, d] the K decoded vectors */
+    real *g;               /* the gradient buffers (grads), zeroed together */
+} acts;
+
+typedef struct {
+    real *dx, *dpc, *dyc, *dr2, *dl2, *dcrh, *dcrha, *dclh, *dclha; /* context: as in acts */
+    real *drc, *dsc, *dyt, *dpt, *dlt, *dtlh, *dtlha, *dst;         /* target */
+    real *dmu_p, *dsp_p, *dpre_p, *dsig_p, *dmu_q, *dsp_q, *dpre_q, *dsig_q; /* [B, dz] */
+    real *dz, *dkl, *dxr, *da1, *dzl, *ddh, *ddha, *dh2;
+} grads;
+
+typedef struct {
+    weights w, g;
+    acts a;
+    int K, C, dz;
+    double beta;
+} state;
+
+static size_t cut_grads(grads *g, real *base, size_t B, size_t C, size_t K, size_t d,
+                        size_t dz)
+{
+    R(sbr_carve) c = {base, 0};
+    size_t BC = B * C, BK = B * K;
+    real **ctx[] = {&g->dpc, &g->dyc, &g->dr2, &g->dl2, &g->dcrh, &g->dcrha, &g->dclh, &g->dclha};
+    g->dx = R(sbr_cut)(&c, B * d);
+    for (size_t i = 0; i < sizeof ctx / sizeof *ctx; i++)
+        *ctx[i] = R(sbr_cut)(&c, BC * d * (i == 0 ? 2 : 1));
+    g->drc = R(sbr_cut)(&c, B * d), g->dsc = R(sbr_cut)(&c, B * d), g->dyt = R(sbr_cut)(&c, B * d);
+    g->dpt = R(sbr_cut)(&c, 2 * B * d), g->dlt = R(sbr_cut)(&c, B * d);
+    g->dtlh = R(sbr_cut)(&c, B * d), g->dtlha = R(sbr_cut)(&c, B * d), g->dst = R(sbr_cut)(&c, B * d);
+    real **gs[] = {&g->dmu_p, &g->dsp_p, &g->dpre_p, &g->dsig_p,
+                   &g->dmu_q, &g->dsp_q, &g->dpre_q, &g->dsig_q};
+    for (size_t i = 0; i < sizeof gs / sizeof *gs; i++)
+        *gs[i] = R(sbr_cut)(&c, B * dz);
+    g->dz = R(sbr_cut)(&c, BK * dz), g->dkl = R(sbr_cut)(&c, B);
+    g->dxr = R(sbr_cut)(&c, 2 * B * d), g->da1 = R(sbr_cut)(&c, B * d);
+    g->dzl = R(sbr_cut)(&c, BK * d), g->ddh = R(sbr_cut)(&c, BK * d);
+    g->ddha = R(sbr_cut)(&c, BK * d), g->dh2 = R(sbr_cut)(&c, BK * d);
+    return c.n;
+}
+
+static int check(const sbr_model_cfg *c, sbr_err *e)
+{
+    const sbr_model_def *d = sbr_model_def_for(c->model, SBR_PREC_F32);
+    return d && d->encoder && d->encoder->check ? d->encoder->check(c, e) : 0;
+}
+
+static void declare_mlp(sbr_model *m, mlp_w *w, const char *name, int64_t in, int64_t d)
+{
+    char n[4][48];
+    const char *part[4] = {"w1", "b1", "w2", "b2"};
+    for (int i = 0; i < 4; i++)
+        snprintf(n[i], sizeof n[i], "np.%s.%s", name, part[i]);
+    sbr_param(m, &w->w1, n[0], SBR_SHAPE(d, in), SBR_INIT_UNIFORM, 0);
+    sbr_param(m, &w->b1, n[1], SBR_SHAPE(d), SBR_INIT_UNIFORM, 0);
+    sbr_param(m, &w->w2, n[2], SBR_SHAPE(d, d), SBR_INIT_UNIFORM, 0);
+    sbr_param(m, &w->b2, n[3], SBR_SHAPE(d), SBR_INIT_UNIFORM, 0);
+}
+
+static void declare(sbr_model *m)
+{
+    state *st = SBR_STATE(state, m);
+    int64_t d = m->d, dz;
+    st->K = sbr_cfg_int(&m->cfg, "np_samples");
+    st->C = sbr_cfg_int(&m->cfg, "np_context");
+    st->dz = (int)(dz = sbr_cfg_int(&m->cfg, "np_latent"));
+    st->beta = sbr_cfg_get(&m->cfg, "np_beta");
+    m->pool_fraction = sbr_cfg_get(&m->cfg, "np_pool");
+    m->pool_need = st->C + 1; /* C pairs besides a sample's own */
+    sbr_encoder_declare(m);   /* the item table first: the front's */
+    sbr_weights(m, &st->w, &st->g, sizeof st->w);
+    declare_mlp(m, &st->w.det, "det", 2 * d, d);
+    declare_mlp(m, &st->w.lat, "lat", 2 * d, d);
+    sbr_init_kind u = SBR_INIT_UNIFORM;
+    sbr_param(m, &st->w.mu_w, "np.mu.w", SBR_SHAPE(dz, d), u, 0);
+    sbr_param(m, &st->w.mu_b, "np.mu.b", SBR_SHAPE(dz), u, 0);
+    sbr_param(m, &st->w.sg_w, "np.sigma.w", SBR_SHAPE(dz, d), u, 0);
+    sbr_param(m, &st->w.sg_b, "np.sigma.b", SBR_SHAPE(dz), u, 0);
+    sbr_param(m, &st->w.d1_w, "np.dec.w1", SBR_SHAPE(d, 2 * d), u, 0);
+    sbr_param(m, &st->w.d1_b, "np.dec.b1", SBR_SHAPE(d), u, 0);
+    sbr_param(m, &st->w.d1z_w, "np.dec.w1z", SBR_SHAPE(d, dz), u, 0);
+    sbr_param(m, &st->w.d2_w, "np.dec.w2", SBR_SHAPE(d, d), u, 0);
+    sbr_param(m, &st->w.d2_b, "np.dec.b2", SBR_SHAPE(d), u, 0);
+}
+
+static void layout_gauss(sbr_lay *l, gauss_a *g, size_t n)
+{
+    SBR_LAY(l, g->mu, n), SBR_LAY(l, g->pre, n), SBR_LAY(l, g->sp, n), SBR_LAY(l, g->sig, n);
+}
+
+static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
+{
+    state *st = SBR_STATE(state, m);
+    acts *a = &st->a;
+    size_t B = (size_t)dm->B, d = (size_t)m->d, BC = B * st->C, BK = B * st->K, dz = st->dz;
+    sbr_encoder_layout(m, l, dm);
+    SBR_LAY(l, a->x, B * d), SBR_LAY(l, a->idx, BC), SBR_LAY(l, a->citem, BC), SBR_LAY(l, a->sim, BC);
+    SBR_LAY(l, a->xc, BC * d), SBR_LAY(l, a->yc, BC * d), SBR_LAY(l, a->pc, 2 * BC * d);
+    SBR_LAY(l, a->cr.h, BC * d), SBR_LAY(l, a->cr.ha, BC * d), SBR_LAY(l, a->r2, BC * d);
+    SBR_LAY(l, a->cl.h, BC * d), SBR_LAY(l, a->cl.ha, BC * d), SBR_LAY(l, a->l2, BC * d);
+    SBR_LAY(l, a->rc, B * d), SBR_LAY(l, a->sc, B * d), SBR_LAY(l, a->yt, B * d);
+    SBR_LAY(l, a->pt, 2 * B * d), SBR_LAY(l, a->lt, B * d);
+    SBR_LAY(l, a->tl.h, B * d), SBR_LAY(l, a->tl.ha, B * d);
+    SBR_LAY(l, a->sa, B * d), SBR_LAY(l, a->sb, B * d), SBR_LAY(l, a->st, B * d);
+    layout_gauss(l, &a->pri, B * dz), layout_gauss(l, &a->post, B * dz);
+    SBR_LAY(l, a->z, BK * dz), SBR_LAY(l, a->eps, BK * dz), SBR_LAY(l, a->kl, B);
+    SBR_LAY(l, a->xr, 2 * B * d), SBR_LAY(l, a->a1, B * d), SBR_LAY(l, a->zl, BK * d);
+    SBR_LAY(l, a->dec.h, BK * d), SBR_LAY(l, a->dec.ha, BK * d), SBR_LAY(l, a->h2, BK * d);
+    SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, st->C, st->K, d, dz));
+}
+
+#define POOL_CHUNK 2048 /* pool rows per retrieval GEMM */
+
+static size_t scratch(const sbr_model *m, const sbr_dims *dm)
+{
+    const state *st = SBR_STATE(const state, m);
+    sbr_nn_retrieve_shape sh = {dm->B, POOL_CHUNK, m->d, st->C, POOL_CHUNK};
+    size_t r = R(sbr_nn_retrieve_scratch)(sh), s = sbr_encoder_scratch(m, dm);
+    return r > s ? r : s;
+}
+
+static void mlp_forward(sbr_nn_ctx *ctx, const mlp_w *w, mlp_a *a, real *y, const real *x,
+                        int n, int in, int d)
+{
+    R(sbr_nn_linear_forward)(ctx, a->h, x, w->w1, w->b1, n, in, d);
+    R(sbr_nn_relu_forward)(ctx, a->ha, a->h, n * d);
+    R(sbr_nn_linear_forward)(ctx, y, a->ha, w->w2, w->b2, n, d, d);
+}
+
+/* dx += the gradient of x from dy; dh, dha: zeroed buffers [n, d]. */
+static void mlp_backward(sbr_nn_ctx *ctx, const mlp_w *w, const mlp_w *g, const mlp_a *a,
+                         real *dx, real *const dh[2], const real *dy, const real *x, int n,
+                         int in, int d)
+{
+    R(sbr_nn_linear_backward)(ctx, dh[1], g->w2, g->b2, dy, a->ha, w->w2, n, d, d);
+    R(sbr_nn_relu_backward)(ctx, dh[0], dh[1], a->h, n * d);
+    R(sbr_nn_linear_backward)(ctx, dx, g->w1, g->b1, dh[0], x, w->w1, n, in, d);
+}
+
+/* mu and sigma of a latent code s [B, d]. */
+static void gauss_forward(sbr_nn_ctx *ctx, const weights *w, gauss_a *g, const real *s, int B,
+                          int d, int dz)
+{
+    R(sbr_nn_linear_forward)(ctx, g->mu, s, w->mu_w, w->mu_b, B, d, dz);
+    R(sbr_nn_linear_forward)(ctx, g->pre, s, w->sg_w, w->sg_b, B, d, dz);
+    R(sbr_nn_softplus_forward)(ctx, g->sp, g->pre, B * dz);
+    R(sbr_nn_affine_forward)(ctx, g->sig, g->sp, B * dz, (real)0.9, (real)0.1);
+}
+
+/* ds += from dmu, dsig; dsp, dpre: zeroed [B, dz]. */
+static void gauss_backward(sbr_nn_ctx *ctx, const weights *w, const weights *gw,
+                           const gauss_a *g, real *ds, real *const dg[4], const real *s, int B,
+                           int d, int dz)
+{
+    real *dmu = dg[0], *dsp = dg[1], *dpre = dg[2], *dsig = dg[3];
+    R(sbr_nn_affine_backward)(ctx, dsp, dsig, B * dz, (real)0.9);
+    R(sbr_nn_softplus_backward)(ctx, dpre, dsp, g->pre, B * dz);
+    R(sbr_nn_linear_backward)(ctx, ds, gw->sg_w, gw->sg_b, dpre, s, w->sg_w, B, d, dz);
+    R(sbr_nn_linear_backward)(ctx, ds, gw->mu_w, gw->mu_b, dmu, s, w->mu_w, B, d, dz);
+}
+
+/* The context of each row (its pool rows, their items, the pairs). */
+static void context(sbr_model *m, state *st, const sbr_batch *b, const real *E)
+{
+    acts *a = &st->a;
+    sbr_nn_ctx *ctx = &m->ctx;
+    int B = b->B, d = m->d, BC = B * st->C, M = (int)m->pool.n;
+    if (M < st->C + 1)
+        sbr_fatal("internal error: model %s runs without a context pool of %d pairs",
+                  m->cfg.model, st->C + 1);
+    sbr_nn_retrieve_shape sh = {B, M, d, st->C, POOL_CHUNK};
+    R(sbr_nn_retrieve)(ctx, a->idx, a->sim, a->x, m->pool.x, b->pool ? b->pool->excl : NULL, sh);
+    R(sbr_nn_take_i32)(ctx, a->citem, m->pool.item, a->idx, BC, M);
+    R(sbr_nn_embedding_forward)(ctx, a->xc, m->pool.x, a->idx, BC, M, d, -1);
+    R(sbr_nn_embedding_forward)(ctx, a->yc, E, a->citem, BC, m->cfg.n_items + 1, d, -1);
+    R(sbr_nn_concat_forward)(ctx, a->pc, a->xc, a->yc, BC, d, d);
+}
+
+static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
+{
+    state *st = SBR_STATE(state, m);
+    acts *a = &st->a;
+    const weights *w = &st->w;
+    sbr_nn_ctx *ctx = &m->ctx;
+    if (m->encode_only) { /* the pool's vectors (model/pool.c) */
+        sbr_encoder_forward(m, b, Sv, 0);
+        return;
+    }
+    int B = b->B, d = m->d, C = st->C, K = st->K, dz = st->dz, BC = B * C, BK = B * K;
+    const real *E = sbr_arena_ptr(&m->params, m->p_items);
+    sbr_encoder_forward(m, b, a->x, train);
+    context(m, st, b, E);
+    mlp_forward(ctx, &w->det, &a->cr, a->r2, a->pc, BC, 2 * d, d);
+    R(sbr_nn_seq_mean_forward)(ctx, a->rc, a->r2, NULL, B, C, d);
+    mlp_forward(ctx, &w->lat, &a->cl, a->l2, a->pc, BC, 2 * d, d);
+    R(sbr_nn_seq_mean_forward)(ctx, a->sc, a->l2, NULL, B, C, d);
+    gauss_forward(ctx, w, &a->pri, a->sc, B, d, dz);
+    const gauss_a *q = &a->pri;
+    uint64_t seed = m->cfg.seed ^ 0x6A055ull, at = 0;
+    if (train) { /* the posterior, from the context and the target pair */
+        R(sbr_nn_embedding_forward)(ctx, a->yt, E, b->target, B, m->cfg.n_items + 1, d, -1);
+        R(sbr_nn_concat_forward)(ctx, a->pt, a->x, a->yt, B, d, d);
+        mlp_forward(ctx, &w->lat, &a->tl, a->lt, a->pt, B, 2 * d, d);
+        R(sbr_nn_scale_forward)(ctx, a->sa, a->sc, B * d, (real)C / (real)(C + 1));
+        R(sbr_nn_scale_forward)(ctx, a->sb, a->lt, B * d, (real)1 / (real)(C + 1));
+        R(sbr_nn_add_forward)(ctx, a->st, a->sa, a->sb, B * d);
+        gauss_forward(ctx, w, &a->post, a->st, B, d, dz);
+        R(sbr_nn_gauss_kl_forward)(ctx, a->kl, a->post.mu, a->post.sig, a->pri.mu, a->pri.sig, B, dz);
+        m->xloss = a->kl;
+        m->xloss_w = st->beta / B;
+        q = &a->post;
+        seed = m->drop_seed, at = m->drop_counter;
+        m->drop_counter += 2 * (uint64_t)BK * (uint64_t)dz;
+    }
+    R(sbr_nn_gauss_sample_k_forward)(ctx, a->z, a->eps, q->mu, q->sig, B, K, dz, seed, at, !train);
+    R(sbr_nn_concat_forward)(ctx, a->xr, a->x, a->rc, B, d, d);
+    R(sbr_nn_linear_forward)(ctx, a->a1, a->xr, w->d1_w, w->d1_b, B, 2 * d, d);
+    R(sbr_nn_linear_forward)(ctx, a->zl, a->z, w->d1z_w, NULL, BK, dz, d);
+    R(sbr_nn_add_rows_forward)(ctx, a->dec.h, a->zl, a->a1, B, K, d);
+    R(sbr_nn_relu_forward)(ctx, a->dec.ha, a->dec.h, BK * d);
+    R(sbr_nn_linear_forward)(ctx, a->h2, a->dec.ha, w->d2_w, w->d2_b, BK, d, d);
+    R(sbr_nn_seq_mean_forward)(ctx, Sv, a->h2, NULL, B, K, d);
+}
+
+static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
+{
+    state *st = SBR_STATE(state, m);
+    acts *a = &st->a;
+    const weights *w = &st->w, *g = &st->g;
+    sbr_nn_ctx *ctx = &m->ctx;
+    int B = b->B, d = m->d, C = st->C, K = st->K, dz = st->dz, BC = B * C, BK = B * K;
+    grads r;
+    R(sbr_fill)(m, a->g, 0, (int64_t)cut_grads(&r, a->g, B, C, K, d, dz));
+    real *dE = sbr_arena_ptr(&m->grads, m->p_items);
+    int V = m->cfg.n_items + 1;
+    /* the decoder */
+    R(sbr_nn_seq_mean_backward)(ctx, r.dh2, dSv, NULL, B, K, d);
+    R(sbr_nn_linear_backward)(ctx, r.ddha, g->d2_w, g->d2_b, r.dh2, a->dec.ha, w->d2_w, BK, d, d);
+    R(sbr_nn_relu_backward)(ctx, r.ddh, r.ddha, a->dec.h, BK * d);
+    R(sbr_nn_add_rows_backward)(ctx, r.dzl, r.da1, r.ddh, B, K, d);
+    R(sbr_nn_linear_backward)(ctx, r.dz, g->d1z_w, NULL, r.dzl, a->z, w->d1z_w, BK, dz, d);
+    R(sbr_nn_linear_backward)(ctx, r.dxr, g->d1_w, g->d1_b, r.da1, a->xr, w->d1_w, B, 2 * d, d);
+    R(sbr_nn_concat_backward)(ctx, r.dx, r.drc, r.dxr, B, d, d);
+    /* the samples and the KL: the posterior's, and the prior's through the KL */
+    R(sbr_nn_gauss_sample_k_backward)(ctx, r.dmu_q, r.dsig_q, r.dz, a->eps, B, K, dz);
+    R(sbr_fill)(m, r.dkl, st->beta / B, B);
+    R(sbr_nn_gauss_kl_backward)(ctx, r.dmu_q, r.dsig_q, r.dmu_p, r.dsig_p, r.dkl, a->post.mu,
+                                a->post.sig, a->pri.mu, a->pri.sig, B, dz);
+    gauss_backward(ctx, w, g, &a->post, r.dst, (real *const[4]){r.dmu_q, r.dsp_q, r.dpre_q, r.dsig_q},
+                   a->st, B, d, dz);
+    gauss_backward(ctx, w, g, &a->pri, r.dsc, (real *const[4]){r.dmu_p, r.dsp_p, r.dpre_p, r.dsig_p},
+                   a->sc, B, d, dz);
+    /* s_T = (C s_C + L(target)) / (C + 1); the target pair */
+    R(sbr_nn_scale_backward)(ctx, r.dsc, r.dst, B * d, (real)C / (real)(C + 1));
+    R(sbr_nn_scale_backward)(ctx, r.dlt, r.dst, B * d, (real)1 / (real)(C + 1));
+    mlp_backward(ctx, &w->lat, &g->lat, &a->tl, r.dpt, (real *const[2]){r.dtlh, r.dtlha}, r.dlt,
+                 a->pt, B, 2 * d, d);
+    R(sbr_nn_concat_backward)(ctx, r.dx, r.dyt, r.dpt, B, d, d);
+    R(sbr_nn_embedding_backward)(ctx, dE, r.dyt, b->target, B, V, d, -1);
+    /* the context: r_C and s_C; its x are the pool's (no gradient), its y the table's */
+    R(sbr_nn_seq_mean_backward)(ctx, r.dr2, r.drc, NULL, B, C, d);
+    mlp_backward(ctx, &w->det, &g->det, &a->cr, r.dpc, (real *const[2]){r.dcrh, r.dcrha}, r.dr2,
+                 a->pc, BC, 2 * d, d);
+    R(sbr_nn_seq_mean_backward)(ctx, r.dl2, r.dsc, NULL, B, C, d);
+    mlp_backward(ctx, &w->lat, &g->lat, &a->cl, r.dpc, (real *const[2]){r.dclh, r.dclha}, r.dl2,
+                 a->pc, BC, 2 * d, d);
+    R(sbr_nn_concat_backward)(ctx, NULL, r.dyc, r.dpc, BC, d, d);
+    R(sbr_nn_embedding_backward)(ctx, dE, r.dyc, a->citem, BC, V, d, -1);
+    sbr_encoder_backward(m, b, r.dx);
+}
+
+SBR_MODEL_DEF(npmisr) = {
+    .name = "npmisr",
+    .about = "NP-MiSR: a neural process over the most similar training sessions, on an encoder",
+    .paper = "Bao et al., NP-MiSR: Neural Process-based Multi-Interest Learning for "
+             "Session-Based Recommendation, 2025 (no official code; docs/MODELS.md)",
+    .needs = SBR_NEEDS_POOL,
+    .opts = opts,
+    .state_size = sizeof(state),
+    .check = check,
+    .declare = declare,
+    .layout = layout,
+    .scratch = scratch,
+    .forward = forward,
+    .backward = backward,
+    .default_encoder = "gcegnn",
+};
