@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# NARM, STAMP, SR-GNN, TAGNN, GC-SAN, CORE, LESSR and mean (the walkthrough model) end to end on a small synthetic dataset, with and
+# NARM, STAMP, SR-GNN, TAGNN, GC-SAN, CORE, LESSR, ProxySR, NP-MiSR and mean (the walkthrough model) end to end on a small synthetic dataset, with and
 # without CLIP-SBR cluster prompts: train one epoch, rank the test split,
 # score; each must clearly beat a popularity ranking. Plus: the model file
 # says which model it holds, and the same seed gives the same parameters.
@@ -69,6 +69,11 @@ train_score tagnn tagnn
 train_score tagnn tagnn-clip --clusters "$T/c.sbr"
 train_score proxysr proxysr
 train_score proxysr proxysr-clip --clusters "$T/c.sbr"
+# NP-MiSR on its default encoder (GCE-GNN, with its window graph) and on SR-GNN
+check "a window graph (GCE-GNN's)" 0 "$B/sbr-graph" -q --kind window --window 3 --topk 12 \
+    -o "$T/w.sbr" "$T/s.sbr"
+train_score npmisr npmisr --graph "$T/w.sbr"
+train_score npmisr-srgnn npmisr-srgnn-clip --clusters "$T/c.sbr"
 
 # TAGNN and ProxySR rank through their own scoring hooks (model/def.h), and
 # the exclusions of --exclude-seen must reach them: rank a prefix, feed its
