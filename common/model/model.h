@@ -148,6 +148,10 @@ struct sbr_model {
     /* Readout weights of the last forward (models that have them), device
      * [U, B, L], for sbr-infer --interest-weights; NULL otherwise. */
     void *iw;
+    /* A sampling model's spread of the last evaluation forward (NP-MiSR: the
+     * mean squared distance of its K decoded vectors from S), device [B];
+     * NULL otherwise. */
+    void *spread;
     /* The global graph table (host), SBR_NEEDS_GLOBAL: for item i, gtab_nbr
      * [i*K ..] its neighbours by decreasing weight, gtab_w their weights,
      * gtab_n [i] how many (K = global_k; rows 0..n_items). */

@@ -15,6 +15,8 @@
  * (the model's own term, m->xloss: beta / B per row, a mean over the batch). */
 #include "model/body.h"
 
+#include "model/body/np.h"
+
 static const sbr_opt opts[] = {
     SBR_OPT_DIM(100),
     SBR_OPT_MAX_LEN(50),
@@ -26,45 +28,33 @@ static const sbr_opt opts[] = {
     {0}};
 
 typedef struct {
-    real *w1, *b1; /* [d, in], [d] */
-    real *w2, *b2; /* [d, d], [d] */
-} mlp_w;
-
-typedef struct {
-    mlp_w det, lat;       /* R and L, in = 2d */
-    real *mu_w, *mu_b;    /* [dz, d], [dz] */
-    real *sg_w, *sg_b;    /* [dz, d], [dz] */
+    R(sbr_mlp2_w) det, lat; /* R and L, in = 2d */
+    R(sbr_gauss_head_w) head; /* mu and sigma, [dz, d] */
     real *d1_w, *d1_b;    /* [d, 2d], [d]: D's first layer on [x_T ; r_C] */
     real *d1z_w;          /* [d, dz]: ... and on z_k */
     real *d2_w, *d2_b;    /* [d, d], [d] */
 } weights;
 
 typedef struct {
-    real *h, *ha; /* [n, d] before and after the ReLU */
-} mlp_a;
-
-typedef struct {
-    real *mu, *pre, *sp, *sig; /* [B, dz]: mean, the sigma head before and after softplus, sigma */
-} gauss_a;
-
-typedef struct {
     real *x;               /* [B, d] the encoder's session vectors */
     int32_t *idx, *citem;  /* [B, C] the context's pool rows, their items */
     real *sim;             /* [B, C] their cosines */
     real *xc, *yc, *pc;    /* [B C, d], [B C, d], [B C, 2d] the context pairs */
-    mlp_a cr, cl;          /* [B C, d]: R and L on them */
+    R(sbr_mlp2_a) cr, cl;          /* [B C, d]: R and L on them */
     real *r2, *l2;         /* [B C, d] their outputs */
     real *rc, *sc;         /* [B, d] r_C, s_C */
     real *yt, *pt, *lt;    /* [B, d], [B, 2d], [B, d]: the target pair, L of it */
-    mlp_a tl;              /* [B, d] */
+    R(sbr_mlp2_a) tl;              /* [B, d] */
     real *sa, *sb, *st;    /* [B, d]: the two parts of s_T, s_T */
-    gauss_a pri, post;     /* [B, dz] each */
+    R(sbr_gauss_a) pri, post;     /* [B, dz] each */
     real *z, *eps;         /* [B, K, dz] */
     real *kl;              /* [B] */
     real *xr, *a1;         /* [B, 2d], [B, d]: [x_T ; r_C], D's first layer on it */
     real *zl;              /* [B K, d] ... on z_k */
-    mlp_a dec;             /* [B K, d] */
+    R(sbr_mlp2_a) dec;             /* [B K, d] */
     real *h2;              /* [B K, d] the K decoded vectors */
+    real *spread;          /* [B] evaluation: their mean squared distance from S */
+    R(sbr_spread_work) sw; /* its work: [B, d], [B K, d], [B K] */
     real *g;               /* the gradient buffers (grads), zeroed together */
 } acts;
 
@@ -111,18 +101,6 @@ static int check(const sbr_model_cfg *c, sbr_err *e)
     return d && d->encoder && d->encoder->check ? d->encoder->check(c, e) : 0;
 }
 
-static void declare_mlp(sbr_model *m, mlp_w *w, const char *name, int64_t in, int64_t d)
-{
-    char n[4][48];
-    const char *part[4] = {"w1", "b1", "w2", "b2"};
-    for (int i = 0; i < 4; i++)
-        snprintf(n[i], sizeof n[i], "np.%s.%s", name, part[i]);
-    sbr_param(m, &w->w1, n[0], SBR_SHAPE(d, in), SBR_INIT_UNIFORM, 0);
-    sbr_param(m, &w->b1, n[1], SBR_SHAPE(d), SBR_INIT_UNIFORM, 0);
-    sbr_param(m, &w->w2, n[2], SBR_SHAPE(d, d), SBR_INIT_UNIFORM, 0);
-    sbr_param(m, &w->b2, n[3], SBR_SHAPE(d), SBR_INIT_UNIFORM, 0);
-}
-
 static void declare(sbr_model *m)
 {
     state *st = SBR_STATE(state, m);
@@ -135,13 +113,10 @@ static void declare(sbr_model *m)
     m->pool_need = st->C + 1; /* C pairs besides a sample's own */
     sbr_encoder_declare(m);   /* the item table first: the front's */
     sbr_weights(m, &st->w, &st->g, sizeof st->w);
-    declare_mlp(m, &st->w.det, "det", 2 * d, d);
-    declare_mlp(m, &st->w.lat, "lat", 2 * d, d);
+    R(sbr_mlp2_declare)(m, &st->w.det, "np.det", 2 * d, d);
+    R(sbr_mlp2_declare)(m, &st->w.lat, "np.lat", 2 * d, d);
+    R(sbr_gauss_head_declare)(m, &st->w.head, "np", d, dz);
     sbr_init_kind u = SBR_INIT_UNIFORM;
-    sbr_param(m, &st->w.mu_w, "np.mu.w", SBR_SHAPE(dz, d), u, 0);
-    sbr_param(m, &st->w.mu_b, "np.mu.b", SBR_SHAPE(dz), u, 0);
-    sbr_param(m, &st->w.sg_w, "np.sigma.w", SBR_SHAPE(dz, d), u, 0);
-    sbr_param(m, &st->w.sg_b, "np.sigma.b", SBR_SHAPE(dz), u, 0);
     sbr_param(m, &st->w.d1_w, "np.dec.w1", SBR_SHAPE(d, 2 * d), u, 0);
     sbr_param(m, &st->w.d1_b, "np.dec.b1", SBR_SHAPE(d), u, 0);
     sbr_param(m, &st->w.d1z_w, "np.dec.w1z", SBR_SHAPE(d, dz), u, 0);
@@ -149,7 +124,7 @@ static void declare(sbr_model *m)
     sbr_param(m, &st->w.d2_b, "np.dec.b2", SBR_SHAPE(d), u, 0);
 }
 
-static void layout_gauss(sbr_lay *l, gauss_a *g, size_t n)
+static void layout_gauss(sbr_lay *l, R(sbr_gauss_a) *g, size_t n)
 {
     SBR_LAY(l, g->mu, n), SBR_LAY(l, g->pre, n), SBR_LAY(l, g->sp, n), SBR_LAY(l, g->sig, n);
 }
@@ -172,6 +147,8 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     SBR_LAY(l, a->z, BK * dz), SBR_LAY(l, a->eps, BK * dz), SBR_LAY(l, a->kl, B);
     SBR_LAY(l, a->xr, 2 * B * d), SBR_LAY(l, a->a1, B * d), SBR_LAY(l, a->zl, BK * d);
     SBR_LAY(l, a->dec.h, BK * d), SBR_LAY(l, a->dec.ha, BK * d), SBR_LAY(l, a->h2, BK * d);
+    SBR_LAY(l, a->spread, B), SBR_LAY(l, a->sw.neg, B * d), SBR_LAY(l, a->sw.dev, BK * d);
+    SBR_LAY(l, a->sw.sq, BK);
     SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, st->C, st->K, d, dz));
 }
 
@@ -183,46 +160,6 @@ static size_t scratch(const sbr_model *m, const sbr_dims *dm)
     sbr_nn_retrieve_shape sh = {dm->B, POOL_CHUNK, m->d, st->C, POOL_CHUNK};
     size_t r = R(sbr_nn_retrieve_scratch)(sh), s = sbr_encoder_scratch(m, dm);
     return r > s ? r : s;
-}
-
-static void mlp_forward(sbr_nn_ctx *ctx, const mlp_w *w, mlp_a *a, real *y, const real *x,
-                        int n, int in, int d)
-{
-    R(sbr_nn_linear_forward)(ctx, a->h, x, w->w1, w->b1, n, in, d);
-    R(sbr_nn_relu_forward)(ctx, a->ha, a->h, n * d);
-    R(sbr_nn_linear_forward)(ctx, y, a->ha, w->w2, w->b2, n, d, d);
-}
-
-/* dx += the gradient of x from dy; dh, dha: zeroed buffers [n, d]. */
-static void mlp_backward(sbr_nn_ctx *ctx, const mlp_w *w, const mlp_w *g, const mlp_a *a,
-                         real *dx, real *const dh[2], const real *dy, const real *x, int n,
-                         int in, int d)
-{
-    R(sbr_nn_linear_backward)(ctx, dh[1], g->w2, g->b2, dy, a->ha, w->w2, n, d, d);
-    R(sbr_nn_relu_backward)(ctx, dh[0], dh[1], a->h, n * d);
-    R(sbr_nn_linear_backward)(ctx, dx, g->w1, g->b1, dh[0], x, w->w1, n, in, d);
-}
-
-/* mu and sigma of a latent code s [B, d]. */
-static void gauss_forward(sbr_nn_ctx *ctx, const weights *w, gauss_a *g, const real *s, int B,
-                          int d, int dz)
-{
-    R(sbr_nn_linear_forward)(ctx, g->mu, s, w->mu_w, w->mu_b, B, d, dz);
-    R(sbr_nn_linear_forward)(ctx, g->pre, s, w->sg_w, w->sg_b, B, d, dz);
-    R(sbr_nn_softplus_forward)(ctx, g->sp, g->pre, B * dz);
-    R(sbr_nn_affine_forward)(ctx, g->sig, g->sp, B * dz, (real)0.9, (real)0.1);
-}
-
-/* ds += from dmu, dsig; dsp, dpre: zeroed [B, dz]. */
-static void gauss_backward(sbr_nn_ctx *ctx, const weights *w, const weights *gw,
-                           const gauss_a *g, real *ds, real *const dg[4], const real *s, int B,
-                           int d, int dz)
-{
-    real *dmu = dg[0], *dsp = dg[1], *dpre = dg[2], *dsig = dg[3];
-    R(sbr_nn_affine_backward)(ctx, dsp, dsig, B * dz, (real)0.9);
-    R(sbr_nn_softplus_backward)(ctx, dpre, dsp, g->pre, B * dz);
-    R(sbr_nn_linear_backward)(ctx, ds, gw->sg_w, gw->sg_b, dpre, s, w->sg_w, B, d, dz);
-    R(sbr_nn_linear_backward)(ctx, ds, gw->mu_w, gw->mu_b, dmu, s, w->mu_w, B, d, dz);
 }
 
 /* The context of each row (its pool rows, their items, the pairs). */
@@ -256,21 +193,21 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     const real *E = sbr_arena_ptr(&m->params, m->p_items);
     sbr_encoder_forward(m, b, a->x, train);
     context(m, st, b, E);
-    mlp_forward(ctx, &w->det, &a->cr, a->r2, a->pc, BC, 2 * d, d);
+    R(sbr_mlp2_forward)(ctx, &w->det, &a->cr, a->r2, a->pc, BC, 2 * d, d);
     R(sbr_nn_seq_mean_forward)(ctx, a->rc, a->r2, NULL, B, C, d);
-    mlp_forward(ctx, &w->lat, &a->cl, a->l2, a->pc, BC, 2 * d, d);
+    R(sbr_mlp2_forward)(ctx, &w->lat, &a->cl, a->l2, a->pc, BC, 2 * d, d);
     R(sbr_nn_seq_mean_forward)(ctx, a->sc, a->l2, NULL, B, C, d);
-    gauss_forward(ctx, w, &a->pri, a->sc, B, d, dz);
-    const gauss_a *q = &a->pri;
+    R(sbr_gauss_head_forward)(ctx, &w->head, &a->pri, a->sc, B, d, dz);
+    const R(sbr_gauss_a) *q = &a->pri;
     uint64_t seed = m->cfg.seed ^ 0x6A055ull, at = 0;
     if (train) { /* the posterior, from the context and the target pair */
         R(sbr_nn_embedding_forward)(ctx, a->yt, E, b->target, B, m->cfg.n_items + 1, d, -1);
         R(sbr_nn_concat_forward)(ctx, a->pt, a->x, a->yt, B, d, d);
-        mlp_forward(ctx, &w->lat, &a->tl, a->lt, a->pt, B, 2 * d, d);
+        R(sbr_mlp2_forward)(ctx, &w->lat, &a->tl, a->lt, a->pt, B, 2 * d, d);
         R(sbr_nn_scale_forward)(ctx, a->sa, a->sc, B * d, (real)C / (real)(C + 1));
         R(sbr_nn_scale_forward)(ctx, a->sb, a->lt, B * d, (real)1 / (real)(C + 1));
         R(sbr_nn_add_forward)(ctx, a->st, a->sa, a->sb, B * d);
-        gauss_forward(ctx, w, &a->post, a->st, B, d, dz);
+        R(sbr_gauss_head_forward)(ctx, &w->head, &a->post, a->st, B, d, dz);
         R(sbr_nn_gauss_kl_forward)(ctx, a->kl, a->post.mu, a->post.sig, a->pri.mu, a->pri.sig, B, dz);
         m->xloss = a->kl;
         m->xloss_w = st->beta / B;
@@ -286,6 +223,11 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     R(sbr_nn_relu_forward)(ctx, a->dec.ha, a->dec.h, BK * d);
     R(sbr_nn_linear_forward)(ctx, a->h2, a->dec.ha, w->d2_w, w->d2_b, BK, d, d);
     R(sbr_nn_seq_mean_forward)(ctx, Sv, a->h2, NULL, B, K, d);
+    m->spread = NULL;
+    if (!train) { /* how far apart the K samples decode (sbr-infer --uncertainty) */
+        R(sbr_np_spread)(ctx, a->spread, &a->sw, a->h2, Sv, B, K, d);
+        m->spread = a->spread;
+    }
 }
 
 static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
@@ -312,23 +254,23 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     R(sbr_fill)(m, r.dkl, st->beta / B, B);
     R(sbr_nn_gauss_kl_backward)(ctx, r.dmu_q, r.dsig_q, r.dmu_p, r.dsig_p, r.dkl, a->post.mu,
                                 a->post.sig, a->pri.mu, a->pri.sig, B, dz);
-    gauss_backward(ctx, w, g, &a->post, r.dst, (real *const[4]){r.dmu_q, r.dsp_q, r.dpre_q, r.dsig_q},
+    R(sbr_gauss_head_backward)(ctx, &w->head, &g->head, &a->post, r.dst, (real *const[4]){r.dmu_q, r.dsp_q, r.dpre_q, r.dsig_q},
                    a->st, B, d, dz);
-    gauss_backward(ctx, w, g, &a->pri, r.dsc, (real *const[4]){r.dmu_p, r.dsp_p, r.dpre_p, r.dsig_p},
+    R(sbr_gauss_head_backward)(ctx, &w->head, &g->head, &a->pri, r.dsc, (real *const[4]){r.dmu_p, r.dsp_p, r.dpre_p, r.dsig_p},
                    a->sc, B, d, dz);
     /* s_T = (C s_C + L(target)) / (C + 1); the target pair */
     R(sbr_nn_scale_backward)(ctx, r.dsc, r.dst, B * d, (real)C / (real)(C + 1));
     R(sbr_nn_scale_backward)(ctx, r.dlt, r.dst, B * d, (real)1 / (real)(C + 1));
-    mlp_backward(ctx, &w->lat, &g->lat, &a->tl, r.dpt, (real *const[2]){r.dtlh, r.dtlha}, r.dlt,
+    R(sbr_mlp2_backward)(ctx, &w->lat, &g->lat, &a->tl, r.dpt, (real *const[2]){r.dtlh, r.dtlha}, r.dlt,
                  a->pt, B, 2 * d, d);
     R(sbr_nn_concat_backward)(ctx, r.dx, r.dyt, r.dpt, B, d, d);
     R(sbr_nn_embedding_backward)(ctx, dE, r.dyt, b->target, B, V, d, -1);
     /* the context: r_C and s_C; its x are the pool's (no gradient), its y the table's */
     R(sbr_nn_seq_mean_backward)(ctx, r.dr2, r.drc, NULL, B, C, d);
-    mlp_backward(ctx, &w->det, &g->det, &a->cr, r.dpc, (real *const[2]){r.dcrh, r.dcrha}, r.dr2,
+    R(sbr_mlp2_backward)(ctx, &w->det, &g->det, &a->cr, r.dpc, (real *const[2]){r.dcrh, r.dcrha}, r.dr2,
                  a->pc, BC, 2 * d, d);
     R(sbr_nn_seq_mean_backward)(ctx, r.dl2, r.dsc, NULL, B, C, d);
-    mlp_backward(ctx, &w->lat, &g->lat, &a->cl, r.dpc, (real *const[2]){r.dclh, r.dclha}, r.dl2,
+    R(sbr_mlp2_backward)(ctx, &w->lat, &g->lat, &a->cl, r.dpc, (real *const[2]){r.dclh, r.dclha}, r.dl2,
                  a->pc, BC, 2 * d, d);
     R(sbr_nn_concat_backward)(ctx, NULL, r.dyc, r.dpc, BC, d, d);
     R(sbr_nn_embedding_backward)(ctx, dE, r.dyc, a->citem, BC, V, d, -1);

@@ -80,7 +80,7 @@ static void ref_mlp(const model_fx *f, const char *name, const double *p, double
 /* S [d] of sample i from x [d], as docs/MODELS.md writes NP-MiSR's
  * evaluation: the context (its own session's pair excluded), r_C, the
  * prior, K samples with the draws shared by every row, the decoder. */
-static void ref_npmisr(const model_fx *f, int i, const double *x, double *S)
+static void ref_npmisr(const model_fx *f, int i, const double *x, double *S, double *spread)
 {
     enum { D = 8, CMAX = 4, KMAX = 4 };
     const sbr_model *m = &f->m;
@@ -128,8 +128,9 @@ static void ref_npmisr(const model_fx *f, int i, const double *x, double *S)
     memcpy(xr + d, rc, sizeof(double) * d);
     ref_linear(a1, model_fx_param(f, "np.dec.w1"), model_fx_param(f, "np.dec.b1"), xr, 2 * d, d);
     memset(S, 0, sizeof(double) * d);
+    double hk[KMAX][D];
     for (int k = 0; k < K; k++) {
-        double z[D], zl[D], h[D], h2[D];
+        double z[D], zl[D], h[D], *h2 = hk[k];
         for (int j = 0; j < dz; j++) {
             double eps = sbr_rng_normal_at(m->cfg.seed ^ 0x6A055ull, 2 * (uint64_t)(k * dz + j));
             z[j] = mu[j] + (0.1 + 0.9 * softplus(pre[j])) * eps;
@@ -141,6 +142,10 @@ static void ref_npmisr(const model_fx *f, int i, const double *x, double *S)
         for (int q = 0; q < d; q++)
             S[q] += h2[q] / K;
     }
+    *spread = 0; /* the K decoded vectors' mean squared distance from S */
+    for (int k = 0; k < K; k++)
+        for (int q = 0; q < d; q++)
+            *spread += (hk[k][q] - S[q]) * (hk[k][q] - S[q]) / K;
 }
 
 /* x [B, d]: the encoder's session vectors of the fixture's batch. */
@@ -160,9 +165,14 @@ TEST(model_npmisr_forward_matches_reference)
         model_fx f;
         REQUIRE(model_fx_run(&f, enc[e], 1) == 0);
         CHECK_EQ_I64(f.m.pool.n, 5); /* every fixture session has a pair */
-        double *x = encode(&f), S[8];
+        const double *spread = f.m.spread;
+        REQUIRE(spread != NULL);
+        double *x = encode(&f), S[8], sp;
         for (int i = 0; i < f.B; i++) {
-            ref_npmisr(&f, i, x + (size_t)i * f.m.d, S);
+            ref_npmisr(&f, i, x + (size_t)i * f.m.d, S, &sp);
+            if (fabs(sp - spread[i]) > 1e-12 * (1 + sp))
+                harness_fail(__FILE__, __LINE__, "%s row %d: spread %.17g, reference %.17g",
+                             enc[e], i, spread[i], sp);
             for (int k = 0; k < f.m.d; k++)
                 if (fabs(S[k] - f.S[(size_t)i * f.m.d + k]) > 1e-12)
                     harness_fail(__FILE__, __LINE__, "%s row %d [%d]: %.17g, reference %.17g",
