@@ -11,6 +11,7 @@
  *   z_k      = mu + sig eps_k, k = 1..K (training: the posterior, eps per row;
  *              evaluation: the prior, the same K draws for every row)
  *   S        = mean_k D([x_T ; r_C ; z_k])      D: Linear-ReLU-Linear
+ *              (--np-residual 1, not the paper's: x_T + that)
  * scored against the item table like every model; loss CE + beta KL(post || prior)
  * (the model's own term, m->xloss: beta / B per row, a mean over the batch). */
 #include "model/body.h"
@@ -25,6 +26,7 @@ static const sbr_opt opts[] = {
     SBR_OPT_I("np_context", 10, 1, 4096, "C: the pool pairs most similar to a session (its context)"),
     SBR_OPT_R("np_beta", 1, 0, 1000, "beta: the weight of KL(posterior || prior) in the loss"),
     SBR_OPT_I("np_latent", 100, 1, 4096, "the latent size (of z)"),
+    SBR_OPT_I("np_residual", 0, 0, 1, "1: S = x_T + mean_k D(...), the encoder's vector kept (not the paper's)"),
     {0}};
 
 typedef struct {
@@ -37,9 +39,7 @@ typedef struct {
 
 typedef struct {
     real *x;               /* [B, d] the encoder's session vectors */
-    int32_t *idx, *citem;  /* [B, C] the context's pool rows, their items */
-    real *sim;             /* [B, C] their cosines */
-    real *xc, *yc, *pc;    /* [B C, d], [B C, d], [B C, 2d] the context pairs */
+    R(sbr_np_ctx_a) c;     /* the context: its pool rows, items, pairs */
     R(sbr_mlp2_a) cr, cl;          /* [B C, d]: R and L on them */
     real *r2, *l2;         /* [B C, d] their outputs */
     real *rc, *sc;         /* [B, d] r_C, s_C */
@@ -68,7 +68,7 @@ typedef struct {
 typedef struct {
     weights w, g;
     acts a;
-    int K, C, dz;
+    int K, C, dz, residual;
     double beta;
 } state;
 
@@ -109,6 +109,7 @@ static void declare(sbr_model *m)
     st->C = sbr_cfg_int(&m->cfg, "np_context");
     st->dz = (int)(dz = sbr_cfg_int(&m->cfg, "np_latent"));
     st->beta = sbr_cfg_get(&m->cfg, "np_beta");
+    st->residual = (int)sbr_cfg_get_or(&m->cfg, "np_residual", 0);
     m->pool_fraction = sbr_cfg_get(&m->cfg, "np_pool");
     m->pool_need = st->C + 1; /* C pairs besides a sample's own */
     sbr_encoder_declare(m);   /* the item table first: the front's */
@@ -135,8 +136,9 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     acts *a = &st->a;
     size_t B = (size_t)dm->B, d = (size_t)m->d, BC = B * st->C, BK = B * st->K, dz = st->dz;
     sbr_encoder_layout(m, l, dm);
-    SBR_LAY(l, a->x, B * d), SBR_LAY(l, a->idx, BC), SBR_LAY(l, a->citem, BC), SBR_LAY(l, a->sim, BC);
-    SBR_LAY(l, a->xc, BC * d), SBR_LAY(l, a->yc, BC * d), SBR_LAY(l, a->pc, 2 * BC * d);
+    SBR_LAY(l, a->x, B * d), SBR_LAY(l, a->c.idx, BC), SBR_LAY(l, a->c.citem, BC);
+    SBR_LAY(l, a->c.sim, BC), SBR_LAY(l, a->c.xc, BC * d), SBR_LAY(l, a->c.yc, BC * d);
+    SBR_LAY(l, a->c.pc, 2 * BC * d);
     SBR_LAY(l, a->cr.h, BC * d), SBR_LAY(l, a->cr.ha, BC * d), SBR_LAY(l, a->r2, BC * d);
     SBR_LAY(l, a->cl.h, BC * d), SBR_LAY(l, a->cl.ha, BC * d), SBR_LAY(l, a->l2, BC * d);
     SBR_LAY(l, a->rc, B * d), SBR_LAY(l, a->sc, B * d), SBR_LAY(l, a->yt, B * d);
@@ -152,31 +154,11 @@ static void layout(sbr_model *m, sbr_lay *l, const sbr_dims *dm)
     SBR_LAY(l, a->g, cut_grads(&(grads){0}, NULL, B, st->C, st->K, d, dz));
 }
 
-#define POOL_CHUNK 2048 /* pool rows per retrieval GEMM */
-
 static size_t scratch(const sbr_model *m, const sbr_dims *dm)
 {
-    const state *st = SBR_STATE(const state, m);
-    sbr_nn_retrieve_shape sh = {dm->B, POOL_CHUNK, m->d, st->C, POOL_CHUNK};
-    size_t r = R(sbr_nn_retrieve_scratch)(sh), s = sbr_encoder_scratch(m, dm);
+    size_t r = R(sbr_np_context_scratch)(m, dm->B, SBR_STATE(const state, m)->C);
+    size_t s = sbr_encoder_scratch(m, dm);
     return r > s ? r : s;
-}
-
-/* The context of each row (its pool rows, their items, the pairs). */
-static void context(sbr_model *m, state *st, const sbr_batch *b, const real *E)
-{
-    acts *a = &st->a;
-    sbr_nn_ctx *ctx = &m->ctx;
-    int B = b->B, d = m->d, BC = B * st->C, M = (int)m->pool.n;
-    if (M < st->C + 1)
-        sbr_fatal("internal error: model %s runs without a context pool of %d pairs",
-                  m->cfg.model, st->C + 1);
-    sbr_nn_retrieve_shape sh = {B, M, d, st->C, POOL_CHUNK};
-    R(sbr_nn_retrieve)(ctx, a->idx, a->sim, a->x, m->pool.x, b->pool ? b->pool->excl : NULL, sh);
-    R(sbr_nn_take_i32)(ctx, a->citem, m->pool.item, a->idx, BC, M);
-    R(sbr_nn_embedding_forward)(ctx, a->xc, m->pool.x, a->idx, BC, M, d, -1);
-    R(sbr_nn_embedding_forward)(ctx, a->yc, E, a->citem, BC, m->cfg.n_items + 1, d, -1);
-    R(sbr_nn_concat_forward)(ctx, a->pc, a->xc, a->yc, BC, d, d);
 }
 
 static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
@@ -192,10 +174,10 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     int B = b->B, d = m->d, C = st->C, K = st->K, dz = st->dz, BC = B * C, BK = B * K;
     const real *E = sbr_arena_ptr(&m->params, m->p_items);
     sbr_encoder_forward(m, b, a->x, train);
-    context(m, st, b, E);
-    R(sbr_mlp2_forward)(ctx, &w->det, &a->cr, a->r2, a->pc, BC, 2 * d, d);
+    R(sbr_np_context)(m, &a->c, b, a->x, C);
+    R(sbr_mlp2_forward)(ctx, &w->det, &a->cr, a->r2, a->c.pc, BC, 2 * d, d);
     R(sbr_nn_seq_mean_forward)(ctx, a->rc, a->r2, NULL, B, C, d);
-    R(sbr_mlp2_forward)(ctx, &w->lat, &a->cl, a->l2, a->pc, BC, 2 * d, d);
+    R(sbr_mlp2_forward)(ctx, &w->lat, &a->cl, a->l2, a->c.pc, BC, 2 * d, d);
     R(sbr_nn_seq_mean_forward)(ctx, a->sc, a->l2, NULL, B, C, d);
     R(sbr_gauss_head_forward)(ctx, &w->head, &a->pri, a->sc, B, d, dz);
     const R(sbr_gauss_a) *q = &a->pri;
@@ -228,6 +210,8 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
         R(sbr_np_spread)(ctx, a->spread, &a->sw, a->h2, Sv, B, K, d);
         m->spread = a->spread;
     }
+    if (st->residual)
+        R(sbr_nn_add_forward)(ctx, Sv, Sv, a->x, B * d);
 }
 
 static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
@@ -243,6 +227,8 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     int V = m->cfg.n_items + 1;
     /* the decoder */
     R(sbr_nn_seq_mean_backward)(ctx, r.dh2, dSv, NULL, B, K, d);
+    if (st->residual)
+        R(sbr_nn_add_backward)(ctx, r.dx, NULL, dSv, B * d);
     R(sbr_nn_linear_backward)(ctx, r.ddha, g->d2_w, g->d2_b, r.dh2, a->dec.ha, w->d2_w, BK, d, d);
     R(sbr_nn_relu_backward)(ctx, r.ddh, r.ddha, a->dec.h, BK * d);
     R(sbr_nn_add_rows_backward)(ctx, r.dzl, r.da1, r.ddh, B, K, d);
@@ -268,12 +254,12 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     /* the context: r_C and s_C; its x are the pool's (no gradient), its y the table's */
     R(sbr_nn_seq_mean_backward)(ctx, r.dr2, r.drc, NULL, B, C, d);
     R(sbr_mlp2_backward)(ctx, &w->det, &g->det, &a->cr, r.dpc, (real *const[2]){r.dcrh, r.dcrha}, r.dr2,
-                 a->pc, BC, 2 * d, d);
+                 a->c.pc, BC, 2 * d, d);
     R(sbr_nn_seq_mean_backward)(ctx, r.dl2, r.dsc, NULL, B, C, d);
     R(sbr_mlp2_backward)(ctx, &w->lat, &g->lat, &a->cl, r.dpc, (real *const[2]){r.dclh, r.dclha}, r.dl2,
-                 a->pc, BC, 2 * d, d);
+                 a->c.pc, BC, 2 * d, d);
     R(sbr_nn_concat_backward)(ctx, NULL, r.dyc, r.dpc, BC, d, d);
-    R(sbr_nn_embedding_backward)(ctx, dE, r.dyc, a->citem, BC, V, d, -1);
+    R(sbr_nn_embedding_backward)(ctx, dE, r.dyc, a->c.citem, BC, V, d, -1);
     sbr_encoder_backward(m, b, r.dx);
 }
 

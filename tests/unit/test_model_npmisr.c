@@ -13,6 +13,11 @@
 #include "model_check.h"
 #include "rng.h"
 
+static void residual(sbr_model_cfg *c)
+{
+    sbr_cfg_set_if(c, "np_residual", 1);
+}
+
 static void half_beta(sbr_model_cfg *c)
 {
     sbr_cfg_set_if(c, "np_beta", 0.5);
@@ -25,6 +30,7 @@ TEST(model_npmisr_gradcheck)
     CHECK(model_gradcheck("npmisr", 1) == 0);
     CHECK(model_gradcheck_cfg("npmisr-srgnn", 0, half_beta) == 0);
     CHECK(model_gradcheck_cfg("npmisr-narm", 1, half_beta) == 0);
+    CHECK(model_gradcheck_cfg("npmisr-srgnn", 1, residual) == 0);
 }
 
 int gce_fullsize_check(const char *name, int clip);

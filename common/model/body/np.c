@@ -76,3 +76,28 @@ void R(sbr_np_spread)(sbr_nn_ctx *ctx, real *var, const R(sbr_spread_work) *w, c
     R(sbr_nn_row_dot_forward)(ctx, w->sq, w->dev, w->dev, B * K, d, 0);
     R(sbr_nn_seq_mean_forward)(ctx, var, w->sq, NULL, B, K, 1);
 }
+
+#define POOL_CHUNK 2048 /* pool rows per retrieval GEMM */
+
+size_t R(sbr_np_context_scratch)(const sbr_model *m, int B, int C)
+{
+    sbr_nn_retrieve_shape sh = {B, POOL_CHUNK, m->d, C, POOL_CHUNK};
+    return R(sbr_nn_retrieve_scratch)(sh);
+}
+
+void R(sbr_np_context)(sbr_model *m, R(sbr_np_ctx_a) *a, const sbr_batch *b, const real *x,
+                       int C)
+{
+    sbr_nn_ctx *ctx = &m->ctx;
+    int B = b->B, d = m->d, BC = B * C, M = (int)m->pool.n;
+    if (M < C + 1)
+        sbr_fatal("internal error: model %s runs without a context pool of %d pairs",
+                  m->cfg.model, C + 1);
+    const real *E = sbr_arena_ptr(&m->params, m->p_items);
+    sbr_nn_retrieve_shape sh = {B, M, d, C, POOL_CHUNK};
+    R(sbr_nn_retrieve)(ctx, a->idx, a->sim, x, m->pool.x, b->pool ? b->pool->excl : NULL, sh);
+    R(sbr_nn_take_i32)(ctx, a->citem, m->pool.item, a->idx, BC, M);
+    R(sbr_nn_embedding_forward)(ctx, a->xc, m->pool.x, a->idx, BC, M, d, -1);
+    R(sbr_nn_embedding_forward)(ctx, a->yc, E, a->citem, BC, m->cfg.n_items + 1, d, -1);
+    R(sbr_nn_concat_forward)(ctx, a->pc, a->xc, a->yc, BC, d, d);
+}
