@@ -83,10 +83,10 @@ void sbr_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, s
     free(seen);
 }
 
-/* --- uncertainty: entropy deciles and calibration ---------------------------- */
+/* --- uncertainty: deciles (by entropy, by spread) and calibration ------------ */
 
 typedef struct {
-    float h;
+    float h; /* the key: entropy or spread */
     int64_t row;
 } unc_key;
 
@@ -98,14 +98,15 @@ static int unc_key_cmp(const void *a, const void *b)
     return (x->row > y->row) - (x->row < y->row);
 }
 
-/* The scored rows ordered by entropy, then row: keys [*n] (malloc'd). */
-static unc_key *unc_order(const sbr_topk *t, sbr_task task, int64_t *n)
+/* The scored rows ordered by key [t->n] (entropy or spread), then row: keys
+ * [*n] (malloc'd). */
+static unc_key *unc_order(const sbr_topk *t, const float *key, sbr_task task, int64_t *n)
 {
     unc_key *k = sbr_xmalloc(sizeof(unc_key) * (size_t)(t->n + 1));
     *n = 0;
     for (int64_t i = 0; i < t->n; i++)
         if (!sbr_task_drops(task, t->repeat[i]))
-            k[(*n)++] = (unc_key){t->entropy[i], i};
+            k[(*n)++] = (unc_key){key[i], i};
     qsort(k, (size_t)*n, sizeof *k, unc_key_cmp);
     return k;
 }
@@ -114,20 +115,30 @@ static void unc_decile(sbr_unc_decile *d, const sbr_topk *t, const unc_key *k, i
                        const int *cutoffs, int n_cutoffs)
 {
     d->n = n;
-    d->ent_min = n ? k[0].h : 0;
-    d->ent_max = n ? k[n - 1].h : 0;
+    d->key_min = n ? k[0].h : 0;
+    d->key_max = n ? k[n - 1].h : 0;
     for (int64_t j = 0; j < n; j++) {
         int64_t i = k[j].row;
         int rank = rank_of(t->items + (size_t)i * (size_t)t->k, t->k, t->targets[i]);
-        d->ent_mean += k[j].h;
+        d->key_mean += k[j].h;
         d->top1_mean += t->top1[i];
         for (int c = 0; c < n_cutoffs; c++)
             add(&d->at[c], rank, cutoffs[c]);
     }
     if (n)
-        d->ent_mean /= (double)n, d->top1_mean /= (double)n;
+        d->key_mean /= (double)n, d->top1_mean /= (double)n;
     for (int c = 0; c < n_cutoffs; c++)
         finish(&d->at[c]);
+}
+
+/* The ten groups dec [SBR_UNC_GROUPS] of the n rows k in their order. */
+static void unc_deciles(sbr_unc_decile *dec, const sbr_topk *t, const unc_key *k, int64_t n,
+                        const int *cutoffs, int n_cutoffs)
+{
+    for (int g = 0; g < SBR_UNC_GROUPS; g++) {
+        int64_t a = n * g / SBR_UNC_GROUPS, b = n * (g + 1) / SBR_UNC_GROUPS;
+        unc_decile(&dec[g], t, k + a, b - a, cutoffs, n_cutoffs);
+    }
 }
 
 /* The bins of the top-1 probability and the calibration error over them. */
@@ -158,12 +169,16 @@ int sbr_unc_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs
     if (!t->entropy || !t->top1)
         return -1;
     memset(u, 0, sizeof *u);
-    unc_key *k = unc_order(t, task, &u->n);
-    for (int g = 0; g < SBR_UNC_GROUPS; g++) {
-        int64_t a = u->n * g / SBR_UNC_GROUPS, b = u->n * (g + 1) / SBR_UNC_GROUPS;
-        unc_decile(&u->dec[g], t, k + a, b - a, cutoffs, n_cutoffs);
-    }
+    unc_key *k = unc_order(t, t->entropy, task, &u->n);
+    unc_deciles(u->dec, t, k, u->n, cutoffs, n_cutoffs);
     unc_calibration(u, t, k, u->n);
     free(k);
+    if (t->spread) { /* a sampling model's: the same rows, ordered by their spread */
+        int64_t n;
+        u->has_spread = 1;
+        k = unc_order(t, t->spread, task, &n);
+        unc_deciles(u->sdec, t, k, n, cutoffs, n_cutoffs);
+        free(k);
+    }
     return 0;
 }

@@ -2,7 +2,9 @@
  * HR@K (the papers' P@K / Recall@K), MRR@K, NDCG@K, Cov@K; overall and by
  * prefix length. For lists with their uncertainty (sbr-infer --uncertainty:
  * entropy and top-1 probability per sample), the metrics by entropy decile
- * and the calibration of the top-1 probability. */
+ * and the calibration of the top-1 probability; for a sampling model's lists
+ * (NP-MiSR: the spread of its K sampled session vectors) also by spread
+ * decile. */
 #ifndef SBR_METRICS_H
 #define SBR_METRICS_H
 
@@ -36,13 +38,14 @@ int sbr_len_bucket(int prefix_len);
 void sbr_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, sbr_task task,
                          sbr_metrics *m);
 
-#define SBR_UNC_GROUPS 10 /* entropy deciles; equal-width bins of the top-1 probability */
+#define SBR_UNC_GROUPS 10 /* deciles; equal-width bins of the top-1 probability */
 
-/* One entropy decile: the scored samples ranked by entropy (lowest first,
- * ties by row), group g holding ranks [g n / 10, (g + 1) n / 10). */
+/* One decile by a key (the entropy, or the spread): the scored samples ranked
+ * by the key (lowest first, ties by row), group g holding ranks
+ * [g n / 10, (g + 1) n / 10). */
 typedef struct {
     int64_t n;
-    double ent_min, ent_max, ent_mean; /* nats */
+    double key_min, key_max, key_mean; /* the key's: nats, or a distance */
     double top1_mean;                  /* mean top-1 probability, in [0, 1] */
     sbr_metric_row at[SBR_MAX_CUTOFFS];
 } sbr_unc_decile;
@@ -57,14 +60,17 @@ typedef struct {
 
 typedef struct {
     int64_t n; /* samples scored (the task's drops as in sbr_metrics) */
-    sbr_unc_decile dec[SBR_UNC_GROUPS];
+    sbr_unc_decile dec[SBR_UNC_GROUPS]; /* by entropy */
+    int has_spread;                      /* the lists carry a spread (t->spread) */
+    sbr_unc_decile sdec[SBR_UNC_GROUPS]; /* by spread, when has_spread */
     sbr_unc_bin bin[SBR_UNC_GROUPS];
     /* expected calibration error sum_bins n_bin / n |acc - conf|, and the
      * overall top-1 accuracy (HR@1) and mean top-1 probability; in [0, 1] */
     double ece, acc, conf;
 } sbr_unc_metrics;
 
-/* For t with entropy and top1 (else 0 and u untouched: returns -1). */
+/* For t with entropy and top1 (else -1 and u untouched), and by spread
+ * when t has one. */
 int sbr_unc_metrics_compute(const sbr_topk *t, const int *cutoffs, int n_cutoffs, sbr_task task,
                             sbr_unc_metrics *u);
 

@@ -71,6 +71,29 @@ static int read_uncertainty(sbr_topk *t, sbr_err *e)
     return 0;
 }
 
+/* The optional spread of a sampling model: only beside the entropy (sbr-infer
+ * --uncertainty writes it with the two above), one finite value >= 0 per row. */
+static int read_spread(sbr_topk *t, sbr_err *e)
+{
+    const sbr_tensor *sp = sbr_tfile_find(&t->file, "spread");
+    if (!sp)
+        return 0;
+    if (!t->entropy)
+        return sbr_errf(e, "spread without entropy and top1_prob: sbr-infer --uncertainty "
+                           "writes the three together");
+    if (!(sp = sbr_tfile_need(&t->file, "spread", SBR_F32, 1, e)))
+        return -1;
+    if (sp->shape[0] != t->n)
+        return sbr_errf(e, "spread [%lld] for %lld rows", (long long)sp->shape[0],
+                        (long long)t->n);
+    t->spread = sp->data;
+    for (int64_t i = 0; i < t->n; i++)
+        if (!(t->spread[i] >= 0 && isfinite(t->spread[i])))
+            return sbr_errf(e, "row %lld: spread %g is not a finite distance >= 0", (long long)i,
+                            t->spread[i]);
+    return 0;
+}
+
 /* The lists' task: the file's "task", which must agree with exclude_seen
  * (next-unseen lists are those without their prefix's items); files from
  * before the key existed take the one exclude_seen says. */
@@ -127,7 +150,7 @@ int sbr_topk_read(const char *path, sbr_topk *t, sbr_err *e)
     t->targets = targets->data;
     t->prefix_len = plen->data;
     t->repeat = rep->data;
-    if (check_rows(t, e) || read_uncertainty(t, e))
+    if (check_rows(t, e) || read_uncertainty(t, e) || read_spread(t, e))
         goto fail;
     return 0;
 fail:
@@ -150,6 +173,8 @@ void sbr_topk_add_to(const sbr_topk *t, sbr_tw *w)
     if (t->entropy) {
         sbr_tw_add1(w, "entropy", SBR_F32, t->n, t->entropy);
         sbr_tw_add1(w, "top1_prob", SBR_F32, t->n, t->top1);
+        if (t->spread)
+            sbr_tw_add1(w, "spread", SBR_F32, t->n, t->spread);
     }
 }
 

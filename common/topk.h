@@ -14,6 +14,11 @@
  *   entropy    F32 [S]     its entropy in nats, 0 .. log n_items
  *   top1_prob  F32 [S]     its largest probability, that of the first item
  *                          (0 for an empty list)
+ * and, for a model that samples its session vector (NP-MiSR: K latent
+ * samples decoded and averaged), only with the two above:
+ *   spread     F32 [S]     the spread of its K sampled session vectors h_k
+ *                          around their mean S, as an RMS distance:
+ *                          sqrt((1/K) sum_k |h_k - S|^2), >= 0
  * Metadata: n_items, k, split, exclude_seen (0/1), task, model. The task is
  * next-unseen exactly when the lists leave out the prefix's items
  * (exclude_seen 1): those lists are the next-unseen task's rankings, and
@@ -40,6 +45,7 @@ typedef struct {
     uint8_t *repeat;  /* [n] */
     float *entropy;   /* [n] or NULL: the file has no uncertainty */
     float *top1;      /* [n] or NULL, with entropy */
+    float *spread;    /* [n] or NULL: a sampling model's spread, with entropy */
     sbr_tfile file;   /* backing storage when read */
 } sbr_topk;
 
@@ -47,7 +53,8 @@ typedef struct {
  * twice in a row, padding only at the end of a row, finite scores in
  * non-increasing order, a task that agrees with exclude_seen; files written
  * before "task" existed take the one exclude_seen says; entropy and
- * top1_prob together or neither, finite, in their ranges). */
+ * top1_prob together or neither, finite, in their ranges; spread only with
+ * them, finite and >= 0). */
 int sbr_topk_read(const char *path, sbr_topk *t, sbr_err *e);
 /* Adds the tensors and metadata of t to a writer. */
 void sbr_topk_add_to(const sbr_topk *t, sbr_tw *w);

@@ -9,7 +9,8 @@ numpy, and to decompress either Debian's python3-zstandard or the zstd command.
     s = sbr.Sessions("sessions.sbr")  # splits, samples, original ids
     t = sbr.TopK("test.topk")         # ranked lists: t.hr(20), t.mrr(20), t.ndcg(20), t.task
                                       # with sbr-infer --uncertainty also t.entropy,
-                                      # t.top1_prob, t.ece(), t.deciles(20)
+                                      # t.top1_prob, t.ece(), t.deciles(20); a sampling
+                                      # model's (npmisr) t.spread, t.deciles(20, by="spread")
     m = sbr.Model("run.model")        # m.params["items"], m.options["dim"]
 
 From the shell (docs/TRAINING.md, "From Python"):
@@ -162,6 +163,9 @@ class TopK:
         # sbr-infer --uncertainty (None in files without): the softmax each list ranks from
         self.entropy = self.file.tensors.get("entropy")      # nats
         self.top1_prob = self.file.tensors.get("top1_prob")  # its largest probability
+        # a sampling model's (NP-MiSR; None otherwise): the RMS distance of its K sampled
+        # session vectors from their mean
+        self.spread = self.file.tensors.get("spread")
         self.n_items = int(self.meta["n_items"])
         self.k = self.items.shape[1]
         # common/task.h: files from before "task" are next-unseen when they exclude seen items
@@ -213,12 +217,21 @@ class TopK:
         err = sum(abs(hit[b == g].sum() - p[b == g].sum()) for g in range(10))
         return 100 * float(err) / len(p) if len(p) else 0.0
 
-    def deciles(self, k, next_unseen=None):
-        """HR@k and MRR@k (percent) by entropy decile, lowest first, as sbr-score: the samples
-        sorted by entropy (ties by row), group g the ranks [g n / 10, (g + 1) n / 10).
-        A list of (samples, min entropy, max entropy, HR@k, MRR@k)."""
+    def deciles(self, k, next_unseen=None, by="entropy"):
+        """HR@k and MRR@k (percent) by decile of the entropy (by="entropy") or of a sampling
+        model's spread (by="spread"), lowest first, as sbr-score: the samples sorted by it
+        (ties by row), group g the ranks [g n / 10, (g + 1) n / 10).
+        A list of (samples, min key, max key, HR@k, MRR@k)."""
         self._need(k)
         rank, h, _ = self._unc(next_unseen)
+        if by == "spread":
+            if self.spread is None:
+                raise ValueError(f"{self.file.path}: no spread (a model that samples its "
+                                 "session vector, ranked with sbr-infer --uncertainty)")
+            _, keep = self._ranks(next_unseen)
+            h = self.spread[keep]
+        elif by != "entropy":
+            raise ValueError(f"deciles by {by!r}: entropy or spread")
         order, n, out = np.argsort(h, kind="stable"), len(h), []
         for g in range(10):
             rows = order[n * g // 10:n * (g + 1) // 10]

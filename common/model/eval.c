@@ -1,5 +1,6 @@
 #include "model/eval.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,20 @@ static void copy_weights(sbr_model *m, const sbr_batch *b, real_buf *h, float *o
                 out[((size_t)i * U + u) * Lw + j] =
                     m->elem == 8 ? (float)((double *)h->p)[k] : ((float *)h->p)[k];
             }
+}
+
+/* A sampling model's spread of the last forward, device [B] mean squared
+ * distances, into out [B] floats as RMS distances. */
+static void copy_spread(sbr_model *m, int B, real_buf *h, float *out)
+{
+    size_t bytes = (size_t)B * m->elem;
+    if (bytes > h->bytes)
+        h->p = sbr_xrealloc(h->p, h->bytes = bytes);
+    sbr_dev_download(m->prec, h->p, m->spread, bytes);
+    for (int i = 0; i < B; i++) {
+        double v = m->elem == 8 ? ((double *)h->p)[i] : ((float *)h->p)[i];
+        out[i] = (float)sqrt(v > 0 ? v : 0); /* a rounding below 0 is no distance */
+    }
 }
 
 void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr_clip_map *clip,
@@ -101,6 +116,11 @@ void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr
                            t->exclude_seen ? xids : NULL);
         if (iw && m->iw)
             copy_weights(m, &f.host.b, &host, iw + (size_t)at * U * Lw, U, Lw);
+        if (t->entropy && m->spread) { /* a sampling model's (NP-MiSR) */
+            if (!t->spread)
+                t->spread = sbr_xcalloc((size_t)smp.n + 1, sizeof(float));
+            copy_spread(m, B, &host, t->spread + at);
+        }
         for (int i = 0; i < B; i++) {
             int64_t s = smp.session[at + i];
             int len = smp.prefix_len[at + i];
@@ -129,5 +149,6 @@ void sbr_eval_topk_free(sbr_topk *t)
     free(t->repeat);
     free(t->entropy);
     free(t->top1);
+    free(t->spread);
     memset(t, 0, sizeof *t);
 }

@@ -19,7 +19,9 @@ typedef struct {
      * length; position j of the kept prefix), malloc'd. */
     float **interest_weights;
     /* 1: also the uncertainty of every sample's ranking (t->entropy, t->top1;
-     * sbr_model_topk_unc), for models that have it (sbr_model_no_uncertainty) */
+     * sbr_model_topk_unc), for models that have it (sbr_model_no_uncertainty);
+     * for a model that samples its session vector (m->spread: NP-MiSR) also
+     * its spread, t->spread, the RMS distance of the samples from their mean */
     int uncertainty;
 } sbr_eval_cfg;
 

@@ -2,8 +2,11 @@
 # NP-MiSR from the command line (issue #21): --encoder picks the session
 # encoder and names the model; the model file keeps its context pool, so
 # sbr-infer needs nothing but it and ranks a sample the same in any batch;
-# clear misuse (exit 2, no file written) for an encoder that cannot be one,
-# no samples, or a pool too small for the contexts.
+# under --uncertainty each sample's spread of its K samples (the top-K file's
+# spread, sbr-score's spread deciles, python/sbr.py's, text mode's third
+# number; none for a model that does not sample); clear misuse (exit 2, no
+# file written) for an encoder that cannot be one, no samples, or a pool too
+# small for the contexts.
 . "$(dirname "$0")/lib.sh"
 
 check "a small synthetic dataset" 0 bash -c \
@@ -31,6 +34,58 @@ check_true "the same lists whatever the batch (at least 98% of the samples)" \
      awk -F'|' '{ n++; same += (\$1 == \$2) } END { exit !(n > 100 && same >= 0.98 * n) }'"
 check "and its uncertainty by decile" 0 "$B/sbr-score" -q "$T/a.topk"
 check_out "deciles" "calibration of the top-1 probability"
+
+# --- the spread of the K samples (sbr-infer --uncertainty) ---------------------
+rows=$("$B/sbr-inspect" -t targets "$T/a.topk" | wc -l)
+check "the top-K file has a spread" 0 "$B/sbr-inspect" -t spread "$T/a.topk"
+check_true "one per sample ($rows), finite and > 0" \
+    "[ \$(wc -l <'$T/out') = $rows ] && awk '!(\$1 > 0 && \$1 < 1e30) { bad++ } END { exit bad > 0 }' '$T/out'"
+check_true "not all alike" "[ \$(sort -u '$T/out' | wc -l) -gt 10 ]"
+check "sbr-score reports it by decile" 0 "$B/sbr-score" -q "$T/a.topk"
+check_out "the spread deciles' heading" "^by spread decile, lowest first \(@20; RMS distance"
+check_true "ten spread deciles" \
+    "sed -n '/^by spread decile/,/^\$/p' '$T/out' | grep -Ec '^[0-9]+ +[0-9]+ +[0-9.e+-]+ - [0-9.e+-]+ ' | grep -qx 10"
+check "in JSON" 0 bash -c "'$B/sbr-score' -q --json '$T/a.topk' >'$T/a.json'"
+check_true "JSON: uncertainty.spread_deciles, ten of them" \
+    "grep -o '\"spread_deciles\":\[.*' '$T/a.json' | grep -o '\"spread_min\":' | wc -l | grep -qx 10"
+check "sbr-infer says the mean spread" 0 "$B/sbr-infer" --threads 1 --uncertainty \
+    -o "$T/c.topk" "$T/n.model" "$T/s.sbr"
+check_err "on stderr" "uncertainty: mean entropy .*, mean spread [0-9.e+-]+$"
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    check_true "python/sbr.py: TopK.spread and the deciles by spread as sbr-score's" \
+        "/usr/bin/python3 - '$T' <<'PYEOF'
+import json, sys
+sys.path.insert(0, 'python')
+import sbr
+T = sys.argv[1]
+u = json.load(open(T + '/a.json'))['uncertainty']
+t = sbr.TopK(T + '/a.topk')
+assert t.spread is not None and len(t.spread) == len(t.targets)
+for (n, lo, hi, hr, mrr), d in zip(t.deciles(20, by='spread'), u['spread_deciles']):
+    assert n == d['samples'] and abs(lo - d['spread_min']) < 1e-6 and abs(hi - d['spread_max']) < 1e-6, d
+    assert abs(hr - d['HR@20']) < 1e-4 and abs(mrr - d['MRR@20']) < 1e-4, d
+PYEOF"
+else
+    skip "python/sbr.py's spread" "python3-numpy is not installed"
+fi
+first=$("$B/sbr-inspect" -t items.original "$T/s.sbr" | sed -n '2,4p' | tr '\n' ' ')
+check_sh "--stdin-text --uncertainty" 0 \
+    "printf '%s\n\n' '$first' | '$B/sbr-infer' --stdin-text -q --uncertainty --threads 1 -k 5 '$T/n.model'"
+check_true "five ids, a tab, the entropy, the probability and the spread" \
+    "head -1 '$T/out' | grep -Eq '^[0-9]+( [0-9]+){4}	[0-9.e+-]+ [0-9.e+-]+ [0-9.e+-]+\$'"
+check_true "an empty line stays empty" "[ \"\$(sed -n 2p '$T/out')\" = '' ]"
+check "a model that does not sample (srgnn)" 0 "$B/sbr-train" -q -m srgnn -d 16 -e 1 \
+    --max-steps 10 --threads 1 --no-test -o "$T/g.model" "$T/s.sbr"
+check "ranked with --uncertainty" 0 "$B/sbr-infer" -q --threads 1 --uncertainty \
+    -o "$T/g.topk" "$T/g.model" "$T/s.sbr"
+check_true "has the entropy but no spread" \
+    "'$B/sbr-inspect' '$T/g.topk' | grep -q entropy && ! '$B/sbr-inspect' '$T/g.topk' | grep -q spread"
+check "sbr-score" 0 "$B/sbr-score" -q "$T/g.topk"
+check_true "shows no spread deciles" "! grep -q 'spread' '$T/out'"
+check_sh "its text mode" 0 \
+    "printf '%s\n' '$first' | '$B/sbr-infer' --stdin-text -q --uncertainty --threads 1 -k 5 '$T/g.model'"
+check_true "two numbers after the tab, as before" \
+    "grep -Eq '^[0-9]+( [0-9]+){4}	[0-9.e+-]+ [0-9.e+-]+\$' '$T/out'"
 check "-m npmisr-narm is the same as --encoder narm" 0 "$B/sbr-train" -m npmisr-narm -d 16 -e 1 \
     --max-steps 5 --threads 1 --no-test -q -o "$T/m.model" "$T/s.sbr"
 

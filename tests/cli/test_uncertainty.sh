@@ -64,6 +64,7 @@ check_true "identical entropies and probabilities" \
 check "sbr-score reports them" 0 "$B/sbr-score" "$T/g.topk"
 check_out "ten deciles" '^10 +[0-9]+ +[0-9.]+ - [0-9.]+'
 check_out "an ECE" 'ECE [0-9]+\.[0-9]{2} \(10 equal-width bins'
+check_true "no spread deciles (gru4rec does not sample)" "! grep -q 'spread' '$T/out'"
 check "JSON" 0 bash -c "'$B/sbr-score' --json '$T/g.topk' >'$T/g.json'"
 check_true "JSON: ten deciles and ten bins" \
     "[ \$(grep -o '\"decile\":' '$T/g.json' | wc -l) = 10 ] && [ \$(grep -o '\"lo\":' '$T/g.json' | wc -l) = 10 ]"
@@ -79,6 +80,12 @@ T = sys.argv[1]
 u = json.load(open(T + '/g.json'))['uncertainty']
 t = sbr.TopK(T + '/g.topk')
 assert abs(t.ece() - u['ece']) < 1e-4, (t.ece(), u['ece'])
+assert t.spread is None and 'spread_deciles' not in u  # gru4rec does not sample
+try:
+    t.deciles(20, by='spread')
+    raise AssertionError('deciles by spread without one')
+except ValueError as e:
+    assert 'no spread' in str(e), e
 for (n, lo, hi, hr, mrr), d in zip(t.deciles(20), u['deciles']):
     assert n == d['samples'] and abs(hr - d['HR@20']) < 1e-4 and abs(mrr - d['MRR@20']) < 1e-4, d
 PYEOF"
@@ -140,6 +147,8 @@ check_err "saying why" 't\.model: --uncertainty is not available for model tagnn
 check "tagnn in text mode too" 2 bash -c "echo '$first' | '$B/sbr-infer' --stdin-text -q --uncertainty '$T/t.model'"
 check "--help documents it" 0 "$B/sbr-infer" --help
 check_out "in sbr-infer's" '--uncertainty'
+check_out "with the spread of a sampling model" 'K sampled session vectors'
 check "sbr-score --help says what it reports" 0 "$B/sbr-score" --help
 check_out "the ECE's definition" 'ECE = sum over 10 equal-width bins'
+check_out "and the spread deciles" 'by spread decile'
 t_end

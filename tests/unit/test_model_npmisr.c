@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "model/batch.h"
 #include "model/def.h"
+#include "model/eval.h"
 #include "model_check.h"
 #include "rng.h"
 
@@ -187,6 +188,45 @@ TEST(model_npmisr_forward_matches_reference)
         free(x);
         model_fx_free(&f);
     }
+}
+
+/* The spread as sbr-infer --uncertainty writes it (sbr_eval_split): each
+ * sample's RMS distance of the K decoded vectors from S, the square root of
+ * the reference's mean squared distance, in batches of 3 (the evaluation's
+ * draws are shared by every row: no batch dependence); none without the
+ * uncertainty, and none for a model that does not sample. */
+TEST(model_npmisr_eval_spread)
+{
+    model_fx f;
+    REQUIRE(model_fx_run(&f, "npmisr-narm", 1) == 0);
+    double *x = encode(&f), S[8], sp;
+    sbr_eval_cfg ec = {5, 3, SBR_TASK_STANDARD, 4, 0, NULL, 1};
+    sbr_topk t;
+    sbr_eval_split(&f.m, &f.sp, 1, NULL, &ec, &t);
+    REQUIRE(t.n == f.B && t.entropy && t.spread);
+    int positive = 0;
+    for (int i = 0; i < f.B; i++) {
+        ref_npmisr(&f, i, x + (size_t)i * f.m.d, S, &sp);
+        double want = sqrt(sp);
+        if (!isfinite(t.spread[i]) || fabs(t.spread[i] - want) > 1e-6 * (1 + want))
+            harness_fail(__FILE__, __LINE__, "row %d: spread %.9g, reference %.9g", i,
+                         t.spread[i], want);
+        positive += t.spread[i] > 0;
+    }
+    CHECK_EQ_I64(positive, f.B);
+    sbr_eval_topk_free(&t);
+    ec.uncertainty = 0;
+    sbr_eval_split(&f.m, &f.sp, 1, NULL, &ec, &t);
+    CHECK(!t.entropy && !t.spread);
+    sbr_eval_topk_free(&t);
+    free(x);
+    model_fx_free(&f);
+    REQUIRE(model_fx_run(&f, "narm", 1) == 0); /* a plain model: no spread */
+    ec.uncertainty = 1;
+    sbr_eval_split(&f.m, &f.sp, 1, NULL, &ec, &t);
+    CHECK(t.entropy && !t.spread);
+    sbr_eval_topk_free(&t);
+    model_fx_free(&f);
 }
 
 /* --- the pool and leakage ------------------------------------------------- */

@@ -144,7 +144,7 @@ TEST(model_uncertainty_metrics_by_hand)
     for (int g = 0; g < S; g++) { /* decile g: the sample of entropy (g + 1) / 10 */
         int i = S - 1 - g;
         CHECK_EQ_I64(u.dec[g].n, 1);
-        CHECK_NEAR(u.dec[g].ent_mean, ent[i], 1e-7);
+        CHECK_NEAR(u.dec[g].key_mean, ent[i], 1e-7);
         CHECK_NEAR(u.dec[g].at[0].hr, hit1[i], 1e-12);
         CHECK_NEAR(u.dec[g].at[1].mrr, hit1[i] ? 1 : i == 1 ? 0.5 : 0, 1e-12);
         CHECK_EQ_I64(u.bin[i].n, 1);
@@ -158,9 +158,60 @@ TEST(model_uncertainty_metrics_by_hand)
     CHECK(sbr_unc_metrics_compute(&t, (int[]){1}, 1, SBR_TASK_STANDARD, &u) == -1);
 }
 
+/* The same ten samples with a sampling model's spread i / 4 for sample i,
+ * so that the spread deciles run the other way from the entropy's: decile g
+ * is sample g; the entropy's stay as they were. Under next-unseen with
+ * sample 0 a repeat, nine samples: the first decile empty, g the sample g. */
+TEST(model_uncertainty_metrics_by_spread)
+{
+    enum { S = 10 };
+    int32_t items[S * 2], targets[S], plen[S];
+    float scores[S * 2], ent[S], p1[S], sp[S];
+    uint8_t rep[S] = {0};
+    static const int hit1[S] = {1, 0, 0, 1, 1, 0, 0, 0, 1, 1};
+    for (int i = 0; i < S; i++) {
+        items[2 * i] = 1, items[2 * i + 1] = 2;
+        scores[2 * i] = 1, scores[2 * i + 1] = 0;
+        targets[i] = hit1[i] ? 1 : i == 1 ? 2 : 3;
+        plen[i] = 1;
+        ent[i] = (float)(S - i) / 10;
+        p1[i] = 0.05f + 0.1f * (float)i;
+        sp[i] = (float)i / 4;
+    }
+    sbr_topk t = {.n = S, .k = 2, .n_items = 5, .items = items, .scores = scores,
+                  .targets = targets, .prefix_len = plen, .repeat = rep, .entropy = ent,
+                  .top1 = p1, .spread = sp};
+    sbr_unc_metrics u;
+    REQUIRE(sbr_unc_metrics_compute(&t, (int[]){1, 2}, 2, SBR_TASK_STANDARD, &u) == 0);
+    CHECK(u.has_spread);
+    for (int g = 0; g < S; g++) {
+        CHECK_EQ_I64(u.sdec[g].n, 1);
+        CHECK_NEAR(u.sdec[g].key_min, sp[g], 0);
+        CHECK_NEAR(u.sdec[g].key_max, sp[g], 0);
+        CHECK_NEAR(u.sdec[g].key_mean, sp[g], 0);
+        CHECK_NEAR(u.sdec[g].top1_mean, p1[g], 1e-7);
+        CHECK_NEAR(u.sdec[g].at[0].hr, hit1[g], 1e-12);
+        CHECK_NEAR(u.sdec[g].at[1].mrr, hit1[g] ? 1 : g == 1 ? 0.5 : 0, 1e-12);
+        CHECK_NEAR(u.sdec[g].at[1].ndcg, hit1[g] ? 1 : g == 1 ? 1 / log2(3.0) : 0, 1e-12);
+        CHECK_NEAR(u.dec[g].key_mean, ent[S - 1 - g], 1e-7); /* the entropy's as before */
+    }
+    CHECK_NEAR(u.ece, 0.47, 1e-7);
+    rep[0] = 1;
+    REQUIRE(sbr_unc_metrics_compute(&t, (int[]){1, 2}, 2, SBR_TASK_NEXT_UNSEEN, &u) == 0);
+    CHECK_EQ_I64(u.n, S - 1);
+    CHECK_EQ_I64(u.sdec[0].n, 0);
+    for (int g = 1; g < S; g++)
+        CHECK(u.sdec[g].n == 1 && u.sdec[g].key_mean == sp[g] &&
+              u.sdec[g].at[0].hr == hit1[g]);
+    t.spread = NULL; /* lists without one: no spread deciles */
+    REQUIRE(sbr_unc_metrics_compute(&t, (int[]){1}, 1, SBR_TASK_STANDARD, &u) == 0);
+    CHECK(!u.has_spread && u.sdec[0].n == 0);
+}
+
 /* Writes a 2-row top-K file with the given uncertainty tensors (NULL: left
- * out) and reads it back. */
-static int u_file(const float *ent, const float *p1, sbr_topk *back, sbr_err *e)
+ * out; a sampling model's spread too) and reads it back. */
+static int u_file_sp(const float *ent, const float *p1, const float *sp, int64_t n_sp,
+                     sbr_topk *back, sbr_err *e)
 {
     int32_t items[4] = {3, 1, 0, 0}, targets[2] = {1, 2}, plen[2] = {1, 2};
     float scores[4] = {2, 1, 0, 0};
@@ -175,9 +226,16 @@ static int u_file(const float *ent, const float *p1, sbr_topk *back, sbr_err *e)
         sbr_tw_add1(w, "entropy", SBR_F32, 2, ent);
     if (p1)
         sbr_tw_add1(w, "top1_prob", SBR_F32, 2, p1);
+    if (sp)
+        sbr_tw_add1(w, "spread", SBR_F32, n_sp, sp);
     int rc = sbr_tw_write(w, path, 0, e);
     sbr_tw_free(w);
     return rc ? rc : sbr_topk_read(path, back, e);
+}
+
+static int u_file(const float *ent, const float *p1, sbr_topk *back, sbr_err *e)
+{
+    return u_file_sp(ent, p1, NULL, 0, back, e);
 }
 
 /* The optional tensors: read back as written, absent in older files, and
@@ -201,4 +259,38 @@ TEST(topk_file_uncertainty)
           strstr(e.msg, "row 0: top-1 probability 0 outside (0, 1]"));
     CHECK(u_file((float[]){0.5f, NAN}, (float[]){0.5f, 0}, &t, &e) == -1 && strstr(e.msg, "row 1"));
     CHECK(u_file((float[]){0.5f, 0}, (float[]){1.5f, 0}, &t, &e) == -1 && strstr(e.msg, "row 0"));
+}
+
+/* A sampling model's spread: read back as written (and written back by
+ * sbr_topk_add_to), absent as before, refused without the entropy, negative,
+ * not finite or of another length. */
+TEST(topk_file_spread)
+{
+    sbr_topk t;
+    sbr_err e;
+    float ent[2] = {0.5f, 0}, p1[2] = {0.75f, 0};
+    REQUIRE(u_file_sp(ent, p1, (float[]){0.25f, 0}, 2, &t, &e) == 0);
+    CHECK(t.spread && t.spread[0] == 0.25f && t.spread[1] == 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/unc2.topk", harness_tmpdir());
+    sbr_tw *w = sbr_tw_new("sbr.topk"); /* the writer keeps it */
+    sbr_topk_add_to(&t, w);
+    REQUIRE(sbr_tw_write(w, path, 0, &e) == 0);
+    sbr_tw_free(w);
+    sbr_topk_free(&t);
+    REQUIRE(sbr_topk_read(path, &t, &e) == 0);
+    CHECK(t.spread && t.spread[0] == 0.25f && t.entropy && t.entropy[0] == 0.5f);
+    sbr_topk_free(&t);
+    REQUIRE(u_file(ent, p1, &t, &e) == 0);
+    CHECK(t.entropy && !t.spread);
+    sbr_topk_free(&t);
+    CHECK(u_file_sp(NULL, NULL, (float[]){0.25f, 0}, 2, &t, &e) == -1 &&
+          strstr(e.msg, "spread without entropy"));
+    CHECK(u_file_sp(ent, p1, (float[]){-0.25f, 0}, 2, &t, &e) == -1 &&
+          strstr(e.msg, "row 0: spread -0.25 is not a finite distance"));
+    CHECK(u_file_sp(ent, p1, (float[]){0.25f, INFINITY}, 2, &t, &e) == -1 &&
+          strstr(e.msg, "row 1: spread"));
+    CHECK(u_file_sp(ent, p1, (float[]){0.25f, NAN}, 2, &t, &e) == -1 && strstr(e.msg, "row 1"));
+    CHECK(u_file_sp(ent, p1, (float[]){0.25f, 0, 1}, 3, &t, &e) == -1 &&
+          strstr(e.msg, "spread [3] for 2 rows"));
 }

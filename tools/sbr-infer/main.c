@@ -52,7 +52,11 @@ static const char usage[] =
     "                      as tensors entropy and top1_prob of TOPK, which sbr-score\n"
     "                      then reports by entropy decile and as a calibration error;\n"
     "                      with --stdin-text each line ends with a tab, the entropy and\n"
-    "                      the probability. For models whose scores are S . E softmaxes\n"
+    "                      the probability. A model that samples its session vector\n"
+    "                      (npmisr) adds each sample's spread, the RMS distance of its\n"
+    "                      K sampled session vectors from their mean (tensor spread;\n"
+    "                      a third number in text mode), which sbr-score also reports\n"
+    "                      by decile. For models whose scores are S . E softmaxes\n"
     "                      (every neural model but tagnn and proxysr, which score\n"
     "                      otherwise, as the kNN and rule baselines do: misuse)\n"
     "      --interest-weights FILE  also write each sample's readout weights (kind\n"
@@ -180,12 +184,15 @@ static void write_weights(const args *a, const sbr_loaded_model *lm, const sbr_t
 /* --uncertainty: the means, on stderr (the file has every sample's). */
 static void info_uncertainty(const sbr_topk *t)
 {
-    double h = 0, p = 0;
+    double h = 0, p = 0, sp = 0;
     for (int64_t i = 0; i < t->n; i++)
-        h += t->entropy[i], p += t->top1[i];
+        h += t->entropy[i], p += t->top1[i], sp += t->spread ? t->spread[i] : 0;
+    char more[64] = ""; /* a sampling model's (NP-MiSR) */
+    if (t->spread)
+        snprintf(more, sizeof more, ", mean spread %.4g", sp / (double)t->n);
     sbr_info("uncertainty: mean entropy %.4f nats (log of the catalogue: %.4f), mean top-1 "
-             "probability %.2f%%", h / (double)t->n, log((double)t->n_items),
-             100 * p / (double)t->n);
+             "probability %.2f%%%s", h / (double)t->n, log((double)t->n_items),
+             100 * p / (double)t->n, more);
 }
 
 static void rank_split(const args *a, sbr_loaded_model *lm)
@@ -332,8 +339,10 @@ static void serve_text(const args *a, sbr_loaded_model *lm)
         sbr_eval_split(&lm->m, &sp, 1, lm->clip.cluster ? &lm->clip : NULL, &ec, &t);
         for (int j = 0; j < K && t.items[j]; j++)
             printf(j ? " %" PRId64 : "%" PRId64, lm->original[t.items[j]]);
-        if (t.entropy) /* the ids stay space-separated; the two numbers follow a tab */
+        if (t.entropy) /* the ids stay space-separated; the numbers follow a tab */
             printf("\t%.6g %.6g", t.entropy[0], t.top1[0]);
+        if (t.spread) /* a sampling model's (NP-MiSR): a third */
+            printf(" %.6g", t.spread[0]);
         putchar('\n');
         if (fflush(stdout) != 0)
             sbr_fatal("write to stdout failed");
