@@ -166,9 +166,12 @@ struct sbr_model {
     sbr_model_pool pool;
     int encode_only;
     /* what its declare asks of the pool: the fraction of the training
-     * sessions drawn, the fewest pairs a forward needs */
+     * sessions drawn, the fewest pairs a forward needs, and how often the
+     * trainer recomputes its vectors besides after every epoch (every so
+     * many training steps; 0: only then) */
     double pool_fraction;
     int64_t pool_need;
+    int pool_refresh_steps;
 };
 
 /* --- registry (common/models/models.def) ----------------------------------- */

@@ -323,6 +323,8 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
             if (profiled)
                 sbr_model_prof_begin(m);
             sbr_model_train_step(m, b, &sc);
+            if (pooled && m->pool_refresh_steps > 0 && (st->steps + 1) % m->pool_refresh_steps == 0)
+                sbr_model_pool_refresh(m, clip); /* the contexts follow the encoder */
             if (profiled) { /* its hold is not its time */
                 sbr_model_prof_end(m);
                 tm.held++;

@@ -26,6 +26,7 @@ static const sbr_opt opts[] = {
     SBR_OPT_I("np_context", 10, 1, 4096, "C: the pool pairs most similar to a session (its context)"),
     SBR_OPT_R("np_beta", 1, 0, 1000, "beta: the weight of KL(posterior || prior) in the loss"),
     SBR_OPT_I("np_latent", 100, 1, 4096, "the latent size (of z)"),
+    SBR_OPT_I("np_refresh", 1000, 0, 1 << 30, "recompute the pool's vectors every N training steps too (0: after every epoch only)"),
     SBR_OPT_I("np_residual", 0, 0, 1, "1: S = x_T + mean_k D(...), the encoder's vector kept (not the paper's)"),
     {0}};
 
@@ -112,6 +113,7 @@ static void declare(sbr_model *m)
     st->residual = (int)sbr_cfg_get_or(&m->cfg, "np_residual", 0);
     m->pool_fraction = sbr_cfg_get(&m->cfg, "np_pool");
     m->pool_need = st->C + 1; /* C pairs besides a sample's own */
+    m->pool_refresh_steps = sbr_cfg_int(&m->cfg, "np_refresh");
     sbr_encoder_declare(m);   /* the item table first: the front's */
     sbr_weights(m, &st->w, &st->g, sizeof st->w);
     R(sbr_mlp2_declare)(m, &st->w.det, "np.det", 2 * d, d);

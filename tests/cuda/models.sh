@@ -48,12 +48,12 @@ close() { awk -v a="$1" -v b="$2" -v r="$3" -v t="$4" \
 # field LOG EPOCH KEY
 field() { sed -n "${2}p" "$1" | grep -o "\"$3\":[-0-9.e]*" | cut -d: -f2; }
 
-models=${*:-gru4rec narm stamp srgnn tagnn gcsan gcegnn dmignn core mean lessr proxysr}
+models=${*:-gru4rec narm stamp srgnn tagnn gcsan gcegnn dmignn core mean lessr proxysr npmisr npmisr-srgnn}
 for m in $models; do
     for clip in 0 1; do
         name=$m$([ $clip = 1 ] && echo +clip)
         args=(-q -m "$m" -e 2 --patience 0 --seed 3 --threads 2)
-        case $m in gcegnn|dmignn) args+=(--graph "$T/w.sbr") ;; esac
+        case $m in gcegnn|dmignn|npmisr) args+=(--graph "$T/w.sbr") ;; esac
         [ $clip = 1 ] && args+=(--clusters "$T/c.sbr")
         for dev in cpu cuda; do
             d=$dev; [ $dev = cuda ] && d=$G
