@@ -27,14 +27,16 @@ __global__ void k_retrieve_inv_norms(float *inv, const float *A, int n, int d)
     }
 }
 
-// lg [B, cn]: X P_c^T -> cosines, query b's excluded row (r0 + j) NaN.
+// lg [B, cn]: X P_c^T -> cosines, query b's excluded row (r0 + j) and the
+// rows from its limit on NaN.
 __global__ void k_retrieve_cos(float *lg, const float *rx, const float *rp, const int32_t *excl,
-                               int B, int cn, int r0)
+                               const int32_t *lim, int B, int cn, int r0)
 {
     SBR_CUDA_FOR(t, (size_t)B * cn) {
         int b = (int)(t / cn), j = (int)(t % cn);
         float s = lg[t] * rx[b] * rp[j];
-        lg[t] = excl && excl[b] == r0 + j ? NAN : s;
+        int out = (excl && excl[b] == r0 + j) || (lim && (int64_t)r0 + j >= lim[b]);
+        lg[t] = out ? NAN : s;
     }
 }
 
@@ -62,7 +64,8 @@ extern "C" size_t sbr_nn_retrieve_scratch_cuda(sbr_nn_retrieve_shape sh)
 }
 
 void sbr_nn_retrieve_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *sim, const float *X,
-                          const float *P, const int32_t *excl, sbr_nn_retrieve_shape sh)
+                          const float *P, const int32_t *excl, const int32_t *lim,
+                          sbr_nn_retrieve_shape sh)
 {
     const char *op = "retrieve";
     int B = sh.B, M = sh.M, d = sh.d, C = sh.C, chunk = sh.chunk;
@@ -98,7 +101,7 @@ void sbr_nn_retrieve_cuda(sbr_nn_ctx *ctx, int32_t *idx, float *sim, const float
         k_retrieve_inv_norms<<<sbr_cuda_grid_warps(cn), SBR_CUDA_BLOCK, 0, s>>>(rp, Pc, cn, d);
         SBR_CUDA_LAUNCHED(op);
         k_retrieve_cos<<<sbr_cuda_grid((size_t)B * cn), SBR_CUDA_BLOCK, 0, s>>>(lg, rx, rp, excl,
-                                                                                B, cn, r0);
+                                                                                lim, B, cn, r0);
         SBR_CUDA_LAUNCHED(op);
         topk_merge_chunk(&t, lg, NULL, NULL, cn, r0 + 1);
     }

@@ -90,6 +90,7 @@ void sbr_batch_buf_model(sbr_batch_buf *bb, const sbr_model *m)
     bb->n_users = m->user_ids ? m->cfg.n_users : 0;
     bb->pool_split = m->pool.split;
     bb->pool_row_of = m->pool.row_of;
+    bb->pool_rows_before = m->pool.rows_before;
 }
 
 /* Points the core's arrays into its buffer for B x L. */

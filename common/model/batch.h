@@ -116,9 +116,14 @@ typedef struct {
 
 /* The pool row of each sample's own session (SBR_NEEDS_POOL): the pair a
  * training sample must not retrieve as its context; -1 when its session
- * has none, or the batch is not from the split the pool was drawn from. */
+ * has none, or the batch is not from the split the pool was drawn from.
+ * And the pool rows of the sessions before its own (the pool is in session
+ * order, the sessions of a split in time order): those a training sample
+ * may retrieve when its contexts come from its past only; INT32_MAX for a
+ * batch from another split. */
 typedef struct {
     int32_t *excl; /* [B] */
+    int32_t *lim;  /* [B] */
 } sbr_batch_pool;
 
 /* The global graph: the top-K neighbours of each node's item in the model's
@@ -208,7 +213,7 @@ typedef struct {
     /* the model's pool (SBR_NEEDS_POOL): the split it was drawn from and
      * each of its sessions' pool row (model.h, sbr_model_pool), or NULL */
     const sbr_split *pool_split;
-    const int32_t *pool_row_of;
+    const int32_t *pool_row_of, *pool_rows_before;
     /* the samples of the fill in progress, for parts that read more than
      * the core (the pool's exclusions) */
     const sbr_split *fill_sp;

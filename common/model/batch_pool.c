@@ -1,12 +1,15 @@
 /* The pool row of each sample's own session (batch.h, sbr_batch_pool): a
- * training sample never retrieves its own session's pair as context. */
+ * training sample never retrieves its own session's pair as context; and
+ * the pool rows of the sessions before its own, its past. */
 #include "model/batch_parts.h"
 
-/* int32: excl [B]. */
+#include <stdint.h>
+
+/* int32: excl, lim [B]. */
 static size_t ints(int B, int L, int K)
 {
     (void)L, (void)K;
-    return (size_t)B;
+    return 2 * (size_t)B;
 }
 
 static void fill(sbr_batch_buf *bb, int32_t *buf, void *reals, const sbr_clip_map *clip)
@@ -15,9 +18,12 @@ static void fill(sbr_batch_buf *bb, int32_t *buf, void *reals, const sbr_clip_ma
     sbr_batch_pool *p = &bb->pool;
     int B = bb->b.B;
     int own = bb->pool_row_of && bb->fill_sp && bb->fill_sp == bb->pool_split;
-    p->excl = buf;
-    for (int i = 0; i < B; i++)
-        p->excl[i] = own ? bb->pool_row_of[bb->fill_smp->session[bb->fill_order[i]]] : -1;
+    p->excl = buf, p->lim = buf + B;
+    for (int i = 0; i < B; i++) {
+        int64_t s = own ? bb->fill_smp->session[bb->fill_order[i]] : -1;
+        p->excl[i] = own ? bb->pool_row_of[s] : -1;
+        p->lim[i] = own ? bb->pool_rows_before[s] : INT32_MAX;
+    }
     bb->b.pool = p;
 }
 
@@ -26,6 +32,7 @@ static void upload(sbr_upload *u, const sbr_batch_buf *hb)
     sbr_batch_pool *d = &u->f->dpool;
     *d = *hb->b.pool;
     sbr_upload_array(u, &d->excl, (size_t)hb->b.B, sizeof(int32_t));
+    sbr_upload_array(u, &d->lim, (size_t)hb->b.B, sizeof(int32_t));
     u->f->dev.pool = d;
 }
 

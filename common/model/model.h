@@ -61,6 +61,7 @@ typedef struct {
     const sbr_split *split; /* the split drawn from */
     int64_t *session;       /* [P] the pairs' sessions in it */
     int32_t *row_of;        /* [split->n_sessions] each session's pool row, -1: none */
+    int32_t *rows_before;   /* [split->n_sessions] the pool rows of the sessions before it */
     int min_prefix;         /* the split's sample rule */
 } sbr_model_pool;
 

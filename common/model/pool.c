@@ -25,6 +25,7 @@ void sbr_model_pool_free(sbr_model *m)
     free(p->host_item);
     free(p->session);
     free(p->row_of);
+    free(p->rows_before);
     memset(p, 0, sizeof *p);
 }
 
@@ -51,6 +52,7 @@ int sbr_model_pool_draw(sbr_model *m, const sbr_split *sp, int min_prefix, sbr_e
     sbr_model_pool *p = &m->pool;
     int64_t S = sp->n_sessions, P = 0, eligible = 0;
     p->row_of = sbr_xmalloc(sizeof(int32_t) * (size_t)(S + 1));
+    p->rows_before = sbr_xmalloc(sizeof(int32_t) * (size_t)(S + 1));
     p->session = sbr_xmalloc(sizeof(int64_t) * (size_t)(S + 1));
     p->host_item = sbr_xmalloc(sizeof(int32_t) * (size_t)(S + 1));
     /* keep u < fraction: the same sessions for the same seed, nested as the
@@ -60,6 +62,7 @@ int sbr_model_pool_draw(sbr_model *m, const sbr_split *sp, int min_prefix, sbr_e
         int64_t len = sp->offsets[s + 1] - sp->offsets[s];
         int32_t last = len > 0 ? sp->items[sp->offsets[s + 1] - 1] : 0;
         p->row_of[s] = -1;
+        p->rows_before[s] = (int32_t)P;
         if (len - 1 < (min_prefix > 1 ? min_prefix : 1) || last < 1 || last > m->cfg.n_items)
             continue;
         eligible++;

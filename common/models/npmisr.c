@@ -3,7 +3,9 @@
  * GCE-GNN, "npmisr-ENC" the model ENC). With x = the encoder's session
  * vector and y the embedding of a next item, for each sample (target pair):
  *   context  C best pairs of the pool by cos(x_T, x_c), never the sample's
- *            own session's (model/pool.c: one pair per drawn training session)
+ *            own session's (model/pool.c: one pair per drawn training session);
+ *            with --np-causal 1 (default) a training sample's from the sessions
+ *            before its own only, as a test sample's are
  *   r_C      = mean_c R([x_c ; y_c])            R, L: Linear-ReLU-Linear
  *   s_C      = mean_c L([x_c ; y_c]);  s_T = (C s_C + L([x_T ; y_T])) / (C + 1)
  *   mu, sig  = W_mu s + b,  0.1 + 0.9 softplus(W_sig s + b): prior from s_C,
@@ -27,6 +29,7 @@ static const sbr_opt opts[] = {
     SBR_OPT_R("np_beta", 1, 0, 1000, "beta: the weight of KL(posterior || prior) in the loss"),
     SBR_OPT_I("np_latent", 100, 1, 4096, "the latent size (of z)"),
     SBR_OPT_I("np_refresh", 1000, 0, 1 << 30, "recompute the pool's vectors every N training steps too (0: after every epoch only)"),
+    SBR_OPT_I("np_causal", 1, 0, 1, "1: a training sample's context from the sessions before its own only, as a test sample's"),
     SBR_OPT_I("np_residual", 0, 0, 1, "1: S = x_T + mean_k D(...), the encoder's vector kept (not the paper's)"),
     {0}};
 
@@ -69,7 +72,7 @@ typedef struct {
 typedef struct {
     weights w, g;
     acts a;
-    int K, C, dz, residual;
+    int K, C, dz, residual, causal;
     double beta;
 } state;
 
@@ -111,6 +114,7 @@ static void declare(sbr_model *m)
     st->dz = (int)(dz = sbr_cfg_int(&m->cfg, "np_latent"));
     st->beta = sbr_cfg_get(&m->cfg, "np_beta");
     st->residual = (int)sbr_cfg_get_or(&m->cfg, "np_residual", 0);
+    st->causal = (int)sbr_cfg_get_or(&m->cfg, "np_causal", 0);
     m->pool_fraction = sbr_cfg_get(&m->cfg, "np_pool");
     m->pool_need = st->C + 1; /* C pairs besides a sample's own */
     m->pool_refresh_steps = sbr_cfg_int(&m->cfg, "np_refresh");
@@ -176,7 +180,7 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     int B = b->B, d = m->d, C = st->C, K = st->K, dz = st->dz, BC = B * C, BK = B * K;
     const real *E = sbr_arena_ptr(&m->params, m->p_items);
     sbr_encoder_forward(m, b, a->x, train);
-    R(sbr_np_context)(m, &a->c, b, a->x, C);
+    R(sbr_np_context)(m, &a->c, b, a->x, C, st->causal);
     R(sbr_mlp2_forward)(ctx, &w->det, &a->cr, a->r2, a->c.pc, BC, 2 * d, d);
     R(sbr_nn_seq_mean_forward)(ctx, a->rc, a->r2, NULL, B, C, d);
     R(sbr_mlp2_forward)(ctx, &w->lat, &a->cl, a->l2, a->c.pc, BC, 2 * d, d);
@@ -261,7 +265,7 @@ static void backward(sbr_model *m, const sbr_batch *b, const void *dSv)
     R(sbr_mlp2_backward)(ctx, &w->lat, &g->lat, &a->cl, r.dpc, (real *const[2]){r.dclh, r.dclha}, r.dl2,
                  a->c.pc, BC, 2 * d, d);
     R(sbr_nn_concat_backward)(ctx, NULL, r.dyc, r.dpc, BC, d, d);
-    R(sbr_nn_embedding_backward)(ctx, dE, r.dyc, a->c.citem, BC, V, d, -1);
+    R(sbr_nn_embedding_backward)(ctx, dE, r.dyc, a->c.citem, BC, V, d, 0);
     sbr_encoder_backward(m, b, r.dx);
 }
 

@@ -322,7 +322,7 @@ static double retr_time(const retr_bench *u, int op)
 {
     double t0 = sbr_now();
     if (op)
-        sbr_nn_retrieve_f32(u->ctx, u->idx, u->sim, u->X, u->P, NULL, u->sh);
+        sbr_nn_retrieve_f32(u->ctx, u->idx, u->sim, u->X, u->P, NULL, NULL, u->sh);
     else
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, u->sh.B, u->sh.M, u->sh.d, 1, u->X,
                     u->sh.d, u->P, u->sh.d, 0, u->full, u->sh.M);

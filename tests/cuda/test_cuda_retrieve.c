@@ -28,8 +28,11 @@ static void rt_case_lim(sbr_nn_retrieve_shape sh, int zero_every, int with_excl,
     ct_ibuf idx = ct_ints((size_t)B * C, 0, 0);
     ct_buf sim = ct_out((size_t)B * C);
     sbr_nn_ctx *cpu = ct_cpu_ctx(sbr_nn_retrieve_scratch_f32(sh));
-    sbr_nn_retrieve_f32(cpu, idx.h, sim.h, X.h, P.h, with_excl ? ex.h : NULL, sh);
-    sbr_nn_retrieve_cuda(&gpu, idx.d, sim.d, X.d, P.d, with_excl ? ex.d : NULL, sh);
+    ct_ibuf lm = ct_ints((size_t)B, -1, M + 1); /* with the exclusions, limits too */
+    sbr_nn_retrieve_f32(cpu, idx.h, sim.h, X.h, P.h, with_excl ? ex.h : NULL,
+                        with_excl ? lm.h : NULL, sh);
+    sbr_nn_retrieve_cuda(&gpu, idx.d, sim.d, X.d, P.d, with_excl ? ex.d : NULL,
+                         with_excl ? lm.d : NULL, sh);
     ct_topk_compare(&idx, &sim, B, C);
 }
 
@@ -60,7 +63,7 @@ TEST(cuda_retrieve_nan)
     sbr_cuda_h2d(P.d, P.h, P.n * sizeof(float));
     ct_ibuf idx = ct_ints((size_t)B * C, 0, 0);
     ct_buf sim = ct_out((size_t)B * C);
-    sbr_nn_retrieve_cuda(ct_ctx(), idx.d, sim.d, X.d, P.d, NULL,
+    sbr_nn_retrieve_cuda(ct_ctx(), idx.d, sim.d, X.d, P.d, NULL, NULL,
                          (sbr_nn_retrieve_shape){B, M, d, C, 16});
     sbr_nn_cuda_sync(ct_ctx());
     int32_t got[B * C];
@@ -81,7 +84,7 @@ typedef struct {
 static void rt_big_c(void *arg)
 {
     rt_bufs *t = arg;
-    sbr_nn_retrieve_cuda(ct_ctx(), t->idx.d, t->sim.d, t->X.d, t->P.d, NULL,
+    sbr_nn_retrieve_cuda(ct_ctx(), t->idx.d, t->sim.d, t->X.d, t->P.d, NULL, NULL,
                          (sbr_nn_retrieve_shape){1, 2, 4, 4097, 16});
 }
 

@@ -19,6 +19,11 @@ static void residual(sbr_model_cfg *c)
     sbr_cfg_set_if(c, "np_residual", 1);
 }
 
+static void any_time(sbr_model_cfg *c) /* contexts from any other session */
+{
+    sbr_cfg_set_if(c, "np_causal", 0);
+}
+
 static void half_beta(sbr_model_cfg *c)
 {
     sbr_cfg_set_if(c, "np_beta", 0.5);
@@ -32,6 +37,7 @@ TEST(model_npmisr_gradcheck)
     CHECK(model_gradcheck_cfg("npmisr-srgnn", 0, half_beta) == 0);
     CHECK(model_gradcheck_cfg("npmisr-narm", 1, half_beta) == 0);
     CHECK(model_gradcheck_cfg("npmisr-srgnn", 1, residual) == 0);
+    CHECK(model_gradcheck_cfg("npmisr-narm", 0, any_time) == 0);
 }
 
 int gce_fullsize_check(const char *name, int clip);
@@ -93,7 +99,8 @@ static void ref_npmisr(const model_fx *f, int i, const double *x, double *S, dou
     const sbr_model *m = &f->m;
     int d = m->d, C = 2, K = 3, dz = 3, M = (int)m->pool.n;
     const double *P = m->pool.x, *E = model_fx_param(f, "items");
-    int excl = m->pool.row_of[f->smp.session[i]];
+    int64_t s_i = f->smp.session[i];
+    int excl = m->pool.row_of[s_i], lim = m->pool.rows_before[s_i]; /* its own, its past */
     int best[CMAX];
     double bsim[CMAX], nx = 0;
     for (int k = 0; k < d; k++)
@@ -101,7 +108,7 @@ static void ref_npmisr(const model_fx *f, int i, const double *x, double *S, dou
     for (int c = 0; c < C; c++)
         best[c] = -1, bsim[c] = -INFINITY;
     for (int r = 0; r < M; r++) { /* the C best cosines, ties to the smaller row */
-        if (r == excl)
+        if (r == excl || r >= lim)
             continue;
         double dot = 0, np = 0;
         for (int k = 0; k < d; k++)
@@ -117,8 +124,10 @@ static void ref_npmisr(const model_fx *f, int i, const double *x, double *S, dou
     }
     double rc[D] = {0}, sc[D] = {0}, pair[2 * D], y[D];
     for (int c = 0; c < C; c++) {
-        int r = best[c], it = m->pool.host_item[r];
-        memcpy(pair, P + r * d, sizeof(double) * d);
+        int r = best[c], it = r >= 0 ? m->pool.host_item[r] : 0; /* an empty slot: zeros */
+        memset(pair, 0, sizeof pair);
+        if (r >= 0)
+            memcpy(pair, P + r * d, sizeof(double) * d);
         memcpy(pair + d, E + it * d, sizeof(double) * d);
         ref_mlp(f, "det", pair, y);
         for (int k = 0; k < d; k++)
@@ -270,8 +279,10 @@ TEST(model_npmisr_no_leakage_and_order_free)
     sbr_batch_buf_init(&bb, 8, 4, 0, sizeof(double));
     sbr_batch_buf_model(&bb, &m);
     sbr_batch_fill(&bb, &te, &smp, fwd, B, 9, NULL);
-    for (int i = 0; i < B; i++)
-        CHECK_EQ_I64(bb.b.pool->excl[i], -1); /* not the pool's split: nothing to exclude */
+    for (int i = 0; i < B; i++) { /* not the pool's split: nothing to exclude */
+        CHECK_EQ_I64(bb.b.pool->excl[i], -1);
+        CHECK_EQ_I64(bb.b.pool->lim[i], INT32_MAX);
+    }
     sbr_model_forward(&m, &bb.b, S);
     sbr_batch_fill(&bb, &te, &smp, rev, B, 9, NULL);
     sbr_model_forward(&m, &bb.b, R);
@@ -319,8 +330,11 @@ TEST(model_npmisr_pool_draw)
     sbr_batch_buf_init(&bb, 8, 4, 0, sizeof(double));
     sbr_batch_buf_model(&bb, &m);
     sbr_batch_fill(&bb, &tr, &smp, order, B, 9, NULL);
-    for (int i = 0; i < B; i++)
-        CHECK_EQ_I64(bb.b.pool->excl[i], m.pool.row_of[smp.session[order[i]]]);
+    for (int i = 0; i < B; i++) {
+        int64_t s = smp.session[order[i]];
+        CHECK_EQ_I64(bb.b.pool->excl[i], m.pool.row_of[s]);
+        CHECK_EQ_I64(bb.b.pool->lim[i], s); /* every session has a pair: s before it */
+    }
     sbr_batch_buf_free(&bb);
     sbr_samples_free(&smp);
     sbr_model_free(&m);

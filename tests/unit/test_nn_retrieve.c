@@ -46,6 +46,8 @@ static double rt_cos(const double *x, const double *p, int d, int as_float)
 
 /* Every pool row of every query scored, sorted, the first C kept (-1 and
  * -inf past the eligible rows: not excluded, not NaN). */
+static const int32_t *rt_lim; /* the limits the next runs use (NULL: none) */
+
 static void rt_reference(int32_t *idx, double *sim, const double *X, const double *P,
                          const int32_t *excl, sbr_nn_retrieve_shape sh, int as_float)
 {
@@ -54,7 +56,7 @@ static void rt_reference(int32_t *idx, double *sim, const double *X, const doubl
         int n = 0;
         for (int r = 0; r < sh.M; r++) {
             double s = rt_cos(X + (size_t)b * sh.d, P + (size_t)r * sh.d, sh.d, as_float);
-            if ((!excl || excl[b] != r) && s == s)
+            if ((!excl || excl[b] != r) && (!rt_lim || r < rt_lim[b]) && s == s)
                 all[n++] = (rt_cand){s, r};
         }
         qsort(all, n, sizeof(rt_cand), rt_cmp);
@@ -78,7 +80,7 @@ static void rt_run_f32(int32_t *idx, float *sim, const double *X, const double *
     size_t need = sbr_nn_retrieve_scratch_f32(sh);
     void *scr = malloc(need);
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
-    sbr_nn_retrieve_f32(&ctx, idx, sim, xf, pf, excl, sh);
+    sbr_nn_retrieve_f32(&ctx, idx, sim, xf, pf, excl, rt_lim, sh);
     free(scr), free(xf), free(pf);
 }
 
@@ -88,7 +90,7 @@ static void rt_run_f64(int32_t *idx, double *sim, const double *X, const double 
     size_t need = sbr_nn_retrieve_scratch_f64(sh);
     void *scr = malloc(need);
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = need};
-    sbr_nn_retrieve_f64(&ctx, idx, sim, X, P, excl, sh);
+    sbr_nn_retrieve_f64(&ctx, idx, sim, X, P, excl, rt_lim, sh);
     free(scr);
 }
 
@@ -145,6 +147,13 @@ TEST(nn_retrieve_matches_plain_loop)
             sbr_nn_retrieve_shape sh = {B, M, d, cs[k], chunks[ci]};
             rt_check_exact(X, P, excl, sh);
             rt_check_exact(X, P, NULL, sh);
+            /* limits: none past M, some inside a chunk, none left (0, -2),
+             * one at the excluded row */
+            static const int32_t lim[B] = {M + 9, 17, 30, 0, 53, -2};
+            rt_lim = lim;
+            rt_check_exact(X, P, excl, sh);
+            rt_check_exact(X, P, NULL, sh);
+            rt_lim = NULL;
         }
     /* the ties by hand: query 2 gets rows 9, 30, 31 in row order (30
      * excluded: 9, 31); the zero query every row in order, cosine 0 */
@@ -155,6 +164,12 @@ TEST(nn_retrieve_matches_plain_loop)
     CHECK(idx[4] == 0 && idx[5] == 1 && idx[6] == 2 && idx[7] == 3 && sim[4] == 0);
     rt_run_f32(idx, sim, X, P, excl, (sbr_nn_retrieve_shape){B, M, d, 4, 7});
     CHECK(idx[8] == 9 && idx[9] == 31 && idx[4] == 1);
+    static const int32_t lim2[B] = {M, 2, 31, 0, M, M}; /* query 2: rows 9 and 30 only */
+    rt_lim = lim2;
+    rt_run_f32(idx, sim, X, P, NULL, (sbr_nn_retrieve_shape){B, M, d, 4, 7});
+    rt_lim = NULL;
+    CHECK(idx[8] == 9 && idx[9] == 30 && idx[4] == 0 && idx[5] == 1 && idx[6] == -1);
+    CHECK(idx[12] == -1 && sim[12] == -INFINITY); /* query 3: nothing below 0 */
     free(X), free(P);
 }
 
@@ -217,7 +232,7 @@ TEST(nn_retrieve_thread_independent)
     for (int t = 0; t < 2; t++) {
         sbr_set_threads(2 - t);
         idx[t] = malloc(sizeof(int32_t) * B * C), sim[t] = gc_zeros_f((size_t)B * C);
-        sbr_nn_retrieve_f32(&ctx, idx[t], sim[t], X, P, excl, sh);
+        sbr_nn_retrieve_f32(&ctx, idx[t], sim[t], X, P, excl, NULL, sh);
     }
     sbr_set_threads(0);
     CHECK(memcmp(idx[0], idx[1], sizeof(int32_t) * B * C) == 0);
@@ -255,7 +270,7 @@ static void rt_too_little_scratch(void *arg)
     int32_t idx[2];
     char scr[64];
     sbr_nn_ctx ctx = {.scratch = scr, .scratch_bytes = sizeof scr};
-    sbr_nn_retrieve_f32(&ctx, idx, sim, X, P, NULL, (sbr_nn_retrieve_shape){2, 3, 2, 1, 3});
+    sbr_nn_retrieve_f32(&ctx, idx, sim, X, P, NULL, NULL, (sbr_nn_retrieve_shape){2, 3, 2, 1, 3});
 }
 
 static void rt_no_rows_kept(void *arg)
@@ -263,7 +278,7 @@ static void rt_no_rows_kept(void *arg)
     (void)arg;
     float X[2] = {1, 0}, P[2] = {1, 0}, sim[1];
     int32_t idx[1];
-    sbr_nn_retrieve_f32(NULL, idx, sim, X, P, NULL, (sbr_nn_retrieve_shape){1, 1, 2, 0, 1});
+    sbr_nn_retrieve_f32(NULL, idx, sim, X, P, NULL, NULL, (sbr_nn_retrieve_shape){1, 1, 2, 0, 1});
 }
 
 TEST(nn_retrieve_contract)

@@ -86,7 +86,7 @@ size_t R(sbr_np_context_scratch)(const sbr_model *m, int B, int C)
 }
 
 void R(sbr_np_context)(sbr_model *m, R(sbr_np_ctx_a) *a, const sbr_batch *b, const real *x,
-                       int C)
+                       int C, int causal)
 {
     sbr_nn_ctx *ctx = &m->ctx;
     int B = b->B, d = m->d, BC = B * C, M = (int)m->pool.n;
@@ -95,9 +95,12 @@ void R(sbr_np_context)(sbr_model *m, R(sbr_np_ctx_a) *a, const sbr_batch *b, con
                   m->cfg.model, C + 1);
     const real *E = sbr_arena_ptr(&m->params, m->p_items);
     sbr_nn_retrieve_shape sh = {B, M, d, C, POOL_CHUNK};
-    R(sbr_nn_retrieve)(ctx, a->idx, a->sim, x, m->pool.x, b->pool ? b->pool->excl : NULL, sh);
+    const sbr_batch_pool *bp = b->pool;
+    R(sbr_nn_retrieve)(ctx, a->idx, a->sim, x, m->pool.x, bp ? bp->excl : NULL,
+                       bp && causal ? bp->lim : NULL, sh);
     R(sbr_nn_take_i32)(ctx, a->citem, m->pool.item, a->idx, BC, M);
     R(sbr_nn_embedding_forward)(ctx, a->xc, m->pool.x, a->idx, BC, M, d, -1);
-    R(sbr_nn_embedding_forward)(ctx, a->yc, E, a->citem, BC, m->cfg.n_items + 1, d, -1);
+    /* an empty slot's item 0: a zero row, no gradient (pad 0) */
+    R(sbr_nn_embedding_forward)(ctx, a->yc, E, a->citem, BC, m->cfg.n_items + 1, d, 0);
     R(sbr_nn_concat_forward)(ctx, a->pc, a->xc, a->yc, BC, d, d);
 }

@@ -48,7 +48,9 @@ void R(sbr_gauss_head_backward)(sbr_nn_ctx *ctx, const R(sbr_gauss_head_w) *w,
                                 real *const dg[4], const real *s, int B, int d, int dz);
 
 /* The context of each row: the C pairs of the model's pool (m->pool) with
- * the largest cos(x, x_c), never the row's own session's (b->pool), their
+ * the largest cos(x, x_c), never the row's own session's (b->pool) and,
+ * with causal, of the sessions before its own only (a training row; slots
+ * past what its past holds stay empty: zero pairs, no gradient), their
  * items, and [x_c ; y_c] with y_c the item table's row. */
 typedef struct {
     int32_t *idx, *citem; /* [B, C] the pool rows, their items */
@@ -56,7 +58,7 @@ typedef struct {
     real *xc, *yc, *pc;   /* [B C, d], [B C, d], [B C, 2d] */
 } R(sbr_np_ctx_a);
 void R(sbr_np_context)(sbr_model *m, R(sbr_np_ctx_a) *a, const sbr_batch *b, const real *x,
-                       int C);
+                       int C, int causal);
 /* Its op scratch for batches of B. */
 size_t R(sbr_np_context_scratch)(const sbr_model *m, int B, int C);
 
