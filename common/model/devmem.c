@@ -34,6 +34,28 @@ void sbr_dev_download(sbr_prec p, void *dst, const void *src, size_t bytes)
         memcpy(dst, src, bytes);
 }
 
+void sbr_dev_download_f32(sbr_prec p, float *dst, const void *src, size_t n)
+{
+    if (p != SBR_PREC_F64) {
+        sbr_dev_download(p, dst, src, n * sizeof(float));
+        return;
+    }
+    const double *h = src; /* f64 models live on the host */
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (float)h[i];
+}
+
+void sbr_dev_upload_f32(sbr_prec p, void *dst, const float *src, size_t n)
+{
+    if (p != SBR_PREC_F64) {
+        sbr_dev_upload(p, dst, src, n * sizeof(float));
+        return;
+    }
+    double *h = dst;
+    for (size_t i = 0; i < n; i++)
+        h[i] = src[i];
+}
+
 /* Host fills: the models clear megabytes of gradient buffers per step, which
  * a serial loop did while the other cores waited. */
 #define FILL_PAR ((int64_t)1 << 16)

@@ -10,6 +10,11 @@
 
 void sbr_dev_upload(sbr_prec p, void *dst, const void *src, size_t bytes);
 void sbr_dev_download(sbr_prec p, void *dst, const void *src, size_t bytes);
+/* Floats out of and into the model's memory, whatever its precision (the
+ * gradient checks' f64 models keep doubles): dst [n] floats from src [n]
+ * reals of precision p on its device, and dst [n] reals from src [n] floats. */
+void sbr_dev_download_f32(sbr_prec p, float *dst, const void *src, size_t n);
+void sbr_dev_upload_f32(sbr_prec p, void *dst, const float *src, size_t n);
 /* dst [n] of the precision's real = v. */
 void sbr_dev_fill(sbr_prec p, void *dst, double v, int64_t n);
 /* Allocator of the precision's memory (host or CUDA). */

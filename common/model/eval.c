@@ -22,41 +22,39 @@ static void exclusions(const sbr_split *sp, const sbr_samples *smp, const int64_
     off[B] = n;
 }
 
-/* A host buffer for the model's interest weights. */
+/* A host buffer for what a forward leaves on the device, as floats. */
 typedef struct {
-    void *p;
-    size_t bytes;
-} real_buf;
+    float *p;
+    size_t n;
+} float_buf;
+
+/* The model's device reals src [n] into h's floats. */
+static const float *download(sbr_model *m, float_buf *h, const void *src, size_t n)
+{
+    if (n > h->n)
+        h->p = sbr_xrealloc(h->p, sizeof(float) * (h->n = n));
+    sbr_dev_download_f32(m->prec, h->p, src, n);
+    return h->p;
+}
 
 /* The interest weights of the last forward, device [U, B, L], into out
  * [B, U, Lw] floats (rows zero past their length). */
-static void copy_weights(sbr_model *m, const sbr_batch *b, real_buf *h, float *out, int U, int Lw)
+static void copy_weights(sbr_model *m, const sbr_batch *b, float_buf *h, float *out, int U, int Lw)
 {
-    size_t n = (size_t)U * b->B * b->L, bytes = n * m->elem;
-    if (bytes > h->bytes)
-        h->p = sbr_xrealloc(h->p, h->bytes = bytes);
-    sbr_dev_download(m->prec, h->p, m->iw, bytes);
+    const float *w = download(m, h, m->iw, (size_t)U * b->B * b->L);
     for (int u = 0; u < U; u++)
         for (int i = 0; i < b->B; i++)
-            for (int j = 0; j < b->len[i] && j < Lw; j++) {
-                size_t k = ((size_t)u * b->B + i) * b->L + j;
-                out[((size_t)i * U + u) * Lw + j] =
-                    m->elem == 8 ? (float)((double *)h->p)[k] : ((float *)h->p)[k];
-            }
+            for (int j = 0; j < b->len[i] && j < Lw; j++)
+                out[((size_t)i * U + u) * Lw + j] = w[((size_t)u * b->B + i) * b->L + j];
 }
 
 /* A sampling model's spread of the last forward, device [B] mean squared
  * distances, into out [B] floats as RMS distances. */
-static void copy_spread(sbr_model *m, int B, real_buf *h, float *out)
+static void copy_spread(sbr_model *m, int B, float_buf *h, float *out)
 {
-    size_t bytes = (size_t)B * m->elem;
-    if (bytes > h->bytes)
-        h->p = sbr_xrealloc(h->p, h->bytes = bytes);
-    sbr_dev_download(m->prec, h->p, m->spread, bytes);
-    for (int i = 0; i < B; i++) {
-        double v = m->elem == 8 ? ((double *)h->p)[i] : ((float *)h->p)[i];
-        out[i] = (float)sqrt(v > 0 ? v : 0); /* a rounding below 0 is no distance */
-    }
+    const float *v = download(m, h, m->spread, (size_t)B);
+    for (int i = 0; i < B; i++) /* a rounding below 0 is no distance */
+        out[i] = (float)sqrt(v[i] > 0 ? v[i] : 0);
 }
 
 void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr_clip_map *clip,
@@ -84,7 +82,7 @@ void sbr_eval_split(sbr_model *m, const sbr_split *sp, int min_prefix, const sbr
     f.host.backward = 0; /* forward only: no transposes, no grouped ids */
     int U = m->interests, Lw = m->max_L;
     float *iw = NULL;
-    real_buf host = {NULL, 0};
+    float_buf host = {NULL, 0};
     if (ec->interest_weights)
         iw = *ec->interest_weights = sbr_xcalloc((size_t)smp.n * U * Lw + 1, sizeof(float));
     int64_t *order = sbr_xmalloc(sizeof(int64_t) * (size_t)ec->batch);

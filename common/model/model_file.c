@@ -13,25 +13,18 @@
 static void add_arena(sbr_tw *w, sbr_model *m, const sbr_arena *a, const char *prefix,
                       void **keep)
 {
-    /* Read back to the host once (for CUDA) and write each tensor as F32. */
-    size_t bytes = a->bytes;
-    void *host = sbr_xmalloc(bytes);
-    sbr_dev_download(m->prec, host, a->base, bytes);
-    float *f = host;
-    if (m->elem == sizeof(double)) { /* f64 models (tests) are written as F32 too */
-        f = sbr_xmalloc(bytes / 2 + 1);
-        for (size_t k = 0; k < bytes / sizeof(double); k++)
-            f[k] = (float)((double *)host)[k];
-        free(host);
-        host = f;
-    }
+    /* Read back to the host once (for CUDA) and write each tensor as F32
+     * (f64 models, the tests', too). */
+    size_t n = a->bytes / m->elem;
+    float *f = sbr_xmalloc(n * sizeof(float) + 4);
+    sbr_dev_download_f32(m->prec, f, a->base, n);
     for (int i = 0; i < a->n; i++) {
         const sbr_view *v = &a->views[i];
         char name[128];
         snprintf(name, sizeof name, "%s%s", prefix, v->name);
         sbr_tw_add(w, name, SBR_F32, v->ndim, v->shape, f + v->offset / m->elem);
     }
-    *keep = host;
+    *keep = f;
 }
 
 /* The context pool's vectors (as floats) and items. */
@@ -39,15 +32,7 @@ static void add_pool(sbr_tw *w, sbr_model *m, void **keep)
 {
     size_t n = (size_t)m->pool.n * (size_t)m->d;
     float *f = sbr_xmalloc(n * sizeof(float) + 4);
-    if (m->elem == sizeof(float)) {
-        sbr_dev_download(m->prec, f, m->pool.x, n * sizeof(float));
-    } else {
-        double *h = sbr_xmalloc(n * sizeof(double));
-        sbr_dev_download(m->prec, h, m->pool.x, n * sizeof(double));
-        for (size_t i = 0; i < n; i++)
-            f[i] = (float)h[i];
-        free(h);
-    }
+    sbr_dev_download_f32(m->prec, f, m->pool.x, n);
     sbr_tw_add(w, "pool.x", SBR_F32, 2, (int64_t[]){m->pool.n, m->d}, f);
     sbr_tw_add1(w, "pool.item", SBR_I32, m->pool.n, m->pool.host_item);
     *keep = f;

@@ -131,15 +131,6 @@ int sbr_model_pool_set(sbr_model *m, const float *x, const int32_t *item, int64_
     memcpy(m->pool.host_item, item, sizeof(int32_t) * (size_t)P);
     if (pool_alloc(m, P, e))
         return -1;
-    size_t n = (size_t)P * (size_t)m->d;
-    if (m->elem == sizeof(float)) {
-        sbr_dev_upload(m->prec, m->pool.x, x, n * sizeof(float));
-    } else {
-        double *h = sbr_xmalloc(n * sizeof(double));
-        for (size_t i = 0; i < n; i++)
-            h[i] = x[i];
-        sbr_dev_upload(m->prec, m->pool.x, h, n * sizeof(double));
-        free(h);
-    }
+    sbr_dev_upload_f32(m->prec, m->pool.x, x, (size_t)P * (size_t)m->d);
     return 0;
 }

@@ -115,29 +115,47 @@ TEST(model_uncertainty_is_the_lists_softmax)
     CHECK(ran >= 10);
 }
 
-/* The metrics of a hand-made file: ten samples with entropies 0.1 .. 1.0
- * (given out of order) and known hits; deciles of one sample each, and
- * the calibration error of the top-1 probabilities by hand. */
+/* A hand-made file of ten samples: sample i has entropy (10 - i) / 10,
+ * top-1 probability 0.05 + 0.1 i (bin i), spread i / 4 (a sampling
+ * model's), its first item the target for i = 0, 3, 4, 8, 9, its second for
+ * i = 1. */
+enum { US = 10 };
+static const int u_hit1[US] = {1, 0, 0, 1, 1, 0, 0, 0, 1, 1};
+typedef struct {
+    int32_t items[US * 2], targets[US], plen[US];
+    float scores[US * 2], ent[US], p1[US], sp[US];
+    uint8_t rep[US];
+    sbr_topk t;
+} u_hand;
+
+static void u_hand_make(u_hand *h)
+{
+    memset(h, 0, sizeof *h);
+    for (int i = 0; i < US; i++) {
+        h->items[2 * i] = 1, h->items[2 * i + 1] = 2;
+        h->scores[2 * i] = 1, h->scores[2 * i + 1] = 0;
+        h->targets[i] = u_hit1[i] ? 1 : i == 1 ? 2 : 3;
+        h->plen[i] = 1;
+        h->ent[i] = (float)(US - i) / 10;
+        h->p1[i] = 0.05f + 0.1f * (float)i;
+        h->sp[i] = (float)i / 4;
+    }
+    h->t = (sbr_topk){.n = US, .k = 2, .n_items = 5, .items = h->items, .scores = h->scores,
+                      .targets = h->targets, .prefix_len = h->plen, .repeat = h->rep,
+                      .entropy = h->ent, .top1 = h->p1};
+}
+
+/* The metrics of the hand-made file without a spread: deciles of one
+ * sample each (the entropies given out of order), and the calibration error
+ * of the top-1 probabilities by hand. */
 TEST(model_uncertainty_metrics_by_hand)
 {
-    enum { S = 10 };
-    int32_t items[S * 2], targets[S], plen[S];
-    float scores[S * 2], ent[S], p1[S];
-    uint8_t rep[S] = {0};
-    /* sample i: entropy (10 - i) / 10, top-1 probability 0.05 + 0.1 i (bin
-     * i), first item the target for i = 0, 3, 4, 8, 9, second for i = 1 */
-    static const int hit1[S] = {1, 0, 0, 1, 1, 0, 0, 0, 1, 1};
-    for (int i = 0; i < S; i++) {
-        items[2 * i] = 1, items[2 * i + 1] = 2;
-        scores[2 * i] = 1, scores[2 * i + 1] = 0;
-        targets[i] = hit1[i] ? 1 : i == 1 ? 2 : 3;
-        plen[i] = 1;
-        ent[i] = (float)(S - i) / 10;
-        p1[i] = 0.05f + 0.1f * (float)i;
-    }
-    sbr_topk t = {.n = S, .k = 2, .n_items = 5, .items = items, .scores = scores,
-                  .targets = targets, .prefix_len = plen, .repeat = rep, .entropy = ent,
-                  .top1 = p1};
+    enum { S = US };
+    u_hand h;
+    u_hand_make(&h);
+    const int *hit1 = u_hit1;
+    const float *ent = h.ent;
+    sbr_topk t = h.t;
     sbr_unc_metrics u;
     REQUIRE(sbr_unc_metrics_compute(&t, (int[]){1, 2}, 2, SBR_TASK_STANDARD, &u) == 0);
     CHECK_EQ_I64(u.n, S);
@@ -158,29 +176,20 @@ TEST(model_uncertainty_metrics_by_hand)
     CHECK(sbr_unc_metrics_compute(&t, (int[]){1}, 1, SBR_TASK_STANDARD, &u) == -1);
 }
 
-/* The same ten samples with a sampling model's spread i / 4 for sample i,
- * so that the spread deciles run the other way from the entropy's: decile g
- * is sample g; the entropy's stay as they were. Under next-unseen with
- * sample 0 a repeat, nine samples: the first decile empty, g the sample g. */
+/* The same ten samples with the spread, so that the spread deciles run the
+ * other way from the entropy's: decile g is sample g; the entropy's stay as
+ * they were. Under next-unseen with sample 0 a repeat, nine samples: the
+ * first decile empty, g the sample g. */
 TEST(model_uncertainty_metrics_by_spread)
 {
-    enum { S = 10 };
-    int32_t items[S * 2], targets[S], plen[S];
-    float scores[S * 2], ent[S], p1[S], sp[S];
-    uint8_t rep[S] = {0};
-    static const int hit1[S] = {1, 0, 0, 1, 1, 0, 0, 0, 1, 1};
-    for (int i = 0; i < S; i++) {
-        items[2 * i] = 1, items[2 * i + 1] = 2;
-        scores[2 * i] = 1, scores[2 * i + 1] = 0;
-        targets[i] = hit1[i] ? 1 : i == 1 ? 2 : 3;
-        plen[i] = 1;
-        ent[i] = (float)(S - i) / 10;
-        p1[i] = 0.05f + 0.1f * (float)i;
-        sp[i] = (float)i / 4;
-    }
-    sbr_topk t = {.n = S, .k = 2, .n_items = 5, .items = items, .scores = scores,
-                  .targets = targets, .prefix_len = plen, .repeat = rep, .entropy = ent,
-                  .top1 = p1, .spread = sp};
+    enum { S = US };
+    u_hand h;
+    u_hand_make(&h);
+    const int *hit1 = u_hit1;
+    const float *ent = h.ent, *p1 = h.p1, *sp = h.sp;
+    uint8_t *rep = h.rep;
+    sbr_topk t = h.t;
+    t.spread = h.sp;
     sbr_unc_metrics u;
     REQUIRE(sbr_unc_metrics_compute(&t, (int[]){1, 2}, 2, SBR_TASK_STANDARD, &u) == 0);
     CHECK(u.has_spread);
