@@ -282,6 +282,7 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
     }
     if (pooled)
         sbr_model_pool_refresh(m, clip);
+    int pool_epoch = -1; /* the epoch whose final weights the pool's vectors are of */
     sbr_feeder f;
     sbr_feeder_init(&f, m, tc->batch);
     /* on the GPU the host sets the pace: batches are built on a second thread
@@ -354,8 +355,10 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
         if (prefetch)
             sbr_prefetch_stop(&pf);
         sbr_progress_end(&p, extra);
-        if (pooled) /* the contexts of the evaluations and the next epoch (timed with it) */
+        if (pooled) { /* the contexts of the evaluations and the next epoch (timed with it) */
             sbr_model_pool_refresh(m, clip);
+            pool_epoch = epoch + 1;
+        }
         double secs = sbr_now() - t0, loss_sum = sums[0], xloss_sum = sums[1];
         step_timing_print(&tm, nb, secs);
         if (tm.mode) { /* misses cost the host a heuristic each */
@@ -413,7 +416,7 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
     sbr_model_loss_sums_off(m);
     params_from_host(m, best);
     m->epoch = st->best_epoch > 0 ? st->best_epoch - 1 : m->epoch;
-    if (pooled) /* the pool of the selected weights, which the model file keeps */
+    if (pooled && pool_epoch != st->best_epoch) /* the selected weights' pool, for the file */
         sbr_model_pool_refresh(m, clip);
     free(order);
     free(best);
