@@ -62,3 +62,63 @@ void sbr_nn_l2norm_backward_cuda(sbr_nn_ctx *ctx, float *dx, const float *dy, co
         dx, dy, y, norm, n, d, eps);
     SBR_CUDA_LAUNCHED("l2norm_backward");
 }
+
+// Along the sequence axis: one thread per column (b, k), its L positions d
+// apart, so a warp reads 32 adjacent columns of one position at a time.
+__global__ void k_l2norm_seq_f(float *y, float *norm, const float *x, int B, int L, int d,
+                               float eps)
+{
+    SBR_CUDA_FOR(c, (int64_t)B * d) {
+        int64_t b = c / d, k = c % d;
+        const float *xc = x + b * L * d + k;
+        float s = 0;
+        for (int l = 0; l < L; l++)
+            s += xc[(int64_t)l * d] * xc[(int64_t)l * d];
+        float nr = sqrtf(s), inv = 1.0f / (nr > eps ? nr : eps);
+        norm[c] = nr;
+        float *yc = y + b * L * d + k;
+        for (int l = 0; l < L; l++)
+            yc[(int64_t)l * d] = xc[(int64_t)l * d] * inv;
+    }
+}
+
+__global__ void k_l2norm_seq_b(float *dx, const float *dy, const float *y, const float *norm,
+                               int B, int L, int d, float eps)
+{
+    SBR_CUDA_FOR(c, (int64_t)B * d) {
+        int64_t b = c / d, k = c % d, o = b * L * d + k;
+        if (norm[c] > eps) {
+            float dot = 0;
+            for (int l = 0; l < L; l++)
+                dot += y[o + (int64_t)l * d] * dy[o + (int64_t)l * d];
+            float inv = 1.0f / norm[c];
+            for (int l = 0; l < L; l++)
+                dx[o + (int64_t)l * d] += (dy[o + (int64_t)l * d] - y[o + (int64_t)l * d] * dot) * inv;
+        } else {
+            for (int l = 0; l < L; l++)
+                dx[o + (int64_t)l * d] += dy[o + (int64_t)l * d] / eps;
+        }
+    }
+}
+
+void sbr_nn_l2norm_seq_forward_cuda(sbr_nn_ctx *ctx, float *y, float *norm, const float *x, int B,
+                                    int L, int d, float eps)
+{
+    SBR_NN_REQUIRE(B >= 0 && L >= 0 && d >= 0, "l2norm_seq_forward", "negative size");
+    if ((int64_t)B * d == 0)
+        return;
+    k_l2norm_seq_f<<<sbr_cuda_grid((int64_t)B * d), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        y, norm, x, B, L, d, eps);
+    SBR_CUDA_LAUNCHED("l2norm_seq_forward");
+}
+
+void sbr_nn_l2norm_seq_backward_cuda(sbr_nn_ctx *ctx, float *dx, const float *dy, const float *y,
+                                     const float *norm, int B, int L, int d, float eps)
+{
+    SBR_NN_REQUIRE(B >= 0 && L >= 0 && d >= 0, "l2norm_seq_backward", "negative size");
+    if ((int64_t)B * d == 0 || !dx)
+        return;
+    k_l2norm_seq_b<<<sbr_cuda_grid((int64_t)B * d), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        dx, dy, y, norm, B, L, d, eps);
+    SBR_CUDA_LAUNCHED("l2norm_seq_backward");
+}

@@ -104,6 +104,9 @@ struct sbr_model_def {
     void (*forward)(sbr_model *m, const sbr_batch *b, void *S, int train);
     /* Accumulates parameter gradients from dS [B, U, d] (after forward). */
     void (*backward)(sbr_model *m, const sbr_batch *b, const void *dS);
+    /* 1 when its front embeds the batch's clicks [B, L] (sbr_front_clicks),
+     * where CLIP-SBR's --prompt-norm sequence applies. */
+    int front_seq;
     /* Its own scoring of the catalogue, or NULL: S . E (sbr_model_scoring). */
     const sbr_model_scoring *score;
     /* A wrapper (NP-MiSR) runs another model as its session encoder. Its

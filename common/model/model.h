@@ -76,6 +76,9 @@ typedef enum {
 } sbr_init_kind;
 
 #define SBR_MODEL_MAX_PARAMS 96
+
+/* Which L2 penalty of sbr_step_cfg a parameter takes. */
+typedef enum { SBR_L2_MODEL = 0, SBR_L2_PROMPT = 1, SBR_L2_GATE = 2 } sbr_l2_group;
 #define SBR_MODEL_MAX_GROUPS 16
 
 /* A group of typed weights (model/def.h, sbr_weights): two structs of
@@ -109,6 +112,9 @@ struct sbr_model {
      * sbr_param_max_norm), exactly on its sphere where max_norm_exact */
     double max_norm[SBR_MODEL_MAX_PARAMS];
     uint8_t max_norm_exact[SBR_MODEL_MAX_PARAMS];
+    /* the L2 penalty each parameter takes (sbr_l2_group): CLIP-SBR's prompts
+     * and gates may have their own (sbr_step_cfg) */
+    uint8_t l2_group[SBR_MODEL_MAX_PARAMS];
     sbr_weight_group groups[SBR_MODEL_MAX_GROUPS];
     void **bind_w[SBR_MODEL_MAX_PARAMS], **bind_g[SBR_MODEL_MAX_PARAMS]; /* members to bind */
     int n_groups;
@@ -222,6 +228,8 @@ typedef struct {
     double lr, l2, clip;
     int adamw;
     int chunk; /* items per score chunk */
+    /* the L2 of CLIP-SBR's prompts and of its gates (sbr_l2_group) */
+    double l2_prompt, l2_gate;
 } sbr_step_cfg;
 double sbr_model_train_step(sbr_model *m, const sbr_batch *b, const sbr_step_cfg *sc);
 /* From here on the steps add their losses to sums in the model (zeroed

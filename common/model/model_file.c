@@ -57,6 +57,11 @@ void sbr_model_add_to(sbr_model *m, sbr_tw *w, int optimizer)
     }
     sbr_tw_metaf(w, "n_items", "%d", c->n_items);
     sbr_tw_metaf(w, "n_clusters", "%d", c->n_clusters);
+    if (c->n_clusters > 0) {
+        sbr_tw_meta(w, "clip.prompt_norm", sbr_prompt_norm_names[c->prompt_norm]);
+        if (c->has_gate_bias)
+            sbr_tw_metaf(w, "clip.gate_bias", "%.17g", c->gate_bias);
+    }
     if (c->n_users > 0) {
         sbr_tw_metaf(w, "n_users", "%d", c->n_users);
         sbr_tw_add1(w, "users.original", SBR_I64, c->n_users, m->user_ids);
@@ -134,6 +139,25 @@ static int meta_double(const sbr_tfile *f, const char *key, double *out, sbr_err
     return 0;
 }
 
+/* CLIP-SBR's front: its normalisation (files before it: the feature axis)
+ * and the gate bias it started from. */
+static int read_clip(const sbr_tfile *f, sbr_model_cfg *c, sbr_err *e)
+{
+    const char *norm = sbr_tfile_meta(f, "clip.prompt_norm");
+    c->prompt_norm = SBR_PROMPT_NORM_FEATURE;
+    if (norm) {
+        int k = 0;
+        while (sbr_prompt_norm_names[k] && strcmp(sbr_prompt_norm_names[k], norm))
+            k++;
+        if (!sbr_prompt_norm_names[k])
+            return sbr_errf(e, "metadata \"clip.prompt_norm\" = \"%s\": not feature, sequence "
+                               "or none", norm);
+        c->prompt_norm = (sbr_prompt_norm)k;
+    }
+    c->has_gate_bias = sbr_tfile_meta(f, "clip.gate_bias") != NULL;
+    return c->has_gate_bias ? meta_double(f, "clip.gate_bias", &c->gate_bias, e) : 0;
+}
+
 int sbr_model_read_cfg(const sbr_tfile *f, sbr_model_cfg *c, sbr_err *e)
 {
     if (sbr_tfile_expect_kind(f, "sbr.model", e))
@@ -159,6 +183,8 @@ int sbr_model_read_cfg(const sbr_tfile *f, sbr_model_cfg *c, sbr_err *e)
         meta_double(f, "init_scale", &c->init_scale, e) || sbr_tfile_meta_i64(f, "seed", &seed, e))
         return -1;
     c->seed = (uint64_t)seed;
+    if (read_clip(f, c, e))
+        return -1;
     const sbr_model_def *def = sbr_model_def_for(name, SBR_PREC_F32);
     if (def->check && def->check(c, e))
         return -1;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const sbr_prompt_norm_names[] = {"feature", "sequence", "none", NULL};
+
 int sbr_cfg_find(const sbr_model_cfg *c, const char *name)
 {
     for (int i = 0; c->opts && c->opts[i].name; i++)

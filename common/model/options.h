@@ -38,6 +38,17 @@ typedef struct {
 
 #define SBR_MODEL_MAX_OPTS 24
 
+/* How CLIP-SBR's front normalises the item embeddings and prompts before
+ * gating them (body/front.h): along each vector's features (the paper's
+ * reading, default), along the sequence of a session's clicks (the official
+ * code's GRU4Rec and NARM), or not at all (its SR-GNN). */
+typedef enum {
+    SBR_PROMPT_NORM_FEATURE = 0,
+    SBR_PROMPT_NORM_SEQUENCE = 1,
+    SBR_PROMPT_NORM_NONE = 2
+} sbr_prompt_norm;
+extern const char *const sbr_prompt_norm_names[]; /* "feature", "sequence", "none", NULL */
+
 /* The resolved configuration of a model. */
 typedef struct {
     char model[32];        /* "gru4rec", "narm", ... */
@@ -46,6 +57,9 @@ typedef struct {
     double opt[SBR_MODEL_MAX_OPTS]; /* their values, in that order */
     int n_items;           /* catalogue N: items 1..N */
     int n_clusters;        /* CLIP-SBR prompts: clusters 1..C (0: off) */
+    sbr_prompt_norm prompt_norm; /* CLIP-SBR: the axis the front normalises along */
+    int has_gate_bias;     /* CLIP-SBR: 1 when the prompt gate's bias starts at gate_bias */
+    double gate_bias;      /* (else uniform like every other bias) */
     int n_users;           /* logged-in users the model knows: 1..U (0: none; model_users.c) */
     uint64_t seed;
     double init_scale;     /* uniform(-s, s) init; 0: each model's own (tests set it) */

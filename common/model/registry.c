@@ -100,6 +100,7 @@ static const sbr_model_def *compose(const sbr_model_def *const *defs, const sbr_
     c->def.opts = c->opts;
     c->def.encoder = enc;
     c->def.needs = w->needs | enc->needs;
+    c->def.front_seq = enc->front_seq;
     c->def.presets = enc->presets;
     c->def.encoder_at = (w->state_size + 63) / 64 * 64;
     c->def.state_size = c->def.encoder_at + enc->state_size;

@@ -294,7 +294,9 @@ int sbr_train(sbr_model *m, const sbr_sessions *s, const sbr_clip_map *clip,
     if (prefetch)
         sbr_prefetch_init(&pf, &f, m);
     int64_t *order = sbr_xmalloc(sizeof(int64_t) * (size_t)smp.n);
-    sbr_step_cfg sc = {tc->lr, tc->l2, tc->clip, tc->adamw, tc->chunk};
+    sbr_step_cfg sc = {tc->lr, tc->l2, tc->clip, tc->adamw, tc->chunk,
+                       tc->l2_prompt < 0 ? tc->l2 : tc->l2_prompt,
+                       tc->l2_gate < 0 ? tc->l2 : tc->l2_gate};
     double t_all = sbr_now();
     const char *timing_env = getenv("SBR_STEP_TIMING");
     int timing = timing_env ? atoi(timing_env) : 0;

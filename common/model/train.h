@@ -28,6 +28,7 @@ typedef enum {
 typedef struct {
     int epochs, patience, batch;
     double lr, l2, lr_gamma, clip;
+    double l2_prompt, l2_gate; /* CLIP-SBR's prompts' and gates' L2 (< 0: l2) */
     int lr_step, adamw, chunk;
     sbr_select select;
     int select_mrr;      /* select on MRR@20 (else HR@20) */

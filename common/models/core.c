@@ -192,7 +192,7 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     acts *a = &st->a;
     sbr_nn_ctx *ctx = &m->ctx;
     int B = b->B, L = b->L, d = m->d, BLd = B * L * d;
-    R(sbr_front_forward)(m, &st->front, &a->front, a->X, b->items, b->citems, B * L, b);
+    R(sbr_front_clicks)(m, &st->front, &a->front, a->X, b);
     st->p_used = train ? st->p_sess : 0;
     const real *x = R(sbr_dropout)(m, a->Xd, a->mask, a->X, BLd, st->p_used, train);
     if (st->trm) {
@@ -258,6 +258,7 @@ SBR_MODEL_DEF(core) = {
     .paper = "Hou et al., CORE: Simple and Effective Session-based Recommendation within "
              "Consistent Representation Space, SIGIR 2022 (as its official code runs it)",
     .needs = SBR_NEEDS_NORM_ITEMS,
+    .front_seq = 1,
     .opts = opts,
     .state_size = sizeof(state),
     .check = check,

@@ -74,7 +74,7 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     acts *a = &st->a;
     const weights *w = &st->w;
     int B = b->B, L = b->L, d = m->d, H = st->H, BLd = B * L * d;
-    R(sbr_front_forward)(m, &st->front, &a->front, a->X, b->items, b->citems, B * L, b);
+    R(sbr_front_clicks)(m, &st->front, &a->front, a->X, b);
     st->p_used = train ? st->p : 0;
     a->xin = R(sbr_dropout)(m, a->Xd, a->mask, a->X, BLd, st->p_used, train);
     R(sbr_nn_gru_forward)(&m->ctx, &a->gru, a->xin, b->len, NULL, &w->gru,
@@ -106,6 +106,7 @@ SBR_MODEL_DEF(gru4rec) = {
              "ICLR 2016 (as RecBole runs it)",
     .opts = opts,
     .state_size = sizeof(state),
+    .front_seq = 1,
     .declare = declare,
     .layout = layout,
     .scratch = scratch,

@@ -77,7 +77,7 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     state *st = SBR_STATE(state, m);
     acts *a = &st->a;
     int B = b->B, L = b->L, d = m->d, BLd = B * L * d;
-    R(sbr_front_forward)(m, &st->front, &a->front, a->X, b->items, b->citems, B * L, b);
+    R(sbr_front_clicks)(m, &st->front, &a->front, a->X, b);
     st->p_used = train ? st->p : 0;
     real *x = R(sbr_dropout)(m, a->Xd, a->mask, a->X, BLd, st->p_used, train);
     real *mean = st->proj ? a->mean : (real *)Sv;
@@ -111,6 +111,7 @@ SBR_MODEL_DEF(mean) = {
     .paper = "the bag-of-items encoder (docs/CONTRIBUTING.md, \"Adding a model\")",
     .opts = opts,
     .state_size = sizeof(state),
+    .front_seq = 1,
     .declare = declare,
     .layout = layout,
     .scratch = scratch,

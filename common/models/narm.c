@@ -114,7 +114,7 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     sbr_nn_ctx *ctx = &m->ctx;
     int B = b->B, L = b->L, d = m->d, H = st->H, BL = B * L;
     /* encoder: embeddings, dropout, GRU */
-    R(sbr_front_forward)(m, &st->front, &a->front, a->X, b->items, b->citems, BL, b);
+    R(sbr_front_clicks)(m, &st->front, &a->front, a->X, b);
     st->p_emb_used = train ? st->p_emb : 0;
     a->xin = R(sbr_dropout)(m, a->Xd, a->mask, a->X, BL * d, st->p_emb_used, train);
     R(sbr_nn_gru_forward)(ctx, &a->gru, a->xin, b->len, NULL, &w->gru,
@@ -166,6 +166,7 @@ SBR_MODEL_DEF(narm) = {
              "official code runs it)",
     .opts = opts,
     .state_size = sizeof(state),
+    .front_seq = 1,
     .declare = declare,
     .layout = layout,
     .scratch = scratch,

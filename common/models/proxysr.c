@@ -168,7 +168,7 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     acts *a = &st->a;
     sbr_nn_ctx *ctx = &m->ctx;
     int B = b->B, d = m->d;
-    R(sbr_front_forward)(m, &st->front, &a->front, a->X, b->items, b->citems, B * b->L, b);
+    R(sbr_front_clicks)(m, &st->front, &a->front, a->X, b);
     R(sbr_proxysel_forward)(m, &st->sel, b, a->X, train);
     short_forward(m, st, b, train);
     R(sbr_nn_hyperplane_forward)(ctx, a->sp, a->s, st->sel.a.v, B, d);
@@ -273,6 +273,7 @@ SBR_MODEL_DEF(proxysr) = {
     .paper = "Cho et al., Unsupervised Proxy Selection for Session-based Recommender Systems, "
              "SIGIR 2021 (its paper and official code)",
     .needs = 0,
+    .front_seq = 1,
     .opts = opts,
     .presets = presets,
     .state_size = sizeof(state),

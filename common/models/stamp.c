@@ -113,7 +113,7 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     const weights *w = &st->w;
     sbr_nn_ctx *ctx = &m->ctx;
     int B = b->B, L = b->L, d = m->d, BL = B * L, Bd = B * d, BLd = BL * d;
-    R(sbr_front_forward)(m, &st->front, &a->front, a->X, b->items, b->citems, BL, b);
+    R(sbr_front_clicks)(m, &st->front, &a->front, a->X, b);
     st->p_used = train ? st->p : 0;
     real *x = a->xin = R(sbr_dropout)(m, a->Xd, a->mask, a->X, BLd, st->p_used, train);
     /* x_t: row `last` of the [B*L, d] inputs; m_s: the prefix mean */
@@ -175,6 +175,7 @@ SBR_MODEL_DEF(stamp) = {
              "Recommendation, KDD 2018",
     .opts = opts,
     .state_size = sizeof(state),
+    .front_seq = 1,
     .declare = declare,
     .layout = layout,
     .scratch = scratch,

@@ -183,8 +183,11 @@ check_sh "--users 10: busy users get fresh ids" 0 \
     "[ \$($G -q -n 5000 --users 10 | tail -n +2 | cut -f4 | sort -u | wc -l) -gt 10 ]"
 check "help says so" 0 "$G" --help
 check_out "fresh ids in the help" "gets a fresh id instead"
-check_out "and the cap of --p-follow" "most 0.8"
-check "--p-follow over 0.8 is misuse" 2 "$G" --p-follow 0.9
+check_out "and the cap of --p-follow and --p-cluster" "sum to at most 1"
+check "--p-follow and the default --p-cluster over 1 is misuse" 2 "$G" --p-follow 0.9
+check "--p-cluster and --p-follow over 1 is misuse" 2 "$G" --p-follow 0.5 --p-cluster 0.5
+check_sh "--p-cluster 0.7: most moves stay in the cluster, another log" 0 \
+    "! $G -q -n 20000 --p-follow 0.2 --p-cluster 0.7 | cmp -s - $T/g1.tsv"
 # bench_prep.sh's log: at least 30 M rows. Each view brings ~5.2% addtocart/transaction
 # rows, independently of the log's size: the ratio on 1 M views, scaled.
 c=$(sed -n 's/^CLICKS=\${PREP_BENCH_CLICKS:-\([0-9]*\)}.*/\1/p' tests/bench/bench_prep.sh)

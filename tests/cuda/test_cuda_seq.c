@@ -140,6 +140,27 @@ TEST(cuda_l2norm)
     ct_check("l2norm dx", dx, RED_RTOL, 1e-3); /* the zero row: dy / eps ~ 1e6 */
 }
 
+TEST(cuda_l2norm_seq)
+{
+    CT_BEGIN();
+    int B = 37, L = 19, d = 45;
+    float eps = 1e-6f;
+    ct_buf x = ct_in((size_t)B * L * d, -1, 1), y = ct_out(x.n), nr = ct_out((size_t)B * d);
+    for (int l = 0; l < L; l++) /* a zero column: the eps branch */
+        x.h[((size_t)3 * L + l) * d + 7] = 0;
+    sbr_cuda_h2d(x.d, x.h, x.n * sizeof(float));
+    sbr_nn_l2norm_seq_forward_f32(NULL, y.h, nr.h, x.h, B, L, d, eps);
+    sbr_nn_l2norm_seq_forward_cuda(ct_ctx(), y.d, nr.d, x.d, B, L, d, eps);
+    ct_check("l2norm_seq y", y, RED_RTOL, RED_ATOL);
+    ct_check("l2norm_seq norm", nr, RED_RTOL, RED_ATOL);
+    sbr_cuda_h2d(y.d, y.h, y.n * sizeof(float));
+    sbr_cuda_h2d(nr.d, nr.h, nr.n * sizeof(float));
+    ct_buf dy = ct_in(x.n, -1, 1), dx = ct_acc(x.n);
+    sbr_nn_l2norm_seq_backward_f32(NULL, dx.h, dy.h, y.h, nr.h, B, L, d, eps);
+    sbr_nn_l2norm_seq_backward_cuda(ct_ctx(), dx.d, dy.d, y.d, nr.d, B, L, d, eps);
+    ct_check("l2norm_seq dx", dx, RED_RTOL, 1e-3);
+}
+
 /* Lengths 0..L, the full length and 0 included. */
 static ct_ibuf lengths(int B, int L)
 {

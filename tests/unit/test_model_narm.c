@@ -76,3 +76,21 @@ TEST(model_narm_matches_reference)
     CHECK(worst < 1e-12);
     model_fx_free(&f);
 }
+
+static void seq_axis(sbr_model_cfg *c)
+{
+    c->prompt_norm = SBR_PROMPT_NORM_SEQUENCE;
+}
+
+static void no_norm(sbr_model_cfg *c)
+{
+    c->prompt_norm = SBR_PROMPT_NORM_NONE;
+}
+
+/* CLIP-SBR's other normalisations (--prompt-norm). */
+TEST(model_narm_clip_variants_gradcheck)
+{
+    CHECK(model_gradcheck_cfg("narm", 1, seq_axis) == 0);
+    CHECK(model_gradcheck_cfg("narm", 1, no_norm) == 0);
+    CHECK(model_fullsize_check_cfg("narm", 1, seq_axis) == 0);
+}

@@ -15,6 +15,17 @@ TEST(model_srgnn_clip_gradcheck)
     CHECK(model_gradcheck("srgnn", 1) == 0);
 }
 
+/* The official code's SR-GNN: prompts without normalisation. */
+static void no_norm(sbr_model_cfg *c)
+{
+    c->prompt_norm = SBR_PROMPT_NORM_NONE;
+}
+
+TEST(model_srgnn_clip_no_norm_gradcheck)
+{
+    CHECK(model_gradcheck_cfg("srgnn", 1, no_norm) == 0);
+}
+
 /* Two GNN steps and the optional node-embedding dropout. */
 static void two_steps(sbr_model_cfg *c)
 {

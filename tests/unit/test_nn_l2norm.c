@@ -55,3 +55,63 @@ TEST(nn_l2norm_gradcheck)
     CHECK_NEAR(c.y[5 * c.d], c.x[5 * c.d] / 0.01, 1e-15);
     free(c.x), free(c.dx), free(c.y), free(c.w), free(c.norm);
 }
+
+/* Along the sequence axis: the gradient, and every column of y equal to the
+ * row op on the transposed column (padding rows of zeros included). */
+typedef struct {
+    int B, L, d;
+    double eps;
+    double *x, *dx, *y, *norm, *w;
+} l2s_case;
+
+static double l2s_loss(void *u)
+{
+    l2s_case *c = u;
+    sbr_nn_ctx x = {0};
+    sbr_nn_l2norm_seq_forward_f64(&x, c->y, c->norm, c->x, c->B, c->L, c->d, c->eps);
+    return gc_dot(c->w, c->y, (size_t)c->B * c->L * c->d);
+}
+
+static void l2s_backward(void *u)
+{
+    l2s_case *c = u;
+    sbr_nn_ctx x = {0};
+    l2s_loss(c);
+    size_t n = (size_t)c->B * c->L * c->d;
+    memset(c->dx, 0, n * sizeof(double));
+    sbr_nn_l2norm_seq_backward_f64(&x, c->dx, c->w, c->y, c->norm, c->B, c->L, c->d, c->eps);
+}
+
+TEST(nn_l2norm_seq_gradcheck)
+{
+    l2s_case c = {.B = 3, .L = 5, .d = 7, .eps = 1e-12};
+    size_t n = (size_t)c.B * c.L * c.d;
+    c.x = gc_zeros(n), c.dx = gc_zeros(n), c.y = gc_zeros(n), c.w = gc_zeros(n);
+    c.norm = gc_zeros((size_t)c.B * c.d);
+    gc_fill(c.x, n, -1, 1, 3);
+    gc_fill(c.w, n, -1, 1, 4);
+    for (int k = 0; k < c.d; k++) /* session 1's last two positions: padding */
+        c.x[(1 * c.L + 3) * c.d + k] = c.x[(1 * c.L + 4) * c.d + k] = 0;
+    gc_spec s = {.op = "l2norm_seq", .loss = l2s_loss, .backward = l2s_backward, .user = &c};
+    gc_add(&s, "x", c.x, c.dx, n);
+    CHECK_EQ_I64(gradcheck(&s), 0);
+    /* against the row op on each column written out as a row */
+    l2s_loss(&c);
+    double col[5], ycol[5], nr;
+    sbr_nn_ctx x = {0};
+    for (int b = 0; b < c.B; b++)
+        for (int k = 0; k < c.d; k++) {
+            for (int l = 0; l < c.L; l++)
+                col[l] = c.x[((size_t)b * c.L + l) * c.d + k];
+            sbr_nn_l2norm_forward_f64(&x, ycol, &nr, col, 1, c.L, c.eps);
+            CHECK_NEAR(c.norm[b * c.d + k], nr, 1e-15);
+            for (int l = 0; l < c.L; l++)
+                CHECK_NEAR(c.y[((size_t)b * c.L + l) * c.d + k], ycol[l], 1e-15);
+        }
+    /* a column of session 2 made tiny: clamped below eps = 0.01 */
+    for (int l = 0; l < c.L; l++)
+        c.x[((size_t)2 * c.L + l) * c.d + 4] *= 1e-3;
+    c.eps = 0.01;
+    CHECK_EQ_I64(gradcheck(&s), 0);
+    free(c.x), free(c.dx), free(c.y), free(c.w), free(c.norm);
+}

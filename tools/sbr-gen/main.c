@@ -31,8 +31,10 @@ static const char usage[] =
     "                      (session-rec layout, default); kaggle: RetailRocket events.csv\n"
     "                      (timestamp ms,visitorid,event,itemid,transactionid) with\n"
     "                      some addtocart and transaction rows\n"
-    "      --p-follow P    probability of following a transition (default 0.75, at\n"
-    "                      most 0.8: repeats take 0.08 and cluster moves 0.12)\n"
+    "      --p-follow P    probability of following a transition (default 0.75)\n"
+    "      --p-cluster P   probability of a move to a popular item of the current\n"
+    "                      cluster (default 0.12); repeats take 0.08, and the three\n"
+    "                      sum to at most 1: the rest jumps to a random cluster\n"
     "      --user-interest P  probability that a returning user's session starts in,\n"
     "                      and jumps to, that user's home cluster (default 0: a\n"
     "                      user's sessions have nothing in common; > 0 for\n"
@@ -48,13 +50,14 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
     sbr_cli_begin("sbr-gen", argc, argv);
-    enum { OPT_VERSION = 256, OPT_ITEMS, OPT_CLUSTERS, OPT_USERS, OPT_DAYS, OPT_LAYOUT, OPT_FOLLOW, OPT_UINT };
+    enum { OPT_VERSION = 256, OPT_ITEMS, OPT_CLUSTERS, OPT_USERS, OPT_DAYS, OPT_LAYOUT, OPT_FOLLOW, OPT_PCLUSTER, OPT_UINT };
     static const struct option opts[] = {
         {"clicks", required_argument, 0, 'n'},   {"items", required_argument, 0, OPT_ITEMS},
         {"clusters", required_argument, 0, OPT_CLUSTERS},
         {"users", required_argument, 0, OPT_USERS}, {"days", required_argument, 0, OPT_DAYS},
         {"seed", required_argument, 0, 's'},     {"layout", required_argument, 0, OPT_LAYOUT},
         {"p-follow", required_argument, 0, OPT_FOLLOW},
+        {"p-cluster", required_argument, 0, OPT_PCLUSTER},
         {"user-interest", required_argument, 0, OPT_UINT},
         {"output", required_argument, 0, 'o'},   {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},           {"version", no_argument, 0, OPT_VERSION},
@@ -73,7 +76,8 @@ int main(int argc, char **argv)
         case OPT_DAYS: o.days = sbr_arg_double("--days", optarg, 0.01, 36500); break;
         case 's': o.seed = (uint64_t)sbr_arg_int("--seed", optarg, 0, INT64_MAX); break;
         case OPT_LAYOUT: o.layout = (gen_layout)sbr_arg_choice("--layout", optarg, layouts); break;
-        case OPT_FOLLOW: o.p_follow = sbr_arg_double("--p-follow", optarg, 0, 0.8); break;
+        case OPT_FOLLOW: o.p_follow = sbr_arg_double("--p-follow", optarg, 0, 1); break;
+        case OPT_PCLUSTER: o.p_cluster = sbr_arg_double("--p-cluster", optarg, 0, 1); break;
         case OPT_UINT: o.user_interest = sbr_arg_double("--user-interest", optarg, 0, 1); break;
         case 'o': output = optarg; break;
         case 'q': sbr_quiet = 1; break;
@@ -84,6 +88,9 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         sbr_usage_error("unexpected argument '%s'", argv[optind]);
+    if (o.p_follow + o.p_repeat + o.p_cluster > 1 + 1e-9)
+        sbr_usage_error("--p-follow %g and --p-cluster %g with the repeats' %g sum to more than 1",
+                        o.p_follow, o.p_cluster, o.p_repeat);
     if (o.clusters > o.items)
         sbr_usage_error("--clusters %lld is more than --items %lld", (long long)o.clusters,
                         (long long)o.items);

@@ -47,7 +47,15 @@ static const char usage_knn[] =
     "                        ones; --help-model lists them); options given win\n"
     "      --clusters FILE   CLIP-SBR: one learnable prompt per cluster (kind sbr.clusters,\n"
     "                        from sbr-cluster on this SESSIONS' graph), gated into the item\n"
-    "                        embeddings of the model\n"
+    "                        embeddings of the model; with it (docs/CLIP-SBR.md):\n"
+    "      --prompt-norm AXIS  feature (default): item vectors and prompts normalised\n"
+    "                        each; sequence: each feature over a session's clicks\n"
+    "                        (the official code's GRU4Rec and NARM; models that embed\n"
+    "                        the clicks: gru4rec narm stamp core mean proxysr); none\n"
+    "      --gate-bias X     the prompt gate's bias starts at X (sigmoid(X) open;\n"
+    "                        default: small uniform like every bias)\n"
+    "      --prompt-l2 X     the prompts' L2 penalty (default: --l2)\n"
+    "      --gate-l2 X       the gates' L2 penalty (default: --l2)\n"
     "      --graph FILE      the global item graph of gcegnn, dmignn and npmisr over\n"
     "                        gcegnn (required there): sbr-graph --kind window --window 3\n"
     "                        --topk 12 on this SESSIONS' training split; its neighbour\n"
@@ -147,7 +155,8 @@ enum {
     OPT_VERSION = 256, OPT_CLUSTERS, OPT_PATIENCE, OPT_LR, OPT_L2, OPT_ADAMW, OPT_LRSTEP,
     OPT_LRGAMMA, OPT_CLIP, OPT_SELECT, OPT_METRIC, OPT_NOTEST, OPT_CHUNK, OPT_MAXSTEPS,
     OPT_TIMELIMIT, OPT_LOG, OPT_CKPT, OPT_RESUME, OPT_DEVICE, OPT_THREADS, OPT_GRAPH,
-    OPT_PRESET, OPT_HELP_MODEL, OPT_TUNE, OPT_TASK, OPT_MODEL_OPTION = 1000 /* + the option's index */
+    OPT_PRESET, OPT_HELP_MODEL, OPT_TUNE, OPT_TASK, OPT_PROMPT_NORM, OPT_GATE_BIAS,
+    OPT_PROMPT_L2, OPT_GATE_L2, OPT_MODEL_OPTION = 1000 /* + the option's index */
 };
 
 static const struct option train_opts[] = {
@@ -167,6 +176,10 @@ static const struct option train_opts[] = {
     {"graph", required_argument, 0, OPT_GRAPH},   {"preset", required_argument, 0, OPT_PRESET},
     {"help-model", required_argument, 0, OPT_HELP_MODEL},
     {"tune", required_argument, 0, OPT_TUNE},   {"task", required_argument, 0, OPT_TASK},
+    {"prompt-norm", required_argument, 0, OPT_PROMPT_NORM},
+    {"gate-bias", required_argument, 0, OPT_GATE_BIAS},
+    {"prompt-l2", required_argument, 0, OPT_PROMPT_L2},
+    {"gate-l2", required_argument, 0, OPT_GATE_L2},
     {"quiet", no_argument, 0, 'q'},               {"help", no_argument, 0, 'h'},
     {"version", no_argument, 0, OPT_VERSION}};
 
@@ -177,6 +190,10 @@ typedef struct {
     const char *model;
     int threads, tune;
     uint64_t seed;
+    /* CLIP-SBR's front: given (1) or not, and the values */
+    int prompt_norm_given, gate_bias_given;
+    sbr_prompt_norm prompt_norm;
+    double gate_bias;
     sbr_train_cfg tc;
     /* the model options given, in order: their names and texts */
     int n_given;
@@ -255,6 +272,17 @@ static void parse_one(args *a, int c, const char *const *names)
     case 'm': a->model = model_name(optarg); break;
     case 'd': given(a, "dim", optarg); break;
     case OPT_CLUSTERS: a->clusters = optarg; break;
+    case OPT_PROMPT_NORM:
+        a->prompt_norm = (sbr_prompt_norm)sbr_arg_choice("--prompt-norm", optarg,
+                                                         sbr_prompt_norm_names);
+        a->prompt_norm_given = 1;
+        break;
+    case OPT_GATE_BIAS:
+        a->gate_bias = sbr_arg_double("--gate-bias", optarg, -30, 30);
+        a->gate_bias_given = 1;
+        break;
+    case OPT_PROMPT_L2: a->tc.l2_prompt = sbr_arg_double("--prompt-l2", optarg, 0, 10); break;
+    case OPT_GATE_L2: a->tc.l2_gate = sbr_arg_double("--gate-l2", optarg, 0, 10); break;
     case 'e': a->tc.epochs = (int)sbr_arg_int("--epochs", optarg, 1, 100000); break;
     case OPT_PATIENCE: a->tc.patience = (int)sbr_arg_int("--patience", optarg, 0, 100000); break;
     case 'b': a->tc.batch = (int)sbr_arg_int("--batch", optarg, 1, 1 << 20); break;
@@ -322,6 +350,23 @@ static void wrapper_encoder(args *a)
     }
 }
 
+/* CLIP-SBR's front options need prompts, and the sequence axis a model
+ * that embeds sessions of clicks. */
+static void clip_options(const args *a)
+{
+    const char *given = a->prompt_norm_given ? "--prompt-norm"
+                        : a->gate_bias_given ? "--gate-bias"
+                        : a->tc.l2_prompt >= 0 ? "--prompt-l2"
+                        : a->tc.l2_gate >= 0   ? "--gate-l2"
+                                               : NULL;
+    if (given && !a->clusters)
+        sbr_usage_error("%s is for CLIP-SBR's prompts: give --clusters FILE", given);
+    const sbr_model_def *def = sbr_model_def_for(a->model, SBR_PREC_F32);
+    if (a->prompt_norm == SBR_PROMPT_NORM_SEQUENCE && def && !def->front_seq)
+        sbr_usage_error("--prompt-norm sequence normalises along a session's clicks; %s does not "
+                        "embed them as sessions (feature or none)", a->model);
+}
+
 static void parse(int argc, char **argv, args *a)
 {
     memset(a, 0, sizeof *a);
@@ -329,7 +374,8 @@ static void parse(int argc, char **argv, args *a)
     a->device = "auto";
     a->seed = 1;
     a->tc = (sbr_train_cfg){.epochs = 30, .patience = 3, .batch = 100, .lr = 1e-3, .l2 = 1e-5,
-                            .lr_gamma = 0.1, .lr_step = 3, .chunk = 2048, .eval_test = 1};
+                            .lr_gamma = 0.1, .lr_step = 3, .chunk = 2048, .eval_test = 1,
+                            .l2_prompt = -1, .l2_gate = -1};
     static const char *names[MAX_MODEL_OPTS];
     static char flags[MAX_MODEL_OPTS][64];
     int n = all_option_names(names, MAX_MODEL_OPTS);
@@ -353,6 +399,7 @@ static void parse(int argc, char **argv, args *a)
         sbr_usage_error("--tune is for the kNN and rule models, not %s", a->model);
     if (a->tc.select == SBR_SELECT_BEST_TEST && !a->tc.eval_test)
         sbr_usage_error("--select best-test needs the test split ranked: drop --no-test");
+    clip_options(a);
     unsigned needs = sbr_model_needs(a->model);
     if ((needs & SBR_NEEDS_GLOBAL) && !a->graph)
         sbr_usage_error("--model %s needs its global graph: --graph FILE (sbr-graph --kind window)",
@@ -393,6 +440,9 @@ static void model_config(const args *a, const sbr_sessions *s, const sbr_cluster
     cfg->seed = a->seed;
     cfg->n_items = (int)s->n_items;
     cfg->n_clusters = cl ? (int)cl->n_clusters : 0;
+    cfg->prompt_norm = a->prompt_norm;
+    cfg->has_gate_bias = a->gate_bias_given;
+    cfg->gate_bias = a->gate_bias;
     int ml = sbr_cfg_find(cfg, "max_len");
     if (ml >= 0 && cfg->opt[ml] == 0) { /* all: the longest prefix of any split */
         int64_t longest = 1;
@@ -421,6 +471,9 @@ static void check_resume(const args *a, const sbr_tfile *f, const sbr_model_cfg 
         rc->n_clusters != cfg->n_clusters || rc->n_users != cfg->n_users)
         sbr_fatal("%s: a checkpoint of another model or data (%s, %d items, %d clusters)",
                   a->resume, rc->model, rc->n_items, rc->n_clusters);
+    if (rc->prompt_norm != cfg->prompt_norm)
+        sbr_fatal("%s: a checkpoint with --prompt-norm %s; this run asks for %s", a->resume,
+                  sbr_prompt_norm_names[rc->prompt_norm], sbr_prompt_norm_names[cfg->prompt_norm]);
     if (rc->seed != cfg->seed) /* the order of the epochs to come and their dropout masks */
         sbr_fatal("%s: a checkpoint of seed %llu; this run asks for %llu", a->resume,
                   (unsigned long long)rc->seed, (unsigned long long)cfg->seed);

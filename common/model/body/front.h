@@ -5,11 +5,14 @@
  * items... in one forward.
  *
  * Plain: X = E[ids] (id 0: zero row).
- * CLIP-SBR (the model has clusters): each vector normalised over its
- * feature axis, ê = e/||e||, p̂ = p_c/||p_c||, two independent sigmoid gates
- * g_e = σ(W_e ê + b_e), g_p = σ(W_p p̂ + b_p), X = g_e ⊙ ê + g_p ⊙ p̂
- * (docs/MODELS.md; the official code's sequence-axis normalisation is a
- * bug we do not copy). Scoring always uses the plain table E. */
+ * CLIP-SBR (the model has clusters): ê = norm(e), p̂ = norm(p_c), two
+ * independent sigmoid gates g_e = σ(W_e ê + b_e), g_p = σ(W_p p̂ + b_p),
+ * X = g_e ⊙ ê + g_p ⊙ p̂ (docs/MODELS.md). norm is the model's prompt_norm:
+ * each vector over its features (default), each feature over a session's
+ * clicks (the official code's GRU4Rec and NARM: only for a use that embeds
+ * the batch's clicks [B, L], sbr_front_clicks; other uses of such a model
+ * normalise over the features), or none. Scoring always uses the plain
+ * table E. */
 #ifndef SBR_MODEL_BODY_FRONT_H
 #define SBR_MODEL_BODY_FRONT_H
 
@@ -25,6 +28,7 @@ typedef struct {
 typedef struct {
     R(sbr_front_w) w, g; /* parameters, gradients */
     int d, V, C;         /* size, rows of E (N + 1), rows of the prompts (C + 1; 0: none) */
+    sbr_prompt_norm norm; /* CLIP-SBR's normalisation */
 } R(sbr_front);
 
 /* One use of the front in a forward. */
@@ -32,8 +36,9 @@ typedef struct {
     const int32_t *ids, *cids; /* [n] the ids and clusters it embedded */
     const int32_t *ord, *cord; /* their grouping (sbr_batch.ids_ord), or NULL */
     int n, n_ord, n_cord;
+    int L;                     /* [n / L, L] sessions of clicks (sbr_front_clicks), else 0 */
     real *e, *eh, *p, *ph, *ge, *gp, *t; /* CLIP: [n, d] each */
-    real *en, *pn;                       /* CLIP: [n] norms */
+    real *en, *pn;                       /* CLIP: [n] norms ([n / L, d] along sessions) */
     real *g;                             /* CLIP backward: [8, n, d] gradient buffers */
 } R(sbr_front_act);
 
@@ -49,6 +54,10 @@ void R(sbr_front_layout)(const R(sbr_front) *f, R(sbr_front_act) *a, sbr_lay *l,
 void R(sbr_front_forward)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act) *a, real *X,
                           const int32_t *ids, const int32_t *cids, int n,
                           const sbr_batch *grouped);
+/* The same for the batch's clicks b->items / b->citems [B, L] (n = B L):
+ * the use where --prompt-norm sequence applies. */
+void R(sbr_front_clicks)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act) *a, real *X,
+                         const sbr_batch *b);
 /* From dX [n, d], the gradient at that use's output: accumulates into E
  * (and the prompt and gate parameters). */
 void R(sbr_front_backward)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act) *a,

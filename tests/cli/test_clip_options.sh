@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# CLIP-SBR's front options (sbr-train --prompt-norm, --gate-bias, --prompt-l2,
+# --gate-l2): recorded in the model, followed by sbr-infer, refused without
+# prompts or where the axis does not apply.
+. "$(dirname "$0")/lib.sh"
+
+check "a small dataset, its graph and clusters" 0 bash -c \
+    "'$B/sbr-gen' -q --clicks 20000 --items 600 --clusters 15 --seed 5 | '$B/sbr-prep' -q - -o '$T/s.sbr' &&
+     '$B/sbr-graph' -q -o - '$T/s.sbr' | '$B/sbr-cluster' -q - -o '$T/c.sbr'"
+train() { "$B/sbr-train" -q -e 1 --threads 1 --no-test --max-steps 30 --clusters "$T/c.sbr" "$@" "$T/s.sbr"; }
+param() { "$B/sbr-inspect" -t "param.$1" "$2"; }
+
+check "the default: feature axis" 0 train -m gru4rec -o "$T/f.model"
+check "--prompt-norm sequence on gru4rec" 0 train -m gru4rec --prompt-norm sequence -o "$T/q.model"
+check "--prompt-norm none on gru4rec" 0 train -m gru4rec --prompt-norm none -o "$T/n.model"
+check "the model records its axis" 0 "$B/sbr-inspect" "$T/q.model"
+check_out "clip.prompt_norm = sequence" "clip.prompt_norm = sequence"
+check "files record the feature axis too" 0 "$B/sbr-inspect" "$T/f.model"
+check_out "clip.prompt_norm = feature" "clip.prompt_norm = feature"
+check_true "each axis trains another model" \
+    "! cmp -s <(param items '$T/f.model') <(param items '$T/q.model') &&
+     ! cmp -s <(param items '$T/f.model') <(param items '$T/n.model')"
+# sbr-infer follows the file's axis: its lists on the validation split are the
+# ones the training's own evaluation ranked (the same HR@20).
+check "train with the sequence axis, its validation metrics logged" 0 \
+    train -m narm --prompt-norm sequence --log "$T/q.log" -o "$T/nq.model"
+check_sh "infer and score the validation split" 0 \
+    "'$B/sbr-infer' -q --threads 1 --split valid -o - '$T/nq.model' '$T/s.sbr' | '$B/sbr-score' --json -"
+hr_train=$(grep -o '"valid_HR@20":[0-9.]*' "$T/q.log" | cut -d: -f2)
+hr_infer=$(grep -o '"HR@20":[0-9.]*' "$T/out" | head -1 | cut -d: -f2)
+check_true "sbr-infer ranks as training did ($hr_train, $hr_infer)" \
+    "awk -v a='$hr_train' -v b='$hr_infer' 'BEGIN { d = a - b; exit !(a != \"\" && d < 1e-3 && d > -1e-3) }'"
+
+check "--gate-bias 3" 0 train -m srgnn --gate-bias 3 -o "$T/g.model"
+check "records it" 0 "$B/sbr-inspect" "$T/g.model"
+check_out "clip.gate_bias = 3" "clip.gate_bias = 3"
+check "--gate-bias -3 at step 0: the prompt gate's bias is -3" 0 \
+    train -m srgnn --gate-bias -3 --max-steps 1 --lr 0 -o "$T/g0.model"
+check_true "every element -3" "[ \"\$(param clip.gate_p.b '$T/g0.model' | sort -u)\" = -3 ]"
+
+check "--prompt-l2 equal to --l2" 0 train -m gru4rec --prompt-l2 1e-5 --gate-l2 1e-5 -o "$T/l.model"
+check_true "is the default, bit for bit" "cmp -s <(param items '$T/f.model') <(param items '$T/l.model')"
+check "--prompt-l2 0.5" 0 train -m gru4rec --prompt-l2 0.5 -o "$T/l5.model"
+check_true "shrinks the prompts" \
+    "awk 'NR == FNR { a += \$1 * \$1; next } { b += \$1 * \$1 } END { exit !(b < a) }' \
+        <(param clip.prompts '$T/f.model' | tr ' ' '\n') <(param clip.prompts '$T/l5.model' | tr ' ' '\n')"
+check "--gate-l2 0" 0 train -m gru4rec --gate-l2 0 -o "$T/l0.model"
+check_true "trains another model" "! cmp -s <(param items '$T/f.model') <(param items '$T/l0.model')"
+
+check "--prompt-norm without --clusters" 2 "$B/sbr-train" -q --prompt-norm none -o "$T/x" "$T/s.sbr"
+check_err "says it needs prompts" "is for CLIP-SBR's prompts: give --clusters"
+check "--gate-l2 without --clusters" 2 "$B/sbr-train" -q --gate-l2 0 -o "$T/x" "$T/s.sbr"
+check "--prompt-norm sequence on srgnn" 2 train -m srgnn --prompt-norm sequence -o "$T/x"
+check_err "says why" "srgnn does not embed them as sessions"
+check "--prompt-norm bogus" 2 train --prompt-norm rows -o "$T/x"
+check "--gate-bias out of range" 2 train --gate-bias 99 -o "$T/x"
+check_true "no output left by misuse" "[ ! -e '$T/x' ]"
+t_end
