@@ -55,4 +55,10 @@ check_err "says why" "srgnn does not embed them as sessions"
 check "--prompt-norm bogus" 2 train --prompt-norm rows -o "$T/x"
 check "--gate-bias out of range" 2 train --gate-bias 99 -o "$T/x"
 check_true "no output left by misuse" "[ ! -e '$T/x' ]"
+
+# The positive control's script, on a tiny log: data, both arms, the table.
+check_sh "pipelines/clip-control.sh end to end (tiny)" 0 \
+    "CLICKS=6000 ITEMS=1000 CLUSTERS=10 BUILD='$B' bash pipelines/clip-control.sh '$T/cc' 1 1 -- --threads 1"
+check_out "a paired row for the prompts" "^\| clip \| 1 \| [-+]"
+check_true "a log per arm, no model left" "[ -s '$T/cc/plain-s1.log' ] && [ -s '$T/cc/clip-s1.log' ] && [ ! -e '$T/cc/clip-s1.model' ]"
 t_end
