@@ -23,9 +23,9 @@ void sbr_batch_set_real(void *w, size_t elem, size_t i, double v)
         ((float *)w)[i] = (float)v;
 }
 
-/* int32 arrays of the core: items, citems, rpos [B, L]; len, target, last, user
- * [B]; ids_ord, cids_ord and their sort's spare [B*L]. */
-size_t sbr_batch_core_ints(int B, int L) { return (size_t)B * L * 6 + (size_t)B * 4; }
+/* int32 arrays of the core: items, citems, rpos, cusers [B, L]; len, target,
+ * last, user [B]; ids_ord, cids_ord and their sort's spare [B*L]. */
+size_t sbr_batch_core_ints(int B, int L) { return (size_t)B * L * 7 + (size_t)B * 4; }
 
 const sbr_batch_part *const sbr_batch_parts[] = {&sbr_batch_part_nodes, &sbr_batch_part_adj,
                                                    &sbr_batch_part_local4, &sbr_batch_part_global,
@@ -88,6 +88,7 @@ void sbr_batch_buf_model(sbr_batch_buf *bb, const sbr_model *m)
     bb->tab_rows = m->gtab_nbr ? (int64_t)m->cfg.n_items + 1 : 0;
     bb->user_ids = m->user_ids;
     bb->n_users = m->user_ids ? m->cfg.n_users : 0;
+    bb->user_prompts = m->cfg.user_prompts && m->user_ids;
     bb->pool_split = m->pool.split;
     bb->pool_row_of = m->pool.row_of;
     bb->pool_rows_before = m->pool.rows_before;
@@ -102,6 +103,7 @@ static void core_layout(sbr_batch_buf *bb, int B, int L)
     b->items = p, p += BL;
     b->citems = p, p += BL;
     b->rpos = p, p += BL;
+    b->cusers = p, p += BL;
     b->len = p, p += B;
     b->target = p, p += B;
     b->last = p, p += B;
@@ -143,7 +145,7 @@ static void fill_core(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples 
 {
     sbr_batch *b = &bb->b;
     int B = b->B, L = b->L;
-    memset(b->items, 0, sizeof(int32_t) * (size_t)B * L * 3); /* items, citems, rpos */
+    memset(b->items, 0, sizeof(int32_t) * (size_t)B * L * 4); /* items, citems, rpos, cusers */
     for (int i = 0; i < B; i++) {
         int64_t s = smp->session[order[i]];
         int full = smp->prefix_len[order[i]];
@@ -159,6 +161,8 @@ static void fill_core(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples 
         for (int j = 0; j < len; j++) {
             b->items[i * L + j] = src[j] <= n_items ? src[j] : 0;
             b->rpos[i * L + j] = len - 1 - j;
+            if (bb->user_prompts)
+                b->cusers[i * L + j] = b->user[i];
         }
         if (clip)
             sbr_unseen_assign(clip->cluster, n_items, clip->frequent, src, len, b->citems + i * L);
@@ -193,6 +197,7 @@ void sbr_batch_fill(sbr_batch_buf *bb, const sbr_split *sp, const sbr_samples *s
     b->B = B;
     b->L = L;
     b->citems = clip ? b->citems : NULL;
+    b->cusers = bb->user_prompts ? b->cusers : NULL;
     fill_core(bb, sp, smp, order, n_items, clip);
     bb->fill_sp = sp, bb->fill_smp = smp, bb->fill_order = order;
     fill_parts(bb, clip);

@@ -151,6 +151,8 @@ typedef struct {
     int32_t *rpos;      /* [B, L] len[b] - 1 - j: distance from the last click (0 on padding) */
     int32_t *user;      /* [B] the sample's user as the model knows it (1..U), 0: anonymous or
                            unknown (model.h: logged-in users); all 0 without a user map */
+    int32_t *cusers;    /* [B, L] CLIP-SBR's user prompts: each click's user (user[b]), 0 for
+                           padding; or NULL (the model has none) */
     void *flen;         /* [B] prefix lengths as reals */
     /* The front's ids, grouped for its embedding backward
      * (embedding_backward_grouped): the positions of the nonzero ids of the
@@ -210,6 +212,7 @@ typedef struct {
     /* the model's users (ascending original ids), or NULL */
     const int64_t *user_ids;
     int64_t n_users;
+    int user_prompts; /* fill cusers (the model has CLIP-SBR user prompts) */
     /* the model's pool (SBR_NEEDS_POOL): the split it was drawn from and
      * each of its sessions' pool row (model.h, sbr_model_pool), or NULL */
     const sbr_split *pool_split;

@@ -137,6 +137,7 @@ static void upload_all(sbr_upload *u, const sbr_batch_buf *hb)
     size_t B = (size_t)d->B, BL = B * (size_t)d->L, i4 = sizeof(int32_t);
     sbr_upload_array(u, &d->items, BL, i4);
     sbr_upload_array(u, &d->citems, BL, i4);
+    sbr_upload_array(u, &d->cusers, BL, i4);
     sbr_upload_array(u, &d->len, B, i4);
     sbr_upload_array(u, &d->target, B, i4);
     sbr_upload_array(u, &d->last, B, i4);

@@ -57,8 +57,10 @@ void sbr_model_add_to(sbr_model *m, sbr_tw *w, int optimizer)
     }
     sbr_tw_metaf(w, "n_items", "%d", c->n_items);
     sbr_tw_metaf(w, "n_clusters", "%d", c->n_clusters);
-    if (c->n_clusters > 0) {
+    if (c->n_clusters > 0 || c->user_prompts) {
         sbr_tw_meta(w, "clip.prompt_norm", sbr_prompt_norm_names[c->prompt_norm]);
+        if (c->user_prompts)
+            sbr_tw_meta(w, "clip.user_prompts", "1");
         if (c->has_gate_bias)
             sbr_tw_metaf(w, "clip.gate_bias", "%.17g", c->gate_bias);
     }
@@ -154,6 +156,9 @@ static int read_clip(const sbr_tfile *f, sbr_model_cfg *c, sbr_err *e)
                                "or none", norm);
         c->prompt_norm = (sbr_prompt_norm)k;
     }
+    c->user_prompts = sbr_tfile_meta(f, "clip.user_prompts") != NULL;
+    if (c->user_prompts && c->n_users < 1)
+        return sbr_errf(e, "metadata \"clip.user_prompts\" without the users (n_users)");
     c->has_gate_bias = sbr_tfile_meta(f, "clip.gate_bias") != NULL;
     return c->has_gate_bias ? meta_double(f, "clip.gate_bias", &c->gate_bias, e) : 0;
 }

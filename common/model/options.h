@@ -58,6 +58,7 @@ typedef struct {
     int n_items;           /* catalogue N: items 1..N */
     int n_clusters;        /* CLIP-SBR prompts: clusters 1..C (0: off) */
     sbr_prompt_norm prompt_norm; /* CLIP-SBR: the axis the front normalises along */
+    int user_prompts;      /* CLIP-SBR: 1 with a prompt per logged-in user (1..n_users) */
     int has_gate_bias;     /* CLIP-SBR: 1 when the prompt gate's bias starts at gate_bias */
     double gate_bias;      /* (else uniform like every other bias) */
     int n_users;           /* logged-in users the model knows: 1..U (0: none; model_users.c) */

@@ -56,6 +56,33 @@ check "--prompt-norm bogus" 2 train --prompt-norm rows -o "$T/x"
 check "--gate-bias out of range" 2 train --gate-bias 99 -o "$T/x"
 check_true "no output left by misuse" "[ ! -e '$T/x' ]"
 
+# User prompts (--prompts u, c,u): sbr-gen's sessions carry user ids.
+check "--prompts u (no clusters)" 0 "$B/sbr-train" -q -e 1 --threads 1 --no-test --max-steps 30 \
+    --prompts u --log "$T/u.log" -o "$T/u.model" "$T/s.sbr"
+check_sh "its validation split ranked by sbr-infer" 0 \
+    "'$B/sbr-infer' -q --threads 1 --split valid -o - '$T/u.model' '$T/s.sbr' | '$B/sbr-score' --json -"
+hr_train=$(grep -o '"valid_HR@20":[0-9.]*' "$T/u.log" | cut -d: -f2)
+hr_infer=$(grep -o '"HR@20":[0-9.]*' "$T/out" | head -1 | cut -d: -f2)
+check_true "as training ranked it, users' prompts included ($hr_train, $hr_infer)" \
+    "awk -v a='$hr_train' -v b='$hr_infer' 'BEGIN { d = a - b; exit !(a != \"\" && d < 1e-3 && d > -1e-3) }'"
+check "records them" 0 "$B/sbr-inspect" "$T/u.model"
+check_out "clip.user_prompts = 1" "clip.user_prompts = 1"
+check_out "a prompt per known user and the anonymous row" "param.clip.user_prompts +F32 +\[[0-9]+, 100\]"
+check_sh "sbr-infer ranks with them" 0 "'$B/sbr-infer' -q --threads 1 -o - '$T/u.model' '$T/s.sbr' | '$B/sbr-score' -"
+check "--prompts c,u" 0 train -m narm --prompts c,u --prompt-norm sequence -o "$T/cu.model"
+check "--prompts u on srgnn" 2 "$B/sbr-train" -q -m srgnn --prompts u -o "$T/x" "$T/s.sbr"
+check_err "says why" "srgnn does not embed the clicks as sessions"
+check "--prompts s" 2 train --prompts s -o "$T/x"
+check_err "says why not" "no test session is in training"
+check "--prompts c without --clusters" 2 "$B/sbr-train" -q --prompts c -o "$T/x" "$T/s.sbr"
+check "--prompts u with --clusters" 2 train --prompts u -o "$T/x"
+check_err "says to drop them" "drop --clusters"
+check "sessions without user ids" 0 bash -c \
+    "'$B/sbr-gen' -q --clicks 5000 --seed 5 | cut -f1-3 | '$B/sbr-prep' -q - -o '$T/nou.sbr'"
+check "--prompts u there" 2 "$B/sbr-train" -q --prompts u -o "$T/x" "$T/nou.sbr"
+check_err "says they carry no user ids" "carry no user ids"
+check_true "no output left" "[ ! -e '$T/x' ]"
+
 # The positive control's script, on a tiny log: data, both arms, the table.
 check_sh "pipelines/clip-control.sh end to end (tiny)" 0 \
     "CLICKS=6000 ITEMS=1000 CLUSTERS=10 BUILD='$B' bash pipelines/clip-control.sh '$T/cc' 1 1 -- --threads 1"

@@ -28,3 +28,18 @@ TEST(model_gru4rec_clip_variants_gradcheck)
     CHECK(model_gradcheck_cfg("gru4rec", 1, seq_axis) == 0);
     CHECK(model_gradcheck_cfg("gru4rec", 1, no_norm) == 0);
 }
+
+/* User prompts (the paper's U and CU): two known users, one unknown and the
+ * anonymous rows, which add no prompt. */
+static void user_prompts(sbr_model_cfg *c)
+{
+    c->n_users = 2;
+    c->user_prompts = 1;
+}
+
+TEST(model_gru4rec_user_prompts_gradcheck)
+{
+    CHECK(model_gradcheck_cfg("gru4rec", 0, user_prompts) == 0); /* U */
+    CHECK(model_gradcheck_cfg("gru4rec", 1, user_prompts) == 0); /* CU */
+    CHECK(model_fullsize_check_cfg("gru4rec", 1, user_prompts) == 0);
+}

@@ -94,3 +94,16 @@ TEST(model_narm_clip_variants_gradcheck)
     CHECK(model_gradcheck_cfg("narm", 1, no_norm) == 0);
     CHECK(model_fullsize_check_cfg("narm", 1, seq_axis) == 0);
 }
+
+static void user_prompts_seq(sbr_model_cfg *c)
+{
+    c->n_users = 2;
+    c->user_prompts = 1;
+    c->prompt_norm = SBR_PROMPT_NORM_SEQUENCE;
+}
+
+/* Cluster and user prompts together, along the sequence axis. */
+TEST(model_narm_user_prompts_gradcheck)
+{
+    CHECK(model_gradcheck_cfg("narm", 1, user_prompts_seq) == 0);
+}

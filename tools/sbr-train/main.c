@@ -52,6 +52,9 @@ static const char usage_knn[] =
     "                        each; sequence: each feature over a session's clicks\n"
     "                        (the official code's GRU4Rec and NARM; models that embed\n"
     "                        the clicks: gru4rec narm stamp core mean proxysr); none\n"
+    "      --prompts LIST    c (default with --clusters): a prompt per cluster; u: a\n"
+    "                        prompt per user (sessions with user ids; models that embed\n"
+    "                        the clicks); c,u: their sum (the paper's C, U, CU)\n"
     "      --gate-bias X     the prompt gate's bias starts at X (sigmoid(X) open;\n"
     "                        default: small uniform like every bias)\n"
     "      --prompt-l2 X     the prompts' L2 penalty (default: --l2)\n"
@@ -156,7 +159,7 @@ enum {
     OPT_LRGAMMA, OPT_CLIP, OPT_SELECT, OPT_METRIC, OPT_NOTEST, OPT_CHUNK, OPT_MAXSTEPS,
     OPT_TIMELIMIT, OPT_LOG, OPT_CKPT, OPT_RESUME, OPT_DEVICE, OPT_THREADS, OPT_GRAPH,
     OPT_PRESET, OPT_HELP_MODEL, OPT_TUNE, OPT_TASK, OPT_PROMPT_NORM, OPT_GATE_BIAS,
-    OPT_PROMPT_L2, OPT_GATE_L2, OPT_MODEL_OPTION = 1000 /* + the option's index */
+    OPT_PROMPT_L2, OPT_GATE_L2, OPT_PROMPTS, OPT_MODEL_OPTION = 1000 /* + the option's index */
 };
 
 static const struct option train_opts[] = {
@@ -180,6 +183,7 @@ static const struct option train_opts[] = {
     {"gate-bias", required_argument, 0, OPT_GATE_BIAS},
     {"prompt-l2", required_argument, 0, OPT_PROMPT_L2},
     {"gate-l2", required_argument, 0, OPT_GATE_L2},
+    {"prompts", required_argument, 0, OPT_PROMPTS},
     {"quiet", no_argument, 0, 'q'},               {"help", no_argument, 0, 'h'},
     {"version", no_argument, 0, OPT_VERSION}};
 
@@ -192,6 +196,8 @@ typedef struct {
     uint64_t seed;
     /* CLIP-SBR's front: given (1) or not, and the values */
     int prompt_norm_given, gate_bias_given;
+    const char *prompts;        /* --prompts as given, or NULL */
+    int cluster_prompts, user_prompts;
     sbr_prompt_norm prompt_norm;
     double gate_bias;
     sbr_train_cfg tc;
@@ -281,6 +287,7 @@ static void parse_one(args *a, int c, const char *const *names)
         a->gate_bias = sbr_arg_double("--gate-bias", optarg, -30, 30);
         a->gate_bias_given = 1;
         break;
+    case OPT_PROMPTS: a->prompts = optarg; break;
     case OPT_PROMPT_L2: a->tc.l2_prompt = sbr_arg_double("--prompt-l2", optarg, 0, 10); break;
     case OPT_GATE_L2: a->tc.l2_gate = sbr_arg_double("--gate-l2", optarg, 0, 10); break;
     case 'e': a->tc.epochs = (int)sbr_arg_int("--epochs", optarg, 1, 100000); break;
@@ -352,16 +359,49 @@ static void wrapper_encoder(args *a)
 
 /* CLIP-SBR's front options need prompts, and the sequence axis a model
  * that embeds sessions of clicks. */
-static void clip_options(const args *a)
+static void prompt_kinds(args *a)
 {
+    a->cluster_prompts = a->clusters != NULL;
+    if (!a->prompts)
+        return;
+    a->cluster_prompts = 0;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", a->prompts);
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+        if (!strcmp(t, "c"))
+            a->cluster_prompts = 1;
+        else if (!strcmp(t, "u"))
+            a->user_prompts = 1;
+        else if (!strcmp(t, "s"))
+            sbr_usage_error("--prompts s: session prompts need a session that recurs across "
+                            "splits; under sbr's splits no test session is in training "
+                            "(docs/CLIP-SBR.md)");
+        else
+            sbr_usage_error("--prompts: '%s' is not c or u (a list like c,u)", t);
+    }
+    if (!a->cluster_prompts && !a->user_prompts)
+        sbr_usage_error("--prompts: no kind given (c, u or c,u)");
+    if (a->cluster_prompts && !a->clusters)
+        sbr_usage_error("--prompts %s: cluster prompts need --clusters FILE", a->prompts);
+    if (!a->cluster_prompts && a->clusters)
+        sbr_usage_error("--prompts %s has no c: drop --clusters", a->prompts);
+}
+
+static void clip_options(args *a)
+{
+    prompt_kinds(a);
+    const sbr_model_def *def = sbr_model_def_for(a->model, SBR_PREC_F32);
+    if (a->user_prompts && def && !def->front_seq)
+        sbr_usage_error("--prompts u: a user's prompt joins each click of its sessions; %s does "
+                        "not embed the clicks as sessions (gru4rec narm stamp core mean proxysr)",
+                        a->model);
     const char *given = a->prompt_norm_given ? "--prompt-norm"
                         : a->gate_bias_given ? "--gate-bias"
                         : a->tc.l2_prompt >= 0 ? "--prompt-l2"
                         : a->tc.l2_gate >= 0   ? "--gate-l2"
                                                : NULL;
-    if (given && !a->clusters)
+    if (given && !a->clusters && !a->user_prompts)
         sbr_usage_error("%s is for CLIP-SBR's prompts: give --clusters FILE", given);
-    const sbr_model_def *def = sbr_model_def_for(a->model, SBR_PREC_F32);
     if (a->prompt_norm == SBR_PROMPT_NORM_SEQUENCE && def && !def->front_seq)
         sbr_usage_error("--prompt-norm sequence normalises along a session's clicks; %s does not "
                         "embed them as sessions (feature or none)", a->model);
@@ -441,6 +481,7 @@ static void model_config(const args *a, const sbr_sessions *s, const sbr_cluster
     cfg->n_items = (int)s->n_items;
     cfg->n_clusters = cl ? (int)cl->n_clusters : 0;
     cfg->prompt_norm = a->prompt_norm;
+    cfg->user_prompts = a->user_prompts;
     cfg->has_gate_bias = a->gate_bias_given;
     cfg->gate_bias = a->gate_bias;
     int ml = sbr_cfg_find(cfg, "max_len");
@@ -519,16 +560,18 @@ static int64_t collect_users(const args *a, const sbr_sessions *s, sbr_model_cfg
                              int64_t **ids)
 {
     *ids = NULL;
-    if (sbr_cfg_find(cfg, "users") < 0 || !sbr_cfg_int(cfg, "users"))
+    int bias = sbr_cfg_find(cfg, "users") >= 0 && sbr_cfg_int(cfg, "users");
+    if (!bias && !cfg->user_prompts)
         return 0;
+    const char *why = bias ? "--users 1" : "--prompts with u";
     const sbr_split *tr = &s->split[SBR_TRAIN];
     if (!tr->users)
-        sbr_usage_error("%s: --users 1, but its sessions carry no user ids (sbr-prep keeps them "
-                        "from logs with a user column)", a->sessions);
-    double frac = sbr_cfg_get(cfg, "user_fraction");
+        sbr_usage_error("%s: %s, but its sessions carry no user ids (sbr-prep keeps them "
+                        "from logs with a user column)", a->sessions, why);
+    double frac = sbr_cfg_get_or(cfg, "user_fraction", 1);
     int64_t n = sbr_users_collect(tr, frac, cfg->seed, ids);
     if (n == 0)
-        sbr_usage_error("%s: --users 1, but no training session has a user%s", a->sessions,
+        sbr_usage_error("%s: %s, but no training session has a user%s", a->sessions, why,
                         frac < 1 ? " who logs in at this --user-fraction" : "");
     if (n > (1 << 30))
         sbr_fatal("%s: %lld users: more than the model takes", a->sessions, (long long)n);
@@ -542,7 +585,7 @@ static void report_users(const sbr_model *m, const sbr_sessions *s)
     sbr_users_count(m, &s->split[SBR_TRAIN], c);
     sbr_info("users: %d log in (user_fraction %g); training sessions: %lld of theirs, %lld of "
              "users who do not log in, %lld anonymous", m->cfg.n_users,
-             sbr_cfg_get(&m->cfg, "user_fraction"), (long long)c[0], (long long)c[1],
+             sbr_cfg_get_or(&m->cfg, "user_fraction", 1), (long long)c[0], (long long)c[1],
              (long long)c[2]);
 }
 

@@ -9,18 +9,29 @@ void R(sbr_front_declare)(sbr_model *m, R(sbr_front) *f)
     f->V = m->cfg.n_items + 1;
     f->C = m->cfg.n_clusters > 0 ? m->cfg.n_clusters + 1 : 0;
     f->norm = m->cfg.prompt_norm;
+    f->U = m->cfg.user_prompts && m->cfg.n_users > 0 ? m->cfg.n_users + 1 : 0;
     sbr_weights(m, &f->w, &f->g, sizeof f->w);
     m->p_items = sbr_param(m, &f->w.items, "items", SBR_SHAPE(f->V, d), u, 0);
     sbr_param_pad_row0(m, m->p_items);
-    if (!f->C) {
-        sbr_param_none(m, &f->w.prompts), sbr_param_none(m, &f->w.ge_w);
-        sbr_param_none(m, &f->w.ge_b), sbr_param_none(m, &f->w.gp_w);
-        sbr_param_none(m, &f->w.gp_b);
+    if (!f->C)
+        sbr_param_none(m, &f->w.prompts);
+    if (!f->U)
+        sbr_param_none(m, &f->w.uprompts);
+    if (!f->C && !f->U) {
+        sbr_param_none(m, &f->w.ge_w), sbr_param_none(m, &f->w.ge_b);
+        sbr_param_none(m, &f->w.gp_w), sbr_param_none(m, &f->w.gp_b);
         return;
     }
-    int p = sbr_param(m, &f->w.prompts, "clip.prompts", SBR_SHAPE(f->C, d), u, 0);
-    sbr_param_pad_row0(m, p);
-    m->l2_group[p] = SBR_L2_PROMPT;
+    if (f->C) {
+        int p = sbr_param(m, &f->w.prompts, "clip.prompts", SBR_SHAPE(f->C, d), u, 0);
+        sbr_param_pad_row0(m, p);
+        m->l2_group[p] = SBR_L2_PROMPT;
+    }
+    if (f->U) {
+        int p = sbr_param(m, &f->w.uprompts, "clip.user_prompts", SBR_SHAPE(f->U, d), u, 0);
+        sbr_param_pad_row0(m, p);
+        m->l2_group[p] = SBR_L2_PROMPT;
+    }
     int g[4] = {sbr_param(m, &f->w.ge_w, "clip.gate_e.w", SBR_SHAPE(d, d), u, 0),
                 sbr_param(m, &f->w.ge_b, "clip.gate_e.b", SBR_SHAPE(d), u, 0),
                 sbr_param(m, &f->w.gp_w, "clip.gate_p.w", SBR_SHAPE(d, d), u, 0),
@@ -69,7 +80,7 @@ static size_t R(front_grads)(real *g[8], real *base, size_t nd)
 
 void R(sbr_front_layout)(const R(sbr_front) *f, R(sbr_front_act) *a, sbr_lay *l, int n)
 {
-    if (!f->C)
+    if (!f->C && !f->U)
         return;
     size_t nd = (size_t)n * f->d;
     /* the norms: [n] per vector, or [B, d] <= [n, d] along the sessions */
@@ -81,6 +92,22 @@ void R(sbr_front_layout)(const R(sbr_front) *f, R(sbr_front_act) *a, sbr_lay *l,
     SBR_LAY(l, a->g, R(front_grads)(g, NULL, nd));
 }
 
+/* a->p [n, d]: the clusters' prompts plus the users' (either may be absent). */
+static void R(front_prompts)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act) *a)
+{
+    sbr_nn_ctx *ctx = &m->ctx;
+    int d = f->d, n = a->n, users = f->U && a->uids;
+    if (f->C)
+        R(sbr_nn_embedding_forward)(ctx, a->p, f->w.prompts, a->cids, n, f->C, d, 0);
+    if (users && !f->C)
+        R(sbr_nn_embedding_forward)(ctx, a->p, f->w.uprompts, a->uids, n, f->U, d, 0);
+    else if (users) { /* a->t is free until the gates */
+        R(sbr_nn_embedding_forward)(ctx, a->t, f->w.uprompts, a->uids, n, f->U, d, 0);
+        R(sbr_nn_add_forward)(ctx, a->p, a->p, a->t, n * d);
+    } else if (!f->C)
+        sbr_dev_fill(m->prec, a->p, 0, (int64_t)n * d);
+}
+
 /* X = g_e ⊙ ê + g_p ⊙ p̂ for the use's ids (ê = e without normalisation). */
 static void R(front_clip)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act) *a, real *X)
 {
@@ -88,7 +115,7 @@ static void R(front_clip)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act) 
     int d = f->d, n = a->n, nd = n * d, none = f->norm == SBR_PROMPT_NORM_NONE;
     const real *eh = none ? a->e : a->eh, *ph = none ? a->p : a->ph;
     R(sbr_nn_embedding_forward)(ctx, a->e, f->w.items, a->ids, n, f->V, d, 0);
-    R(sbr_nn_embedding_forward)(ctx, a->p, f->w.prompts, a->cids, n, f->C, d, 0);
+    R(front_prompts)(m, f, a);
     if (!none) {
         R(front_norm)(m, f, a, a->eh, a->en, a->e);
         R(front_norm)(m, f, a, a->ph, a->pn, a->p);
@@ -108,9 +135,10 @@ static void R(front_use)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act) *
                          const sbr_batch *grouped)
 {
     a->ids = ids, a->cids = cids, a->n = n, a->L = L;
+    a->uids = L > 0 && grouped ? grouped->cusers : NULL;
     a->ord = grouped ? grouped->ids_ord : NULL, a->n_ord = grouped ? grouped->n_ord : 0;
     a->cord = grouped ? grouped->cids_ord : NULL, a->n_cord = grouped ? grouped->n_cord : 0;
-    if (f->C)
+    if (f->C || f->U)
         R(front_clip)(m, f, a, X);
     else
         R(sbr_nn_embedding_forward)(&m->ctx, X, f->w.items, ids, n, f->V, f->d, 0);
@@ -146,7 +174,7 @@ void R(sbr_front_backward)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act)
 {
     sbr_nn_ctx *ctx = &m->ctx;
     int d = f->d, n = a->n;
-    if (!f->C) {
+    if (!f->C && !f->U) {
         R(front_scatter)(m, f->g.items, dX, a->ids, a->ord, a->n_ord, n, f->V);
         return;
     }
@@ -171,5 +199,8 @@ void R(sbr_front_backward)(sbr_model *m, const R(sbr_front) *f, R(sbr_front_act)
         R(front_norm_backward)(m, f, a, dp, dph, a->ph, a->pn);
     }
     R(front_scatter)(m, f->g.items, de, a->ids, a->ord, a->n_ord, n, f->V);
-    R(front_scatter)(m, f->g.prompts, dp, a->cids, a->cord, a->n_cord, n, f->C);
+    if (f->C)
+        R(front_scatter)(m, f->g.prompts, dp, a->cids, a->cord, a->n_cord, n, f->C);
+    if (f->U && a->uids)
+        R(front_scatter)(m, f->g.uprompts, dp, a->uids, NULL, 0, n, f->U);
 }

@@ -7,7 +7,10 @@
  * Plain: X = E[ids] (id 0: zero row).
  * CLIP-SBR (the model has clusters): ê = norm(e), p̂ = norm(p_c), two
  * independent sigmoid gates g_e = σ(W_e ê + b_e), g_p = σ(W_p p̂ + b_p),
- * X = g_e ⊙ ê + g_p ⊙ p̂ (docs/MODELS.md). norm is the model's prompt_norm:
+ * X = g_e ⊙ ê + g_p ⊙ p̂ (docs/MODELS.md). The prompt p is the cluster's,
+ * plus with user prompts (the paper's U and CU variants) the prompt of the
+ * session's user: only in a use of the batch's clicks (sbr_front_clicks),
+ * anonymous users and padding adding nothing. norm is the model's prompt_norm:
  * each vector over its features (default), each feature over a session's
  * clicks (the official code's GRU4Rec and NARM: only for a use that embeds
  * the batch's clicks [B, L], sbr_front_clicks; other uses of such a model
@@ -19,6 +22,7 @@
 typedef struct {
     real *items;  /* [N + 1, d] the item table E (row 0: padding, zero) */
     real *prompts; /* [C + 1, d] CLIP-SBR: one prompt per cluster (row 0: padding), or NULL */
+    real *uprompts; /* [U + 1, d] CLIP-SBR: one prompt per user (row 0: anonymous), or NULL */
     real *ge_w;   /* [d, d] the embedding gate W_e, or NULL */
     real *ge_b;   /* [d] b_e, or NULL */
     real *gp_w;   /* [d, d] the prompt gate W_p, or NULL */
@@ -28,12 +32,14 @@ typedef struct {
 typedef struct {
     R(sbr_front_w) w, g; /* parameters, gradients */
     int d, V, C;         /* size, rows of E (N + 1), rows of the prompts (C + 1; 0: none) */
+    int U;               /* rows of the user prompts (users + 1; 0: none) */
     sbr_prompt_norm norm; /* CLIP-SBR's normalisation */
 } R(sbr_front);
 
 /* One use of the front in a forward. */
 typedef struct {
     const int32_t *ids, *cids; /* [n] the ids and clusters it embedded */
+    const int32_t *uids;       /* [n] their users (user prompts), or NULL */
     const int32_t *ord, *cord; /* their grouping (sbr_batch.ids_ord), or NULL */
     int n, n_ord, n_cord;
     int L;                     /* [n / L, L] sessions of clicks (sbr_front_clicks), else 0 */
