@@ -9,6 +9,17 @@ check "a small dataset, its graph and clusters" 0 bash -c \
      '$B/sbr-graph' -q -o - '$T/s.sbr' | '$B/sbr-cluster' -q - -o '$T/c.sbr'"
 train() { "$B/sbr-train" -q -e 1 --threads 1 --no-test --max-steps 30 --clusters "$T/c.sbr" "$@" "$T/s.sbr"; }
 param() { "$B/sbr-inspect" -t "param.$1" "$2"; }
+# ranks_as_trained MODEL LOG DESC: sbr-infer's lists of the validation split
+# have the HR@20 the training's own evaluation logged for them
+ranks_as_trained() {
+    check_sh "$3: infer and score the validation split" 0 \
+        "'$B/sbr-infer' -q --threads 1 --split valid -o - '$1' '$T/s.sbr' | '$B/sbr-score' --json -"
+    local a b
+    a=$(grep -o '"valid_HR@20":[0-9.]*' "$2" | cut -d: -f2)
+    b=$(grep -o '"HR@20":[0-9.]*' "$T/out" | head -1 | cut -d: -f2)
+    check_true "$3: the HR@20 training logged ($a, $b)" \
+        "awk -v a='$a' -v b='$b' 'BEGIN { d = a - b; exit !(a != \"\" && d < 1e-3 && d > -1e-3) }'"
+}
 
 check "the default: feature axis" 0 train -m gru4rec -o "$T/f.model"
 check "--prompt-norm sequence on gru4rec" 0 train -m gru4rec --prompt-norm sequence -o "$T/q.model"
@@ -24,12 +35,7 @@ check_true "each axis trains another model" \
 # ones the training's own evaluation ranked (the same HR@20).
 check "train with the sequence axis, its validation metrics logged" 0 \
     train -m narm --prompt-norm sequence --log "$T/q.log" -o "$T/nq.model"
-check_sh "infer and score the validation split" 0 \
-    "'$B/sbr-infer' -q --threads 1 --split valid -o - '$T/nq.model' '$T/s.sbr' | '$B/sbr-score' --json -"
-hr_train=$(grep -o '"valid_HR@20":[0-9.]*' "$T/q.log" | cut -d: -f2)
-hr_infer=$(grep -o '"HR@20":[0-9.]*' "$T/out" | head -1 | cut -d: -f2)
-check_true "sbr-infer ranks as training did ($hr_train, $hr_infer)" \
-    "awk -v a='$hr_train' -v b='$hr_infer' 'BEGIN { d = a - b; exit !(a != \"\" && d < 1e-3 && d > -1e-3) }'"
+ranks_as_trained "$T/nq.model" "$T/q.log" "sbr-infer follows the sequence axis"
 
 check "--gate-bias 3" 0 train -m srgnn --gate-bias 3 -o "$T/g.model"
 check "records it" 0 "$B/sbr-inspect" "$T/g.model"
@@ -59,12 +65,7 @@ check_true "no output left by misuse" "[ ! -e '$T/x' ]"
 # User prompts (--prompts u, c,u): sbr-gen's sessions carry user ids.
 check "--prompts u (no clusters)" 0 "$B/sbr-train" -q -e 1 --threads 1 --no-test --max-steps 30 \
     --prompts u --log "$T/u.log" -o "$T/u.model" "$T/s.sbr"
-check_sh "its validation split ranked by sbr-infer" 0 \
-    "'$B/sbr-infer' -q --threads 1 --split valid -o - '$T/u.model' '$T/s.sbr' | '$B/sbr-score' --json -"
-hr_train=$(grep -o '"valid_HR@20":[0-9.]*' "$T/u.log" | cut -d: -f2)
-hr_infer=$(grep -o '"HR@20":[0-9.]*' "$T/out" | head -1 | cut -d: -f2)
-check_true "as training ranked it, users' prompts included ($hr_train, $hr_infer)" \
-    "awk -v a='$hr_train' -v b='$hr_infer' 'BEGIN { d = a - b; exit !(a != \"\" && d < 1e-3 && d > -1e-3) }'"
+ranks_as_trained "$T/u.model" "$T/u.log" "sbr-infer adds the users' prompts"
 check "records them" 0 "$B/sbr-inspect" "$T/u.model"
 check_out "clip.user_prompts = 1" "clip.user_prompts = 1"
 check_out "a prompt per known user and the anonymous row" "param.clip.user_prompts +F32 +\[[0-9]+, 100\]"
