@@ -1,18 +1,11 @@
 /* The item front (body/front.h), compiled per precision. */
 #include "model/body.h"
 
-void R(sbr_front_declare)(sbr_model *m, R(sbr_front) *f)
+/* CLIP-SBR's prompt tables and gates, each member NULL where unused. */
+static void R(front_declare_prompts)(sbr_model *m, R(sbr_front) *f)
 {
-    int64_t d = m->d;
+    int64_t d = f->d;
     sbr_init_kind u = SBR_INIT_UNIFORM;
-    f->d = m->d;
-    f->V = m->cfg.n_items + 1;
-    f->C = m->cfg.n_clusters > 0 ? m->cfg.n_clusters + 1 : 0;
-    f->norm = m->cfg.prompt_norm;
-    f->U = m->cfg.user_prompts && m->cfg.n_users > 0 ? m->cfg.n_users + 1 : 0;
-    sbr_weights(m, &f->w, &f->g, sizeof f->w);
-    m->p_items = sbr_param(m, &f->w.items, "items", SBR_SHAPE(f->V, d), u, 0);
-    sbr_param_pad_row0(m, m->p_items);
     if (!f->C)
         sbr_param_none(m, &f->w.prompts);
     if (!f->U)
@@ -40,6 +33,20 @@ void R(sbr_front_declare)(sbr_model *m, R(sbr_front) *f)
         m->l2_group[g[k]] = SBR_L2_GATE;
     if (m->cfg.has_gate_bias)
         sbr_param_init(m, g[3], SBR_INIT_CONST, m->cfg.gate_bias);
+}
+
+void R(sbr_front_declare)(sbr_model *m, R(sbr_front) *f)
+{
+    f->d = m->d;
+    f->V = m->cfg.n_items + 1;
+    f->C = m->cfg.n_clusters > 0 ? m->cfg.n_clusters + 1 : 0;
+    f->norm = m->cfg.prompt_norm;
+    f->U = m->cfg.user_prompts && m->cfg.n_users > 0 ? m->cfg.n_users + 1 : 0;
+    sbr_weights(m, &f->w, &f->g, sizeof f->w);
+    m->p_items = sbr_param(m, &f->w.items, "items", SBR_SHAPE(f->V, (int64_t)f->d),
+                           SBR_INIT_UNIFORM, 0);
+    sbr_param_pad_row0(m, m->p_items);
+    R(front_declare_prompts)(m, f);
 }
 
 /* Along the sequence only where this use embeds sessions of clicks. */
