@@ -524,8 +524,10 @@ int sbr_clusters_from_tfile(const sbr_tfile *f, sbr_clusters *c, sbr_err *e)
     c->iterations = iterations;
     c->stable = stable != 0;
     c->seed = (uint64_t)seed;
-    const char *iso = sbr_tfile_meta(f, "clusters.isolated");
-    c->isolated = iso && !strcmp(iso, "frequent") ? SBR_ISOLATED_FREQUENT : SBR_ISOLATED_SINGLE;
+    int iso = SBR_ISOLATED_SINGLE; /* files from before the rule: single */
+    if (sbr_tfile_meta_choice(f, "clusters.isolated", sbr_isolated_names, &iso, e) < 0)
+        return -1;
+    c->isolated = (sbr_isolated_rule)iso;
     return 0;
 }
 

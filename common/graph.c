@@ -373,17 +373,10 @@ int sbr_graph_from_tfile(const sbr_tfile *f, sbr_graph *g, sbr_err *e)
     memset(g, 0, sizeof *g);
     if (sbr_tfile_expect_kind(f, "sbr.graph", e) < 0)
         return -1;
-    const char *kind = sbr_tfile_meta(f, "graph.kind");
-    if (!kind)
-        return sbr_errf(e, "metadata graph.kind is missing");
-    int ki = -1;
-    for (int i = 0; sbr_graph_kind_names[i]; i++)
-        if (!strcmp(kind, sbr_graph_kind_names[i]))
-            ki = i;
-    if (ki < 0)
-        return sbr_errf(e, "metadata graph.kind \"%.40s\" is not adjacent, window or transition",
-                        kind);
-    g->kind = (sbr_graph_kind)ki;
+    int kind, got = sbr_tfile_meta_choice(f, "graph.kind", sbr_graph_kind_names, &kind, e);
+    if (got <= 0)
+        return got < 0 ? -1 : sbr_errf(e, "metadata graph.kind is missing");
+    g->kind = (sbr_graph_kind)kind;
     int64_t n_items, n_nodes, nnz, window, topk;
     if (sbr_tfile_meta_i64(f, "n_items", &n_items, e) < 0 ||
         sbr_tfile_meta_i64(f, "n_nodes", &n_nodes, e) < 0 ||
@@ -403,7 +396,8 @@ int sbr_graph_from_tfile(const sbr_tfile *f, sbr_graph *g, sbr_err *e)
         return sbr_errf(e, "graph.window %lld or graph.topk %lld out of range",
                         (long long)window, (long long)topk);
     if (g->directed != (g->kind == SBR_GRAPH_TRANSITION))
-        return sbr_errf(e, "graph.directed = %d does not match kind %s", g->directed, kind);
+        return sbr_errf(e, "graph.directed = %d does not match kind %s", g->directed,
+                        sbr_graph_kind_names[g->kind]);
     if (g->directed && g->symmetric)
         return sbr_errf(e, "a directed graph cannot be marked symmetric");
     const char *splits = sbr_tfile_meta(f, "graph.splits");

@@ -363,6 +363,24 @@ int sbr_tfile_meta_i64(const sbr_tfile *f, const char *key, int64_t *out, sbr_er
     return 0;
 }
 
+int sbr_tfile_meta_choice(const sbr_tfile *f, const char *key, const char *const *choices,
+                          int *out, sbr_err *e)
+{
+    const char *v = sbr_tfile_meta(f, key);
+    if (!v)
+        return 0;
+    char list[256] = "";
+    for (int i = 0; choices[i]; i++) {
+        if (strcmp(v, choices[i]) == 0) {
+            *out = i;
+            return 1;
+        }
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, choices[i], sizeof list - strlen(list) - 1);
+    }
+    return sbr_errf(e, "metadata \"%s\" = \"%.40s\": not one of %s", key, v, list);
+}
+
 /* --- writing ------------------------------------------------------------- */
 
 typedef struct {

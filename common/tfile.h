@@ -93,6 +93,11 @@ const sbr_tensor *sbr_tfile_need(const sbr_tfile *f, const char *name, sbr_dtype
                                  sbr_err *e);
 /* Reads an integer metadata value; missing or malformed is an error. */
 int sbr_tfile_meta_i64(const sbr_tfile *f, const char *key, int64_t *out, sbr_err *e);
+/* Reads a metadata value that names one of choices (NULL-terminated) into
+ * *out, its index: 1 when read, 0 when absent (*out unchanged: the caller's
+ * default), -1 with e set for a value not among the choices. */
+int sbr_tfile_meta_choice(const sbr_tfile *f, const char *key, const char *const *choices,
+                          int *out, sbr_err *e);
 
 /* --- writing ------------------------------------------------------------- */
 

@@ -145,17 +145,10 @@ static int meta_double(const sbr_tfile *f, const char *key, double *out, sbr_err
  * and the gate bias it started from. */
 static int read_clip(const sbr_tfile *f, sbr_model_cfg *c, sbr_err *e)
 {
-    const char *norm = sbr_tfile_meta(f, "clip.prompt_norm");
-    c->prompt_norm = SBR_PROMPT_NORM_FEATURE;
-    if (norm) {
-        int k = 0;
-        while (sbr_prompt_norm_names[k] && strcmp(sbr_prompt_norm_names[k], norm))
-            k++;
-        if (!sbr_prompt_norm_names[k])
-            return sbr_errf(e, "metadata \"clip.prompt_norm\" = \"%s\": not feature, sequence "
-                               "or none", norm);
-        c->prompt_norm = (sbr_prompt_norm)k;
-    }
+    int norm = SBR_PROMPT_NORM_FEATURE;
+    if (sbr_tfile_meta_choice(f, "clip.prompt_norm", sbr_prompt_norm_names, &norm, e) < 0)
+        return -1;
+    c->prompt_norm = (sbr_prompt_norm)norm;
     c->user_prompts = sbr_tfile_meta(f, "clip.user_prompts") != NULL;
     if (c->user_prompts && c->n_users < 1)
         return sbr_errf(e, "metadata \"clip.user_prompts\" without the users (n_users)");

@@ -306,6 +306,32 @@ TEST(tfile_unaligned_tensors_are_aligned_on_read)
     free(bytes);
 }
 
+TEST(tfile_meta_choice)
+{
+    sbr_tw *w = sbr_tw_new("sbr.test");
+    sbr_tw_meta(w, "axis", "sequence");
+    sbr_tw_meta(w, "bad", "rows");
+    uint8_t *bytes;
+    size_t n;
+    sbr_err e;
+    REQUIRE(sbr_tw_to_memory(w, &bytes, &n, &e) == 0);
+    sbr_tfile f;
+    REQUIRE(sbr_tfile_parse(bytes, n, &f, &e) == 0);
+    static const char *const names[] = {"feature", "sequence", "none", NULL};
+    int v = 7;
+    CHECK_EQ_I64(sbr_tfile_meta_choice(&f, "axis", names, &v, &e), 1);
+    CHECK_EQ_I64(v, 1);
+    v = 7; /* absent: the caller's default stays */
+    CHECK_EQ_I64(sbr_tfile_meta_choice(&f, "absent", names, &v, &e), 0);
+    CHECK_EQ_I64(v, 7);
+    CHECK_EQ_I64(sbr_tfile_meta_choice(&f, "bad", names, &v, &e), -1);
+    CHECK_STR(e.msg, "metadata \"bad\" = \"rows\": not one of feature, sequence, none");
+    CHECK_EQ_I64(v, 7);
+    sbr_tfile_free(&f);
+    sbr_tw_free(w);
+    free(bytes);
+}
+
 TEST(io_lines_plain_and_zstd)
 {
     char path[512];

@@ -90,11 +90,14 @@ void R(sbr_front_layout)(const R(sbr_front) *f, R(sbr_front_act) *a, sbr_lay *l,
     if (!f->C && !f->U)
         return;
     size_t nd = (size_t)n * f->d;
-    /* the norms: [n] per vector, or [B, d] <= [n, d] along the sessions */
-    size_t nn = f->norm == SBR_PROMPT_NORM_SEQUENCE ? nd : (size_t)n;
-    SBR_LAY(l, a->e, nd), SBR_LAY(l, a->eh, nd), SBR_LAY(l, a->en, nn);
-    SBR_LAY(l, a->p, nd), SBR_LAY(l, a->ph, nd), SBR_LAY(l, a->pn, nn);
+    SBR_LAY(l, a->e, nd), SBR_LAY(l, a->p, nd);
     SBR_LAY(l, a->ge, nd), SBR_LAY(l, a->gp, nd), SBR_LAY(l, a->t, nd);
+    if (f->norm != SBR_PROMPT_NORM_NONE) { /* none: ê = e, p̂ = p */
+        /* the norms: [n] per vector, or [B, d] <= [n, d] along the sessions */
+        size_t nn = f->norm == SBR_PROMPT_NORM_SEQUENCE ? nd : (size_t)n;
+        SBR_LAY(l, a->eh, nd), SBR_LAY(l, a->en, nn);
+        SBR_LAY(l, a->ph, nd), SBR_LAY(l, a->pn, nn);
+    }
     real *g[8];
     SBR_LAY(l, a->g, R(front_grads)(g, NULL, nd));
 }

@@ -43,7 +43,7 @@ typedef struct {
     const int32_t *ord, *cord; /* their grouping (sbr_batch.ids_ord), or NULL */
     int n, n_ord, n_cord;
     int L;                     /* [n / L, L] sessions of clicks (sbr_front_clicks), else 0 */
-    real *e, *eh, *p, *ph, *ge, *gp, *t; /* CLIP: [n, d] each */
+    real *e, *eh, *p, *ph, *ge, *gp, *t; /* CLIP: [n, d] each (eh, ph: not with norm none) */
     real *en, *pn;                       /* CLIP: [n] norms ([n / L, d] along sessions) */
     real *g;                             /* CLIP backward: [8, n, d] gradient buffers */
 } R(sbr_front_act);
