@@ -1,6 +1,8 @@
 /* Vectorised float kernels: see simd.h. */
 #include "nn/simd.h"
 
+#include "rng.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -280,4 +282,38 @@ SBR_CLONES void sbr_nn_gru_gates_f32(float *hnew, float *gates, float *ghn, cons
         GRU8(j, 8);
     if (j < H)
         GRU8(j, H - j);
+}
+
+/* The dropout mask: a counter-based hash per element (common/rng.h's
+ * sbr_rng_hash, its seed's key hoisted) and an integer threshold, four lanes
+ * at a time. A 64-bit multiply per lane is what the AVX2 clone emulates with
+ * 32-bit ones; the scalar loop took a quarter of a CORE step, masking its
+ * 4.3 M item embeddings. */
+typedef uint64_t v4u64 __attribute__((vector_size(32)));
+
+/* integers: every clone gives the same bits; skylake-avx512 (AVX-512DQ) multiplies 64-bit
+ * lanes natively */
+#ifdef SBR_NO_TARGET_CLONES
+#define SBR_CLONES_INT
+#else
+#define SBR_CLONES_INT __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#endif
+
+SBR_CLONES_INT void sbr_nn_dropout_mask(uint8_t *mask, long n, uint64_t seed, uint64_t offset,
+                                    uint64_t thr)
+{
+    const uint64_t golden = 0x9e3779b97f4a7c15ULL;
+    uint64_t key = sbr_rng_mix64(seed + golden);
+    v4u64 lane = {1, 2, 3, 4};
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4u64 z = key + (offset + (uint64_t)i + lane) * golden;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z = ((z ^ (z >> 31)) >> 11) >= thr; /* all ones where kept */
+        for (int k = 0; k < 4; k++)
+            mask[i + k] = (uint8_t)(z[k] & 1);
+    }
+    for (; i < n; i++)
+        mask[i] = (uint8_t)((sbr_rng_mix64(key + (offset + (uint64_t)i + 1) * golden) >> 11) >= thr);
 }

@@ -7,6 +7,9 @@
 #ifndef SBR_NN_SIMD_H
 #define SBR_NN_SIMD_H
 
+#include <math.h>
+#include <stdint.h>
+
 /* Largest of x[0..n) (-inf when n = 0). NaNs are skipped. */
 float sbr_nn_max_f32(const float *x, int n);
 /* x[j] = exp(x[j] - m) * w for j < n; returns sum_j exp(x[j] - m) (before
@@ -46,5 +49,16 @@ void sbr_nn_tanh_f32(float *y, const float *x, int n);
  * gates [3H] = (r, z, n), ghn [H] = gh_n, hnew [H] = n + z (h - n). */
 void sbr_nn_gru_gates_f32(float *hnew, float *gates, float *ghn, const float *gi,
                           const float *gh, const float *h, int H);
+
+/* mask[i] = 1 where the draw sbr_rng_hash(seed, offset + i) keeps element
+ * i of a dropout, else 0, i < n: (bits >> 11) >= thr, with thr =
+ * sbr_nn_dropout_threshold(p), the test u01(bits) >= p of dropout.inc made
+ * exactly in integers (u01's 53 bits scaled by 2^53 are the integer
+ * bits >> 11, and p 2^53 is exact). Any machine, any clone: the same bits. */
+void sbr_nn_dropout_mask(uint8_t *mask, long n, uint64_t seed, uint64_t offset, uint64_t thr);
+static inline uint64_t sbr_nn_dropout_threshold(double p)
+{
+    return (uint64_t)ceil(p * 0x1.0p53);
+}
 
 #endif

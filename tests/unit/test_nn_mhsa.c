@@ -123,8 +123,8 @@ typedef struct {
     double x[B_ * L_ * D_], dx[B_ * L_ * D_], y[B_ * L_ * D_], w[B_ * L_ * D_];
     double *prm, *dprm, *act; /* the parameters in one array (sbr_nn_mhsa_w_flat) */
     sbr_nn_mhsa_w_f64 pw, dpw; /* ... and as the op takes them */
-    double scratch[8 * B_ * L_ * D_ + 2 * B_ * L_ * FF_];
-    float scratch_f[8 * B_ * L_ * D_ + 2 * B_ * L_ * FF_];
+    double scratch[9 * B_ * L_ * D_ + 2 * B_ * L_ * FF_ + B_]; /* + off [B_] int32 */
+    float scratch_f[9 * B_ * L_ * D_ + 2 * B_ * L_ * FF_ + B_];
 } blk_case;
 
 static double blk_loss(void *u)

@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "nn/nn.h"
 #include "nn/simd.h"
+#include "rng.h"
 
 /* The bound of simd.h: |y - exact| <= SIMD_ACT_TOL * max(|exact|, FLT_MIN),
  * i.e. relative in the normal range and absolute (FLT_MIN * 3e-7, a fraction
@@ -263,4 +264,29 @@ TEST(nn_simd_expent)
     x[20] = NAN;
     float t;
     CHECK(isnan(sbr_nn_expent_f32(x, N, 0, &t)));
+}
+
+/* The dropout mask kernel against the definition (u01 of the draw >= p, in
+ * double), over lengths with and without a tail, offsets, and p equal to a
+ * draw (kept: u >= p) or just above it. */
+TEST(nn_simd_dropout_mask_vs_definition)
+{
+    uint8_t mask[1031];
+    uint64_t seed = 99, off = 123456789;
+    double ps[] = {0, 0.1, 0.5, 0.9, 0.999, 1e-12,
+                   sbr_rng_u01(sbr_rng_hash(99, 123456789 + 5)),
+                   nextafter(sbr_rng_u01(sbr_rng_hash(99, 123456789 + 5)), 1)};
+    int bad = 0;
+    for (size_t k = 0; k < sizeof ps / sizeof *ps; k++)
+        for (long n = 1; n <= 1031; n += 257) {
+            sbr_nn_dropout_mask(mask, n, seed, off, sbr_nn_dropout_threshold(ps[k]));
+            for (long i = 0; i < n; i++)
+                bad += mask[i] != (sbr_rng_u01(sbr_rng_hash(seed, off + (uint64_t)i)) >= ps[k]);
+        }
+    CHECK_EQ_I64(bad, 0);
+    /* the boundary draw itself: kept at p = u, dropped just above */
+    sbr_nn_dropout_mask(mask, 8, seed, off, sbr_nn_dropout_threshold(ps[6]));
+    CHECK_EQ_I64(mask[5], 1);
+    sbr_nn_dropout_mask(mask, 8, seed, off, sbr_nn_dropout_threshold(ps[7]));
+    CHECK_EQ_I64(mask[5], 0);
 }
