@@ -24,7 +24,7 @@ OPT     ?= -O2
 # unchanged by either.
 FPFLAGS := -fno-math-errno -fno-trapping-math
 CFLAGS  := -std=c11 $(OPT) -g -Wall -Wextra -fopenmp $(FPFLAGS) -D_GNU_SOURCE -Icommon $(EXTRA_CFLAGS)
-LDLIBS  := -lzstd -ligraph -lopenblas -lm -lpthread
+LDLIBS  := -Wl,--as-needed -lzstd -ligraph -lopenblas -lm -lpthread
 # Sanitizer build of the unit tests (CPU path only).
 ASAN_CFLAGS := -std=c11 -O1 -g -Wall -Wextra -fopenmp $(FPFLAGS) -D_GNU_SOURCE -Icommon \
                -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -54,8 +54,14 @@ CUDA ?= $(if $(NVCC),$(if $(CUDA_LIBDIR),1,0),0)
 CUDA_OFF_WHY := $(if $(NVCC),nvcc found but not cuBLAS (set CUDA_LIBDIR),nvcc not found)
 ifeq ($(CUDA),1)
 CFLAGS     += -DSBR_HAVE_CUDA=1 -DSBR_CUDA_MODELS=1
-NVCCFLAGS  := -O2 -std=c++17 -arch=sm_90 -Icommon -DSBR_HAVE_CUDA=1 -Xcompiler -Wall,-Wextra,-fPIC
-LDLIBS     += -L$(CUDA_LIBDIR) -lcublas -lcublasLt -lcudart -lstdc++ -Wl,-rpath,$(CUDA_LIBDIR)
+# cuBLAS is not linked: common/cuda/cublas_load.cu opens it when a GPU context
+# is made (by the sonames found here), and the CUDA runtime is linked
+# statically, so the tools start at once and run on hosts without the toolkit.
+CUBLAS_SONAMES := $(foreach l,cublas cublasLt,$(or $(shell objdump -p $(CUDA_LIBDIR)/lib$(l).so 2>/dev/null   | awk '/SONAME/ { print $$2 }'),lib$(l).so))
+NVCCFLAGS  := -O2 -std=c++17 -arch=sm_90 -Icommon -DSBR_HAVE_CUDA=1 -Xcompiler -Wall,-Wextra,-fPIC \
+  -DSBR_CUDA_LIBDIR='"$(CUDA_LIBDIR)"' -DSBR_CUBLAS_SONAME='"$(word 1,$(CUBLAS_SONAMES))"' \
+  -DSBR_CUBLASLT_SONAME='"$(word 2,$(CUBLAS_SONAMES))"'
+LDLIBS     += -L$(CUDA_LIBDIR) -lcudart_static -ldl -lrt -lstdc++
 endif
 
 # --- sources ------------------------------------------------------------------

@@ -12,35 +12,25 @@
 static char *args_json;
 static const char *argv0_path; /* argv[0] as run, before it became the tool's name */
 
-/* Sets name=value unless name is set already; 1 when it set it. */
-static int env_default(const char *name, const char *value)
+/* libgomp spins up to 300,000 times at a barrier before it sleeps. Next to
+ * another busy process a spinning thread holds the core the thread it waits
+ * for needs: two SR-GNN trainings on 2 cores ran 17x slower than one
+ * (diginetica, 255 against 4,316 samples/s) instead of 2x. With
+ * GOMP_SPINCOUNT=10000: 1,686 beside the other, and within noise of the
+ * default alone (-3%). libgomp reads it once, in its initialiser, so it is
+ * set in the executable's preinit array, which the dynamic loader runs before
+ * any library's initialiser (a tool used to re-execute itself to set it,
+ * which doubled its start-up). Not when the user chose it, or an
+ * OMP_WAIT_POLICY. (The other setting the re-execution made, malloc's
+ * transparent huge pages, is sbr_xmalloc's madvise now: common/err.c.) */
+static void set_runtime_env(void)
 {
-    return !getenv(name) && setenv(name, value, 1) == 0;
+    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT"))
+        setenv("GOMP_SPINCOUNT", "10000", 1);
 }
 
-/* Two run-time settings that are read only as a process starts, so a tool
- * re-executes itself once with them (unless the user set them, or
- * /proc/self/exe is missing: then it runs on with the defaults):
- *
- * - libgomp spins up to 300,000 times at a barrier before it sleeps. Next to
- *   another busy process a spinning thread holds the core the thread it
- *   waits for needs: two SR-GNN trainings on 2 cores ran 17x slower than one
- *   (diginetica, 255 against 4,316 samples/s) instead of 2x. With
- *   GOMP_SPINCOUNT=10000: 1,686 beside the other, and within noise of the
- *   default alone (-3%). Not when the user chose an OMP_WAIT_POLICY.
- * - glibc.malloc.hugetlb=1: malloc asks for transparent huge pages on its
- *   large blocks (the kernel's setting here is "madvise"), so filling
- *   hundreds of megabytes takes 512 times fewer page faults: sbr-prep on a
- *   30-million-row log 8.4 -> 5.9 s on a VM whose page faults are dear. */
-static void set_runtime_env(char **argv)
-{
-    int changed = 0;
-    if (!getenv("OMP_WAIT_POLICY"))
-        changed |= env_default("GOMP_SPINCOUNT", "10000");
-    changed |= env_default("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
-    if (changed)
-        execv("/proc/self/exe", argv);
-}
+__attribute__((used, section(".preinit_array"))) static void (*const sbr_preinit)(void) =
+    set_runtime_env;
 
 void sbr_cli_set_args(int argc, char **argv)
 {
@@ -58,7 +48,6 @@ void sbr_cli_set_args(int argc, char **argv)
 
 void sbr_cli_begin(const char *tool, int argc, char **argv)
 {
-    set_runtime_env(argv);
     sbr_set_tool(tool);
     sbr_cli_set_args(argc, argv);
     argv0_path = argc > 0 ? argv[0] : NULL;

@@ -62,7 +62,7 @@ GPU_ARPACK := $(BUILD)/obj/common/cuda/bundle/arpack_unavailable.o
 GPU_LIBS   := -Wl,-Bstatic -lzstd -ligraph -lopenblas -Wl,-Bdynamic \
               $(GCC_LIBDIR)libgfortran.a $(GCC_LIBDIR)libquadmath.a $(GCC_LIBDIR)libgomp.a \
               $(GCC_LIBDIR)libstdc++.a -static-libgcc $(CUDA_LIBDIR)/libcudart_static.a \
-              -L$(CUDA_LIBDIR) -lcublas -lcublasLt -lm -lpthread -ldl -lrt \
+              -lm -lpthread -ldl -lrt \
               -Wl,-rpath,/usr/local/cuda/lib64 -s
 GPU_BINS   := $(TOOLS:%=$(GPU_DIR)/%) $(GPU_DIR)/cuda-tests $(GPU_DIR)/bench-cuda
 # What ldd may still list (the GPU machine has these).

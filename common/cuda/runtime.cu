@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cuda/cublas_load.h"
 #include "cuda/gemm.cuh"
 
 extern "C" void sbr_cuda_fail(const char *file, int line, const char *what, const char *why)
@@ -39,6 +40,8 @@ extern "C" int sbr_nn_cuda_ctx_init(sbr_nn_ctx *ctx, size_t scratch_bytes, sbr_e
         return sbr_errf(e, "no CUDA GPU is visible (%s)",
                         ce != cudaSuccess ? cudaGetErrorString(ce) : "0 devices");
     }
+    if (sbr_cublas_load(e))
+        return -1;
     cudaStream_t stream;
     if ((ce = cudaStreamCreate(&stream)) != cudaSuccess)
         return sbr_errf(e, "cudaStreamCreate: %s", cudaGetErrorString(ce));

@@ -17,6 +17,25 @@ for tool in "$B"/sbr-*; do
     check_no_out "$name misuse prints nothing on stdout"
 done
 
+# Instant start (issue #25): no tool is linked against the CUDA libraries
+# (cuBLAS is opened when a GPU context is made; the runtime is static), none
+# re-executes itself, and the tools that never read clusters do not load
+# igraph. Start-up times: make bench (bench_start.sh).
+for tool in "$B"/sbr-*; do
+    name=$(basename "$tool")
+    check_true "$name needs no CUDA library to start" \
+        "! ldd '$tool' | grep -Eq 'libcublas|libcudart'"
+    if command -v strace >/dev/null; then
+        check_true "$name does not re-execute itself" \
+            "[ \$(strace -f -e trace=execve '$tool' --version 2>&1 >/dev/null | grep -c 'execve(') -eq 1 ]"
+    else
+        skip "$name does not re-execute itself" "strace is not installed (make deps)"
+    fi
+done
+for name in sbr-train sbr-infer sbr-graph sbr-prep sbr-score; do
+    check_true "$name does not load igraph" "! ldd '$B/$name' | grep -q libigraph"
+done
+
 # The version names the code's commit where the build is a git checkout.
 if commit=$(git log -1 --format=%h --abbrev=7 -- common tools Makefile mk 2>/dev/null) && [ -n "$commit" ]; then
     check "sbr-train --version" 0 "$B/sbr-train" --version
