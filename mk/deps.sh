@@ -7,7 +7,7 @@ REQUIRED="libigraph-dev libzstd-dev libopenblas-dev zstd pkg-config"
 # Only tests use these (and make pipeline gnuplot, for its picture of the
 # training curves; make install help2man, for the man pages); they skip,
 # saying so, when these are absent.
-OPTIONAL="python3-numpy python3-igraph python3-leidenalg clang time gnuplot-nox help2man strace"
+OPTIONAL="python3-numpy python3-igraph python3-leidenalg clang time gnuplot-nox help2man strace socat"
 
 missing_of() {
     local out=""

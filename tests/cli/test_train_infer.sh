@@ -44,8 +44,47 @@ first=$("$B/sbr-inspect" -t items.original "$T/s.sbr" | sed -n '2p;3p' | tr '\n'
 check_sh "text mode" 0 "printf '%s\n\n%s 999999999\n' '$first' '$first' | '$B/sbr-infer' --stdin-text -q --threads 1 -k 5 '$T/gru.model'"
 check_true "text mode: one output line per input line" "[ \$(wc -l < '$T/out') = 3 ]"
 check_true "text mode: five ids on the first line" "[ \$(sed -n 1p '$T/out' | wc -w) = 5 ]"
-check_sh "text mode: a bad token" 1 "echo '12 x3' | '$B/sbr-infer' --stdin-text -q '$T/gru.model'"
-check_err "says which line" "-:1: not a list"
+# The service goes on after a bad line: an error answer in its place (and a
+# message on stderr); unknown ids are ranked as unseen items and counted.
+check_sh "text mode: a bad line gets an error answer" 0 \
+    "printf '%s\n12 x3\n-5\n%s\n' '$first' '$first' | '$B/sbr-infer' --stdin-text --threads 1 -k 5 '$T/gru.model'"
+check_true "one answer per line" "[ \$(wc -l < '$T/out') = 4 ]"
+check_true "the bad lines' answers are errors" "sed -n 2,3p '$T/out' | grep -c '^error: ' | grep -qx 2"
+check_true "the service answers after them" "[ \$(sed -n 4p '$T/out' | wc -w) = 5 ]"
+check_err "says which line and token" '-:2: "x3" is not an item id'
+check_err "counts the lines at the end" "answered 4 lines \\(2 errors\\)"
+check_sh "tsv: line, status, unknown ids, items, scores" 0 \
+    "printf '%s 999999999\nx\n' '$first' | '$B/sbr-infer' --stdin-text -q --format tsv -k 5 '$T/gru.model'"
+check_true "tsv: an ok row with one unknown id and five items and scores" \
+    "sed -n 1p '$T/out' | awk -F'\t' '\$1 == 1 && \$2 == \"ok\" && \$3 == 1 && split(\$4, a, \" \") == 5 && split(\$5, b, \" \") == 5 { ok = 1 } END { exit !ok }'"
+check_true "tsv: an error row" "sed -n 2p '$T/out' | grep -q '^2	error	'"
+check_sh "jsonl" 0 "printf '%s\n-1\n' '$first' | '$B/sbr-infer' --stdin-text -q --format jsonl -k 5 '$T/gru.model'"
+check_true "jsonl: items, scores, unknown; then an error object" \
+    "sed -n 1p '$T/out' | grep -q '^{\"line\":1,\"items\":\\[[0-9,]*\\],\"scores\":\\[.*\\],\"unknown\":0}\$' && sed -n 2p '$T/out' | grep -q '^{\"line\":2,\"error\":'"
+check "--format outside text mode is misuse" 2 "$B/sbr-infer" -q --format tsv -o "$T/x.topk" "$T/gru.model" "$T/s.sbr"
+
+# The service on a loopback TCP port (docs/TRAINING.md's recipe, socat):
+# 10,000 requests, 1% malformed, 1% with an unknown id, one answer each, in
+# order, the service still up at the end.
+if command -v socat >/dev/null; then
+    port=$((20000 + RANDOM % 20000))
+    socat TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork \
+        EXEC:"'$B/sbr-infer' --stdin-text -q --format tsv -k 5 '$T/gru.model'" 2>"$T/socat.err" &
+    srv=$!
+    for i in $(seq 50); do socat -u /dev/null TCP:127.0.0.1:$port 2>/dev/null && break; sleep 0.1; done
+    awk -v f="$first" 'BEGIN { for (i = 1; i <= 10000; i++)
+        print (i % 100 == 0 ? "bad" i : i % 100 == 50 ? f " 999999999" : f) }' >"$T/req"
+    check_sh "10,000 requests over TCP" 0 "socat -t 30 - TCP:127.0.0.1:$port <'$T/req'"
+    check_true "10,000 answers, in order" \
+        "[ \$(wc -l < '$T/out') = 10000 ] && awk -F'\t' '\$1 != NR { exit 1 }' '$T/out'"
+    check_true "100 error answers, 100 with an unknown id" \
+        "[ \$(grep -c '	error	' '$T/out') = 100 ] && [ \$(awk -F'\t' '\$2 == \"ok\" && \$3 == 1' '$T/out' | wc -l) = 100 ]"
+    check_true "the service is still up" "kill -0 $srv && echo '$first' | socat -t 10 - TCP:127.0.0.1:$port | grep -q ok"
+    kill $srv 2>/dev/null
+    wait $srv 2>/dev/null
+else
+    skip "the service over TCP" "socat is not installed (make deps)"
+fi
 
 # CLIP-SBR prompts: graph -> clusters -> train with --clusters.
 check "graph and clusters" 0 bash -c "'$B/sbr-graph' -q --kind adjacent -o - '$T/s.sbr' | '$B/sbr-cluster' -q - -o '$T/c.sbr'"

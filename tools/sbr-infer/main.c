@@ -15,6 +15,7 @@
 #include "model/loaded.h"
 #include "progress.h"
 #include "sessions.h"
+#include "serve.h"
 #include "task.h"
 #include "topk.h"
 
@@ -28,10 +29,13 @@ static const char usage[] =
     "have no embedding; with CLIP-SBR prompts they take the cluster most common among\n"
     "their session's known items (CLIP-SBR 3.3).\n"
     "\n"
-    "With --stdin-text, read sessions from standard input, one per line as original\n"
-    "item ids separated by spaces or commas, and write for each line the K\n"
-    "recommended original ids on one line (flushed per line: it can sit in a shell\n"
-    "pipeline or behind a socket).\n"
+    "With --stdin-text, a service: read sessions from standard input, one per line\n"
+    "as original item ids separated by spaces or commas, and answer each line with\n"
+    "one line, in order, flushed (it can sit in a shell pipeline or behind a TCP\n"
+    "port: docs/TRAINING.md). A line that is not a list of item ids gets an error\n"
+    "answer (and a message on stderr) and the service goes on; ids the model does\n"
+    "not know are ranked as unseen items and counted. Runs on one thread unless\n"
+    "--threads says otherwise.\n"
     "\n"
     "  -o, --output FILE   top-K file to write ('-' for stdout)\n"
     "  -k, --topk K        list length (default 20)\n"
@@ -45,7 +49,11 @@ static const char usage[] =
     "      --exclude-seen  the same as --task next-unseen\n"
     "      --no-exclude-seen\n"
     "                      the same as --task standard\n"
-    "      --stdin-text    text mode (see above)\n"
+    "      --stdin-text    the line service (see above)\n"
+    "      --format F      its answers: text (default: the ids; an error line starts\n"
+    "                      'error: '), tsv (LINE, ok, unknown ids, the ids, their\n"
+    "                      scores; or LINE, error, message) or jsonl ({\"line\",\n"
+    "                      \"items\", \"scores\", \"unknown\"} or {\"line\", \"error\"})\n"
     "      --uncertainty   also write, per sample, the entropy (in nats) and the\n"
     "                      top-1 probability of the softmax over the items its list\n"
     "                      ranks from (the prefix's items left out under next-unseen)\n"
@@ -66,7 +74,7 @@ static const char usage[] =
     "  -b, --batch N       samples per forward pass (default 100)\n"
     "      --chunk N       items per chunk of the catalogue scan (default 2048)\n"
     "      --device D      auto, cpu or cuda (default auto)\n"
-    "      --threads N     CPU threads (default: all cores)\n"
+    "      --threads N     CPU threads (default: all cores; 1 with --stdin-text)\n"
     "  -q, --quiet         no progress or informational messages\n"
     "  -h, --help          show this help and exit\n"
     "      --version       show the version and exit\n"
@@ -78,7 +86,8 @@ static const char usage[] =
 
 typedef struct {
     const char *model, *sessions, *out, *device, *iw_out;
-    int K, split, text, batch, chunk, threads;
+    int K, split, text, batch, chunk, threads; /* threads -1: not given */
+    sbr_serve_format format; /* --format (text mode) */
     int task_given; /* --task, --exclude-seen or --no-exclude-seen (else: the model's) */
     int unc;        /* --uncertainty */
     sbr_task task;
@@ -87,7 +96,7 @@ typedef struct {
 static void parse(int argc, char **argv, args *a)
 {
     enum { OPT_VERSION = 256, OPT_EXCL, OPT_NO_EXCL, OPT_TASK, OPT_TEXT, OPT_CHUNK, OPT_DEVICE,
-           OPT_THREADS, OPT_IW, OPT_UNC };
+           OPT_THREADS, OPT_IW, OPT_UNC, OPT_FORMAT };
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'},    {"topk", required_argument, 0, 'k'},
         {"split", required_argument, 0, 's'},     {"exclude-seen", no_argument, 0, OPT_EXCL},
@@ -97,7 +106,7 @@ static void parse(int argc, char **argv, args *a)
         {"help", no_argument, 0, 'h'},            {"version", no_argument, 0, OPT_VERSION},
         {"interest-weights", required_argument, 0, OPT_IW},
         {"no-exclude-seen", no_argument, 0, OPT_NO_EXCL}, {"task", required_argument, 0, OPT_TASK},
-        {"uncertainty", no_argument, 0, OPT_UNC},
+        {"uncertainty", no_argument, 0, OPT_UNC}, {"format", required_argument, 0, OPT_FORMAT},
         {0, 0, 0, 0}};
     static const char *const splits[] = {"train", "valid", "test", NULL};
     memset(a, 0, sizeof *a);
@@ -106,7 +115,9 @@ static void parse(int argc, char **argv, args *a)
     a->split = SBR_TEST;
     a->batch = 100;
     a->chunk = 2048;
+    a->threads = -1;
     int c;
+    int format_given = 0;
     while ((c = getopt_long(argc, argv, "o:k:s:b:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': a->out = optarg; break;
@@ -125,6 +136,11 @@ static void parse(int argc, char **argv, args *a)
         case OPT_THREADS: a->threads = (int)sbr_arg_int("--threads", optarg, 0, 4096); break;
         case OPT_IW: a->iw_out = optarg; break;
         case OPT_UNC: a->unc = 1; break;
+        case OPT_FORMAT:
+            a->format = (sbr_serve_format)sbr_arg_choice("--format", optarg,
+                                                        sbr_serve_format_names);
+            format_given = 1;
+            break;
         case 'q': sbr_quiet = 1; break;
         case 'h': sbr_cli_help(usage);
         case OPT_VERSION: sbr_cli_version();
@@ -140,6 +156,10 @@ static void parse(int argc, char **argv, args *a)
         sbr_usage_error("--stdin-text writes to standard output; drop -o");
     if (!a->text && !a->out)
         sbr_usage_error("no output given (-o TOPK)");
+    if (format_given && !a->text)
+        sbr_usage_error("--format is the answers' layout of --stdin-text");
+    if (a->threads < 0) /* one request at a time: threads only wait on each other */
+        a->threads = a->text ? 1 : 0;
     if (a->text && a->iw_out)
         sbr_usage_error("--interest-weights ranks a SESSIONS split: not with --stdin-text");
 }
@@ -242,119 +262,62 @@ static void rank_split(const args *a, sbr_loaded_model *lm)
     sbr_sessions_free(&s);
 }
 
-/* --- text mode --------------------------------------------------------------- */
+/* --- text mode: a service over lines (common/serve.c) --------------------- */
+
+/* Says how many lines were answered, once the input ends. */
+static void serve_report(const sbr_serve_counts *n)
+{
+    sbr_info("answered %lld lines (%lld errors); %lld unknown item ids ranked as unseen items",
+             (long long)n->lines, (long long)n->errors, (long long)n->unknown_ids);
+}
+
+static void serve(const args *a, const int64_t *original, int n_items, sbr_serve_rank_fn rank,
+                  void *user)
+{
+    sbr_serve_cfg c = {original, n_items, a->K < n_items ? a->K : n_items, a->format, rank, user};
+    sbr_serve_counts n;
+    if (sbr_serve_lines(stdin, stdout, &c, &n))
+        sbr_fatal("write to stdout failed");
+    serve_report(&n);
+}
 
 typedef struct {
-    int64_t *keys;   /* original ids, open addressing; INT64_MIN empty */
-    int32_t *vals;
-    size_t mask;
-} idmap;
+    const args *a;
+    sbr_loaded_model *lm;
+} neural_ranker;
 
-static void idmap_build(idmap *m, const int64_t *original, int64_t n_items)
+/* One request as a one-sample split (its target a placeholder). */
+static int neural_rank(void *user, const int32_t *ids, int n, sbr_serve_answer *ans, char *msg,
+                       size_t cap)
 {
-    size_t cap = 16;
-    while (cap < (size_t)n_items * 2)
-        cap <<= 1;
-    m->mask = cap - 1;
-    m->keys = sbr_xmalloc(cap * sizeof(int64_t));
-    m->vals = sbr_xmalloc(cap * sizeof(int32_t));
-    for (size_t i = 0; i < cap; i++)
-        m->keys[i] = INT64_MIN;
-    for (int64_t id = 1; id <= n_items; id++) {
-        size_t h = (size_t)((uint64_t)original[id] * 0x9E3779B97F4A7C15ull) & m->mask;
-        while (m->keys[h] != INT64_MIN)
-            h = (h + 1) & m->mask;
-        m->keys[h] = original[id];
-        m->vals[h] = (int32_t)id;
+    neural_ranker *r = user;
+    (void)msg, (void)cap;
+    int32_t *items = (int32_t *)ids;
+    items[n] = 1; /* the placeholder target: the sample is the whole line (serve.c leaves room) */
+    int64_t off[2] = {0, n + 1};
+    sbr_split sp = {1, off, items, NULL, NULL, 1};
+    sbr_samples smp;
+    sbr_samples_build(&sp, 1, &smp);
+    int K = r->a->K < r->lm->m.cfg.n_items ? r->a->K : r->lm->m.cfg.n_items;
+    sbr_eval_cfg ec = {K, 1, r->a->task, r->a->chunk, 0, NULL, r->a->unc};
+    sbr_topk t;
+    sbr_eval_split(&r->lm->m, &sp, 1, r->lm->clip.cluster ? &r->lm->clip : NULL, &ec, &t);
+    memcpy(ans->items, t.items, sizeof(int32_t) * (size_t)K);
+    memcpy(ans->scores, t.scores, sizeof(float) * (size_t)K);
+    if (t.entropy) {
+        ans->unc[0] = t.entropy[0], ans->unc[1] = t.top1[0], ans->n_unc = 2;
+        if (t.spread) /* a sampling model's (NP-MiSR): a third */
+            ans->unc[2] = t.spread[0], ans->n_unc = 3;
     }
-}
-
-static int32_t idmap_get(const idmap *m, int64_t key)
-{
-    size_t h = (size_t)((uint64_t)key * 0x9E3779B97F4A7C15ull) & m->mask;
-    while (m->keys[h] != INT64_MIN) {
-        if (m->keys[h] == key)
-            return m->vals[h];
-        h = (h + 1) & m->mask;
-    }
+    sbr_eval_topk_free(&t);
+    sbr_samples_free(&smp);
     return 0;
-}
-
-/* Parses one line into internal ids (unknown ids -> n_items + 1, "unseen").
- * Returns the count, or -1 on a token that is not an integer. */
-static int parse_line(char *line, const idmap *map, int32_t unseen, int32_t **ids, size_t *cap)
-{
-    int n = 0;
-    for (char *p = line; *p;) {
-        while (*p == ' ' || *p == ',' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
-        char *end;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || (*end && *end != ' ' && *end != ',' && *end != '\t'))
-            return -1;
-        if ((size_t)n + 2 > *cap) {
-            *cap = *cap * 2 + 16;
-            *ids = sbr_xrealloc(*ids, *cap * sizeof(int32_t));
-        }
-        int32_t id = idmap_get(map, v);
-        (*ids)[n++] = id ? id : unseen;
-        p = end;
-    }
-    return n;
 }
 
 static void serve_text(const args *a, sbr_loaded_model *lm)
 {
-    idmap map;
-    int N = lm->m.cfg.n_items;
-    idmap_build(&map, lm->original, N);
-    int K = a->K < N ? a->K : N;
-    int32_t *ids = NULL, *idx = sbr_xmalloc(sizeof(int32_t) * (size_t)K);
-    float *sc = sbr_xmalloc(sizeof(float) * (size_t)K);
-    size_t cap = 0, lcap = 0;
-    char *line = NULL;
-    ssize_t len;
-    int64_t lineno = 0;
-    while ((len = getline(&line, &lcap, stdin)) >= 0) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = 0;
-        int n = parse_line(line, &map, N + 1, &ids, &cap);
-        if (n < 0)
-            sbr_fatal("-:%lld: not a list of integer item ids", (long long)lineno);
-        if (n == 0) {
-            putchar('\n');
-            fflush(stdout);
-            continue;
-        }
-        ids[n] = 1; /* a placeholder target: the sample is the whole line */
-        int64_t off[2] = {0, n + 1}, order = 0;
-        sbr_split sp = {1, off, ids, NULL, NULL, 1};
-        sbr_samples smp;
-        sbr_samples_build(&sp, 1, &smp);
-        sbr_eval_cfg ec = {K, 1, a->task, a->chunk, 0, NULL, a->unc};
-        sbr_topk t;
-        (void)order;
-        sbr_eval_split(&lm->m, &sp, 1, lm->clip.cluster ? &lm->clip : NULL, &ec, &t);
-        for (int j = 0; j < K && t.items[j]; j++)
-            printf(j ? " %" PRId64 : "%" PRId64, lm->original[t.items[j]]);
-        if (t.entropy) /* the ids stay space-separated; the numbers follow a tab */
-            printf("\t%.6g %.6g", t.entropy[0], t.top1[0]);
-        if (t.spread) /* a sampling model's (NP-MiSR): a third */
-            printf(" %.6g", t.spread[0]);
-        putchar('\n');
-        if (fflush(stdout) != 0)
-            sbr_fatal("write to stdout failed");
-        sbr_eval_topk_free(&t);
-        sbr_samples_free(&smp);
-    }
-    free(line);
-    free(ids);
-    free(idx);
-    free(sc);
-    free(map.keys);
-    free(map.vals);
+    neural_ranker r = {a, lm};
+    serve(a, lm->original, lm->m.cfg.n_items, neural_rank, &r);
 }
 
 /* --- kNN and rule models (common/knn): ranked on the CPU ------------------ */
@@ -402,38 +365,28 @@ static void knn_rank_split(const args *a, const sbr_knn *m, const int64_t *origi
     sbr_sessions_free(&s);
 }
 
+typedef struct {
+    const args *a;
+    const sbr_knn *m;
+    sbr_knn_work *w;
+} knn_ranker;
+
+static int knn_rank(void *user, const int32_t *ids, int n, sbr_serve_answer *ans, char *msg,
+                    size_t cap)
+{
+    knn_ranker *r = user;
+    (void)msg, (void)cap;
+    int K = r->a->K < r->m->cfg.n_items ? r->a->K : r->m->cfg.n_items;
+    sbr_knn_query q = {ids, n, -1, (uint64_t)(ans->line - 1)}; /* the line's sampling stream */
+    sbr_knn_rank(r->m, r->w, &q, K, sbr_task_excludes(r->a->task), ans->items, ans->scores);
+    return 0;
+}
+
 static void knn_serve_text(const args *a, const sbr_knn *m, const int64_t *original)
 {
-    idmap map;
-    int N = m->cfg.n_items, K = a->K < N ? a->K : N;
-    idmap_build(&map, original, N);
-    int32_t *ids = NULL, *top = sbr_xmalloc(sizeof(int32_t) * (size_t)K);
-    float *sc = sbr_xmalloc(sizeof(float) * (size_t)K);
-    sbr_knn_work *w = sbr_knn_work_new(m);
-    size_t cap = 0, lcap = 0;
-    char *line = NULL;
-    int64_t lineno = 0;
-    while (getline(&line, &lcap, stdin) >= 0) {
-        line[strcspn(line, "\r\n")] = 0;
-        int n = parse_line(line, &map, N + 1, &ids, &cap);
-        if (n < 0)
-            sbr_fatal("-:%lld: not a list of integer item ids", (long long)lineno + 1);
-        sbr_knn_query q = {ids, n, -1, (uint64_t)lineno++};
-        if (n > 0)
-            sbr_knn_rank(m, w, &q, K, sbr_task_excludes(a->task), top, sc);
-        for (int j = 0; n > 0 && j < K && top[j]; j++)
-            printf(j ? " %" PRId64 : "%" PRId64, original[top[j]]);
-        putchar('\n');
-        if (fflush(stdout) != 0)
-            sbr_fatal("write to stdout failed");
-    }
-    sbr_knn_work_free(w);
-    free(line);
-    free(ids);
-    free(top);
-    free(sc);
-    free(map.keys);
-    free(map.vals);
+    knn_ranker r = {a, m, sbr_knn_work_new(m)};
+    serve(a, original, m->cfg.n_items, knn_rank, &r);
+    sbr_knn_work_free(r.w);
 }
 
 /* A kNN model file: read, ranked, freed; 0 when f is another model's. */
