@@ -1,5 +1,6 @@
 // Row-wise L2 normalisation on the GPU (see api.inc): one warp per row.
 #include "cuda/kernels.cuh"
+#include "cuda/rng_cuda.cuh"
 
 __global__ void k_l2norm_f(float *y, float *norm, const float *x, int n, int d, float eps)
 {
@@ -121,4 +122,83 @@ void sbr_nn_l2norm_seq_backward_cuda(sbr_nn_ctx *ctx, float *dx, const float *dy
     k_l2norm_seq_b<<<sbr_cuda_grid((int64_t)B * d), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
         dx, dy, y, norm, B, L, d, eps);
     SBR_CUDA_LAUNCHED("l2norm_seq_backward");
+}
+
+// dropout_l2norm (api.inc): one warp per row; the mask as k_dropout_f draws
+// it, the dropped row in y, its norm, y scaled; the backward as k_l2norm_b's
+// value times the dropout factor.
+__global__ void k_dropout_l2norm_f(float *y, float *norm, uint8_t *mask, const float *x, int n,
+                                   int d, float keep, double p, uint64_t seed, uint64_t offset,
+                                   float eps)
+{
+    int lane = threadIdx.x & 31;
+    SBR_CUDA_FOR_WARP_ROWS(i, n) {
+        int64_t at = (int64_t)i * d;
+        float s = 0;
+        for (int k = lane; k < d; k += 32) {
+            int on = p == 0 ||
+                     sbr_rng_u01_dev(sbr_rng_hash_dev(seed, offset + (uint64_t)(at + k))) >= p;
+            mask[at + k] = (uint8_t)on;
+            float v = on ? (p == 0 ? x[at + k] : x[at + k] * keep) : 0.0f;
+            y[at + k] = v;
+            s += v * v;
+        }
+        float nr = sqrtf(sbr_warp_sum(s));
+        if (lane == 0)
+            norm[i] = nr;
+        float inv = 1.0f / (nr > eps ? nr : eps);
+        for (int k = lane; k < d; k += 32)
+            y[at + k] *= inv;
+    }
+}
+
+__global__ void k_dropout_l2norm_b(float *dx, const float *dy, const float *y, const float *norm,
+                                   const uint8_t *mask, int n, int d, float keep, float eps)
+{
+    int lane = threadIdx.x & 31;
+    SBR_CUDA_FOR_WARP_ROWS(i, n) {
+        int64_t at = (int64_t)i * d;
+        const float *yi = y + at, *gi = dy + at;
+        float *dxi = dx + at;
+        if (norm[i] > eps) {
+            float dot = 0;
+            for (int k = lane; k < d; k += 32)
+                dot += yi[k] * gi[k];
+            dot = sbr_warp_sum(dot);
+            float inv = 1.0f / norm[i];
+            for (int k = lane; k < d; k += 32)
+                if (mask[at + k])
+                    dxi[k] += (gi[k] - yi[k] * dot) * inv * keep;
+        } else {
+            for (int k = lane; k < d; k += 32)
+                if (mask[at + k])
+                    dxi[k] += gi[k] / eps * keep;
+        }
+    }
+}
+
+void sbr_nn_dropout_l2norm_forward_cuda(sbr_nn_ctx *ctx, float *y, float *norm, uint8_t *mask,
+                                        const float *x, int n, int d, float p, uint64_t seed,
+                                        uint64_t offset, float eps)
+{
+    SBR_NN_REQUIRE(p >= 0 && p < 1, "dropout_l2norm_forward", "p = %g is outside [0, 1)",
+                   (double)p);
+    SBR_NN_REQUIRE(n >= 0 && d >= 0, "dropout_l2norm_forward", "negative size");
+    if (n == 0)
+        return;
+    k_dropout_l2norm_f<<<sbr_cuda_grid_warps(n), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        y, norm, mask, x, n, d, 1 / (1 - p), (double)p, seed, offset, eps);
+    SBR_CUDA_LAUNCHED("dropout_l2norm_forward");
+}
+
+void sbr_nn_dropout_l2norm_backward_cuda(sbr_nn_ctx *ctx, float *dx, const float *dy,
+                                         const float *y, const float *norm, const uint8_t *mask,
+                                         int n, int d, float p, float eps)
+{
+    SBR_NN_REQUIRE(n >= 0 && d >= 0, "dropout_l2norm_backward", "negative size");
+    if (n == 0 || !dx)
+        return;
+    k_dropout_l2norm_b<<<sbr_cuda_grid_warps(n), SBR_CUDA_BLOCK, 0, sbr_cuda_stream(ctx)>>>(
+        dx, dy, y, norm, mask, n, d, 1 / (1 - p), eps);
+    SBR_CUDA_LAUNCHED("dropout_l2norm_backward");
 }

@@ -140,6 +140,33 @@ TEST(cuda_l2norm)
     ct_check("l2norm dx", dx, RED_RTOL, 1e-3); /* the zero row: dy / eps ~ 1e6 */
 }
 
+/* The fused dropout + normalisation of CORE's item table: the mask bit for
+ * bit, y and the norms and dx as the CPU's, at p = 0.2 and p = 0. */
+TEST(cuda_dropout_l2norm)
+{
+    CT_BEGIN();
+    int n = 301, d = 100;
+    float eps = 1e-12f, ps[2] = {0.2f, 0};
+    for (int t = 0; t < 2; t++) {
+        ct_buf x = ct_in((size_t)n * d, -1, 1), y = ct_out((size_t)n * d), nr = ct_out(n);
+        ct_bbuf mask = ct_bytes_out((size_t)n * d);
+        sbr_nn_dropout_l2norm_forward_f32(NULL, y.h, nr.h, mask.h, x.h, n, d, ps[t], 31, 4242,
+                                          eps);
+        sbr_nn_dropout_l2norm_forward_cuda(ct_ctx(), y.d, nr.d, mask.d, x.d, n, d, ps[t], 31,
+                                           4242, eps);
+        ct_check_bits("dropout_l2norm mask", mask.d, mask.h, (size_t)n * d);
+        ct_check("dropout_l2norm y", y, RED_RTOL, RED_ATOL);
+        ct_check("dropout_l2norm norm", nr, RED_RTOL, RED_ATOL);
+        sbr_cuda_h2d(y.d, y.h, y.n * sizeof(float));
+        sbr_cuda_h2d(nr.d, nr.h, nr.n * sizeof(float));
+        ct_buf dy = ct_in((size_t)n * d, -1, 1), dx = ct_acc((size_t)n * d);
+        sbr_nn_dropout_l2norm_backward_f32(NULL, dx.h, dy.h, y.h, nr.h, mask.h, n, d, ps[t], eps);
+        sbr_nn_dropout_l2norm_backward_cuda(ct_ctx(), dx.d, dy.d, y.d, nr.d, mask.d, n, d, ps[t],
+                                            eps);
+        ct_check("dropout_l2norm dx", dx, RED_RTOL, RED_ATOL);
+    }
+}
+
 TEST(cuda_l2norm_seq)
 {
     CT_BEGIN();

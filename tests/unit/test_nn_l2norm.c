@@ -115,3 +115,76 @@ TEST(nn_l2norm_seq_gradcheck)
     CHECK_EQ_I64(gradcheck(&s), 0);
     free(c.x), free(c.dx), free(c.y), free(c.w), free(c.norm);
 }
+
+/* dropout_l2norm: finite differences (the mask fixed by its seed), and the
+ * same bits as dropout_forward then l2norm_forward, and as their backwards in
+ * turn, in float (the step's precision) with p = 0.3 and p = 0. */
+typedef struct {
+    int n, d;
+    double p, *x, *dx, *y, *norm, *w;
+    uint8_t *mask;
+} dl_case;
+
+static double dl_loss(void *u)
+{
+    dl_case *c = u;
+    sbr_nn_ctx x = {0};
+    sbr_nn_dropout_l2norm_forward_f64(&x, c->y, c->norm, c->mask, c->x, c->n, c->d, c->p, 5, 77,
+                                      1e-12);
+    return gc_dot(c->w, c->y, (size_t)c->n * c->d);
+}
+
+static void dl_backward(void *u)
+{
+    dl_case *c = u;
+    sbr_nn_ctx x = {0};
+    dl_loss(c);
+    memset(c->dx, 0, (size_t)c->n * c->d * sizeof(double));
+    sbr_nn_dropout_l2norm_backward_f64(&x, c->dx, c->w, c->y, c->norm, c->mask, c->n, c->d, c->p,
+                                       1e-12);
+}
+
+TEST(nn_dropout_l2norm_gradcheck)
+{
+    dl_case c = {.n = 6, .d = 10, .p = 0.3};
+    size_t nd = (size_t)c.n * c.d;
+    c.x = gc_zeros(nd), c.dx = gc_zeros(nd), c.y = gc_zeros(nd), c.w = gc_zeros(nd);
+    c.norm = gc_zeros(c.n), c.mask = calloc(nd, 1);
+    gc_fill(c.x, nd, -1, 1, 3);
+    gc_fill(c.w, nd, -1, 1, 4);
+    gc_spec s = {.op = "dropout_l2norm", .loss = dl_loss, .backward = dl_backward, .user = &c};
+    gc_add(&s, "x", c.x, c.dx, nd);
+    CHECK_EQ_I64(gradcheck(&s), 0);
+    int dropped = 0;
+    for (size_t i = 0; i < nd; i++)
+        dropped += !c.mask[i];
+    CHECK(dropped > 0 && dropped < (int)nd);
+    free(c.x), free(c.dx), free(c.y), free(c.w), free(c.norm), free(c.mask);
+}
+
+TEST(nn_dropout_l2norm_is_the_two_ops)
+{
+    enum { N = 37, D = 100 };
+    static float x[N * D], w[N * D], yd[N * D], y1[N * D], y2[N * D], n1[N], n2[N];
+    static float g1[N * D], g2[N * D], gd[N * D];
+    static uint8_t m1[N * D], m2[N * D];
+    for (int i = 0; i < N * D; i++)
+        x[i] = (float)((i * 7919 % 1000) / 500.0 - 1), w[i] = (float)((i * 104729 % 997) / 498.5 - 1);
+    for (int i = 0; i < D; i++)
+        x[3 * D + i] = 0; /* a zero row: clamped by eps */
+    sbr_nn_ctx ctx = {0};
+    float ps[2] = {0.3f, 0};
+    for (int t = 0; t < 2; t++) {
+        sbr_nn_dropout_forward_f32(&ctx, yd, m1, x, N * D, ps[t], 9, 1234);
+        sbr_nn_l2norm_forward_f32(&ctx, y1, n1, yd, N, D, 1e-12f);
+        sbr_nn_dropout_l2norm_forward_f32(&ctx, y2, n2, m2, x, N, D, ps[t], 9, 1234, 1e-12f);
+        CHECK(memcmp(y1, y2, sizeof y1) == 0);
+        CHECK(memcmp(n1, n2, sizeof n1) == 0);
+        CHECK(memcmp(m1, m2, sizeof m1) == 0);
+        memset(gd, 0, sizeof gd), memset(g1, 0, sizeof g1), memset(g2, 0, sizeof g2);
+        sbr_nn_l2norm_backward_f32(&ctx, gd, w, y1, n1, N, D, 1e-12f);
+        sbr_nn_dropout_backward_f32(&ctx, g1, gd, m1, N * D, ps[t]);
+        sbr_nn_dropout_l2norm_backward_f32(&ctx, g2, w, y2, n2, m2, N, D, ps[t], 1e-12f);
+        CHECK(memcmp(g1, g2, sizeof g1) == 0);
+    }
+}

@@ -9,8 +9,7 @@ typedef struct {
     real *S, *dS;             /* [B, U, d] session vectors and their gradient */
     real *loss, *lse, *dloss; /* [B] */
     real *En, *nrm, *dEn;     /* SBR_NEEDS_NORM_ITEMS: [N + 1, d], [N + 1], [N + 1, d] */
-    real *Ed, *dEd;           /* with m->cand_dropout: the table after dropout, its gradient */
-    uint8_t *Emask;           /* [N + 1, d] its mask */
+    uint8_t *Emask;           /* [N + 1, d] with m->cand_dropout: its mask */
     double p_used;            /* the candidate dropout of the last step (0: none) */
     real *score;              /* [B, K] top-K scores */
     int32_t *idx;             /* [B, K] top-K items */
@@ -31,7 +30,7 @@ static size_t R(step_layout)(sbr_model *m, void *base, int max_B)
     if (m->def->needs & SBR_NEEDS_NORM_ITEMS) /* the normalised table, its norms, its gradient */
         SBR_LAY(&l, s->En, V * m->d), SBR_LAY(&l, s->nrm, V), SBR_LAY(&l, s->dEn, V * m->d);
     if ((m->def->needs & SBR_NEEDS_NORM_ITEMS) && m->cand_dropout > 0)
-        SBR_LAY(&l, s->Ed, V * m->d), SBR_LAY(&l, s->dEd, V * m->d), SBR_LAY(&l, s->Emask, V * m->d);
+        SBR_LAY(&l, s->Emask, V * m->d);
     SBR_LAY(&l, s->score, BK), SBR_LAY(&l, s->idx, BK), SBR_LAY(&l, s->xoff, max_B + 1);
     SBR_LAY(&l, s->ent, max_B), SBR_LAY(&l, s->p1, max_B);
     return l.used;
@@ -57,11 +56,16 @@ static const real *R(step_candidates)(sbr_model *m, step_bufs *s, int train)
     const real *E = sbr_arena_ptr(&m->params, m->p_items);
     if (!(m->def->needs & SBR_NEEDS_NORM_ITEMS))
         return E;
-    int n = (m->cfg.n_items + 1) * m->d;
-    s->p_used = train && s->Ed ? m->cand_dropout : 0;
-    if (s->Ed)
-        E = R(sbr_dropout)(m, s->Ed, s->Emask, E, n, s->p_used, train);
-    R(sbr_nn_l2norm_forward)(&m->ctx, s->En, s->nrm, E, m->cfg.n_items + 1, m->d, (real)1e-12);
+    int V = m->cfg.n_items + 1, d = m->d;
+    uint64_t at = m->drop_counter; /* the stream moves as R(sbr_dropout)'s */
+    s->p_used = train && s->Emask ? m->cand_dropout : 0;
+    if (train && s->Emask)
+        m->drop_counter += (uint64_t)V * d;
+    if (s->p_used > 0) /* the dropped table is never stored: one pass */
+        R(sbr_nn_dropout_l2norm_forward)(&m->ctx, s->En, s->nrm, s->Emask, E, V, d,
+                                         (real)s->p_used, m->drop_seed, at, (real)1e-12);
+    else
+        R(sbr_nn_l2norm_forward)(&m->ctx, s->En, s->nrm, E, V, d, (real)1e-12);
     return s->En;
 }
 
@@ -71,13 +75,11 @@ static void R(step_candidates_backward)(sbr_model *m, step_bufs *s)
 {
     int V = m->cfg.n_items + 1, d = m->d;
     real *dE = sbr_arena_ptr(&m->grads, m->p_items);
-    if (s->p_used > 0) {
-        sbr_dev_fill(m->prec, s->dEd, 0, (int64_t)V * d);
-        R(sbr_nn_l2norm_backward)(&m->ctx, s->dEd, s->dEn, s->En, s->nrm, V, d, (real)1e-12);
-        R(sbr_dropout_backward)(m, dE, s->dEd, s->Emask, V * d, s->p_used);
-    } else {
+    if (s->p_used > 0)
+        R(sbr_nn_dropout_l2norm_backward)(&m->ctx, dE, s->dEn, s->En, s->nrm, s->Emask, V, d,
+                                          (real)s->p_used, (real)1e-12);
+    else
         R(sbr_nn_l2norm_backward)(&m->ctx, dE, s->dEn, s->En, s->nrm, V, d, (real)1e-12);
-    }
 }
 
 /* Sum of a [n] device vector, in double on the host. */
