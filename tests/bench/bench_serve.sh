@@ -37,6 +37,6 @@ echo "| threads | requests | p50 (ms) | p99 (ms) | requests/s | error answers |"
 echo "|---|---|---|---|---|---|"
 for t in 1 0; do
     read -r n p50 p99 rps err < <("$B/test-helpers/pingpong" "$W/req" -- \
-        "$B/sbr-infer" --stdin-text -q --format tsv --threads $t "$W/m.sbr")
+        "$B/sbr-infer" --stdin-text -q --format tsv --threads $t "$W/m.sbr" 2>/dev/null)
     echo "| $([ $t = 0 ] && echo "all ($(nproc))" || echo "1 (default)") | $n | $p50 | $p99 | $rps | $err |"
 done

@@ -54,6 +54,13 @@ deps=$(make --no-print-directory -s bench-deps)
 for b in $deps; do
     smoke "$b"
 done
+# The scripts that time whole tools (no program of their own to smoke):
+# the start-up table and the service's latency, on synthetic data.
+if timeout 120 bash tests/bench/bench_start.sh >"$out" 2>&1 && rows start 10
+then ok "bench_start.sh"; else bad "bench_start.sh"; fi
+if SBR_DATA_DIR=/nonexistent timeout 300 bash tests/bench/bench_serve.sh >"$out" 2>&1 &&
+    rows serve 3 && ! grep -q '^| [^|]* |  |' "$out"
+then ok "bench_serve.sh (synthetic)"; else bad "bench_serve.sh (synthetic)"; fi
 for s in tests/bench/*.sh; do
     if bash -n "$s" 2>"$out"; then ok "bash -n $s"; else bad "bash -n $s"; fi
 done
