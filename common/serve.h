@@ -37,8 +37,9 @@ typedef struct {
     int n_unc;
 } sbr_serve_answer;
 
-/* ranks ids [n] (internal; unknown ones are n_items + 1); 0 or -1 with msg */
-typedef int (*sbr_serve_rank_fn)(void *user, const int32_t *ids, int n, sbr_serve_answer *ans,
+/* ranks ids [n] (internal; unknown ones are n_items + 1; ids[n] is room the
+ * ranker may write, a placeholder target); 0, or -1 with msg: an error answer */
+typedef int (*sbr_serve_rank_fn)(void *user, int32_t *ids, int n, sbr_serve_answer *ans,
                                  char *msg, size_t cap);
 
 typedef struct {

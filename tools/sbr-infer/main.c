@@ -287,15 +287,14 @@ typedef struct {
 } neural_ranker;
 
 /* One request as a one-sample split (its target a placeholder). */
-static int neural_rank(void *user, const int32_t *ids, int n, sbr_serve_answer *ans, char *msg,
+static int neural_rank(void *user, int32_t *ids, int n, sbr_serve_answer *ans, char *msg,
                        size_t cap)
 {
     neural_ranker *r = user;
     (void)msg, (void)cap;
-    int32_t *items = (int32_t *)ids;
-    items[n] = 1; /* the placeholder target: the sample is the whole line (serve.c leaves room) */
+    ids[n] = 1; /* the placeholder target: the sample is the whole line */
     int64_t off[2] = {0, n + 1};
-    sbr_split sp = {1, off, items, NULL, NULL, 1};
+    sbr_split sp = {1, off, ids, NULL, NULL, 1};
     sbr_samples smp;
     sbr_samples_build(&sp, 1, &smp);
     int K = r->a->K < r->lm->m.cfg.n_items ? r->a->K : r->lm->m.cfg.n_items;
@@ -371,7 +370,7 @@ typedef struct {
     sbr_knn_work *w;
 } knn_ranker;
 
-static int knn_rank(void *user, const int32_t *ids, int n, sbr_serve_answer *ans, char *msg,
+static int knn_rank(void *user, int32_t *ids, int n, sbr_serve_answer *ans, char *msg,
                     size_t cap)
 {
     knn_ranker *r = user;
