@@ -70,6 +70,19 @@ check "the table is in the model's metadata" 0 "$B/sbr-inspect" -m tune.table "$
 check_out "... with the best setting" "^best: [123] \(hr@20"
 check "--tune without a validation split" 2 "$B/sbr-train" -q -m vstan --tune 2 -o "$T/x.model" "$T/nv.sbr"
 check_err "... says so" "no validation split|has none"
+# --select refit: the chosen settings indexed again on train + valid.
+check "--tune 3 --select refit" 0 "$B/sbr-train" -m vsknn --tune 3 --seed 2 --k 50 --select refit \
+    -o "$T/refit.model" "$T/s.sbr"
+check_err "indexes train + valid" "refit: the chosen settings indexed on train \\+ valid"
+check "the model says so" 0 "$B/sbr-inspect" -m selection "$T/refit.model"
+check_out "selection" "^refit: the options of the best valid HR@20"
+check_true "the same settings as tuned on train alone" \
+    "cmp -s <('$B/sbr-inspect' -m tune.table '$T/tune.model') <('$B/sbr-inspect' -m tune.table '$T/refit.model')"
+check_true "more sessions in the index" \
+    "[ \$('$B/sbr-inspect' -m knn.sessions '$T/refit.model') -gt \$('$B/sbr-inspect' -m knn.sessions '$T/tune.model') ]"
+check "it ranks the test split" 0 "$B/sbr-infer" -q -o "$T/refit.topk" "$T/refit.model" "$T/s.sbr"
+check "--select refit without a validation split" 2 "$B/sbr-train" -q -m vsknn --select refit \
+    -o "$T/x.model" "$T/nv.sbr"
 check "--tune on a neural model" 2 "$B/sbr-train" -q -m gru4rec --tune 2 -o "$T/x.model" "$T/s.sbr"
 check "a k larger than the training sessions" 0 "$B/sbr-train" -m sknn --k 999999 -o "$T/big.model" "$T/s.sbr"
 check_err "... is clamped, said once" "more than the [0-9]+ training sessions"

@@ -90,7 +90,9 @@ static const char usage_tail[] =
     "                        test epoch (peeks at the test set; labelled as such);\n"
     "                        refit: the number of epochs selected on validation, then\n"
     "                        a fresh model trained on train + valid for that many and\n"
-    "                        the test split ranked once (no peeking, all the data)\n"
+    "                        the test split ranked once (no peeking, all the data);\n"
+    "                        for a kNN or rule model, the options (--tune's choice)\n"
+    "                        indexed again on train + valid\n"
     "      --metric M        hr@20 (default) or mrr@20: what --select compares\n"
     "      --task T          what every evaluation measures, and so what --select,\n"
     "                        --patience and --tune compare: standard (default), or\n"
@@ -685,14 +687,11 @@ int main(int argc, char **argv)
     args a;
     parse(argc, argv, &a);
     if (sbr_knn_def_for(a.model)) {
-        if (a.tc.select == SBR_SELECT_REFIT)
-            sbr_usage_error("--select refit: for the neural models (a kNN model has no epochs; "
-                            "--tune selects its options on validation)");
         sbr_set_threads(a.threads);
         sbr_train_knn(&(sbr_knn_train_args){a.sessions, a.out, a.log, a.model, a.seed, a.tune,
-                                            a.tc.select_mrr, a.tc.task, a.n_given, a.given_name,
-                                            a.given_text, a.clusters, a.graph, a.resume,
-                                            a.preset});
+                                            a.tc.select_mrr, a.tc.select == SBR_SELECT_REFIT,
+                                            a.tc.task, a.n_given, a.given_name, a.given_text,
+                                            a.clusters, a.graph, a.resume, a.preset});
         return SBR_EXIT_OK;
     }
     sbr_device dev = sbr_device_select(a.device);

@@ -81,6 +81,13 @@ static void write_model(const sbr_knn_train_args *a, const sbr_knn *m, const sbr
     sbr_knn_add_to(m, w);
     sbr_tw_metaf(w, "min_prefix", "%d", s->min_prefix);
     sbr_task_add_to(a->task, w);
+    /* as the neural models' "selection" says what chose their epoch */
+    sbr_tw_metaf(w, "selection", "%s%s", a->refit ? "refit: " : "",
+                 !a->tune ? "the options as given"
+                 : a->by_mrr ? "the options of the best valid MRR@20 (--tune)"
+                             : "the options of the best valid HR@20 (--tune)");
+    if (a->refit)
+        sbr_tw_meta(w, "refit", "indexed on train + valid");
     if (valid && sbr_task_excludes(a->task))
         sbr_tw_metaf(w, "valid.repeats_dropped", "%lld", (long long)valid->n_skipped);
     sbr_tw_add1(w, "items.original", SBR_I64, s->n_items + 1, s->original);
@@ -94,6 +101,28 @@ static void write_model(const sbr_knn_train_args *a, const sbr_knn *m, const sbr
     if (sbr_tw_write(w, a->out, SBR_ZSTD_LEVEL, &e))
         sbr_fatal("%s: %s", a->out, e.msg);
     sbr_tw_free(w);
+}
+
+/* --select refit: the settings chosen on validation (the given ones without
+ * --tune) indexed again on train + valid, the most recent sessions included,
+ * as the neural models' refit trains on them (docs/TRAINING.md). */
+static void refit(const sbr_knn_train_args *a, const sbr_sessions *s, sbr_sessions *merged,
+                  sbr_knn *m)
+{
+    sbr_err e;
+    if (sbr_samples_count(&s->split[SBR_VALID], s->min_prefix) == 0)
+        sbr_usage_error("%s: --select refit indexes train + valid, and this file has no "
+                        "validation split (sbr-prep --valid-frac)", a->sessions);
+    if (sbr_sessions_refit(s, merged, &e))
+        sbr_fatal("%s: refit: %s", a->sessions, e.msg);
+    sbr_model_cfg chosen = m->cfg;
+    sbr_knn_free(m);
+    const sbr_split *tv = &merged->split[SBR_TRAIN];
+    if (sbr_knn_build(m, &chosen, tv, &e))
+        sbr_fatal("%s: refit: %s", a->sessions, e.msg);
+    sbr_info("refit: the %s settings indexed on train + valid: %lld sessions, %lld clicks",
+             a->tune ? "chosen" : "given", (long long)tv->n_sessions,
+             (long long)tv->offsets[tv->n_sessions]);
 }
 
 void sbr_train_knn(const sbr_knn_train_args *a)
@@ -136,6 +165,9 @@ void sbr_train_knn(const sbr_knn_train_args *a)
     }
     sbr_metrics mt;
     int has_valid = validate(&m, &s, a->task, &mt);
+    sbr_sessions merged = {0};
+    if (a->refit)
+        refit(a, &s, &merged, &m);
     if (log)
         fprintf(log, "{\"model\": \"%s\", \"task\": \"%s\", \"index_seconds\": %.3f, "
                      "\"seconds\": %.3f",
@@ -146,9 +178,11 @@ void sbr_train_knn(const sbr_knn_train_args *a)
         fprintf(log, ", \"peak_rss_mib\": %.1f}\n", (double)sbr_peak_rss() / (1 << 20));
         sbr_cli_log_close(log, a->log);
     }
-    write_model(a, &m, &s, table, has_valid ? &mt : NULL);
+    write_model(a, &m, a->refit ? &merged : &s, table, has_valid ? &mt : NULL);
     sbr_info("%.2f s, peak memory %.0f MiB", sbr_now() - t0, (double)sbr_peak_rss() / (1 << 20));
     free(table);
     sbr_knn_free(&m);
+    if (a->refit)
+        sbr_sessions_free(&merged);
     sbr_sessions_free(&s);
 }

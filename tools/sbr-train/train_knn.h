@@ -10,6 +10,7 @@ typedef struct {
     const char *sessions, *out, *log, *model;
     uint64_t seed;
     int tune, by_mrr;
+    int refit; /* --select refit: the chosen settings indexed again on train + valid */
     sbr_task task; /* what the validation (and --tune) measures */
     int n_given; /* the model options given, in order */
     const char *const *given_name, *const *given_text;
