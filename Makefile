@@ -188,7 +188,7 @@ $(UNIT_BIN): $(UNIT_C:%.c=$(BUILD)/obj/%.o) $(LIB)
 
 $(UNIT_ASAN): $(UNIT_C:%.c=$(BUILD)/asan/%.o) $(COMMON_C:%.c=$(BUILD)/asan/%.o) \
               $(PREC_C:%.c=$(BUILD)/asan/%.f32.o) $(PREC_C:%.c=$(BUILD)/asan/%.f64.o)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(filter-out -L% -lcublas -lcublasLt -lcudart -lstdc++ -Wl%,$(LDLIBS))
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(filter-out -L% -lcudart_static -lstdc++ -Wl%,$(LDLIBS))
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
