@@ -39,6 +39,8 @@ for log in $(for d in ${RESULTS_DIRS:-work docs/runs}; do ls "$d"/*/*.log 2>/dev
     seen="$seen $dir/$name"
     ds=${dir%-paper} proto=valid
     [ "$dir" != "$ds" ] && proto=paper
+    # make pipeline's runs only: a study's own folder (clip-control, users, ...) has its table
+    [ -f "pipelines/data-$ds.mk" ] || continue
     model=${name%%-*}
     # Under the next-unseen task (sbr-train --task) the figures are not the
     # standard task's: said in the protocol column, no published figure beside.
