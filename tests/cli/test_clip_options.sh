@@ -89,4 +89,8 @@ check_sh "pipelines/clip-control.sh end to end (tiny)" 0 \
     "CLICKS=6000 ITEMS=1000 CLUSTERS=10 BUILD='$B' bash pipelines/clip-control.sh '$T/cc' 1 1 -- --threads 1"
 check_out "a paired row for the prompts" "^\| clip \| 1 \| [-+]"
 check_true "a log per arm, no model left" "[ -s '$T/cc/plain-s1.log' ] && [ -s '$T/cc/clip-s1.log' ] && [ ! -e '$T/cc/clip-s1.model' ]"
+check_sh "an arm of its own beside the plain logs" 0 \
+    "ARMS=clip CLIP_NAME=seq CLIP_ARGS='--prompt-norm sequence' RESOLUTION=2 CLICKS=6000 ITEMS=1000 CLUSTERS=10 BUILD='$B' bash pipelines/clip-control.sh '$T/cc' 1 1 -- --threads 1"
+check_out "its paired row" "^\| seq \| 1 \| [-+]"
+check_true "its clusters and log" "[ -s '$T/cc/control-r2.clusters' ] && [ -s '$T/cc/seq-s1.log' ]"
 t_end
