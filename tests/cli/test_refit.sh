@@ -21,7 +21,7 @@ check "the model says how it was selected" 0 "$B/sbr-inspect" -m selection "$T/r
 check_out "refit" "^refit: the epochs selected on valid HR@20, trained on train \+ valid$"
 check "and keeps the validation figures it selected on" 0 "$B/sbr-inspect" -m valid.HR@20 "$T/r.model"
 check "it ranks" 0 "$B/sbr-infer" -q -o "$T/r.topk" "$T/r.model" "$T/s.sbr"
-check "--select refit on a kNN model: misuse" 2 "$B/sbr-train" -m sknn --select refit \
-    -o "$T/k.model" "$T/s.sbr"
-check_err "says why" "select refit: for the neural models"
+check "--select refit on a kNN model: its options indexed on train + valid" 0 "$B/sbr-train" -m sknn \
+    --select refit -o "$T/k.model" "$T/s.sbr"
+check_err "says so" "refit: the given settings indexed on train \\+ valid"
 t_end
