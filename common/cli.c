@@ -17,20 +17,46 @@ static const char *argv0_path; /* argv[0] as run, before it became the tool's na
  * for needs: two SR-GNN trainings on 2 cores ran 17x slower than one
  * (diginetica, 255 against 4,316 samples/s) instead of 2x. With
  * GOMP_SPINCOUNT=10000: 1,686 beside the other, and within noise of the
- * default alone (-3%). libgomp reads it once, in its initialiser, so it is
- * set in the executable's preinit array, which the dynamic loader runs before
- * any library's initialiser (a tool used to re-execute itself to set it,
- * which doubled its start-up). Not when the user chose it, or an
- * OMP_WAIT_POLICY. (The other setting the re-execution made, malloc's
- * transparent huge pages, is sbr_xmalloc's madvise now: common/err.c.) */
-static void set_runtime_env(void)
+ * default alone (-3%). libgomp reads it once, in its initialiser, before
+ * main, and glibc's own initialiser resets the environment to the process's
+ * first one after an executable's preinit functions run (tried: a setenv
+ * there is lost), so a tool re-executes itself with it set, unless the user
+ * set it or an OMP_WAIT_POLICY, or /proc/self/exe is missing. It sets
+ * OPENBLAS_NUM_THREADS=1 beside it: the tools run BLAS on one thread per
+ * OpenMP thread (sbr_set_threads, docs/OPS.md), and OpenBLAS's own pool,
+ * never used, spun in sched_yield. The re-execution loads the libraries
+ * twice (about 10 ms for sbr-train), so it is skipped where no OpenMP team
+ * runs: --help, --version, and one thread (--threads 1; --stdin-text, whose
+ * default it is). Which it is changes only speed, never a result.
+ * (malloc's transparent huge pages, once a third setting here, are
+ * sbr_xmalloc's madvise now: common/err.c.) */
+static int runs_threads(int argc, char **argv)
 {
-    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT"))
-        setenv("GOMP_SPINCOUNT", "10000", 1);
+    int text = 0, threads_given = 0, one = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h") || !strcmp(a, "--version") ||
+            !strncmp(a, "--help-", 7))
+            return 0;
+        if (!strcmp(a, "--stdin-text"))
+            text = 1;
+        if (!strcmp(a, "--threads") || !strncmp(a, "--threads=", 10)) {
+            const char *v = a[9] == '=' ? a + 10 : i + 1 < argc ? argv[i + 1] : "";
+            threads_given = 1, one = !strcmp(v, "1");
+        }
+    }
+    return threads_given ? !one : !text;
 }
 
-__attribute__((used, section(".preinit_array"))) static void (*const sbr_preinit)(void) =
-    set_runtime_env;
+static void set_runtime_env(int argc, char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || !runs_threads(argc, argv))
+        return;
+    setenv("GOMP_SPINCOUNT", "10000", 1);
+    if (!getenv("OPENBLAS_NUM_THREADS"))
+        setenv("OPENBLAS_NUM_THREADS", "1", 1);
+    execv("/proc/self/exe", argv);
+}
 
 void sbr_cli_set_args(int argc, char **argv)
 {
@@ -48,6 +74,7 @@ void sbr_cli_set_args(int argc, char **argv)
 
 void sbr_cli_begin(const char *tool, int argc, char **argv)
 {
+    set_runtime_env(argc, argv);
     sbr_set_tool(tool);
     sbr_cli_set_args(argc, argv);
     argv0_path = argc > 0 ? argv[0] : NULL;

@@ -19,22 +19,34 @@ done
 
 # Instant start (issue #25): no tool is linked against the CUDA libraries
 # (cuBLAS is opened when a GPU context is made; the runtime is static), none
-# re-executes itself, and the tools that never read clusters do not load
-# igraph. Start-up times: make bench (bench_start.sh).
+# re-executes itself for --version (common/cli.c: only where OpenMP threads
+# will run), and the tools that never read clusters do not load igraph.
+# Start-up times: make bench (bench_start.sh).
 for tool in "$B"/sbr-*; do
     name=$(basename "$tool")
     check_true "$name needs no CUDA library to start" \
         "! ldd '$tool' | grep -Eq 'libcublas|libcudart'"
     if command -v strace >/dev/null; then
-        check_true "$name does not re-execute itself" \
+        check_true "$name --version does not re-execute itself" \
             "[ \$(strace -f -e trace=execve '$tool' --version 2>&1 >/dev/null | grep -c 'execve(') -eq 1 ]"
     else
-        skip "$name does not re-execute itself" "strace is not installed (make deps)"
+        skip "$name --version does not re-execute itself" "strace is not installed (make deps)"
     fi
 done
 for name in sbr-train sbr-infer sbr-graph sbr-prep sbr-score; do
     check_true "$name does not load igraph" "! ldd '$B/$name' | grep -q libigraph"
 done
+# ...while a run with OpenMP threads gets libgomp's short spin and a
+# single-threaded OpenBLAS, read from the environment before main.
+"$B/sbr-gen" -q -n 3000 -s 2 | "$B/sbr-prep" -q - -o "$T/spin.sbr"
+env -u GOMP_SPINCOUNT -u OMP_WAIT_POLICY -u OPENBLAS_NUM_THREADS "$B/sbr-train" -q -e 100000 \
+    --patience 0 --no-test -o "$T/spin.model" "$T/spin.sbr" 2>/dev/null &
+spin=$!
+for _ in $(seq 50); do grep -qa GOMP_SPINCOUNT "/proc/$spin/environ" 2>/dev/null && break; sleep 0.1; done
+check_true "a training runs with GOMP_SPINCOUNT=10000 and OPENBLAS_NUM_THREADS=1" \
+    "tr '\\0' '\\n' < /proc/$spin/environ | grep -qx GOMP_SPINCOUNT=10000 && tr '\\0' '\\n' < /proc/$spin/environ | grep -qx OPENBLAS_NUM_THREADS=1"
+kill $spin 2>/dev/null
+wait $spin 2>/dev/null
 
 # The version names the code's commit where the build is a git checkout.
 if commit=$(git log -1 --format=%h --abbrev=7 -- common tools Makefile mk 2>/dev/null) && [ -n "$commit" ]; then
