@@ -158,7 +158,7 @@ static void parse(int argc, char **argv, args *a)
         sbr_usage_error("no output given (-o TOPK)");
     if (format_given && !a->text)
         sbr_usage_error("--format is the answers' layout of --stdin-text");
-    if (a->threads < 0) /* one request at a time: threads only wait on each other */
+    if (a->threads < 0) /* a service shares its machine (docs/TRAINING.md) */
         a->threads = a->text ? 1 : 0;
     if (a->text && a->iw_out)
         sbr_usage_error("--interest-weights ranks a SESSIONS split: not with --stdin-text");
