@@ -175,9 +175,7 @@ static void trm_forward(sbr_model *m, state *st, const sbr_batch *b, const real 
     st->cfg.p_hidden = train ? st->p_hidden : 0;
     st->cfg.seed = m->drop_seed;
     for (int i = 0; i < st->layers; i++) {
-        st->cfg.offset = m->drop_counter; /* the stream moves as R(sbr_dropout)'s */
-        if (train)
-            m->drop_counter += R(sbr_nn_mhsa_rng_count)(B, L, d, st->cfg.nh);
+        st->cfg.offset = sbr_drop_take(m, R(sbr_nn_mhsa_rng_count)(B, L, d, st->cfg.nh), train);
         R(sbr_nn_mhsa_forward)(ctx, a->Y + i * BLd, a->act + i * na, y, b->len, &st->blk[i], B, L,
                                &st->cfg);
         y = a->Y + i * BLd;

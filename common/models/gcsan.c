@@ -134,9 +134,7 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
     st->cfg.seed = m->drop_seed;
     const real *x = a->sg.hseq;
     for (int i = 0; i < st->layers; i++) {
-        st->cfg.offset = m->drop_counter;
-        if (train)
-            m->drop_counter += R(sbr_nn_mhsa_rng_count)(B, L, d, st->cfg.nh);
+        st->cfg.offset = sbr_drop_take(m, R(sbr_nn_mhsa_rng_count)(B, L, d, st->cfg.nh), train);
         real *y = a->Y + i * BLd;
         R(sbr_nn_mhsa_forward)(ctx, y, a->act + i * na, x, b->len, &st->blk[i], B, L, &st->cfg);
         x = y;

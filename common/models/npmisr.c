@@ -200,8 +200,7 @@ static void forward(sbr_model *m, const sbr_batch *b, void *Sv, int train)
         m->xloss = a->kl;
         m->xloss_w = st->beta / B;
         q = &a->post;
-        seed = m->drop_seed, at = m->drop_counter;
-        m->drop_counter += 2 * (uint64_t)BK * (uint64_t)dz;
+        seed = m->drop_seed, at = sbr_drop_take(m, 2 * (uint64_t)BK * (uint64_t)dz, 1);
     }
     R(sbr_nn_gauss_sample_k_forward)(ctx, a->z, a->eps, q->mu, q->sig, B, K, dz, seed, at, !train);
     R(sbr_nn_concat_forward)(ctx, a->xr, a->x, a->rc, B, d, d);

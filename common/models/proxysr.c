@@ -152,9 +152,7 @@ static void short_forward(sbr_model *m, state *st, const sbr_batch *b, int train
     st->cfg.p_attn = 0;
     st->cfg.p_hidden = train ? st->p_drop : 0;
     st->cfg.seed = m->drop_seed;
-    st->cfg.offset = m->drop_counter;
-    if (train)
-        m->drop_counter += R(sbr_nn_mhsa_rng_count)(B, L, d, 1);
+    st->cfg.offset = sbr_drop_take(m, R(sbr_nn_mhsa_rng_count)(B, L, d, 1), train);
     R(sbr_nn_mhsa_forward)(ctx, a->Z, a->act, a->Xs, b->len, &st->san, B, L, &st->cfg);
     R(sbr_nn_embedding_forward)(ctx, a->zl, a->Z, b->last, B, BL, d, -1);
     R(sbr_nn_linear_forward)(ctx, a->t1, a->zl, st->w.ws1, st->w.bs1, B, d, d);

@@ -4,9 +4,7 @@
 real *R(sbr_dropout)(sbr_model *m, real *y, uint8_t *mask, const real *x, int n, double p,
                      int train)
 {
-    uint64_t at = m->drop_counter;
-    if (train)
-        m->drop_counter += (uint64_t)n;
+    uint64_t at = sbr_drop_take(m, (uint64_t)n, train);
     if (!train || p <= 0)
         return (real *)x;
     if (p >= 1) {

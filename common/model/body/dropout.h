@@ -4,6 +4,18 @@
 #ifndef SBR_MODEL_BODY_DROPOUT_H
 #define SBR_MODEL_BODY_DROPOUT_H
 
+/* The offset in the model's dropout stream of n draws: its counter, moved
+ * by n in training (evaluation draws nothing and leaves it). Every random op
+ * of a model takes its offset here, so that the layers after draw the masks
+ * they always did. */
+static inline uint64_t sbr_drop_take(sbr_model *m, uint64_t n, int train)
+{
+    uint64_t at = m->drop_counter;
+    if (train)
+        m->drop_counter += n;
+    return at;
+}
+
 /* Dropout of x [n] into y when training with p > 0; otherwise x itself, not
  * a copy (two launches fewer on the GPU). p >= 1 drops everything (y = 0:
  * torch's dropout at 1, which the official presets use to turn a branch

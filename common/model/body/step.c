@@ -57,10 +57,8 @@ static const real *R(step_candidates)(sbr_model *m, step_bufs *s, int train)
     if (!(m->def->needs & SBR_NEEDS_NORM_ITEMS))
         return E;
     int V = m->cfg.n_items + 1, d = m->d;
-    uint64_t at = m->drop_counter; /* the stream moves as R(sbr_dropout)'s */
+    uint64_t at = sbr_drop_take(m, s->Emask ? (uint64_t)V * d : 0, train);
     s->p_used = train && s->Emask ? m->cand_dropout : 0;
-    if (train && s->Emask)
-        m->drop_counter += (uint64_t)V * d;
     if (s->p_used > 0) /* the dropped table is never stored: one pass */
         R(sbr_nn_dropout_l2norm_forward)(&m->ctx, s->En, s->nrm, s->Emask, E, V, d,
                                          (real)s->p_used, m->drop_seed, at, (real)1e-12);
