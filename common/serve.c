@@ -7,47 +7,18 @@
 #include <string.h>
 
 #include "err.h"
+#include "idmap.h"
 #include "json.h"
 
 const char *const sbr_serve_format_names[] = {"text", "tsv", "jsonl", NULL};
 
-/* Original id -> internal id, open addressing (INT64_MIN: empty). */
-typedef struct {
-    int64_t *keys;
-    int32_t *vals;
-    size_t mask;
-} idmap;
-
-static size_t slot_of(const idmap *m, int64_t key)
+/* Original id -> internal id: the catalogue's ids 1..n_items inserted in
+ * order, so that sbr_idmap's dense id is the internal id - 1. */
+static void idmap_build(sbr_idmap *m, const int64_t *original, int n_items)
 {
-    return (size_t)((uint64_t)key * 0x9E3779B97F4A7C15ull) & m->mask;
-}
-
-static void idmap_build(idmap *m, const int64_t *original, int n_items)
-{
-    size_t cap = 16;
-    while (cap < (size_t)n_items * 2)
-        cap <<= 1;
-    m->mask = cap - 1;
-    m->keys = sbr_xmalloc(cap * sizeof(int64_t));
-    m->vals = sbr_xmalloc(cap * sizeof(int32_t));
-    for (size_t i = 0; i < cap; i++)
-        m->keys[i] = INT64_MIN;
-    for (int id = 1; id <= n_items; id++) {
-        size_t h = slot_of(m, original[id]);
-        while (m->keys[h] != INT64_MIN)
-            h = (h + 1) & m->mask;
-        m->keys[h] = original[id];
-        m->vals[h] = id;
-    }
-}
-
-static int32_t idmap_get(const idmap *m, int64_t key)
-{
-    for (size_t h = slot_of(m, key); m->keys[h] != INT64_MIN; h = (h + 1) & m->mask)
-        if (m->keys[h] == key)
-            return m->vals[h];
-    return 0;
+    sbr_idmap_init(m);
+    for (int id = 1; id <= n_items; id++)
+        sbr_idmap_get(m, original[id]);
 }
 
 typedef struct {
@@ -60,7 +31,7 @@ static int is_sep(char c) { return c == ' ' || c == ',' || c == '\t'; }
 
 /* Parses one line into internal ids (unknown ids: n_items + 1); 0, or -1
  * with msg naming the token that is not an item id. */
-static int parse_request(char *line, const idmap *map, int n_items, request *r, char *msg,
+static int parse_request(char *line, const sbr_idmap *map, int n_items, request *r, char *msg,
                          size_t cap)
 {
     r->n = r->unknown = 0;
@@ -82,7 +53,7 @@ static int parse_request(char *line, const idmap *map, int n_items, request *r, 
             r->cap = r->cap * 2 + 16;
             r->ids = sbr_xrealloc(r->ids, r->cap * sizeof(int32_t));
         }
-        int32_t id = idmap_get(map, v);
+        int32_t id = sbr_idmap_find(map, v) + 1; /* 0: not in the catalogue */
         r->unknown += !id;
         r->ids[r->n++] = id ? id : n_items + 1;
         p = end;
@@ -107,7 +78,7 @@ static void put_error(sbr_buf *b, const sbr_serve_cfg *c, int64_t line, const ch
 static void put_list(sbr_buf *b, const sbr_serve_cfg *c, const sbr_serve_answer *a, int scores,
                      const char *sep)
 {
-    for (int j = 0; j < c->K && a->items[j]; j++) {
+    for (int j = 0; j < a->k && a->items[j]; j++) {
         if (j)
             sbr_buf_puts(b, sep);
         if (scores)
@@ -153,12 +124,12 @@ static void put_answer(sbr_buf *b, const sbr_serve_cfg *c, int64_t line, int unk
 }
 
 /* One request line to its answer in b. */
-static void serve_one(sbr_buf *b, const sbr_serve_cfg *c, const idmap *map, request *r,
+static void serve_one(sbr_buf *b, const sbr_serve_cfg *c, const sbr_idmap *map, request *r,
                       char *line, int64_t lineno, sbr_serve_counts *n, sbr_serve_answer *a)
 {
     char msg[256];
     line[strcspn(line, "\r\n")] = 0;
-    memset(a->items, 0, sizeof(int32_t) * (size_t)c->K);
+    memset(a->items, 0, sizeof(int32_t) * (size_t)a->k);
     a->n_unc = 0;
     a->line = lineno;
     if (parse_request(line, map, c->n_items, r, msg, sizeof msg) == 0 &&
@@ -174,10 +145,10 @@ static void serve_one(sbr_buf *b, const sbr_serve_cfg *c, const idmap *map, requ
 
 int sbr_serve_lines(FILE *in, FILE *out, const sbr_serve_cfg *c, sbr_serve_counts *n)
 {
-    idmap map;
+    sbr_idmap map;
     idmap_build(&map, c->original, c->n_items);
     request r = {0};
-    sbr_serve_answer a = {0, sbr_xcalloc((size_t)c->K, sizeof(int32_t)),
+    sbr_serve_answer a = {0, c->K, sbr_xcalloc((size_t)c->K, sizeof(int32_t)),
                           sbr_xcalloc((size_t)c->K, sizeof(float)), {0}, 0};
     sbr_buf b = {0};
     char *line = NULL;
@@ -199,7 +170,6 @@ int sbr_serve_lines(FILE *in, FILE *out, const sbr_serve_cfg *c, sbr_serve_count
     free(a.items);
     free(a.scores);
     sbr_buf_free(&b);
-    free(map.keys);
-    free(map.vals);
+    sbr_idmap_free(&map);
     return rc;
 }

@@ -25,14 +25,15 @@ typedef enum { SBR_SERVE_TEXT, SBR_SERVE_TSV, SBR_SERVE_JSONL } sbr_serve_format
 
 extern const char *const sbr_serve_format_names[]; /* "text", "tsv", "jsonl", NULL */
 
-/* One request's answer, filled by the ranker: up to K items (internal ids,
+/* One request's answer, filled by the ranker: up to k items (internal ids,
  * 0 ends a short list) with their scores, and the uncertainty numbers
  * (n_unc of them: 0, 2 or 3); line is the request's (from 1), for rankers
- * that draw per request. */
+ * that draw per request; k the list length asked (the config's K). */
 typedef struct {
     int64_t line;
-    int32_t *items; /* [K] */
-    float *scores;  /* [K] */
+    int k;
+    int32_t *items; /* [k] */
+    float *scores;  /* [k] */
     float unc[3];
     int n_unc;
 } sbr_serve_answer;
@@ -45,7 +46,7 @@ typedef int (*sbr_serve_rank_fn)(void *user, int32_t *ids, int n, sbr_serve_answ
 typedef struct {
     const int64_t *original; /* [n_items + 1]: internal id -> original id */
     int n_items;
-    int K;
+    int K;                   /* list length, at most n_items */
     sbr_serve_format format;
     sbr_serve_rank_fn rank;
     void *user;

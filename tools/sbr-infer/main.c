@@ -297,7 +297,7 @@ static int neural_rank(void *user, int32_t *ids, int n, sbr_serve_answer *ans, c
     sbr_split sp = {1, off, ids, NULL, NULL, 1};
     sbr_samples smp;
     sbr_samples_build(&sp, 1, &smp);
-    int K = r->a->K < r->lm->m.cfg.n_items ? r->a->K : r->lm->m.cfg.n_items;
+    int K = ans->k;
     sbr_eval_cfg ec = {K, 1, r->a->task, r->a->chunk, 0, NULL, r->a->unc};
     sbr_topk t;
     sbr_eval_split(&r->lm->m, &sp, 1, r->lm->clip.cluster ? &r->lm->clip : NULL, &ec, &t);
@@ -375,9 +375,8 @@ static int knn_rank(void *user, int32_t *ids, int n, sbr_serve_answer *ans, char
 {
     knn_ranker *r = user;
     (void)msg, (void)cap;
-    int K = r->a->K < r->m->cfg.n_items ? r->a->K : r->m->cfg.n_items;
     sbr_knn_query q = {ids, n, -1, (uint64_t)(ans->line - 1)}; /* the line's sampling stream */
-    sbr_knn_rank(r->m, r->w, &q, K, sbr_task_excludes(r->a->task), ans->items, ans->scores);
+    sbr_knn_rank(r->m, r->w, &q, ans->k, sbr_task_excludes(r->a->task), ans->items, ans->scores);
     return 0;
 }
 
