@@ -2,21 +2,47 @@
 #include "cuda/kernels.cuh"
 #include "cuda/rng_cuda.cuh"
 
+// One row by one warp: y = x / max(||x||, eps) (y may be x); ||x|| to every
+// lane.
+__device__ static float row_l2norm(float *y, const float *x, int d, float eps, int lane)
+{
+    float s = 0;
+    for (int k = lane; k < d; k += 32)
+        s += x[k] * x[k];
+    float nr = sqrtf(sbr_warp_sum(s));
+    float inv = 1.0f / (nr > eps ? nr : eps);
+    for (int k = lane; k < d; k += 32)
+        y[k] = x[k] * inv;
+    return nr;
+}
+
+// One row's gradient by one warp: dx += (dy - y (y . dy)) / ||x||, or dy / eps
+// where clamped; with mask, only where kept, times keep (dropout_backward's).
+__device__ static void row_l2norm_b(float *dx, const float *dy, const float *y, float nrm,
+                                    const uint8_t *mask, float keep, int d, float eps, int lane)
+{
+    float dot = 0;
+    if (nrm > eps) {
+        for (int k = lane; k < d; k += 32)
+            dot += y[k] * dy[k];
+        dot = sbr_warp_sum(dot);
+    }
+    for (int k = lane; k < d; k += 32) {
+        float v = nrm > eps ? (dy[k] - y[k] * dot) * (1.0f / nrm) : dy[k] / eps;
+        if (!mask)
+            dx[k] += v;
+        else if (mask[k])
+            dx[k] += v * keep;
+    }
+}
+
 __global__ void k_l2norm_f(float *y, float *norm, const float *x, int n, int d, float eps)
 {
     int lane = threadIdx.x & 31;
     SBR_CUDA_FOR_WARP_ROWS(i, n) {
-        const float *xi = x + i * d;
-        float s = 0;
-        for (int k = lane; k < d; k += 32)
-            s += xi[k] * xi[k];
-        float nr = sqrtf(sbr_warp_sum(s));
+        float nr = row_l2norm(y + i * d, x + i * d, d, eps, lane);
         if (lane == 0)
             norm[i] = nr;
-        float inv = 1.0f / (nr > eps ? nr : eps);
-        float *yi = y + i * d;
-        for (int k = lane; k < d; k += 32)
-            yi[k] = xi[k] * inv;
     }
 }
 
@@ -25,20 +51,7 @@ __global__ void k_l2norm_b(float *dx, const float *dy, const float *y, const flo
 {
     int lane = threadIdx.x & 31;
     SBR_CUDA_FOR_WARP_ROWS(i, n) {
-        const float *yi = y + i * d, *gi = dy + i * d;
-        float *dxi = dx + i * d;
-        if (norm[i] > eps) {
-            float dot = 0;
-            for (int k = lane; k < d; k += 32)
-                dot += yi[k] * gi[k];
-            dot = sbr_warp_sum(dot);
-            float inv = 1.0f / norm[i];
-            for (int k = lane; k < d; k += 32)
-                dxi[k] += (gi[k] - yi[k] * dot) * inv;
-        } else {
-            for (int k = lane; k < d; k += 32)
-                dxi[k] += gi[k] / eps;
-        }
+        row_l2norm_b(dx + i * d, dy + i * d, y + i * d, norm[i], NULL, 1, d, eps, lane);
     }
 }
 
@@ -125,8 +138,7 @@ void sbr_nn_l2norm_seq_backward_cuda(sbr_nn_ctx *ctx, float *dx, const float *dy
 }
 
 // dropout_l2norm (api.inc): one warp per row; the mask as k_dropout_f draws
-// it, the dropped row in y, its norm, y scaled; the backward as k_l2norm_b's
-// value times the dropout factor.
+// it, the dropped row in y, then the row functions above.
 __global__ void k_dropout_l2norm_f(float *y, float *norm, uint8_t *mask, const float *x, int n,
                                    int d, float keep, double p, uint64_t seed, uint64_t offset,
                                    float eps)
@@ -134,21 +146,16 @@ __global__ void k_dropout_l2norm_f(float *y, float *norm, uint8_t *mask, const f
     int lane = threadIdx.x & 31;
     SBR_CUDA_FOR_WARP_ROWS(i, n) {
         int64_t at = (int64_t)i * d;
-        float s = 0;
         for (int k = lane; k < d; k += 32) {
             int on = p == 0 ||
                      sbr_rng_u01_dev(sbr_rng_hash_dev(seed, offset + (uint64_t)(at + k))) >= p;
             mask[at + k] = (uint8_t)on;
-            float v = on ? (p == 0 ? x[at + k] : x[at + k] * keep) : 0.0f;
-            y[at + k] = v;
-            s += v * v;
+            y[at + k] = on ? (p == 0 ? x[at + k] : x[at + k] * keep) : 0.0f;
         }
-        float nr = sqrtf(sbr_warp_sum(s));
+        __syncwarp();
+        float nr = row_l2norm(y + at, y + at, d, eps, lane);
         if (lane == 0)
             norm[i] = nr;
-        float inv = 1.0f / (nr > eps ? nr : eps);
-        for (int k = lane; k < d; k += 32)
-            y[at + k] *= inv;
     }
 }
 
@@ -158,22 +165,7 @@ __global__ void k_dropout_l2norm_b(float *dx, const float *dy, const float *y, c
     int lane = threadIdx.x & 31;
     SBR_CUDA_FOR_WARP_ROWS(i, n) {
         int64_t at = (int64_t)i * d;
-        const float *yi = y + at, *gi = dy + at;
-        float *dxi = dx + at;
-        if (norm[i] > eps) {
-            float dot = 0;
-            for (int k = lane; k < d; k += 32)
-                dot += yi[k] * gi[k];
-            dot = sbr_warp_sum(dot);
-            float inv = 1.0f / norm[i];
-            for (int k = lane; k < d; k += 32)
-                if (mask[at + k])
-                    dxi[k] += (gi[k] - yi[k] * dot) * inv * keep;
-        } else {
-            for (int k = lane; k < d; k += 32)
-                if (mask[at + k])
-                    dxi[k] += gi[k] / eps * keep;
-        }
+        row_l2norm_b(dx + at, dy + at, y + at, norm[i], mask + at, keep, d, eps, lane);
     }
 }
 
