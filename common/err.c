@@ -3,9 +3,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdint.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -148,30 +146,12 @@ void sbr_info(const char *fmt, ...)
 
 /* --- allocation ---------------------------------------------------------- */
 
-/* Large blocks ask for transparent huge pages (the kernel's setting is
- * often "madvise"): filling hundreds of megabytes then takes 512 times fewer
- * page faults (sbr-prep on a 30-million-row log: 8.4 -> 5.9 s on a VM whose
- * page faults are dear, measured with glibc's malloc.hugetlb tunable, which
- * does the same for malloc's mmapped blocks). The page-aligned interior of
- * the block; a refusal changes nothing. */
-static void *huge_hint(void *p, size_t n)
-{
-    const size_t big = (size_t)4 << 20, page = 4096;
-    if (p && n >= big) {
-        uintptr_t a = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
-        uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(page - 1);
-        if (e > a)
-            madvise((void *)a, e - a, MADV_HUGEPAGE);
-    }
-    return p;
-}
-
 void *sbr_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (!p)
         sbr_fatal("out of memory allocating %zu bytes", n);
-    return huge_hint(p, n);
+    return p;
 }
 
 void *sbr_xcalloc(size_t count, size_t size)
@@ -179,7 +159,7 @@ void *sbr_xcalloc(size_t count, size_t size)
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p)
         sbr_fatal("out of memory allocating %zu x %zu bytes", count, size);
-    return huge_hint(p, count * size);
+    return p;
 }
 
 void *sbr_xrealloc(void *p, size_t n)
@@ -187,7 +167,7 @@ void *sbr_xrealloc(void *p, size_t n)
     void *q = realloc(p, n ? n : 1);
     if (!q)
         sbr_fatal("out of memory allocating %zu bytes", n);
-    return huge_hint(q, n);
+    return q;
 }
 
 char *sbr_xstrdup(const char *s)

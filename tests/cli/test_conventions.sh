@@ -19,8 +19,8 @@ done
 
 # Instant start (issue #25): no tool is linked against the CUDA libraries
 # (cuBLAS is opened when a GPU context is made; the runtime is static), none
-# re-executes itself for --version (common/cli.c: only where OpenMP threads
-# will run), and the tools that never read clusters do not load igraph.
+# re-executes itself for --version (common/cli.c: not for --help, --version or
+# the service), and the tools that never read clusters do not load igraph.
 # Start-up times: make bench (bench_start.sh).
 for tool in "$B"/sbr-*; do
     name=$(basename "$tool")
@@ -36,15 +36,15 @@ done
 for name in sbr-train sbr-infer sbr-graph sbr-prep sbr-score; do
     check_true "$name does not load igraph" "! ldd '$B/$name' | grep -q libigraph"
 done
-# ...while a run with OpenMP threads gets libgomp's short spin and a
+# ...while a run gets libgomp's short spin, malloc's huge pages and a
 # single-threaded OpenBLAS, read from the environment before main.
 "$B/sbr-gen" -q -n 3000 -s 2 | "$B/sbr-prep" -q - -o "$T/spin.sbr"
-env -u GOMP_SPINCOUNT -u OMP_WAIT_POLICY -u OPENBLAS_NUM_THREADS "$B/sbr-train" -q -e 100000 \
+env -u GOMP_SPINCOUNT -u OMP_WAIT_POLICY -u OPENBLAS_NUM_THREADS -u GLIBC_TUNABLES "$B/sbr-train" -q -e 100000 \
     --patience 0 --no-test -o "$T/spin.model" "$T/spin.sbr" 2>/dev/null &
 spin=$!
 for _ in $(seq 50); do grep -qa GOMP_SPINCOUNT "/proc/$spin/environ" 2>/dev/null && break; sleep 0.1; done
-check_true "a training runs with GOMP_SPINCOUNT=10000 and OPENBLAS_NUM_THREADS=1" \
-    "tr '\\0' '\\n' < /proc/$spin/environ | grep -qx GOMP_SPINCOUNT=10000 && tr '\\0' '\\n' < /proc/$spin/environ | grep -qx OPENBLAS_NUM_THREADS=1"
+check_true "a training runs with GOMP_SPINCOUNT=10000, OPENBLAS_NUM_THREADS=1 and malloc's huge pages" \
+    "tr '\\0' '\\n' < /proc/$spin/environ | grep -qx GOMP_SPINCOUNT=10000 && tr '\\0' '\\n' < /proc/$spin/environ | grep -qx OPENBLAS_NUM_THREADS=1 && tr '\\0' '\\n' < /proc/$spin/environ | grep -qx GLIBC_TUNABLES=glibc.malloc.hugetlb=1"
 kill $spin 2>/dev/null
 wait $spin 2>/dev/null
 
